@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"github.com/k8slab/k8slab/lessons"
+)
+
+func newLessonsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lessons",
+		Short: "List the course's lessons",
+		Long:  "List every lesson of the course in order, with its id (for 'lessons show') and reading time.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			course, err := g.loadCourse()
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "MODULE\tID\tTITLE\tMINUTES")
+			for i, m := range course.Modules {
+				for _, l := range m.Lessons {
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%d\n", i+1, l.ID, l.Title, l.Minutes)
+				}
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.AddCommand(newLessonsShowCmd(g))
+	return cmd
+}
+
+func newLessonsShowCmd(g *globals) *cobra.Command {
+	var width int
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Print one lesson",
+		Long: `Print one lesson, rendered for the terminal. When the output is not a
+terminal (a pipe or a file) or NO_COLOR is set, the text is plain, without colours.`,
+		Example: "  k8slab lessons show control-plane | less",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			course, err := g.loadCourse()
+			if err != nil {
+				return err
+			}
+			l, ok := course.Lesson(args[0])
+			if !ok {
+				return fmt.Errorf("no lesson with id %q; 'k8slab lessons' lists them", args[0])
+			}
+			style, w := lessons.Plain, 80
+			if f, ok := g.out.(*os.File); ok && term.IsTerminal(f.Fd()) {
+				if tw, _, err := term.GetSize(f.Fd()); err == nil && tw > 0 {
+					w = min(tw, 100)
+				}
+				if os.Getenv("NO_COLOR") == "" {
+					style = lessons.Dark
+				}
+			}
+			if width > 0 {
+				w = width
+			}
+			out, err := lessons.NewRenderer().Render(l.Body, style, w)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.out, "%s\n%s\n%s", l.Title, strings.Repeat("=", len([]rune(l.Title))), out)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&width, "width", 0, "wrap the text at this many columns (default: the terminal's width, or 80)")
+	return cmd
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/k8slab/k8slab/assets"
+	"github.com/k8slab/k8slab/internal/source"
+	"github.com/k8slab/k8slab/lessons"
+)
+
+func newLintCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "lint [DIR]",
+		Short: "Check a course folder for mistakes",
+		Long: `Check a course folder: every file's syntax, required fields, ids, quiz answers
+and lesson front matter. Every problem is printed as FILE:LINE: MESSAGE, and
+the exit status is 1 when there are any. Without DIR, the folder given with
+--content, or else the built-in course, is checked.`,
+		Example: "  k8slab lint ./my-course",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := g.contentDir
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			fsys, name := assets.Course(), "built-in course"
+			if dir != "" {
+				st, err := os.Stat(dir)
+				if err != nil || !st.IsDir() {
+					return fmt.Errorf("%s is not a folder; give the folder that holds %s", dir, lessons.CourseFile)
+				}
+				fsys, name = os.DirFS(dir), dir
+			}
+			course, err := lessons.Load(fsys)
+			var ps source.Problems
+			if errors.As(err, &ps) {
+				for _, p := range ps {
+					if dir != "" {
+						p.File = dir + string(os.PathSeparator) + p.File
+					}
+					fmt.Fprintln(g.out, p.String())
+				}
+				fmt.Fprintf(g.out, "%d problem(s) in %s\n", len(ps), name)
+				return exitCode(1)
+			}
+			if err != nil {
+				return err
+			}
+			lessonsN, questions := 0, 0
+			for _, m := range course.Modules {
+				lessonsN += len(m.Lessons)
+				if m.Quiz != nil {
+					questions += len(m.Quiz.Questions)
+				}
+			}
+			fmt.Fprintf(g.out, "%s: ok (%d modules, %d lessons, %d quiz questions)\n", name, len(course.Modules), lessonsN, questions)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,379 @@
+// Package lessons loads a course (modules, lessons, quizzes and the places of
+// labs) from a folder, validates all of it once, and renders lessons.
+package lessons
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/k8slab/k8slab/internal/source"
+	"github.com/k8slab/k8slab/quiz"
+)
+
+// Course is a validated course, ready to show.
+type Course struct {
+	ID          string
+	Title       string
+	Description string
+	Modules     []*Module
+
+	lessons map[string]*Lesson
+	quizzes map[string]*quiz.Quiz
+}
+
+// Module is one chapter of a course.
+type Module struct {
+	ID      string
+	Title   string
+	Summary string
+	Lessons []*Lesson
+	// Quiz is nil when the module has none.
+	Quiz *quiz.Quiz
+	// LabFiles are the module's lab definitions, relative to the course root.
+	LabFiles []string
+}
+
+// Lesson is one Markdown lesson.
+type Lesson struct {
+	ID      string
+	Title   string
+	Order   int
+	Minutes int
+	Module  *Module
+	// Body is the Markdown after the front matter.
+	Body string
+	// File is the lesson's path relative to the course root.
+	File string
+}
+
+// Lesson returns the lesson with the given id.
+func (c *Course) Lesson(id string) (*Lesson, bool) {
+	l, ok := c.lessons[id]
+	return l, ok
+}
+
+// Quiz returns the quiz with the given id.
+func (c *Course) Quiz(id string) (*quiz.Quiz, bool) {
+	q, ok := c.quizzes[id]
+	return q, ok
+}
+
+// AllLessons returns every lesson in course order.
+func (c *Course) AllLessons() []*Lesson {
+	var out []*Lesson
+	for _, m := range c.Modules {
+		out = append(out, m.Lessons...)
+	}
+	return out
+}
+
+// Next returns the lesson after l in course order, or nil.
+func (c *Course) Next(l *Lesson) *Lesson { return c.step(l, 1) }
+
+// Previous returns the lesson before l in course order, or nil.
+func (c *Course) Previous(l *Lesson) *Lesson { return c.step(l, -1) }
+
+func (c *Course) step(l *Lesson, d int) *Lesson {
+	all := c.AllLessons()
+	i := slices.Index(all, l)
+	if i < 0 || i+d < 0 || i+d >= len(all) {
+		return nil
+	}
+	return all[i+d]
+}
+
+type courseFile struct {
+	source.Header `yaml:",inline"`
+	ID            string   `yaml:"id"`
+	Title         string   `yaml:"title"`
+	Description   string   `yaml:"description"`
+	Modules       []string `yaml:"modules"`
+}
+
+type moduleFile struct {
+	source.Header `yaml:",inline"`
+	ID            string `yaml:"id"`
+	Title         string `yaml:"title"`
+	Summary       string `yaml:"summary"`
+}
+
+// CourseFile is the name of the file at the root of every course folder.
+const CourseFile = "course.yaml"
+
+// Load reads and validates the course rooted at fsys. On any problem it
+// returns a source.Problems error listing all of them, with file and line.
+func Load(fsys fs.FS) (*Course, error) {
+	l := &loader{fsys: fsys}
+	c := l.load()
+	if len(l.problems) > 0 {
+		l.problems.Sort()
+		return nil, l.problems
+	}
+	return c, nil
+}
+
+type loader struct {
+	fsys     fs.FS
+	problems source.Problems
+}
+
+func (l *loader) add(file string, ps source.Problems) {
+	l.problems = append(l.problems, ps.InFile(file, 0)...)
+}
+
+func (l *loader) problem(file string, line int, format string, args ...any) {
+	l.problems = append(l.problems, source.Problem{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
+}
+
+func (l *loader) load() *Course {
+	data, err := fs.ReadFile(l.fsys, CourseFile)
+	if err != nil {
+		l.problem(CourseFile, 0, "cannot read the course file: %v (a course folder needs %s at its root)", unwrapPathError(err), CourseFile)
+		return nil
+	}
+	root, ps := source.Parse(data)
+	if ps != nil {
+		l.add(CourseFile, ps)
+		return nil
+	}
+	var cf courseFile
+	l.add(CourseFile, source.Decode(root, &cf).Merge(source.CheckHeader(root, cf.Header, "Course")))
+	if strings.TrimSpace(cf.Title) == "" {
+		l.problem(CourseFile, root.Line, "missing title")
+	}
+	if len(cf.Modules) == 0 {
+		l.problem(CourseFile, root.Line, "the course lists no modules; add their folder names under 'modules'")
+	}
+	c := &Course{ID: cf.ID, Title: cf.Title, Description: cf.Description, lessons: map[string]*Lesson{}, quizzes: map[string]*quiz.Quiz{}}
+	moduleNodes := source.Items(root, "modules")
+	seen := map[string]bool{}
+	for i, dir := range cf.Modules {
+		line := moduleNodes[i].Line
+		if seen[dir] {
+			l.problem(CourseFile, line, "module %q is listed twice", dir)
+			continue
+		}
+		seen[dir] = true
+		if !quiz.ValidID(dir) {
+			l.problem(CourseFile, line, "module %q must be a folder name of lowercase letters, digits and dashes", dir)
+			continue
+		}
+		if st, err := fs.Stat(l.fsys, dir); err != nil || !st.IsDir() {
+			l.problem(CourseFile, line, "module %q is listed but there is no folder %s/ next to %s", dir, dir, CourseFile)
+			continue
+		}
+		if m := l.loadModule(c, dir); m != nil {
+			c.Modules = append(c.Modules, m)
+		}
+	}
+	l.checkUnlisted(seen)
+	return c
+}
+
+// checkUnlisted catches a module folder the author forgot to list, which
+// would otherwise silently vanish from the course.
+func (l *loader) checkUnlisted(listed map[string]bool) {
+	entries, err := fs.ReadDir(l.fsys, ".")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || listed[e.Name()] || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if _, err := fs.Stat(l.fsys, path.Join(e.Name(), "module.yaml")); err == nil {
+			l.problem(CourseFile, 0, "folder %s/ has a module.yaml but is not listed under 'modules'", e.Name())
+		}
+	}
+}
+
+func (l *loader) loadModule(c *Course, dir string) *Module {
+	file := path.Join(dir, "module.yaml")
+	data, err := fs.ReadFile(l.fsys, file)
+	if err != nil {
+		l.problem(file, 0, "cannot read: %v (every module folder needs a module.yaml)", unwrapPathError(err))
+		return nil
+	}
+	root, ps := source.Parse(data)
+	if ps != nil {
+		l.add(file, ps)
+		return nil
+	}
+	var mf moduleFile
+	l.add(file, source.Decode(root, &mf).Merge(source.CheckHeader(root, mf.Header, "Module")))
+	if mf.ID != dir {
+		l.problem(file, source.Line(root, "id"), "module id %q must equal its folder name %q", mf.ID, dir)
+	}
+	if strings.TrimSpace(mf.Title) == "" {
+		l.problem(file, root.Line, "missing title")
+	}
+	m := &Module{ID: dir, Title: mf.Title, Summary: mf.Summary}
+	l.loadLessons(c, m, dir)
+	l.loadQuiz(c, m, dir)
+	l.findLabs(m, dir)
+	return m
+}
+
+func (l *loader) loadLessons(c *Course, m *Module, dir string) {
+	files, _ := fs.Glob(l.fsys, path.Join(dir, "lessons", "*.md"))
+	if len(files) == 0 {
+		l.problem(path.Join(dir, "module.yaml"), 0, "module %q has no lessons; add Markdown files under %s/lessons/", m.ID, dir)
+		return
+	}
+	orders := map[int]string{}
+	for _, file := range files {
+		data, err := fs.ReadFile(l.fsys, file)
+		if err != nil {
+			l.problem(file, 0, "cannot read: %v", unwrapPathError(err))
+			continue
+		}
+		lesson, ps := ParseLesson(data)
+		if len(ps) > 0 {
+			l.add(file, ps)
+			continue
+		}
+		lesson.File, lesson.Module = file, m
+		if other, dup := c.lessons[lesson.ID]; dup {
+			l.problem(file, 2, "lesson id %q is already used by %s", lesson.ID, other.File)
+			continue
+		}
+		if other, dup := orders[lesson.Order]; dup {
+			l.problem(file, 0, "order %d is already used by %s in the same module", lesson.Order, other)
+		}
+		orders[lesson.Order] = file
+		c.lessons[lesson.ID] = lesson
+		m.Lessons = append(m.Lessons, lesson)
+	}
+	sort.SliceStable(m.Lessons, func(i, j int) bool { return m.Lessons[i].Order < m.Lessons[j].Order })
+}
+
+func (l *loader) loadQuiz(c *Course, m *Module, dir string) {
+	file := path.Join(dir, "quiz.yaml")
+	data, err := fs.ReadFile(l.fsys, file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		l.problem(file, 0, "cannot read: %v", unwrapPathError(err))
+		return
+	}
+	q, ps := quiz.Parse(data)
+	if ps != nil {
+		l.add(file, ps)
+		return
+	}
+	if q.ID == "" {
+		q.ID = m.ID
+	}
+	if _, dup := c.quizzes[q.ID]; dup {
+		l.problem(file, 0, "quiz id %q is already used by another module's quiz", q.ID)
+		return
+	}
+	c.quizzes[q.ID] = q
+	m.Quiz = q
+}
+
+// findLabs records where a module's labs are. Their schema belongs to the
+// checks engine, which validates them; here we only make sure each is a lab
+// file at all, so a stray file is reported rather than ignored.
+func (l *loader) findLabs(m *Module, dir string) {
+	files, _ := fs.Glob(l.fsys, path.Join(dir, "labs", "*.yaml"))
+	for _, file := range files {
+		data, err := fs.ReadFile(l.fsys, file)
+		if err != nil {
+			l.problem(file, 0, "cannot read: %v", unwrapPathError(err))
+			continue
+		}
+		root, ps := source.Parse(data)
+		if ps != nil {
+			l.add(file, ps)
+			continue
+		}
+		var h source.Header
+		_ = root.Decode(&h)
+		if ps := source.CheckHeader(root, h, "Lab"); ps != nil {
+			l.add(file, ps)
+			continue
+		}
+		m.LabFiles = append(m.LabFiles, file)
+	}
+}
+
+type frontMatter struct {
+	ID      string `yaml:"id"`
+	Title   string `yaml:"title"`
+	Order   int    `yaml:"order"`
+	Minutes int    `yaml:"minutes"`
+}
+
+var fence = []byte("---")
+
+// ParseLesson splits a lesson into its front matter and Markdown body and
+// validates the front matter. Problem lines are lines of the whole file.
+func ParseLesson(data []byte) (*Lesson, source.Problems) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines) == 0 || !bytes.Equal(bytes.TrimRight(lines[0], " \r\n"), fence) {
+		return nil, source.Problems{{Line: 1, Message: "a lesson must start with front matter: a line '---', then id, title, order and minutes, then '---'"}}
+	}
+	end := -1
+	for i := 1; i < len(lines); i++ {
+		if bytes.Equal(bytes.TrimRight(lines[i], " \r\n"), fence) {
+			end = i
+			break
+		}
+	}
+	if end < 0 {
+		return nil, source.Problems{{Line: 1, Message: "front matter is not closed; add a line '---' after it"}}
+	}
+	yamlText := bytes.Join(lines[1:end], nil)
+	body := string(bytes.Join(lines[end+1:], nil))
+	var fm frontMatter
+	var ps source.Problems
+	if len(bytes.TrimSpace(yamlText)) == 0 {
+		ps = source.Problems{{Line: 1, Message: "front matter is empty; it needs id, title, order and minutes"}}
+		return nil, ps
+	}
+	root, perr := source.Parse(yamlText)
+	if perr != nil {
+		return nil, perr.InFile("", 1)
+	}
+	decodeProblems := source.Decode(root, &fm).InFile("", 1)
+	at := func(key string) int { return source.Line(root, key) + 1 }
+	switch {
+	case fm.ID == "":
+		ps = append(ps, source.Problem{Line: 1, Message: "front matter has no id"})
+	case !quiz.ValidID(fm.ID):
+		ps = append(ps, source.Problem{Line: at("id"), Message: fmt.Sprintf("lesson id %q must be lowercase letters, digits and dashes", fm.ID)})
+	}
+	if strings.TrimSpace(fm.Title) == "" {
+		ps = append(ps, source.Problem{Line: 1, Message: "front matter has no title"})
+	}
+	if fm.Order < 1 {
+		ps = append(ps, source.Problem{Line: at("order"), Message: "order must be a whole number from 1 (the lesson's place in its module)"})
+	}
+	if fm.Minutes < 1 {
+		ps = append(ps, source.Problem{Line: at("minutes"), Message: "minutes must be a whole number from 1 (estimated reading time)"})
+	}
+	if strings.TrimSpace(body) == "" {
+		ps = append(ps, source.Problem{Line: end + 1, Message: "the lesson has no text after its front matter"})
+	}
+	if ps = decodeProblems.Merge(ps); len(ps) > 0 {
+		return nil, ps
+	}
+	return &Lesson{ID: fm.ID, Title: fm.Title, Order: fm.Order, Minutes: fm.Minutes, Body: joinListContinuations(body)}, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

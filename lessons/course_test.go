@@ -1,0 +1,176 @@
+package lessons_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/k8slab/k8slab/assets"
+	"github.com/k8slab/k8slab/internal/source"
+	"github.com/k8slab/k8slab/lessons"
+)
+
+// readArchive parses a txtar file: a comment, then files introduced by
+// "-- name --" lines.
+func readArchive(t testing.TB, path string) (comment string, files map[string]string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = map[string]string{}
+	var current string
+	var b strings.Builder
+	flush := func() {
+		if current == "" {
+			comment = b.String()
+		} else {
+			files[current] = b.String()
+		}
+		b.Reset()
+	}
+	for _, line := range strings.SplitAfter(string(raw), "\n") {
+		trimmed := strings.TrimRight(line, "\n")
+		if strings.HasPrefix(trimmed, "-- ") && strings.HasSuffix(trimmed, " --") && len(trimmed) > 6 {
+			flush()
+			current = strings.TrimSpace(trimmed[3 : len(trimmed)-3])
+			continue
+		}
+		b.WriteString(line)
+	}
+	flush()
+	return comment, files
+}
+
+func courseFS(t testing.TB, overlay map[string]string) fstest.MapFS {
+	_, base := readArchive(t, filepath.Join("testdata", "base.txtar"))
+	fsys := fstest.MapFS{}
+	for name, data := range base {
+		fsys[name] = &fstest.MapFile{Data: []byte(data)}
+	}
+	for name, data := range overlay {
+		if strings.TrimSpace(data) == "(deleted)" {
+			delete(fsys, name)
+			continue
+		}
+		fsys[name] = &fstest.MapFile{Data: []byte(data)}
+	}
+	return fsys
+}
+
+func TestLoadValidCourse(t *testing.T) {
+	c, err := lessons.Load(courseFS(t, nil))
+	if err != nil {
+		t.Fatalf("valid course: %v", err)
+	}
+	if len(c.Modules) != 1 || c.Modules[0].ID != "basics" {
+		t.Fatalf("modules = %+v", c.Modules)
+	}
+	m := c.Modules[0]
+	if len(m.Lessons) != 2 || m.Lessons[0].ID != "first" || m.Lessons[1].ID != "second" {
+		t.Fatalf("lessons not in order: %+v", m.Lessons)
+	}
+	if m.Lessons[0].Minutes != 3 || m.Lessons[0].Title != "First lesson" || m.Lessons[0].File != "basics/lessons/01-first.md" {
+		t.Errorf("front matter not read: %+v", m.Lessons[0])
+	}
+	if !strings.HasPrefix(m.Lessons[0].Body, "\n## Hello") {
+		t.Errorf("body should start after the front matter, got %q", m.Lessons[0].Body)
+	}
+	if !strings.Contains(m.Lessons[1].Body, "- a list item that the author wrapped onto a second line\n") {
+		t.Errorf("wrapped list item not joined: %q", m.Lessons[1].Body)
+	}
+	q, ok := c.Quiz("basics")
+	if !ok || m.Quiz != q || len(q.Questions) != 4 || q.PassPercent != 50 {
+		t.Fatalf("quiz = %+v", q)
+	}
+	if q.Questions[2].Line != 24 {
+		t.Errorf("question three line = %d, want 24", q.Questions[2].Line)
+	}
+	if c.Next(m.Lessons[0]) != m.Lessons[1] || c.Next(m.Lessons[1]) != nil || c.Previous(m.Lessons[0]) != nil {
+		t.Error("Next/Previous do not follow course order")
+	}
+}
+
+// Each file in testdata/invalid breaks the base course in one way; the
+// problems it must produce are listed in its comment.
+func TestLoadReportsEveryProblem(t *testing.T) {
+	cases, _ := filepath.Glob(filepath.Join("testdata", "invalid", "*.txtar"))
+	if len(cases) == 0 {
+		t.Fatal("no test cases")
+	}
+	for _, path := range cases {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
+			comment, overlay := readArchive(t, path)
+			want := strings.TrimSpace(comment)
+			_, err := lessons.Load(courseFS(t, overlay))
+			var ps source.Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("Load() error = %v, want problems:\n%s", err, want)
+			}
+			if got := ps.Error(); got != want {
+				t.Errorf("problems:\n%s\n\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// The built-in course must always load: a broken asset would break every
+// learner's k8slab.
+func TestBuiltInCourseLoads(t *testing.T) {
+	c, err := lessons.Load(assets.Course())
+	if err != nil {
+		t.Fatalf("built-in course: %v", err)
+	}
+	if len(c.Modules) < 2 {
+		t.Fatalf("built-in course has %d modules", len(c.Modules))
+	}
+	for _, m := range c.Modules[:2] {
+		if m.Quiz == nil || len(m.Lessons) == 0 {
+			t.Errorf("module %s needs lessons and a quiz", m.ID)
+		}
+	}
+}
+
+// The syllabus requires the architecture quiz to cover these topics; each is
+// checked by the id of the question that covers it.
+func TestArchitectureQuizCoversSyllabus(t *testing.T) {
+	c, err := lessons.Load(assets.Course())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, ok := c.Quiz("architecture")
+	if !ok {
+		t.Fatal("no architecture quiz")
+	}
+	have := map[string]bool{}
+	for _, question := range q.Questions {
+		have[question.ID] = true
+	}
+	for _, id := range []string{"worker-machine-name", "nodes-can-be-vms", "nodes-form-cluster", "control-plane-processes", "key-value-store", "distributes-pods", "runs-containers", "cli-name"} {
+		if !have[id] {
+			t.Errorf("architecture quiz lacks question %q", id)
+		}
+	}
+}
+
+func FuzzParseLesson(f *testing.F) {
+	f.Add([]byte("---\nid: a\ntitle: A\norder: 1\nminutes: 2\n---\nbody\n"))
+	f.Add([]byte("---\nid: [\n---\n"))
+	f.Add([]byte("---\n---\n"))
+	f.Add([]byte("no front matter"))
+	f.Add([]byte("---\nid: a\ntitle: A\norder: 1\nminutes: 2\n---\n- item\n  more\n```\n- code\n  x\n```\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l, ps := lessons.ParseLesson(data)
+		if (l == nil) == (ps == nil) {
+			t.Fatalf("exactly one of lesson and problems must be set: %v %v", l, ps)
+		}
+		for _, p := range ps {
+			if p.Message == "" || p.Line < 0 {
+				t.Fatalf("bad problem %+v", p)
+			}
+		}
+	})
+}

@@ -1,0 +1,77 @@
+package lessons
+
+import (
+	"fmt"
+	"sync"
+
+	"charm.land/glamour/v2"
+	"charm.land/glamour/v2/styles"
+)
+
+// Style picks a Markdown theme to suit the terminal.
+type Style string
+
+const (
+	// Dark suits terminals with a dark background.
+	Dark Style = Style(styles.DarkStyle)
+	// Light suits terminals with a light background.
+	Light Style = Style(styles.LightStyle)
+	// Plain uses no colour or other escape codes: for NO_COLOR, pipes and
+	// screen readers.
+	Plain Style = Style(styles.NoTTYStyle)
+)
+
+// Renderer turns lesson Markdown into terminal text. Building a glamour
+// renderer costs far more than rendering one lesson, so one is built per
+// style and width and reused; Renderer is safe for concurrent use.
+type Renderer struct {
+	mu    sync.Mutex
+	cache map[rendererKey]*cachedRenderer
+}
+
+type rendererKey struct {
+	style Style
+	width int
+}
+
+type cachedRenderer struct {
+	mu sync.Mutex // glamour's renderer keeps state while it converts
+	tr *glamour.TermRenderer
+}
+
+// NewRenderer returns an empty renderer cache.
+func NewRenderer() *Renderer {
+	return &Renderer{cache: map[rendererKey]*cachedRenderer{}}
+}
+
+// MinWidth is the narrowest text column lessons are wrapped to.
+const MinWidth = 20
+
+// Render renders markdown for a text column of width cells.
+func (r *Renderer) Render(markdown string, style Style, width int) (string, error) {
+	width = max(width, MinWidth)
+	key := rendererKey{style, width}
+	r.mu.Lock()
+	cr, ok := r.cache[key]
+	if !ok {
+		tr, err := glamour.NewTermRenderer(
+			glamour.WithStandardStyle(string(style)),
+			glamour.WithWordWrap(width),
+		)
+		if err != nil {
+			r.mu.Unlock()
+			return "", fmt.Errorf("preparing the Markdown renderer: %w", err)
+		}
+		cr = &cachedRenderer{tr: tr}
+		r.cache[key] = cr
+	}
+	r.mu.Unlock()
+
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	out, err := cr.tr.Render(markdown)
+	if err != nil {
+		return "", fmt.Errorf("rendering Markdown: %w", err)
+	}
+	return out, nil
+}

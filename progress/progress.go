@@ -1,0 +1,343 @@
+// Package progress keeps a learner's progress in a versioned JSON file,
+// written atomically so that a crash or a full disk never loses what was
+// there before.
+package progress
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Version is the schema version this build writes.
+const Version = 1
+
+// FileName is the progress file inside the state directory.
+const FileName = "progress.json"
+
+// Data is everything k8slab remembers about one learner.
+type Data struct {
+	Version int `json:"version"`
+	// LearnerID seeds per-learner quiz shuffles; it never leaves the machine.
+	LearnerID string                 `json:"learnerId"`
+	Lessons   map[string]LessonState `json:"lessons,omitempty"`
+	Quizzes   map[string]QuizState   `json:"quizzes,omitempty"`
+	Labs      map[string]LabState    `json:"labs,omitempty"`
+	Last      Position               `json:"last,omitzero"`
+	UpdatedAt time.Time              `json:"updatedAt,omitzero"`
+}
+
+// LessonState records reading a lesson.
+type LessonState struct {
+	ReadAt time.Time `json:"readAt,omitzero"`
+	// Offset is the scroll position, in lines, to return to.
+	Offset int `json:"offset,omitempty"`
+}
+
+// QuizState records the attempts at one quiz.
+type QuizState struct {
+	Attempts []QuizAttempt `json:"attempts,omitempty"`
+	// BestPercent is the best score so far.
+	BestPercent int  `json:"bestPercent"`
+	Passed      bool `json:"passed"`
+}
+
+// QuizAttempt is one finished attempt.
+type QuizAttempt struct {
+	At      time.Time `json:"at"`
+	Correct int       `json:"correct"`
+	Total   int       `json:"total"`
+	Percent int       `json:"percent"`
+	Passed  bool      `json:"passed"`
+}
+
+// LabState records the results of a lab's tasks as last seen by the learner.
+type LabState struct {
+	Tasks map[string]TaskState `json:"tasks,omitempty"`
+}
+
+// TaskState records one lab task.
+type TaskState struct {
+	PassedAt     time.Time `json:"passedAt,omitzero"`
+	HintsUsed    int       `json:"hintsUsed,omitempty"`
+	SolutionSeen bool      `json:"solutionSeen,omitempty"`
+}
+
+// Position is where the learner was last, so k8slab can reopen there.
+type Position struct {
+	Screen string `json:"screen,omitempty"`
+	ID     string `json:"id,omitempty"`
+}
+
+// Store is an open progress file.
+type Store struct {
+	path string
+	now  func() time.Time
+
+	mu    sync.Mutex
+	data  Data
+	dirty bool
+	// writeMu orders writes so an older snapshot never replaces a newer one.
+	writeMu sync.Mutex
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock replaces time.Now, for tests.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// DefaultDir is $XDG_STATE_HOME/k8slab, falling back to ~/.local/state/k8slab.
+func DefaultDir() (string, error) {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "k8slab"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("finding where to keep progress: %w (set XDG_STATE_HOME)", err)
+	}
+	return filepath.Join(home, ".local", "state", "k8slab"), nil
+}
+
+// ErrNewerVersion means the file was written by a newer k8slab; it is left
+// untouched rather than downgraded.
+var ErrNewerVersion = errors.New("progress file is from a newer k8slab")
+
+// Open reads the progress file in dir, creating nothing until the first
+// save. A file that cannot be parsed is moved aside (never overwritten) and
+// reported in warning; progress then starts afresh.
+func Open(dir string, opts ...Option) (s *Store, warning string, err error) {
+	s = &Store{path: filepath.Join(dir, FileName), now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	raw, err := os.ReadFile(s.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		s.data = fresh()
+		return s, "", nil
+	case err != nil:
+		return nil, "", fmt.Errorf("reading %s: %w", s.path, err)
+	}
+	data, err := decode(raw)
+	if errors.Is(err, ErrNewerVersion) {
+		return nil, "", fmt.Errorf("%s: %w; upgrade k8slab to use it (the file was left as it is)", s.path, err)
+	}
+	if err != nil {
+		aside := s.path + ".corrupt-" + s.now().UTC().Format("20060102T150405Z")
+		if rerr := os.Rename(s.path, aside); rerr != nil {
+			return nil, "", fmt.Errorf("%s is unreadable (%v) and could not be moved aside: %w", s.path, err, rerr)
+		}
+		s.data = fresh()
+		return s, fmt.Sprintf("progress file %s was unreadable (%v); it was moved to %s and progress starts afresh", s.path, err, aside), nil
+	}
+	s.data = data
+	return s, "", nil
+}
+
+func fresh() Data {
+	var id [8]byte
+	_, _ = rand.Read(id[:])
+	return Data{Version: Version, LearnerID: hex.EncodeToString(id[:])}
+}
+
+// migrations[v] turns a version v document into version v+1. Each step works
+// on the generic JSON form so that old struct shapes need not be kept.
+var migrations = map[int]func(doc map[string]any) error{}
+
+func decode(raw []byte) (Data, error) { return decodeFrom(raw, 1) }
+
+// decodeFrom accepts files of schema oldest and later.
+func decodeFrom(raw []byte, oldest int) (Data, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return Data{}, err
+	}
+	if doc == nil {
+		return Data{}, errors.New("the file holds no JSON object")
+	}
+	v, ok := doc["version"].(float64)
+	if !ok || v < float64(oldest) || v != float64(int(v)) {
+		return Data{}, errors.New("it has no valid version field")
+	}
+	version := int(v)
+	if version > Version {
+		return Data{}, fmt.Errorf("%w (schema %d; this k8slab knows up to %d)", ErrNewerVersion, version, Version)
+	}
+	for ; version < Version; version++ {
+		step, ok := migrations[version]
+		if !ok {
+			return Data{}, fmt.Errorf("no migration from schema %d", version)
+		}
+		if err := step(doc); err != nil {
+			return Data{}, fmt.Errorf("migrating from schema %d: %w", version, err)
+		}
+		doc["version"] = float64(version + 1)
+	}
+	migrated, err := json.Marshal(doc)
+	if err != nil {
+		return Data{}, err
+	}
+	var d Data
+	dec := json.NewDecoder(bytes.NewReader(migrated))
+	if err := dec.Decode(&d); err != nil {
+		return Data{}, err
+	}
+	if d.LearnerID == "" {
+		d.LearnerID = fresh().LearnerID
+	}
+	return d, nil
+}
+
+// Path is the file the store writes.
+func (s *Store) Path() string { return s.path }
+
+// Snapshot returns a deep copy of the current data.
+func (s *Store) Snapshot() Data {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return clone(s.data)
+}
+
+func clone(d Data) Data {
+	raw, _ := json.Marshal(d)
+	var out Data
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+// Update applies change and saves atomically. If saving fails the change is
+// undone in memory too, so memory never claims what the disk does not hold.
+func (s *Store) Update(change func(*Data)) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := clone(s.data)
+	change(&next)
+	next.Version = Version
+	next.UpdatedAt = s.now().UTC()
+	if err := writeAtomic(s.path, next); err != nil {
+		return err
+	}
+	s.data = next
+	s.dirty = false
+	return nil
+}
+
+// Apply changes the progress in memory only, for callers (the TUI) that must
+// not block on the disk; Save writes it out.
+func (s *Store) Apply(change func(*Data)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	change(&s.data)
+	s.data.Version = Version
+	s.data.UpdatedAt = s.now().UTC()
+	s.dirty = true
+}
+
+// Save writes changes made with Apply, if there are any. After a failed
+// save the changes stay pending, so a later Save retries them.
+func (s *Store) Save() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.Lock()
+	if !s.dirty {
+		s.mu.Unlock()
+		return nil
+	}
+	data := clone(s.data)
+	s.dirty = false
+	s.mu.Unlock()
+	if err := writeAtomic(s.path, data); err != nil {
+		s.mu.Lock()
+		s.dirty = true
+		s.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Reset removes the progress file; the learner id is kept so that quiz
+// shuffles stay personal.
+func (s *Store) Reset() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := os.Remove(s.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing %s: %w", s.path, err)
+	}
+	s.data = Data{Version: Version, LearnerID: s.data.LearnerID}
+	s.dirty = false
+	return nil
+}
+
+// rename is os.Rename; tests replace it to simulate a failing disk.
+var rename = os.Rename
+
+func writeAtomic(path string, d Data) error {
+	raw, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return err
+	}
+	raw = append(raw, '\n')
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".progress-*.tmp")
+	if err != nil {
+		return fmt.Errorf("saving progress: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(raw); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving progress to %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving progress: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("saving progress: %w", err)
+	}
+	if err := rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("saving progress to %s: %w", path, err)
+	}
+	return nil
+}
+
+// MarkLessonRead records that a lesson was opened and where it was left.
+func (d *Data) MarkLessonRead(id string, offset int, at time.Time) {
+	if d.Lessons == nil {
+		d.Lessons = map[string]LessonState{}
+	}
+	st := d.Lessons[id]
+	if st.ReadAt.IsZero() {
+		st.ReadAt = at.UTC()
+	}
+	st.Offset = offset
+	d.Lessons[id] = st
+}
+
+// RecordQuiz adds a finished attempt and updates the best score.
+func (d *Data) RecordQuiz(id string, a QuizAttempt) {
+	if d.Quizzes == nil {
+		d.Quizzes = map[string]QuizState{}
+	}
+	st := d.Quizzes[id]
+	a.At = a.At.UTC()
+	st.Attempts = append(st.Attempts, a)
+	st.BestPercent = max(st.BestPercent, a.Percent)
+	st.Passed = st.Passed || a.Passed
+	d.Quizzes[id] = st
+}

@@ -1,0 +1,259 @@
+package progress
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var fixed = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+
+func clock() time.Time { return fixed }
+
+func TestOpenMissingFileStartsFreshAndWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	s, warning, err := Open(dir, WithClock(clock))
+	if err != nil || warning != "" {
+		t.Fatalf("Open: %v %q", err, warning)
+	}
+	if d := s.Snapshot(); d.Version != Version || len(d.LearnerID) != 16 {
+		t.Errorf("fresh data = %+v", d)
+	}
+	if _, err := os.Stat(filepath.Join(dir, FileName)); !errors.Is(err, os.ErrNotExist) {
+		t.Error("opening must not create the file")
+	}
+}
+
+func TestUpdateRoundTrips(t *testing.T) {
+	dir := t.TempDir()
+	s, _, _ := Open(dir, WithClock(clock))
+	err := s.Update(func(d *Data) {
+		d.MarkLessonRead("pods", 12, fixed)
+		d.RecordQuiz("architecture", QuizAttempt{At: fixed, Correct: 6, Total: 10, Percent: 60})
+		d.RecordQuiz("architecture", QuizAttempt{At: fixed, Correct: 9, Total: 10, Percent: 90, Passed: true})
+		d.RecordQuiz("architecture", QuizAttempt{At: fixed, Correct: 7, Total: 10, Percent: 70, Passed: true})
+		d.Last = Position{Screen: "lesson", ID: "pods"}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reopened, warning, err := Open(dir, WithClock(clock))
+	if err != nil || warning != "" {
+		t.Fatalf("reopen: %v %q", err, warning)
+	}
+	d := reopened.Snapshot()
+	if d.LearnerID != s.Snapshot().LearnerID {
+		t.Error("learner id changed across a save")
+	}
+	if st := d.Lessons["pods"]; !st.ReadAt.Equal(fixed) || st.Offset != 12 {
+		t.Errorf("lesson state = %+v", st)
+	}
+	q := d.Quizzes["architecture"]
+	if len(q.Attempts) != 3 || q.BestPercent != 90 || !q.Passed {
+		t.Errorf("best score must be kept across a worse retake: %+v", q)
+	}
+	if d.Last.ID != "pods" || !d.UpdatedAt.Equal(fixed) {
+		t.Errorf("last = %+v updated = %v", d.Last, d.UpdatedAt)
+	}
+	info, err := os.Stat(filepath.Join(dir, FileName))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("progress file mode = %v, %v; want 0600", info.Mode().Perm(), err)
+	}
+}
+
+func TestSnapshotIsACopy(t *testing.T) {
+	s, _, _ := Open(t.TempDir(), WithClock(clock))
+	_ = s.Update(func(d *Data) { d.MarkLessonRead("a", 0, fixed) })
+	snap := s.Snapshot()
+	snap.Lessons["b"] = LessonState{}
+	if _, leaked := s.Snapshot().Lessons["b"]; leaked {
+		t.Error("changing a snapshot changed the store")
+	}
+}
+
+// A failed write must leave the previous file intact and the store's memory
+// unchanged.
+func TestFailedSaveKeepsOldFile(t *testing.T) {
+	dir := t.TempDir()
+	s, _, _ := Open(dir, WithClock(clock))
+	if err := s.Update(func(d *Data) { d.MarkLessonRead("first", 0, fixed) }); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, FileName))
+	rename = func(string, string) error { return errors.New("disk full") }
+	defer func() { rename = os.Rename }()
+	if err := s.Update(func(d *Data) { d.MarkLessonRead("second", 0, fixed) }); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Update = %v, want the disk error", err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, FileName))
+	if string(before) != string(after) {
+		t.Error("failed save changed the file")
+	}
+	if _, ok := s.Snapshot().Lessons["second"]; ok {
+		t.Error("memory claims a change the disk does not hold")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temporary file left behind: %d entries", len(entries))
+	}
+}
+
+// Saving replaces the file with a rename, so no reader ever sees half a file
+// and no temporary file is left behind.
+func TestSaveLeavesNoTemporaryFiles(t *testing.T) {
+	dir := t.TempDir()
+	s, _, _ := Open(dir, WithClock(clock))
+	for i := range 5 {
+		if err := s.Update(func(d *Data) { d.MarkLessonRead("l", i, fixed) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != FileName {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("files after saving: %v", names)
+	}
+}
+
+func TestCorruptFileIsMovedAside(t *testing.T) {
+	for name, content := range map[string]string{
+		"truncated":  `{"version": 1, "learnerId": "ab`,
+		"not json":   "hello",
+		"no version": `{"learnerId": "abc"}`,
+		"null":       `null`,
+		"wrong type": `{"version": 1, "lessons": []}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, FileName)
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, warning, err := Open(dir, WithClock(clock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			aside := path + ".corrupt-20261126T093000Z"
+			if !strings.Contains(warning, aside) || !strings.Contains(warning, "starts afresh") {
+				t.Errorf("warning must say where the file went: %q", warning)
+			}
+			kept, err := os.ReadFile(aside)
+			if err != nil || string(kept) != content {
+				t.Errorf("corrupt file not kept verbatim: %q, %v", kept, err)
+			}
+			if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+				t.Error("corrupt file still in place")
+			}
+			if s.Snapshot().LearnerID == "" {
+				t.Error("fresh progress has no learner id")
+			}
+		})
+	}
+}
+
+func TestNewerVersionIsLeftAlone(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName)
+	content := `{"version": 99, "learnerId": "x", "somethingNew": true}`
+	_ = os.WriteFile(path, []byte(content), 0o600)
+	_, _, err := Open(dir, WithClock(clock))
+	if !errors.Is(err, ErrNewerVersion) || !strings.Contains(err.Error(), "upgrade k8slab") {
+		t.Fatalf("Open = %v, want ErrNewerVersion with advice", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != content {
+		t.Error("a newer file was modified")
+	}
+}
+
+// The migration chain runs each step from the file's version up to the
+// current one. Schema 1 is the first released, so this installs a
+// hypothetical schema 0 -> 1 step in the same place a real step would go.
+func TestMigrationChain(t *testing.T) {
+	saved := migrations
+	defer func() { migrations = saved }()
+	migrations = map[int]func(map[string]any) error{
+		0: func(doc map[string]any) error {
+			// Schema 0 listed read lessons as an array of ids.
+			read, _ := doc["read"].([]any)
+			lessons := map[string]any{}
+			for _, id := range read {
+				lessons[id.(string)] = map[string]any{"readAt": "2026-01-02T03:04:05Z"}
+			}
+			doc["lessons"] = lessons
+			delete(doc, "read")
+			return nil
+		},
+	}
+	raw := []byte(`{"version": 0, "learnerId": "abc", "read": ["pods", "nodes"]}`)
+	d, err := decodeFrom(raw, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Version != Version || d.LearnerID != "abc" || len(d.Lessons) != 2 || d.Lessons["pods"].ReadAt.IsZero() {
+		t.Errorf("migrated = %+v", d)
+	}
+	migrations = map[int]func(map[string]any) error{}
+	if _, err := decodeFrom(raw, 0); err == nil || !strings.Contains(err.Error(), "no migration from schema 0") {
+		t.Errorf("missing step: %v", err)
+	}
+}
+
+func TestResetKeepsLearnerID(t *testing.T) {
+	dir := t.TempDir()
+	s, _, _ := Open(dir, WithClock(clock))
+	_ = s.Update(func(d *Data) { d.MarkLessonRead("a", 0, fixed) })
+	id := s.Snapshot().LearnerID
+	if err := s.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, FileName)); !errors.Is(err, os.ErrNotExist) {
+		t.Error("reset left the file")
+	}
+	if d := s.Snapshot(); d.LearnerID != id || len(d.Lessons) != 0 {
+		t.Errorf("after reset: %+v", d)
+	}
+}
+
+func TestDefaultDir(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", "/xdg/state")
+	if d, _ := DefaultDir(); d != "/xdg/state/k8slab" {
+		t.Errorf("with XDG_STATE_HOME: %s", d)
+	}
+	t.Setenv("XDG_STATE_HOME", "relative/is/ignored")
+	t.Setenv("HOME", "/home/learner")
+	if d, _ := DefaultDir(); d != "/home/learner/.local/state/k8slab" {
+		t.Errorf("fallback: %s", d)
+	}
+}
+
+func TestApplyThenSave(t *testing.T) {
+	dir := t.TempDir()
+	s, _, _ := Open(dir, WithClock(clock))
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, FileName)); !errors.Is(err, os.ErrNotExist) {
+		t.Error("Save with nothing applied wrote a file")
+	}
+	s.Apply(func(d *Data) { d.MarkLessonRead("a", 1, fixed) })
+	if _, ok := s.Snapshot().Lessons["a"]; !ok {
+		t.Fatal("Apply not visible in memory")
+	}
+	rename = func(string, string) error { return errors.New("disk full") }
+	if err := s.Save(); err == nil {
+		t.Fatal("Save reported success on a failing disk")
+	}
+	rename = os.Rename
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	reopened, _, _ := Open(dir, WithClock(clock))
+	if _, ok := reopened.Snapshot().Lessons["a"]; !ok {
+		t.Error("a save retried after a failure lost the change")
+	}
+}

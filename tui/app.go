@@ -1,0 +1,232 @@
+// Package tui is k8slab's terminal interface: a root model that routes
+// messages to one screen at a time and draws the header, status and help.
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/progress"
+)
+
+// Options configure the app.
+type Options struct {
+	Course   *lessons.Course
+	Store    *progress.Store
+	Renderer *lessons.Renderer
+	// Now defaults to time.Now.
+	Now func() time.Time
+	// NoColor is set when NO_COLOR asks for no colours.
+	NoColor bool
+	// Start opens a screen other than home, e.g. a quiz.
+	Start progress.Position
+	// Warning is shown in the status bar at start (e.g. a progress file that
+	// was moved aside).
+	Warning string
+}
+
+// App is the root model.
+type App struct {
+	c       *common
+	noColor bool
+	isDark  bool
+
+	width, height int
+	help          help.Model
+
+	home   *homeScreen
+	lesson *lessonScreen
+	quiz   *quizScreen
+	active screen
+
+	status      string
+	statusIsErr bool
+	start       progress.Position
+}
+
+// New builds the app on the home screen.
+func New(o Options) *App {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Renderer == nil {
+		o.Renderer = lessons.NewRenderer()
+	}
+	c := &common{
+		course:   o.Course,
+		store:    o.Store,
+		renderer: o.Renderer,
+		now:      o.Now,
+		keys:     DefaultKeyMap(),
+		styles:   NewStyles(true, o.NoColor),
+	}
+	a := &App{c: c, noColor: o.NoColor, isDark: true, help: help.New(), status: o.Warning, statusIsErr: o.Warning != ""}
+	a.help.Styles = c.styles.Help
+	data := o.Store.Snapshot()
+	a.home = newHomeScreen(c, data)
+	a.lesson = newLessonScreen(c)
+	a.quiz = newQuizScreen(c)
+	a.active = a.home
+	a.start = o.Start
+	return a
+}
+
+// Init asks the terminal for its background so the theme can match it.
+func (a *App) Init() tea.Cmd {
+	switch a.start.Screen {
+	case "quiz":
+		return tea.Batch(tea.RequestBackgroundColor, navigate(openQuizMsg{a.start.ID}))
+	case "lesson":
+		return tea.Batch(tea.RequestBackgroundColor, navigate(openLessonMsg{a.start.ID}))
+	}
+	return tea.RequestBackgroundColor
+}
+
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.width, a.height = msg.Width, msg.Height
+		a.help.SetWidth(max(0, msg.Width-1))
+		a.resize()
+		return a, a.active.Update(msg)
+
+	case tea.BackgroundColorMsg:
+		if msg.IsDark() != a.isDark {
+			a.isDark = msg.IsDark()
+			a.c.styles = NewStyles(a.isDark, a.noColor)
+			a.help.Styles = a.c.styles.Help
+			return a, a.lesson.restyle()
+		}
+		return a, nil
+
+	case tea.KeyPressMsg:
+		k := a.c.keys
+		switch {
+		case key.Matches(msg, k.ForceQuit):
+			return a, a.quit()
+		case !a.active.Typing() && key.Matches(msg, k.Quit):
+			return a, a.quit()
+		case !a.active.Typing() && key.Matches(msg, k.Help):
+			a.help.ShowAll = !a.help.ShowAll
+			a.resize()
+			return a, nil
+		}
+		a.clearStatus()
+
+	case openLessonMsg:
+		l, ok := a.c.course.Lesson(msg.id)
+		if !ok {
+			return a, nil
+		}
+		a.active = a.lesson
+		a.resize()
+		return a, tea.Batch(a.lesson.open(l, a.c.store.Snapshot()), a.remember("lesson", l.ID))
+
+	case openQuizMsg:
+		q, ok := a.c.course.Quiz(msg.id)
+		if !ok {
+			return a, nil
+		}
+		a.active = a.quiz
+		a.resize()
+		return a, tea.Batch(a.quiz.start(q, a.c.store.Snapshot()), a.remember("quiz", q.ID))
+
+	case goHomeMsg:
+		a.home.Update(progressChangedMsg{a.c.store.Snapshot()})
+		switch a.active {
+		case a.lesson:
+			a.home.focus(lessonRow, a.lesson.lesson.ID)
+		case a.quiz:
+			a.home.focus(quizRow, a.quiz.attempt.Quiz.ID)
+		}
+		a.active = a.home
+		a.resize()
+		return a, nil
+
+	case progressSavedMsg:
+		if msg.err != nil {
+			a.status, a.statusIsErr = "Progress not saved: "+msg.err.Error(), true
+			return a, nil
+		}
+		return a, nil
+	}
+	return a, a.active.Update(msg)
+}
+
+func (a *App) clearStatus() {
+	if !a.statusIsErr {
+		a.status = ""
+	}
+}
+
+// Flush writes any progress still in memory; call it after the program
+// ends, since a save started just before quitting may not have run.
+func (a *App) Flush() error { return a.c.store.Save() }
+
+// remember records the screen so k8slab can reopen near it.
+func (a *App) remember(screen, id string) tea.Cmd {
+	return a.c.saveProgress(func(d *progress.Data) { d.Last = progress.Position{Screen: screen, ID: id} })
+}
+
+// quit saves where the reader was before leaving.
+func (a *App) quit() tea.Cmd {
+	if a.active == a.lesson {
+		return tea.Sequence(a.lesson.leave(false), tea.Quit)
+	}
+	return tea.Quit
+}
+
+const headerHeight = 2
+
+func (a *App) footerHeight() int {
+	return 1 + lipgloss.Height(a.help.View(a.active))
+}
+
+func (a *App) resize() {
+	h := max(1, a.height-headerHeight-a.footerHeight())
+	a.home.SetSize(a.width, h)
+	a.lesson.SetSize(a.width, h)
+	a.quiz.SetSize(a.width, h)
+}
+
+func (a *App) View() tea.View {
+	v := tea.NewView("")
+	v.AltScreen = true
+	v.WindowTitle = "k8slab"
+	if a.width == 0 {
+		return v // no size yet: nothing sensible to draw
+	}
+	st := a.c.styles
+	title := truncate(a.active.Title(), a.width-12)
+	header := st.Header.Render(st.HeaderTitle.Render("k8slab") + st.Muted.Render(" · ") + title)
+
+	bodyHeight := max(1, a.height-headerHeight-a.footerHeight())
+	body := lipgloss.NewStyle().MaxHeight(bodyHeight).MaxWidth(a.width).Render(a.active.View())
+	body += strings.Repeat("\n", max(0, bodyHeight-lipgloss.Height(body)))
+
+	status := st.Status.Render("")
+	if a.status != "" {
+		style := st.Status
+		if a.statusIsErr {
+			style = st.Error
+		}
+		status = style.Render(truncate(a.status, a.width-2))
+	}
+	// help drops bindings that do not fit, but not when even its ellipsis
+	// does not fit; truncating each line keeps narrow terminals tidy.
+	helpLines := strings.Split(a.help.View(a.active), "\n")
+	for i, l := range helpLines {
+		helpLines[i] = ansi.Truncate(" "+l, a.width, "…")
+	}
+	helpView := strings.Join(helpLines, "\n")
+	v.Content = fmt.Sprintf("%s\n\n%s\n%s\n%s", header, body, status, helpView)
+	return v
+}

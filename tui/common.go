@@ -1,0 +1,61 @@
+package tui
+
+import (
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/progress"
+)
+
+// common is the context every screen shares: what to show, where progress
+// goes, and how to draw it.
+type common struct {
+	course   *lessons.Course
+	store    *progress.Store
+	renderer *lessons.Renderer
+	now      func() time.Time
+	keys     *KeyMap
+	styles   *Styles
+}
+
+// screen is one full-window view that the root model routes messages to.
+type screen interface {
+	Update(tea.Msg) tea.Cmd
+	// View renders the body; the root adds header, status and help.
+	View() string
+	SetSize(width, height int)
+	// ShortHelp and FullHelp make every screen a help.KeyMap.
+	ShortHelp() []key.Binding
+	FullHelp() [][]key.Binding
+	// Title is shown in the header.
+	Title() string
+	// Typing reports whether keys go into a text field, so q must not quit.
+	Typing() bool
+}
+
+// Navigation messages: screens ask the root to switch screens.
+type (
+	openLessonMsg struct{ id string }
+	openQuizMsg   struct{ id string }
+	goHomeMsg     struct{}
+)
+
+// progressSavedMsg reports the outcome of a write to the progress file.
+type progressSavedMsg struct{ err error }
+
+// saveProgress changes progress in memory at once, so every screen sees it,
+// and writes it to disk in a command: file I/O never happens inside Update
+// or View. Whatever is still unwritten when the program ends is flushed by
+// the caller of Run (see App.Flush).
+func (c *common) saveProgress(change func(*progress.Data)) tea.Cmd {
+	c.store.Apply(change)
+	store := c.store
+	return func() tea.Msg {
+		return progressSavedMsg{err: store.Save()}
+	}
+}
+
+func navigate(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }

@@ -1,0 +1,315 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/k8slab/k8slab/progress"
+)
+
+// homeScreen is the course map: modules with their lessons and quiz, what is
+// done, and what comes next.
+type homeScreen struct {
+	c             *common
+	width, height int
+
+	rows   []homeRow
+	cursor int // index into rows; always a selectable row
+	offset int // first visible row
+	data   progress.Data
+}
+
+type rowKind int
+
+const (
+	moduleRow rowKind = iota
+	lessonRow
+	quizRow
+)
+
+type homeRow struct {
+	kind   rowKind
+	module int
+	id     string
+}
+
+func newHomeScreen(c *common, data progress.Data) *homeScreen {
+	h := &homeScreen{c: c, data: data}
+	for mi, m := range c.course.Modules {
+		h.rows = append(h.rows, homeRow{kind: moduleRow, module: mi, id: m.ID})
+		for _, l := range m.Lessons {
+			h.rows = append(h.rows, homeRow{kind: lessonRow, module: mi, id: l.ID})
+		}
+		if m.Quiz != nil {
+			h.rows = append(h.rows, homeRow{kind: quizRow, module: mi, id: m.Quiz.ID})
+		}
+	}
+	h.cursor = h.initialCursor()
+	return h
+}
+
+// initialCursor puts the learner back where they were, or on what is next.
+func (h *homeScreen) initialCursor() int {
+	if last := h.data.Last; last.ID != "" {
+		for i, r := range h.rows {
+			if r.id == last.ID && r.kind != moduleRow {
+				return i
+			}
+		}
+	}
+	if i := h.nextRow(); i >= 0 {
+		return i
+	}
+	return h.step(-1, 1)
+}
+
+// nextRow is the first lesson not yet read or quiz not yet passed.
+func (h *homeScreen) nextRow() int {
+	for i, r := range h.rows {
+		if r.kind != moduleRow && !h.done(r) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (h *homeScreen) done(r homeRow) bool {
+	switch r.kind {
+	case lessonRow:
+		return !h.data.Lessons[r.id].ReadAt.IsZero()
+	case quizRow:
+		return h.data.Quizzes[r.id].Passed
+	}
+	return false
+}
+
+// step moves from row i by d to the next selectable row, staying put at the
+// ends.
+func (h *homeScreen) step(i, d int) int {
+	for j := i + d; j >= 0 && j < len(h.rows); j += d {
+		if h.rows[j].kind != moduleRow {
+			return j
+		}
+	}
+	if i < 0 {
+		return 0
+	}
+	return i
+}
+
+// focus moves the cursor to the lesson or quiz with the given id, so coming
+// back from a screen lands on what was just open.
+func (h *homeScreen) focus(kind rowKind, id string) {
+	for i, r := range h.rows {
+		if r.kind == kind && r.id == id {
+			h.cursor = i
+			h.scrollToCursor()
+			return
+		}
+	}
+}
+
+func (h *homeScreen) SetSize(w, ht int) {
+	h.width, h.height = w, ht
+	h.scrollToCursor()
+}
+
+func (h *homeScreen) scrollToCursor() {
+	visible := h.visibleRows()
+	if h.cursor < h.offset {
+		h.offset = h.cursor
+		// Show the module heading above its first item when scrolling up.
+		if h.offset > 0 && h.rows[h.offset-1].kind == moduleRow {
+			h.offset--
+		}
+	}
+	if h.cursor >= h.offset+visible {
+		h.offset = h.cursor - visible + 1
+	}
+	h.offset = max(0, min(h.offset, len(h.rows)-visible))
+}
+
+// visibleRows is how many rows fit below the course summary.
+func (h *homeScreen) visibleRows() int { return max(1, h.height-summaryHeight) }
+
+const summaryHeight = 3
+
+func (h *homeScreen) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case progressChangedMsg:
+		h.data = msg.data
+	case tea.KeyPressMsg:
+		k := h.c.keys
+		switch {
+		case key.Matches(msg, k.Up):
+			h.cursor = h.step(h.cursor, -1)
+		case key.Matches(msg, k.Down):
+			h.cursor = h.step(h.cursor, 1)
+		case key.Matches(msg, k.Top):
+			h.cursor = h.step(-1, 1)
+		case key.Matches(msg, k.Bottom):
+			h.cursor = h.step(len(h.rows), -1)
+		case key.Matches(msg, k.PageDown):
+			for range h.visibleRows() {
+				h.cursor = h.step(h.cursor, 1)
+			}
+		case key.Matches(msg, k.PageUp):
+			for range h.visibleRows() {
+				h.cursor = h.step(h.cursor, -1)
+			}
+		case key.Matches(msg, k.Open):
+			if h.cursor < len(h.rows) {
+				switch r := h.rows[h.cursor]; r.kind {
+				case lessonRow:
+					return navigate(openLessonMsg{r.id})
+				case quizRow:
+					return navigate(openQuizMsg{r.id})
+				}
+			}
+		}
+		h.scrollToCursor()
+	}
+	return nil
+}
+
+func (h *homeScreen) Title() string { return h.c.course.Title }
+func (h *homeScreen) Typing() bool  { return false }
+
+func (h *homeScreen) ShortHelp() []key.Binding {
+	k := h.c.keys
+	return []key.Binding{k.Up, k.Down, k.Open, k.Quit, k.Help}
+}
+
+func (h *homeScreen) FullHelp() [][]key.Binding {
+	k := h.c.keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom, k.Open}, {k.Quit, k.Help}}
+}
+
+func (h *homeScreen) View() string {
+	s := h.c.styles
+	var b strings.Builder
+
+	doneItems, allItems := 0, 0
+	for _, r := range h.rows {
+		if r.kind != moduleRow {
+			allItems++
+			if h.done(r) {
+				doneItems++
+			}
+		}
+	}
+	pct := percent(doneItems, allItems)
+	fmt.Fprintf(&b, " %s %s\n", bar(s, pct, min(30, max(10, h.width-40))),
+		s.Muted.Render(fmt.Sprintf("%d%% · %d of %d done", pct, doneItems, allItems)))
+	if next := h.nextRow(); next >= 0 {
+		fmt.Fprintf(&b, " %s %s\n\n", s.Next.Render("Next:"), h.itemTitle(h.rows[next]))
+	} else {
+		fmt.Fprintf(&b, " %s\n\n", s.Done.Render("Course complete. Well done!"))
+	}
+
+	next := h.nextRow()
+	end := min(len(h.rows), h.offset+h.visibleRows())
+	for i := h.offset; i < end; i++ {
+		b.WriteString(h.rowView(i, next))
+		if i < end-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+func (h *homeScreen) itemTitle(r homeRow) string {
+	switch r.kind {
+	case lessonRow:
+		l, _ := h.c.course.Lesson(r.id)
+		return l.Title
+	case quizRow:
+		q, _ := h.c.course.Quiz(r.id)
+		return "Quiz: " + q.Title
+	}
+	return h.c.course.Modules[r.module].Title
+}
+
+func (h *homeScreen) rowView(i, next int) string {
+	s := h.c.styles
+	r := h.rows[i]
+	width := max(20, h.width)
+	if r.kind == moduleRow {
+		m := h.c.course.Modules[r.module]
+		done, all := 0, 0
+		for _, o := range h.rows {
+			if o.module == r.module && o.kind != moduleRow {
+				all++
+				if h.done(o) {
+					done++
+				}
+			}
+		}
+		title := fmt.Sprintf(" %2d  %s", r.module+1, m.Title)
+		right := fmt.Sprintf("%3d%%", percent(done, all))
+		return s.ModuleTitle.Render(title) + pad(width, lipgloss.Width(title), len(right)+1) + s.Muted.Render(right) + " "
+	}
+
+	mark, markStyle := "·", s.Muted
+	if h.done(r) {
+		mark, markStyle = "✓", s.Done
+	} else if i == next {
+		mark, markStyle = "▸", s.Next
+	}
+	var right string
+	switch r.kind {
+	case lessonRow:
+		l, _ := h.c.course.Lesson(r.id)
+		right = fmt.Sprintf("%d min", l.Minutes)
+	case quizRow:
+		if st, ok := h.data.Quizzes[r.id]; ok && len(st.Attempts) > 0 {
+			right = fmt.Sprintf("best %d%%", st.BestPercent)
+		} else {
+			right = "quiz"
+		}
+	}
+	title := truncate(h.itemTitle(r), width-len(right)-10)
+	line := "     " + markStyle.Render(mark) + " "
+	titleStyle := lipgloss.NewStyle()
+	if i == h.cursor {
+		line = "   " + s.Selected.Render("›") + " " + markStyle.Render(mark) + " "
+		titleStyle = s.Selected
+	}
+	return line + titleStyle.Render(title) + pad(width, 7+lipgloss.Width(title), len(right)+1) + s.Muted.Render(right) + " "
+}
+
+// progressChangedMsg carries the progress as saved, for screens that show it.
+type progressChangedMsg struct{ data progress.Data }
+
+func percent(done, all int) int {
+	if all == 0 {
+		return 0
+	}
+	return done * 100 / all
+}
+
+func bar(s *Styles, pct, width int) string {
+	full := pct * width / 100
+	return s.BarFull.Render(strings.Repeat("━", full)) + s.BarEmpty.Render(strings.Repeat("─", width-full))
+}
+
+// pad returns the spaces between a left part of used cells and a right part
+// of rightWidth cells in a line of width cells.
+func pad(width, used, rightWidth int) string {
+	return strings.Repeat(" ", max(1, width-used-rightWidth))
+}
+
+func truncate(s string, n int) string {
+	if n < 4 || lipgloss.Width(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	for lipgloss.Width(string(r)) > n-1 {
+		r = r[:len(r)-1]
+	}
+	return string(r) + "…"
+}

@@ -1,0 +1,55 @@
+package tui
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap is every key binding of the TUI. Screens pick the ones they use for
+// their help, so the help bar cannot drift from what keys do.
+type KeyMap struct {
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+
+	Open key.Binding
+	Back key.Binding
+	Quit key.Binding
+	// ForceQuit works even while typing an answer.
+	ForceQuit key.Binding
+	Help      key.Binding
+
+	NextLesson key.Binding
+	PrevLesson key.Binding
+
+	Toggle   key.Binding
+	Submit   key.Binding
+	Continue key.Binding
+	Retake   key.Binding
+}
+
+// DefaultKeyMap returns the standard bindings.
+func DefaultKeyMap() *KeyMap {
+	return &KeyMap{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup/b", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "space", "f"), key.WithHelp("pgdn/space", "page down")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "top")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "bottom")),
+
+		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Back:      key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
+
+		NextLesson: key.NewBinding(key.WithKeys("n", "right"), key.WithHelp("n/→", "next lesson")),
+		PrevLesson: key.NewBinding(key.WithKeys("p", "left"), key.WithHelp("p/←", "previous lesson")),
+
+		Toggle:   key.NewBinding(key.WithKeys("space", "x"), key.WithHelp("space", "select")),
+		Submit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "answer")),
+		Continue: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
+		Retake:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retake")),
+	}
+}

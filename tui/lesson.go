@@ -1,0 +1,221 @@
+package tui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/progress"
+)
+
+// lessonScreen shows one lesson, rendered from Markdown, in a scrollable
+// viewport that remembers where the learner stopped.
+type lessonScreen struct {
+	c             *common
+	width, height int
+
+	lesson   *lessons.Lesson
+	viewport viewport.Model
+	// rendered is for the width and style in renderedFor; until it arrives
+	// the screen says it is rendering.
+	rendered    bool
+	renderedFor renderKey
+	// wantOffset is restored once the content arrives.
+	wantOffset int
+	markedRead bool
+	err        error
+}
+
+type renderKey struct {
+	id    string
+	width int
+	style lessons.Style
+}
+
+type lessonRenderedMsg struct {
+	key     renderKey
+	content string
+	err     error
+}
+
+func newLessonScreen(c *common) *lessonScreen {
+	vp := viewport.New()
+	vp.KeyMap = viewport.KeyMap{} // keys are handled here, from the shared keymap
+	return &lessonScreen{c: c, viewport: vp}
+}
+
+// open shows lesson l at the scroll offset saved in progress.
+func (s *lessonScreen) open(l *lessons.Lesson, data progress.Data) tea.Cmd {
+	s.lesson = l
+	s.rendered = false
+	s.err = nil
+	s.markedRead = !data.Lessons[l.ID].ReadAt.IsZero()
+	s.wantOffset = data.Lessons[l.ID].Offset
+	s.viewport.SetContent("")
+	s.viewport.SetYOffset(0)
+	return s.render()
+}
+
+// textWidth keeps lines at a readable length on wide terminals.
+func (s *lessonScreen) textWidth() int { return min(s.width, 100) }
+
+func (s *lessonScreen) render() tea.Cmd {
+	if s.lesson == nil || s.width == 0 {
+		return nil
+	}
+	k := renderKey{id: s.lesson.ID, width: s.textWidth(), style: s.c.styles.Markdown}
+	renderer, body := s.c.renderer, s.lesson.Body
+	return func() tea.Msg {
+		out, err := renderer.Render(body, k.style, k.width)
+		return lessonRenderedMsg{key: k, content: strings.Trim(out, "\n"), err: err}
+	}
+}
+
+func (s *lessonScreen) SetSize(w, h int) {
+	if s.rendered && s.width != w {
+		// Keep the reader's place proportionally across a re-wrap.
+		s.wantOffset = int(s.viewport.ScrollPercent() * float64(max(0, s.viewport.TotalLineCount()-s.viewport.Height())))
+		s.rendered = false
+	}
+	s.width, s.height = w, h
+	s.viewport.SetWidth(w)
+	s.viewport.SetHeight(max(1, h-2))
+}
+
+// restyle re-renders after the colour theme changed.
+func (s *lessonScreen) restyle() tea.Cmd {
+	if s.lesson == nil {
+		return nil
+	}
+	s.wantOffset = s.viewport.YOffset()
+	s.rendered = false
+	return s.render()
+}
+
+func (s *lessonScreen) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		if !s.rendered {
+			return s.render()
+		}
+	case lessonRenderedMsg:
+		if s.lesson == nil || msg.key != (renderKey{s.lesson.ID, s.textWidth(), s.c.styles.Markdown}) {
+			return nil // stale: the learner moved on or resized
+		}
+		s.err = msg.err
+		s.rendered = true
+		s.renderedFor = msg.key
+		s.viewport.SetContent(msg.content)
+		s.viewport.SetYOffset(s.wantOffset)
+		return s.markReadIfAtEnd()
+	case tea.KeyPressMsg:
+		k := s.c.keys
+		switch {
+		case key.Matches(msg, k.Up):
+			s.viewport.ScrollUp(1)
+		case key.Matches(msg, k.Down):
+			s.viewport.ScrollDown(1)
+		case key.Matches(msg, k.PageUp):
+			s.viewport.PageUp()
+		case key.Matches(msg, k.PageDown):
+			s.viewport.PageDown()
+		case key.Matches(msg, k.Top):
+			s.viewport.GotoTop()
+		case key.Matches(msg, k.Bottom):
+			s.viewport.GotoBottom()
+		case key.Matches(msg, k.NextLesson):
+			if next := s.c.course.Next(s.lesson); next != nil {
+				return tea.Batch(s.leave(true), navigate(openLessonMsg{next.ID}))
+			}
+			if q := s.lesson.Module.Quiz; q != nil {
+				return tea.Batch(s.leave(true), navigate(openQuizMsg{q.ID}))
+			}
+		case key.Matches(msg, k.PrevLesson):
+			if prev := s.c.course.Previous(s.lesson); prev != nil {
+				return tea.Batch(s.leave(false), navigate(openLessonMsg{prev.ID}))
+			}
+		case key.Matches(msg, k.Back):
+			return tea.Batch(s.leave(false), navigate(goHomeMsg{}))
+		}
+		return s.markReadIfAtEnd()
+	}
+	return nil
+}
+
+// markReadIfAtEnd counts a lesson as read once its end has been on screen.
+func (s *lessonScreen) markReadIfAtEnd() tea.Cmd {
+	if s.markedRead || !s.rendered || !s.viewport.AtBottom() {
+		return nil
+	}
+	s.markedRead = true
+	id, offset, at := s.lesson.ID, s.viewport.YOffset(), s.c.now()
+	return s.c.saveProgress(func(d *progress.Data) { d.MarkLessonRead(id, offset, at) })
+}
+
+// leave saves the scroll position; moving on with "next" counts as read.
+func (s *lessonScreen) leave(read bool) tea.Cmd {
+	if s.lesson == nil {
+		return nil
+	}
+	id, offset, at := s.lesson.ID, s.viewport.YOffset(), s.c.now()
+	wasRead := s.markedRead || read
+	return s.c.saveProgress(func(d *progress.Data) {
+		if wasRead {
+			d.MarkLessonRead(id, offset, at)
+			return
+		}
+		st := d.Lessons[id]
+		st.Offset = offset
+		if d.Lessons == nil {
+			d.Lessons = map[string]progress.LessonState{}
+		}
+		d.Lessons[id] = st
+	})
+}
+
+func (s *lessonScreen) Title() string {
+	if s.lesson == nil {
+		return ""
+	}
+	m := s.lesson.Module
+	n := slices.Index(m.Lessons, s.lesson) + 1
+	return fmt.Sprintf("%s › %d/%d %s", m.Title, n, len(m.Lessons), s.lesson.Title)
+}
+
+func (s *lessonScreen) Typing() bool { return false }
+
+func (s *lessonScreen) ShortHelp() []key.Binding {
+	k := s.c.keys
+	return []key.Binding{k.Down, k.PageDown, k.NextLesson, k.Back, k.Help}
+}
+
+func (s *lessonScreen) FullHelp() [][]key.Binding {
+	k := s.c.keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom}, {k.NextLesson, k.PrevLesson, k.Back}, {k.Quit, k.Help}}
+}
+
+func (s *lessonScreen) View() string {
+	st := s.c.styles
+	if s.lesson == nil {
+		return ""
+	}
+	header := st.Bold.Render(" "+s.lesson.Title) + st.Muted.Render(fmt.Sprintf("  · %d min read", s.lesson.Minutes))
+	switch {
+	case s.err != nil:
+		return header + "\n\n" + st.Error.Render("This lesson could not be rendered: "+s.err.Error())
+	case !s.rendered:
+		return header + "\n\n" + st.Muted.Render(" Rendering…")
+	}
+	pos := fmt.Sprintf("%3.0f%%", s.viewport.ScrollPercent()*100)
+	if s.viewport.TotalLineCount() <= s.viewport.Height() {
+		pos = "all"
+	}
+	header += pad(s.width, lipgloss.Width(header), len(pos)+1) + st.Muted.Render(pos)
+	return header + "\n\n" + s.viewport.View()
+}

@@ -1,0 +1,394 @@
+package tui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/k8slab/k8slab/progress"
+	"github.com/k8slab/k8slab/quiz"
+)
+
+// quizScreen runs one attempt at a quiz: a question at a time, immediate
+// feedback with the explanation, then the score.
+type quizScreen struct {
+	c             *common
+	width, height int
+
+	attempt *quiz.Attempt
+	current int
+	// cursor is the focused option in display order.
+	cursor int
+	// chosen marks options (in display order) ticked in a multiple-choice
+	// question.
+	chosen map[int]bool
+	input  textinput.Model
+	phase  quizPhase
+	lastOK bool
+	// confirmLeave is set after one "back" mid-quiz; a second one leaves.
+	confirmLeave bool
+	finished     quiz.Score
+}
+
+type quizPhase int
+
+const (
+	asking quizPhase = iota
+	feedback
+	finished
+)
+
+func newQuizScreen(c *common) *quizScreen {
+	ti := textinput.New()
+	ti.Placeholder = "type your answer"
+	ti.Prompt = "› "
+	ti.CharLimit = 200
+	return &quizScreen{c: c, input: ti}
+}
+
+// start begins a new attempt; the shuffle depends on the learner and on how
+// many attempts they made before.
+func (s *quizScreen) start(q *quiz.Quiz, data progress.Data) tea.Cmd {
+	n := len(data.Quizzes[q.ID].Attempts) + 1
+	s.attempt = quiz.NewAttempt(q, quiz.Seed(data.LearnerID, q.ID, n))
+	s.current = 0
+	s.phase = asking
+	s.confirmLeave = false
+	return s.resetQuestion()
+}
+
+func (s *quizScreen) question() *quiz.Question { return &s.attempt.Quiz.Questions[s.current] }
+
+func (s *quizScreen) resetQuestion() tea.Cmd {
+	s.cursor = 0
+	s.chosen = map[int]bool{}
+	s.input.Reset()
+	if s.phase == asking && s.question().Type == quiz.FreeText {
+		return s.input.Focus()
+	}
+	s.input.Blur()
+	return nil
+}
+
+// choices are the labels in display order.
+func (s *quizScreen) choices() []string {
+	q := s.question()
+	if q.Type == quiz.TrueFalse {
+		return []string{"True", "False"}
+	}
+	out := make([]string, 0, len(q.Options))
+	for _, i := range s.attempt.Order[s.current] {
+		out = append(out, q.Options[i].Text)
+	}
+	return out
+}
+
+func (s *quizScreen) SetSize(w, h int) {
+	s.width, s.height = w, h
+	s.input.SetWidth(max(10, min(w, 80)-6))
+}
+
+func (s *quizScreen) Typing() bool {
+	return s.phase == asking && s.question().Type == quiz.FreeText
+}
+
+func (s *quizScreen) Update(msg tea.Msg) tea.Cmd {
+	if s.attempt == nil {
+		return nil
+	}
+	km, isKey := msg.(tea.KeyPressMsg)
+	if !isKey {
+		if s.Typing() {
+			var cmd tea.Cmd
+			s.input, cmd = s.input.Update(msg)
+			return cmd
+		}
+		return nil
+	}
+	k := s.c.keys
+	if s.phase != finished && key.Matches(km, k.Back) {
+		if s.confirmLeave || (s.current == 0 && s.phase == asking) {
+			return navigate(goHomeMsg{})
+		}
+		s.confirmLeave = true
+		return nil
+	}
+	s.confirmLeave = false
+	switch s.phase {
+	case asking:
+		return s.updateAsking(km)
+	case feedback:
+		if key.Matches(km, k.Continue) {
+			return s.advance()
+		}
+	case finished:
+		switch {
+		case key.Matches(km, k.Retake):
+			data := s.c.store.Snapshot()
+			return s.start(s.attempt.Quiz, data)
+		case key.Matches(km, k.Back), key.Matches(km, k.Continue):
+			return navigate(goHomeMsg{})
+		}
+	}
+	return nil
+}
+
+func (s *quizScreen) updateAsking(km tea.KeyPressMsg) tea.Cmd {
+	k := s.c.keys
+	q := s.question()
+	if q.Type == quiz.FreeText {
+		if key.Matches(km, k.Submit) {
+			if strings.TrimSpace(s.input.Value()) == "" {
+				return nil
+			}
+			return s.submit(quiz.Answer{Text: s.input.Value()})
+		}
+		var cmd tea.Cmd
+		s.input, cmd = s.input.Update(km)
+		return cmd
+	}
+	n := len(s.choices())
+	switch {
+	case key.Matches(km, k.Up):
+		s.cursor = (s.cursor + n - 1) % n
+	case key.Matches(km, k.Down):
+		s.cursor = (s.cursor + 1) % n
+	case q.Type == quiz.MultipleChoice && key.Matches(km, k.Toggle):
+		s.chosen[s.cursor] = !s.chosen[s.cursor]
+	case key.Matches(km, k.Submit):
+		if q.Type == quiz.MultipleChoice {
+			if !slices.Contains(mapValues(s.chosen), true) {
+				s.chosen[s.cursor] = true // enter on an untouched list picks the focused option
+			}
+			return s.submit(s.answerFromChosen())
+		}
+		return s.submit(s.answerFor(s.cursor))
+	default:
+		// Digits pick an option directly: 1 is the first shown.
+		if r := km.String(); len(r) == 1 && r[0] >= '1' && r[0] <= '9' {
+			if i := int(r[0] - '1'); i < n {
+				s.cursor = i
+				if q.Type == quiz.MultipleChoice {
+					s.chosen[i] = !s.chosen[i]
+					return nil
+				}
+				return s.submit(s.answerFor(i))
+			}
+		}
+	}
+	return nil
+}
+
+func mapValues(m map[int]bool) []bool {
+	out := make([]bool, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+func (s *quizScreen) answerFor(display int) quiz.Answer {
+	if s.question().Type == quiz.TrueFalse {
+		v := display == 0
+		return quiz.Answer{Bool: &v}
+	}
+	return quiz.Answer{Choices: []int{s.attempt.Order[s.current][display]}}
+}
+
+func (s *quizScreen) answerFromChosen() quiz.Answer {
+	var a quiz.Answer
+	for display, on := range s.chosen {
+		if on {
+			a.Choices = append(a.Choices, s.attempt.Order[s.current][display])
+		}
+	}
+	return a
+}
+
+func (s *quizScreen) submit(a quiz.Answer) tea.Cmd {
+	if s.question().Type == quiz.MultipleChoice {
+		// Keep the ticks on screen with the feedback.
+		s.chosen = map[int]bool{}
+		for _, c := range a.Choices {
+			s.chosen[slices.Index(s.attempt.Order[s.current], c)] = true
+		}
+	}
+	s.lastOK = s.attempt.Answer(s.current, a)
+	s.phase = feedback
+	s.input.Blur()
+	return nil
+}
+
+func (s *quizScreen) advance() tea.Cmd {
+	if s.current+1 < len(s.attempt.Quiz.Questions) {
+		s.current++
+		s.phase = asking
+		return s.resetQuestion()
+	}
+	s.phase = finished
+	s.finished = s.attempt.Score()
+	id, score, at := s.attempt.Quiz.ID, s.finished, s.c.now()
+	return s.c.saveProgress(func(d *progress.Data) {
+		d.RecordQuiz(id, progress.QuizAttempt{At: at, Correct: score.Correct, Total: score.Total, Percent: score.Percent, Passed: score.Passed})
+	})
+}
+
+func (s *quizScreen) Title() string {
+	if s.attempt == nil {
+		return ""
+	}
+	return s.attempt.Quiz.Title
+}
+
+func (s *quizScreen) ShortHelp() []key.Binding {
+	k := s.c.keys
+	switch {
+	case s.attempt == nil:
+		return nil
+	case s.phase == finished:
+		return []key.Binding{k.Retake, k.Back, k.Quit}
+	case s.phase == feedback:
+		return []key.Binding{k.Continue, k.Back, k.Quit}
+	case s.question().Type == quiz.FreeText:
+		return []key.Binding{k.Submit, k.Back, k.ForceQuit}
+	case s.question().Type == quiz.MultipleChoice:
+		return []key.Binding{k.Up, k.Down, k.Toggle, k.Submit, k.Back, k.Quit}
+	}
+	return []key.Binding{k.Up, k.Down, k.Submit, k.Back, k.Quit}
+}
+
+func (s *quizScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
+
+func (s *quizScreen) View() string {
+	if s.attempt == nil {
+		return ""
+	}
+	st := s.c.styles
+	width := min(s.width, 80) - 2
+	wrap := lipgloss.NewStyle().Width(width).PaddingLeft(1)
+	if s.phase == finished {
+		return s.scoreView(wrap)
+	}
+	q := s.question()
+	var b strings.Builder
+	total := len(s.attempt.Quiz.Questions)
+	kind := map[quiz.Type]string{
+		quiz.SingleChoice:   "choose one",
+		quiz.MultipleChoice: "select all that apply",
+		quiz.TrueFalse:      "true or false",
+		quiz.FreeText:       "type the answer",
+	}[q.Type]
+	b.WriteString(st.Muted.Render(fmt.Sprintf(" Question %d of %d · %s", s.current+1, total, kind)))
+	b.WriteString("\n\n")
+	b.WriteString(wrap.Inherit(st.Prompt).Render(strings.TrimSpace(q.Prompt)))
+	b.WriteString("\n\n")
+
+	if q.Type == quiz.FreeText {
+		if s.phase == asking {
+			b.WriteString(" " + s.input.View())
+		} else {
+			b.WriteString(" › " + s.attempt.Answers[s.current].Text)
+		}
+	} else {
+		b.WriteString(s.optionsView(width))
+	}
+
+	if s.confirmLeave {
+		b.WriteString("\n\n " + st.Wrong.Render("Leave the quiz?") + " Your answers so far will not be saved. Press esc again to leave.")
+	}
+	if s.phase == feedback {
+		b.WriteString("\n\n")
+		if s.lastOK {
+			b.WriteString(" " + st.Correct.Render("✓ Correct."))
+		} else {
+			answer := strings.Join(q.CorrectAnswerText(), "; ")
+			b.WriteString(" " + st.Wrong.Render("✗ Not quite.") + " The answer: " + st.Bold.Render(answer))
+		}
+		b.WriteString("\n\n")
+		b.WriteString(wrap.Inherit(st.Explanation).Render(strings.TrimSpace(q.Explanation)))
+	}
+	return b.String()
+}
+
+func (s *quizScreen) optionsView(width int) string {
+	st := s.c.styles
+	q := s.question()
+	var lines []string
+	for i, text := range s.choices() {
+		marker := fmt.Sprintf("%d.", i+1)
+		if q.Type == quiz.MultipleChoice {
+			marker = "[ ]"
+			if s.chosen[i] {
+				marker = "[x]"
+			}
+		}
+		style := st.Option
+		cursor := "  "
+		if s.phase == asking && i == s.cursor {
+			style, cursor = st.OptionFocus, st.OptionFocus.Render("›")+" "
+		}
+		suffix := ""
+		if s.phase == feedback {
+			right := s.choiceCorrect(i)
+			picked := s.picked(i)
+			switch {
+			case right:
+				suffix = " " + st.Correct.Render("✓")
+			case picked:
+				suffix = " " + st.Wrong.Render("✗")
+			}
+			if picked {
+				cursor = "› "
+			}
+		}
+		label := lipgloss.Wrap(text, width-8, "")
+		label = strings.ReplaceAll(label, "\n", "\n"+strings.Repeat(" ", 4+len(marker)))
+		lines = append(lines, " "+cursor+marker+" "+style.Render(label)+suffix)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (s *quizScreen) choiceCorrect(display int) bool {
+	q := s.question()
+	if q.Type == quiz.TrueFalse {
+		return q.Answer != nil && *q.Answer == (display == 0)
+	}
+	return q.Options[s.attempt.Order[s.current][display]].Correct
+}
+
+func (s *quizScreen) picked(display int) bool {
+	a := s.attempt.Answers[s.current]
+	if a == nil {
+		return false
+	}
+	if s.question().Type == quiz.TrueFalse {
+		return a.Bool != nil && *a.Bool == (display == 0)
+	}
+	return slices.Contains(a.Choices, s.attempt.Order[s.current][display])
+}
+
+func (s *quizScreen) scoreView(wrap lipgloss.Style) string {
+	st := s.c.styles
+	sc := s.finished
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf(" You answered %d of %d correctly: %s\n\n", sc.Correct, sc.Total, st.Bold.Render(fmt.Sprintf("%d%%", sc.Percent))))
+	if sc.Passed {
+		b.WriteString(" " + st.Correct.Render("Passed.") + fmt.Sprintf(" The pass mark is %d%%.", s.attempt.Quiz.PassPercent))
+	} else {
+		b.WriteString(" " + st.Wrong.Render("Not passed yet.") + fmt.Sprintf(" The pass mark is %d%%; review the lessons and retake it.", s.attempt.Quiz.PassPercent))
+	}
+	b.WriteString("\n\n")
+	for i, q := range s.attempt.Quiz.Questions {
+		mark := st.Correct.Render("✓")
+		if a := s.attempt.Answers[i]; a == nil || !q.Correct(*a) {
+			mark = st.Wrong.Render("✗")
+		}
+		b.WriteString(" " + mark + " " + truncate(strings.TrimSpace(q.Prompt), max(10, s.width-6)) + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
