@@ -367,7 +367,7 @@ func ParseLesson(data []byte) (*Lesson, source.Problems) {
 	if ps = decodeProblems.Merge(ps); len(ps) > 0 {
 		return nil, ps
 	}
-	return &Lesson{ID: fm.ID, Title: fm.Title, Order: fm.Order, Minutes: fm.Minutes, Body: joinListContinuations(body)}, nil
+	return &Lesson{ID: fm.ID, Title: fm.Title, Order: fm.Order, Minutes: fm.Minutes, Body: prepareMarkdown(body)}, nil
 }
 
 func unwrapPathError(err error) error {

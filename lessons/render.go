@@ -21,13 +21,25 @@ const (
 	Plain Style = Style(styles.NoTTYStyle)
 )
 
-// Renderer turns lesson Markdown into terminal text. Building a glamour
-// renderer costs far more than rendering one lesson, so one is built per
-// style and width and reused; Renderer is safe for concurrent use.
+// Renderer turns lesson Markdown into terminal text. It keeps one glamour
+// renderer per style and width, and the text it rendered, because glamour's
+// wrapping and highlighting take milliseconds per lesson: going back to a
+// lesson, or resizing to a width seen before, is then instant. Renderer is
+// safe for concurrent use.
 type Renderer struct {
-	mu    sync.Mutex
-	cache map[rendererKey]*cachedRenderer
+	mu     sync.Mutex
+	cache  map[rendererKey]*cachedRenderer
+	output map[outputKey]string
 }
+
+type outputKey struct {
+	rendererKey
+	markdown string
+}
+
+// maxOutputs bounds the rendered-text cache; a resize sweeps through many
+// widths, and the cache starts over when it is full.
+const maxOutputs = 256
 
 type rendererKey struct {
 	style Style
@@ -41,7 +53,7 @@ type cachedRenderer struct {
 
 // NewRenderer returns an empty renderer cache.
 func NewRenderer() *Renderer {
-	return &Renderer{cache: map[rendererKey]*cachedRenderer{}}
+	return &Renderer{cache: map[rendererKey]*cachedRenderer{}, output: map[outputKey]string{}}
 }
 
 // MinWidth is the narrowest text column lessons are wrapped to.
@@ -52,6 +64,10 @@ func (r *Renderer) Render(markdown string, style Style, width int) (string, erro
 	width = max(width, MinWidth)
 	key := rendererKey{style, width}
 	r.mu.Lock()
+	if out, ok := r.output[outputKey{key, markdown}]; ok {
+		r.mu.Unlock()
+		return out, nil
+	}
 	cr, ok := r.cache[key]
 	if !ok {
 		tr, err := glamour.NewTermRenderer(
@@ -68,10 +84,16 @@ func (r *Renderer) Render(markdown string, style Style, width int) (string, erro
 	r.mu.Unlock()
 
 	cr.mu.Lock()
-	defer cr.mu.Unlock()
 	out, err := cr.tr.Render(markdown)
+	cr.mu.Unlock()
 	if err != nil {
 		return "", fmt.Errorf("rendering Markdown: %w", err)
 	}
+	r.mu.Lock()
+	if len(r.output) >= maxOutputs {
+		clear(r.output)
+	}
+	r.output[outputKey{key, markdown}] = out
+	r.mu.Unlock()
 	return out, nil
 }
