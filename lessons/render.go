@@ -16,10 +16,12 @@ const (
 	Dark Style = Style(styles.DarkStyle)
 	// Light suits terminals with a light background.
 	Light Style = Style(styles.LightStyle)
-	// Plain uses no colour or other escape codes: for NO_COLOR, pipes and
-	// screen readers.
-	Plain Style = Style(styles.NoTTYStyle)
 )
+
+// Output without colour (NO_COLOR) or without any escape codes (a pipe) is
+// made by passing rendered text through a colorprofile writer, which keeps
+// glamour's layout; glamour's own plain styles print Markdown markers such
+// as **bold** instead.
 
 // Renderer turns lesson Markdown into terminal text. It keeps one glamour
 // renderer per style and width, and the text it rendered, because glamour's

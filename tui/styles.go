@@ -37,7 +37,8 @@ type Styles struct {
 	Error  lipgloss.Style
 	Help   help.Styles
 
-	// Markdown is the glamour theme that matches.
+	// Markdown is the glamour theme that matches; with NO_COLOR, Bubble
+	// Tea's colour profile drops its colours and keeps bold and italics.
 	Markdown lessons.Style
 }
 
@@ -91,7 +92,6 @@ func NewStyles(isDark, noColor bool) *Styles {
 		s.Muted = s.Muted.Faint(true)
 		s.Explanation = s.Explanation.Faint(true)
 		s.Help = help.Styles{}
-		s.Markdown = lessons.Plain
 	}
 	return s
 }

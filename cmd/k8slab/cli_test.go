@@ -79,8 +79,8 @@ func TestLessonsListAndShowPlain(t *testing.T) {
 	if !strings.HasPrefix(out, "The control plane\n=================\n") {
 		t.Errorf("show lacks the title: %q", out[:min(80, len(out))])
 	}
-	if strings.Contains(out, "\x1b[") {
-		t.Error("output to a pipe must be plain, without escape codes")
+	if strings.Contains(out, "\x1b[") || strings.Contains(out, " \n") || strings.Contains(out, "**") {
+		t.Error("output to a pipe must be plain text: no escape codes, padding or Markdown markers")
 	}
 	for i, line := range strings.Split(out, "\n") {
 		if len([]rune(line)) > 62 && !strings.HasPrefix(strings.TrimSpace(line), "/") {
@@ -171,6 +171,13 @@ func TestProgressSummaryAndReset(t *testing.T) {
 func TestContentFlagNotAFolder(t *testing.T) {
 	_, err := run(t, "", "--content", "/nonexistent", "lessons")
 	if err == nil || !strings.Contains(err.Error(), "--content /nonexistent: not a folder") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestTUIWithoutTerminalExplains(t *testing.T) {
+	_, err := run(t, "")
+	if err == nil || !strings.Contains(err.Error(), "k8slab quiz ID --plain") {
 		t.Errorf("err = %v", err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
@@ -55,26 +57,39 @@ terminal (a pipe or a file) or NO_COLOR is set, the text is plain, without colou
 			if !ok {
 				return fmt.Errorf("no lesson with id %q; 'k8slab lessons' lists them", args[0])
 			}
-			style, w := lessons.Plain, 80
+			w := 80
 			if f, ok := g.out.(*os.File); ok && term.IsTerminal(f.Fd()) {
 				if tw, _, err := term.GetSize(f.Fd()); err == nil && tw > 0 {
 					w = min(tw, 100)
-				}
-				if os.Getenv("NO_COLOR") == "" {
-					style = lessons.Dark
 				}
 			}
 			if width > 0 {
 				w = width
 			}
-			out, err := lessons.NewRenderer().Render(l.Body, style, w)
+			out, err := lessons.NewRenderer().Render(l.Body, lessons.Dark, w)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.out, "%s\n%s\n%s", l.Title, strings.Repeat("=", len([]rune(l.Title))), out)
-			return nil
+			// The writer drops colours for NO_COLOR and every escape code
+			// when the output is not a terminal.
+			pw := colorprofile.NewWriter(g.out, os.Environ())
+			if pw.Profile == colorprofile.NoTTY {
+				out = trimLineEnds(ansi.Strip(out))
+			}
+			_, err = fmt.Fprintf(pw, "%s\n%s\n%s", l.Title, strings.Repeat("=", len([]rune(l.Title))), out)
+			return err
 		},
 	}
 	cmd.Flags().IntVar(&width, "width", 0, "wrap the text at this many columns (default: the terminal's width, or 80)")
 	return cmd
+}
+
+// trimLineEnds drops the padding glamour adds to the end of every line, which
+// is invisible on a terminal but clutters a file or a pipe.
+func trimLineEnds(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
 }

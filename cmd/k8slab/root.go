@@ -95,6 +95,10 @@ func (g *globals) openStore() (*progress.Store, string, error) {
 }
 
 func (g *globals) runTUI(cmd *cobra.Command) error {
+	if !interactive(g) {
+		return errors.New("the course opens in a terminal, and this is not one (or TERM=dumb); " +
+			"without one, use 'k8slab lessons show ID' to read and 'k8slab quiz ID --plain' for quizzes")
+	}
 	course, err := g.loadCourse()
 	if err != nil {
 		return err
