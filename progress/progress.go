@@ -13,6 +13,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/k8slab/k8slab/internal/atomicfile"
 	"sync"
 	"time"
 )
@@ -281,37 +283,13 @@ func (s *Store) Reset() error {
 	return nil
 }
 
-// rename is os.Rename; tests replace it to simulate a failing disk.
-var rename = os.Rename
-
 func writeAtomic(path string, d Data) error {
 	raw, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return err
 	}
-	raw = append(raw, '\n')
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
-	}
-	tmp, err := os.CreateTemp(dir, ".progress-*.tmp")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, append(raw, '\n'), 0o600); err != nil {
 		return fmt.Errorf("saving progress: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(raw); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving progress to %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving progress: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("saving progress: %w", err)
-	}
-	if err := rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("saving progress to %s: %w", path, err)
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/k8slab/k8slab/internal/atomicfile"
 )
 
 var fixed = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
@@ -83,8 +85,7 @@ func TestFailedSaveKeepsOldFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(filepath.Join(dir, FileName))
-	rename = func(string, string) error { return errors.New("disk full") }
-	defer func() { rename = os.Rename }()
+	defer atomicfile.SetRenameForTest(func(string, string) error { return errors.New("disk full") })()
 	if err := s.Update(func(d *Data) { d.MarkLessonRead("second", 0, fixed) }); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("Update = %v, want the disk error", err)
 	}
@@ -244,11 +245,11 @@ func TestApplyThenSave(t *testing.T) {
 	if _, ok := s.Snapshot().Lessons["a"]; !ok {
 		t.Fatal("Apply not visible in memory")
 	}
-	rename = func(string, string) error { return errors.New("disk full") }
+	restore := atomicfile.SetRenameForTest(func(string, string) error { return errors.New("disk full") })
 	if err := s.Save(); err == nil {
 		t.Fatal("Save reported success on a failing disk")
 	}
-	rename = os.Rename
+	restore()
 	if err := s.Save(); err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,9 @@ type Options struct {
 	NoColor bool
 	// Start opens a screen other than home, e.g. a quiz.
 	Start progress.Position
+	// Cluster, when set, shows the lab cluster in the status bar and lets
+	// the learner create it from the home screen.
+	Cluster ClusterService
 	// Warning is shown in the status bar at start (e.g. a progress file that
 	// was moved aside).
 	Warning string
@@ -50,6 +53,11 @@ type App struct {
 	status      string
 	statusIsErr bool
 	start       progress.Position
+
+	cluster clusterState
+	// quitting is set when the learner quit while a cluster was being
+	// created: the creation is cancelled and cleaned up first.
+	quitting bool
 }
 
 // New builds the app on the home screen.
@@ -76,68 +84,100 @@ func New(o Options) *App {
 	a.quiz = newQuizScreen(c)
 	a.active = a.home
 	a.start = o.Start
+	a.cluster = newClusterState(o.Cluster)
+	a.syncKeys()
 	return a
 }
 
 // Init asks the terminal for its background so the theme can match it.
 func (a *App) Init() tea.Cmd {
+	cmds := []tea.Cmd{tea.RequestBackgroundColor}
+	if a.cluster.svc != nil {
+		cmds = append(cmds, a.cluster.fetchStatus(), a.cluster.scheduleRefresh())
+	}
 	switch a.start.Screen {
 	case "quiz":
-		return tea.Batch(tea.RequestBackgroundColor, navigate(openQuizMsg{a.start.ID}))
+		cmds = append(cmds, navigate(openQuizMsg{a.start.ID}))
 	case "lesson":
-		return tea.Batch(tea.RequestBackgroundColor, navigate(openLessonMsg{a.start.ID}))
+		cmds = append(cmds, navigate(openLessonMsg{a.start.ID}))
 	}
-	return tea.RequestBackgroundColor
+	return tea.Batch(cmds...)
 }
 
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := a.update(msg)
+	a.syncKeys()
+	return a, cmd
+}
+
+// syncKeys enables the bindings that make sense now, which also keeps the
+// help bar truthful.
+func (a *App) syncKeys() {
+	a.c.keys.ClusterUp.SetEnabled(a.cluster.canCreate())
+}
+
+func (a *App) update(msg tea.Msg) tea.Cmd {
+	if cmd, ok := a.cluster.update(msg); ok {
+		if done, isDone := msg.(clusterUpDoneMsg); isDone {
+			if a.quitting {
+				return tea.Quit
+			}
+			if done.err == nil && done.reason != "" {
+				a.status, a.statusIsErr = "Cluster ready. In your shell: eval \"$(k8slab cluster env)\"", false
+			}
+		}
+		return cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.width, a.height = msg.Width, msg.Height
 		a.help.SetWidth(max(0, msg.Width-1))
 		a.resize()
-		return a, a.active.Update(msg)
+		return a.active.Update(msg)
 
 	case tea.BackgroundColorMsg:
 		if msg.IsDark() != a.isDark {
 			a.isDark = msg.IsDark()
 			a.c.styles = NewStyles(a.isDark, a.noColor)
 			a.help.Styles = a.c.styles.Help
-			return a, a.lesson.restyle()
+			return a.lesson.restyle()
 		}
-		return a, nil
+		return nil
 
 	case tea.KeyPressMsg:
 		k := a.c.keys
 		switch {
 		case key.Matches(msg, k.ForceQuit):
-			return a, a.quit()
+			return a.quit()
 		case !a.active.Typing() && key.Matches(msg, k.Quit):
-			return a, a.quit()
+			return a.quit()
+		case a.active == a.home && key.Matches(msg, k.ClusterUp):
+			a.clearStatus()
+			return a.cluster.startUp()
 		case !a.active.Typing() && key.Matches(msg, k.Help):
 			a.help.ShowAll = !a.help.ShowAll
 			a.resize()
-			return a, nil
+			return nil
 		}
 		a.clearStatus()
 
 	case openLessonMsg:
 		l, ok := a.c.course.Lesson(msg.id)
 		if !ok {
-			return a, nil
+			return nil
 		}
 		a.active = a.lesson
 		a.resize()
-		return a, tea.Batch(a.lesson.open(l, a.c.store.Snapshot()), a.remember("lesson", l.ID))
+		return tea.Batch(a.lesson.open(l, a.c.store.Snapshot()), a.remember("lesson", l.ID))
 
 	case openQuizMsg:
 		q, ok := a.c.course.Quiz(msg.id)
 		if !ok {
-			return a, nil
+			return nil
 		}
 		a.active = a.quiz
 		a.resize()
-		return a, tea.Batch(a.quiz.start(q, a.c.store.Snapshot()), a.remember("quiz", q.ID))
+		return tea.Batch(a.quiz.start(q, a.c.store.Snapshot()), a.remember("quiz", q.ID))
 
 	case goHomeMsg:
 		a.home.Update(progressChangedMsg{a.c.store.Snapshot()})
@@ -149,16 +189,16 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		a.active = a.home
 		a.resize()
-		return a, nil
+		return nil
 
 	case progressSavedMsg:
 		if msg.err != nil {
 			a.status, a.statusIsErr = "Progress not saved: "+msg.err.Error(), true
-			return a, nil
+			return nil
 		}
-		return a, nil
+		return nil
 	}
-	return a, a.active.Update(msg)
+	return a.active.Update(msg)
 }
 
 func (a *App) clearStatus() {
@@ -166,6 +206,8 @@ func (a *App) clearStatus() {
 		a.status = ""
 	}
 }
+
+const quitWhileCreating = "A cluster is being created. Press q again to stop it and quit."
 
 // Flush writes any progress still in memory; call it after the program
 // ends, since a save started just before quitting may not have run.
@@ -176,8 +218,22 @@ func (a *App) remember(screen, id string) tea.Cmd {
 	return a.c.saveProgress(func(d *progress.Data) { d.Last = progress.Position{Screen: screen, ID: id} })
 }
 
-// quit saves where the reader was before leaving.
+// quit saves where the reader was before leaving. While a cluster is being
+// created it asks first, then cancels the creation, which cleans up after
+// itself, and quits when that is done.
 func (a *App) quit() tea.Cmd {
+	if a.cluster.busy {
+		if !a.quitting && a.status != quitWhileCreating {
+			a.status, a.statusIsErr = quitWhileCreating, false
+			return nil
+		}
+		a.quitting = true
+		a.status = "Stopping the cluster creation…"
+		if a.cluster.cancel != nil {
+			a.cluster.cancel()
+		}
+		return nil
+	}
 	if a.active == a.lesson {
 		return tea.Sequence(a.lesson.leave(false), tea.Quit)
 	}
@@ -212,7 +268,7 @@ func (a *App) View() tea.View {
 	body := lipgloss.NewStyle().MaxHeight(bodyHeight).MaxWidth(a.width).Render(a.active.View())
 	body += strings.Repeat("\n", max(0, bodyHeight-lipgloss.Height(body)))
 
-	status := st.Status.Render("")
+	status := st.Status.Render(truncate(a.cluster.line(st), a.width-2))
 	if a.status != "" {
 		style := st.Status
 		if a.statusIsErr {

@@ -75,6 +75,10 @@ type session struct {
 
 func (f *fixture) start(t *testing.T, w, h int, noColor bool) *session {
 	app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, NoColor: noColor})
+	return f.startApp(t, app, w, h)
+}
+
+func (f *fixture) startApp(t *testing.T, app *App, w, h int) *session {
 	last := &atomic.Value{}
 	last.Store("")
 	tm := teatest.NewTestModel(t, recorder{app, last}, teatest.WithInitialTermSize(w, h))

@@ -181,12 +181,12 @@ func (h *homeScreen) Typing() bool  { return false }
 
 func (h *homeScreen) ShortHelp() []key.Binding {
 	k := h.c.keys
-	return []key.Binding{k.Up, k.Down, k.Open, k.Quit, k.Help}
+	return []key.Binding{k.Up, k.Down, k.Open, k.ClusterUp, k.Quit, k.Help}
 }
 
 func (h *homeScreen) FullHelp() [][]key.Binding {
 	k := h.c.keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom, k.Open}, {k.Quit, k.Help}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom, k.Open}, {k.ClusterUp, k.Quit, k.Help}}
 }
 
 func (h *homeScreen) View() string {

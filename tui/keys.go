@@ -26,6 +26,9 @@ type KeyMap struct {
 	Submit   key.Binding
 	Continue key.Binding
 	Retake   key.Binding
+
+	// ClusterUp creates the lab cluster; enabled only when there is none.
+	ClusterUp key.Binding
 }
 
 // DefaultKeyMap returns the standard bindings.
@@ -51,5 +54,7 @@ func DefaultKeyMap() *KeyMap {
 		Submit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "answer")),
 		Continue: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
 		Retake:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retake")),
+
+		ClusterUp: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "create cluster")),
 	}
 }

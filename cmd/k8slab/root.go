@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/k8slab/k8slab/assets"
+	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/tui"
@@ -54,6 +55,7 @@ Run it with no arguments to open the course. Your progress is saved as you go
 		newLessonsCmd(g),
 		newQuizCmd(g),
 		newLintCmd(g),
+		newClusterCmd(g),
 		newProgressCmd(g),
 		newVersionCmd(g),
 	)
@@ -82,14 +84,19 @@ func (g *globals) loadCourse() (*lessons.Course, error) {
 	return c, nil
 }
 
+// stateDirectory is where k8slab keeps progress, kubeconfigs and the record
+// of clusters it created.
+func (g *globals) stateDirectory() (string, error) {
+	if g.stateDir != "" {
+		return g.stateDir, nil
+	}
+	return progress.DefaultDir()
+}
+
 func (g *globals) openStore() (*progress.Store, string, error) {
-	dir := g.stateDir
-	if dir == "" {
-		d, err := progress.DefaultDir()
-		if err != nil {
-			return nil, "", err
-		}
-		dir = d
+	dir, err := g.stateDirectory()
+	if err != nil {
+		return nil, "", err
 	}
 	return progress.Open(dir)
 }
@@ -107,11 +114,16 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	clusterCfg, err := g.clusterConfig(&clusterFlags{provider: clusterctl.Auto, name: clusterctl.DefaultName})
+	if err != nil {
+		return err
+	}
 	app := tui.New(tui.Options{
 		Course:  course,
 		Store:   store,
 		NoColor: os.Getenv("NO_COLOR") != "",
 		Warning: warning,
+		Cluster: clusterctl.NewManager(clusterCfg),
 	})
 	p := tea.NewProgram(app, tea.WithContext(cmd.Context()))
 	_, err = p.Run()

@@ -1,0 +1,270 @@
+package clusterctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// engineFixture reads a captured engine CLI output from testdata/kind.
+func engineFixture(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "kind", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// cliResult is what one fake command prints and how it exits.
+type cliResult struct {
+	out string
+	err error
+}
+
+var errExit1 = errors.New("exit status 1")
+
+// replayEngines makes runCommand answer from results, keyed by the command
+// line ("docker -v"); a CLI with no entry at all is not installed. It
+// returns the command lines run, in order.
+func replayEngines(t *testing.T, results map[string]cliResult) *[]string {
+	t.Helper()
+	var calls []string
+	orig := runCommand
+	t.Cleanup(func() { runCommand = orig })
+	runCommand = func(ctx context.Context, name string, args ...string) ([]byte, error) {
+		line := strings.Join(append([]string{name}, args...), " ")
+		calls = append(calls, line)
+		if r, ok := results[line]; ok {
+			return []byte(r.out), r.err
+		}
+		for key := range results {
+			if strings.HasPrefix(key, name+" ") {
+				t.Fatalf("unexpected command %q", line)
+			}
+		}
+		return nil, &exec.Error{Name: name, Err: exec.ErrNotFound}
+	}
+	return &calls
+}
+
+const (
+	dockerV    = "docker -v"
+	dockerInfo = "docker info --format {{json .}}"
+	podmanV    = "podman -v"
+	podmanInfo = "podman info --format json"
+)
+
+func mustProblem(t *testing.T, err error, sentinel error) *Problem {
+	t.Helper()
+	if err == nil {
+		t.Fatal("got no error, want a Problem")
+	}
+	p, ok := errors.AsType[*Problem](err)
+	if !ok {
+		t.Fatalf("error is %T, not a *Problem: %v", err, err)
+	}
+	if sentinel != nil && !errors.Is(err, sentinel) {
+		t.Errorf("error does not wrap %v: %v", sentinel, err)
+	}
+	return p
+}
+
+func assertContains(t *testing.T, what, text string, words ...string) {
+	t.Helper()
+	for _, w := range words {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s does not mention %q:\n%s", what, w, text)
+		}
+	}
+}
+
+func TestDetectEngineNoCLI(t *testing.T) {
+	replayEngines(t, map[string]cliResult{})
+	engine, err := DetectEngine(context.Background())
+	if engine != "" {
+		t.Errorf("engine = %q, want none", engine)
+	}
+	p := mustProblem(t, err, ErrNoEngine)
+	assertContains(t, "Summary", p.Summary, "no container engine found", "Docker", "Podman")
+	assertContains(t, "Fix", p.Fix, "install Docker", "Podman", "--provider sim")
+}
+
+func TestDetectEngineDockerNotRunning(t *testing.T) {
+	version := engineFixture(t, "docker-version.txt")
+	tests := []struct {
+		fixture     string
+		summary     []string
+		fix         []string
+		sentinelErr error
+	}{
+		{
+			// Captured on the build machine: the command both k8slab and
+			// kind run, with no engine.
+			fixture: "docker-info-json-daemon-down.txt",
+			summary: []string{"Docker is installed", "not running", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock"},
+			fix:     []string{"Docker Desktop", "systemctl start docker", "docker info", "--provider sim"},
+		},
+		{
+			fixture: "docker-info-daemon-down.txt",
+			summary: []string{"not running", "Is the docker daemon running?"},
+			fix:     []string{"systemctl start docker"},
+		},
+		{
+			fixture: "docker-info-macos-desktop-down.txt",
+			summary: []string{"not running", ".docker/run/docker.sock"},
+			fix:     []string{"Docker Desktop"},
+		},
+		{
+			fixture: "docker-info-windows-desktop-down.txt",
+			summary: []string{"not running", "dockerDesktopLinuxEngine"},
+			fix:     []string{"Docker Desktop"},
+		},
+		{
+			fixture: "docker-info-json-tcp-refused.txt",
+			summary: []string{"not running", "tcp://127.0.0.1:2375"},
+			fix:     []string{"DOCKER_HOST", "docker context ls"},
+		},
+		{
+			fixture: "docker-info-json-permission-denied.txt",
+			summary: []string{"not allowed", "permission denied while trying to connect to the Docker daemon socket"},
+			fix:     []string{"usermod -aG docker", "log out", "rootless", "sudo"},
+		},
+		{
+			fixture: "docker-info-permission-denied-older.txt",
+			summary: []string{"not allowed", "/var/run/docker.sock"},
+			fix:     []string{"usermod -aG docker"},
+		},
+		{
+			fixture: "docker-info-json-error-during-connect.txt",
+			summary: []string{"cannot reach the Docker engine", "no such host"},
+			fix:     []string{"DOCKER_HOST", "docker info", "--provider sim"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			replayEngines(t, map[string]cliResult{
+				dockerV:    {out: version},
+				dockerInfo: {out: engineFixture(t, tt.fixture), err: errExit1},
+			})
+			engine, err := DetectEngine(context.Background())
+			if engine != "" {
+				t.Errorf("engine = %q, want none", engine)
+			}
+			p := mustProblem(t, err, ErrEngineNotRunning)
+			assertContains(t, "Summary", p.Summary, tt.summary...)
+			assertContains(t, "Fix", p.Fix, tt.fix...)
+			if strings.Contains(p.Summary, `{"ID"`) {
+				t.Errorf("Summary quotes docker's JSON:\n%s", p.Summary)
+			}
+		})
+	}
+}
+
+func TestDetectEnginePodmanMachineDown(t *testing.T) {
+	replayEngines(t, map[string]cliResult{
+		podmanV:    {out: engineFixture(t, "podman-version.txt")},
+		podmanInfo: {out: engineFixture(t, "podman-info-machine-down.txt"), err: fmt.Errorf("exit status 125")},
+	})
+	_, err := DetectEngine(context.Background())
+	p := mustProblem(t, err, ErrEngineNotRunning)
+	assertContains(t, "Summary", p.Summary, "Podman is installed", "Cannot connect to Podman.")
+	assertContains(t, "Fix", p.Fix, "podman machine start", "podman machine init", "--provider sim")
+}
+
+func TestDetectEngineFindsRunningEngine(t *testing.T) {
+	dockerVersion := engineFixture(t, "docker-version.txt")
+	podmanVersion := engineFixture(t, "podman-version.txt")
+	tests := []struct {
+		name    string
+		results map[string]cliResult
+		want    string
+	}{
+		{"docker", map[string]cliResult{
+			dockerV: {out: dockerVersion}, dockerInfo: {out: `{"ServerVersion":"28.2.2"}`},
+			podmanV: {out: podmanVersion}, podmanInfo: {out: `{}`},
+		}, EngineDocker},
+		{"podman when docker is down", map[string]cliResult{
+			dockerV: {out: dockerVersion}, dockerInfo: {out: engineFixture(t, "docker-info-json-daemon-down.txt"), err: errExit1},
+			podmanV: {out: podmanVersion}, podmanInfo: {out: `{}`},
+		}, EnginePodman},
+		{"podman when docker is podman's shim", map[string]cliResult{
+			dockerV: {out: engineFixture(t, "docker-version-podman-shim.txt")},
+			podmanV: {out: podmanVersion}, podmanInfo: {out: `{}`},
+		}, EnginePodman},
+		{"nerdctl", map[string]cliResult{
+			"nerdctl -v": {out: "nerdctl version 2.0.3\n"}, "nerdctl info --format {{json .}}": {out: `{}`},
+		}, EngineNerdctl},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := replayEngines(t, tt.results)
+			got, err := DetectEngine(context.Background())
+			if err != nil || got != tt.want {
+				t.Fatalf("DetectEngine = %q, %v; want %q", got, err, tt.want)
+			}
+			for _, c := range *calls {
+				if c == dockerInfo && tt.name == "podman when docker is podman's shim" {
+					t.Errorf("asked the podman shim for docker info")
+				}
+			}
+		})
+	}
+}
+
+func TestDetectEngineTimeout(t *testing.T) {
+	replayEngines(t, map[string]cliResult{
+		dockerV: {out: engineFixture(t, "docker-version.txt")},
+		// What a context-killed command reports when the engine never
+		// answers.
+		dockerInfo: {err: fmt.Errorf("signal: killed: %w", context.DeadlineExceeded)},
+	})
+	_, err := DetectEngine(context.Background())
+	p := mustProblem(t, err, ErrEngineNotRunning)
+	assertContains(t, "Summary", p.Summary, "did not answer within 5s")
+	assertContains(t, "Fix", p.Fix, "starting", "--provider sim")
+}
+
+func TestDetectEngineCancelled(t *testing.T) {
+	replayEngines(t, map[string]cliResult{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := DetectEngine(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// TestDetectEngineRealDocker runs this machine's docker CLI. With no engine
+// running (as on the build machine) DetectEngine must come back, quickly,
+// with the engine-not-running Problem rather than hang or fall through.
+func TestDetectEngineRealDocker(t *testing.T) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("no docker CLI on PATH")
+	}
+	if dockerEngineAnswers() {
+		t.Skip("a Docker engine is running here")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	engine, err := DetectEngine(ctx)
+	if err == nil {
+		t.Skipf("another engine works here: %s", engine)
+	}
+	p := mustProblem(t, err, ErrEngineNotRunning)
+	t.Logf("Summary: %s\nFix: %s", p.Summary, p.Fix)
+	assertContains(t, "Fix", p.Fix, "docker info", "--provider sim")
+}
+
+// dockerEngineAnswers reports whether `docker info` works on this machine.
+func dockerEngineAnswers() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return exec.CommandContext(ctx, "docker", "info").Run() == nil
+}

@@ -1,0 +1,542 @@
+package clusterctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/kind/pkg/apis/config/defaults"
+	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
+	kinderrors "sigs.k8s.io/kind/pkg/errors"
+	kindexec "sigs.k8s.io/kind/pkg/exec"
+	"sigs.k8s.io/kind/pkg/log"
+)
+
+func TestKindConfig(t *testing.T) {
+	cfg := kindConfig(KindOptions{})
+	if cfg.Name != DefaultKindClusterName {
+		t.Errorf("Name = %q, want %q", cfg.Name, DefaultKindClusterName)
+	}
+	if cfg.APIVersion != "kind.x-k8s.io/v1alpha4" || cfg.Kind != "Cluster" {
+		t.Errorf("TypeMeta = %+v", cfg.TypeMeta)
+	}
+	wantRoles := []v1alpha4.NodeRole{v1alpha4.ControlPlaneRole, v1alpha4.WorkerRole, v1alpha4.WorkerRole}
+	if len(cfg.Nodes) != len(wantRoles) {
+		t.Fatalf("%d nodes, want %d", len(cfg.Nodes), len(wantRoles))
+	}
+	for i, n := range cfg.Nodes {
+		if n.Role != wantRoles[i] {
+			t.Errorf("node %d role = %q, want %q", i, n.Role, wantRoles[i])
+		}
+		if n.Image != DefaultKindNodeImage {
+			t.Errorf("node %d image = %q, want the pinned default", i, n.Image)
+		}
+		if i > 0 && len(n.ExtraPortMappings) != 0 {
+			t.Errorf("worker %d publishes ports: %+v", i, n.ExtraPortMappings)
+		}
+	}
+	want := v1alpha4.PortMapping{ContainerPort: 30080, HostPort: 30080, ListenAddress: "127.0.0.1", Protocol: v1alpha4.PortMappingProtocolTCP}
+	if pm := cfg.Nodes[0].ExtraPortMappings; len(pm) != 1 || pm[0] != want {
+		t.Errorf("control-plane port mappings = %+v, want [%+v]", pm, want)
+	}
+
+	custom := kindConfig(KindOptions{Name: "lab2", NodeImage: "kindest/node:v1.36.1"})
+	if custom.Name != "lab2" {
+		t.Errorf("Name = %q, want lab2", custom.Name)
+	}
+	for i, n := range custom.Nodes {
+		if n.Image != "kindest/node:v1.36.1" {
+			t.Errorf("node %d image = %q, want the override", i, n.Image)
+		}
+	}
+
+	// kind fills in defaults in place; each call must start afresh.
+	if kindConfig(KindOptions{}) == cfg || &kindConfig(KindOptions{}).Nodes[0] == &cfg.Nodes[0] {
+		t.Error("kindConfig shares state between calls")
+	}
+}
+
+func TestDefaultKindNodeImage(t *testing.T) {
+	// Bumping kind should bump the pin with it: kind supports its own
+	// default image best.
+	if DefaultKindNodeImage != defaults.Image {
+		t.Errorf("DefaultKindNodeImage = %q, kind's default is %q", DefaultKindNodeImage, defaults.Image)
+	}
+	if !strings.Contains(DefaultKindNodeImage, "@sha256:") {
+		t.Errorf("DefaultKindNodeImage %q is not pinned by digest", DefaultKindNodeImage)
+	}
+}
+
+func TestNewKindValidation(t *testing.T) {
+	dir := t.TempDir()
+	kc := filepath.Join(dir, "kind.kubeconfig")
+	ok := KindOptions{KubeconfigPath: kc, Engine: EngineDocker}
+
+	p, err := NewKind(ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name() != "kind" || p.ClusterName() != DefaultKindClusterName || p.KubeconfigPath() != kc {
+		t.Errorf("got %q %q %q", p.Name(), p.ClusterName(), p.KubeconfigPath())
+	}
+	if kp := p.(*kindProvider); kp.opts.NodeImage != DefaultKindNodeImage {
+		t.Errorf("NodeImage = %q, want the default", kp.opts.NodeImage)
+	}
+
+	longest := strings.Repeat("a", maxKindNameLen)
+	for _, name := range []string{"k8slab", "lab-2", "0x", "a", longest} {
+		o := ok
+		o.Name = name
+		if _, err := NewKind(o); err != nil {
+			t.Errorf("name %q: %v", name, err)
+		}
+	}
+	for _, name := range []string{"K8slab", "-lab", "lab-", "lab_2", "lab.2", "lab 2", "läb", longest + "a"} {
+		o := ok
+		o.Name = name
+		_, err := NewKind(o)
+		p := mustProblem(t, err, nil)
+		assertContains(t, "Summary", p.Summary, fmt.Sprintf("%q", name), "DNS label", "49 characters", "lowercase letters, digits and '-'")
+	}
+
+	rel := ok
+	rel.KubeconfigPath = "rel/kind.kubeconfig"
+	if p, err := NewKind(rel); err != nil || !filepath.IsAbs(p.KubeconfigPath()) {
+		t.Errorf("relative kubeconfig path: %v", err)
+	}
+
+	for name, o := range map[string]KindOptions{
+		"no kubeconfig path":       {Engine: EngineDocker},
+		"kubeconfig is a dir":      {KubeconfigPath: dir, Engine: EngineDocker},
+		"no engine":                {KubeconfigPath: kc},
+		"unknown engine":           {KubeconfigPath: kc, Engine: "lxc"},
+		"image with a space":       {KubeconfigPath: kc, Engine: EngineDocker, NodeImage: "kindest/node v1"},
+		"engine in the wrong case": {KubeconfigPath: kc, Engine: "Docker"},
+	} {
+		if _, err := NewKind(o); err == nil {
+			t.Errorf("%s: NewKind accepted %+v", name, o)
+		}
+	}
+}
+
+// kindErrorFixture rebuilds the error kind's library returned from what
+// the kind CLI printed for it: the ERROR line is the error's text, and
+// "Command Output" is the exec.RunError's Output.
+func kindErrorFixture(t *testing.T, name string) error {
+	t.Helper()
+	raw := engineFixture(t, name)
+	_, after, ok := strings.Cut(raw, "ERROR: ")
+	if !ok {
+		t.Fatalf("%s has no ERROR line", name)
+	}
+	chain, output, _ := strings.Cut(after, "\n\nCommand Output: ")
+	chain = strings.TrimRight(chain, "\n")
+	output = strings.TrimSuffix(output, "\n")
+	// The CLI adds these; the library's error starts after them.
+	chain = strings.TrimPrefix(chain, "failed to create cluster: ")
+	chain = strings.TrimPrefix(chain, `failed to delete cluster "k8slab": `)
+
+	prefix, rest, isCommand := strings.Cut(chain, `command "`)
+	if !isCommand {
+		return kinderrors.New(chain)
+	}
+	const failed = `" failed with error: `
+	i := strings.LastIndex(rest, failed)
+	if i < 0 {
+		t.Fatalf("%s: cannot parse %q", name, chain)
+	}
+	command, innerText := shellWords(t, rest[:i]), rest[i+len(failed):]
+	inner := errors.New(innerText)
+	if strings.Contains(innerText, "executable file not found") {
+		inner = &osexec.Error{Name: command[0], Err: osexec.ErrNotFound}
+	}
+	err := kinderrors.WithStack(&kindexec.RunError{Command: command, Output: []byte(output), Inner: inner})
+	if prefix = strings.TrimSuffix(prefix, ": "); prefix != "" {
+		err = kinderrors.Wrap(err, prefix)
+	}
+	if err.Error() != chain {
+		t.Fatalf("%s: rebuilt error reads\n%s\nkind printed\n%s", name, err, chain)
+	}
+	return err
+}
+
+// shellWords undoes kind's exec.PrettyCommand, which single-quotes
+// arguments with shell metacharacters.
+func shellWords(t *testing.T, s string) []string {
+	t.Helper()
+	var words []string
+	var cur strings.Builder
+	inWord, quote := false, rune(0)
+	for _, r := range s {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, inWord = r, true
+		case r == ' ':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		t.Fatalf("unbalanced quotes in %q", s)
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+func TestTranslateKindError(t *testing.T) {
+	tests := []struct {
+		fixture  string
+		engine   string
+		sentinel error
+		summary  []string
+		fix      []string
+	}{
+		// Captured from the real kind CLI on the build machine.
+		{"kind-create-engine-down.txt", EngineDocker, ErrEngineNotRunning,
+			[]string{"Docker is installed", "not running", "Cannot connect to the Docker daemon"},
+			[]string{"start Docker", "--provider sim"}},
+		{"kind-create-permission-denied.txt", EngineDocker, ErrEngineNotRunning,
+			[]string{"not allowed", "permission denied"},
+			[]string{"usermod -aG docker"}},
+		{"kind-create-no-docker-cli.txt", EngineDocker, ErrNoEngine,
+			[]string{"no container engine found", "docker"},
+			[]string{"install Docker", "--provider sim"}},
+		{"kind-get-clusters-engine-down.txt", EngineDocker, ErrEngineNotRunning,
+			[]string{"not running"}, []string{"start Docker"}},
+		{"kind-delete-engine-down.txt", EngineDocker, ErrEngineNotRunning,
+			[]string{"not running"}, []string{"start Docker"}},
+
+		{"kind-create-already-exists.txt", EngineDocker, nil,
+			[]string{`"k8slab" already exists`},
+			[]string{"delete it", "docker ps -a --filter label=io.x-k8s.kind.cluster=k8slab", "docker rm -f", "another name"}},
+		{"kind-create-container-name-in-use.txt", EngineDocker, nil,
+			[]string{"already exists"}, []string{"docker rm -f"}},
+		{"kind-create-port-in-use.txt", EngineDocker, nil,
+			[]string{"port 30080", "already in use", "http://127.0.0.1:30080"},
+			[]string{"lsof -i :30080", "docker ps"}},
+		{"kind-create-no-space.txt", EngineDocker, nil,
+			[]string{"out of disk space"},
+			[]string{"docker system prune", "docker system df"}},
+		{"kind-create-out-of-memory.txt", EngineDocker, nil,
+			[]string{"ran out of memory"},
+			[]string{"more memory", "Docker Desktop", "--provider sim"}},
+		{"kind-create-kubelet-unhealthy.txt", EngineDocker, nil,
+			[]string{"control plane did not start"},
+			[]string{"memory", "disk", "docker system prune"}},
+		{"kind-create-pull-offline.txt", EngineDocker, nil,
+			[]string{"could not download the node image", DefaultKindNodeImage, "cannot be reached"},
+			[]string{"internet connection", "proxy"}},
+		{"kind-create-pull-timeout.txt", EngineDocker, nil,
+			[]string{"could not download", "cannot be reached"}, []string{"internet connection"}},
+		{"kind-create-podman-pull-offline.txt", EnginePodman, nil,
+			[]string{"could not download", "docker.io/kindest/node@sha256:"},
+			[]string{"internet connection", "Podman"}},
+		{"kind-create-pull-manifest-unknown.txt", EngineDocker, nil,
+			[]string{"kindest/node:v1.99.0", "does not exist"},
+			[]string{"tag", DefaultKindNodeImage}},
+		{"kind-create-pull-access-denied.txt", EngineDocker, nil,
+			[]string{"kindest/nodes:v1.37.0", "refused", "name is wrong"},
+			[]string{"check the node image's name"}},
+		{"kind-create-pull-rate-limit.txt", EngineDocker, nil,
+			[]string{"download limit"}, []string{"docker login"}},
+		{"kind-create-rootless-cgroup1.txt", EngineDocker, nil,
+			[]string{"rootless"}, []string{"https://kind.sigs.k8s.io/docs/user/rootless/"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			kindErr := kindErrorFixture(t, tt.fixture)
+			err := translateKindError(kindErr, tt.engine)
+			p := mustProblem(t, err, tt.sentinel)
+			assertContains(t, "Summary", p.Summary, tt.summary...)
+			assertContains(t, "Fix", p.Fix, tt.fix...)
+			if strings.Contains(p.Summary, "\n") {
+				t.Errorf("Summary spans lines:\n%s", p.Summary)
+			}
+			// The command's output stays reachable for --verbose.
+			if re := kindexec.RunErrorForError(kindErr); re != nil && len(re.Output) > 0 {
+				last := lastMeaningfulLine(string(re.Output), nil)
+				assertContains(t, "Err", p.Err.Error(), last)
+			}
+		})
+	}
+}
+
+func TestTranslateKindErrorOthers(t *testing.T) {
+	if translateKindError(nil, EngineDocker) != nil {
+		t.Error("nil error translated to non-nil")
+	}
+	already := &Problem{Summary: "explained already"}
+	if got := translateKindError(already, EngineDocker); got != already {
+		t.Errorf("a Problem was re-translated: %v", got)
+	}
+	unknown := kinderrors.Wrap(errors.New("boom"), "failed to frobnicate")
+	p := mustProblem(t, translateKindError(unknown, EngineDocker), nil)
+	assertContains(t, "Summary", p.Summary, "kind could not create the cluster", "failed to frobnicate: boom")
+	if !errors.Is(p, unknown) {
+		t.Error("the Problem does not wrap kind's error")
+	}
+}
+
+// recordSteps collects what a Progress is told.
+func recordSteps() (Progress, *[]Step) {
+	var steps []Step
+	return func(s Step) { steps = append(steps, s) }, &steps
+}
+
+// statusLines replays what kind's cli.Status logs at V(0) for a logger
+// other than kind's own: " • stage  ...\n" on Start (after ending the
+// previous stage with " ✓ stage\n"), " ✓ " or " ✗ " on End.
+type statusLines struct {
+	l      log.Logger
+	status string
+}
+
+func (s *statusLines) start(stage string) {
+	s.end(true)
+	s.status = stage
+	s.l.V(0).Infof(" • %s  ...\n", stage)
+}
+
+func (s *statusLines) end(ok bool) {
+	if s.status == "" {
+		return
+	}
+	if ok {
+		s.l.V(0).Infof(" ✓ %s\n", s.status)
+	} else {
+		s.l.V(0).Infof(" ✗ %s\n", s.status)
+	}
+	s.status = ""
+}
+
+func stepSummary(steps []Step) []string {
+	var out []string
+	for _, s := range steps {
+		state := map[StepState]string{StepStarted: "start", StepDone: "done", StepFailed: "FAIL"}[s.State]
+		out = append(out, state+" "+s.Name)
+	}
+	return out
+}
+
+func TestKindStepsSuccess(t *testing.T) {
+	progress, steps := recordSteps()
+	k := newKindSteps(progress, kindConfig(KindOptions{}))
+	s := &statusLines{l: k}
+	k.V(0).Infof("Creating cluster %q ...\n", "k8slab")
+	k.V(1).Infof("Pulling image: %s ...", DefaultKindNodeImage)
+	s.start("Ensuring node image (kindest/node:v1.37.0) 🖼️")
+	s.start("Preparing nodes 📦 📦 📦 ")
+	s.end(true)
+	for _, stage := range []string{"Writing configuration 📜", "Starting control-plane 🕹️", "Installing CNI 🔌",
+		"Installing StorageClass 💾", "Joining worker nodes 🚜", "Waiting ≤ 3m0s for control-plane = Ready ⏳"} {
+		s.start(stage)
+		s.end(true)
+	}
+	k.V(0).Infof(" • Ready after %s 💚", "41s")
+	k.Warn("cgroup v1 is deprecated")
+	k.finish(nil)
+
+	want := []string{
+		"start Getting the node image", "done Getting the node image",
+		"start Starting the node containers", "done Starting the node containers",
+		"start Writing the node configuration", "done Writing the node configuration",
+		"start Starting the control plane", "done Starting the control plane",
+		"start Installing the pod network (CNI)", "done Installing the pod network (CNI)",
+		"start Installing the default StorageClass", "done Installing the default StorageClass",
+		"start Joining the worker nodes", "done Joining the worker nodes",
+		"start Waiting for the control plane to be Ready", "done Waiting for the control plane to be Ready",
+	}
+	if got := stepSummary(*steps); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("steps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if d := (*steps)[0].Detail; !strings.Contains(d, "kindest/node:v1.37.0") {
+		t.Errorf("image step detail = %q", d)
+	}
+	if d := (*steps)[2].Detail; !strings.Contains(d, "3 in all") {
+		t.Errorf("nodes step detail = %q", d)
+	}
+}
+
+func TestKindStepsFailure(t *testing.T) {
+	progress, steps := recordSteps()
+	k := newKindSteps(progress, kindConfig(KindOptions{}))
+	s := &statusLines{l: k}
+	s.start("Ensuring node image (kindest/node:v1.37.0) 🖼️")
+	s.start("Preparing nodes 📦 📦 📦 ")
+	s.end(true)
+	s.start("Writing configuration 📜")
+	s.end(true)
+	s.start("Starting control-plane 🕹️")
+	s.end(false)
+	k.V(0).Infof("Deleted nodes: %q", []string{"k8slab-worker"})
+	k.finish(translateKindError(kindErrorFixture(t, "kind-create-kubelet-unhealthy.txt"), EngineDocker))
+	// kind may still log after an interrupted Create has returned.
+	s.start("Installing CNI 🔌")
+
+	got := *steps
+	last := got[len(got)-1]
+	if last.Name != "Starting the control plane" || last.State != StepFailed {
+		t.Fatalf("last step = %+v, want the control plane failed", last)
+	}
+	if !strings.Contains(last.Detail, "control plane did not start") {
+		t.Errorf("failed step detail = %q, want the Problem's summary", last.Detail)
+	}
+	if len(got) != 8 {
+		t.Errorf("steps:\n%s", strings.Join(stepSummary(got), "\n"))
+	}
+}
+
+func TestKindStepsWaitTimesOut(t *testing.T) {
+	progress, steps := recordSteps()
+	k := newKindSteps(progress, kindConfig(KindOptions{}))
+	s := &statusLines{l: k}
+	s.start("Waiting ≤ 3m0s for control-plane = Ready ⏳")
+	s.end(false)
+	k.V(0).Info(" • WARNING: Timed out waiting for Ready ⚠️")
+	k.finish(nil)
+	got := *steps
+	if len(got) != 2 || got[1].State != StepDone || !strings.Contains(got[1].Detail, "not Ready yet") {
+		t.Errorf("steps = %+v, want the wait done with a not-Ready-yet note", got)
+	}
+}
+
+func TestStepForUnknownStage(t *testing.T) {
+	name, _ := stepFor("Frobnicating the nodes 🧪 ✨", 3)
+	if name != "Frobnicating the nodes" {
+		t.Errorf("name = %q", name)
+	}
+}
+
+func TestKubeconfigFileModes(t *testing.T) {
+	base := t.TempDir()
+	kc := filepath.Join(base, "state", "clusters", "kind-k8slab.kubeconfig")
+	if err := ensureKubeconfigDir(kc); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Dir(kc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		t.Errorf("new kubeconfig dir mode = %v, want 0700", fi.Mode().Perm())
+	}
+	// A file kind merged into keeps its old mode; secureKubeconfig fixes it.
+	if err := os.WriteFile(kc, []byte("apiVersion: v1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := secureKubeconfig(kc); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(kc); fi.Mode().Perm() != 0o600 {
+		t.Errorf("kubeconfig mode = %v, want 0600", fi.Mode().Perm())
+	}
+	// A directory that already existed is left alone.
+	shared := filepath.Join(base, "shared")
+	if err := os.Mkdir(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := ensureKubeconfigDir(filepath.Join(shared, "kc")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(shared); fi.Mode().Perm() != 0o755 {
+		t.Errorf("existing dir mode changed to %v", fi.Mode().Perm())
+	}
+	if err := removeKubeconfig(kc); err != nil {
+		t.Fatal(err)
+	}
+	if err := removeKubeconfig(kc); err != nil {
+		t.Errorf("removing a missing kubeconfig: %v", err)
+	}
+}
+
+func TestCheckPortFree(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	p := mustProblem(t, checkPortFree("127.0.0.1", port), nil)
+	assertContains(t, "Summary", p.Summary, fmt.Sprintf("port %d", port), "already in use")
+	assertContains(t, "Fix", p.Fix, fmt.Sprintf("lsof -i :%d", port))
+	l.Close()
+	if err := checkPortFree("127.0.0.1", port); err != nil {
+		t.Errorf("free port: %v", err)
+	}
+}
+
+func TestRunUncancellableAnswersCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	defer close(release)
+	go cancel()
+	err := runUncancellable(ctx, func() error { <-release; return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+// TestKindOnThisMachine drives the real kind library against this
+// machine's docker CLI with no engine running: every operation must come
+// back with the engine-not-running Problem, and nothing may be written to
+// the kubeconfig or to ~/.kube/config.
+func TestKindOnThisMachine(t *testing.T) {
+	if _, err := osexec.LookPath("docker"); err != nil {
+		t.Skip("no docker CLI on PATH")
+	}
+	if dockerEngineAnswers() {
+		t.Skip("a Docker engine is running here; this test needs one that is not")
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("KUBECONFIG", filepath.Join(home, "env-kubeconfig"))
+	kc := filepath.Join(t.TempDir(), "state", "kind.kubeconfig")
+	p, err := NewKind(KindOptions{KubeconfigPath: kc, Engine: EngineDocker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	progress, steps := recordSteps()
+	err = p.Create(ctx, progress)
+	prob := mustProblem(t, err, ErrEngineNotRunning)
+	assertContains(t, "Summary", prob.Summary, "not running")
+	if got := stepSummary(*steps); len(got) != 2 || got[0] != "start Checking Docker" || got[1] != "FAIL Checking Docker" {
+		t.Errorf("steps = %q", got)
+	}
+
+	_, err = p.Exists(ctx)
+	mustProblem(t, err, ErrEngineNotRunning)
+	mustProblem(t, p.Delete(ctx, nil), ErrEngineNotRunning)
+
+	// Past k8slab's own check, straight into kind's library, the error
+	// kind returns must still be recognised.
+	kp := p.(*kindProvider)
+	kindErr := kp.kind(log.NoopLogger{}).Create(kp.opts.Name, kp.createOptions()...)
+	mustProblem(t, translateKindError(kindErr, EngineDocker), ErrEngineNotRunning)
+
+	for _, path := range []string{kc, filepath.Join(home, ".kube", "config"), filepath.Join(home, "env-kubeconfig")} {
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s was written (stat: %v)", path, err)
+		}
+	}
+}

@@ -1,0 +1,97 @@
+// Package clusterctl gives every learner a Kubernetes cluster for the labs:
+// a kind cluster where a container engine runs, a simulated one (kwok)
+// where none does, or an existing cluster they name. It never modifies or
+// deletes a cluster that k8slab did not create.
+package clusterctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Provider creates and manages one cluster.
+type Provider interface {
+	// Name is the provider's kind: "kind", "sim" or "existing".
+	Name() string
+	// ClusterName is the name of the cluster this provider manages.
+	ClusterName() string
+	// Create makes the cluster, writes its kubeconfig to KubeconfigPath and
+	// reports each step to progress. Creating a cluster that is already
+	// running returns ErrAlreadyRunning.
+	Create(ctx context.Context, progress Progress) error
+	// Delete removes the cluster and everything Create made.
+	Delete(ctx context.Context, progress Progress) error
+	// Exists reports whether the cluster has been created (it may still be
+	// stopped or unreachable).
+	Exists(ctx context.Context) (bool, error)
+	// KubeconfigPath is the kubeconfig that points at the cluster.
+	KubeconfigPath() string
+}
+
+// ErrAlreadyRunning is returned by Create when the cluster is up already.
+var ErrAlreadyRunning = errors.New("cluster is already running")
+
+// Progress receives the steps of a long operation as they happen. It may be
+// nil.
+type Progress func(Step)
+
+// StepState is where a step is.
+type StepState int
+
+const (
+	StepStarted StepState = iota
+	StepDone
+	StepFailed
+)
+
+// Step is one named stage of creating or deleting a cluster, the unit a
+// progress display shows.
+type Step struct {
+	Name  string
+	State StepState
+	// Detail is an optional line of explanation.
+	Detail string
+	// Elapsed is set on StepDone and StepFailed.
+	Elapsed time.Duration
+}
+
+func (p Progress) run(name string, f func() error) error {
+	start := time.Now()
+	if p != nil {
+		p(Step{Name: name, State: StepStarted})
+	}
+	err := f()
+	if p != nil {
+		st := Step{Name: name, State: StepDone, Elapsed: time.Since(start)}
+		if err != nil {
+			st.State, st.Detail = StepFailed, err.Error()
+		}
+		p(st)
+	}
+	return err
+}
+
+// Problem is a failure explained for a learner: what happened, in plain
+// words, and what to do about it.
+type Problem struct {
+	Summary string
+	Fix     string
+	// Err is the underlying error, kept for --verbose output and errors.Is.
+	Err error
+}
+
+func (p *Problem) Error() string {
+	msg := p.Summary
+	if p.Fix != "" {
+		msg += "\n  what to do: " + p.Fix
+	}
+	return msg
+}
+
+func (p *Problem) Unwrap() error { return p.Err }
+
+func problemf(err error, fix, format string, args ...any) *Problem {
+	return &Problem{Summary: fmt.Sprintf(format, args...), Fix: fix, Err: err}
+}

@@ -1,0 +1,481 @@
+package clusterctl
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/template"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// SimKubeVersion is the Kubernetes version of the simulator binaries that
+// 'make sim' builds; the cache folder is named after it.
+const SimKubeVersion = "v1.37.2"
+
+// simBinaries are what kwokctl's binary runtime runs.
+var simBinaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kwokctl"}
+
+//go:embed kwok/stages-realistic.yaml
+var realisticStages []byte
+
+// sim is a simulated cluster: kwokctl runs a real etcd, kube-apiserver,
+// kube-controller-manager and kube-scheduler as local processes, and kwok
+// plays the kubelets of three fake nodes, so pods become Running and Ready
+// without containers.
+type sim struct {
+	name       string
+	kubeconfig string
+	// workDir is KWOK_WORKDIR: kwokctl keeps every cluster file there, not in
+	// ~/.kwok.
+	workDir string
+	// binDir holds the binaries; empty means kwokctl downloads official
+	// releases itself.
+	binDir  string
+	kwokctl string
+	instant bool
+	// missing explains why the binaries cannot be found; it stops Create
+	// but not status, env or down, which need no binaries.
+	missing error
+}
+
+// NewSim prepares a simulated cluster provider. Binaries are looked up in
+// c.SimBinDir, then the cache ($XDG_CACHE_HOME/k8slab/sim/<version>), and
+// kwokctl on PATH, which then downloads the official releases.
+func NewSim(c Config) (Provider, error) {
+	c.defaults()
+	if err := validName(c.Name); err != nil {
+		return nil, err
+	}
+	s := &sim{
+		name:       c.Name,
+		kubeconfig: c.KubeconfigFor(Sim),
+		workDir:    filepath.Join(c.StateDir, "sim"),
+		instant:    c.SimInstant,
+	}
+	for _, dir := range []string{c.SimBinDir, filepath.Join(c.CacheDir, "sim", SimKubeVersion)} {
+		if dir != "" && hasAll(dir, simBinaries) {
+			s.binDir, s.kwokctl = dir, filepath.Join(dir, "kwokctl")
+			return s, nil
+		}
+	}
+	if c.SimBinDir != "" {
+		s.missing = problemf(nil, "K8SLAB_SIM_BIN must hold "+strings.Join(simBinaries, ", ")+"; 'make sim' builds them",
+			"K8SLAB_SIM_BIN=%s lacks the simulator's binaries", c.SimBinDir)
+		return s, nil
+	}
+	path, err := exec.LookPath("kwokctl")
+	if err != nil {
+		s.missing = problemf(err, "build them with 'make sim' (needs only the Go module proxy), or install kwokctl (https://kwok.sigs.k8s.io) so it can download them",
+			"the simulated cluster needs kwokctl and the Kubernetes binaries, and neither is in %s nor on PATH", filepath.Join(c.CacheDir, "sim", SimKubeVersion))
+		return s, nil
+	}
+	s.kwokctl = path
+	return s, nil
+}
+
+func hasAll(dir string, names []string) bool {
+	for _, n := range names {
+		if st, err := os.Stat(filepath.Join(dir, n)); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *sim) Name() string           { return Sim }
+func (s *sim) ClusterName() string    { return s.name }
+func (s *sim) KubeconfigPath() string { return s.kubeconfig }
+func (s *sim) clusterDir() string     { return filepath.Join(s.workDir, "clusters", s.name) }
+
+func (s *sim) Exists(context.Context) (bool, error) {
+	_, err := os.Stat(filepath.Join(s.clusterDir(), "kwok.yaml"))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Node names follow kind's, so lessons and labs read the same on both.
+func (s *sim) nodeNames() []string {
+	return []string{s.name + "-control-plane", s.name + "-worker", s.name + "-worker2"}
+}
+
+func (s *sim) Create(ctx context.Context, progress Progress) error {
+	if s.missing != nil {
+		return s.missing
+	}
+	exists, err := s.Exists(ctx)
+	if err != nil {
+		return err
+	}
+	if exists {
+		if s.reachable(ctx) {
+			return fmt.Errorf("simulated cluster %q: %w", s.name, ErrAlreadyRunning)
+		}
+		// Created before but stopped (e.g. after a reboot): start it again.
+		if err := progress.run("Starting the stopped simulated cluster", func() error {
+			s.dropStalePIDFiles()
+			return s.kwokctlRun(ctx, "start", "cluster", "--kubeconfig", s.kubeconfig)
+		}); err != nil {
+			return err
+		}
+		return s.waitReady(ctx, progress)
+	}
+
+	if err := os.MkdirAll(filepath.Dir(s.kubeconfig), 0o700); err != nil {
+		return err
+	}
+	var args []string
+	err = progress.run("Preparing the simulator configuration", func() error {
+		args, err = s.writeConfig()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	err = progress.run("Starting etcd, kube-apiserver, controller-manager, scheduler and kwok", func() error {
+		return s.kwokctlRun(ctx, append(args, "create", "cluster", "--kubeconfig", s.kubeconfig, "--timeout", "1m")...)
+	})
+	if err == nil {
+		err = os.Chmod(s.kubeconfig, 0o600)
+	}
+	if err == nil {
+		err = s.waitReady(ctx, progress)
+	}
+	if err != nil {
+		// Never leave half a cluster running.
+		_ = s.Delete(context.WithoutCancel(ctx), nil)
+		return err
+	}
+	return nil
+}
+
+func (s *sim) waitReady(ctx context.Context, progress Progress) error {
+	cfg, err := RESTConfig(s.kubeconfig, "")
+	if err != nil {
+		return err
+	}
+	err = progress.run("Waiting for the API server", func() error {
+		// kwokctl returns success even when the API server never came up.
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		for {
+			if _, _, err := Probe(ctx, cfg); err == nil {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return problemf(ctx.Err(), "see the logs in "+filepath.Join(s.clusterDir(), "logs"),
+					"the simulated cluster's API server did not become ready")
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if err := progress.run("Adding nodes "+strings.Join(s.nodeNames(), ", "), func() error {
+		return s.createNodes(ctx)
+	}); err != nil {
+		return err
+	}
+	return progress.run("Waiting for 3 nodes to be Ready", func() error {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		_, err := WaitForNodes(ctx, cfg, 3)
+		return err
+	})
+}
+
+func (s *sim) reachable(ctx context.Context) bool {
+	cfg, err := RESTConfig(s.kubeconfig, "")
+	if err != nil {
+		return false
+	}
+	_, _, err = Probe(ctx, cfg)
+	return err == nil
+}
+
+var kwokctlConfig = template.Must(template.New("kwokctl").Parse(`apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options:
+  runtime: binary
+  # Loopback only: etcd serves without TLS.
+  bindAddress: 127.0.0.1
+  # Ports the operating system handed out: kwokctl's own choice counts down
+  # from 32765 and two clusters created at once pick the same ones.
+  kubeApiserverPort: {{ index .Ports 0 }}
+  etcdPort: {{ index .Ports 1 }}
+  etcdPeerPort: {{ index .Ports 2 }}
+  kubeControllerManagerPort: {{ index .Ports 3 }}
+  kubeSchedulerPort: {{ index .Ports 4 }}
+  kwokControllerPort: {{ index .Ports 5 }}
+{{- with .BinDir }}
+  etcdBinary: {{ . }}/etcd
+  kubeApiserverBinary: {{ . }}/kube-apiserver
+  kubeControllerManagerBinary: {{ . }}/kube-controller-manager
+  kubeSchedulerBinary: {{ . }}/kube-scheduler
+  kwokControllerBinary: {{ . }}/kwok
+{{- end }}
+{{- if .NoDefaultRoute }}
+# Without a default route kube-apiserver finds no address to advertise; the
+# loopback address is accepted only with the endpoint reconciler off.
+componentsPatches:
+- name: kube-apiserver
+  extraArgs:
+  - key: advertise-address
+    value: 127.0.0.1
+  - key: endpoint-reconciler-type
+    value: none
+{{- end }}
+`))
+
+// writeConfig writes kwokctl's configuration and returns the flags that
+// point kwokctl at it.
+func (s *sim) writeConfig() ([]string, error) {
+	dir := filepath.Join(s.workDir, "config")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	ports, err := freePorts(6)
+	if err != nil {
+		return nil, fmt.Errorf("finding free ports for the simulated cluster: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := kwokctlConfig.Execute(&buf, map[string]any{"BinDir": s.binDir, "NoDefaultRoute": !hasDefaultRoute(), "Ports": ports}); err != nil {
+		return nil, err
+	}
+	cfgPath := filepath.Join(dir, s.name+".yaml")
+	if err := os.WriteFile(cfgPath, buf.Bytes(), 0o600); err != nil {
+		return nil, err
+	}
+	args := []string{"--config", cfgPath}
+	// kwok's built-in stages are instant; the realistic set replaces them
+	// (it includes node stages too, since any stage replaces all).
+	if !s.instant {
+		stages := filepath.Join(dir, "stages-realistic.yaml")
+		if err := os.WriteFile(stages, realisticStages, 0o600); err != nil {
+			return nil, err
+		}
+		args = append(args, "--config", stages)
+	}
+	return args, nil
+}
+
+// freePorts asks the kernel for n distinct free loopback ports. They are
+// released before kwokctl binds them, but ephemeral ports are handed out in
+// a wide, rotating range, so a clash in that moment is very unlikely.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// hasDefaultRoute reads Linux's routing table; elsewhere it assumes one.
+func hasDefaultRoute() bool {
+	f, err := os.Open("/proc/net/route")
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) > 2 && fields[1] == "00000000" {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *sim) kwokctlRun(ctx context.Context, args ...string) error {
+	cmd := exec.CommandContext(ctx, s.kwokctl, append([]string{"--name", s.name}, args...)...)
+	cmd.Env = append(os.Environ(), "KWOK_WORKDIR="+s.workDir)
+	cmd.Dir = s.workDir
+	if err := os.MkdirAll(s.workDir, 0o700); err != nil {
+		return err
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("kwokctl %s: %w\n%s", strings.Join(args, " "), err, lastLines(out, 8))
+	}
+	return nil
+}
+
+func lastLines(b []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (s *sim) createNodes(ctx context.Context) error {
+	cfg, err := RESTConfig(s.kubeconfig, "")
+	if err != nil {
+		return err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	for i, name := range s.nodeNames() {
+		node := fakeNode(name, i == 0, i)
+		cctx, cancel := context.WithTimeout(ctx, APITimeout)
+		_, err := cs.CoreV1().Nodes().Create(cctx, node, metav1.CreateOptions{})
+		cancel()
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating node %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// fakeNode is a node for kwok to manage, labelled like a kind node. The
+// control plane carries kind's NoSchedule taint, so workloads land on the
+// workers, as in kind.
+func fakeNode(name string, controlPlane bool, index int) *corev1.Node {
+	capacity := corev1.ResourceList{
+		corev1.ResourceCPU:              resource.MustParse("8"),
+		corev1.ResourceMemory:           resource.MustParse("16Gi"),
+		corev1.ResourcePods:             resource.MustParse("110"),
+		corev1.ResourceEphemeralStorage: resource.MustParse("100Gi"),
+	}
+	n := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        name,
+			Annotations: map[string]string{"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+			Labels: map[string]string{
+				"kubernetes.io/arch":     "amd64",
+				"kubernetes.io/os":       "linux",
+				"kubernetes.io/hostname": name,
+				"type":                   "kwok",
+			},
+		},
+		Status: corev1.NodeStatus{
+			Capacity:    capacity,
+			Allocatable: capacity,
+			Addresses: []corev1.NodeAddress{
+				{Type: corev1.NodeInternalIP, Address: "172.18.0." + strconv.Itoa(2+index)},
+				{Type: corev1.NodeHostName, Address: name},
+			},
+		},
+	}
+	if controlPlane {
+		n.Labels["node-role.kubernetes.io/control-plane"] = ""
+		n.Spec.Taints = []corev1.Taint{{Key: "node-role.kubernetes.io/control-plane", Effect: corev1.TaintEffectNoSchedule}}
+	}
+	return n
+}
+
+func (s *sim) Delete(ctx context.Context, progress Progress) error {
+	exists, err := s.Exists(ctx)
+	if err != nil || !exists {
+		return err
+	}
+	if s.missing != nil {
+		return s.missing
+	}
+	return progress.run("Stopping and deleting the simulated cluster", func() error {
+		pids := s.dropStalePIDFiles()
+		if err := s.kwokctlRun(ctx, "delete", "cluster", "--kubeconfig", s.kubeconfig); err != nil {
+			return err
+		}
+		// kwokctl sends SIGKILL and does not wait; wait so that a following
+		// 'up' does not race the old processes for their ports.
+		deadline := time.Now().Add(10 * time.Second)
+		for _, pid := range pids {
+			for processAlive(pid) && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		if err := os.RemoveAll(s.clusterDir()); err != nil {
+			return err
+		}
+		return os.Remove(filepath.Join(s.workDir, "config", s.name+".yaml"))
+	})
+}
+
+// dropStalePIDFiles removes pid files whose process is not this cluster's
+// (after a reboot a recorded pid may belong to anything), because kwokctl
+// kills recorded pids without checking. It returns the live pids.
+func (s *sim) dropStalePIDFiles() []int {
+	files, _ := filepath.Glob(filepath.Join(s.clusterDir(), "pids", "*.pid"))
+	var live []int
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		pid, perr := strconv.Atoi(strings.TrimSpace(string(raw)))
+		if err != nil || perr != nil || !s.ownsProcess(pid) {
+			_ = os.Remove(f)
+			continue
+		}
+		live = append(live, pid)
+	}
+	return live
+}
+
+// ownsProcess reports whether pid runs a binary of this cluster: kwokctl
+// starts them from links in the cluster's bin folder with the cluster's
+// folder in their arguments.
+func (s *sim) ownsProcess(pid int) bool {
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		// No /proc (not Linux): trust kwokctl's own bookkeeping.
+		_, statErr := os.Stat("/proc/self")
+		return statErr != nil
+	}
+	return bytes.Contains(cmdline, []byte(s.clusterDir()))
+}
+
+func processAlive(pid int) bool {
+	if err := syscall.Kill(pid, 0); err != nil {
+		return false
+	}
+	// A zombie is dead for our purposes: it holds no ports.
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) {
+		return stat[i+2] != 'Z'
+	}
+	return true
+}
+
+// validName checks a cluster name: it becomes part of node names and file
+// names, so it must be a DNS label.
+func validName(name string) error {
+	if len(name) == 0 || len(name) > 40 {
+		return fmt.Errorf("cluster name %q must be 1 to 40 characters", name)
+	}
+	for i, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' && i > 0 && i < len(name)-1
+		if !ok {
+			return fmt.Errorf("cluster name %q may use only lowercase letters, digits and inner dashes", name)
+		}
+	}
+	return nil
+}

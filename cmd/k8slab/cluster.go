@@ -1,0 +1,369 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/k8slab/k8slab/clusterctl"
+)
+
+type clusterFlags struct {
+	provider   string
+	name       string
+	instant    bool
+	nodeImage  string
+	kubeconfig string
+	context    string
+	merge      bool
+}
+
+func (g *globals) clusterConfig(f *clusterFlags) (clusterctl.Config, error) {
+	state, err := g.stateDirectory()
+	if err != nil {
+		return clusterctl.Config{}, err
+	}
+	cache := os.Getenv("XDG_CACHE_HOME")
+	if cache == "" || !filepath.IsAbs(cache) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return clusterctl.Config{}, err
+		}
+		cache = filepath.Join(home, ".cache")
+	}
+	provider := f.provider
+	if (f.kubeconfig != "" || f.context != "") && provider == clusterctl.Auto {
+		provider = clusterctl.Existing
+	}
+	return clusterctl.Config{
+		Provider:   provider,
+		Name:       f.name,
+		StateDir:   state,
+		CacheDir:   filepath.Join(cache, "k8slab"),
+		SimBinDir:  os.Getenv("K8SLAB_SIM_BIN"),
+		SimInstant: f.instant,
+		Kubeconfig: f.kubeconfig,
+		Context:    f.context,
+		NodeImage:  f.nodeImage,
+	}, nil
+}
+
+func newClusterCmd(g *globals) *cobra.Command {
+	f := &clusterFlags{}
+	cmd := &cobra.Command{
+		Use:   "cluster",
+		Short: "Create and manage the cluster the labs run on",
+		Long: `Labs run against a Kubernetes cluster. 'k8slab cluster up' makes one:
+
+  kind      a real cluster in containers (needs Docker or Podman running)
+  sim       a simulated cluster: the real Kubernetes control plane, with fake
+            nodes whose pods become Ready without running containers
+  existing  a cluster you already have, named by --kubeconfig/--context;
+            k8slab never creates, changes or deletes it
+
+With --provider auto (the default) k8slab uses kind when a container engine
+answers and the simulator otherwise, and says which. k8slab writes the
+cluster's kubeconfig to its own file and deletes only clusters it created.`,
+		Example: `  k8slab cluster up
+  eval "$(k8slab cluster env)"   # point kubectl in this shell at the lab cluster
+  kubectl get nodes
+  k8slab cluster down`,
+	}
+	cmd.PersistentFlags().StringVar(&f.provider, "provider", clusterctl.Auto, "auto, kind, sim or existing")
+	cmd.PersistentFlags().StringVar(&f.name, "name", clusterctl.DefaultName, "cluster name")
+	cmd.PersistentFlags().StringVar(&f.kubeconfig, "kubeconfig", "", "use the existing cluster in this kubeconfig file")
+	cmd.PersistentFlags().StringVar(&f.context, "context", "", "use this kubeconfig context (an existing cluster)")
+	cmd.AddCommand(newClusterUpCmd(g, f), newClusterDownCmd(g, f), newClusterStatusCmd(g, f), newClusterKubeconfigCmd(g, f), newClusterEnvCmd(g, f))
+	return cmd
+}
+
+func newClusterUpCmd(g *globals, f *clusterFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Create the lab cluster (or report that it is running)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.clusterConfig(f)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			p, reason, err := clusterctl.Select(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.out, "Using %s.\n", reason)
+			records := clusterctl.NewRecords(cfg.StateDir)
+			pr := newProgressPrinter(g.out)
+			err = clusterctl.Up(ctx, p, records, pr.step)
+			pr.stop()
+			switch {
+			case errors.Is(err, clusterctl.ErrAlreadyRunning):
+				fmt.Fprintf(g.out, "The %s cluster %q is already running.\n", p.Name(), p.ClusterName())
+			case err != nil:
+				return err
+			default:
+				fmt.Fprintf(g.out, "Cluster %q is ready.\n", p.ClusterName())
+			}
+			if f.merge {
+				if err := mergeKubeconfig(p.KubeconfigPath()); err != nil {
+					return err
+				}
+				fmt.Fprintln(g.out, "Its context was added to your default kubeconfig, as you asked.")
+			}
+			fmt.Fprintf(g.out, "Point kubectl at it with:\n  eval \"$(k8slab cluster env)\"\n")
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&f.instant, "instant", false, "sim: pods start at once instead of after a realistic 1-2 s")
+	cmd.Flags().StringVar(&f.nodeImage, "node-image", "", "kind: node image to use instead of the pinned one")
+	cmd.Flags().BoolVar(&f.merge, "merge-kubeconfig", false, "also add the cluster's context to your default kubeconfig (~/.kube/config)")
+	return cmd
+}
+
+func newClusterDownCmd(g *globals, f *clusterFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "down",
+		Short: "Delete the lab cluster (only one k8slab created)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.clusterConfig(f)
+			if err != nil {
+				return err
+			}
+			p, _, err := clusterctl.Select(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			pr := newProgressPrinter(g.out)
+			err = clusterctl.Down(cmd.Context(), p, clusterctl.NewRecords(cfg.StateDir), pr.step)
+			pr.stop()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.out, "No %s cluster %q is running now.\n", p.Name(), p.ClusterName())
+			return nil
+		},
+	}
+}
+
+func newClusterStatusCmd(g *globals, f *clusterFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show whether the lab cluster exists, answers, and its nodes",
+		Long:  "Show the lab cluster's provider, version and nodes. The exit status is 0 when it answers and 1 when it does not exist or does not answer.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.clusterConfig(f)
+			if err != nil {
+				return err
+			}
+			p, _, err := clusterctl.Select(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			st := clusterctl.StatusOf(cmd.Context(), p, cfg.Context)
+			printStatus(g.out, p, st)
+			if !st.Reachable {
+				return exitCode(1)
+			}
+			return nil
+		},
+	}
+}
+
+func printStatus(w io.Writer, p clusterctl.Provider, st clusterctl.Status) {
+	fmt.Fprintf(w, "Cluster:    %s\nProvider:   %s\n", st.Name, st.Provider)
+	if !st.Exists {
+		fmt.Fprintln(w, "State:      not created; run 'k8slab cluster up'")
+		return
+	}
+	fmt.Fprintf(w, "Kubeconfig: %s\n", p.KubeconfigPath())
+	if !st.Reachable {
+		fmt.Fprintf(w, "State:      not reachable: %v\n", st.Err)
+		return
+	}
+	fmt.Fprintf(w, "State:      running, Kubernetes %s, %d of %d nodes ready\n\n", st.Version, st.ReadyNodes(), len(st.Nodes))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tREADY\tROLES")
+	for _, n := range st.Nodes {
+		roles := strings.Join(n.Roles, ",")
+		if roles == "" {
+			roles = "<none>"
+		}
+		fmt.Fprintf(tw, "%s\t%v\t%s\n", n.Name, n.Ready, roles)
+	}
+	tw.Flush()
+}
+
+func newClusterKubeconfigCmd(g *globals, f *clusterFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "kubeconfig",
+		Short: "Print the path of the lab cluster's kubeconfig",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path, err := g.clusterKubeconfig(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(g.out, path)
+			return nil
+		},
+	}
+}
+
+func newClusterEnvCmd(g *globals, f *clusterFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:     "env",
+		Short:   "Print the shell command that points kubectl at the lab cluster",
+		Long:    "Print 'export KUBECONFIG=...' for the lab cluster; run it with eval \"$(k8slab cluster env)\". Only that shell is affected.",
+		Example: `  eval "$(k8slab cluster env)"`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path, err := g.clusterKubeconfig(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.out, "export KUBECONFIG=%s\n", shellQuote(path))
+			return nil
+		},
+	}
+}
+
+func (g *globals) clusterKubeconfig(ctx context.Context, f *clusterFlags) (string, error) {
+	cfg, err := g.clusterConfig(f)
+	if err != nil {
+		return "", err
+	}
+	p, _, err := clusterctl.Select(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	if exists, err := p.Exists(ctx); err != nil {
+		return "", err
+	} else if !exists {
+		return "", fmt.Errorf("there is no %s cluster %q yet; create it with 'k8slab cluster up'", p.Name(), p.ClusterName())
+	}
+	return p.KubeconfigPath(), nil
+}
+
+func shellQuote(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+=:@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// mergeKubeconfig adds the lab cluster's entries to the learner's default
+// kubeconfig; only on request (--merge-kubeconfig).
+func mergeKubeconfig(path string) error {
+	lab, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		return err
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	target := rules.GetDefaultFilename()
+	if env := filepath.SplitList(os.Getenv("KUBECONFIG")); len(env) > 0 && env[0] != "" {
+		target = env[0]
+	}
+	user, err := clientcmd.LoadFromFile(target)
+	if errors.Is(err, os.ErrNotExist) {
+		user = clientcmdapi.NewConfig()
+	} else if err != nil {
+		return fmt.Errorf("reading %s: %w", target, err)
+	}
+	for k, v := range lab.Clusters {
+		user.Clusters[k] = v
+	}
+	for k, v := range lab.AuthInfos {
+		user.AuthInfos[k] = v
+	}
+	for k, v := range lab.Contexts {
+		user.Contexts[k] = v
+	}
+	return clientcmd.WriteToFile(*user, target)
+}
+
+// progressPrinter shows cluster steps: a spinner on a terminal, plain lines
+// elsewhere (CI logs, pipes).
+type progressPrinter struct {
+	w     io.Writer
+	tty   bool
+	mu    sync.Mutex
+	cur   string
+	start time.Time
+	done  chan struct{}
+}
+
+func newProgressPrinter(w io.Writer) *progressPrinter {
+	p := &progressPrinter{w: w, done: make(chan struct{})}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(f.Fd()) && os.Getenv("TERM") != "dumb" {
+		p.tty = true
+		go p.spin()
+	}
+	return p
+}
+
+var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+func (p *progressPrinter) spin() {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-p.done:
+			return
+		case <-t.C:
+			p.mu.Lock()
+			if p.cur != "" {
+				fmt.Fprintf(p.w, "\r%s %s (%ds)\x1b[K", spinnerFrames[i%len(spinnerFrames)], p.cur, int(time.Since(p.start).Seconds()))
+			}
+			p.mu.Unlock()
+		}
+	}
+}
+
+func (p *progressPrinter) step(s clusterctl.Step) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch s.State {
+	case clusterctl.StepStarted:
+		p.cur, p.start = s.Name, time.Now()
+		if !p.tty {
+			fmt.Fprintf(p.w, "• %s ...\n", s.Name)
+		}
+	case clusterctl.StepDone, clusterctl.StepFailed:
+		mark := "✓"
+		if s.State == clusterctl.StepFailed {
+			mark = "✗"
+		}
+		if p.tty {
+			fmt.Fprintf(p.w, "\r%s %s (%.1fs)\x1b[K\n", mark, s.Name, s.Elapsed.Seconds())
+		} else {
+			fmt.Fprintf(p.w, "  %s %s (%.1fs)\n", mark, s.Name, s.Elapsed.Seconds())
+		}
+		p.cur = ""
+	}
+}
+
+func (p *progressPrinter) stop() {
+	select {
+	case <-p.done:
+	default:
+		close(p.done)
+	}
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/k8slab/k8slab/clusterctl"
+)
+
+// dockerWithoutEngine skips unless the docker CLI is installed and its engine
+// is down: the situation on machines (and CI runners) without Docker running.
+func dockerWithoutEngine(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("no docker CLI")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if exec.CommandContext(ctx, "docker", "info").Run() == nil {
+		t.Skip("a docker engine is running")
+	}
+}
+
+func TestClusterUpKindExplainsMissingEngine(t *testing.T) {
+	dockerWithoutEngine(t)
+	start := time.Now()
+	out, err := run(t, "", "--state-dir", t.TempDir(), "cluster", "up", "--provider", "kind")
+	if err == nil {
+		t.Fatalf("kind up without an engine succeeded: %s", out)
+	}
+	msg := err.Error()
+	for _, want := range []string{"not running", "what to do:"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "exit status 1") && !strings.Contains(msg, "Docker") {
+		t.Errorf("error is kind's bare exit status, not an explanation: %s", msg)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("took %v to notice the engine is down", d)
+	}
+}
+
+// With no engine, auto falls back to the simulator and says why; the cluster
+// it makes is then torn down again.
+func TestClusterUpAutoFallsBackToSim(t *testing.T) {
+	dockerWithoutEngine(t)
+	bin := os.Getenv("K8SLAB_SIM_BIN")
+	if bin == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("K8SLAB_SIM_BIN is not set; 'make test' sets it")
+		}
+		t.Skip("K8SLAB_SIM_BIN not set; run 'make test'")
+	}
+	state := t.TempDir()
+	t.Cleanup(func() { run(t, "", "--state-dir", state, "cluster", "down") })
+	out, err := run(t, "", "--state-dir", state, "cluster", "up", "--instant", "--name", "k8slab-cli")
+	if err != nil {
+		t.Fatalf("auto up: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "Using a simulated cluster, because no container engine answered") || !strings.Contains(out, `Cluster "k8slab-cli" is ready.`) {
+		t.Errorf("auto up output:\n%s", out)
+	}
+	if !strings.Contains(out, "✓ Waiting for 3 nodes to be Ready") {
+		t.Errorf("no plain progress lines:\n%s", out)
+	}
+
+	out, err = run(t, "", "--state-dir", state, "cluster", "up", "--name", "k8slab-cli")
+	if err != nil || !strings.Contains(out, "already running") {
+		t.Errorf("second up: %v\n%s", err, out)
+	}
+	out, err = run(t, "", "--state-dir", state, "cluster", "env", "--name", "k8slab-cli")
+	want := "export KUBECONFIG=" + filepath.Join(state, "clusters", "sim-k8slab-cli.kubeconfig") + "\n"
+	if err != nil || out != want {
+		t.Errorf("env = %q, %v; want %q", out, err, want)
+	}
+	out, err = run(t, "", "--state-dir", state, "cluster", "status", "--name", "k8slab-cli")
+	if err != nil || !strings.Contains(out, "3 of 3 nodes ready") || !strings.Contains(out, "k8slab-cli-worker2") {
+		t.Errorf("status: %v\n%s", err, out)
+	}
+	if out, err := run(t, "", "--state-dir", state, "cluster", "down", "--name", "k8slab-cli"); err != nil {
+		t.Fatalf("down: %v\n%s", err, out)
+	}
+	out, err = run(t, "", "--state-dir", state, "cluster", "status", "--name", "k8slab-cli", "--provider", clusterctl.Sim)
+	if code, ok := err.(exitCode); !ok || code != 1 || !strings.Contains(out, "not created") {
+		t.Errorf("status after down = %v\n%s", err, out)
+	}
+}
+
+func TestClusterEnvWithoutClusterSaysWhatToDo(t *testing.T) {
+	_, err := run(t, "", "--state-dir", t.TempDir(), "cluster", "env", "--provider", "sim")
+	if err == nil || !strings.Contains(err.Error(), "k8slab cluster up") {
+		t.Errorf("env without a cluster: %v", err)
+	}
+}
