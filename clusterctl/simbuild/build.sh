@@ -6,8 +6,9 @@
 # Usage: build.sh [OUTDIR]
 #   OUTDIR defaults to ${XDG_CACHE_HOME:-$HOME/.cache}/k8slab/sim/<kube version>
 #
-# A binary that already exists in OUTDIR and is newer than go.mod (and build.sh)
-# is skipped, so re-runs are instant. A stamp file (OUTDIR/.simbuild-stamp)
+# When OUTDIR's stamp records the same inputs (go.mod, go.sum, build.sh,
+# etcd/main.go) and every binary is there, nothing is built, so re-runs are
+# instant. The stamp file (OUTDIR/.simbuild-stamp)
 # records what was built. Environment knobs:
 #   FORCE=1       rebuild everything
 #   GO=go         go command to use
@@ -37,15 +38,18 @@ order=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwokctl)
 mkdir -p "${out}"
 
 # Decide what needs building before touching the go command (instant re-runs).
+# What the binaries are built from. Content, not modification times: a fresh
+# clone (as in CI) has new mtimes but must still reuse the cached binaries.
+inputs_sha="$(cat go.mod go.sum build.sh etcd/main.go | sha256sum | cut -d' ' -f1)"
+stamp="${out}/.simbuild-stamp"
 todo=()
-for b in "${order[@]}"; do
-  f="${out}/${b}"
-  if [[ "${FORCE:-0}" != 1 && -x "${f}" && "${f}" -nt go.mod && "${f}" -nt build.sh &&
-    ("${b}" != etcd || "${f}" -nt etcd/main.go) ]]; then
-    continue
-  fi
-  todo+=("${b}")
-done
+if [[ "${FORCE:-0}" == 1 ]] || ! grep -qx "inputs_sha256=${inputs_sha}" "${stamp}" 2>/dev/null; then
+  todo=("${order[@]}")
+else
+  for b in "${order[@]}"; do
+    [[ -x "${out}/${b}" ]] || todo+=("${b}")
+  done
+fi
 
 if [[ ${#todo[@]} -eq 0 ]]; then
   echo "simbuild: all binaries up to date in ${out}"
@@ -110,10 +114,10 @@ done
   echo "etcd=${etcd_version}"
   echo "kwok=${kwok_version}"
   echo "go=$("${GO}" env GOVERSION) $("${GO}" env GOOS)/$("${GO}" env GOARCH) CGO_ENABLED=${CGO_ENABLED}"
-  echo "gomod_sha256=$(sha256sum go.mod | cut -d' ' -f1)"
+  echo "inputs_sha256=${inputs_sha}"
   echo "last_build_seconds=$((SECONDS - start))"
   echo "last_built=${todo[*]}"
-} >"${out}/.simbuild-stamp"
+} >"${stamp}"
 
 echo "simbuild: done in $((SECONDS - start))s"
 ls -l "${out}"
