@@ -3,6 +3,7 @@ package clusterctl
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -170,4 +171,35 @@ func explainAPIError(err error) error {
 			"the cluster forbids this account to list nodes")
 	}
 	return err
+}
+
+// WriteNamespacedKubeconfig writes to dst a copy of the kubeconfig at src
+// (default loading rules when empty) whose current context is kubeContext
+// (or the current one) with namespace as its default, so that kubectl
+// commands work in a lab's namespace without -n. The file is 0600.
+func WriteNamespacedKubeconfig(src, kubeContext, namespace, dst string) error {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if src != "" {
+		rules.ExplicitPath = src
+	}
+	cfg, err := rules.Load()
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	name := kubeContext
+	if name == "" {
+		name = cfg.CurrentContext
+	}
+	ctx, ok := cfg.Contexts[name]
+	if !ok {
+		return fmt.Errorf("kubeconfig has no context %q", name)
+	}
+	ctx = ctx.DeepCopy()
+	ctx.Namespace = namespace
+	cfg.Contexts[name] = ctx
+	cfg.CurrentContext = name
+	if err := clientcmd.WriteToFile(*cfg, dst); err != nil {
+		return err
+	}
+	return os.Chmod(dst, 0o600)
 }

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/internal/source"
 	"github.com/k8slab/k8slab/quiz"
 )
@@ -25,6 +26,7 @@ type Course struct {
 
 	lessons map[string]*Lesson
 	quizzes map[string]*quiz.Quiz
+	labs    map[string]*checks.Lab
 }
 
 // Module is one chapter of a course.
@@ -35,8 +37,8 @@ type Module struct {
 	Lessons []*Lesson
 	// Quiz is nil when the module has none.
 	Quiz *quiz.Quiz
-	// LabFiles are the module's lab definitions, relative to the course root.
-	LabFiles []string
+	// Labs are the module's hands-on labs, in file name order.
+	Labs []*checks.Lab
 }
 
 // Lesson is one Markdown lesson.
@@ -62,6 +64,21 @@ func (c *Course) Lesson(id string) (*Lesson, bool) {
 func (c *Course) Quiz(id string) (*quiz.Quiz, bool) {
 	q, ok := c.quizzes[id]
 	return q, ok
+}
+
+// Lab returns the lab with the given id.
+func (c *Course) Lab(id string) (*checks.Lab, bool) {
+	l, ok := c.labs[id]
+	return l, ok
+}
+
+// AllLabs returns every lab in course order.
+func (c *Course) AllLabs() []*checks.Lab {
+	var out []*checks.Lab
+	for _, m := range c.Modules {
+		out = append(out, m.Labs...)
+	}
+	return out
 }
 
 // AllLessons returns every lesson in course order.
@@ -150,7 +167,7 @@ func (l *loader) load() *Course {
 	if len(cf.Modules) == 0 {
 		l.problem(CourseFile, root.Line, "the course lists no modules; add their folder names under 'modules'")
 	}
-	c := &Course{ID: cf.ID, Title: cf.Title, Description: cf.Description, lessons: map[string]*Lesson{}, quizzes: map[string]*quiz.Quiz{}}
+	c := &Course{ID: cf.ID, Title: cf.Title, Description: cf.Description, lessons: map[string]*Lesson{}, quizzes: map[string]*quiz.Quiz{}, labs: map[string]*checks.Lab{}}
 	moduleNodes := source.Items(root, "modules")
 	seen := map[string]bool{}
 	for i, dir := range cf.Modules {
@@ -216,7 +233,7 @@ func (l *loader) loadModule(c *Course, dir string) *Module {
 	m := &Module{ID: dir, Title: mf.Title, Summary: mf.Summary}
 	l.loadLessons(c, m, dir)
 	l.loadQuiz(c, m, dir)
-	l.findLabs(m, dir)
+	l.loadLabs(c, m, dir)
 	return m
 }
 
@@ -279,10 +296,8 @@ func (l *loader) loadQuiz(c *Course, m *Module, dir string) {
 	m.Quiz = q
 }
 
-// findLabs records where a module's labs are. Their schema belongs to the
-// checks engine, which validates them; here we only make sure each is a lab
-// file at all, so a stray file is reported rather than ignored.
-func (l *loader) findLabs(m *Module, dir string) {
+// loadLabs parses and validates the module's labs, expressions included.
+func (l *loader) loadLabs(c *Course, m *Module, dir string) {
 	files, _ := fs.Glob(l.fsys, path.Join(dir, "labs", "*.yaml"))
 	for _, file := range files {
 		data, err := fs.ReadFile(l.fsys, file)
@@ -290,18 +305,22 @@ func (l *loader) findLabs(m *Module, dir string) {
 			l.problem(file, 0, "cannot read: %v", unwrapPathError(err))
 			continue
 		}
-		root, ps := source.Parse(data)
-		if ps != nil {
+		lab, ps := checks.ParseLab(data)
+		if len(ps) > 0 {
 			l.add(file, ps)
 			continue
 		}
-		var h source.Header
-		_ = root.Decode(&h)
-		if ps := source.CheckHeader(root, h, "Lab"); ps != nil {
-			l.add(file, ps)
+		if want := strings.TrimSuffix(path.Base(file), ".yaml"); lab.ID != want {
+			l.problem(file, 0, "lab id %q must equal its file name %q", lab.ID, want)
 			continue
 		}
-		m.LabFiles = append(m.LabFiles, file)
+		if other, dup := c.labs[lab.ID]; dup {
+			l.problem(file, 0, "lab id %q is already used by %s", lab.ID, other.File)
+			continue
+		}
+		lab.Module, lab.File = m.ID, file
+		c.labs[lab.ID] = lab
+		m.Labs = append(m.Labs, lab)
 	}
 }
 

@@ -56,6 +56,9 @@ Run it with no arguments to open the course. Your progress is saved as you go
 		newQuizCmd(g),
 		newLintCmd(g),
 		newClusterCmd(g),
+		newLabsCmd(g),
+		newCheckCmd(g),
+		newLabCmd(g),
 		newProgressCmd(g),
 		newVersionCmd(g),
 	)

@@ -1,0 +1,337 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/k8slab/k8slab/quiz"
+)
+
+// Engine evaluates labs against one cluster.
+type Engine struct {
+	client dynamic.Interface
+	// requests counts API requests, for reports and benchmarks.
+	requests atomic.Int64
+	now      func() time.Time
+}
+
+// NewEngine returns an engine that reads through client.
+func NewEngine(client dynamic.Interface) *Engine {
+	return &Engine{client: client, now: time.Now}
+}
+
+// Options narrow an evaluation.
+type Options struct {
+	// Namespace overrides the lab's namespace (workshops).
+	Namespace string
+	// Tasks limits the evaluation to these task ids; empty means all.
+	Tasks []string
+	// Answers are the learner's answers to question tasks, by task id.
+	Answers map[string]string
+	// snapshot, when set, serves objects (watch mode's informer caches).
+	snapshot Snapshot
+}
+
+// Evaluate grades lab once. Every list it needs is fetched once, in
+// parallel, before the checks run.
+func (e *Engine) Evaluate(ctx context.Context, lab *Lab, opts Options) LabResult {
+	start := e.now()
+	before := e.requests.Load()
+	ns := lab.Namespace
+	if opts.Namespace != "" {
+		ns = opts.Namespace
+	}
+	snap := opts.snapshot
+	if snap == nil {
+		snap = NewSnapshot(e.client, &e.requests)
+	}
+	tasks := selectTasks(lab, opts.Tasks)
+	prefetch(ctx, snap, ns, tasks)
+
+	res := LabResult{Lab: lab.ID, Title: lab.Title, Namespace: ns, At: start.UTC()}
+	for _, t := range tasks {
+		tr := TaskResult{ID: t.ID, Title: t.Title, MaxPoints: t.Points, Status: Pass}
+		if t.Question != nil {
+			cr := evalQuestion(ctx, snap, ns, t, opts.Answers[t.ID])
+			tr.Checks = append(tr.Checks, cr)
+		}
+		for i := range t.Checks {
+			c := &t.Checks[i]
+			out := evalCheck(ctx, snap, ns, c)
+			tr.Checks = append(tr.Checks, CheckResult{Name: c.Name, Status: out.Status, Messages: out.Messages})
+		}
+		for _, cr := range tr.Checks {
+			if cr.Status.severity() > tr.Status.severity() {
+				tr.Status = cr.Status
+			}
+		}
+		if tr.Status == Pass {
+			tr.Points = tr.MaxPoints
+		}
+		res.Score += tr.Points
+		res.MaxScore += tr.MaxPoints
+		res.Tasks = append(res.Tasks, tr)
+	}
+	res.Duration = e.now().Sub(start)
+	res.APIRequests = int(e.requests.Load() - before)
+	return res
+}
+
+// Requests is the number of API requests the engine has made so far.
+func (e *Engine) Requests() int64 { return e.requests.Load() }
+
+func selectTasks(lab *Lab, ids []string) []*Task {
+	var out []*Task
+	for i := range lab.Tasks {
+		if len(ids) == 0 || slices.Contains(ids, lab.Tasks[i].ID) {
+			out = append(out, &lab.Tasks[i])
+		}
+	}
+	return out
+}
+
+// needs lists the resources a lab's checks read, so they can be listed
+// once each, concurrently.
+func needs(ns string, tasks []*Task) []snapshotKey {
+	set := map[snapshotKey]bool{}
+	addKind := func(r Resource) {
+		if k, err := lookupKind(r.APIVersion, r.Kind); err == nil {
+			key := snapshotKey{gvr: k.gvr}
+			if k.namespaced {
+				key.namespace = resourceNamespace(r, ns)
+			}
+			set[key] = true
+		}
+	}
+	add := func(gvrs ...schema.GroupVersionResource) {
+		for _, g := range gvrs {
+			set[snapshotKey{gvr: g, namespace: ns}] = true
+		}
+	}
+	for _, t := range tasks {
+		if t.Question != nil {
+			addKind(t.Question.Resource)
+		}
+		for _, c := range t.Checks {
+			switch {
+			case c.Object != nil:
+				addKind(c.Object.Resource)
+			case c.RolloutComplete != nil:
+				add(deploymentsGVR)
+			case c.RolledBack != nil:
+				add(deploymentsGVR, replicaSetsGVR, podsGVR)
+			case c.PodReplaced != nil:
+				add(deploymentsGVR, replicaSetsGVR, podsGVR, coreEventsGVR)
+			case c.ServiceEndpoints != nil:
+				add(servicesGVR, endpointSlicesGVR, podsGVR, deploymentsGVR)
+			case c.AppliedBy != nil:
+				addKind(*c.AppliedBy)
+			case c.NodeLabelled != nil:
+				set[snapshotKey{gvr: nodesGVR}] = true
+			}
+		}
+	}
+	keys := make([]snapshotKey, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+func prefetch(ctx context.Context, snap Snapshot, ns string, tasks []*Task) {
+	var wg sync.WaitGroup
+	for _, k := range needs(ns, tasks) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = snap.List(ctx, k.gvr, k.namespace) // errors resurface in the checks
+		}()
+	}
+	wg.Wait()
+}
+
+func resourceNamespace(r Resource, labNamespace string) string {
+	if r.Namespace != "" {
+		return r.Namespace
+	}
+	return labNamespace
+}
+
+// Describe names an object the way kubectl users say it: "deployment web".
+func describe(kind, name string) string {
+	return strings.ToLower(kind) + " " + name
+}
+
+func evalCheck(ctx context.Context, snap Snapshot, ns string, c *Check) Outcome {
+	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	defer cancel()
+	switch {
+	case c.Object != nil:
+		return evalObject(ctx, snap, ns, c.Object)
+	case c.RolloutComplete != nil:
+		return rolloutComplete(ctx, snap, ns, *c.RolloutComplete)
+	case c.RolledBack != nil:
+		return rolledBack(ctx, snap, ns, *c.RolledBack)
+	case c.ServiceEndpoints != nil:
+		return serviceEndpoints(ctx, snap, ns, *c.ServiceEndpoints)
+	case c.AppliedBy != nil:
+		return appliedBy(ctx, snap, ns, *c.AppliedBy)
+	case c.PodReplaced != nil:
+		return podReplaced(ctx, snap, ns, *c.PodReplaced)
+	case c.NodeLabelled != nil:
+		return nodeLabelled(ctx, snap, *c.NodeLabelled)
+	}
+	return Outcome{Status: Error, Messages: []string{"check has nothing to check"}}
+}
+
+// selectObjects lists r's kind and keeps the named object or those
+// matching the selector.
+func selectObjects(ctx context.Context, snap Snapshot, ns string, r Resource) ([]unstructured.Unstructured, string, *Outcome) {
+	k, err := lookupKind(r.APIVersion, r.Kind)
+	if err != nil {
+		return nil, "", &Outcome{Status: Error, Messages: []string{err.Error()}}
+	}
+	listNS := ""
+	if k.namespaced {
+		listNS = resourceNamespace(r, ns)
+	}
+	what := strings.ToLower(r.Kind) + "s"
+	if r.Name != "" {
+		what = describe(r.Kind, r.Name)
+	}
+	if listNS != "" {
+		what += " in namespace " + listNS
+	}
+	items, err := snap.List(ctx, k.gvr, listNS)
+	if err != nil {
+		out := outcomeFromError(err, what)
+		return nil, what, &out
+	}
+	switch {
+	case r.Name != "":
+		for _, it := range items {
+			if it.GetName() == r.Name {
+				return []unstructured.Unstructured{it}, what, nil
+			}
+		}
+		return nil, what, &Outcome{Status: Missing, Messages: []string{what + " not found"}}
+	case r.LabelSelector != "":
+		sel, err := labels.Parse(r.LabelSelector)
+		if err != nil {
+			return nil, what, &Outcome{Status: Error, Messages: []string{err.Error()}}
+		}
+		var out []unstructured.Unstructured
+		for _, it := range items {
+			if sel.Matches(labels.Set(it.GetLabels())) {
+				out = append(out, it)
+			}
+		}
+		return out, what, nil
+	}
+	return items, what, nil
+}
+
+func evalObject(ctx context.Context, snap Snapshot, ns string, oc *ObjectCheck) Outcome {
+	items, _, failed := selectObjects(ctx, snap, ns, oc.Resource)
+	if failed != nil {
+		return *failed
+	}
+	vars := map[string]any{"namespace": ns}
+	if oc.Name != "" {
+		vars["object"] = items[0].Object
+	} else {
+		list := make([]any, len(items))
+		for i, it := range items {
+			list[i] = it.Object
+		}
+		vars["objects"] = list
+	}
+	out := Outcome{Status: Pass}
+	for i := range oc.Assert {
+		a := &oc.Assert[i]
+		if a.expr == nil {
+			return Outcome{Status: Error, Messages: []string{"assertion was not compiled; load labs with ParseLab"}}
+		}
+		ok, _, err := a.expr.evalBool(ctx, vars)
+		if err != nil {
+			return Outcome{Status: Error, Messages: []string{fmt.Sprintf("evaluating %q: %v", a.Expr, err)}}
+		}
+		if ok {
+			continue
+		}
+		out.Status = Fail
+		out.Messages = append(out.Messages, assertionMessage(ctx, a, vars))
+	}
+	return out
+}
+
+func assertionMessage(ctx context.Context, a *Assertion, vars map[string]any) string {
+	if a.message != nil {
+		if msg, err := a.message.evalString(ctx, vars); err == nil && msg != "" {
+			return msg
+		}
+	}
+	if a.Message != "" {
+		return a.Message
+	}
+	return fmt.Sprintf("%s is not true", a.Expr)
+}
+
+func evalQuestion(ctx context.Context, snap Snapshot, ns string, t *Task, given string) CheckResult {
+	q := t.Question
+	cr := CheckResult{Name: q.Prompt}
+	items, _, failed := selectObjects(ctx, snap, ns, q.Resource)
+	if failed != nil {
+		cr.Status, cr.Messages = failed.Status, failed.Messages
+		return cr
+	}
+	list := make([]any, len(items))
+	for i, it := range items {
+		list[i] = it.Object
+	}
+	want, err := q.answer.evalString(ctx, map[string]any{"objects": list, "namespace": ns})
+	if err != nil {
+		cr.Status, cr.Messages = Error, []string{fmt.Sprintf("computing the answer: %v", err)}
+		return cr
+	}
+	switch {
+	case strings.TrimSpace(given) == "":
+		cr.Status, cr.Messages = Fail, []string{"not answered yet"}
+	case quiz.Normalize(given) == quiz.Normalize(want):
+		cr.Status = Pass
+	default:
+		cr.Status, cr.Messages = Fail, []string{fmt.Sprintf("%q is not what the cluster says; look again", given)}
+	}
+	return cr
+}
+
+// Expected returns the right answer to a question task, as the cluster
+// says now; tests and 'lab solve' use it.
+func (e *Engine) Expected(ctx context.Context, lab *Lab, ns string, t *Task) (string, error) {
+	if t.Question == nil {
+		return "", fmt.Errorf("task %s is not a question", t.ID)
+	}
+	if ns == "" {
+		ns = lab.Namespace
+	}
+	snap := NewSnapshot(e.client, &e.requests)
+	items, _, failed := selectObjects(ctx, snap, ns, t.Question.Resource)
+	if failed != nil {
+		return "", fmt.Errorf("%s", strings.Join(failed.Messages, "; "))
+	}
+	list := make([]any, len(items))
+	for i, it := range items {
+		list[i] = it.Object
+	}
+	return t.Question.answer.evalString(ctx, map[string]any{"objects": list, "namespace": ns})
+}

@@ -1,0 +1,127 @@
+package checks_test
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/k8slab/k8slab/assets"
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/lessons"
+)
+
+// gradeScript does what shell-based lab platforms do to grade the
+// deployments lab: one kubectl call per check, each reading one field with
+// jsonpath (or asking rollout status).
+const gradeScript = `set -e
+r=$(kubectl get deployment web -o jsonpath='{.spec.replicas}')
+i=$(kubectl get deployment web -o jsonpath='{.spec.template.spec.containers[0].image}')
+kubectl rollout status deployment/web --timeout=5s >/dev/null
+s=$(kubectl get deployment web -o jsonpath='{.spec.replicas}')
+ready=$(kubectl get deployment web -o jsonpath='{.status.readyReplicas}')
+pods=$(kubectl get pods -l app=web -o jsonpath='{range .items[*]}{.metadata.creationTimestamp}{"\n"}{end}')
+rs=$(kubectl get replicasets -l app=web -o jsonpath='{range .items[*]}{.metadata.managedFields[*].time}{"\n"}{end}')
+dep=$(kubectl get deployment web -o jsonpath='{.metadata.managedFields[*].time}')
+ready2=$(kubectl get deployment web -o jsonpath='{.status.readyReplicas}')
+[ "$s" = 5 ] && [ "$ready" = 5 ] && [ "$ready2" = 5 ] && [ -n "$pods" ] && [ -n "$rs" ] && [ -n "$dep" ] && [ -n "$r" ] && [ -n "$i" ]
+`
+
+func deploymentsLab(b *testing.B) *checks.Lab {
+	course, err := lessons.Load(assets.Course())
+	if err != nil {
+		b.Fatal(err)
+	}
+	lab, ok := course.Lab("deployments")
+	if !ok {
+		b.Fatal("no deployments lab")
+	}
+	return lab
+}
+
+// BenchmarkGradeLab grades the solved deployments lab on one simulated
+// cluster, side by side: k8slab's engine against the kubectl-jsonpath
+// script a shell-based grader would run. ratio = script time / engine time.
+func BenchmarkGradeLab(b *testing.B) {
+	lc := startLabCluster(b)
+	lab := deploymentsLab(b)
+	p := lc.fresh(b, lab)
+	for i := range lab.Tasks {
+		p.solve(b, &lab.Tasks[i])
+	}
+	var engineTime, scriptTime time.Duration
+	requests := 0
+	for b.Loop() {
+		start := time.Now()
+		res := checks.NewEngine(lc.client).Evaluate(context.Background(), lab, checks.Options{Namespace: p.ns})
+		engineTime += time.Since(start)
+		if !res.Passed() {
+			b.Fatalf("solved lab does not pass: %+v", res)
+		}
+		requests = res.APIRequests
+
+		start = time.Now()
+		cmd := exec.Command("sh", "-c", gradeScript)
+		cmd.Env = append(cmd.Environ(), "KUBECONFIG="+p.kube)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("grading script: %v\n%s", err, out)
+		}
+		scriptTime += time.Since(start)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(engineTime.Microseconds())/n/1000, "ms-k8slab")
+	b.ReportMetric(float64(scriptTime.Microseconds())/n/1000, "ms-kubectl-script")
+	b.ReportMetric(float64(scriptTime)/float64(engineTime), "ratio")
+	b.ReportMetric(float64(requests), "api-requests/grading")
+	b.ReportMetric(float64(strings.Count(gradeScript, "kubectl ")), "kubectl-calls/grading")
+}
+
+// BenchmarkWatchReaction measures, in --watch mode, the time from a
+// 'kubectl scale' returning to the scale task's result flipping.
+func BenchmarkWatchReaction(b *testing.B) {
+	lc := startLabCluster(b)
+	lab := deploymentsLab(b)
+	p := lc.fresh(b, lab)
+	for i := range lab.Tasks[:2] {
+		p.solve(b, &lab.Tasks[i])
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	results := make(chan checks.LabResult, 16)
+	go func() {
+		_ = checks.NewEngine(lc.client).Watch(ctx, lab, checks.Options{Namespace: p.ns, Tasks: []string{"scale-up"}}, func(r checks.LabResult) {
+			results <- r
+		})
+	}()
+	waitStatus := func(want checks.Status) {
+		deadline := time.After(60 * time.Second)
+		for {
+			select {
+			case r := <-results:
+				if r.Tasks[0].Status == want {
+					return
+				}
+			case <-deadline:
+				b.Fatalf("watch never reported %s", want)
+			}
+		}
+	}
+	waitStatus(checks.Pass)
+	var total time.Duration
+	for i := 0; b.Loop(); i++ {
+		replicas, want := "4", checks.Fail
+		if i%2 == 1 {
+			replicas, want = "5", checks.Pass
+		}
+		cmd := exec.Command("kubectl", "scale", "deployment/web", "--replicas="+replicas)
+		cmd.Env = append(cmd.Environ(), "KUBECONFIG="+p.kube)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("kubectl scale: %v\n%s", err, out)
+		}
+		start := time.Now()
+		waitStatus(want)
+		total += time.Since(start)
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms-scale-to-flip")
+}

@@ -1,0 +1,189 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+)
+
+// Labels k8slab puts on the namespaces it creates. Reset deletes only a
+// namespace that carries them, so it can never remove a namespace it did
+// not make.
+const (
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	ManagedByValue = "k8slab"
+	LabLabel       = "k8slab.dev/lab"
+)
+
+// FieldManager is the name k8slab's writes appear under in managedFields.
+const FieldManager = "k8slab"
+
+var namespacesGVR = knownKinds["v1/Namespace"].gvr
+
+// StartLab creates the lab's namespace (if missing) and applies its setup.
+// It refuses a namespace that exists but was not made by k8slab for this
+// lab.
+func StartLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns string) error {
+	if ns == "" {
+		ns = lab.Namespace
+	}
+	if err := ensureNamespace(ctx, client, lab, ns); err != nil {
+		return err
+	}
+	if lab.Setup == "" {
+		return nil
+	}
+	objs, err := decodeManifests(lab.Setup)
+	if err != nil {
+		return fmt.Errorf("lab %s setup: %w", lab.ID, err)
+	}
+	return Apply(ctx, client, ns, objs)
+}
+
+// ResetLab deletes the lab's namespace, waits until it is gone, and starts
+// the lab afresh. Only a namespace k8slab created for this lab is deleted.
+func ResetLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns string) error {
+	if ns == "" {
+		ns = lab.Namespace
+	}
+	existing, err := getNamespace(ctx, client, ns)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		if err := checkOwned(existing, lab); err != nil {
+			return err
+		}
+		cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+		err := client.Resource(namespacesGVR).Delete(cctx, ns, metav1.DeleteOptions{})
+		cancel()
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting namespace %s: %w", ns, err)
+		}
+		if err := waitGone(ctx, client, ns); err != nil {
+			return err
+		}
+	}
+	return StartLab(ctx, client, lab, ns)
+}
+
+func getNamespace(ctx context.Context, client dynamic.Interface, ns string) (*unstructured.Unstructured, error) {
+	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	defer cancel()
+	got, err := client.Resource(namespacesGVR).Get(ctx, ns, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading namespace %s: %w", ns, err)
+	}
+	return got, nil
+}
+
+func checkOwned(ns *unstructured.Unstructured, lab *Lab) error {
+	l := ns.GetLabels()
+	if l[ManagedByLabel] != ManagedByValue || l[LabLabel] != lab.ID {
+		return fmt.Errorf("namespace %s exists but was not created by k8slab for lab %s, so k8slab will not change or delete it; choose another with --namespace", ns.GetName(), lab.ID)
+	}
+	return nil
+}
+
+func ensureNamespace(ctx context.Context, client dynamic.Interface, lab *Lab, ns string) error {
+	existing, err := getNamespace(ctx, client, ns)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		if existing.GetDeletionTimestamp() != nil {
+			if err := waitGone(ctx, client, ns); err != nil {
+				return err
+			}
+		} else {
+			return checkOwned(existing, lab)
+		}
+	}
+	obj := &corev1.Namespace{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{ManagedByLabel: ManagedByValue, LabLabel: lab.ID}},
+	}
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	defer cancel()
+	_, err = client.Resource(namespacesGVR).Create(cctx, &unstructured.Unstructured{Object: u}, metav1.CreateOptions{FieldManager: FieldManager})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	return nil
+}
+
+func waitGone(ctx context.Context, client dynamic.Interface, ns string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for {
+		got, err := getNamespace(ctx, client, ns)
+		if err != nil {
+			return err
+		}
+		if got == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("namespace %s is still being deleted: %w", ns, ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// Apply server-side applies objects into namespace ns (cluster-scoped
+// objects are applied as they are).
+func Apply(ctx context.Context, client dynamic.Interface, ns string, objs []*unstructured.Unstructured) error {
+	var errs []error
+	for _, o := range objs {
+		k, err := lookupKind(o.GetAPIVersion(), o.GetKind())
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		o = o.DeepCopy()
+		var ri dynamic.ResourceInterface = client.Resource(k.gvr)
+		if k.namespaced {
+			o.SetNamespace(ns)
+			ri = client.Resource(k.gvr).Namespace(ns)
+		}
+		data, err := o.MarshalJSON()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		force := true
+		cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+		_, err = ri.Patch(cctx, o.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
+		cancel()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("applying %s %s: %w", o.GetKind(), o.GetName(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ApplyYAML applies manifests given as YAML text.
+func ApplyYAML(ctx context.Context, client dynamic.Interface, ns, text string) error {
+	objs, err := decodeManifests(text)
+	if err != nil {
+		return err
+	}
+	return Apply(ctx, client, ns, objs)
+}

@@ -1,0 +1,348 @@
+package checks
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/google/cel-go/cel"
+	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/k8slab/k8slab/internal/source"
+)
+
+var idRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+
+// ParseLab decodes and validates one lab file and compiles its expressions,
+// reporting every problem with its line. A lab that parses cannot fail at
+// check time because of how it was written.
+func ParseLab(data []byte) (*Lab, source.Problems) {
+	root, ps := source.Parse(data)
+	if ps != nil {
+		return nil, ps
+	}
+	var lab Lab
+	decodeProblems := source.Decode(root, &lab)
+	ps = append(ps, source.CheckHeader(root, lab.Header, "Lab")...)
+	v := &validator{}
+	v.lab(&lab, root)
+	if ps = decodeProblems.Merge(append(ps, v.ps...)); len(ps) > 0 {
+		ps.Sort()
+		return nil, ps
+	}
+	if lab.Namespace == "" {
+		lab.Namespace = "lab-" + lab.ID
+	}
+	for i := range lab.Tasks {
+		if lab.Tasks[i].Points == 0 {
+			lab.Tasks[i].Points = 1
+		}
+	}
+	return &lab, nil
+}
+
+type validator struct {
+	ps source.Problems
+}
+
+func (v *validator) add(node *yaml.Node, format string, args ...any) {
+	v.ps.Add(node, format, args...)
+}
+
+func (v *validator) lab(lab *Lab, root *yaml.Node) {
+	switch {
+	case lab.ID == "":
+		v.add(root, "missing id")
+	case !idRE.MatchString(lab.ID) || len(lab.ID) > 50:
+		v.add(source.Field(root, "id"), "lab id %q must be lowercase letters, digits and dashes, at most 50", lab.ID)
+	}
+	if strings.TrimSpace(lab.Title) == "" {
+		v.add(root, "missing title")
+	}
+	if lab.Namespace != "" && (!idRE.MatchString(lab.Namespace) || len(lab.Namespace) > 63) {
+		v.add(source.Field(root, "namespace"), "namespace %q is not a valid Kubernetes namespace name", lab.Namespace)
+	}
+	for i, f := range lab.Features {
+		switch f {
+		case Containers, Storage, NodePortFromHost:
+		default:
+			v.add(source.Items(root, "features")[i], "unknown feature %q; use containers, storage or nodeport-from-host", f)
+		}
+	}
+	if lab.Setup != "" {
+		v.manifests(source.Field(root, "setup"), lab.Setup, "setup")
+	}
+	tasks := source.Items(root, "tasks")
+	if len(lab.Tasks) == 0 {
+		v.add(root, "a lab needs at least one task under 'tasks'")
+	}
+	seen := map[string]bool{}
+	for i := range min(len(lab.Tasks), len(tasks)) {
+		t, node := &lab.Tasks[i], tasks[i]
+		t.Line = node.Line
+		if seen[t.ID] {
+			v.add(source.Field(node, "id"), "task id %q is used twice", t.ID)
+		}
+		seen[t.ID] = true
+		v.task(t, node)
+	}
+}
+
+func (v *validator) task(t *Task, node *yaml.Node) {
+	name := "task"
+	switch {
+	case t.ID == "":
+		v.add(node, "task has no id")
+	case !idRE.MatchString(t.ID):
+		v.add(source.Field(node, "id"), "task id %q must be lowercase letters, digits and dashes", t.ID)
+	default:
+		name = fmt.Sprintf("task %q", t.ID)
+	}
+	if strings.TrimSpace(t.Title) == "" {
+		v.add(node, "%s has no title", name)
+	}
+	if strings.TrimSpace(t.Goal) == "" {
+		v.add(node, "%s has no goal; say in Markdown what the learner must achieve", name)
+	}
+	if len(t.Hints) == 0 {
+		v.add(node, "%s has no hints; give at least one, each more specific than the last", name)
+	}
+	if t.Points < 0 {
+		v.add(source.Field(node, "points"), "%s: points must not be negative", name)
+	}
+	if t.Question != nil {
+		v.question(t.Question, source.Field(node, "question"), name)
+		if len(t.Checks) > 0 {
+			v.add(source.Field(node, "checks"), "%s is a question; it takes no checks", name)
+		}
+		return
+	}
+	if len(t.Checks) == 0 {
+		v.add(node, "%s has no checks and no question, so it can never be graded", name)
+	}
+	if len(t.Solution) == 0 {
+		v.add(node, "%s has no solution; the test suite applies it to prove the checks pass", name)
+	}
+	if len(t.Mistakes) == 0 {
+		v.add(node, "%s has no mistakes; add at least one realistic wrong attempt that the checks must reject", name)
+	}
+	for i, st := range t.Solution {
+		v.step(st, source.Items(node, "solution")[i], name)
+	}
+	for i, m := range t.Mistakes {
+		mn := source.Items(node, "mistakes")[i]
+		if m.Name == "" {
+			v.add(mn, "%s: a mistake needs a name", name)
+		}
+		if m.Expect == "" {
+			v.add(mn, "%s: mistake %q needs 'expect', part of the message the checks must give", name, m.Name)
+		}
+		if len(m.Steps) == 0 {
+			v.add(mn, "%s: mistake %q has no steps", name, m.Name)
+		}
+		for j, st := range m.Steps {
+			v.step(st, source.Items(mn, "steps")[j], name)
+		}
+	}
+	checkNodes := source.Items(node, "checks")
+	for i := range min(len(t.Checks), len(checkNodes)) {
+		c, cn := &t.Checks[i], checkNodes[i]
+		c.Line = cn.Line
+		v.check(c, cn, name)
+	}
+}
+
+func (v *validator) step(st Step, node *yaml.Node, task string) {
+	switch {
+	case st.Run != "" && st.Apply != "":
+		v.add(node, "%s: a step has either 'run' or 'apply', not both", task)
+	case st.Run == "" && st.Apply == "":
+		v.add(node, "%s: a step needs 'run' (a shell command) or 'apply' (manifests)", task)
+	case st.Apply != "":
+		v.manifests(source.Field(node, "apply"), st.Apply, "apply")
+	}
+}
+
+// manifests checks that text is YAML documents of kinds checks know,
+// without a namespace (the lab's is used).
+func (v *validator) manifests(node *yaml.Node, text, what string) {
+	objs, err := decodeManifests(text)
+	if err != nil {
+		v.add(node, "%s: %v", what, err)
+		return
+	}
+	for _, o := range objs {
+		if _, err := lookupKind(o.GetAPIVersion(), o.GetKind()); err != nil {
+			v.add(node, "%s: %v", what, err)
+		}
+		if o.GetNamespace() != "" {
+			v.add(node, "%s: %s %s sets namespace %q; leave it out, the lab's namespace is used", what, o.GetKind(), o.GetName(), o.GetNamespace())
+		}
+		if o.GetName() == "" {
+			v.add(node, "%s: a %s has no metadata.name", what, o.GetKind())
+		}
+	}
+}
+
+// decodeManifests splits YAML documents into objects.
+func decodeManifests(text string) ([]*unstructured.Unstructured, error) {
+	dec := yaml.NewDecoder(strings.NewReader(text))
+	var out []*unstructured.Unstructured
+	for {
+		var doc map[string]any
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("manifest is not valid YAML: %v", err)
+		}
+		if doc == nil {
+			continue
+		}
+		// Round-trip through JSON so numbers and maps have the types the
+		// Kubernetes libraries expect.
+		raw, err := sigsyaml.Marshal(doc)
+		if err != nil {
+			return nil, err
+		}
+		u := &unstructured.Unstructured{}
+		if err := sigsyaml.Unmarshal(raw, &u.Object); err != nil {
+			return nil, err
+		}
+		if u.GetAPIVersion() == "" || u.GetKind() == "" {
+			return nil, errors.New("every manifest needs apiVersion and kind")
+		}
+		out = append(out, u)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no manifests found")
+	}
+	return out, nil
+}
+
+func (v *validator) resource(r *Resource, node *yaml.Node, what string) {
+	if r.Kind == "" || r.APIVersion == "" {
+		v.add(node, "%s needs apiVersion and kind", what)
+		return
+	}
+	if _, err := lookupKind(r.APIVersion, r.Kind); err != nil {
+		v.add(node, "%s: %v", what, err)
+	}
+	if r.Name != "" && r.LabelSelector != "" {
+		v.add(node, "%s: give name or labelSelector, not both", what)
+	}
+	if r.LabelSelector != "" {
+		if _, err := labels.Parse(r.LabelSelector); err != nil {
+			v.add(source.Field(node, "labelSelector"), "%s: label selector %q: %v", what, r.LabelSelector, err)
+		}
+	}
+}
+
+func (v *validator) question(q *Question, node *yaml.Node, task string) {
+	if strings.TrimSpace(q.Prompt) == "" {
+		v.add(node, "%s: the question has no prompt", task)
+	}
+	v.resource(&q.Resource, source.Field(node, "resource"), task+" question resource")
+	if q.Answer == "" {
+		v.add(node, "%s: the question needs 'answer', a CEL expression over objects", task)
+		return
+	}
+	c, err := compileExpr(q.Answer, nil)
+	if err != nil {
+		v.add(source.Field(node, "answer"), "%s: answer: %v", task, err)
+		return
+	}
+	q.answer = c
+}
+
+func (v *validator) check(c *Check, node *yaml.Node, task string) {
+	what := task + " check"
+	if c.Name != "" {
+		what = fmt.Sprintf("%s check %q", task, c.Name)
+	} else {
+		v.add(node, "%s has no name; say what it checks, e.g. \"deployment web has 5 replicas\"", what)
+	}
+	kinds := 0
+	for _, set := range []bool{c.Object != nil, c.RolloutComplete != nil, c.RolledBack != nil, c.ServiceEndpoints != nil,
+		c.AppliedBy != nil, c.PodReplaced != nil, c.NodeLabelled != nil} {
+		if set {
+			kinds++
+		}
+	}
+	if kinds != 1 {
+		v.add(node, "%s must have exactly one of object, rolloutComplete, rolledBack, serviceEndpoints, appliedBy, podReplaced, nodeLabelled (found %d)", what, kinds)
+		return
+	}
+	switch {
+	case c.Object != nil:
+		on := source.Field(node, "object")
+		v.resource(&c.Object.Resource, on, what)
+		if len(c.Object.Assert) == 0 {
+			v.add(on, "%s: object needs at least one assertion under 'assert'", what)
+		}
+		for i := range c.Object.Assert {
+			v.assertion(&c.Object.Assert[i], source.Items(on, "assert")[i], what)
+		}
+	case c.RolloutComplete != nil:
+		v.deployment(c.RolloutComplete, source.Field(node, "rolloutComplete"), what)
+	case c.RolledBack != nil:
+		v.deployment(c.RolledBack, source.Field(node, "rolledBack"), what)
+	case c.PodReplaced != nil:
+		v.deployment(c.PodReplaced, source.Field(node, "podReplaced"), what)
+	case c.ServiceEndpoints != nil:
+		if c.ServiceEndpoints.Service == "" || c.ServiceEndpoints.Deployment == "" {
+			v.add(source.Field(node, "serviceEndpoints"), "%s: serviceEndpoints needs service and deployment", what)
+		}
+	case c.AppliedBy != nil:
+		v.resource(c.AppliedBy, source.Field(node, "appliedBy"), what)
+		if c.AppliedBy.Name == "" {
+			v.add(source.Field(node, "appliedBy"), "%s: appliedBy needs the object's name", what)
+		}
+	case c.NodeLabelled != nil:
+		nl := c.NodeLabelled
+		if nl.Key == "" {
+			v.add(source.Field(node, "nodeLabelled"), "%s: nodeLabelled needs a key", what)
+		}
+		switch nl.Role {
+		case "", "worker", "control-plane", "any":
+		default:
+			v.add(source.Field(node, "nodeLabelled"), "%s: role %q must be worker, control-plane or any", what, nl.Role)
+		}
+	}
+}
+
+func (v *validator) deployment(ref *WorkloadRef, node *yaml.Node, what string) {
+	if ref.Deployment == "" {
+		v.add(node, "%s needs the deployment's name", what)
+	}
+}
+
+func (v *validator) assertion(a *Assertion, node *yaml.Node, what string) {
+	if a.Expr == "" {
+		v.add(node, "%s: an assertion needs 'expr'", what)
+		return
+	}
+	c, err := compileExpr(a.Expr, cel.BoolType)
+	if err != nil {
+		v.add(source.Field(node, "expr"), "%s: expr: %v", what, err)
+	} else {
+		a.expr = c
+	}
+	if a.Message == "" && a.MessageExpression == "" {
+		v.add(node, "%s: an assertion needs 'message' (or 'messageExpression') telling the learner what to fix", what)
+	}
+	if a.MessageExpression != "" {
+		m, err := compileExpr(a.MessageExpression, cel.StringType)
+		if err != nil {
+			v.add(source.Field(node, "messageExpression"), "%s: messageExpression: %v", what, err)
+		} else {
+			a.message = m
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package checks
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseValidLab(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "valid.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab, ps := ParseLab(data)
+	if len(ps) > 0 {
+		t.Fatalf("valid lab: %v", ps)
+	}
+	if lab.Namespace != "lab-sample" {
+		t.Errorf("default namespace = %q", lab.Namespace)
+	}
+	if lab.Tasks[0].Points != 2 || lab.Tasks[1].Points != 1 {
+		t.Errorf("points = %d, %d; want 2 and the default 1", lab.Tasks[0].Points, lab.Tasks[1].Points)
+	}
+	a := lab.Tasks[0].Checks[0].Object.Assert[0]
+	if a.expr == nil || a.message == nil {
+		t.Error("expressions not compiled at load")
+	}
+	if lab.Tasks[1].Question.answer == nil {
+		t.Error("question answer not compiled")
+	}
+}
+
+// Each file in testdata/invalid lists the problems it must produce in
+// "# want LINE: MESSAGE" comments at its top.
+func TestParseLabReportsEveryProblem(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "invalid", "*.yaml"))
+	if len(files) == 0 {
+		t.Fatal("no cases")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, _ := os.ReadFile(f)
+			var want []string
+			for _, line := range strings.Split(string(data), "\n") {
+				if rest, ok := strings.CutPrefix(line, "# want "); ok {
+					want = append(want, "line "+rest)
+				}
+			}
+			lab, ps := ParseLab(data)
+			if lab != nil {
+				t.Fatal("an invalid lab parsed")
+			}
+			var got []string
+			for _, p := range ps {
+				got = append(got, p.String())
+			}
+			if strings.Join(got, "\n") != strings.Join(sorted(want), "\n") {
+				t.Errorf("problems:\n%s\n\nwant:\n%s", strings.Join(got, "\n"), strings.Join(sorted(want), "\n"))
+			}
+		})
+	}
+}
+
+func sorted(lines []string) []string {
+	out := append([]string(nil), lines...)
+	// Problems come sorted by line; keep the file's order within a line.
+	lineOf := func(s string) int {
+		n := 0
+		for _, r := range strings.TrimPrefix(s, "line ") {
+			if r < '0' || r > '9' {
+				break
+			}
+			n = n*10 + int(r-'0')
+		}
+		return n
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && lineOf(out[j]) < lineOf(out[j-1]); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func FuzzParseLab(f *testing.F) {
+	for _, name := range []string{"valid.yaml", "invalid/bad-cel.yaml", "invalid/tasks.yaml", "invalid/structure.yaml"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lab, ps := ParseLab(data)
+		if (lab == nil) == (len(ps) == 0) {
+			t.Fatal("exactly one of lab and problems must be set")
+		}
+		if lab == nil {
+			return
+		}
+		// Whatever parses has every expression compiled.
+		for _, task := range lab.Tasks {
+			if task.Question != nil && task.Question.answer == nil {
+				t.Fatal("question without compiled answer")
+			}
+			for _, c := range task.Checks {
+				if c.Object != nil {
+					for _, a := range c.Object.Assert {
+						if a.expr == nil {
+							t.Fatalf("assertion %q not compiled", a.Expr)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// FuzzCompileExpr feeds arbitrary authored expressions to the compiler and
+// evaluates what compiles against an odd object: nothing may panic.
+func FuzzCompileExpr(f *testing.F) {
+	for _, s := range []string{"object.spec.replicas == 3", "size(objects) > 0", "object.metadata.labels['app'] == 'web'",
+		"objects.all(o, o.status.phase == 'Running')", "'a' + 1", "object.x.y.z", "[1,2,3].map(x, x * 2)[5] == 1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		c, err := compileExpr(src, nil)
+		if err != nil {
+			return
+		}
+		vars := map[string]any{"object": map[string]any{"spec": map[string]any{"replicas": int64(3)}}, "objects": []any{map[string]any{}}}
+		_, _ = c.eval(t.Context(), vars)
+	})
+}

@@ -1,0 +1,106 @@
+package checks
+
+import "time"
+
+// Status is the outcome of a check. The learner's "not done yet" (Fail,
+// Missing) is kept apart from what stopped k8slab from judging
+// (Forbidden, Unreachable, Error).
+type Status string
+
+const (
+	Pass Status = "pass"
+	// Fail: the objects exist but are not as the task asks.
+	Fail Status = "fail"
+	// Missing: an object the task needs does not exist (yet).
+	Missing Status = "missing"
+	// Forbidden: the credentials may not read what the check needs.
+	Forbidden Status = "forbidden"
+	// Unreachable: the cluster did not answer.
+	Unreachable Status = "unreachable"
+	// Error: the check itself failed (a bad expression, a timeout).
+	Error Status = "error"
+)
+
+// Done reports whether the learner has done what the check asks.
+func (s Status) Done() bool { return s == Pass }
+
+// Broken reports whether k8slab could not judge (as opposed to the learner
+// not being done).
+func (s Status) Broken() bool { return s == Forbidden || s == Unreachable || s == Error }
+
+// severity orders statuses for aggregation: the worst one wins.
+func (s Status) severity() int {
+	switch s {
+	case Pass:
+		return 0
+	case Fail:
+		return 1
+	case Missing:
+		return 2
+	case Error:
+		return 3
+	case Forbidden:
+		return 4
+	case Unreachable:
+		return 5
+	}
+	return 3
+}
+
+// Outcome is what one check found.
+type Outcome struct {
+	Status Status
+	// Messages tell the learner what to fix, one per failed assertion.
+	Messages []string
+}
+
+// CheckResult is one check's outcome in a report.
+type CheckResult struct {
+	Name     string   `json:"name"`
+	Status   Status   `json:"status"`
+	Messages []string `json:"messages,omitempty"`
+}
+
+// TaskResult aggregates a task's checks.
+type TaskResult struct {
+	ID        string        `json:"id"`
+	Title     string        `json:"title"`
+	Status    Status        `json:"status"`
+	Points    int           `json:"points"`
+	MaxPoints int           `json:"maxPoints"`
+	Checks    []CheckResult `json:"checks"`
+}
+
+// LabResult is a whole grading.
+type LabResult struct {
+	Lab       string        `json:"lab"`
+	Title     string        `json:"title"`
+	Namespace string        `json:"namespace"`
+	Tasks     []TaskResult  `json:"tasks"`
+	Score     int           `json:"score"`
+	MaxScore  int           `json:"maxScore"`
+	At        time.Time     `json:"at"`
+	Duration  time.Duration `json:"durationNanos"`
+	// APIRequests counts the calls made to the API server.
+	APIRequests int `json:"apiRequests"`
+}
+
+// Passed reports whether every task passed.
+func (r LabResult) Passed() bool {
+	for _, t := range r.Tasks {
+		if t.Status != Pass {
+			return false
+		}
+	}
+	return len(r.Tasks) > 0
+}
+
+// Broken reports whether any check could not be judged.
+func (r LabResult) Broken() bool {
+	for _, t := range r.Tasks {
+		if t.Status.Broken() {
+			return true
+		}
+	}
+	return false
+}

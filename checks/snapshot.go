@@ -1,0 +1,110 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+)
+
+// Snapshot serves the objects one evaluation reads. Checks ask it rather
+// than the API so that a lab's checks cost one request per resource and
+// namespace, however many of them look at the same objects.
+type Snapshot interface {
+	// List returns every object of a resource in a namespace ("" for a
+	// cluster-scoped resource).
+	List(ctx context.Context, gvr schema.GroupVersionResource, namespace string) ([]unstructured.Unstructured, error)
+}
+
+// listingSnapshot lists through a dynamic client once per key and
+// remembers the answer (or the error) for the rest of the evaluation.
+type listingSnapshot struct {
+	client   dynamic.Interface
+	requests *atomic.Int64
+
+	mu    sync.Mutex
+	lists map[snapshotKey]*listing
+}
+
+type snapshotKey struct {
+	gvr       schema.GroupVersionResource
+	namespace string
+}
+
+type listing struct {
+	once  sync.Once
+	items []unstructured.Unstructured
+	err   error
+}
+
+// NewSnapshot returns a snapshot that lists through client, counting its
+// requests in requests (which may be nil).
+func NewSnapshot(client dynamic.Interface, requests *atomic.Int64) Snapshot {
+	if requests == nil {
+		requests = &atomic.Int64{}
+	}
+	return &listingSnapshot{client: client, requests: requests, lists: map[snapshotKey]*listing{}}
+}
+
+func (s *listingSnapshot) List(ctx context.Context, gvr schema.GroupVersionResource, namespace string) ([]unstructured.Unstructured, error) {
+	key := snapshotKey{gvr, namespace}
+	s.mu.Lock()
+	l, ok := s.lists[key]
+	if !ok {
+		l = &listing{}
+		s.lists[key] = l
+	}
+	s.mu.Unlock()
+	l.once.Do(func() {
+		s.requests.Add(1)
+		ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+		defer cancel()
+		var list *unstructured.UnstructuredList
+		if namespace == "" {
+			list, l.err = s.client.Resource(gvr).List(ctx, metav1.ListOptions{})
+		} else {
+			list, l.err = s.client.Resource(gvr).Namespace(namespace).List(ctx, metav1.ListOptions{})
+		}
+		if l.err == nil {
+			l.items = list.Items
+		}
+	})
+	return l.items, l.err
+}
+
+// outcomeFromError turns an API error met while reading what into the
+// matching status, so "cannot reach the cluster" and "forbidden" are never
+// mistaken for "not done yet".
+func outcomeFromError(err error, what string) Outcome {
+	var netErr net.Error
+	switch {
+	case apierrors.IsForbidden(err):
+		return Outcome{Status: Forbidden, Messages: []string{fmt.Sprintf("not allowed to read %s: %v", what, reason(err))}}
+	case apierrors.IsUnauthorized(err):
+		return Outcome{Status: Forbidden, Messages: []string{fmt.Sprintf("the cluster rejected the credentials while reading %s", what)}}
+	case apierrors.IsNotFound(err):
+		return Outcome{Status: Missing, Messages: []string{fmt.Sprintf("%s not found", what)}}
+	case errors.Is(err, context.DeadlineExceeded), apierrors.IsTimeout(err), apierrors.IsServerTimeout(err):
+		return Outcome{Status: Unreachable, Messages: []string{fmt.Sprintf("the cluster did not answer in time while reading %s", what)}}
+	case errors.As(err, &netErr), strings.Contains(err.Error(), "connection refused"), apierrors.IsServiceUnavailable(err):
+		return Outcome{Status: Unreachable, Messages: []string{fmt.Sprintf("cannot reach the cluster to read %s: %v", what, reason(err))}}
+	}
+	return Outcome{Status: Error, Messages: []string{fmt.Sprintf("reading %s: %v", what, err)}}
+}
+
+func reason(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) && status.Status().Message != "" {
+		return status.Status().Message
+	}
+	return err.Error()
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/clusterctl"
+)
+
+func newLabCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lab",
+		Short: "Start, reset or solve a lab in the cluster",
+		Long: `Prepare a lab in the cluster. Each lab runs in its own namespace (lab-<id> by
+default, or the one given with --namespace), which k8slab creates and labels;
+k8slab never changes or deletes a namespace it did not create.`,
+	}
+	cmd.AddCommand(newLabStartCmd(g, false), newLabStartCmd(g, true), newLabSolveCmd(g))
+	return cmd
+}
+
+func newLabStartCmd(g *globals, reset bool) *cobra.Command {
+	var t target
+	use, short := "start LAB", "Create the lab's namespace and apply its setup"
+	if reset {
+		use, short = "reset LAB", "Delete the lab's namespace and start the lab afresh"
+	}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			quietKlog()
+			_, lab, err := g.findLab(args[0])
+			if err != nil {
+				return err
+			}
+			client, err := g.client(&t)
+			if err != nil {
+				return err
+			}
+			ns := lab.Namespace
+			if t.namespace != "" {
+				ns = t.namespace
+			}
+			if reset {
+				err = checks.ResetLab(cmd.Context(), client, lab, ns)
+			} else {
+				err = checks.StartLab(cmd.Context(), client, lab, ns)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.out, "Lab %q is ready in namespace %s.\nWork in it with: kubectl config set-context --current --namespace=%s\nCheck your work with: k8slab check %s\n", lab.Title, ns, ns, lab.ID)
+			return nil
+		},
+	}
+	t.flags(cmd)
+	return cmd
+}
+
+func newLabSolveCmd(g *globals) *cobra.Command {
+	var (
+		t     target
+		force bool
+	)
+	cmd := &cobra.Command{
+		Use:   "solve LAB [TASK]",
+		Short: "Apply the reference solution (for instructors and tests)",
+		Long: `Apply a lab's reference solution, task by task, with the real kubectl. It is
+meant for instructors and tests. In a namespace other than the lab's own
+default (a workshop learner's namespace) it refuses unless --force is given.`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			quietKlog()
+			_, lab, err := g.findLab(args[0])
+			if err != nil {
+				return err
+			}
+			ns := lab.Namespace
+			if t.namespace != "" && t.namespace != lab.Namespace {
+				if !force {
+					return fmt.Errorf("namespace %s is not lab %s's own (%s): it may be a learner's; pass --force if you mean it", t.namespace, lab.ID, lab.Namespace)
+				}
+				ns = t.namespace
+			}
+			client, err := g.client(&t)
+			if err != nil {
+				return err
+			}
+			kubeconfig := t.kubeconfig
+			if kubeconfig == "" && os.Getenv("KUBECONFIG") == "" {
+				if state, err := g.stateDirectory(); err == nil {
+					if recs, err := clusterctl.NewRecords(state).All(); err == nil && len(recs) > 0 {
+						kubeconfig = recs[0].Kubeconfig
+					}
+				}
+			}
+			dir, err := os.MkdirTemp("", "k8slab-solve-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			nsConfig := filepath.Join(dir, "kubeconfig")
+			if err := clusterctl.WriteNamespacedKubeconfig(kubeconfig, t.context, ns, nsConfig); err != nil {
+				return err
+			}
+			if err := checks.StartLab(cmd.Context(), client, lab, ns); err != nil {
+				return err
+			}
+			for _, task := range lab.Tasks {
+				if len(args) == 2 && task.ID != args[1] {
+					continue
+				}
+				for _, st := range task.Solution {
+					if err := checks.RunStep(cmd.Context(), client, nsConfig, ns, st); err != nil {
+						return fmt.Errorf("task %s: %w", task.ID, err)
+					}
+				}
+				fmt.Fprintf(g.out, "Applied the solution of task %s.\n", task.ID)
+			}
+			return nil
+		},
+	}
+	t.flags(cmd)
+	cmd.Flags().BoolVar(&force, "force", false, "solve in a namespace other than the lab's default")
+	return cmd
+}
