@@ -319,3 +319,18 @@ func (d *Data) RecordQuiz(id string, a QuizAttempt) {
 	st.Passed = st.Passed || a.Passed
 	d.Quizzes[id] = st
 }
+
+// UpdateTask changes the state of one lab task.
+func (d *Data) UpdateTask(lab, task string, change func(*TaskState)) {
+	if d.Labs == nil {
+		d.Labs = map[string]LabState{}
+	}
+	ls := d.Labs[lab]
+	if ls.Tasks == nil {
+		ls.Tasks = map[string]TaskState{}
+	}
+	ts := ls.Tasks[task]
+	change(&ts)
+	ls.Tasks[task] = ts
+	d.Labs[lab] = ls
+}

@@ -31,6 +31,8 @@ type Options struct {
 	// Cluster, when set, shows the lab cluster in the status bar and lets
 	// the learner create it from the home screen.
 	Cluster ClusterService
+	// Labs runs labs against the cluster; without it lab screens say so.
+	Labs LabService
 	// Warning is shown in the status bar at start (e.g. a progress file that
 	// was moved aside).
 	Warning string
@@ -48,6 +50,7 @@ type App struct {
 	home   *homeScreen
 	lesson *lessonScreen
 	quiz   *quizScreen
+	lab    *labScreen
 	active screen
 
 	status      string
@@ -82,6 +85,7 @@ func New(o Options) *App {
 	a.home = newHomeScreen(c, data)
 	a.lesson = newLessonScreen(c)
 	a.quiz = newQuizScreen(c)
+	a.lab = newLabScreen(c, o.Labs)
 	a.active = a.home
 	a.start = o.Start
 	a.cluster = newClusterState(o.Cluster)
@@ -100,6 +104,8 @@ func (a *App) Init() tea.Cmd {
 		cmds = append(cmds, navigate(openQuizMsg{a.start.ID}))
 	case "lesson":
 		cmds = append(cmds, navigate(openLessonMsg{a.start.ID}))
+	case "lab":
+		cmds = append(cmds, navigate(openLabMsg{a.start.ID}))
 	}
 	return tea.Batch(cmds...)
 }
@@ -179,6 +185,15 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 		a.resize()
 		return tea.Batch(a.quiz.start(q, a.c.store.Snapshot()), a.remember("quiz", q.ID))
 
+	case openLabMsg:
+		lab, ok := a.c.course.Lab(msg.id)
+		if !ok {
+			return nil
+		}
+		a.active = a.lab
+		a.resize()
+		return tea.Batch(a.lab.open(lab), a.remember("lab", lab.ID))
+
 	case goHomeMsg:
 		a.home.Update(progressChangedMsg{a.c.store.Snapshot()})
 		switch a.active {
@@ -186,6 +201,8 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 			a.home.focus(lessonRow, a.lesson.lesson.ID)
 		case a.quiz:
 			a.home.focus(quizRow, a.quiz.attempt.Quiz.ID)
+		case a.lab:
+			a.home.focus(labRow, a.lab.lab.ID)
 		}
 		a.active = a.home
 		a.resize()
@@ -251,6 +268,7 @@ func (a *App) resize() {
 	a.home.SetSize(a.width, h)
 	a.lesson.SetSize(a.width, h)
 	a.quiz.SetSize(a.width, h)
+	a.lab.SetSize(a.width, h)
 }
 
 func (a *App) View() tea.View {

@@ -40,6 +40,7 @@ type screen interface {
 type (
 	openLessonMsg struct{ id string }
 	openQuizMsg   struct{ id string }
+	openLabMsg    struct{ id string }
 	goHomeMsg     struct{}
 )
 

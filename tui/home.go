@@ -29,6 +29,7 @@ const (
 	moduleRow rowKind = iota
 	lessonRow
 	quizRow
+	labRow
 )
 
 type homeRow struct {
@@ -46,6 +47,9 @@ func newHomeScreen(c *common, data progress.Data) *homeScreen {
 		}
 		if m.Quiz != nil {
 			h.rows = append(h.rows, homeRow{kind: quizRow, module: mi, id: m.Quiz.ID})
+		}
+		for _, lab := range m.Labs {
+			h.rows = append(h.rows, homeRow{kind: labRow, module: mi, id: lab.ID})
 		}
 	}
 	h.cursor = h.initialCursor()
@@ -83,8 +87,25 @@ func (h *homeScreen) done(r homeRow) bool {
 		return !h.data.Lessons[r.id].ReadAt.IsZero()
 	case quizRow:
 		return h.data.Quizzes[r.id].Passed
+	case labRow:
+		return h.labTasksDone(r.id) == h.labTasks(r.id)
 	}
 	return false
+}
+
+func (h *homeScreen) labTasks(id string) int {
+	lab, _ := h.c.course.Lab(id)
+	return len(lab.Tasks)
+}
+
+func (h *homeScreen) labTasksDone(id string) int {
+	n := 0
+	for _, t := range h.data.Labs[id].Tasks {
+		if !t.PassedAt.IsZero() {
+			n++
+		}
+	}
+	return n
 }
 
 // step moves from row i by d to the next selectable row, staying put at the
@@ -168,6 +189,8 @@ func (h *homeScreen) Update(msg tea.Msg) tea.Cmd {
 					return navigate(openLessonMsg{r.id})
 				case quizRow:
 					return navigate(openQuizMsg{r.id})
+				case labRow:
+					return navigate(openLabMsg{r.id})
 				}
 			}
 		}
@@ -230,6 +253,9 @@ func (h *homeScreen) itemTitle(r homeRow) string {
 	case quizRow:
 		q, _ := h.c.course.Quiz(r.id)
 		return "Quiz: " + q.Title
+	case labRow:
+		lab, _ := h.c.course.Lab(r.id)
+		return "Lab: " + lab.Title
 	}
 	return h.c.course.Modules[r.module].Title
 }
@@ -271,6 +297,8 @@ func (h *homeScreen) rowView(i, next int) string {
 		} else {
 			right = "quiz"
 		}
+	case labRow:
+		right = fmt.Sprintf("%d/%d tasks", h.labTasksDone(r.id), h.labTasks(r.id))
 	}
 	title := truncate(h.itemTitle(r), width-len(right)-10)
 	line := "     " + markStyle.Render(mark) + " "

@@ -29,6 +29,13 @@ type KeyMap struct {
 
 	// ClusterUp creates the lab cluster; enabled only when there is none.
 	ClusterUp key.Binding
+
+	Hint     key.Binding
+	Solution key.Binding
+	Reset    key.Binding
+	Shell    key.Binding
+	Yes      key.Binding
+	No       key.Binding
 }
 
 // DefaultKeyMap returns the standard bindings.
@@ -56,5 +63,12 @@ func DefaultKeyMap() *KeyMap {
 		Retake:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retake")),
 
 		ClusterUp: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "create cluster")),
+
+		Hint:     key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "next hint")),
+		Solution: key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "show solution")),
+		Reset:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reset lab")),
+		Shell:    key.NewBinding(key.WithKeys("!", "t"), key.WithHelp("t", "open a shell")),
+		Yes:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+		No:       key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no")),
 	}
 }

@@ -33,18 +33,24 @@ func (t *target) flags(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&t.namespace, "namespace", "n", "", "namespace the lab runs in (default lab-<id>; workshops give each learner their own)")
 }
 
-// client connects to the cluster: explicit flags first, then $KUBECONFIG,
-// then the lab cluster k8slab created, then the default kubeconfig.
-func (g *globals) client(t *target) (dynamic.Interface, error) {
-	path := t.kubeconfig
-	if path == "" && os.Getenv("KUBECONFIG") == "" {
-		if state, err := g.stateDirectory(); err == nil {
-			if recs, err := clusterctl.NewRecords(state).All(); err == nil && len(recs) > 0 {
-				path = recs[0].Kubeconfig
-			}
+// kubeconfigPath picks the cluster: explicit flags first, then $KUBECONFIG
+// (through client-go's default rules, signalled by ""), then the lab
+// cluster k8slab created, then the default kubeconfig.
+func (g *globals) kubeconfigPath(t *target) string {
+	if t.kubeconfig != "" || os.Getenv("KUBECONFIG") != "" {
+		return t.kubeconfig
+	}
+	if state, err := g.stateDirectory(); err == nil {
+		if recs, err := clusterctl.NewRecords(state).All(); err == nil && len(recs) > 0 {
+			return recs[0].Kubeconfig
 		}
 	}
-	cfg, err := clusterctl.RESTConfig(path, t.context)
+	return ""
+}
+
+// client connects to the cluster kubeconfigPath picks.
+func (g *globals) client(t *target) (dynamic.Interface, error) {
+	cfg, err := clusterctl.RESTConfig(g.kubeconfigPath(t), t.context)
 	if err != nil {
 		return nil, fmt.Errorf("%w; create a cluster with 'k8slab cluster up' or pass --kubeconfig", err)
 	}

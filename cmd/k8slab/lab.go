@@ -9,6 +9,7 @@ import (
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/progress"
 )
 
 func newLabCmd(g *globals) *cobra.Command {
@@ -19,7 +20,7 @@ func newLabCmd(g *globals) *cobra.Command {
 default, or the one given with --namespace), which k8slab creates and labels;
 k8slab never changes or deletes a namespace it did not create.`,
 	}
-	cmd.AddCommand(newLabStartCmd(g, false), newLabStartCmd(g, true), newLabSolveCmd(g))
+	cmd.AddCommand(newLabOpenCmd(g), newLabStartCmd(g, false), newLabStartCmd(g, true), newLabSolveCmd(g))
 	return cmd
 }
 
@@ -92,14 +93,7 @@ default (a workshop learner's namespace) it refuses unless --force is given.`,
 			if err != nil {
 				return err
 			}
-			kubeconfig := t.kubeconfig
-			if kubeconfig == "" && os.Getenv("KUBECONFIG") == "" {
-				if state, err := g.stateDirectory(); err == nil {
-					if recs, err := clusterctl.NewRecords(state).All(); err == nil && len(recs) > 0 {
-						kubeconfig = recs[0].Kubeconfig
-					}
-				}
-			}
+			kubeconfig := g.kubeconfigPath(&t)
 			dir, err := os.MkdirTemp("", "k8slab-solve-")
 			if err != nil {
 				return err
@@ -129,4 +123,21 @@ default (a workshop learner's namespace) it refuses unless --force is given.`,
 	t.flags(cmd)
 	cmd.Flags().BoolVar(&force, "force", false, "solve in a namespace other than the lab's default")
 	return cmd
+}
+
+func newLabOpenCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "open LAB",
+		Short:   "Open the course straight on a lab's screen",
+		Long:    "Open the full-screen course on a lab: its tasks, graded live as you work in another terminal (or in the shell it opens with t).",
+		Example: "  k8slab lab open deployments",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, _, err := g.findLab(args[0]); err != nil {
+				return err
+			}
+			g.start = progress.Position{Screen: "lab", ID: args[0]}
+			return g.runTUI(cmd)
+		},
+	}
 }

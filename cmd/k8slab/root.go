@@ -20,6 +20,8 @@ import (
 type globals struct {
 	contentDir string
 	stateDir   string
+	// start opens the TUI on a screen other than home ('lab open').
+	start progress.Position
 
 	in       io.Reader
 	out, err io.Writer
@@ -105,6 +107,7 @@ func (g *globals) openStore() (*progress.Store, string, error) {
 }
 
 func (g *globals) runTUI(cmd *cobra.Command) error {
+	quietKlog() // client-go must not write over the screen
 	if !interactive(g) {
 		return errors.New("the course opens in a terminal, and this is not one (or TERM=dumb); " +
 			"without one, use 'k8slab lessons show ID' to read and 'k8slab quiz ID --plain' for quizzes")
@@ -127,6 +130,8 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 		NoColor: os.Getenv("NO_COLOR") != "",
 		Warning: warning,
 		Cluster: clusterctl.NewManager(clusterCfg),
+		Labs:    &labService{g: g},
+		Start:   g.start,
 	})
 	p := tea.NewProgram(app, tea.WithContext(cmd.Context()))
 	_, err = p.Run()

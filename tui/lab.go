@@ -1,0 +1,433 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/progress"
+)
+
+// LabService is what the lab screen needs from the cluster; tests give it a
+// scripted fake.
+type LabService interface {
+	// Watch grades lab now and after every relevant change until ctx ends.
+	Watch(ctx context.Context, lab *checks.Lab, answers map[string]string, onResult func(checks.LabResult)) error
+	// Start creates the lab namespace and applies the setup; Reset makes it
+	// afresh.
+	Start(ctx context.Context, lab *checks.Lab) error
+	Reset(ctx context.Context, lab *checks.Lab) error
+	// Shell is the learner's shell, set up for the lab's cluster and
+	// namespace.
+	Shell(lab *checks.Lab) (*exec.Cmd, error)
+}
+
+type (
+	labResultMsg struct {
+		lab string
+		res checks.LabResult
+	}
+	labWatchStartedMsg struct {
+		results <-chan tea.Msg
+		cancel  context.CancelFunc
+	}
+	labWatchEndedMsg struct{ err error }
+	labActionDoneMsg struct {
+		what string
+		err  error
+	}
+	shellExitedMsg struct{ err error }
+)
+
+type labConfirm int
+
+const (
+	confirmNone labConfirm = iota
+	confirmReset
+	confirmSolution
+)
+
+// labScreen shows a lab's tasks with their live state, the current task's
+// goal, hints on request, and the reference solution after confirmation.
+type labScreen struct {
+	c             *common
+	svc           LabService
+	width, height int
+
+	lab     *checks.Lab
+	result  *checks.LabResult
+	cursor  int
+	confirm labConfirm
+	busy    string
+	err     error
+	// watch streams results from the engine.
+	results <-chan tea.Msg
+	cancel  context.CancelFunc
+	// goal is the rendered goal of the task under the cursor.
+	goal     string
+	goalKey  renderKey
+	viewport viewport.Model
+	started  time.Time
+}
+
+func newLabScreen(c *common, svc LabService) *labScreen {
+	vp := viewport.New()
+	vp.KeyMap = viewport.KeyMap{}
+	return &labScreen{c: c, svc: svc, viewport: vp}
+}
+
+func (s *labScreen) open(lab *checks.Lab) tea.Cmd {
+	s.stop()
+	s.lab, s.result, s.cursor, s.confirm, s.err, s.busy = lab, nil, 0, confirmNone, nil, ""
+	s.started = s.c.now()
+	if s.svc == nil {
+		s.err = fmt.Errorf("no cluster connection")
+		return s.renderGoal()
+	}
+	s.busy = "Preparing the lab namespace"
+	svc := s.svc
+	start := func() tea.Msg { return labActionDoneMsg{what: "start", err: svc.Start(context.Background(), lab)} }
+	return tea.Batch(start, s.renderGoal())
+}
+
+// watch starts the result stream; results arrive without any key press.
+func (s *labScreen) watch() tea.Cmd {
+	lab, svc := s.lab, s.svc
+	return func() tea.Msg {
+		ctx, cancel := context.WithCancel(context.Background())
+		ch := make(chan tea.Msg, 8)
+		go func() {
+			err := svc.Watch(ctx, lab, nil, func(r checks.LabResult) {
+				select {
+				case ch <- labResultMsg{lab: lab.ID, res: r}:
+				case <-ctx.Done():
+				}
+			})
+			ch <- labWatchEndedMsg{err: err}
+			close(ch)
+		}()
+		return labWatchStartedMsg{results: ch, cancel: cancel}
+	}
+}
+
+func (s *labScreen) stop() {
+	if s.cancel != nil {
+		s.cancel()
+		s.cancel, s.results = nil, nil
+	}
+}
+
+func (s *labScreen) task() *checks.Task {
+	if s.lab == nil || s.cursor >= len(s.lab.Tasks) {
+		return nil
+	}
+	return &s.lab.Tasks[s.cursor]
+}
+
+func (s *labScreen) taskResult(i int) *checks.TaskResult {
+	if s.result == nil {
+		return nil
+	}
+	for j := range s.result.Tasks {
+		if s.result.Tasks[j].ID == s.lab.Tasks[i].ID {
+			return &s.result.Tasks[j]
+		}
+	}
+	return nil
+}
+
+func (s *labScreen) hintsUsed(data progress.Data) int {
+	return data.Labs[s.lab.ID].Tasks[s.task().ID].HintsUsed
+}
+
+func (s *labScreen) goalWidth() int { return max(20, min(s.width, 100)) }
+
+// renderGoal renders the current task's goal, hints shown so far and, when
+// revealed, the solution, as Markdown in a command.
+func (s *labScreen) renderGoal() tea.Cmd {
+	t := s.task()
+	if t == nil || s.width == 0 {
+		return nil
+	}
+	st := s.c.store.Snapshot().Labs[s.lab.ID].Tasks[t.ID]
+	var md strings.Builder
+	md.WriteString("## " + t.Title + "\n\n" + strings.TrimSpace(t.Goal) + "\n")
+	for i := 0; i < st.HintsUsed && i < len(t.Hints); i++ {
+		fmt.Fprintf(&md, "\n**Hint %d.** %s\n", i+1, strings.TrimSpace(t.Hints[i]))
+	}
+	if st.SolutionSeen {
+		md.WriteString("\n**Reference solution** (marked as seen in your progress):\n\n```sh\n")
+		for _, step := range t.Solution {
+			if step.Run != "" {
+				md.WriteString(step.Run + "\n")
+			} else {
+				md.WriteString("kubectl apply -f - <<'EOF'\n" + strings.TrimSpace(step.Apply) + "\nEOF\n")
+			}
+		}
+		md.WriteString("```\n")
+	}
+	k := renderKey{id: s.lab.ID + "/" + t.ID + fmt.Sprintf("/%d/%v", st.HintsUsed, st.SolutionSeen), width: s.goalWidth(), style: s.c.styles.Markdown}
+	renderer, text := s.c.renderer, md.String()
+	return func() tea.Msg {
+		out, err := renderer.Render(text, k.style, k.width)
+		return lessonRenderedMsg{key: k, content: strings.Trim(out, "\n"), err: err}
+	}
+}
+
+func (s *labScreen) SetSize(w, h int) {
+	s.width, s.height = w, h
+	s.viewport.SetWidth(w)
+	s.viewport.SetHeight(max(1, h-s.taskListHeight()-1))
+}
+
+func (s *labScreen) taskListHeight() int {
+	if s.lab == nil {
+		return 0
+	}
+	return len(s.lab.Tasks) + 2
+}
+
+func (s *labScreen) Typing() bool { return false }
+
+func (s *labScreen) Title() string {
+	if s.lab == nil {
+		return ""
+	}
+	return "Lab: " + s.lab.Title
+}
+
+func (s *labScreen) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		return s.renderGoal()
+	case lessonRenderedMsg:
+		if t := s.task(); t == nil || !strings.HasPrefix(msg.key.id, s.lab.ID+"/"+t.ID+"/") {
+			return nil
+		}
+		s.goal, s.goalKey = msg.content, msg.key
+		s.viewport.SetContent(msg.content)
+		return nil
+	case labActionDoneMsg:
+		s.busy = ""
+		if msg.err != nil {
+			s.err = msg.err
+			return nil
+		}
+		s.err = nil
+		if s.results == nil {
+			return s.watch()
+		}
+		return nil
+	case labWatchStartedMsg:
+		s.results, s.cancel = msg.results, msg.cancel
+		return listen(s.results)
+	case labResultMsg:
+		if s.lab == nil || msg.lab != s.lab.ID {
+			return nil
+		}
+		s.result = &msg.res
+		return tea.Batch(listen(s.results), s.recordPasses(msg.res))
+	case labWatchEndedMsg:
+		s.results, s.cancel = nil, nil
+		if msg.err != nil {
+			s.err = msg.err
+		}
+		return nil
+	case shellExitedMsg:
+		// Back from the shell: the watch has kept grading, so the state is
+		// current; restart it if it had stopped.
+		if s.results == nil && s.svc != nil {
+			return s.watch()
+		}
+		return nil
+	case tea.KeyPressMsg:
+		return s.handleKey(msg)
+	}
+	return nil
+}
+
+// recordPasses notes newly passed tasks in progress, with when.
+func (s *labScreen) recordPasses(res checks.LabResult) tea.Cmd {
+	data := s.c.store.Snapshot()
+	var newly []string
+	for _, t := range res.Tasks {
+		if t.Status == checks.Pass && data.Labs[res.Lab].Tasks[t.ID].PassedAt.IsZero() {
+			newly = append(newly, t.ID)
+		}
+	}
+	if len(newly) == 0 {
+		return nil
+	}
+	lab, at := res.Lab, s.c.now()
+	return s.c.saveProgress(func(d *progress.Data) {
+		for _, id := range newly {
+			d.UpdateTask(lab, id, func(t *progress.TaskState) { t.PassedAt = at.UTC() })
+		}
+	})
+}
+
+func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := s.c.keys
+	if s.confirm != confirmNone {
+		what := s.confirm
+		s.confirm = confirmNone
+		if key.Matches(msg, k.Yes) {
+			switch what {
+			case confirmReset:
+				s.busy = "Resetting the lab"
+				lab, svc := s.lab, s.svc
+				return func() tea.Msg { return labActionDoneMsg{what: "reset", err: svc.Reset(context.Background(), lab)} }
+			case confirmSolution:
+				return s.update(func(t *progress.TaskState) { t.SolutionSeen = true })
+			}
+		}
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Up):
+		if s.cursor > 0 {
+			s.cursor--
+			return s.renderGoal()
+		}
+	case key.Matches(msg, k.Down):
+		if s.lab != nil && s.cursor < len(s.lab.Tasks)-1 {
+			s.cursor++
+			return s.renderGoal()
+		}
+	case key.Matches(msg, k.PageDown):
+		s.viewport.PageDown()
+	case key.Matches(msg, k.PageUp):
+		s.viewport.PageUp()
+	case key.Matches(msg, k.Hint):
+		t := s.task()
+		if t != nil && s.hintsUsed(s.c.store.Snapshot()) < len(t.Hints) {
+			return s.update(func(ts *progress.TaskState) { ts.HintsUsed++ })
+		}
+	case key.Matches(msg, k.Solution):
+		if s.task() != nil && len(s.task().Solution) > 0 {
+			s.confirm = confirmSolution
+		}
+	case key.Matches(msg, k.Reset):
+		if s.svc != nil {
+			s.confirm = confirmReset
+		}
+	case key.Matches(msg, k.Shell):
+		if s.svc == nil {
+			return nil
+		}
+		cmd, err := s.svc.Shell(s.lab)
+		if err != nil {
+			s.err = err
+			return nil
+		}
+		return tea.ExecProcess(cmd, func(err error) tea.Msg { return shellExitedMsg{err} })
+	case key.Matches(msg, k.Back):
+		s.stop()
+		return navigate(goHomeMsg{})
+	}
+	return nil
+}
+
+// update changes the current task's progress and re-renders its goal.
+func (s *labScreen) update(change func(*progress.TaskState)) tea.Cmd {
+	lab, task := s.lab.ID, s.task().ID
+	save := s.c.saveProgress(func(d *progress.Data) { d.UpdateTask(lab, task, change) })
+	return tea.Batch(save, s.renderGoal())
+}
+
+func (s *labScreen) ShortHelp() []key.Binding {
+	k := s.c.keys
+	if s.confirm != confirmNone {
+		return []key.Binding{k.Yes, k.No}
+	}
+	return []key.Binding{k.Up, k.Down, k.Hint, k.Shell, k.Reset, k.Back, k.Help}
+}
+
+func (s *labScreen) FullHelp() [][]key.Binding {
+	k := s.c.keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Hint, k.Solution}, {k.Shell, k.Reset}, {k.Back, k.Quit, k.Help}}
+}
+
+var taskMarks = map[checks.Status]string{
+	checks.Pass: "✓", checks.Fail: "✗", checks.Missing: "·",
+	checks.Forbidden: "!", checks.Unreachable: "!", checks.Error: "!",
+}
+
+func (s *labScreen) View() string {
+	if s.lab == nil {
+		return ""
+	}
+	st := s.c.styles
+	var b strings.Builder
+	done := 0
+	for i, t := range s.lab.Tasks {
+		mark, style, note := "…", st.Muted, "checking"
+		if r := s.taskResult(i); r != nil {
+			mark, note = taskMarks[r.Status], ""
+			switch {
+			case r.Status == checks.Pass:
+				style, note = st.Done, "done"
+				done++
+			case r.Status.Broken():
+				style = st.Wrong
+			default:
+				style = st.Muted
+			}
+			if r.Status != checks.Pass {
+				note = firstMessage(r)
+			}
+		}
+		cursor := "  "
+		title := t.Title
+		if i == s.cursor {
+			cursor = st.Selected.Render("›") + " "
+			title = st.Selected.Render(title)
+		}
+		line := fmt.Sprintf(" %s%s %s", cursor, style.Render(mark), title)
+		if note != "" {
+			line += "  " + st.Muted.Render(truncate(note, max(10, s.width-len(t.Title)-10)))
+		}
+		b.WriteString(line + "\n")
+	}
+	switch {
+	case s.confirm == confirmReset:
+		b.WriteString(" " + st.Wrong.Render("Reset the lab?") + " Its namespace is deleted and set up again. y/n\n")
+	case s.confirm == confirmSolution:
+		b.WriteString(" " + st.Wrong.Render("Show the reference solution?") + " It is marked as seen in your progress. y/n\n")
+	case s.busy != "":
+		b.WriteString(" " + st.Muted.Render(s.busy+"…") + "\n")
+	case s.err != nil:
+		b.WriteString(" " + st.Wrong.Render(firstLine(s.err.Error())) + "\n")
+	case s.result != nil && s.result.Passed():
+		b.WriteString(" " + st.Correct.Render(s.summary()) + "\n")
+	default:
+		b.WriteString(" " + st.Muted.Render(fmt.Sprintf("%d of %d tasks done · graded live from the cluster", done, len(s.lab.Tasks))) + "\n")
+	}
+	b.WriteString("\n" + s.viewport.View())
+	return b.String()
+}
+
+func (s *labScreen) summary() string {
+	data := s.c.store.Snapshot().Labs[s.lab.ID]
+	hints := 0
+	for _, t := range data.Tasks {
+		hints += t.HintsUsed
+	}
+	return fmt.Sprintf("Lab complete in %s with %d hint(s). Well done! esc returns to the course.", s.c.now().Sub(s.started).Round(time.Second), hints)
+}
+
+func firstMessage(r *checks.TaskResult) string {
+	for _, c := range r.Checks {
+		if c.Status != checks.Pass && len(c.Messages) > 0 {
+			return c.Messages[0]
+		}
+	}
+	return string(r.Status)
+}

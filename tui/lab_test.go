@@ -1,0 +1,167 @@
+package tui
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/k8slab/k8slab/checks"
+)
+
+// fakeLabs streams whatever results the test pushes, as the engine's watch
+// would, and records starts and resets.
+type fakeLabs struct {
+	results chan checks.LabResult
+	mu      sync.Mutex
+	starts  int
+	resets  int
+}
+
+func newFakeLabs() *fakeLabs { return &fakeLabs{results: make(chan checks.LabResult, 8)} }
+
+func (f *fakeLabs) Watch(ctx context.Context, lab *checks.Lab, _ map[string]string, onResult func(checks.LabResult)) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case r := <-f.results:
+			onResult(r)
+		}
+	}
+}
+
+func (f *fakeLabs) Start(context.Context, *checks.Lab) error {
+	f.mu.Lock()
+	f.starts++
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeLabs) Reset(context.Context, *checks.Lab) error {
+	f.mu.Lock()
+	f.resets++
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeLabs) Shell(*checks.Lab) (*exec.Cmd, error) { return exec.Command("true"), nil }
+
+func labResult(statuses ...checks.Status) checks.LabResult {
+	ids := []string{"create-web", "scale"}
+	titles := []string{"Create deployment web", "Scale to five"}
+	msgs := []string{"deployment web needs 3 replicas", "deployment web needs 5 replicas"}
+	r := checks.LabResult{Lab: "first-lab", Title: "First lab", Namespace: "lab-first-lab"}
+	for i, st := range statuses {
+		tr := checks.TaskResult{ID: ids[i], Title: titles[i], Status: st, MaxPoints: 1}
+		cr := checks.CheckResult{Name: "c", Status: st}
+		switch st {
+		case checks.Fail:
+			cr.Messages = []string{msgs[i]}
+		case checks.Unreachable:
+			cr.Messages = []string{"cannot reach the cluster to read deployments"}
+		}
+		tr.Checks = []checks.CheckResult{cr}
+		r.Tasks = append(r.Tasks, tr)
+	}
+	return r
+}
+
+func (f *fixture) startLab(t *testing.T, labs LabService, w, h int, noColor bool) *session {
+	app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Labs: labs, NoColor: noColor})
+	tm := f.startApp(t, app, w, h)
+	waitFor(t, tm, "Next:")
+	press(tm, "j", "j", "j", "enter") // lessons, quiz, then the lab
+	waitFor(t, tm, "Lab: First lab")
+	return tm
+}
+
+// The lab screen follows the result stream with no key pressed: failing,
+// then an unreachable cluster, then passing.
+func TestLabScreenFollowsResults(t *testing.T) {
+	for _, size := range []struct {
+		name    string
+		w, h    int
+		noColor bool
+	}{{"80x24", 80, 24, false}, {"120x40_no_color", 120, 40, true}} {
+		t.Run(size.name, func(t *testing.T) {
+			f := newFixture(t)
+			labs := newFakeLabs()
+			tm := f.startLab(t, labs, size.w, size.h, size.noColor)
+			waitFor(t, tm, "checking")
+
+			labs.results <- labResult(checks.Fail, checks.Missing)
+			waitFor(t, tm, "deployment web needs 3 replicas")
+			labs.results <- labResult(checks.Unreachable, checks.Unreachable)
+			waitFor(t, tm, "cannot reach the cluster")
+			labs.results <- labResult(checks.Pass, checks.Fail)
+			waitFor(t, tm, "1 of 2 tasks done")
+			golden.RequireEqual(t, finalScreen(t, tm))
+
+			d := f.store.Snapshot().Labs["first-lab"].Tasks
+			if !d["create-web"].PassedAt.Equal(testNow) || !d["scale"].PassedAt.IsZero() {
+				t.Errorf("passes recorded = %+v", d)
+			}
+		})
+	}
+}
+
+func TestLabHintsAndSolution(t *testing.T) {
+	f := newFixture(t)
+	labs := newFakeLabs()
+	tm := f.startLab(t, labs, 80, 24, false)
+	waitFor(t, tm, "Create a deployment named")
+	press(tm, "h")
+	waitFor(t, tm, "Use kubectl create deployment.")
+	if strings.Contains(tm.last.Load().(string), "Hint 2") {
+		t.Error("the second hint showed before it was asked for")
+	}
+	press(tm, "h")
+	waitFor(t, tm, "Hint 2")
+	press(tm, "S")
+	waitFor(t, tm, "Show the reference solution?")
+	press(tm, "n")
+	waitFor(t, tm, "graded live")
+	if f.store.Snapshot().Labs["first-lab"].Tasks["create-web"].SolutionSeen {
+		t.Fatal("declining marked the solution as seen")
+	}
+	press(tm, "S", "y")
+	waitFor(t, tm, "Reference solution")
+	finalScreen(t, tm)
+	st := f.store.Snapshot().Labs["first-lab"].Tasks["create-web"]
+	if st.HintsUsed != 2 || !st.SolutionSeen {
+		t.Errorf("progress = %+v, want 2 hints and the solution seen", st)
+	}
+}
+
+func TestLabResetAsksFirst(t *testing.T) {
+	f := newFixture(t)
+	labs := newFakeLabs()
+	tm := f.startLab(t, labs, 80, 24, false)
+	waitFor(t, tm, "graded live")
+	press(tm, "R")
+	waitFor(t, tm, "Reset the lab?")
+	press(tm, "n")
+	waitFor(t, tm, "graded live")
+	press(tm, "R", "y")
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		labs.mu.Lock()
+		n := labs.resets
+		labs.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	finalScreen(t, tm)
+	labs.mu.Lock()
+	defer labs.mu.Unlock()
+	if labs.resets != 1 || labs.starts != 1 {
+		t.Errorf("starts %d, resets %d; want 1 and 1 (one declined)", labs.starts, labs.resets)
+	}
+}
