@@ -33,6 +33,8 @@ type Options struct {
 	Cluster ClusterService
 	// Labs runs labs against the cluster; without it lab screens say so.
 	Labs LabService
+	// Map feeds the live cluster map on the lab screen.
+	Map MapService
 	// Warning is shown in the status bar at start (e.g. a progress file that
 	// was moved aside).
 	Warning string
@@ -85,7 +87,7 @@ func New(o Options) *App {
 	a.home = newHomeScreen(c, data)
 	a.lesson = newLessonScreen(c)
 	a.quiz = newQuizScreen(c)
-	a.lab = newLabScreen(c, o.Labs)
+	a.lab = newLabScreen(c, o.Labs, o.Map)
 	a.active = a.home
 	a.start = o.Start
 	a.cluster = newClusterState(o.Cluster)
@@ -120,6 +122,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // help bar truthful.
 func (a *App) syncKeys() {
 	a.c.keys.ClusterUp.SetEnabled(a.cluster.canCreate())
+	a.c.keys.Map.SetEnabled(a.lab.mapSvc != nil)
 }
 
 func (a *App) update(msg tea.Msg) tea.Cmd {

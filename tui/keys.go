@@ -34,6 +34,7 @@ type KeyMap struct {
 	Solution key.Binding
 	Reset    key.Binding
 	Shell    key.Binding
+	Map      key.Binding
 	Yes      key.Binding
 	No       key.Binding
 }
@@ -68,6 +69,7 @@ func DefaultKeyMap() *KeyMap {
 		Solution: key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "show solution")),
 		Reset:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reset lab")),
 		Shell:    key.NewBinding(key.WithKeys("!", "t"), key.WithHelp("t", "open a shell")),
+		Map:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "cluster map")),
 		Yes:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		No:       key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no")),
 	}

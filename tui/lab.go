@@ -75,12 +75,69 @@ type labScreen struct {
 	goalKey  renderKey
 	viewport viewport.Model
 	started  time.Time
+
+	// The cluster map replaces the goal while it is shown.
+	mapSvc      MapService
+	showMap     bool
+	mapView     *ClusterView
+	mapRendered string
+	mapUpdates  <-chan tea.Msg
+	mapCancel   context.CancelFunc
 }
 
-func newLabScreen(c *common, svc LabService) *labScreen {
+type (
+	clusterMapMsg      struct{ view ClusterView }
+	mapWatchStartedMsg struct {
+		updates <-chan tea.Msg
+		cancel  context.CancelFunc
+	}
+	mapWatchEndedMsg struct{ err error }
+)
+
+func newLabScreen(c *common, svc LabService, mapSvc MapService) *labScreen {
 	vp := viewport.New()
 	vp.KeyMap = viewport.KeyMap{}
-	return &labScreen{c: c, svc: svc, viewport: vp}
+	return &labScreen{c: c, svc: svc, viewport: vp, mapSvc: mapSvc}
+}
+
+// watchMap starts the map's stream of views for the lab namespace.
+func (s *labScreen) watchMap() tea.Cmd {
+	svc, ns := s.mapSvc, s.lab.Namespace
+	return func() tea.Msg {
+		ctx, cancel := context.WithCancel(context.Background())
+		ch := make(chan tea.Msg, 4)
+		go func() {
+			err := svc.WatchMap(ctx, ns, func(v ClusterView) {
+				select {
+				case ch <- clusterMapMsg{v}:
+				case <-ctx.Done():
+				}
+			})
+			ch <- mapWatchEndedMsg{err}
+			close(ch)
+		}()
+		return mapWatchStartedMsg{updates: ch, cancel: cancel}
+	}
+}
+
+func (s *labScreen) stopMap() {
+	if s.mapCancel != nil {
+		s.mapCancel()
+		s.mapCancel, s.mapUpdates = nil, nil
+	}
+}
+
+// redrawMap renders the map once per change of view or size; View only
+// shows the result.
+func (s *labScreen) redrawMap() {
+	if s.mapView == nil {
+		s.mapRendered = s.c.styles.Muted.Render(" Reading the cluster…")
+	} else {
+		s.mapRendered = renderClusterMap(*s.mapView, s.c.styles, s.width)
+	}
+	if s.showMap {
+		s.viewport.SetContent(s.mapRendered)
+	}
 }
 
 func (s *labScreen) open(lab *checks.Lab) tea.Cmd {
@@ -122,6 +179,8 @@ func (s *labScreen) stop() {
 		s.cancel()
 		s.cancel, s.results = nil, nil
 	}
+	s.stopMap()
+	s.showMap, s.mapView = false, nil
 }
 
 func (s *labScreen) task() *checks.Task {
@@ -182,9 +241,13 @@ func (s *labScreen) renderGoal() tea.Cmd {
 }
 
 func (s *labScreen) SetSize(w, h int) {
+	resized := s.width != w
 	s.width, s.height = w, h
 	s.viewport.SetWidth(w)
 	s.viewport.SetHeight(max(1, h-s.taskListHeight()-1))
+	if resized && s.showMap {
+		s.redrawMap()
+	}
 }
 
 func (s *labScreen) taskListHeight() int {
@@ -212,7 +275,22 @@ func (s *labScreen) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		s.goal, s.goalKey = msg.content, msg.key
-		s.viewport.SetContent(msg.content)
+		if !s.showMap {
+			s.viewport.SetContent(msg.content)
+		}
+		return nil
+	case mapWatchStartedMsg:
+		s.mapUpdates, s.mapCancel = msg.updates, msg.cancel
+		return listen(s.mapUpdates)
+	case clusterMapMsg:
+		s.mapView = &msg.view
+		s.redrawMap()
+		return listen(s.mapUpdates)
+	case mapWatchEndedMsg:
+		s.mapUpdates, s.mapCancel = nil, nil
+		if msg.err != nil {
+			s.err = msg.err
+		}
 		return nil
 	case labActionDoneMsg:
 		s.busy = ""
@@ -328,6 +406,19 @@ func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		return tea.ExecProcess(cmd, func(err error) tea.Msg { return shellExitedMsg{err} })
+	case key.Matches(msg, k.Map):
+		if s.mapSvc == nil {
+			return nil
+		}
+		s.showMap = !s.showMap
+		if !s.showMap {
+			s.viewport.SetContent(s.goal)
+			return nil
+		}
+		s.redrawMap()
+		if s.mapUpdates == nil {
+			return s.watchMap()
+		}
 	case key.Matches(msg, k.Back):
 		s.stop()
 		return navigate(goHomeMsg{})
@@ -347,12 +438,12 @@ func (s *labScreen) ShortHelp() []key.Binding {
 	if s.confirm != confirmNone {
 		return []key.Binding{k.Yes, k.No}
 	}
-	return []key.Binding{k.Up, k.Down, k.Hint, k.Shell, k.Reset, k.Back, k.Help}
+	return []key.Binding{k.Up, k.Down, k.Hint, k.Shell, k.Map, k.Reset, k.Back, k.Help}
 }
 
 func (s *labScreen) FullHelp() [][]key.Binding {
 	k := s.c.keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Hint, k.Solution}, {k.Shell, k.Reset}, {k.Back, k.Quit, k.Help}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Hint, k.Solution}, {k.Shell, k.Map, k.Reset}, {k.Back, k.Quit, k.Help}}
 }
 
 var taskMarks = map[checks.Status]string{

@@ -76,7 +76,7 @@ func (f *fixture) startLab(t *testing.T, labs LabService, w, h int, noColor bool
 	tm := f.startApp(t, app, w, h)
 	waitFor(t, tm, "Next:")
 	press(tm, "j", "j", "j", "enter") // lessons, quiz, then the lab
-	waitFor(t, tm, "Lab: First lab")
+	waitFor(t, tm, "k8slab · Lab: First lab")
 	return tm
 }
 

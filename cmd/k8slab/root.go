@@ -124,13 +124,15 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	labs := &labService{g: g}
 	app := tui.New(tui.Options{
 		Course:  course,
 		Store:   store,
 		NoColor: os.Getenv("NO_COLOR") != "",
 		Warning: warning,
 		Cluster: clusterctl.NewManager(clusterCfg),
-		Labs:    &labService{g: g},
+		Labs:    labs,
+		Map:     labs,
 		Start:   g.start,
 	})
 	p := tea.NewProgram(app, tea.WithContext(cmd.Context()))
