@@ -123,6 +123,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (a *App) syncKeys() {
 	a.c.keys.ClusterUp.SetEnabled(a.cluster.canCreate())
 	a.c.keys.Map.SetEnabled(a.lab.mapSvc != nil)
+	a.lab.canCreateCluster = a.cluster.canCreate()
+	if a.cluster.status != nil && a.cluster.status.Reachable {
+		a.lab.provider = a.cluster.status.Provider
+	}
 }
 
 func (a *App) update(msg tea.Msg) tea.Cmd {
@@ -133,6 +137,10 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 			}
 			if done.err == nil && done.reason != "" {
 				a.status, a.statusIsErr = "Cluster ready. In your shell: eval \"$(k8slab cluster env)\"", false
+			}
+			if done.err == nil && a.active == a.lab && a.lab.lab != nil {
+				// The lab was waiting for a cluster: start it now.
+				return tea.Batch(cmd, a.lab.open(a.lab.lab))
 			}
 		}
 		return cmd
@@ -160,7 +168,7 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 			return a.quit()
 		case !a.active.Typing() && key.Matches(msg, k.Quit):
 			return a.quit()
-		case a.active == a.home && key.Matches(msg, k.ClusterUp):
+		case (a.active == a.home || a.active == a.lab) && key.Matches(msg, k.ClusterUp):
 			a.clearStatus()
 			return a.cluster.startUp()
 		case !a.active.Typing() && key.Matches(msg, k.Help):

@@ -129,6 +129,7 @@ func TestClusterMapRollout(t *testing.T) {
 			waitFor(t, tm, "Next:")
 			press(tm, "j", "j", "j", "enter")
 			waitFor(t, tm, "k8slab · Lab: First lab")
+			waitFor(t, tm, "graded live")
 			press(tm, "m")
 			waitFor(t, tm, "Reading the cluster")
 			maps.views <- view(3, 3, 0, 0)

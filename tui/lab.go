@@ -83,6 +83,11 @@ type labScreen struct {
 	mapRendered string
 	mapUpdates  <-chan tea.Msg
 	mapCancel   context.CancelFunc
+
+	// Set by the root from the cluster state: whether 'c' can create a
+	// cluster, and which provider runs the current one.
+	canCreateCluster bool
+	provider         string
 }
 
 type (
@@ -438,7 +443,7 @@ func (s *labScreen) ShortHelp() []key.Binding {
 	if s.confirm != confirmNone {
 		return []key.Binding{k.Yes, k.No}
 	}
-	return []key.Binding{k.Up, k.Down, k.Hint, k.Shell, k.Map, k.Reset, k.Back, k.Help}
+	return []key.Binding{k.Up, k.Down, k.Hint, k.ClusterUp, k.Shell, k.Map, k.Reset, k.Back, k.Help}
 }
 
 func (s *labScreen) FullHelp() [][]key.Binding {
@@ -495,14 +500,40 @@ func (s *labScreen) View() string {
 	case s.busy != "":
 		b.WriteString(" " + st.Muted.Render(s.busy+"…") + "\n")
 	case s.err != nil:
-		b.WriteString(" " + st.Wrong.Render(firstLine(s.err.Error())) + "\n")
+		line := " " + st.Wrong.Render(firstLine(s.err.Error()))
+		if s.canCreateCluster {
+			line = " " + st.Wrong.Render("No lab cluster is running.") + " Press c to create one; the lab starts when it is ready."
+		}
+		b.WriteString(line + "\n")
 	case s.result != nil && s.result.Passed():
 		b.WriteString(" " + st.Correct.Render(s.summary()) + "\n")
 	default:
 		b.WriteString(" " + st.Muted.Render(fmt.Sprintf("%d of %d tasks done · graded live from the cluster", done, len(s.lab.Tasks))) + "\n")
 	}
+	if missing := s.missingFeatures(); missing != "" {
+		b.WriteString(" " + st.Next.Render("Note:") + " a simulated cluster runs no containers, so it cannot show " + missing + "; a kind cluster can.\n")
+	}
 	b.WriteString("\n" + s.viewport.View())
 	return b.String()
+}
+
+// missingFeatures names what the lab needs that a simulated cluster lacks.
+func (s *labScreen) missingFeatures() string {
+	if s.provider != "sim" || s.lab == nil {
+		return ""
+	}
+	var out []string
+	for _, f := range s.lab.Features {
+		switch f {
+		case checks.Containers:
+			out = append(out, "running containers (logs, exec)")
+		case checks.Storage:
+			out = append(out, "bound volumes")
+		case checks.NodePortFromHost:
+			out = append(out, "a NodePort from your machine")
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func (s *labScreen) summary() string {
@@ -511,7 +542,13 @@ func (s *labScreen) summary() string {
 	for _, t := range data.Tasks {
 		hints += t.HintsUsed
 	}
-	return fmt.Sprintf("Lab complete in %s with %d hint(s). Well done! esc returns to the course.", s.c.now().Sub(s.started).Round(time.Second), hints)
+	next := "That was the last lab of the course."
+	for i, m := range s.c.course.Modules {
+		if m.ID == s.lab.Module && i+1 < len(s.c.course.Modules) && len(s.c.course.Modules[i+1].Lessons) > 0 {
+			next = "Next: " + s.c.course.Modules[i+1].Lessons[0].Title + " (esc for the course map)."
+		}
+	}
+	return fmt.Sprintf("Lab complete in %s with %d hint(s). Well done! %s", s.c.now().Sub(s.started).Round(time.Second), hints, next)
 }
 
 func firstMessage(r *checks.TaskResult) string {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"os/exec"
 	"strings"
 	"sync"
@@ -163,5 +164,45 @@ func TestLabResetAsksFirst(t *testing.T) {
 	defer labs.mu.Unlock()
 	if labs.resets != 1 || labs.starts != 1 {
 		t.Errorf("starts %d, resets %d; want 1 and 1 (one declined)", labs.starts, labs.resets)
+	}
+}
+
+// failingStart fails to start the lab until a cluster exists.
+type failingStart struct {
+	*fakeLabs
+	cluster *fakeCluster
+}
+
+func (f *failingStart) Start(ctx context.Context, lab *checks.Lab) error {
+	f.cluster.mu.Lock()
+	up := f.cluster.up
+	f.cluster.mu.Unlock()
+	f.fakeLabs.Start(ctx, lab)
+	if !up {
+		return errors.New("loading kubeconfig: no configuration has been provided")
+	}
+	return nil
+}
+
+// Without a cluster the lab screen says so and offers to create one; once
+// it is up the lab starts by itself.
+func TestLabWithoutClusterOffersToCreateOne(t *testing.T) {
+	f := newFixture(t)
+	cluster := &fakeCluster{release: make(chan struct{})}
+	labs := &failingStart{fakeLabs: newFakeLabs(), cluster: cluster}
+	app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Labs: labs, Cluster: cluster})
+	tm := f.startApp(t, app, 100, 30)
+	waitFor(t, tm, "press c to create one")
+	press(tm, "j", "j", "j", "enter")
+	waitFor(t, tm, "No lab cluster is running. Press c to create one")
+	press(tm, "c")
+	waitFor(t, tm, "Starting the control plane…")
+	close(cluster.release)
+	waitFor(t, tm, "0 of 2 tasks done · graded live")
+	finalScreen(t, tm)
+	labs.mu.Lock()
+	defer labs.mu.Unlock()
+	if labs.starts != 2 {
+		t.Errorf("lab started %d times, want a failed start and one after the cluster came up", labs.starts)
 	}
 }
