@@ -202,7 +202,7 @@ func TestLessonEndMarksRead(t *testing.T) {
 	press(tm, "G")
 	waitFor(t, tm, "kubectl get pods")
 	press(tm, "esc")
-	waitFor(t, tm, "1 of 5 done")
+	waitFor(t, tm, "1 of 6 done")
 	golden.RequireEqual(t, finalScreen(t, tm))
 	reopened, _, err := progress.Open(f.dir)
 	if err != nil {

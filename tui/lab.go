@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
@@ -88,6 +89,12 @@ type labScreen struct {
 	// cluster, and which provider runs the current one.
 	canCreateCluster bool
 	provider         string
+
+	// Answers to question tasks, typed here and graded against the live
+	// cluster; answering is set while the input has focus.
+	answers   map[string]string
+	answering bool
+	input     textinput.Model
 }
 
 type (
@@ -102,7 +109,10 @@ type (
 func newLabScreen(c *common, svc LabService, mapSvc MapService) *labScreen {
 	vp := viewport.New()
 	vp.KeyMap = viewport.KeyMap{}
-	return &labScreen{c: c, svc: svc, viewport: vp, mapSvc: mapSvc}
+	ti := textinput.New()
+	ti.Prompt = "answer › "
+	ti.CharLimit = 100
+	return &labScreen{c: c, svc: svc, viewport: vp, mapSvc: mapSvc, input: ti, answers: map[string]string{}}
 }
 
 // watchMap starts the map's stream of views for the lab namespace.
@@ -148,6 +158,7 @@ func (s *labScreen) redrawMap() {
 func (s *labScreen) open(lab *checks.Lab) tea.Cmd {
 	s.stop()
 	s.lab, s.result, s.cursor, s.confirm, s.err, s.busy = lab, nil, 0, confirmNone, nil, ""
+	s.answers, s.answering = map[string]string{}, false
 	s.started = s.c.now()
 	if s.svc == nil {
 		s.err = fmt.Errorf("no cluster connection")
@@ -162,11 +173,15 @@ func (s *labScreen) open(lab *checks.Lab) tea.Cmd {
 // watch starts the result stream; results arrive without any key press.
 func (s *labScreen) watch() tea.Cmd {
 	lab, svc := s.lab, s.svc
+	answers := make(map[string]string, len(s.answers))
+	for k, v := range s.answers {
+		answers[k] = v
+	}
 	return func() tea.Msg {
 		ctx, cancel := context.WithCancel(context.Background())
 		ch := make(chan tea.Msg, 8)
 		go func() {
-			err := svc.Watch(ctx, lab, nil, func(r checks.LabResult) {
+			err := svc.Watch(ctx, lab, answers, func(r checks.LabResult) {
 				select {
 				case ch <- labResultMsg{lab: lab.ID, res: r}:
 				case <-ctx.Done():
@@ -262,7 +277,7 @@ func (s *labScreen) taskListHeight() int {
 	return len(s.lab.Tasks) + 2
 }
 
-func (s *labScreen) Typing() bool { return false }
+func (s *labScreen) Typing() bool { return s.answering }
 
 func (s *labScreen) Title() string {
 	if s.lab == nil {
@@ -358,6 +373,30 @@ func (s *labScreen) recordPasses(res checks.LabResult) tea.Cmd {
 
 func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := s.c.keys
+	if s.answering {
+		switch {
+		case key.Matches(msg, k.Submit):
+			s.answering = false
+			s.input.Blur()
+			s.answers[s.task().ID] = strings.TrimSpace(s.input.Value())
+			// Grade with the new answer: restart the watch with it.
+			if s.cancel != nil {
+				s.cancel()
+				s.cancel, s.results = nil, nil
+			}
+			if s.svc != nil {
+				return s.watch()
+			}
+			return nil
+		case msg.String() == "esc":
+			s.answering = false
+			s.input.Blur()
+			return nil
+		}
+		var cmd tea.Cmd
+		s.input, cmd = s.input.Update(msg)
+		return cmd
+	}
 	if s.confirm != confirmNone {
 		what := s.confirm
 		s.confirm = confirmNone
@@ -411,6 +450,13 @@ func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		return tea.ExecProcess(cmd, func(err error) tea.Msg { return shellExitedMsg{err} })
+	case key.Matches(msg, k.Answer):
+		if t := s.task(); t != nil && t.Question != nil {
+			s.answering = true
+			s.input.SetValue(s.answers[t.ID])
+			s.input.SetWidth(max(10, min(s.width, 80)-12))
+			return s.input.Focus()
+		}
 	case key.Matches(msg, k.Map):
 		if s.mapSvc == nil {
 			return nil
@@ -443,7 +489,14 @@ func (s *labScreen) ShortHelp() []key.Binding {
 	if s.confirm != confirmNone {
 		return []key.Binding{k.Yes, k.No}
 	}
-	return []key.Binding{k.Up, k.Down, k.Hint, k.ClusterUp, k.Shell, k.Map, k.Reset, k.Back, k.Help}
+	if s.answering {
+		return []key.Binding{k.Submit, k.ForceQuit}
+	}
+	keys := []key.Binding{k.Up, k.Down, k.Hint}
+	if t := s.task(); t != nil && t.Question != nil {
+		keys = append(keys, k.Answer)
+	}
+	return append(keys, k.ClusterUp, k.Shell, k.Map, k.Reset, k.Back, k.Help)
 }
 
 func (s *labScreen) FullHelp() [][]key.Binding {
@@ -493,6 +546,10 @@ func (s *labScreen) View() string {
 		b.WriteString(line + "\n")
 	}
 	switch {
+	case s.answering:
+		b.WriteString(" " + s.input.View() + "\n")
+	case s.task() != nil && s.task().Question != nil && s.answers[s.task().ID] == "":
+		b.WriteString(" " + st.Next.Render("Question:") + " " + truncate(s.task().Question.Prompt, max(10, s.width-30)) + st.Muted.Render(" · press a to answer") + "\n")
 	case s.confirm == confirmReset:
 		b.WriteString(" " + st.Wrong.Render("Reset the lab?") + " Its namespace is deleted and set up again. y/n\n")
 	case s.confirm == confirmSolution:

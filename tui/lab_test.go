@@ -21,11 +21,15 @@ type fakeLabs struct {
 	mu      sync.Mutex
 	starts  int
 	resets  int
+	answers []map[string]string
 }
 
 func newFakeLabs() *fakeLabs { return &fakeLabs{results: make(chan checks.LabResult, 8)} }
 
-func (f *fakeLabs) Watch(ctx context.Context, lab *checks.Lab, _ map[string]string, onResult func(checks.LabResult)) error {
+func (f *fakeLabs) Watch(ctx context.Context, lab *checks.Lab, answers map[string]string, onResult func(checks.LabResult)) error {
+	f.mu.Lock()
+	f.answers = append(f.answers, answers)
+	f.mu.Unlock()
 	for {
 		select {
 		case <-ctx.Done():
@@ -204,5 +208,38 @@ func TestLabWithoutClusterOffersToCreateOne(t *testing.T) {
 	defer labs.mu.Unlock()
 	if labs.starts != 2 {
 		t.Errorf("lab started %d times, want a failed start and one after the cluster came up", labs.starts)
+	}
+}
+
+// A question task takes a typed answer, and grading restarts with it; q
+// typed into the answer does not quit.
+func TestLabQuestionAnswer(t *testing.T) {
+	f := newFixture(t)
+	labs := newFakeLabs()
+	app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Labs: labs})
+	tm := f.startApp(t, app, 80, 24)
+	waitFor(t, tm, "Next:")
+	press(tm, "j", "j", "j", "j", "j", "enter")
+	waitFor(t, tm, "k8slab · Lab: Question lab")
+	waitFor(t, tm, "press a to answer")
+	press(tm, "a")
+	waitFor(t, tm, "answer ›")
+	tm.Type("q3")
+	press(tm, "enter")
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		labs.mu.Lock()
+		n := len(labs.answers)
+		labs.mu.Unlock()
+		if n >= 2 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	finalScreen(t, tm)
+	labs.mu.Lock()
+	defer labs.mu.Unlock()
+	if len(labs.answers) != 2 || labs.answers[1]["count-nodes"] != "q3" {
+		t.Errorf("watches started with answers %v; want a restart with count-nodes=q3", labs.answers)
 	}
 }
