@@ -3,8 +3,6 @@ package checks_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/clusterctl/clustertest"
 	"github.com/k8slab/k8slab/lessons"
 )
 
@@ -33,33 +32,9 @@ type labCluster struct {
 
 func startLabCluster(t testing.TB) *labCluster {
 	t.Helper()
-	bin := os.Getenv("K8SLAB_SIM_BIN")
-	if bin == "" {
-		home, _ := os.UserHomeDir()
-		bin = filepath.Join(home, ".cache", "k8slab", "sim", clusterctl.SimKubeVersion)
-	}
-	if _, err := os.Stat(filepath.Join(bin, "kwokctl")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("simulator binaries missing in %s; run 'make sim'", bin)
-		}
-		t.Skipf("simulator binaries not in %s; run 'make sim'", bin)
-	}
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		t.Skip("kubectl not on PATH")
-	}
-	dir := t.TempDir()
-	cfg := clusterctl.Config{Provider: clusterctl.Sim, Name: "k8slab-labs", StateDir: dir, CacheDir: dir, SimBinDir: bin, SimInstant: true}
-	p, err := clusterctl.NewSim(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	records := clusterctl.NewRecords(dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	p, dir := clustertest.Start(t, "k8slab-labs")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	t.Cleanup(func() { _ = clusterctl.Down(context.Background(), p, records, nil) })
-	if err := clusterctl.Up(ctx, p, records, nil); err != nil {
-		t.Fatalf("cluster up: %v", err)
-	}
 	rc, err := clusterctl.RESTConfig(p.KubeconfigPath(), "")
 	if err != nil {
 		t.Fatal(err)

@@ -479,3 +479,32 @@ func validName(name string) error {
 	}
 	return nil
 }
+
+// DefaultCacheDir is $XDG_CACHE_HOME/k8slab, falling back to
+// ~/.cache/k8slab.
+func DefaultCacheDir() (string, error) {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "k8slab"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the cache folder: %w (set XDG_CACHE_HOME)", err)
+	}
+	return filepath.Join(home, ".cache", "k8slab"), nil
+}
+
+// SimBinDir is where the simulator's binaries are looked for first:
+// $K8SLAB_SIM_BIN, else the cache that 'make sim' fills.
+func SimBinDir() string {
+	if d := os.Getenv("K8SLAB_SIM_BIN"); d != "" {
+		return d
+	}
+	cache, err := DefaultCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(cache, "sim", SimKubeVersion)
+}
+
+// HasSimBinaries reports whether dir holds every simulator binary.
+func HasSimBinaries(dir string) bool { return dir != "" && hasAll(dir, simBinaries) }

@@ -18,21 +18,13 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// simBinDir finds the simulator's binaries for tests: K8SLAB_SIM_BIN, else
-// the cache 'make sim' fills. In CI (CI=true) missing binaries fail the test
-// instead of skipping it, so the integration tests cannot silently vanish.
+// simBinDir finds the simulator's binaries for tests (clustertest.BinDir
+// cannot be used here: it imports this package). In CI missing binaries
+// fail the test instead of skipping it.
 func simBinDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("K8SLAB_SIM_BIN")
-	if dir == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			home, _ := os.UserHomeDir()
-			cache = filepath.Join(home, ".cache")
-		}
-		dir = filepath.Join(cache, "k8slab", "sim", SimKubeVersion)
-	}
-	if !hasAll(dir, simBinaries) {
+	dir := SimBinDir()
+	if !HasSimBinaries(dir) {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("simulator binaries missing in %s; .ci/run must run 'make sim' first", dir)
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"os"
@@ -11,32 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/clusterctl/clustertest"
 )
 
 // simCluster starts a simulated cluster for the CLI tests and returns its
 // state folder (where 'k8slab' finds it) and kubeconfig.
 func simCluster(t *testing.T) (state, kubeconfig string) {
 	t.Helper()
-	bin := os.Getenv("K8SLAB_SIM_BIN")
-	if bin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("K8SLAB_SIM_BIN is not set; 'make test' sets it")
-		}
-		t.Skip("K8SLAB_SIM_BIN not set; run 'make test'")
-	}
-	state = t.TempDir()
-	p, err := clusterctl.NewSim(clusterctl.Config{Name: "k8slab-check", StateDir: state, CacheDir: state, SimBinDir: bin, SimInstant: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	records := clusterctl.NewRecords(state)
-	t.Cleanup(func() { _ = clusterctl.Down(context.Background(), p, records, nil) })
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	if err := clusterctl.Up(ctx, p, records, nil); err != nil {
-		t.Fatal(err)
-	}
+	p, state := clustertest.Start(t, "k8slab-check")
 	return state, p.KubeconfigPath()
 }
 

@@ -35,13 +35,9 @@ func (g *globals) clusterConfig(f *clusterFlags) (clusterctl.Config, error) {
 	if err != nil {
 		return clusterctl.Config{}, err
 	}
-	cache := os.Getenv("XDG_CACHE_HOME")
-	if cache == "" || !filepath.IsAbs(cache) {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return clusterctl.Config{}, err
-		}
-		cache = filepath.Join(home, ".cache")
+	cache, err := clusterctl.DefaultCacheDir()
+	if err != nil {
+		return clusterctl.Config{}, err
 	}
 	provider := f.provider
 	if (f.kubeconfig != "" || f.context != "") && provider == clusterctl.Auto {
@@ -51,7 +47,7 @@ func (g *globals) clusterConfig(f *clusterFlags) (clusterctl.Config, error) {
 		Provider:   provider,
 		Name:       f.name,
 		StateDir:   state,
-		CacheDir:   filepath.Join(cache, "k8slab"),
+		CacheDir:   cache,
 		SimBinDir:  os.Getenv("K8SLAB_SIM_BIN"),
 		SimInstant: f.instant,
 		Kubeconfig: f.kubeconfig,

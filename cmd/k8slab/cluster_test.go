@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/clusterctl/clustertest"
 )
 
 // dockerWithoutEngine skips unless the docker CLI is installed and its engine
@@ -51,13 +51,7 @@ func TestClusterUpKindExplainsMissingEngine(t *testing.T) {
 // it makes is then torn down again.
 func TestClusterUpAutoFallsBackToSim(t *testing.T) {
 	dockerWithoutEngine(t)
-	bin := os.Getenv("K8SLAB_SIM_BIN")
-	if bin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("K8SLAB_SIM_BIN is not set; 'make test' sets it")
-		}
-		t.Skip("K8SLAB_SIM_BIN not set; run 'make test'")
-	}
+	t.Setenv("K8SLAB_SIM_BIN", clustertest.BinDir(t))
 	state := t.TempDir()
 	t.Cleanup(func() { run(t, "", "--state-dir", state, "cluster", "down") })
 	out, err := run(t, "", "--state-dir", state, "cluster", "up", "--instant", "--name", "k8slab-cli")
