@@ -56,6 +56,16 @@ func (g *globals) clusterConfig(f *clusterFlags) (clusterctl.Config, error) {
 	}, nil
 }
 
+// selectCluster resolves the flags to a provider.
+func (g *globals) selectCluster(ctx context.Context, f *clusterFlags) (clusterctl.Config, clusterctl.Provider, string, error) {
+	cfg, err := g.clusterConfig(f)
+	if err != nil {
+		return cfg, nil, "", err
+	}
+	p, reason, err := clusterctl.Select(ctx, cfg)
+	return cfg, p, reason, err
+}
+
 func newClusterCmd(g *globals) *cobra.Command {
 	f := &clusterFlags{}
 	cmd := &cobra.Command{
@@ -91,12 +101,8 @@ func newClusterUpCmd(g *globals, f *clusterFlags) *cobra.Command {
 		Short: "Create the lab cluster (or report that it is running)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.clusterConfig(f)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			p, reason, err := clusterctl.Select(ctx, cfg)
+			cfg, p, reason, err := g.selectCluster(ctx, f)
 			if err != nil {
 				return err
 			}
@@ -135,11 +141,7 @@ func newClusterDownCmd(g *globals, f *clusterFlags) *cobra.Command {
 		Short: "Delete the lab cluster (only one k8slab created)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.clusterConfig(f)
-			if err != nil {
-				return err
-			}
-			p, _, err := clusterctl.Select(cmd.Context(), cfg)
+			cfg, p, _, err := g.selectCluster(cmd.Context(), f)
 			if err != nil {
 				return err
 			}
@@ -162,11 +164,7 @@ func newClusterStatusCmd(g *globals, f *clusterFlags) *cobra.Command {
 		Long:  "Show the lab cluster's provider, version and nodes. The exit status is 0 when it answers and 1 when it does not exist or does not answer.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.clusterConfig(f)
-			if err != nil {
-				return err
-			}
-			p, _, err := clusterctl.Select(cmd.Context(), cfg)
+			cfg, p, _, err := g.selectCluster(cmd.Context(), f)
 			if err != nil {
 				return err
 			}
@@ -239,11 +237,7 @@ func newClusterEnvCmd(g *globals, f *clusterFlags) *cobra.Command {
 }
 
 func (g *globals) clusterKubeconfig(ctx context.Context, f *clusterFlags) (string, error) {
-	cfg, err := g.clusterConfig(f)
-	if err != nil {
-		return "", err
-	}
-	p, _, err := clusterctl.Select(ctx, cfg)
+	_, p, _, err := g.selectCluster(ctx, f)
 	if err != nil {
 		return "", err
 	}
