@@ -78,19 +78,19 @@ func (c *compiled) eval(ctx context.Context, vars map[string]any) (ref.Val, erro
 
 // evalBool runs a rule. A missing field ("no such key") means the learner
 // has not set it yet, which is a plain false, not a broken check.
-func (c *compiled) evalBool(ctx context.Context, vars map[string]any) (ok bool, missingField bool, err error) {
+func (c *compiled) evalBool(ctx context.Context, vars map[string]any) (bool, error) {
 	out, err := c.eval(ctx, vars)
 	if err != nil {
 		if strings.Contains(err.Error(), "no such key") || strings.Contains(err.Error(), "index out of bounds") {
-			return false, true, nil
+			return false, nil
 		}
-		return false, false, err
+		return false, err
 	}
 	b, isBool := out.(types.Bool)
 	if !isBool {
-		return false, false, fmt.Errorf("expression %q yielded %v, not true or false", c.src, out)
+		return false, fmt.Errorf("expression %q yielded %v, not true or false", c.src, out)
 	}
-	return bool(b), false, nil
+	return bool(b), nil
 }
 
 // evalString runs an expression whose value is shown as text.

@@ -262,7 +262,7 @@ func evalObject(ctx context.Context, snap Snapshot, ns string, oc *ObjectCheck) 
 		if a.expr == nil {
 			return Outcome{Status: Error, Messages: []string{"assertion was not compiled; load labs with ParseLab"}}
 		}
-		ok, _, err := a.expr.evalBool(ctx, vars)
+		ok, err := a.expr.evalBool(ctx, vars)
 		if err != nil {
 			return Outcome{Status: Error, Messages: []string{fmt.Sprintf("evaluating %q: %v", a.Expr, err)}}
 		}

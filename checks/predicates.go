@@ -41,16 +41,17 @@ const replacementDelay = 2 * time.Second
 
 // listTyped lists a resource through the snapshot and converts each object
 // into its typed form.
-func listTyped[T any](ctx context.Context, snap Snapshot, gvr schema.GroupVersionResource, ns string) ([]T, error) {
+func listTyped[T any](ctx context.Context, snap Snapshot, gvr schema.GroupVersionResource, ns string) ([]T, *Outcome) {
 	items, err := snap.List(ctx, gvr, ns)
 	if err != nil {
-		return nil, err
+		out := outcomeFromError(err, gvr.Resource+inNamespace(ns))
+		return nil, &out
 	}
 	out := make([]T, 0, len(items))
 	for i := range items {
 		var t T
 		if err := fromUnstructured(items[i].Object, &t); err != nil {
-			return nil, fmt.Errorf("%s %s cannot be read: %w", gvr.Resource, items[i].GetName(), err)
+			return nil, &Outcome{Status: Error, Messages: []string{fmt.Sprintf("%s %s cannot be read: %v", gvr.Resource, items[i].GetName(), err)}}
 		}
 		out = append(out, t)
 	}
@@ -99,10 +100,9 @@ func missing(format string, args ...any) Outcome {
 // getDeployment returns the named deployment, or the outcome to report
 // when it cannot be had.
 func getDeployment(ctx context.Context, snap Snapshot, ns, name string) (*appsv1.Deployment, *Outcome) {
-	ds, err := listTyped[appsv1.Deployment](ctx, snap, deploymentsGVR, ns)
-	if err != nil {
-		out := outcomeFromError(err, "deployments"+inNamespace(ns))
-		return nil, &out
+	ds, unreadable := listTyped[appsv1.Deployment](ctx, snap, deploymentsGVR, ns)
+	if unreadable != nil {
+		return nil, unreadable
 	}
 	d := findNamed(ds, name)
 	if d == nil {
@@ -237,9 +237,9 @@ func rolledBack(ctx context.Context, snap Snapshot, ns string, ref WorkloadRef) 
 	if out != nil {
 		return *out
 	}
-	rss, err := listTyped[appsv1.ReplicaSet](ctx, snap, replicaSetsGVR, ns)
-	if err != nil {
-		return outcomeFromError(err, "replicasets"+inNamespace(ns))
+	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, replicaSetsGVR, ns)
+	if unreadable != nil {
+		return *unreadable
 	}
 	owned, cur := replicaSetsOf(d, rss)
 	switch {
@@ -326,9 +326,9 @@ func plural(n int, one, many string) string {
 // exactly the deployment's ready pods. Each way it can go wrong has its
 // own message, since each has a different fix.
 func serviceEndpoints(ctx context.Context, snap Snapshot, ns string, spec ServiceEndpoints) Outcome {
-	svcs, err := listTyped[corev1.Service](ctx, snap, servicesGVR, ns)
-	if err != nil {
-		return outcomeFromError(err, "services"+inNamespace(ns))
+	svcs, unreadable := listTyped[corev1.Service](ctx, snap, servicesGVR, ns)
+	if unreadable != nil {
+		return *unreadable
 	}
 	svc := findNamed(svcs, spec.Service)
 	if svc == nil {
@@ -338,13 +338,13 @@ func serviceEndpoints(ctx context.Context, snap Snapshot, ns string, spec Servic
 	if out != nil {
 		return *out
 	}
-	pods, err := listTyped[corev1.Pod](ctx, snap, podsGVR, ns)
-	if err != nil {
-		return outcomeFromError(err, "pods"+inNamespace(ns))
+	pods, unreadable := listTyped[corev1.Pod](ctx, snap, podsGVR, ns)
+	if unreadable != nil {
+		return *unreadable
 	}
-	eps, err := listTyped[discoveryv1.EndpointSlice](ctx, snap, endpointSlicesGVR, ns)
-	if err != nil {
-		return outcomeFromError(err, "endpointslices"+inNamespace(ns))
+	eps, unreadable := listTyped[discoveryv1.EndpointSlice](ctx, snap, endpointSlicesGVR, ns)
+	if unreadable != nil {
+		return *unreadable
 	}
 
 	dSel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
@@ -883,13 +883,13 @@ func podReplaced(ctx context.Context, snap Snapshot, ns string, ref WorkloadRef)
 	if out != nil {
 		return *out
 	}
-	rss, err := listTyped[appsv1.ReplicaSet](ctx, snap, replicaSetsGVR, ns)
-	if err != nil {
-		return outcomeFromError(err, "replicasets"+inNamespace(ns))
+	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, replicaSetsGVR, ns)
+	if unreadable != nil {
+		return *unreadable
 	}
-	pods, err := listTyped[corev1.Pod](ctx, snap, podsGVR, ns)
-	if err != nil {
-		return outcomeFromError(err, "pods"+inNamespace(ns))
+	pods, unreadable := listTyped[corev1.Pod](ctx, snap, podsGVR, ns)
+	if unreadable != nil {
+		return *unreadable
 	}
 	_, cur := replicaSetsOf(d, rss)
 	if cur == nil {
@@ -921,9 +921,9 @@ func podReplaced(ctx context.Context, snap Snapshot, ns string, ref WorkloadRef)
 	if len(names) == 0 {
 		return failed(fmt.Sprintf("deployment %s has no running pods to replace yet; wait for its rollout to finish", d.Name))
 	}
-	events, err := listTyped[corev1.Event](ctx, snap, coreEventsGVR, ns)
-	if err != nil {
-		return outcomeFromError(err, "events"+inNamespace(ns))
+	events, unreadable := listTyped[corev1.Event](ctx, snap, coreEventsGVR, ns)
+	if unreadable != nil {
+		return *unreadable
 	}
 	if vanishedPod(cur, events, live) {
 		return passed()
@@ -996,9 +996,9 @@ func nodeLabelled(ctx context.Context, snap Snapshot, spec NodeLabelled) Outcome
 	case role != "worker" && role != "control-plane" && role != "any":
 		return Outcome{Status: Error, Messages: []string{fmt.Sprintf("nodeLabelled role %q must be worker, control-plane or any", spec.Role)}}
 	}
-	nodes, err := listTyped[corev1.Node](ctx, snap, nodesGVR, "")
-	if err != nil {
-		return outcomeFromError(err, "nodes")
+	nodes, unreadable := listTyped[corev1.Node](ctx, snap, nodesGVR, "")
+	if unreadable != nil {
+		return *unreadable
 	}
 	slices.SortFunc(nodes, func(a, b corev1.Node) int { return strings.Compare(a.Name, b.Name) })
 

@@ -84,10 +84,7 @@ func TestQuitWhileCreatingCancelsFirst(t *testing.T) {
 	press(tm, "q")
 	waitFor(t, tm, "Press q again to stop it and quit")
 	press(tm, "q")
-	app := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(recorder).App
-	if app == nil {
-		t.Fatal("no final model")
-	}
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
 	if svc.ctxErr == nil {

@@ -73,7 +73,6 @@ type labScreen struct {
 	cancel  context.CancelFunc
 	// goal is the rendered goal of the task under the cursor.
 	goal     string
-	goalKey  renderKey
 	viewport viewport.Model
 	started  time.Time
 
@@ -95,6 +94,8 @@ type labScreen struct {
 	answers   map[string]string
 	answering bool
 	input     textinput.Model
+	// done is the completion summary, made once when every task passes.
+	done string
 }
 
 type (
@@ -294,7 +295,7 @@ func (s *labScreen) Update(msg tea.Msg) tea.Cmd {
 		if t := s.task(); t == nil || !strings.HasPrefix(msg.key.id, s.lab.ID+"/"+t.ID+"/") {
 			return nil
 		}
-		s.goal, s.goalKey = msg.content, msg.key
+		s.goal = msg.content
 		if !s.showMap {
 			s.viewport.SetContent(msg.content)
 		}
@@ -331,6 +332,10 @@ func (s *labScreen) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		s.result = &msg.res
+		s.done = ""
+		if msg.res.Passed() {
+			s.done = s.summary()
+		}
 		return tea.Batch(listen(s.results), s.recordPasses(msg.res))
 	case labWatchEndedMsg:
 		s.results, s.cancel = nil, nil
@@ -562,8 +567,8 @@ func (s *labScreen) View() string {
 			line = " " + st.Wrong.Render("No lab cluster is running.") + " Press c to create one; the lab starts when it is ready."
 		}
 		b.WriteString(line + "\n")
-	case s.result != nil && s.result.Passed():
-		b.WriteString(" " + st.Correct.Render(s.summary()) + "\n")
+	case s.done != "":
+		b.WriteString(" " + st.Correct.Render(s.done) + "\n")
 	default:
 		b.WriteString(" " + st.Muted.Render(fmt.Sprintf("%d of %d tasks done · graded live from the cluster", done, len(s.lab.Tasks))) + "\n")
 	}

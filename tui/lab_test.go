@@ -243,3 +243,16 @@ func TestLabQuestionAnswer(t *testing.T) {
 		t.Errorf("watches started with answers %v; want a restart with count-nodes=q3", labs.answers)
 	}
 }
+
+// Finishing every task celebrates modestly and points to what comes next.
+func TestLabCompletionSummary(t *testing.T) {
+	f := newFixture(t)
+	labs := newFakeLabs()
+	tm := f.startLab(t, labs, 100, 30, false)
+	waitFor(t, tm, "graded live")
+	press(tm, "h")
+	waitFor(t, tm, "Hint 1")
+	labs.results <- labResult(checks.Pass, checks.Pass)
+	waitFor(t, tm, "Lab complete in 0s with 1 hint(s). Well done! Next: More")
+	finalScreen(t, tm)
+}

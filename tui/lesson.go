@@ -22,10 +22,9 @@ type lessonScreen struct {
 
 	lesson   *lessons.Lesson
 	viewport viewport.Model
-	// rendered is for the width and style in renderedFor; until it arrives
-	// the screen says it is rendering.
-	rendered    bool
-	renderedFor renderKey
+	// rendered is false until the text for the current width and style
+	// arrives; meanwhile the screen says it is rendering.
+	rendered bool
 	// wantOffset is restored once the content arrives.
 	wantOffset int
 	markedRead bool
@@ -110,7 +109,6 @@ func (s *lessonScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		s.err = msg.err
 		s.rendered = true
-		s.renderedFor = msg.key
 		s.viewport.SetContent(msg.content)
 		s.viewport.SetYOffset(s.wantOffset)
 		return s.markReadIfAtEnd()
