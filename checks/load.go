@@ -71,7 +71,7 @@ func (v *validator) lab(lab *Lab, root *yaml.Node) {
 		switch f {
 		case Containers, Storage, NodePortFromHost:
 		default:
-			v.add(source.Items(root, "features")[i], "unknown feature %q; use containers, storage or nodeport-from-host", f)
+			v.add(source.Item(root, "features", i), "unknown feature %q; use containers, storage or nodeport-from-host", f)
 		}
 	}
 	if lab.Setup != "" {
@@ -132,10 +132,10 @@ func (v *validator) task(t *Task, node *yaml.Node) {
 		v.add(node, "%s has no mistakes; add at least one realistic wrong attempt that the checks must reject", name)
 	}
 	for i, st := range t.Solution {
-		v.step(st, source.Items(node, "solution")[i], name)
+		v.step(st, source.Item(node, "solution", i), name)
 	}
 	for i, m := range t.Mistakes {
-		mn := source.Items(node, "mistakes")[i]
+		mn := source.Item(node, "mistakes", i)
 		if m.Name == "" {
 			v.add(mn, "%s: a mistake needs a name", name)
 		}
@@ -146,7 +146,7 @@ func (v *validator) task(t *Task, node *yaml.Node) {
 			v.add(mn, "%s: mistake %q has no steps", name, m.Name)
 		}
 		for j, st := range m.Steps {
-			v.step(st, source.Items(mn, "steps")[j], name)
+			v.step(st, source.Item(mn, "steps", j), name)
 		}
 	}
 	checkNodes := source.Items(node, "checks")
@@ -287,7 +287,7 @@ func (v *validator) check(c *Check, node *yaml.Node, task string) {
 			v.add(on, "%s: object needs at least one assertion under 'assert'", what)
 		}
 		for i := range c.Object.Assert {
-			v.assertion(&c.Object.Assert[i], source.Items(on, "assert")[i], what)
+			v.assertion(&c.Object.Assert[i], source.Item(on, "assert", i), what)
 		}
 	case c.RolloutComplete != nil:
 		v.deployment(c.RolloutComplete, source.Field(node, "rolloutComplete"), what)

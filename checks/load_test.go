@@ -91,6 +91,9 @@ func FuzzParseLab(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	// Null items and odd shapes once made decoded data and YAML nodes
+	// disagree about indexes.
+	f.Add([]byte("apiVersion: k8slab.dev/v1alpha1\nkind: Lab\nid: x\ntitle: x\nfeatures: [~, gpu]\ntasks:\n  -\n  - id: t\n    solution:\n      - 0:\n    mistakes:\n      - steps: [~, {run: x}]\n    checks:\n      - object:\n          apiVersion: v1\n          kind: Pod\n          name: p\n          assert: [~, {expr: '1'}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lab, ps := ParseLab(data)
 		if (lab == nil) == (len(ps) == 0) {

@@ -134,7 +134,6 @@ func validateQuestion(q *Question, node *yaml.Node) source.Problems {
 	case SingleChoice, MultipleChoice:
 		misplaced("answer")
 		misplaced("accept")
-		optNodes := source.Items(node, "options")
 		if len(q.Options) < 2 {
 			ps.Add(node, "%s needs at least two options", name)
 		}
@@ -142,10 +141,10 @@ func validateQuestion(q *Question, node *yaml.Node) source.Problems {
 		texts := map[string]bool{}
 		for i, o := range q.Options {
 			if strings.TrimSpace(o.Text) == "" {
-				ps.Add(optNodes[i], "%s: option %d has no text", name, i+1)
+				ps.Add(source.Item(node, "options", i), "%s: option %d has no text", name, i+1)
 			}
 			if texts[o.Text] {
-				ps.Add(optNodes[i], "%s: option %q appears twice", name, o.Text)
+				ps.Add(source.Item(node, "options", i), "%s: option %q appears twice", name, o.Text)
 			}
 			texts[o.Text] = true
 			if o.Correct {
@@ -172,7 +171,7 @@ func validateQuestion(q *Question, node *yaml.Node) source.Problems {
 		}
 		for i, a := range q.Accept {
 			if Normalize(a) == "" {
-				ps.Add(source.Items(node, "accept")[i], "%s: accepted answer %d is empty", name, i+1)
+				ps.Add(source.Item(node, "accept", i), "%s: accepted answer %d is empty", name, i+1)
 			}
 		}
 	case "":

@@ -373,3 +373,17 @@ func authorTypeMessage(msg string) string {
 	}
 	return fmt.Sprintf("expected %s here, not %s %q", want, found, m[2])
 }
+
+// Item returns the i-th item of the sequence at key in node. When the
+// decoded data and the nodes do not line up (null items, aliases), it
+// returns the nearest node that exists, so a problem always has a line and
+// never an index out of range.
+func Item(node *yaml.Node, key string, i int) *yaml.Node {
+	if items := Items(node, key); i >= 0 && i < len(items) {
+		return items[i]
+	}
+	if v := Field(node, key); v != nil {
+		return v
+	}
+	return node
+}
