@@ -67,7 +67,7 @@ func (e *Engine) Evaluate(ctx context.Context, lab *Lab, opts Options) LabResult
 		}
 		for i := range t.Checks {
 			c := &t.Checks[i]
-			out := evalCheck(ctx, snap, ns, c)
+			out := c.evaluate(ctx, snap, ns)
 			tr.Checks = append(tr.Checks, CheckResult{Name: c.Name, Status: out.Status, Messages: out.Messages})
 		}
 		for _, cr := range tr.Checks {
@@ -104,46 +104,47 @@ func selectTasks(lab *Lab, ids []string) []*Task {
 // once each, concurrently.
 func needs(ns string, tasks []*Task) []snapshotKey {
 	set := map[snapshotKey]bool{}
-	addKind := func(r Resource) {
-		if k, err := lookupKind(r.APIVersion, r.Kind); err == nil {
-			key := snapshotKey{gvr: k.gvr}
-			if k.namespaced {
-				key.namespace = resourceNamespace(r, ns)
-			}
-			set[key] = true
-		}
-	}
-	add := func(gvrs ...schema.GroupVersionResource) {
-		for _, g := range gvrs {
-			set[snapshotKey{gvr: g, namespace: ns}] = true
-		}
-	}
 	for _, t := range tasks {
 		if t.Question != nil {
-			addKind(t.Question.Resource)
+			for _, k := range resourceReads(t.Question.Resource, ns) {
+				set[k] = true
+			}
 		}
-		for _, c := range t.Checks {
-			switch {
-			case c.Object != nil:
-				addKind(c.Object.Resource)
-			case c.RolloutComplete != nil:
-				add(deploymentsGVR)
-			case c.RolledBack != nil:
-				add(deploymentsGVR, replicaSetsGVR, podsGVR)
-			case c.PodReplaced != nil:
-				add(deploymentsGVR, replicaSetsGVR, podsGVR, coreEventsGVR)
-			case c.ServiceEndpoints != nil:
-				add(servicesGVR, endpointSlicesGVR, podsGVR, deploymentsGVR)
-			case c.AppliedBy != nil:
-				addKind(*c.AppliedBy)
-			case c.NodeLabelled != nil:
-				set[snapshotKey{gvr: nodesGVR}] = true
+		for i := range t.Checks {
+			if spec := t.Checks[i].Spec; spec != nil {
+				for _, k := range spec.reads(ns) {
+					set[k] = true
+				}
 			}
 		}
 	}
 	keys := make([]snapshotKey, 0, len(set))
 	for k := range set {
 		keys = append(keys, k)
+	}
+	return keys
+}
+
+// resourceReads is what selecting r reads: its kind in its namespace (none
+// for cluster-scoped kinds). An unknown kind reads nothing; the loader has
+// reported it.
+func resourceReads(r Resource, labNamespace string) []snapshotKey {
+	k, err := lookupKind(r.APIVersion, r.Kind)
+	if err != nil {
+		return nil
+	}
+	key := snapshotKey{gvr: k.gvr}
+	if k.namespaced {
+		key.namespace = resourceNamespace(r, labNamespace)
+	}
+	return []snapshotKey{key}
+}
+
+// inLabNamespace is the keys for resources read in the lab namespace.
+func inLabNamespace(ns string, gvrs ...schema.GroupVersionResource) []snapshotKey {
+	keys := make([]snapshotKey, len(gvrs))
+	for i, g := range gvrs {
+		keys[i] = snapshotKey{gvr: g, namespace: ns}
 	}
 	return keys
 }
@@ -170,28 +171,6 @@ func resourceNamespace(r Resource, labNamespace string) string {
 // Describe names an object the way kubectl users say it: "deployment web".
 func describe(kind, name string) string {
 	return strings.ToLower(kind) + " " + name
-}
-
-func evalCheck(ctx context.Context, snap Snapshot, ns string, c *Check) Outcome {
-	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
-	defer cancel()
-	switch {
-	case c.Object != nil:
-		return evalObject(ctx, snap, ns, c.Object)
-	case c.RolloutComplete != nil:
-		return rolloutComplete(ctx, snap, ns, *c.RolloutComplete)
-	case c.RolledBack != nil:
-		return rolledBack(ctx, snap, ns, *c.RolledBack)
-	case c.ServiceEndpoints != nil:
-		return serviceEndpoints(ctx, snap, ns, *c.ServiceEndpoints)
-	case c.AppliedBy != nil:
-		return appliedBy(ctx, snap, ns, *c.AppliedBy)
-	case c.PodReplaced != nil:
-		return podReplaced(ctx, snap, ns, *c.PodReplaced)
-	case c.NodeLabelled != nil:
-		return nodeLabelled(ctx, snap, *c.NodeLabelled)
-	}
-	return Outcome{Status: Error, Messages: []string{"check has nothing to check"}}
 }
 
 // selectObjects lists r's kind and keeps the named object or those
@@ -239,52 +218,6 @@ func selectObjects(ctx context.Context, snap Snapshot, ns string, r Resource) ([
 		return out, what, nil
 	}
 	return items, what, nil
-}
-
-func evalObject(ctx context.Context, snap Snapshot, ns string, oc *ObjectCheck) Outcome {
-	items, _, failed := selectObjects(ctx, snap, ns, oc.Resource)
-	if failed != nil {
-		return *failed
-	}
-	vars := map[string]any{"namespace": ns}
-	if oc.Name != "" {
-		vars["object"] = items[0].Object
-	} else {
-		list := make([]any, len(items))
-		for i, it := range items {
-			list[i] = it.Object
-		}
-		vars["objects"] = list
-	}
-	out := Outcome{Status: Pass}
-	for i := range oc.Assert {
-		a := &oc.Assert[i]
-		if a.expr == nil {
-			return Outcome{Status: Error, Messages: []string{"assertion was not compiled; load labs with ParseLab"}}
-		}
-		ok, err := a.expr.evalBool(ctx, vars)
-		if err != nil {
-			return Outcome{Status: Error, Messages: []string{fmt.Sprintf("evaluating %q: %v", a.Expr, err)}}
-		}
-		if ok {
-			continue
-		}
-		out.Status = Fail
-		out.Messages = append(out.Messages, assertionMessage(ctx, a, vars))
-	}
-	return out
-}
-
-func assertionMessage(ctx context.Context, a *Assertion, vars map[string]any) string {
-	if a.message != nil {
-		if msg, err := a.message.evalString(ctx, vars); err == nil && msg != "" {
-			return msg
-		}
-	}
-	if a.Message != "" {
-		return a.Message
-	}
-	return fmt.Sprintf("%s is not true", a.Expr)
 }
 
 func evalQuestion(ctx context.Context, snap Snapshot, ns string, t *Task, given string) CheckResult {

@@ -107,73 +107,7 @@ type Resource struct {
 	Namespace string `yaml:"namespace"`
 }
 
-// Check is one thing that must hold. Exactly one of its kinds is set.
-type Check struct {
-	// Name says what is checked, for reports ("deployment web has 5
-	// replicas").
-	Name string `yaml:"name"`
-
-	// Object asserts CEL expressions on the selected object(s).
-	Object *ObjectCheck `yaml:"object"`
-	// RolloutComplete decides as 'kubectl rollout status' does.
-	RolloutComplete *WorkloadRef `yaml:"rolloutComplete"`
-	// RolledBack holds when the deployment's current template is an
-	// earlier revision's, brought back with a new revision number.
-	RolledBack *WorkloadRef `yaml:"rolledBack"`
-	// ServiceEndpoints holds when the service's EndpointSlices list exactly
-	// the ready pods of the workload.
-	ServiceEndpoints *ServiceEndpoints `yaml:"serviceEndpoints"`
-	// AppliedBy holds when the object was last written by kubectl apply
-	// (client-side) or server-side apply.
-	AppliedBy *Resource `yaml:"appliedBy"`
-	// PodReplaced holds when a pod of the workload was created after the
-	// last change to the workload, i.e. the controller replaced a pod.
-	PodReplaced *WorkloadRef `yaml:"podReplaced"`
-	// NodeLabelled holds when a node with the role has the label, and (with
-	// Only) no node of another role has it.
-	NodeLabelled *NodeLabelled `yaml:"nodeLabelled"`
-
-	Line int `yaml:"-"`
-}
-
-// ObjectCheck selects objects and asserts on them.
-type ObjectCheck struct {
-	Resource `yaml:",inline"`
-	// Assert lists CEL expressions; with Name they see `object`, without it
-	// `objects` (a list). All must be true.
-	Assert []Assertion `yaml:"assert"`
-}
-
-// Assertion is one CEL rule with what to tell the learner when it fails,
-// shaped like Kubernetes' x-kubernetes-validations.
-type Assertion struct {
-	Expr string `yaml:"expr"`
-	// Message is shown when Expr is false.
-	Message string `yaml:"message"`
-	// MessageExpression is a CEL expression yielding the message; it wins
-	// over Message when it evaluates.
-	MessageExpression string `yaml:"messageExpression"`
-
-	expr, message *compiled
-}
-
 // WorkloadRef names a Deployment in the lab namespace.
 type WorkloadRef struct {
 	Deployment string `yaml:"deployment"`
-}
-
-// ServiceEndpoints names a service and the deployment it must front.
-type ServiceEndpoints struct {
-	Service    string `yaml:"service"`
-	Deployment string `yaml:"deployment"`
-}
-
-// NodeLabelled asks for a label on nodes of a role.
-type NodeLabelled struct {
-	Key   string `yaml:"key"`
-	Value string `yaml:"value"`
-	// Role is "worker" (default), "control-plane" or "any".
-	Role string `yaml:"role"`
-	// Only requires that no node outside the role has the label.
-	Only bool `yaml:"only"`
 }

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/google/cel-go/cel"
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -149,11 +148,8 @@ func (v *validator) task(t *Task, node *yaml.Node) {
 			v.step(st, source.Item(mn, "steps", j), name)
 		}
 	}
-	checkNodes := source.Items(node, "checks")
-	for i := range min(len(t.Checks), len(checkNodes)) {
-		c, cn := &t.Checks[i], checkNodes[i]
-		c.Line = cn.Line
-		v.check(c, cn, name)
+	for i := range t.Checks {
+		v.check(&t.Checks[i], t.Checks[i].node, name)
 	}
 }
 
@@ -261,88 +257,9 @@ func (v *validator) question(q *Question, node *yaml.Node, task string) {
 	q.answer = c
 }
 
-func (v *validator) check(c *Check, node *yaml.Node, task string) {
-	what := task + " check"
-	if c.Name != "" {
-		what = fmt.Sprintf("%s check %q", task, c.Name)
-	} else {
-		v.add(node, "%s has no name; say what it checks, e.g. \"deployment web has 5 replicas\"", what)
-	}
-	kinds := 0
-	for _, set := range []bool{c.Object != nil, c.RolloutComplete != nil, c.RolledBack != nil, c.ServiceEndpoints != nil,
-		c.AppliedBy != nil, c.PodReplaced != nil, c.NodeLabelled != nil} {
-		if set {
-			kinds++
-		}
-	}
-	if kinds != 1 {
-		v.add(node, "%s must have exactly one of object, rolloutComplete, rolledBack, serviceEndpoints, appliedBy, podReplaced, nodeLabelled (found %d)", what, kinds)
-		return
-	}
-	switch {
-	case c.Object != nil:
-		on := source.Field(node, "object")
-		v.resource(&c.Object.Resource, on, what)
-		if len(c.Object.Assert) == 0 {
-			v.add(on, "%s: object needs at least one assertion under 'assert'", what)
-		}
-		for i := range c.Object.Assert {
-			v.assertion(&c.Object.Assert[i], source.Item(on, "assert", i), what)
-		}
-	case c.RolloutComplete != nil:
-		v.deployment(c.RolloutComplete, source.Field(node, "rolloutComplete"), what)
-	case c.RolledBack != nil:
-		v.deployment(c.RolledBack, source.Field(node, "rolledBack"), what)
-	case c.PodReplaced != nil:
-		v.deployment(c.PodReplaced, source.Field(node, "podReplaced"), what)
-	case c.ServiceEndpoints != nil:
-		if c.ServiceEndpoints.Service == "" || c.ServiceEndpoints.Deployment == "" {
-			v.add(source.Field(node, "serviceEndpoints"), "%s: serviceEndpoints needs service and deployment", what)
-		}
-	case c.AppliedBy != nil:
-		v.resource(c.AppliedBy, source.Field(node, "appliedBy"), what)
-		if c.AppliedBy.Name == "" {
-			v.add(source.Field(node, "appliedBy"), "%s: appliedBy needs the object's name", what)
-		}
-	case c.NodeLabelled != nil:
-		nl := c.NodeLabelled
-		if nl.Key == "" {
-			v.add(source.Field(node, "nodeLabelled"), "%s: nodeLabelled needs a key", what)
-		}
-		switch nl.Role {
-		case "", "worker", "control-plane", "any":
-		default:
-			v.add(source.Field(node, "nodeLabelled"), "%s: role %q must be worker, control-plane or any", what, nl.Role)
-		}
-	}
-}
-
-func (v *validator) deployment(ref *WorkloadRef, node *yaml.Node, what string) {
-	if ref.Deployment == "" {
+// deployment reports a workload check without its deployment's name.
+func (v *validator) deployment(name string, node *yaml.Node, what string) {
+	if name == "" {
 		v.add(node, "%s needs the deployment's name", what)
-	}
-}
-
-func (v *validator) assertion(a *Assertion, node *yaml.Node, what string) {
-	if a.Expr == "" {
-		v.add(node, "%s: an assertion needs 'expr'", what)
-		return
-	}
-	c, err := compileExpr(a.Expr, cel.BoolType)
-	if err != nil {
-		v.add(source.Field(node, "expr"), "%s: expr: %v", what, err)
-	} else {
-		a.expr = c
-	}
-	if a.Message == "" && a.MessageExpression == "" {
-		v.add(node, "%s: an assertion needs 'message' (or 'messageExpression') telling the learner what to fix", what)
-	}
-	if a.MessageExpression != "" {
-		m, err := compileExpr(a.MessageExpression, cel.StringType)
-		if err != nil {
-			v.add(source.Field(node, "messageExpression"), "%s: messageExpression: %v", what, err)
-		} else {
-			a.message = m
-		}
 	}
 }

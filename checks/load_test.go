@@ -22,7 +22,7 @@ func TestParseValidLab(t *testing.T) {
 	if lab.Tasks[0].Points != 2 || lab.Tasks[1].Points != 1 {
 		t.Errorf("points = %d, %d; want 2 and the default 1", lab.Tasks[0].Points, lab.Tasks[1].Points)
 	}
-	a := lab.Tasks[0].Checks[0].Object.Assert[0]
+	a := lab.Tasks[0].Checks[0].Spec.(*ObjectCheck).Assert[0]
 	if a.expr == nil || a.message == nil {
 		t.Error("expressions not compiled at load")
 	}
@@ -108,8 +108,11 @@ func FuzzParseLab(f *testing.F) {
 				t.Fatal("question without compiled answer")
 			}
 			for _, c := range task.Checks {
-				if c.Object != nil {
-					for _, a := range c.Object.Assert {
+				if c.Spec == nil {
+					t.Fatal("a check of a parsed lab has no kind")
+				}
+				if oc, ok := c.Spec.(*ObjectCheck); ok {
+					for _, a := range oc.Assert {
 						if a.expr == nil {
 							t.Fatalf("assertion %q not compiled", a.Expr)
 						}

@@ -2,14 +2,11 @@ package checks
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"github.com/k8slab/k8slab/internal/kube"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -85,26 +82,17 @@ func (s *listingSnapshot) List(ctx context.Context, gvr schema.GroupVersionResou
 // matching status, so "cannot reach the cluster" and "forbidden" are never
 // mistaken for "not done yet".
 func outcomeFromError(err error, what string) Outcome {
-	var netErr net.Error
-	switch {
-	case apierrors.IsForbidden(err):
-		return Outcome{Status: Forbidden, Messages: []string{fmt.Sprintf("not allowed to read %s: %v", what, reason(err))}}
-	case apierrors.IsUnauthorized(err):
+	switch kube.Classify(err) {
+	case kube.Forbidden:
+		return Outcome{Status: Forbidden, Messages: []string{fmt.Sprintf("not allowed to read %s: %v", what, kube.Reason(err))}}
+	case kube.Unauthorized:
 		return Outcome{Status: Forbidden, Messages: []string{fmt.Sprintf("the cluster rejected the credentials while reading %s", what)}}
-	case apierrors.IsNotFound(err):
+	case kube.NotFound:
 		return Outcome{Status: Missing, Messages: []string{fmt.Sprintf("%s not found", what)}}
-	case errors.Is(err, context.DeadlineExceeded), apierrors.IsTimeout(err), apierrors.IsServerTimeout(err):
+	case kube.Timeout:
 		return Outcome{Status: Unreachable, Messages: []string{fmt.Sprintf("the cluster did not answer in time while reading %s", what)}}
-	case errors.As(err, &netErr), strings.Contains(err.Error(), "connection refused"), apierrors.IsServiceUnavailable(err):
-		return Outcome{Status: Unreachable, Messages: []string{fmt.Sprintf("cannot reach the cluster to read %s: %v", what, reason(err))}}
+	case kube.Unreachable:
+		return Outcome{Status: Unreachable, Messages: []string{fmt.Sprintf("cannot reach the cluster to read %s: %v", what, kube.Reason(err))}}
 	}
 	return Outcome{Status: Error, Messages: []string{fmt.Sprintf("reading %s: %v", what, err)}}
-}
-
-func reason(err error) string {
-	var status apierrors.APIStatus
-	if errors.As(err, &status) && status.Status().Message != "" {
-		return status.Status().Message
-	}
-	return err.Error()
 }

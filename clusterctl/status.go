@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/k8slab/k8slab/internal/kube"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -107,18 +108,7 @@ func Probe(ctx context.Context, cfg *rest.Config) (version string, nodes []NodeS
 }
 
 func nodeStatus(n corev1.Node) NodeStatus {
-	ns := NodeStatus{Name: n.Name}
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			ns.Ready = c.Status == corev1.ConditionTrue
-		}
-	}
-	const prefix = "node-role.kubernetes.io/"
-	for k := range n.Labels {
-		if strings.HasPrefix(k, prefix) {
-			ns.Roles = append(ns.Roles, strings.TrimPrefix(k, prefix))
-		}
-	}
+	ns := NodeStatus{Name: n.Name, Ready: kube.NodeReady(&n), Roles: kube.NodeRoles(&n)}
 	slices.Sort(ns.Roles)
 	return ns
 }
@@ -155,18 +145,20 @@ func WaitForNodes(ctx context.Context, cfg *rest.Config, want int) ([]NodeStatus
 }
 
 func explainAPIError(err error) error {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "connection refused"):
+	switch kube.Classify(err) {
+	case kube.Unreachable:
+		if strings.Contains(err.Error(), "no such host") {
+			return problemf(err, "check the server address in the kubeconfig", "the cluster's API server address does not resolve")
+		}
 		return problemf(err, "start it with 'k8slab cluster up', or check the kubeconfig points at a running cluster",
 			"the cluster's API server refused the connection (it is not running)")
-	case strings.Contains(msg, "no such host"), strings.Contains(msg, "i/o timeout"), strings.Contains(msg, "deadline exceeded"):
+	case kube.Timeout:
 		return problemf(err, "check your network and the server address in the kubeconfig",
 			"the cluster's API server did not answer in time")
-	case strings.Contains(msg, "Unauthorized"):
+	case kube.Unauthorized:
 		return problemf(err, "your credentials were rejected; get a fresh kubeconfig from whoever runs the cluster",
 			"the cluster rejected k8slab's credentials")
-	case strings.Contains(msg, "forbidden"):
+	case kube.Forbidden:
 		return problemf(err, "ask for permission to list nodes, or use a context with more rights",
 			"the cluster forbids this account to list nodes")
 	}

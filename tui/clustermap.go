@@ -8,6 +8,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/k8slab/k8slab/internal/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -73,20 +74,14 @@ func BuildClusterView(nodes []corev1.Node, pods []corev1.Pod, rss []appsv1.Repli
 	revisionOfRS := map[string]string{}
 	newestRS := map[string]bool{}
 	newestOf := map[string]string{}
-	for _, d := range deps {
-		best, bestRev := "", -1
-		for _, rs := range rss {
-			if !ownedByName(rs.OwnerReferences, "Deployment", d.Name) {
-				continue
-			}
-			rev := rs.Annotations["deployment.kubernetes.io/revision"]
-			revisionOfRS[rs.Name] = rev
-			if n := atoi(rev); n > bestRev {
-				best, bestRev = rs.Name, n
-			}
+	for _, rs := range rss {
+		revisionOfRS[rs.Name] = rs.Annotations[kube.RevisionAnnotation]
+	}
+	for i := range deps {
+		if rs := kube.NewestReplicaSet(&deps[i], rss); rs != nil {
+			newestRS[rs.Name] = true
+			newestOf[deps[i].Name] = revisionOfRS[rs.Name]
 		}
-		newestRS[best] = true
-		newestOf[d.Name] = revisionOfRS[best]
 	}
 	byNode := map[string][]PodView{}
 	for _, p := range pods {
@@ -94,28 +89,14 @@ func BuildClusterView(nodes []corev1.Node, pods []corev1.Pod, rss []appsv1.Repli
 			continue
 		}
 		pv := PodView{Name: p.Name, Phase: string(p.Status.Phase), Terminating: p.DeletionTimestamp != nil}
-		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-				pv.Ready = true
-			}
-		}
-		for _, o := range p.OwnerReferences {
-			if o.Kind == "ReplicaSet" {
-				pv.Revision, pv.Newest = revisionOfRS[o.Name], newestRS[o.Name]
-			}
+		pv.Ready = kube.PodReady(&p)
+		if rs := kube.ReplicaSetOf(&p); rs != "" {
+			pv.Revision, pv.Newest = revisionOfRS[rs], newestRS[rs]
 		}
 		byNode[p.Spec.NodeName] = append(byNode[p.Spec.NodeName], pv)
 	}
 	for _, n := range nodes {
-		nv := NodeView{Name: n.Name, Role: "worker", Pods: byNode[n.Name]}
-		if _, cp := n.Labels["node-role.kubernetes.io/control-plane"]; cp {
-			nv.Role = "control-plane"
-		}
-		for _, c := range n.Status.Conditions {
-			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
-				nv.Ready = true
-			}
-		}
+		nv := NodeView{Name: n.Name, Role: kube.NodeRole(&n), Ready: kube.NodeReady(&n), Pods: byNode[n.Name]}
 		sort.Slice(nv.Pods, func(i, j int) bool { return nv.Pods[i].Name < nv.Pods[j].Name })
 		v.Nodes = append(v.Nodes, nv)
 	}
@@ -154,18 +135,10 @@ func BuildClusterView(nodes []corev1.Node, pods []corev1.Pod, rss []appsv1.Repli
 			if !sel.Matches(labels.Set(p.Labels)) || p.DeletionTimestamp != nil {
 				continue
 			}
-			var rs string
-			for _, o := range p.OwnerReferences {
-				if o.Kind == "ReplicaSet" {
-					rs = o.Name
-				}
-			}
-			if newestRS[rs] {
+			if newestRS[kube.ReplicaSetOf(&p)] {
 				rv.New++
-				for _, c := range p.Status.Conditions {
-					if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-						rv.NewReady++
-					}
+				if kube.PodReady(&p) {
+					rv.NewReady++
 				}
 			} else {
 				rv.Old++
@@ -175,26 +148,6 @@ func BuildClusterView(nodes []corev1.Node, pods []corev1.Pod, rss []appsv1.Repli
 	}
 	sort.Slice(v.Rollouts, func(i, j int) bool { return v.Rollouts[i].Deployment < v.Rollouts[j].Deployment })
 	return v
-}
-
-func ownedByName(refs []metav1.OwnerReference, kind, name string) bool {
-	for _, o := range refs {
-		if o.Kind == kind && o.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-func atoi(s string) int {
-	n := 0
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return -1
-		}
-		n = n*10 + int(r-'0')
-	}
-	return n
 }
 
 // renderClusterMap draws the view for a width. It is called when the view

@@ -244,7 +244,7 @@ func unknownFieldMessage(name string, fields map[string]reflect.Type) string {
 	sort.Strings(known)
 	best, bestDist := "", 3
 	for _, k := range known {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(k)); d < bestDist {
+		if d := EditDistance(strings.ToLower(name), strings.ToLower(k)); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
@@ -254,7 +254,8 @@ func unknownFieldMessage(name string, fields map[string]reflect.Type) string {
 	return fmt.Sprintf("unknown field %q; allowed here: %s", name, strings.Join(known, ", "))
 }
 
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance, for "did you mean" suggestions.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/k8slab/k8slab/internal/kube"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -143,7 +145,7 @@ func replicaSet(d *appsv1.Deployment, hash string, revision int, image string, m
 		ObjectMeta: metav1.ObjectMeta{
 			Name: d.Name + "-" + hash, Namespace: testNS, UID: types.UID("uid-rs-" + hash),
 			CreationTimestamp: at(revision),
-			Annotations:       map[string]string{revisionAnnotation: fmt.Sprint(revision)},
+			Annotations:       map[string]string{kube.RevisionAnnotation: fmt.Sprint(revision)},
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name,
 				UID: d.UID, Controller: ptr(true)}},
 		},
@@ -205,7 +207,7 @@ type endpoint struct {
 
 func endpointSlice(svc string, eps ...endpoint) *discoveryv1.EndpointSlice {
 	es := &discoveryv1.EndpointSlice{
-		ObjectMeta:  metav1.ObjectMeta{Name: svc + "-x1", Namespace: testNS, Labels: map[string]string{serviceNameLabel: svc}},
+		ObjectMeta:  metav1.ObjectMeta{Name: svc + "-x1", Namespace: testNS, Labels: map[string]string{kube.ServiceNameLabel: svc}},
 		AddressType: discoveryv1.AddressTypeIPv4,
 	}
 	for _, e := range eps {
@@ -305,7 +307,7 @@ func TestRolledBack(t *testing.T) {
 		return func(d *appsv1.Deployment) { d.Spec.Template = template("web", image) }
 	}
 	withHistory := func(h string) func(*appsv1.ReplicaSet) {
-		return func(rs *appsv1.ReplicaSet) { rs.Annotations[revisionHistoryAnnotation] = h }
+		return func(rs *appsv1.ReplicaSet) { rs.Annotations[kube.RevisionHistoryAnnotation] = h }
 	}
 	tests := []struct {
 		name   string
@@ -430,7 +432,7 @@ func TestAppliedBy(t *testing.T) {
 		return deployment("web", replicas, func(d *appsv1.Deployment) {
 			d.ManagedFields = entries
 			if lastApplied != "" {
-				d.Annotations = map[string]string{lastAppliedAnnotation: lastApplied}
+				d.Annotations = map[string]string{kube.LastAppliedAnnotation: lastApplied}
 			}
 		})
 	}
@@ -580,7 +582,7 @@ func TestPodReplaced(t *testing.T) {
 
 func TestNodeLabelled(t *testing.T) {
 	cp := func(extra map[string]string) *corev1.Node {
-		l := map[string]string{controlPlaneRoleLabel: ""}
+		l := map[string]string{kube.ControlPlaneRoleLabel: ""}
 		for k, v := range extra {
 			l[k] = v
 		}
@@ -610,7 +612,7 @@ func TestNodeLabelled(t *testing.T) {
 		{"on both without only", NodeLabelled{Key: "disk", Value: "ssd"},
 			[]runtime.Object{cp(ssd), node("k8slab-worker", ssd)}, Pass, nil},
 		{"legacy master label", NodeLabelled{Key: "disk", Value: "ssd", Only: true},
-			[]runtime.Object{node("old-master", map[string]string{legacyMasterRoleLabel: "", "disk": "ssd"}), node("k8slab-worker", ssd)},
+			[]runtime.Object{node("old-master", map[string]string{kube.LegacyMasterRoleLabel: "", "disk": "ssd"}), node("k8slab-worker", ssd)},
 			Fail, []string{"control-plane node old-master also has"}},
 		{"nowhere", NodeLabelled{Key: "disk", Value: "ssd"},
 			[]runtime.Object{cp(nil), node("k8slab-worker", nil)},

@@ -1,0 +1,123 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/cel-go/cel"
+	"github.com/k8slab/k8slab/internal/source"
+	"go.yaml.in/yaml/v3"
+)
+
+func init() {
+	registerCheckKind("object", func() CheckKind { return &ObjectCheck{} })
+}
+
+// ObjectCheck selects objects and asserts CEL expressions on them.
+type ObjectCheck struct {
+	Resource `yaml:",inline"`
+	// Assert lists CEL expressions; with Name they see `object`, without it
+	// `objects` (a list). All must be true.
+	Assert []Assertion `yaml:"assert"`
+}
+
+// Assertion is one CEL rule with what to tell the learner when it fails,
+// shaped like Kubernetes' x-kubernetes-validations.
+type Assertion struct {
+	Expr string `yaml:"expr"`
+	// Message is shown when Expr is false.
+	Message string `yaml:"message"`
+	// MessageExpression is a CEL expression yielding the message; it wins
+	// over Message when it evaluates.
+	MessageExpression string `yaml:"messageExpression"`
+
+	expr, message *compiled
+}
+
+func (oc *ObjectCheck) validate(v *validator, node *yaml.Node, what string) {
+	v.resource(&oc.Resource, node, what)
+	if len(oc.Assert) == 0 {
+		v.add(node, "%s: object needs at least one assertion under 'assert'", what)
+	}
+	for i := range oc.Assert {
+		v.assertion(&oc.Assert[i], source.Item(node, "assert", i), what)
+	}
+}
+
+func (oc *ObjectCheck) reads(ns string) []snapshotKey {
+	return resourceReads(oc.Resource, ns)
+}
+
+func (oc *ObjectCheck) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
+	return evalObject(ctx, snap, ns, oc)
+}
+
+func (v *validator) assertion(a *Assertion, node *yaml.Node, what string) {
+	if a.Expr == "" {
+		v.add(node, "%s: an assertion needs 'expr'", what)
+		return
+	}
+	c, err := compileExpr(a.Expr, cel.BoolType)
+	if err != nil {
+		v.add(source.Field(node, "expr"), "%s: expr: %v", what, err)
+	} else {
+		a.expr = c
+	}
+	if a.Message == "" && a.MessageExpression == "" {
+		v.add(node, "%s: an assertion needs 'message' (or 'messageExpression') telling the learner what to fix", what)
+	}
+	if a.MessageExpression != "" {
+		m, err := compileExpr(a.MessageExpression, cel.StringType)
+		if err != nil {
+			v.add(source.Field(node, "messageExpression"), "%s: messageExpression: %v", what, err)
+		} else {
+			a.message = m
+		}
+	}
+}
+
+func evalObject(ctx context.Context, snap Snapshot, ns string, oc *ObjectCheck) Outcome {
+	items, _, failed := selectObjects(ctx, snap, ns, oc.Resource)
+	if failed != nil {
+		return *failed
+	}
+	vars := map[string]any{"namespace": ns}
+	if oc.Name != "" {
+		vars["object"] = items[0].Object
+	} else {
+		list := make([]any, len(items))
+		for i, it := range items {
+			list[i] = it.Object
+		}
+		vars["objects"] = list
+	}
+	out := Outcome{Status: Pass}
+	for i := range oc.Assert {
+		a := &oc.Assert[i]
+		if a.expr == nil {
+			return Outcome{Status: Error, Messages: []string{"assertion was not compiled; load labs with ParseLab"}}
+		}
+		ok, err := a.expr.evalBool(ctx, vars)
+		if err != nil {
+			return Outcome{Status: Error, Messages: []string{fmt.Sprintf("evaluating %q: %v", a.Expr, err)}}
+		}
+		if ok {
+			continue
+		}
+		out.Status = Fail
+		out.Messages = append(out.Messages, assertionMessage(ctx, a, vars))
+	}
+	return out
+}
+
+func assertionMessage(ctx context.Context, a *Assertion, vars map[string]any) string {
+	if a.message != nil {
+		if msg, err := a.message.evalString(ctx, vars); err == nil && msg != "" {
+			return msg
+		}
+	}
+	if a.Message != "" {
+		return a.Message
+	}
+	return fmt.Sprintf("%s is not true", a.Expr)
+}

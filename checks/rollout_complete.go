@@ -1,0 +1,81 @@
+package checks
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+
+	"context"
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func init() {
+	registerCheckKind("rolloutComplete", func() CheckKind { return &RolloutComplete{} })
+}
+
+// RolloutComplete holds when the deployment's rollout has finished, as
+// 'kubectl rollout status' decides it.
+type RolloutComplete WorkloadRef
+
+func (c *RolloutComplete) validate(v *validator, node *yaml.Node, what string) {
+	v.deployment(c.Deployment, node, what)
+}
+
+func (c *RolloutComplete) reads(ns string) []snapshotKey {
+	return inLabNamespace(ns, deploymentsGVR)
+}
+
+func (c *RolloutComplete) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
+	return rolloutComplete(ctx, snap, ns, WorkloadRef(*c))
+}
+
+// rolloutComplete makes the decision 'kubectl rollout status' makes
+// (k8s.io/kubectl/pkg/polymorphichelpers DeploymentStatusViewer), so a lab
+// agrees with what the learner sees in the terminal.
+func rolloutComplete(ctx context.Context, snap Snapshot, ns string, ref WorkloadRef) Outcome {
+	d, out := getDeployment(ctx, snap, ns, ref.Deployment)
+	if out != nil {
+		return *out
+	}
+	waiting, timedOut := rolloutWaiting(d)
+	switch {
+	case timedOut != "":
+		return failed(timedOut)
+	case waiting == "":
+		return passed()
+	case d.Spec.Paused:
+		// A paused deployment never finishes by itself; waiting longer
+		// would not help the learner.
+		return failed(fmt.Sprintf("deployment %s is paused with its rollout unfinished (%s): resume it with kubectl rollout resume deployment/%s",
+			d.Name, waiting, d.Name))
+	}
+	return failed(fmt.Sprintf("deployment %s: %s; the rollout is still in progress", d.Name, waiting))
+}
+
+// rolloutWaiting returns why the rollout is not complete yet, or why it
+// will not complete.
+func rolloutWaiting(d *appsv1.Deployment) (waiting, timedOut string) {
+	st := d.Status
+	if d.Generation > st.ObservedGeneration {
+		return fmt.Sprintf("the deployment controller has not yet seen the latest change (generation %d, observed %d)", d.Generation, st.ObservedGeneration), ""
+	}
+	for _, c := range st.Conditions {
+		if c.Type == appsv1.DeploymentProgressing && c.Reason == "ProgressDeadlineExceeded" {
+			msg := fmt.Sprintf("deployment %s exceeded its progress deadline: its new pods did not become available in time", d.Name)
+			if c.Message != "" {
+				msg += " (" + strings.TrimSuffix(c.Message, ".") + ")"
+			}
+			return "", msg + fmt.Sprintf("; look at kubectl describe deployment/%s and the events of its pods", d.Name)
+		}
+	}
+	switch {
+	case d.Spec.Replicas != nil && st.UpdatedReplicas < *d.Spec.Replicas:
+		return fmt.Sprintf("%d out of %d new replicas have been updated", st.UpdatedReplicas, *d.Spec.Replicas), ""
+	case st.Replicas > st.UpdatedReplicas:
+		return fmt.Sprintf("%d old replicas are pending termination", st.Replicas-st.UpdatedReplicas), ""
+	case st.AvailableReplicas < st.UpdatedReplicas:
+		return fmt.Sprintf("%d of %d updated replicas are available", st.AvailableReplicas, st.UpdatedReplicas), ""
+	}
+	return "", ""
+}

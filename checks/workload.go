@@ -1,0 +1,140 @@
+package checks
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/k8slab/k8slab/internal/kube"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// listTyped lists a resource through the snapshot and converts each object
+// into its typed form.
+func listTyped[T any](ctx context.Context, snap Snapshot, gvr schema.GroupVersionResource, ns string) ([]T, *Outcome) {
+	items, err := snap.List(ctx, gvr, ns)
+	if err != nil {
+		out := outcomeFromError(err, gvr.Resource+inNamespace(ns))
+		return nil, &out
+	}
+	out := make([]T, 0, len(items))
+	for i := range items {
+		var t T
+		if err := fromUnstructured(items[i].Object, &t); err != nil {
+			return nil, &Outcome{Status: Error, Messages: []string{fmt.Sprintf("%s %s cannot be read: %v", gvr.Resource, items[i].GetName(), err)}}
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// fromUnstructured converts without letting an object of a surprising
+// shape take the whole evaluation down: the converter walks arbitrary
+// data with reflection.
+func fromUnstructured(obj map[string]any, into any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("unexpected object shape: %v", r)
+		}
+	}()
+	return runtime.DefaultUnstructuredConverter.FromUnstructured(obj, into)
+}
+
+func findNamed[T any, P interface {
+	*T
+	GetName() string
+}](items []T, name string) *T {
+	for i := range items {
+		if P(&items[i]).GetName() == name {
+			return &items[i]
+		}
+	}
+	return nil
+}
+
+func inNamespace(ns string) string {
+	if ns == "" {
+		return ""
+	}
+	return " in namespace " + ns
+}
+
+func failed(msgs ...string) Outcome { return Outcome{Status: Fail, Messages: msgs} }
+
+func passed() Outcome { return Outcome{Status: Pass} }
+
+func missing(format string, args ...any) Outcome {
+	return Outcome{Status: Missing, Messages: []string{fmt.Sprintf(format, args...)}}
+}
+
+// getDeployment returns the named deployment, or the outcome to report
+// when it cannot be had.
+func getDeployment(ctx context.Context, snap Snapshot, ns, name string) (*appsv1.Deployment, *Outcome) {
+	ds, unreadable := listTyped[appsv1.Deployment](ctx, snap, deploymentsGVR, ns)
+	if unreadable != nil {
+		return nil, unreadable
+	}
+	d := findNamed(ds, name)
+	if d == nil {
+		out := missing("deployment %s not found%s", name, inNamespace(ns))
+		return nil, &out
+	}
+	return d, nil
+}
+
+// equalIgnoreHash compares pod templates as the deployment controller does
+// to find a deployment's ReplicaSet: the pod-template-hash label is the
+// ReplicaSet's, not part of the template the learner wrote.
+func equalIgnoreHash(a, b *corev1.PodTemplateSpec) bool {
+	a, b = a.DeepCopy(), b.DeepCopy()
+	delete(a.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
+	delete(b.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
+	return equality.Semantic.DeepEqual(a, b)
+}
+
+// replicaSetsOf returns the ReplicaSets d owns, newest revision first, and
+// among them the one running d's current template (nil when the
+// controller has not made it yet).
+func replicaSetsOf(d *appsv1.Deployment, rss []appsv1.ReplicaSet) (owned []appsv1.ReplicaSet, current *appsv1.ReplicaSet) {
+	for i := range rss {
+		if kube.OwnedBy(&rss[i], "Deployment", d.Name, d.UID) {
+			owned = append(owned, rss[i])
+		}
+	}
+	sort.SliceStable(owned, func(i, j int) bool {
+		ri, rj := kube.Revision(&owned[i]), kube.Revision(&owned[j])
+		if ri != rj {
+			return ri > rj
+		}
+		return owned[i].CreationTimestamp.Before(&owned[j].CreationTimestamp)
+	})
+	for i := range owned {
+		if equalIgnoreHash(&owned[i].Spec.Template, &d.Spec.Template) {
+			return owned, &owned[i]
+		}
+	}
+	return owned, nil
+}
+
+func nameList(names []string) string {
+	slices.Sort(names)
+	const most = 3
+	if len(names) > most {
+		return strings.Join(names[:most], ", ") + fmt.Sprintf(" and %d more", len(names)-most)
+	}
+	return strings.Join(names, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
