@@ -31,7 +31,7 @@ func (c *AppliedBy) validate(v *validator, node *yaml.Node, what string) {
 	}
 }
 
-func (c *AppliedBy) reads(ns string) []snapshotKey {
+func (c *AppliedBy) reads(ns string) []Key {
 	return resourceReads(Resource(*c), ns)
 }
 

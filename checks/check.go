@@ -41,7 +41,7 @@ type CheckKind interface {
 	validate(v *validator, node *yaml.Node, what string)
 	// reads lists what evaluate will read, so that a lab's checks list
 	// each resource once, concurrently.
-	reads(ns string) []snapshotKey
+	reads(ns string) []Key
 	// evaluate decides the check; ns is the lab namespace.
 	evaluate(ctx context.Context, snap Snapshot, ns string) Outcome
 }

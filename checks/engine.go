@@ -38,7 +38,10 @@ type Options struct {
 	Tasks []string
 	// Answers are the learner's answers to question tasks, by task id.
 	Answers map[string]string
-	// snapshot, when set, serves objects (watch mode's informer caches).
+	// Cache, when set, is the informer cache Watch shares with other views
+	// of the lab (the cluster map); Evaluate ignores it.
+	Cache *Cache
+	// snapshot, when set, serves objects (watch mode's cache).
 	snapshot Snapshot
 }
 
@@ -102,8 +105,8 @@ func selectTasks(lab *Lab, ids []string) []*Task {
 
 // needs lists the resources a lab's checks read, so they can be listed
 // once each, concurrently.
-func needs(ns string, tasks []*Task) []snapshotKey {
-	set := map[snapshotKey]bool{}
+func needs(ns string, tasks []*Task) []Key {
+	set := map[Key]bool{}
 	for _, t := range tasks {
 		if t.Question != nil {
 			for _, k := range resourceReads(t.Question.Resource, ns) {
@@ -118,7 +121,7 @@ func needs(ns string, tasks []*Task) []snapshotKey {
 			}
 		}
 	}
-	keys := make([]snapshotKey, 0, len(set))
+	keys := make([]Key, 0, len(set))
 	for k := range set {
 		keys = append(keys, k)
 	}
@@ -128,23 +131,23 @@ func needs(ns string, tasks []*Task) []snapshotKey {
 // resourceReads is what selecting r reads: its kind in its namespace (none
 // for cluster-scoped kinds). An unknown kind reads nothing; the loader has
 // reported it.
-func resourceReads(r Resource, labNamespace string) []snapshotKey {
+func resourceReads(r Resource, labNamespace string) []Key {
 	k, err := lookupKind(r.APIVersion, r.Kind)
 	if err != nil {
 		return nil
 	}
-	key := snapshotKey{gvr: k.gvr}
+	key := Key{Resource: k.gvr}
 	if k.namespaced {
-		key.namespace = resourceNamespace(r, labNamespace)
+		key.Namespace = resourceNamespace(r, labNamespace)
 	}
-	return []snapshotKey{key}
+	return []Key{key}
 }
 
 // inLabNamespace is the keys for resources read in the lab namespace.
-func inLabNamespace(ns string, gvrs ...schema.GroupVersionResource) []snapshotKey {
-	keys := make([]snapshotKey, len(gvrs))
+func inLabNamespace(ns string, gvrs ...schema.GroupVersionResource) []Key {
+	keys := make([]Key, len(gvrs))
 	for i, g := range gvrs {
-		keys[i] = snapshotKey{gvr: g, namespace: ns}
+		keys[i] = Key{Resource: g, Namespace: ns}
 	}
 	return keys
 }
@@ -155,7 +158,7 @@ func prefetch(ctx context.Context, snap Snapshot, ns string, tasks []*Task) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _ = snap.List(ctx, k.gvr, k.namespace) // errors resurface in the checks
+			_, _ = snap.List(ctx, k.Resource, k.Namespace) // errors resurface in the checks
 		}()
 	}
 	wg.Wait()

@@ -37,8 +37,8 @@ func (c *NodeLabelled) validate(v *validator, node *yaml.Node, what string) {
 	}
 }
 
-func (c *NodeLabelled) reads(string) []snapshotKey {
-	return []snapshotKey{{gvr: nodesGVR}}
+func (c *NodeLabelled) reads(string) []Key {
+	return []Key{{Resource: nodesGVR}}
 }
 
 func (c *NodeLabelled) evaluate(ctx context.Context, snap Snapshot, _ string) Outcome {

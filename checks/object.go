@@ -44,7 +44,7 @@ func (oc *ObjectCheck) validate(v *validator, node *yaml.Node, what string) {
 	}
 }
 
-func (oc *ObjectCheck) reads(ns string) []snapshotKey {
+func (oc *ObjectCheck) reads(ns string) []Key {
 	return resourceReads(oc.Resource, ns)
 }
 

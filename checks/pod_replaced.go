@@ -28,7 +28,7 @@ func (c *PodReplaced) validate(v *validator, node *yaml.Node, what string) {
 	v.deployment(c.Deployment, node, what)
 }
 
-func (c *PodReplaced) reads(ns string) []snapshotKey {
+func (c *PodReplaced) reads(ns string) []Key {
 	return inLabNamespace(ns, deploymentsGVR, replicaSetsGVR, podsGVR, coreEventsGVR)
 }
 

@@ -23,7 +23,7 @@ func (c *RolledBack) validate(v *validator, node *yaml.Node, what string) {
 	v.deployment(c.Deployment, node, what)
 }
 
-func (c *RolledBack) reads(ns string) []snapshotKey {
+func (c *RolledBack) reads(ns string) []Key {
 	return inLabNamespace(ns, deploymentsGVR, replicaSetsGVR, podsGVR)
 }
 

@@ -22,7 +22,7 @@ func (c *RolloutComplete) validate(v *validator, node *yaml.Node, what string) {
 	v.deployment(c.Deployment, node, what)
 }
 
-func (c *RolloutComplete) reads(ns string) []snapshotKey {
+func (c *RolloutComplete) reads(ns string) []Key {
 	return inLabNamespace(ns, deploymentsGVR)
 }
 

@@ -31,7 +31,7 @@ func (c *ServiceEndpoints) validate(v *validator, node *yaml.Node, what string) 
 	}
 }
 
-func (c *ServiceEndpoints) reads(ns string) []snapshotKey {
+func (c *ServiceEndpoints) reads(ns string) []Key {
 	return inLabNamespace(ns, servicesGVR, endpointSlicesGVR, podsGVR, deploymentsGVR)
 }
 

@@ -29,12 +29,14 @@ type listingSnapshot struct {
 	requests *atomic.Int64
 
 	mu    sync.Mutex
-	lists map[snapshotKey]*listing
+	lists map[Key]*listing
 }
 
-type snapshotKey struct {
-	gvr       schema.GroupVersionResource
-	namespace string
+// Key names one list: a resource in a namespace.
+type Key struct {
+	Resource schema.GroupVersionResource
+	// Namespace is "" for cluster-scoped resources.
+	Namespace string
 }
 
 type listing struct {
@@ -49,11 +51,11 @@ func NewSnapshot(client dynamic.Interface, requests *atomic.Int64) Snapshot {
 	if requests == nil {
 		requests = &atomic.Int64{}
 	}
-	return &listingSnapshot{client: client, requests: requests, lists: map[snapshotKey]*listing{}}
+	return &listingSnapshot{client: client, requests: requests, lists: map[Key]*listing{}}
 }
 
 func (s *listingSnapshot) List(ctx context.Context, gvr schema.GroupVersionResource, namespace string) ([]unstructured.Unstructured, error) {
-	key := snapshotKey{gvr, namespace}
+	key := Key{gvr, namespace}
 	s.mu.Lock()
 	l, ok := s.lists[key]
 	if !ok {

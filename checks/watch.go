@@ -2,29 +2,240 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/k8slab/k8slab/internal/kube"
 )
 
-// informerSnapshot serves lists from informer caches: after the initial
-// list and watch, evaluating costs no API requests at all.
-type informerSnapshot struct {
-	informers map[snapshotKey]cache.SharedIndexInformer
+// Cache keeps what a lab's views read in informers, shared: the checks and
+// the cluster map of one lab ask the same cache, so each resource is
+// listed and watched once, and evaluating costs no API request. It serves
+// as a Snapshot.
+type Cache struct {
+	client   dynamic.Interface
+	requests *atomic.Int64
+
+	mu        sync.Mutex
+	stop      chan struct{}
+	closed    bool
+	factories map[string]dynamicinformer.DynamicSharedInformerFactory
+	entries   map[Key]*cacheEntry
+	listeners map[int]*listener
+	nextID    int
 }
 
-func (s *informerSnapshot) List(_ context.Context, gvr schema.GroupVersionResource, namespace string) ([]unstructured.Unstructured, error) {
-	inf, ok := s.informers[snapshotKey{gvr, namespace}]
-	if !ok {
-		return nil, fmt.Errorf("internal: %s in %q is not watched", gvr.Resource, namespace)
+type cacheEntry struct {
+	inf cache.SharedIndexInformer
+	// lastErr is the informer's latest list or watch failure, cleared by
+	// the next event; it explains a sync that does not finish.
+	lastErr atomic.Pointer[error]
+}
+
+type listener struct {
+	keys   map[Key]bool
+	notify func()
+}
+
+// NewCache returns an empty cache reading through client; requests, when
+// not nil, counts its API requests (one list and one watch per resource).
+func NewCache(client dynamic.Interface, requests *atomic.Int64) *Cache {
+	if requests == nil {
+		requests = &atomic.Int64{}
 	}
-	items := inf.GetStore().List()
+	return &Cache{
+		client: client, requests: requests, stop: make(chan struct{}),
+		factories: map[string]dynamicinformer.DynamicSharedInformerFactory{},
+		entries:   map[Key]*cacheEntry{}, listeners: map[int]*listener{},
+	}
+}
+
+// Watch starts informers for keys that have none yet (idempotent) and
+// calls notify after any change to one of them, until the returned
+// function is called. notify must not block.
+func (c *Cache) Watch(keys []Key, notify func()) (stop func(), err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, errors.New("internal: the lab's cache is closed")
+	}
+	l := &listener{keys: map[Key]bool{}, notify: notify}
+	for _, k := range keys {
+		if err := c.ensure(k); err != nil {
+			return nil, err
+		}
+		l.keys[k] = true
+	}
+	id := c.nextID
+	c.nextID++
+	c.listeners[id] = l
+	return func() {
+		c.mu.Lock()
+		delete(c.listeners, id)
+		c.mu.Unlock()
+	}, nil
+}
+
+// ensure must be called with c.mu held.
+func (c *Cache) ensure(k Key) error {
+	if _, ok := c.entries[k]; ok {
+		return nil
+	}
+	f, ok := c.factories[k.Namespace]
+	if !ok {
+		f = dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.client, 0, k.Namespace, nil)
+		c.factories[k.Namespace] = f
+	}
+	e := &cacheEntry{inf: f.ForResource(k.Resource).Informer()}
+	err := e.inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
+		e.lastErr.Store(&err)
+	})
+	if err != nil {
+		return err
+	}
+	changed := func() {
+		e.lastErr.Store(nil)
+		c.changed(k)
+	}
+	if _, err := e.inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { changed() },
+		UpdateFunc: func(any, any) { changed() },
+		DeleteFunc: func(any) { changed() },
+	}); err != nil {
+		return err
+	}
+	c.entries[k] = e
+	c.requests.Add(2) // the informer's list and watch
+	f.Start(c.stop)
+	return nil
+}
+
+func (c *Cache) changed(k Key) {
+	c.mu.Lock()
+	var fns []func()
+	for _, l := range c.listeners {
+		if l.keys[k] {
+			fns = append(fns, l.notify)
+		}
+	}
+	c.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// SyncError says which resources a cache could not read, and why.
+type SyncError struct {
+	// Failures maps "pods in lab-x" to the last error reading them.
+	Failures map[string]error
+}
+
+func (e *SyncError) Error() string {
+	var parts []string
+	for what, err := range e.Failures {
+		if err == nil {
+			parts = append(parts, what+": no answer yet")
+			continue
+		}
+		parts = append(parts, what+": "+kube.Reason(err))
+	}
+	slices.Sort(parts)
+	return "could not read " + strings.Join(parts, "; ")
+}
+
+// Unwrap lets errors.Is and kube.Classify see the first failure.
+func (e *SyncError) Unwrap() []error {
+	var errs []error
+	for _, err := range e.Failures {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// WaitForSync waits until keys are read in full, or ctx ends. It gives up
+// early when the cluster refuses (forbidden, unauthorized): retrying
+// would not help, and the learner should hear why at once.
+func (c *Cache) WaitForSync(ctx context.Context, keys []Key) error {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		failures := map[string]error{}
+		final := false
+		c.mu.Lock()
+		for _, k := range keys {
+			e, ok := c.entries[k]
+			if !ok {
+				c.mu.Unlock()
+				return fmt.Errorf("internal: %s is not watched", describeKey(k))
+			}
+			if e.inf.HasSynced() {
+				continue
+			}
+			var err error
+			if p := e.lastErr.Load(); p != nil {
+				err = *p
+				switch kube.Classify(err) {
+				case kube.Forbidden, kube.Unauthorized:
+					final = true
+				}
+			}
+			failures[describeKey(k)] = err
+		}
+		c.mu.Unlock()
+		if len(failures) == 0 {
+			return nil
+		}
+		if final {
+			// Name what was refused, not what merely had no answer yet.
+			for what, err := range failures {
+				if err == nil {
+					delete(failures, what)
+				}
+			}
+			return &SyncError{Failures: failures}
+		}
+		select {
+		case <-ctx.Done():
+			return &SyncError{Failures: failures}
+		case <-tick.C:
+		}
+	}
+}
+
+func describeKey(k Key) string {
+	return k.Resource.Resource + inNamespace(k.Namespace)
+}
+
+// List serves a synced resource from its informer.
+func (c *Cache) List(_ context.Context, gvr schema.GroupVersionResource, namespace string) ([]unstructured.Unstructured, error) {
+	k := Key{gvr, namespace}
+	c.mu.Lock()
+	e, ok := c.entries[k]
+	c.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("internal: %s is not watched", describeKey(k))
+	}
+	if !e.inf.HasSynced() {
+		if p := e.lastErr.Load(); p != nil {
+			return nil, *p
+		}
+		return nil, fmt.Errorf("%s: not read yet", describeKey(k))
+	}
+	items := e.inf.GetStore().List()
 	out := make([]unstructured.Unstructured, 0, len(items))
 	for _, it := range items {
 		if u, ok := it.(*unstructured.Unstructured); ok {
@@ -34,76 +245,73 @@ func (s *informerSnapshot) List(_ context.Context, gvr schema.GroupVersionResour
 	return out, nil
 }
 
+// Close stops every informer and waits for them to end.
+func (c *Cache) Close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	close(c.stop)
+	factories := c.factories
+	c.mu.Unlock()
+	for _, f := range factories {
+		f.Shutdown()
+	}
+}
+
 // debounce gathers bursts of changes (a rollout touches many objects at
 // once) into one evaluation.
 const debounce = 50 * time.Millisecond
 
+// syncTimeout bounds the wait for a watch's first full read.
+const syncTimeout = 30 * time.Second
+
 // Watch evaluates the lab, then again whenever an object its checks read
 // changes, and calls onResult with every result that differs from the last
-// one. It returns when ctx ends.
+// one. It returns when ctx ends, or with an error when the objects cannot
+// be read at all. opts.Cache, when set, is shared with other views of the
+// lab; otherwise Watch makes its own and closes it on return.
 func (e *Engine) Watch(ctx context.Context, lab *Lab, opts Options, onResult func(LabResult)) error {
 	ns := lab.Namespace
 	if opts.Namespace != "" {
 		ns = opts.Namespace
 	}
+	c := opts.Cache
+	if c == nil {
+		c = NewCache(e.client, &e.requests)
+		defer c.Close()
+	}
 	keys := needs(ns, selectTasks(lab, opts.Tasks))
-	factories := map[string]dynamicinformer.DynamicSharedInformerFactory{}
-	snap := &informerSnapshot{informers: map[snapshotKey]cache.SharedIndexInformer{}}
 	changed := make(chan struct{}, 1)
-	notify := func() {
+	stop, err := c.Watch(keys, func() {
 		select {
 		case changed <- struct{}{}:
 		default:
 		}
+	})
+	if err != nil {
+		return err
 	}
-	handler := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { notify() },
-		UpdateFunc: func(any, any) { notify() },
-		DeleteFunc: func(any) { notify() },
-	}
-	for _, k := range keys {
-		f, ok := factories[k.namespace]
-		if !ok {
-			f = dynamicinformer.NewFilteredDynamicSharedInformerFactory(e.client, 0, k.namespace, nil)
-			factories[k.namespace] = f
-		}
-		inf := f.ForResource(k.gvr).Informer()
-		if _, err := inf.AddEventHandler(handler); err != nil {
-			return err
-		}
-		snap.informers[k] = inf
-		e.requests.Add(2) // the informer's list and watch
-	}
-	for _, f := range factories {
-		f.Start(ctx.Done())
-	}
-	defer func() {
-		for _, f := range factories {
-			f.Shutdown()
-		}
-	}()
-	var synced []cache.InformerSynced
-	for _, inf := range snap.informers {
-		synced = append(synced, inf.HasSynced)
-	}
-	syncCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	ok := cache.WaitForCacheSync(syncCtx.Done(), synced...)
+	defer stop()
+
+	syncCtx, cancel := context.WithTimeout(ctx, syncTimeout)
+	err = c.WaitForSync(syncCtx, keys)
 	cancel()
-	if !ok {
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		// Report what a plain evaluation says (unreachable, forbidden...).
+		opts.Cache = nil
 		onResult(e.Evaluate(ctx, lab, opts))
-		return fmt.Errorf("could not start watching the lab's objects")
+		return err
 	}
 
-	opts.snapshot = snap
+	opts.snapshot = c
 	var last *LabResult
-	var mu sync.Mutex
 	evaluate := func() {
-		mu.Lock()
-		defer mu.Unlock()
 		res := e.Evaluate(ctx, lab, opts)
 		if last == nil || !sameOutcome(*last, res) {
 			last = &res

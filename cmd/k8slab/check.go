@@ -14,48 +14,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/klog/v2"
 
 	"github.com/k8slab/k8slab/checks"
-	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/lessons"
 )
-
-// target is how the lab commands reach a cluster and which namespace.
-type target struct {
-	kubeconfig, context, namespace string
-}
-
-func (t *target) flags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&t.kubeconfig, "kubeconfig", "", "kubeconfig to use (default: $KUBECONFIG, else the cluster 'k8slab cluster up' made, else ~/.kube/config)")
-	cmd.Flags().StringVar(&t.context, "context", "", "kubeconfig context to use")
-	cmd.Flags().StringVarP(&t.namespace, "namespace", "n", "", "namespace the lab runs in (default lab-<id>; workshops give each learner their own)")
-}
-
-// kubeconfigPath picks the cluster: explicit flags first, then $KUBECONFIG
-// (through client-go's default rules, signalled by ""), then the lab
-// cluster k8slab created, then the default kubeconfig.
-func (g *globals) kubeconfigPath(t *target) string {
-	if t.kubeconfig != "" || os.Getenv("KUBECONFIG") != "" {
-		return t.kubeconfig
-	}
-	if state, err := g.stateDirectory(); err == nil {
-		if recs, err := clusterctl.NewRecords(state).All(); err == nil && len(recs) > 0 {
-			return recs[0].Kubeconfig
-		}
-	}
-	return ""
-}
-
-// client connects to the cluster kubeconfigPath picks.
-func (g *globals) client(t *target) (dynamic.Interface, error) {
-	cfg, err := clusterctl.RESTConfig(g.kubeconfigPath(t), t.context)
-	if err != nil {
-		return nil, fmt.Errorf("%w; create a cluster with 'k8slab cluster up' or pass --kubeconfig", err)
-	}
-	return dynamic.NewForConfig(cfg)
-}
 
 // quietKlog keeps client-go's own logging off stderr: graders such as
 // GitHub Classroom fail a test on any stderr output.

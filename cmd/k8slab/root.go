@@ -11,6 +11,7 @@ import (
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/labsession"
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/tui"
@@ -120,17 +121,19 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	clusterCfg, err := g.clusterConfig(&clusterFlags{provider: clusterctl.Auto, name: clusterctl.DefaultName})
+	state, err := g.stateDirectory()
 	if err != nil {
 		return err
 	}
-	labs := &labService{g: g}
+	var t target
+	resolve := func() clusterctl.Target { return g.resolve(&t) }
+	labs := labsession.New(resolve, "", state)
 	app := tui.New(tui.Options{
 		Course:  course,
 		Store:   store,
 		NoColor: os.Getenv("NO_COLOR") != "",
 		Warning: warning,
-		Cluster: clusterctl.NewManager(clusterCfg),
+		Cluster: clusterctl.NewManager(resolve().Config),
 		Labs:    labs,
 		Map:     labs,
 		Start:   g.start,

@@ -1,0 +1,180 @@
+package labsession
+
+import (
+	"context"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/tui"
+)
+
+// mapDebounce gathers the burst of changes a rollout makes into one redraw.
+const mapDebounce = 100 * time.Millisecond
+
+// mapSyncTimeout bounds the wait for the map's first full read.
+const mapSyncTimeout = 30 * time.Second
+
+var (
+	podsGVR        = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	servicesGVR    = schema.GroupVersionResource{Version: "v1", Resource: "services"}
+	nodesGVR       = schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
+	replicaSetsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "replicasets"}
+	deploymentsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	slicesGVR      = schema.GroupVersionResource{Group: "discovery.k8s.io", Version: "v1", Resource: "endpointslices"}
+)
+
+// WatchMap feeds the cluster map of a lab namespace from the cache the
+// lab's grading shares: nothing is listed or watched twice. It returns an
+// error, rather than waiting for ever, when the cluster will not let the
+// learner read what the map shows.
+func (s *Service) WatchMap(ctx context.Context, namespace string, onChange func(tui.ClusterView)) error {
+	conn, err := s.connect()
+	if err != nil {
+		return err
+	}
+	if s.namespace != "" {
+		namespace = s.namespace
+	}
+	cache, release := s.acquireCache(conn, namespace)
+	defer release()
+	keys := []checks.Key{{Resource: nodesGVR}}
+	for _, r := range []schema.GroupVersionResource{podsGVR, replicaSetsGVR, deploymentsGVR, servicesGVR, slicesGVR} {
+		keys = append(keys, checks.Key{Resource: r, Namespace: namespace})
+	}
+	changed := make(chan struct{}, 1)
+	stop, err := cache.Watch(keys, func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer stop()
+	syncCtx, cancel := context.WithTimeout(ctx, mapSyncTimeout)
+	err = cache.WaitForSync(syncCtx, keys)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+
+	var (
+		nodes  typed[corev1.Node]
+		pods   typed[corev1.Pod]
+		rss    typed[appsv1.ReplicaSet]
+		deps   typed[appsv1.Deployment]
+		svcs   typed[corev1.Service]
+		slices typed[discoveryv1.EndpointSlice]
+	)
+	build := func() (tui.ClusterView, error) {
+		n, err := nodes.list(ctx, cache, nodesGVR, "")
+		if err != nil {
+			return tui.ClusterView{}, err
+		}
+		p, err := pods.list(ctx, cache, podsGVR, namespace)
+		if err != nil {
+			return tui.ClusterView{}, err
+		}
+		r, err := rss.list(ctx, cache, replicaSetsGVR, namespace)
+		if err != nil {
+			return tui.ClusterView{}, err
+		}
+		d, err := deps.list(ctx, cache, deploymentsGVR, namespace)
+		if err != nil {
+			return tui.ClusterView{}, err
+		}
+		sv, err := svcs.list(ctx, cache, servicesGVR, namespace)
+		if err != nil {
+			return tui.ClusterView{}, err
+		}
+		sl, err := slices.list(ctx, cache, slicesGVR, namespace)
+		if err != nil {
+			return tui.ClusterView{}, err
+		}
+		return tui.BuildClusterView(n, p, r, d, sv, sl), nil
+	}
+	send := func() error {
+		v, err := build()
+		if err != nil {
+			return err
+		}
+		onChange(v)
+		return nil
+	}
+	if err := send(); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(mapDebounce):
+			}
+			if err := send(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// typed converts a cached list into typed objects, converting each object
+// only when its resourceVersion changed: a redraw after one pod changed
+// converts one pod, not the namespace.
+type typed[T any] struct {
+	seen map[types.UID]converted[T]
+}
+
+type converted[T any] struct {
+	resourceVersion string
+	obj             T
+}
+
+func (c *typed[T]) list(ctx context.Context, cache *checks.Cache, gvr schema.GroupVersionResource, ns string) ([]T, error) {
+	items, err := cache.List(ctx, gvr, ns)
+	if err != nil {
+		return nil, err
+	}
+	next := make(map[types.UID]converted[T], len(items))
+	out := make([]T, 0, len(items))
+	for i := range items {
+		u := &items[i]
+		if prev, ok := c.seen[u.GetUID()]; ok && prev.resourceVersion == u.GetResourceVersion() {
+			next[u.GetUID()] = prev
+			out = append(out, prev.obj)
+			continue
+		}
+		var obj T
+		if err := fromUnstructured(u, &obj); err != nil {
+			continue // a malformed object is left off the map, not fatal
+		}
+		next[u.GetUID()] = converted[T]{u.GetResourceVersion(), obj}
+		out = append(out, obj)
+	}
+	c.seen = next
+	return out, nil
+}
+
+func fromUnstructured(u *unstructured.Unstructured, into any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errBadShape
+		}
+	}()
+	return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, into)
+}

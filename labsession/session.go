@@ -1,0 +1,162 @@
+// Package labsession connects the TUI's lab screen to the cluster: it
+// starts, resets and grades labs, feeds the cluster map, and opens the
+// learner's shell. Grading and the map of one lab namespace share one
+// informer cache, so each resource is listed and watched once.
+package labsession
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"k8s.io/client-go/dynamic"
+
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/clusterctl"
+)
+
+// Service is the lab screen's view of the cluster. Which cluster is
+// decided by resolve on every connection, so a cluster made after the
+// TUI started (or a kubeconfig that changed) is picked up.
+type Service struct {
+	resolve   func() clusterctl.Target
+	namespace string
+	stateDir  string
+
+	// dial makes a connection; tests replace it with fake clients.
+	dial func(t clusterctl.Target) (*connection, error)
+
+	mu     sync.Mutex
+	conn   *connection
+	caches map[string]*sharedCache
+}
+
+// connection is a client for one kubeconfig and context.
+type connection struct {
+	kubeconfig, context string
+	// client answers one-off requests with a deadline; watchClient has no
+	// deadline, as a watch is one long request that must not be cut.
+	client, watchClient dynamic.Interface
+}
+
+type sharedCache struct {
+	conn  *connection
+	cache *checks.Cache
+	users int
+}
+
+// New returns a service for the cluster resolve picks. namespace, when
+// not empty, replaces every lab's own (workshops); stateDir is where the
+// shell's kubeconfig copies go.
+func New(resolve func() clusterctl.Target, namespace, stateDir string) *Service {
+	return &Service{resolve: resolve, namespace: namespace, stateDir: stateDir, dial: dial, caches: map[string]*sharedCache{}}
+}
+
+// Namespace is where lab runs.
+func (s *Service) Namespace(lab *checks.Lab) string {
+	if s.namespace != "" {
+		return s.namespace
+	}
+	return lab.Namespace
+}
+
+// connect returns the connection to the cluster the resolver picks now.
+func (s *Service) connect() (*connection, error) {
+	t := s.resolve()
+	if t.Own && t.Kubeconfig == "" {
+		return nil, clusterctl.ErrNoCluster
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.conn; c != nil && c.kubeconfig == t.Kubeconfig && c.context == t.Context {
+		return c, nil
+	}
+	c, err := s.dial(t)
+	if err != nil {
+		return nil, err
+	}
+	s.conn = c
+	return c, nil
+}
+
+func dial(t clusterctl.Target) (*connection, error) {
+	cfg, err := clusterctl.RESTConfig(t.Kubeconfig, t.Context)
+	if err != nil {
+		return nil, err
+	}
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	wcfg := *cfg
+	wcfg.Timeout = 0
+	watchClient, err := dynamic.NewForConfig(&wcfg)
+	if err != nil {
+		return nil, err
+	}
+	return &connection{kubeconfig: t.Kubeconfig, context: t.Context, client: client, watchClient: watchClient}, nil
+}
+
+// acquireCache returns the namespace's shared cache for conn, making it on
+// first use; release closes it when its last user is done.
+func (s *Service) acquireCache(conn *connection, ns string) (c *checks.Cache, release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sc, ok := s.caches[ns]
+	if !ok || sc.conn != conn {
+		sc = &sharedCache{conn: conn, cache: checks.NewCache(conn.watchClient, nil)}
+		s.caches[ns] = sc
+	}
+	sc.users++
+	var once sync.Once
+	return sc.cache, func() {
+		once.Do(func() {
+			s.mu.Lock()
+			sc.users--
+			last := sc.users == 0
+			if last && s.caches[ns] == sc {
+				delete(s.caches, ns)
+			}
+			s.mu.Unlock()
+			if last {
+				sc.cache.Close()
+			}
+		})
+	}
+}
+
+// Watch grades lab now and after every change until ctx ends.
+func (s *Service) Watch(ctx context.Context, lab *checks.Lab, answers map[string]string, onResult func(checks.LabResult)) error {
+	conn, err := s.connect()
+	if err != nil {
+		return err
+	}
+	ns := s.Namespace(lab)
+	cache, release := s.acquireCache(conn, ns)
+	defer release()
+	return checks.NewEngine(conn.client).Watch(ctx, lab, checks.Options{Namespace: ns, Answers: answers, Cache: cache}, onResult)
+}
+
+// Start creates the lab namespace and applies the lab's setup.
+func (s *Service) Start(ctx context.Context, lab *checks.Lab) error {
+	conn, err := s.connect()
+	if err != nil {
+		return err
+	}
+	return checks.StartLab(ctx, conn.client, lab, s.Namespace(lab))
+}
+
+// Reset makes the lab namespace afresh.
+func (s *Service) Reset(ctx context.Context, lab *checks.Lab) error {
+	conn, err := s.connect()
+	if err != nil {
+		return err
+	}
+	return checks.ResetLab(ctx, conn.client, lab, s.Namespace(lab))
+}
+
+// errNoStateDir guards the shell hand-off, which writes a kubeconfig copy.
+var errNoStateDir = errors.New("internal: the lab service has no state folder")
+
+// errBadShape is an object the converter could not read.
+var errBadShape = errors.New("object of an unexpected shape")
