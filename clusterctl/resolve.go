@@ -74,13 +74,17 @@ func Resolve(c Config) Target {
 		}
 		return existing("", "$KUBECONFIG")
 	}
-	if recs, err := records.All(); err == nil {
-		for _, r := range recs {
-			if r.Name == c.Name {
-				c.Provider = r.Provider
-				return own("k8slab's " + r.Provider + " cluster " + quote(r.Name))
+	if recs, err := records.All(); err == nil && len(recs) > 0 {
+		// The default name first; else whichever 'cluster up --name' made.
+		r := recs[0]
+		for _, rec := range recs {
+			if rec.Name == c.Name {
+				r = rec
+				break
 			}
 		}
+		c.Provider, c.Name = r.Provider, r.Name
+		return own("k8slab's " + r.Provider + " cluster " + quote(r.Name))
 	}
 	if fileExists(filepath.Join(homedir.HomeDir(), clientcmd.RecommendedHomeDir, clientcmd.RecommendedFileName)) {
 		return existing("", "~/.kube/config")
