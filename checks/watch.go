@@ -11,10 +11,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/watch"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/k8slab/k8slab/internal/kube"
@@ -31,7 +35,7 @@ type Cache struct {
 	mu        sync.Mutex
 	stop      chan struct{}
 	closed    bool
-	factories map[string]dynamicinformer.DynamicSharedInformerFactory
+	running   sync.WaitGroup
 	entries   map[Key]*cacheEntry
 	listeners map[int]*listener
 	nextID    int
@@ -57,8 +61,7 @@ func NewCache(client dynamic.Interface, requests *atomic.Int64) *Cache {
 	}
 	return &Cache{
 		client: client, requests: requests, stop: make(chan struct{}),
-		factories: map[string]dynamicinformer.DynamicSharedInformerFactory{},
-		entries:   map[Key]*cacheEntry{}, listeners: map[int]*listener{},
+		entries: map[Key]*cacheEntry{}, listeners: map[int]*listener{},
 	}
 }
 
@@ -93,12 +96,7 @@ func (c *Cache) ensure(k Key) error {
 	if _, ok := c.entries[k]; ok {
 		return nil
 	}
-	f, ok := c.factories[k.Namespace]
-	if !ok {
-		f = dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.client, 0, k.Namespace, nil)
-		c.factories[k.Namespace] = f
-	}
-	e := &cacheEntry{inf: f.ForResource(k.Resource).Informer()}
+	e := &cacheEntry{inf: newInformer(c.client, k)}
 	err := e.inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
 		e.lastErr.Store(&err)
 	})
@@ -118,8 +116,30 @@ func (c *Cache) ensure(k Key) error {
 	}
 	c.entries[k] = e
 	c.requests.Add(2) // the informer's list and watch
-	f.Start(c.stop)
+	c.running.Add(1)
+	go func() {
+		defer c.running.Done()
+		e.inf.RunWithContext(wait.ContextForChannel(c.stop))
+	}()
 	return nil
+}
+
+// newInformer watches one resource in one namespace. It is what
+// client-go's dynamicinformer builds, without that package, which links
+// every typed client and informer of client-go (and their init) into the
+// binary.
+func newInformer(client dynamic.Interface, k Key) cache.SharedIndexInformer {
+	ri := client.Resource(k.Resource).Namespace(k.Namespace)
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			return ri.List(ctx, opts)
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			return ri.Watch(ctx, opts)
+		},
+	}
+	return cache.NewSharedIndexInformerWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, client),
+		&unstructured.Unstructured{}, cache.SharedIndexInformerOptions{ObjectDescription: k.Resource.String()})
 }
 
 func (c *Cache) changed(k Key) {
@@ -254,11 +274,8 @@ func (c *Cache) Close() {
 	}
 	c.closed = true
 	close(c.stop)
-	factories := c.factories
 	c.mu.Unlock()
-	for _, f := range factories {
-		f.Shutdown()
-	}
+	c.running.Wait()
 }
 
 // debounce gathers bursts of changes (a rollout touches many objects at

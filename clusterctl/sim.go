@@ -17,11 +17,13 @@ import (
 	"text/template"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 )
 
 // SimKubeVersion is the Kubernetes version of the simulator binaries that
@@ -338,14 +340,17 @@ func (s *sim) createNodes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cs, err := kubernetes.NewForConfig(cfg)
+	nodes, err := nodeClient(cfg)
 	if err != nil {
 		return err
 	}
 	for i, name := range s.nodeNames() {
-		node := fakeNode(name, i == 0, i)
+		obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(fakeNode(name, i == 0, i))
+		if err != nil {
+			return err
+		}
 		cctx, cancel := context.WithTimeout(ctx, APITimeout)
-		_, err := cs.CoreV1().Nodes().Create(cctx, node, metav1.CreateOptions{})
+		_, err = nodes.Create(cctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{})
 		cancel()
 		if err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("creating node %s: %w", name, err)

@@ -2,17 +2,25 @@ package clusterctl
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/dynamic"
+
 	"github.com/k8slab/k8slab/internal/kube"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -86,25 +94,74 @@ func RESTConfig(path, context string) (*rest.Config, error) {
 
 // Probe asks the cluster behind cfg for its version and nodes.
 func Probe(ctx context.Context, cfg *rest.Config) (version string, nodes []NodeStatus, err error) {
-	cs, err := kubernetes.NewForConfig(cfg)
+	client, err := nodeClient(cfg)
 	if err != nil {
 		return "", nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, APITimeout)
 	defer cancel()
-	list, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	list, err := client.List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return "", nil, explainAPIError(err)
 	}
-	info, err := cs.Discovery().ServerVersion()
+	version, err = serverVersion(ctx, cfg)
 	if err != nil {
 		return "", nil, explainAPIError(err)
 	}
-	for _, n := range list.Items {
+	for i := range list.Items {
+		var n corev1.Node
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(list.Items[i].Object, &n); err != nil {
+			return "", nil, fmt.Errorf("reading node %s: %w", list.Items[i].GetName(), err)
+		}
 		nodes = append(nodes, nodeStatus(n))
 	}
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
-	return info.GitVersion, nodes, nil
+	return version, nodes, nil
+}
+
+// nodeClient reads and writes nodes through the dynamic client: the typed
+// clientset would link all of client-go's API groups, and their init,
+// into every k8slab command.
+func nodeClient(cfg *rest.Config) (dynamic.ResourceInterface, error) {
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return dc.Resource(schema.GroupVersionResource{Version: "v1", Resource: "nodes"}), nil
+}
+
+// serverVersion is what 'kubectl version' shows for the server, read from
+// /version as client-go's discovery client does.
+func serverVersion(ctx context.Context, cfg *rest.Config) (string, error) {
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return "", err
+	}
+	base, _, err := rest.DefaultServerUrlFor(cfg)
+	if err != nil {
+		return "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base.String(), "/")+"/version", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", apierrors.NewGenericServerResponse(resp.StatusCode, http.MethodGet, schema.GroupResource{}, "", strings.TrimSpace(string(body)), 0, false)
+	}
+	var info version.Info
+	if err := json.Unmarshal(body, &info); err != nil {
+		return "", fmt.Errorf("reading the server version: %w", err)
+	}
+	return info.GitVersion, nil
 }
 
 func nodeStatus(n corev1.Node) NodeStatus {
