@@ -124,18 +124,134 @@ func TestCheckGradesLiveClusterWithExitCodesAndFormats(t *testing.T) {
 	}
 }
 
-func TestCheckUnreachableClusterExits2(t *testing.T) {
+// unreachableKubeconfig points at a port where nothing listens.
+func unreachableKubeconfig(t *testing.T) string {
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
-	os.WriteFile(kc, []byte(`apiVersion: v1
+	err := os.WriteFile(kc, []byte(`apiVersion: v1
 kind: Config
 clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
 users: [{name: u, user: {token: t}}]
 contexts: [{name: x, context: {cluster: c, user: u}}]
 current-context: x
 `), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kc
+}
+
+// validDocument parses out as a document of format and returns its
+// problem text and number of tests, failing the test when it is not one.
+func validDocument(t *testing.T, format, out string) (problem string, tests int) {
+	t.Helper()
+	switch format {
+	case "json":
+		var doc struct {
+			Problem string
+			Tasks   []struct{ Status string }
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("json: %v\n%s", err, out)
+		}
+		return doc.Problem, len(doc.Tasks)
+	case "junit":
+		var doc struct {
+			Suites []struct {
+				Tests     int    `xml:"tests,attr"`
+				Errors    int    `xml:"errors,attr"`
+				SystemErr string `xml:"system-err"`
+			} `xml:"testsuite"`
+		}
+		if err := xml.Unmarshal([]byte(out), &doc); err != nil || len(doc.Suites) != 1 {
+			t.Fatalf("junit: %v\n%s", err, out)
+		}
+		return doc.Suites[0].SystemErr, doc.Suites[0].Tests
+	case "tap":
+		lines := strings.Split(out, "\n")
+		if len(lines) < 3 || lines[0] != "TAP version 13" || !strings.HasPrefix(lines[1], "1..") {
+			t.Fatalf("tap:\n%s", out)
+		}
+		for _, l := range lines {
+			if strings.HasPrefix(l, "# could not grade: ") {
+				problem = strings.TrimPrefix(l, "# could not grade: ")
+			}
+			if strings.HasPrefix(l, "ok ") || strings.HasPrefix(l, "not ok ") {
+				tests++
+			}
+		}
+		return problem, tests
+	case "gradescope":
+		var doc struct {
+			Output string
+			Tests  []struct{ Status string }
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("gradescope: %v\n%s", err, out)
+		}
+		return doc.Output, len(doc.Tests)
+	}
+	t.Fatalf("no parser for %s", format)
+	return "", 0
+}
+
+var machineFormats = []string{"json", "junit", "tap", "gradescope"}
+
+func TestCheckUnreachableClusterSaysItOnceInEveryFormat(t *testing.T) {
+	kc := unreachableKubeconfig(t)
 	out, stderr, code := runCode(t, "check", "deployments", "--kubeconfig", kc)
-	if code != 2 || !strings.Contains(out, "cannot reach the cluster") {
+	if code != 2 || stderr != "" || strings.Count(out, "cannot reach the cluster at https://127.0.0.1:1") != 1 ||
+		strings.Count(out, "connection refused") != 1 || !strings.Contains(out, "! create-deployment: Create a Deployment [0/1]") {
 		t.Errorf("unreachable: exit %d, stderr %q\n%s", code, stderr, out)
+	}
+	for _, f := range machineFormats {
+		out, stderr, code := runCode(t, "check", "deployments", "--kubeconfig", kc, "--format", f)
+		problem, tests := validDocument(t, f, out)
+		if code != 2 || stderr != "" || tests != 3 || !strings.Contains(problem, "cannot reach the cluster at https://127.0.0.1:1") ||
+			strings.Count(out, "connection refused") != 1 {
+			t.Errorf("%s: exit %d, stderr %q, %d tests, problem %q\n%s", f, code, stderr, tests, problem, out)
+		}
+	}
+}
+
+func TestCheckWithoutKubeconfigWritesEveryFormat(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-kubeconfig")
+	t.Setenv("KUBECONFIG", missing)
+	for _, f := range append([]string{"text"}, machineFormats...) {
+		out, stderr, code := runCode(t, "--state-dir", t.TempDir(), "check", "deployments", "scale-up", "--format", f)
+		problem, tests := out, 1
+		if f != "text" {
+			problem, tests = validDocument(t, f, out)
+		}
+		if code != 2 || stderr != "" || tests != 1 || strings.Contains(out, "KUBERNETES_MASTER") ||
+			!strings.Contains(problem, "no cluster to grade against: looked for "+missing+" (no such file)") ||
+			!strings.Contains(problem, "'k8slab cluster up'") {
+			t.Errorf("%s: exit %d, stderr %q, %d tests (one task asked), problem %q\n%s", f, code, stderr, tests, problem, out)
+		}
+	}
+}
+
+func TestCheckWatchRefusesSingleDocumentFormats(t *testing.T) {
+	for _, f := range []string{"junit", "tap", "gradescope"} {
+		_, err := run(t, "", "check", "deployments", "--watch", "--format", f, "--kubeconfig", unreachableKubeconfig(t))
+		if err == nil || !strings.Contains(err.Error(), "use --until-done") {
+			t.Errorf("--watch --format %s: %v", f, err)
+		}
+	}
+}
+
+// Watch mode with json is JSON Lines: even a lab that cannot be graded is
+// one complete document on one line.
+func TestCheckWatchJSONIsJSONLines(t *testing.T) {
+	out, _, code := runCode(t, "check", "deployments", "--watch", "--format", "json", "--kubeconfig", unreachableKubeconfig(t))
+	if code != 2 || strings.Count(out, "\n") != 1 || !json.Valid([]byte(out)) || strings.Contains(out, "---") {
+		t.Errorf("exit %d, want one JSON line:\n%s", code, out)
+	}
+}
+
+func TestCheckUntilDoneWritesOneDocument(t *testing.T) {
+	out, _, code := runCode(t, "check", "deployments", "--until-done", "--timeout", "5s", "--format", "junit", "--kubeconfig", unreachableKubeconfig(t))
+	if problem, tests := validDocument(t, "junit", out); code != 2 || tests != 3 || problem == "" {
+		t.Errorf("exit %d, %d tests, problem %q", code, tests, problem)
 	}
 }
 
