@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -279,5 +283,172 @@ func TestLabsList(t *testing.T) {
 	}
 	if labs[0].ID != "explore-cluster" || labs[0].Module != "architecture" || labs[0].Tasks == 0 {
 		t.Errorf("first lab = %+v", labs[0])
+	}
+}
+
+// buildK8slab builds the real binary, for tests that send it signals.
+func buildK8slab(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "k8slab")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// watcher is a running 'k8slab check --watch' whose stdout lines arrive on
+// lines.
+type watcher struct {
+	cmd   *exec.Cmd
+	lines chan string
+}
+
+func startWatch(t *testing.T, bin string, args ...string) *watcher {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG=")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := &watcher{cmd: cmd, lines: make(chan string, 1000)}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			w.lines <- sc.Text()
+		}
+		close(w.lines)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if stderr.Len() > 0 {
+			t.Errorf("stderr: %s", stderr.String())
+		}
+	})
+	return w
+}
+
+// next waits for the next line of output.
+func (w *watcher) next(t *testing.T, within time.Duration) string {
+	t.Helper()
+	select {
+	case l, ok := <-w.lines:
+		if !ok {
+			t.Fatal("the watch ended early")
+		}
+		return l
+	case <-time.After(within):
+		t.Fatalf("no output within %s", within)
+	}
+	return ""
+}
+
+// stop sends sig and returns the exit status and the rest of the output.
+func (w *watcher) stop(t *testing.T, sig os.Signal) (int, []string) {
+	t.Helper()
+	if err := w.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	var rest []string
+	for l := range w.lines {
+		rest = append(rest, l)
+	}
+	err := w.cmd.Wait()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, rest
+	case errors.As(err, &exit):
+		return exit.ExitCode(), rest
+	}
+	t.Fatal(err)
+	return -1, nil
+}
+
+type jsonResult struct {
+	Score, MaxScore int
+	Problem         string
+	Tasks           []struct{ ID, Status string }
+}
+
+func parseLine(t *testing.T, line string) jsonResult {
+	t.Helper()
+	var r jsonResult
+	if err := json.Unmarshal([]byte(line), &r); err != nil || len(r.Tasks) != 3 {
+		t.Fatalf("not a JSON result line: %v\n%s", err, line)
+	}
+	return r
+}
+
+func TestCheckWatchUntilDoneAndInterruptOnLiveCluster(t *testing.T) {
+	state, _ := simCluster(t)
+	t.Setenv("KUBECONFIG", "")
+	bin := buildK8slab(t)
+
+	// --until-done that runs out of time: the final result once, exit 1.
+	out, stderr, code := runCode(t, "--state-dir", state, "check", "deployments", "--until-done", "--timeout", "3s", "--format", "junit")
+	var suites struct {
+		Suites []struct {
+			Tests    int `xml:"tests,attr"`
+			Failures int `xml:"failures,attr"`
+			Errors   int `xml:"errors,attr"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(out), &suites); err != nil || code != 1 || stderr != "" || len(suites.Suites) != 1 ||
+		suites.Suites[0].Tests != 3 || suites.Suites[0].Failures != 3 || strings.Count(out, "<?xml") != 1 {
+		t.Errorf("until-done timed out: exit %d, stderr %q, %v %+v\n%s", code, stderr, err, suites, out)
+	}
+	out, _, code = runCode(t, "--state-dir", state, "check", "deployments", "--until-done", "--timeout", "2s")
+	if code != 1 || !strings.Contains(out, "Stopped after --timeout 2s: not done yet.") {
+		t.Errorf("until-done text timed out: exit %d\n%s", code, out)
+	}
+
+	// Ctrl-C on a watch that is not done: exit 1, not 0. JSON Lines.
+	w := startWatch(t, bin, "--state-dir", state, "check", "deployments", "--watch", "--format", "json")
+	if r := parseLine(t, w.next(t, 60*time.Second)); r.Score != 0 || r.Problem != "" {
+		t.Errorf("first result = %+v", r)
+	}
+	if code, rest := w.stop(t, syscall.SIGINT); code != 1 || len(rest) != 0 {
+		t.Errorf("SIGINT on an unfinished lab: exit %d, then %q", code, rest)
+	}
+	// SIGTERM (CI cancelling a job) likewise; text keeps its '---' lines.
+	w = startWatch(t, bin, "--state-dir", state, "check", "deployments", "--watch")
+	if l := w.next(t, 60*time.Second); !strings.HasPrefix(l, "--- ") {
+		t.Errorf("text watch starts with %q", l)
+	}
+	if code, _ := w.stop(t, syscall.SIGTERM); code != 1 {
+		t.Errorf("SIGTERM on an unfinished lab: exit %d", code)
+	}
+
+	// Watch while the lab is solved: one valid JSON document per change,
+	// up to the full score; Ctrl-C then exits 0.
+	w = startWatch(t, bin, "--state-dir", state, "check", "deployments", "--watch", "--format", "json")
+	parseLine(t, w.next(t, 60*time.Second))
+	if _, stderr, code := runCode(t, "--state-dir", state, "lab", "solve", "deployments"); code != 0 {
+		t.Fatalf("solve: exit %d: %s", code, stderr)
+	}
+	for r := (jsonResult{}); r.Score != 3; {
+		r = parseLine(t, w.next(t, 90*time.Second))
+	}
+	if code, rest := w.stop(t, syscall.SIGINT); code != 0 || len(rest) != 0 {
+		t.Errorf("SIGINT on a finished lab: exit %d, then %q", code, rest)
+	}
+
+	// --until-done on a finished lab ends by itself with exit 0.
+	out, _, code = runCode(t, "--state-dir", state, "check", "deployments", "--until-done", "--timeout", "2m", "--format", "junit")
+	if err := xml.Unmarshal([]byte(out), &suites); err != nil || code != 0 || suites.Suites[0].Tests != 3 || suites.Suites[0].Failures != 0 || suites.Suites[0].Errors != 0 {
+		t.Errorf("until-done on a finished lab: exit %d, %v %+v\n%s", code, err, suites, out)
+	}
+	out, _, code = runCode(t, "--state-dir", state, "check", "deployments", "--until-done", "--format", "gradescope")
+	var gs struct{ Score float64 }
+	if err := json.Unmarshal([]byte(out), &gs); err != nil || code != 0 || gs.Score != 3 {
+		t.Errorf("until-done gradescope: exit %d, %v\n%s", code, err, out)
 	}
 }
