@@ -91,7 +91,7 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
 	}
-	return fmt.Errorf("%s\n\nRun '%s --help' for the commands.", msg, cmd.CommandPath())
+	return fmt.Errorf("%s\n\nRun '%s --help' for the commands", msg, cmd.CommandPath())
 }
 
 // loadCourse loads and validates the course once; every command works from
