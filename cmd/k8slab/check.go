@@ -301,7 +301,7 @@ once in the chosen format; text also shows each change on the way. Ctrl-C (or
 SIGTERM) ends --watch and --until-done with the status of the last result.`,
 		Example: `  k8slab check deployments
   k8slab check deployments scale-up --watch
-  k8slab check deployments --until-done --timeout 10m --format junit > report.xml
+  k8slab check deployments --until-done --timeout 5m -o junit > report.xml
   k8slab check explore-cluster --answer count-nodes=3
   k8slab check rolling-updates --format gradescope > results.json`,
 		Args: cobra.RangeArgs(1, 2),

@@ -309,3 +309,29 @@ func TestEveryHelpExampleWorks(t *testing.T) {
 		}
 	}
 }
+
+// Help texts fit 80 columns: flag descriptions wrap, and long texts and
+// examples are written to fit.
+func TestHelpFits80Columns(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		// The cluster commands' help is maintained with the cluster code.
+		if c.Name() == "cluster" {
+			return
+		}
+		var out bytes.Buffer
+		c.SetOut(&out)
+		if err := c.Help(); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(out.String(), "\n") {
+			if n := len([]rune(l)); n > 80 {
+				t.Errorf("%s --help: %d columns: %q", c.CommandPath(), n, l)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd(nil, io.Discard, io.Discard))
+}

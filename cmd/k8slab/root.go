@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
 	"github.com/k8slab/k8slab/assets"
@@ -49,6 +50,12 @@ Run it with no arguments to open the course. Your progress is saved as you go
 			return g.runTUI(cmd)
 		},
 	}
+	// Flag descriptions wrap at 80 columns instead of running off the
+	// edge of a narrow terminal.
+	root.SetUsageTemplate(strings.NewReplacer(
+		".LocalFlags.FlagUsages", ".LocalFlags.FlagUsagesWrapped 80",
+		".InheritedFlags.FlagUsages", ".InheritedFlags.FlagUsagesWrapped 80",
+	).Replace(root.UsageTemplate()))
 	root.SetIn(in)
 	root.SetOut(out)
 	root.SetErr(errOut)
@@ -73,7 +80,21 @@ Run it with no arguments to open the course. Your progress is saved as you go
 			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 		}
 	}
+	wrapLong(root)
 	return root
+}
+
+// wrapLong wraps every command's description at 80 columns, so that no
+// help text runs off a narrow terminal whoever wrote it.
+func wrapLong(c *cobra.Command) {
+	lines := strings.Split(c.Long, "\n")
+	for i, l := range lines {
+		lines[i] = ansi.Wordwrap(l, 80, "")
+	}
+	c.Long = strings.Join(lines, "\n")
+	for _, sub := range c.Commands() {
+		wrapLong(sub)
+	}
 }
 
 // unknownCommand rejects words that name no command, suggesting those one
