@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -185,5 +186,18 @@ func TestParseFormat(t *testing.T) {
 	}
 	if Text.SingleDocument() || JSON.SingleDocument() || !JUnit.SingleDocument() || !TAP.SingleDocument() || !Gradescope.SingleDocument() {
 		t.Error("only junit, tap and gradescope hold a single document")
+	}
+}
+
+func BenchmarkWrite(b *testing.B) {
+	r := mixed()
+	for _, f := range Formats {
+		b.Run(string(f), func(b *testing.B) {
+			for b.Loop() {
+				if err := Write(io.Discard, f, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
