@@ -104,7 +104,7 @@ func Probe(ctx context.Context, cfg *rest.Config) (version string, nodes []NodeS
 	if err != nil {
 		return "", nil, explainAPIError(err)
 	}
-	version, err = serverVersion(ctx, cfg)
+	version, err = ServerVersion(ctx, cfg)
 	if err != nil {
 		return "", nil, explainAPIError(err)
 	}
@@ -130,9 +130,9 @@ func nodeClient(cfg *rest.Config) (dynamic.ResourceInterface, error) {
 	return dc.Resource(schema.GroupVersionResource{Version: "v1", Resource: "nodes"}), nil
 }
 
-// serverVersion is what 'kubectl version' shows for the server, read from
+// ServerVersion is what 'kubectl version' shows for the server, read from
 // /version as client-go's discovery client does.
-func serverVersion(ctx context.Context, cfg *rest.Config) (string, error) {
+func ServerVersion(ctx context.Context, cfg *rest.Config) (string, error) {
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return "", err

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -86,7 +90,7 @@ func TestCheckGradesLiveClusterWithExitCodesAndFormats(t *testing.T) {
 		t.Errorf("junit: %v %+v\n%s", err, suites, out)
 	}
 	out, _, _ = runCode(t, "--state-dir", state, "check", "deployments", "--format", "tap")
-	if !strings.HasPrefix(out, "TAP version 13\n1..3\nok 1 - create-deployment") {
+	if !strings.HasPrefix(out, "TAP version 13\n1..3\n") || !strings.Contains(out, "\nok 1 - create-deployment: Create a Deployment\n") {
 		t.Errorf("tap:\n%s", out)
 	}
 	out, _, _ = runCode(t, "--state-dir", state, "check", "deployments", "--format", "gradescope")
@@ -124,18 +128,134 @@ func TestCheckGradesLiveClusterWithExitCodesAndFormats(t *testing.T) {
 	}
 }
 
-func TestCheckUnreachableClusterExits2(t *testing.T) {
+// unreachableKubeconfig points at a port where nothing listens.
+func unreachableKubeconfig(t *testing.T) string {
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
-	os.WriteFile(kc, []byte(`apiVersion: v1
+	err := os.WriteFile(kc, []byte(`apiVersion: v1
 kind: Config
 clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
 users: [{name: u, user: {token: t}}]
 contexts: [{name: x, context: {cluster: c, user: u}}]
 current-context: x
 `), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kc
+}
+
+// validDocument parses out as a document of format and returns its
+// problem text and number of tests, failing the test when it is not one.
+func validDocument(t *testing.T, format, out string) (problem string, tests int) {
+	t.Helper()
+	switch format {
+	case "json":
+		var doc struct {
+			Problem string
+			Tasks   []struct{ Status string }
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("json: %v\n%s", err, out)
+		}
+		return doc.Problem, len(doc.Tasks)
+	case "junit":
+		var doc struct {
+			Suites []struct {
+				Tests     int    `xml:"tests,attr"`
+				Errors    int    `xml:"errors,attr"`
+				SystemErr string `xml:"system-err"`
+			} `xml:"testsuite"`
+		}
+		if err := xml.Unmarshal([]byte(out), &doc); err != nil || len(doc.Suites) != 1 {
+			t.Fatalf("junit: %v\n%s", err, out)
+		}
+		return doc.Suites[0].SystemErr, doc.Suites[0].Tests
+	case "tap":
+		lines := strings.Split(out, "\n")
+		if len(lines) < 3 || lines[0] != "TAP version 13" || !strings.HasPrefix(lines[1], "1..") {
+			t.Fatalf("tap:\n%s", out)
+		}
+		for _, l := range lines {
+			if strings.HasPrefix(l, "# could not grade: ") {
+				problem = strings.TrimPrefix(l, "# could not grade: ")
+			}
+			if strings.HasPrefix(l, "ok ") || strings.HasPrefix(l, "not ok ") {
+				tests++
+			}
+		}
+		return problem, tests
+	case "gradescope":
+		var doc struct {
+			Output string
+			Tests  []struct{ Status string }
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("gradescope: %v\n%s", err, out)
+		}
+		return doc.Output, len(doc.Tests)
+	}
+	t.Fatalf("no parser for %s", format)
+	return "", 0
+}
+
+var machineFormats = []string{"json", "junit", "tap", "gradescope"}
+
+func TestCheckUnreachableClusterSaysItOnceInEveryFormat(t *testing.T) {
+	kc := unreachableKubeconfig(t)
 	out, stderr, code := runCode(t, "check", "deployments", "--kubeconfig", kc)
-	if code != 2 || !strings.Contains(out, "cannot reach the cluster") {
+	if code != 2 || stderr != "" || strings.Count(out, "cannot reach the cluster at https://127.0.0.1:1") != 1 ||
+		strings.Count(out, "connection refused") != 1 || !strings.Contains(out, "! create-deployment: Create a Deployment [0/1]") {
 		t.Errorf("unreachable: exit %d, stderr %q\n%s", code, stderr, out)
+	}
+	for _, f := range machineFormats {
+		out, stderr, code := runCode(t, "check", "deployments", "--kubeconfig", kc, "--format", f)
+		problem, tests := validDocument(t, f, out)
+		if code != 2 || stderr != "" || tests != 3 || !strings.Contains(problem, "cannot reach the cluster at https://127.0.0.1:1") ||
+			strings.Count(out, "connection refused") != 1 {
+			t.Errorf("%s: exit %d, stderr %q, %d tests, problem %q\n%s", f, code, stderr, tests, problem, out)
+		}
+	}
+}
+
+func TestCheckWithoutKubeconfigWritesEveryFormat(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-kubeconfig")
+	t.Setenv("KUBECONFIG", missing)
+	for _, f := range append([]string{"text"}, machineFormats...) {
+		out, stderr, code := runCode(t, "--state-dir", t.TempDir(), "check", "deployments", "scale-up", "--format", f)
+		problem, tests := out, 1
+		if f != "text" {
+			problem, tests = validDocument(t, f, out)
+		}
+		if code != 2 || stderr != "" || tests != 1 || strings.Contains(out, "KUBERNETES_MASTER") ||
+			!strings.Contains(problem, "no cluster to grade against: looked for "+missing+" (no such file)") ||
+			!strings.Contains(problem, "'k8slab cluster up'") {
+			t.Errorf("%s: exit %d, stderr %q, %d tests (one task asked), problem %q\n%s", f, code, stderr, tests, problem, out)
+		}
+	}
+}
+
+func TestCheckWatchRefusesSingleDocumentFormats(t *testing.T) {
+	for _, f := range []string{"junit", "tap", "gradescope"} {
+		_, err := run(t, "", "check", "deployments", "--watch", "--format", f, "--kubeconfig", unreachableKubeconfig(t))
+		if err == nil || !strings.Contains(err.Error(), "use --until-done") {
+			t.Errorf("--watch --format %s: %v", f, err)
+		}
+	}
+}
+
+// Watch mode with json is JSON Lines: even a lab that cannot be graded is
+// one complete document on one line.
+func TestCheckWatchJSONIsJSONLines(t *testing.T) {
+	out, _, code := runCode(t, "check", "deployments", "--watch", "--format", "json", "--kubeconfig", unreachableKubeconfig(t))
+	if code != 2 || strings.Count(out, "\n") != 1 || !json.Valid([]byte(out)) || strings.Contains(out, "---") {
+		t.Errorf("exit %d, want one JSON line:\n%s", code, out)
+	}
+}
+
+func TestCheckUntilDoneWritesOneDocument(t *testing.T) {
+	out, _, code := runCode(t, "check", "deployments", "--until-done", "--timeout", "5s", "--format", "junit", "--kubeconfig", unreachableKubeconfig(t))
+	if problem, tests := validDocument(t, "junit", out); code != 2 || tests != 3 || problem == "" {
+		t.Errorf("exit %d, %d tests, problem %q", code, tests, problem)
 	}
 }
 
@@ -163,5 +283,191 @@ func TestLabsList(t *testing.T) {
 	}
 	if labs[0].ID != "explore-cluster" || labs[0].Module != "architecture" || labs[0].Tasks == 0 {
 		t.Errorf("first lab = %+v", labs[0])
+	}
+}
+
+// buildK8slab builds the real binary, for tests that send it signals.
+func buildK8slab(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "k8slab")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// watcher is a running 'k8slab check --watch' whose stdout lines arrive on
+// lines.
+type watcher struct {
+	cmd   *exec.Cmd
+	lines chan string
+}
+
+func startWatch(t *testing.T, bin string, args ...string) *watcher {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG=")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := &watcher{cmd: cmd, lines: make(chan string, 1000)}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			w.lines <- sc.Text()
+		}
+		close(w.lines)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if stderr.Len() > 0 {
+			t.Errorf("stderr: %s", stderr.String())
+		}
+	})
+	return w
+}
+
+// next waits for the next line of output.
+func (w *watcher) next(t *testing.T, within time.Duration) string {
+	t.Helper()
+	select {
+	case l, ok := <-w.lines:
+		if !ok {
+			t.Fatal("the watch ended early")
+		}
+		return l
+	case <-time.After(within):
+		t.Fatalf("no output within %s", within)
+	}
+	return ""
+}
+
+// stop sends sig and returns the exit status and the rest of the output.
+func (w *watcher) stop(t *testing.T, sig os.Signal) (int, []string) {
+	t.Helper()
+	if err := w.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	var rest []string
+	for l := range w.lines {
+		rest = append(rest, l)
+	}
+	err := w.cmd.Wait()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, rest
+	case errors.As(err, &exit):
+		return exit.ExitCode(), rest
+	}
+	t.Fatal(err)
+	return -1, nil
+}
+
+type jsonResult struct {
+	Score, MaxScore int
+	Problem         string
+	Tasks           []struct{ ID, Status string }
+}
+
+func parseLine(t *testing.T, line string) jsonResult {
+	t.Helper()
+	var r jsonResult
+	if err := json.Unmarshal([]byte(line), &r); err != nil || len(r.Tasks) != 3 {
+		t.Fatalf("not a JSON result line: %v\n%s", err, line)
+	}
+	return r
+}
+
+func TestCheckWatchUntilDoneAndInterruptOnLiveCluster(t *testing.T) {
+	state, _ := simCluster(t)
+	t.Setenv("KUBECONFIG", "")
+	bin := buildK8slab(t)
+
+	// --until-done that runs out of time: the final result once, exit 1.
+	out, stderr, code := runCode(t, "--state-dir", state, "check", "deployments", "--until-done", "--timeout", "3s", "--format", "junit")
+	var suites struct {
+		Suites []struct {
+			Tests    int `xml:"tests,attr"`
+			Failures int `xml:"failures,attr"`
+			Errors   int `xml:"errors,attr"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(out), &suites); err != nil || code != 1 || stderr != "" || len(suites.Suites) != 1 ||
+		suites.Suites[0].Tests != 3 || suites.Suites[0].Failures != 3 || strings.Count(out, "<?xml") != 1 {
+		t.Errorf("until-done timed out: exit %d, stderr %q, %v %+v\n%s", code, stderr, err, suites, out)
+	}
+	out, _, code = runCode(t, "--state-dir", state, "check", "deployments", "--until-done", "--timeout", "2s")
+	if code != 1 || !strings.Contains(out, "Stopped after --timeout 2s: not done yet.") {
+		t.Errorf("until-done text timed out: exit %d\n%s", code, out)
+	}
+
+	// Ctrl-C on a watch that is not done: exit 1, not 0. JSON Lines.
+	w := startWatch(t, bin, "--state-dir", state, "check", "deployments", "--watch", "--format", "json")
+	if r := parseLine(t, w.next(t, 60*time.Second)); r.Score != 0 || r.Problem != "" {
+		t.Errorf("first result = %+v", r)
+	}
+	if code, rest := w.stop(t, syscall.SIGINT); code != 1 || len(rest) != 0 {
+		t.Errorf("SIGINT on an unfinished lab: exit %d, then %q", code, rest)
+	}
+	// SIGTERM (CI cancelling a job) likewise; text keeps its '---' lines.
+	w = startWatch(t, bin, "--state-dir", state, "check", "deployments", "--watch")
+	if l := w.next(t, 60*time.Second); !strings.HasPrefix(l, "--- ") {
+		t.Errorf("text watch starts with %q", l)
+	}
+	if code, _ := w.stop(t, syscall.SIGTERM); code != 1 {
+		t.Errorf("SIGTERM on an unfinished lab: exit %d", code)
+	}
+
+	// Watch while the lab is solved: one valid JSON document per change,
+	// up to the full score; Ctrl-C then exits 0.
+	w = startWatch(t, bin, "--state-dir", state, "check", "deployments", "--watch", "--format", "json")
+	parseLine(t, w.next(t, 60*time.Second))
+	if _, stderr, code := runCode(t, "--state-dir", state, "lab", "solve", "deployments"); code != 0 {
+		t.Fatalf("solve: exit %d: %s", code, stderr)
+	}
+	// The solution's rollout can pass and then settle again; wait for a
+	// full score that holds for 3 s.
+	last := jsonResult{}
+	for deadline := time.Now().Add(90 * time.Second); ; {
+		select {
+		case l, ok := <-w.lines:
+			if !ok {
+				t.Fatal("the watch ended early")
+			}
+			last = parseLine(t, l)
+			continue
+		case <-time.After(3 * time.Second):
+		}
+		if last.Score == 3 || time.Now().After(deadline) {
+			break
+		}
+	}
+	code, rest := w.stop(t, syscall.SIGINT)
+	for _, l := range rest {
+		last = parseLine(t, l)
+	}
+	if last.Score != 3 || code != 0 {
+		t.Errorf("SIGINT on a finished lab: exit %d, last result %+v", code, last)
+	}
+
+	// --until-done on a finished lab ends by itself with exit 0.
+	out, _, code = runCode(t, "--state-dir", state, "check", "deployments", "--until-done", "--timeout", "2m", "--format", "junit")
+	suites.Suites = nil
+	if err := xml.Unmarshal([]byte(out), &suites); err != nil || code != 0 || suites.Suites[0].Tests != 3 || suites.Suites[0].Failures != 0 || suites.Suites[0].Errors != 0 {
+		t.Errorf("until-done on a finished lab: exit %d, %v %+v\n%s", code, err, suites, out)
+	}
+	out, _, code = runCode(t, "--state-dir", state, "check", "deployments", "--until-done", "--format", "gradescope")
+	var gs struct{ Score float64 }
+	if err := json.Unmarshal([]byte(out), &gs); err != nil || code != 0 || gs.Score != 3 {
+		t.Errorf("until-done gradescope: exit %d, %v\n%s", code, err, out)
 	}
 }

@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/progress"
 )
 
@@ -135,7 +140,7 @@ func TestPlainQuizStoppedEarlyRecordsNothing(t *testing.T) {
 
 func TestUnknownQuizListsTheQuizzes(t *testing.T) {
 	_, err := run(t, "", "--state-dir", t.TempDir(), "quiz", "nope", "--plain")
-	if err == nil || !strings.Contains(err.Error(), "the quizzes are: why-orchestration, architecture") {
+	if err == nil || !strings.Contains(err.Error(), "the quizzes are, by module number and id: 1 why-orchestration, 2 architecture") {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -180,4 +185,153 @@ func TestTUIWithoutTerminalExplains(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "k8slab quiz ID --plain") {
 		t.Errorf("err = %v", err)
 	}
+}
+
+func TestQuizByModuleNumber(t *testing.T) {
+	dir := stateDir(t)
+	out, err := run(t, "q\n", "--state-dir", dir, "quiz", "2", "--plain")
+	if err != nil || !strings.HasPrefix(out, "Cluster architecture quiz:") {
+		t.Errorf("quiz 2 = %q, %v", out, err)
+	}
+	// The number is the one 'k8slab lessons' shows for the module.
+	lessonsOut, _ := run(t, "", "lessons")
+	if !regexp.MustCompile(`(?m)^2 +control-plane `).MatchString(lessonsOut) {
+		t.Errorf("'lessons' does not number the architecture module 2:\n%s", lessonsOut)
+	}
+	for _, arg := range []string{"0", "99"} {
+		if _, err := run(t, "", "--state-dir", dir, "quiz", arg, "--plain"); err == nil || !strings.Contains(err.Error(), "2 architecture") {
+			t.Errorf("quiz %s: %v", arg, err)
+		}
+	}
+}
+
+func TestUnknownCommandsSuggestTheNearest(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"chek"}, "Did you mean this?\n\tcheck"},
+		{[]string{"lesson"}, "Did you mean this?\n\tlessons"},
+		{[]string{"lab", "strat", "deployments"}, "Did you mean this?\n\tstart"},
+		{[]string{"lessons", "shw", "control-plane"}, "Did you mean this?\n\tshow"},
+	} {
+		_, err := run(t, "", c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "unknown command") {
+			t.Errorf("%v: %v", c.args, err)
+		}
+	}
+	if _, err := run(t, "", "xyzzy"); err == nil || strings.Contains(err.Error(), "Did you mean") {
+		t.Errorf("xyzzy: %v", err)
+	}
+}
+
+func TestLabsListsTaskIDs(t *testing.T) {
+	out, err := run(t, "", "labs", "explore-cluster")
+	if err != nil || !strings.Contains(out, "TASK") || !regexp.MustCompile(`(?m)^count-nodes +.*question \(--answer count-nodes=\.\.\.\)$`).MatchString(out) {
+		t.Errorf("labs explore-cluster = %q, %v", out, err)
+	}
+	if _, err := run(t, "", "labs", "nope"); err == nil || !strings.Contains(err.Error(), "the labs are: explore-cluster") {
+		t.Errorf("labs nope: %v", err)
+	}
+}
+
+// helpExamples collects every command line in every command's Example,
+// without descriptions, comments, pipes and redirections; the lines of
+// other programs (kubectl) are left out.
+func helpExamples(c *cobra.Command) (lines []string) {
+	description := regexp.MustCompile(`\s{2,}|\s+#|\s+\||\s+>`)
+	for _, l := range strings.Split(c.Example, "\n") {
+		l = strings.TrimSpace(l)
+		if inner, ok := strings.CutPrefix(l, `eval "$(`); ok {
+			l, _, _ = strings.Cut(inner, `)"`)
+		}
+		if loc := description.FindStringIndex(l); loc != nil {
+			l = l[:loc[0]]
+		}
+		if l == "k8slab" || strings.HasPrefix(l, "k8slab ") {
+			lines = append(lines, l)
+		}
+	}
+	for _, sub := range c.Commands() {
+		lines = append(lines, helpExamples(sub)...)
+	}
+	return lines
+}
+
+// Every example in the help texts runs against the built-in course. With no
+// cluster (the kubeconfig points at a closed port) and no terminal, an
+// example works when it succeeds, grades to a document that says the
+// cluster is unreachable, or asks for a terminal: anything naming a lesson,
+// lab, task, flag or command that does not exist fails differently.
+// 'cluster' examples would create clusters, so they are only parsed.
+func TestEveryHelpExampleWorks(t *testing.T) {
+	t.Setenv("KUBECONFIG", unreachableKubeconfig(t))
+	myCourse := filepath.Join(t.TempDir(), "my-course")
+	if err := os.CopyFS(myCourse, assets.Course()); err != nil {
+		t.Fatal(err)
+	}
+	examples := helpExamples(newRootCmd(nil, io.Discard, io.Discard))
+	if len(examples) < 10 {
+		t.Fatalf("found only %d examples: %q", len(examples), examples)
+	}
+	for _, ex := range examples {
+		args := strings.Fields(ex)[1:]
+		for i, a := range args {
+			if a == "./my-course" {
+				args[i] = myCourse
+			}
+		}
+		root := newRootCmd(strings.NewReader(""), io.Discard, io.Discard)
+		c, rest, err := root.Find(args)
+		if err == nil {
+			err = c.ParseFlags(rest)
+		}
+		if err == nil {
+			err = c.ValidateArgs(c.Flags().Args())
+		}
+		if err != nil || c == root && len(c.Flags().Args()) > 0 {
+			t.Errorf("%s: %v", ex, err)
+			continue
+		}
+		if strings.HasPrefix(c.CommandPath(), "k8slab cluster") {
+			continue
+		}
+		var out, errOut bytes.Buffer
+		cmd := newRootCmd(strings.NewReader(""), &out, &errOut)
+		cmd.SetArgs(append([]string{"--state-dir", t.TempDir()}, args...))
+		err = cmd.Execute()
+		switch {
+		case err == nil:
+		case strings.Contains(out.String(), "cannot reach the cluster at https://127.0.0.1:1"):
+		case strings.Contains(err.Error(), "the course opens in a terminal, and this is not one"):
+		default:
+			t.Errorf("%s: %v\n%s%s", ex, err, out.String(), errOut.String())
+		}
+	}
+}
+
+// Help texts fit 80 columns: flag descriptions wrap, and long texts and
+// examples are written to fit.
+func TestHelpFits80Columns(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		// The cluster commands' help is maintained with the cluster code.
+		if c.Name() == "cluster" {
+			return
+		}
+		var out bytes.Buffer
+		c.SetOut(&out)
+		if err := c.Help(); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(out.String(), "\n") {
+			if n := len([]rune(l)); n > 80 {
+				t.Errorf("%s --help: %d columns: %q", c.CommandPath(), n, l)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd(nil, io.Discard, io.Discard))
 }

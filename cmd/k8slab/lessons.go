@@ -18,8 +18,9 @@ func newLessonsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lessons",
 		Short: "List the course's lessons",
-		Long:  "List every lesson of the course in order, with its id (for 'lessons show') and reading time.",
-		Args:  cobra.NoArgs,
+		Long: `List every lesson of the course in order, with its module's number (what
+'k8slab quiz' takes), its id (what 'lessons show' takes) and reading time.`,
+		Args: unknownCommand,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			course, err := g.loadCourse()
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
+	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/quiz"
 	"github.com/k8slab/k8slab/tui"
@@ -28,23 +29,19 @@ func newQuizCmd(g *globals) *cobra.Command {
 the terminal cannot show it) as plain lines of text that work with screen
 readers and simple terminals: each question is printed, and you type the
 number of your answer, or the answer itself. The result is saved to your
-progress. Quiz ids are the module ids that 'k8slab lessons' shows.`,
-		Example: "  k8slab quiz architecture --plain",
-		Args:    cobra.ExactArgs(1),
+progress. A quiz is named by its module's number in 'k8slab lessons', or by
+its id (the module's id).`,
+		Example: `  k8slab quiz 2
+  k8slab quiz architecture --plain`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			course, err := g.loadCourse()
 			if err != nil {
 				return err
 			}
-			q, ok := course.Quiz(args[0])
-			if !ok {
-				var ids []string
-				for _, m := range course.Modules {
-					if m.Quiz != nil {
-						ids = append(ids, m.Quiz.ID)
-					}
-				}
-				return fmt.Errorf("no quiz with id %q; the quizzes are: %s", args[0], strings.Join(ids, ", "))
+			q, err := findQuiz(course, args[0])
+			if err != nil {
+				return err
 			}
 			store, warning, err := g.openStore()
 			if err != nil {
@@ -64,6 +61,32 @@ progress. Quiz ids are the module ids that 'k8slab lessons' shows.`,
 	}
 	cmd.Flags().BoolVar(&plain, "plain", false, "ask the questions as plain lines of text instead of the full-screen interface")
 	return cmd
+}
+
+// findQuiz finds a quiz by its module's number (as 'k8slab lessons'
+// numbers them) or by its id.
+func findQuiz(course *lessons.Course, arg string) (*quiz.Quiz, error) {
+	if q, ok := course.Quiz(arg); ok {
+		return q, nil
+	}
+	if n, err := strconv.Atoi(arg); err == nil && n >= 1 && n <= len(course.Modules) {
+		m := course.Modules[n-1]
+		if m.Quiz == nil {
+			return nil, fmt.Errorf("module %d (%s) has no quiz; the quizzes are: %s", n, m.Title, quizList(course))
+		}
+		return m.Quiz, nil
+	}
+	return nil, fmt.Errorf("no quiz %q; the quizzes are, by module number and id: %s", arg, quizList(course))
+}
+
+func quizList(course *lessons.Course) string {
+	var ids []string
+	for i, m := range course.Modules {
+		if m.Quiz != nil {
+			ids = append(ids, fmt.Sprintf("%d %s", i+1, m.Quiz.ID))
+		}
+	}
+	return strings.Join(ids, ", ")
 }
 
 // interactive reports whether the full-screen interface can run.

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
 	"github.com/k8slab/k8slab/assets"
@@ -38,17 +40,23 @@ quizzes with explanations, and hands-on labs checked against a live cluster.
 
 Run it with no arguments to open the course. Your progress is saved as you go
 (see 'k8slab progress'), so you can stop and come back at any time.`,
-		Example: `  k8slab                         open the course
-  k8slab lessons                 list the lessons
-  k8slab lessons show pods-intro print one lesson
-  k8slab --content ./my-course   open a course from a folder`,
+		Example: `  k8slab                              open the course
+  k8slab lessons                      list the lessons
+  k8slab lessons show control-plane   print one lesson
+  k8slab --content ./my-course        open a course from a folder`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		Args:          unknownCommand,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return g.runTUI(cmd)
 		},
 	}
+	// Flag descriptions wrap at 80 columns instead of running off the
+	// edge of a narrow terminal.
+	root.SetUsageTemplate(strings.NewReplacer(
+		".LocalFlags.FlagUsages", ".LocalFlags.FlagUsagesWrapped 80",
+		".InheritedFlags.FlagUsages", ".InheritedFlags.FlagUsagesWrapped 80",
+	).Replace(root.UsageTemplate()))
 	root.SetIn(in)
 	root.SetOut(out)
 	root.SetErr(errOut)
@@ -65,7 +73,47 @@ Run it with no arguments to open the course. Your progress is saved as you go
 		newProgressCmd(g),
 		newVersionCmd(g),
 	)
+	// Groups of commands (lab, cluster) show their help when run alone,
+	// and a mistyped subcommand gets suggestions rather than that help.
+	for _, c := range root.Commands() {
+		if c.HasSubCommands() && !c.Runnable() {
+			c.Args = unknownCommand
+			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+		}
+	}
+	wrapLong(root)
 	return root
+}
+
+// wrapLong wraps every command's description at 80 columns, so that no
+// help text runs off a narrow terminal whoever wrote it.
+func wrapLong(c *cobra.Command) {
+	lines := strings.Split(c.Long, "\n")
+	for i, l := range lines {
+		lines[i] = ansi.Wordwrap(l, 80, "")
+	}
+	c.Long = strings.Join(lines, "\n")
+	for _, sub := range c.Commands() {
+		wrapLong(sub)
+	}
+}
+
+// unknownCommand rejects words that name no command, suggesting those one
+// or two edits away or that the word begins (chek → check, lesson →
+// lessons). (cobra suggests only when the root takes no action of its
+// own; this root opens the course.)
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+	}
+	return fmt.Errorf("%s\n\nRun '%s --help' for the commands", msg, cmd.CommandPath())
 }
 
 // loadCourse loads and validates the course once; every command works from

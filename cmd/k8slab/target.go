@@ -1,11 +1,18 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/k8slab/k8slab/clusterctl"
 )
@@ -40,13 +47,73 @@ func (g *globals) kubeconfigPath(t *target) string {
 
 // client connects to the resolved cluster.
 func (g *globals) client(t *target) (dynamic.Interface, error) {
-	tg := g.resolve(t)
-	if tg.Own && tg.Kubeconfig == "" {
-		return nil, clusterctl.ErrNoCluster
-	}
-	cfg, err := clusterctl.RESTConfig(tg.Kubeconfig, tg.Context)
+	cfg, err := g.restConfig(t)
 	if err != nil {
-		return nil, fmt.Errorf("%w; create a cluster with 'k8slab cluster up' or pass --kubeconfig", err)
+		return nil, err
 	}
 	return dynamic.NewForConfig(cfg)
+}
+
+// restConfig loads the resolved cluster's kubeconfig. When there is none
+// at all it says which files were looked for and how to get a cluster,
+// instead of client-go's advice about KUBERNETES_MASTER.
+func (g *globals) restConfig(t *target) (*rest.Config, error) {
+	tg := g.resolve(t)
+	if tg.Own && tg.Kubeconfig == "" {
+		return nil, g.noKubeconfig(tg.Kubeconfig)
+	}
+	cfg, err := clusterctl.RESTConfig(tg.Kubeconfig, tg.Context)
+	if err == nil {
+		return cfg, nil
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if clientcmd.IsEmptyConfig(e) {
+			return nil, g.noKubeconfig(tg.Kubeconfig)
+		}
+	}
+	return nil, fmt.Errorf("%w; create a cluster with 'k8slab cluster up' or pass --kubeconfig", err)
+}
+
+// noKubeconfig names every place a cluster was looked for.
+func (g *globals) noKubeconfig(path string) error {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = path
+	var looked []string
+	for _, f := range rules.GetLoadingPrecedence() {
+		state := "no such file"
+		if _, err := os.Stat(f); err == nil {
+			state = "no current context in it"
+		}
+		looked = append(looked, fmt.Sprintf("%s (%s)", f, state))
+	}
+	if path == "" && os.Getenv("KUBECONFIG") == "" {
+		if dir, err := g.stateDirectory(); err == nil {
+			looked = append(looked, fmt.Sprintf("a cluster made by 'k8slab cluster up' in %s (none)", dir))
+		}
+	}
+	return fmt.Errorf("no cluster to grade against: looked for %s; create one with 'k8slab cluster up', or pass --kubeconfig FILE",
+		strings.Join(looked, ", "))
+}
+
+// reach asks the API server for its version, once, so that a server that
+// does not answer is reported once and not under every task. A server that
+// answers with an error (forbidden, unauthorized) is reachable: the checks
+// judge those per object.
+func reach(ctx context.Context, cfg *rest.Config) error {
+	ctx, cancel := context.WithTimeout(ctx, clusterctl.APITimeout)
+	defer cancel()
+	_, err := clusterctl.ServerVersion(ctx, cfg)
+	var status apierrors.APIStatus
+	if err == nil || errors.As(err, &status) {
+		return nil
+	}
+	// The URL of the request adds nothing to the server address.
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("the cluster at %s did not answer within %s; check that it is running ('k8slab cluster status') and the server address in the kubeconfig", cfg.Host, clusterctl.APITimeout)
+	}
+	return fmt.Errorf("cannot reach the cluster at %s: %v; start it with 'k8slab cluster up', or check the server address in the kubeconfig", cfg.Host, err)
 }

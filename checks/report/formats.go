@@ -1,0 +1,192 @@
+package report
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/k8slab/k8slab/checks"
+)
+
+var statusMark = map[checks.Status]string{
+	checks.Pass: "✓", checks.Fail: "✗", checks.Missing: "✗",
+	checks.Forbidden: "!", checks.Unreachable: "!", checks.Error: "!",
+}
+
+func writeText(w io.Writer, r Report) error {
+	fmt.Fprintf(w, "%s (namespace %s)\n", r.Title, r.Namespace)
+	if r.Problem != "" {
+		fmt.Fprintf(w, "Could not grade: %s\n", strings.ReplaceAll(r.Problem, "\n", "\n  "))
+	}
+	for _, t := range r.Tasks {
+		fmt.Fprintf(w, "%s %s [%d/%d]\n", statusMark[t.Status], taskName(t), t.Points, t.MaxPoints)
+		for _, m := range messages(t) {
+			fmt.Fprintf(w, "    %s\n", m)
+		}
+	}
+	_, err := fmt.Fprintf(w, "Score %d/%d: %s\n", r.Score, r.MaxScore, Verdict(r))
+	return err
+}
+
+func writeJSON(w io.Writer, r Report, indent string) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", indent)
+	enc.SetEscapeHTML(false) // messages quote YAML and shell; keep them readable
+	return enc.Encode(r)
+}
+
+// writeTAP writes TAP version 13: one test point per task, with a YAML
+// diagnostic block listing the checks of every task that did not pass.
+func writeTAP(w io.Writer, r Report) error {
+	fmt.Fprintf(w, "TAP version 13\n1..%d\n", len(r.Tasks))
+	fmt.Fprintf(w, "# %s (namespace %s): score %d/%d, %s\n", r.Title, r.Namespace, r.Score, r.MaxScore, Verdict(r))
+	if r.Problem != "" {
+		for _, line := range strings.Split("could not grade: "+r.Problem, "\n") {
+			fmt.Fprintf(w, "# %s\n", line)
+		}
+	}
+	for i, t := range r.Tasks {
+		if t.Status == checks.Pass {
+			fmt.Fprintf(w, "ok %d - %s\n", i+1, taskName(t))
+			continue
+		}
+		fmt.Fprintf(w, "not ok %d - %s\n  ---\n  status: %s\n  checks:\n", i+1, taskName(t), t.Status)
+		for _, c := range t.Checks {
+			fmt.Fprintf(w, "    - name: %q\n      status: %s\n", c.Name, c.Status)
+			if len(c.Messages) > 0 {
+				fmt.Fprintln(w, "      messages:")
+				for _, m := range c.Messages {
+					fmt.Fprintf(w, "        - %q\n", m)
+				}
+			}
+		}
+		fmt.Fprintln(w, "  ...")
+	}
+	return nil
+}
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr"`
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitCase     `xml:"testcase"`
+	SystemErr  string          `xml:"system-err,omitempty"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	ClassName string        `xml:"classname,attr"`
+	Failure   *junitProblem `xml:"failure,omitempty"`
+	Error     *junitProblem `xml:"error,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// writeJUnit writes one test suite for the lab and one test case per task.
+// A task that is not done is a failure; one k8slab could not judge is an
+// error. The checks behind a task are the failure's text.
+func writeJUnit(w io.Writer, r Report) error {
+	secs := fmt.Sprintf("%.3f", r.Duration.Seconds())
+	s := junitSuite{
+		Name: r.Lab, Time: secs, Timestamp: r.At.UTC().Format("2006-01-02T15:04:05"),
+		Properties: []junitProperty{
+			{Name: "title", Value: r.Title},
+			{Name: "namespace", Value: r.Namespace},
+			{Name: "score", Value: fmt.Sprintf("%d/%d", r.Score, r.MaxScore)},
+		},
+		SystemErr: r.Problem,
+	}
+	for _, t := range r.Tasks {
+		tc := junitCase{Name: taskName(t), ClassName: r.Lab}
+		msg := strings.Join(messages(t), "; ")
+		switch {
+		case t.Status.Broken():
+			tc.Error = &junitProblem{Message: msg, Type: string(t.Status), Text: detail(t)}
+			s.Errors++
+		case t.Status != checks.Pass:
+			tc.Failure = &junitProblem{Message: msg, Type: string(t.Status), Text: detail(t)}
+			s.Failures++
+		default:
+			tc.SystemOut = detail(t)
+		}
+		s.Cases = append(s.Cases, tc)
+		s.Tests++
+	}
+	doc := junitSuites{Name: "k8slab", Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Time: secs, Suites: []junitSuite{s}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w)
+	return err
+}
+
+// writeGradescope writes Gradescope's autograder results.json: one test per
+// task with its score and max_score, the checks as the test's output.
+func writeGradescope(w io.Writer, r Report) error {
+	type test struct {
+		Name     string  `json:"name"`
+		Number   string  `json:"number"`
+		Score    float64 `json:"score"`
+		MaxScore float64 `json:"max_score"`
+		Status   string  `json:"status"`
+		Output   string  `json:"output,omitempty"`
+	}
+	out := struct {
+		Score         float64 `json:"score"`
+		ExecutionTime float64 `json:"execution_time"`
+		Output        string  `json:"output"`
+		Tests         []test  `json:"tests"`
+	}{
+		Score:         float64(r.Score),
+		ExecutionTime: r.Duration.Seconds(),
+		Output:        fmt.Sprintf("%s: %d/%d, %s", r.Title, r.Score, r.MaxScore, Verdict(r)),
+		Tests:         []test{},
+	}
+	if r.Problem != "" {
+		out.Output += "\nCould not grade: " + r.Problem
+	}
+	for i, t := range r.Tasks {
+		status := "passed"
+		if t.Status != checks.Pass {
+			status = "failed"
+		}
+		out.Tests = append(out.Tests, test{Name: taskName(t), Number: fmt.Sprint(i + 1), Score: float64(t.Points),
+			MaxScore: float64(t.MaxPoints), Status: status, Output: detail(t)})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}
