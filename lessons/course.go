@@ -396,3 +396,68 @@ func unwrapPathError(err error) error {
 	}
 	return err
 }
+
+// ErrNoLab is returned by LoadLab for an id no lab file has.
+var ErrNoLab = errors.New("no lab")
+
+// LoadLab reads and validates only the lab with this id. A command that
+// grades one lab has no use for the rest of the course, and parsing it
+// (every lab's expressions compiled) was most of its start-up. Lab files
+// are named after their lab, which Load enforces, so one file is read;
+// 'k8slab lint' validates the whole course.
+func LoadLab(fsys fs.FS, id string) (*checks.Lab, error) {
+	modules, err := moduleDirs(fsys)
+	if err != nil {
+		return nil, err
+	}
+	var known []string
+	for _, dir := range modules {
+		if quiz.ValidID(id) {
+			file := path.Join(dir, "labs", id+".yaml")
+			data, err := fs.ReadFile(fsys, file)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+			case err != nil:
+				return nil, source.Problems{{File: file, Message: fmt.Sprintf("cannot read: %v", unwrapPathError(err))}}
+			default:
+				lab, ps := checks.ParseLab(data)
+				if len(ps) > 0 {
+					return nil, ps.InFile(file, 0)
+				}
+				if lab.ID != id {
+					return nil, source.Problems{{File: file, Message: fmt.Sprintf("lab id %q must equal its file name %q", lab.ID, id)}}
+				}
+				lab.Module, lab.File = dir, file
+				return lab, nil
+			}
+		}
+		files, _ := fs.Glob(fsys, path.Join(dir, "labs", "*.yaml"))
+		for _, f := range files {
+			known = append(known, strings.TrimSuffix(path.Base(f), ".yaml"))
+		}
+	}
+	return nil, fmt.Errorf("%w %q; the labs are: %s", ErrNoLab, id, strings.Join(known, ", "))
+}
+
+// moduleDirs reads the module list of course.yaml, reporting its problems.
+func moduleDirs(fsys fs.FS) ([]string, error) {
+	data, err := fs.ReadFile(fsys, CourseFile)
+	if err != nil {
+		return nil, source.Problems{{File: CourseFile, Message: fmt.Sprintf("cannot read the course file: %v (a course folder needs %s at its root)", unwrapPathError(err), CourseFile)}}
+	}
+	root, ps := source.Parse(data)
+	if ps != nil {
+		return nil, ps.InFile(CourseFile, 0)
+	}
+	var cf courseFile
+	if ps := source.Decode(root, &cf); len(ps) > 0 {
+		return nil, ps.InFile(CourseFile, 0)
+	}
+	var dirs []string
+	for _, dir := range cf.Modules {
+		if quiz.ValidID(dir) {
+			dirs = append(dirs, dir)
+		}
+	}
+	return dirs, nil
+}

@@ -2,6 +2,7 @@ package lessons_test
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,4 +194,51 @@ func TestRendererCachesOutputPerWidthAndStyle(t *testing.T) {
 	if again, _ := r.Render(md, lessons.Dark, 20); again != narrow {
 		t.Error("cached output differs from the first render")
 	}
+}
+
+// Grading one lab reads that lab's file and nothing else: a broken file
+// elsewhere in the course does not stop it, and every lab of the built-in
+// course can be found this way.
+func TestLoadLabReadsOnlyThatLab(t *testing.T) {
+	course, err := lessons.Load(assets.Course())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range course.AllLabs() {
+		got, err := lessons.LoadLab(assets.Course(), want.ID)
+		if err != nil {
+			t.Fatalf("lessons.LoadLab(%s): %v", want.ID, err)
+		}
+		if got.File != want.File || got.Module != want.Module || len(got.Tasks) != len(want.Tasks) {
+			t.Errorf("lessons.LoadLab(%s) = %s in %s with %d tasks; Load has %s in %s with %d", want.ID, got.File, got.Module, len(got.Tasks), want.File, want.Module, len(want.Tasks))
+		}
+	}
+
+	fsys := fstest.MapFS{
+		"course.yaml":             {Data: []byte("apiVersion: k8slab.dev/v1alpha1\nkind: Course\nid: c\ntitle: C\nmodules: [m]\n")},
+		"m/labs/broken.yaml":      {Data: []byte("not: [valid")},
+		"m/labs/deployments.yaml": {Data: mustRead(t, assets.Course(), "deployments/labs/deployments.yaml")},
+		"m/labs/wrong-name.yaml":  {Data: mustRead(t, assets.Course(), "pods/labs/pods.yaml")},
+	}
+	if _, err := lessons.LoadLab(fsys, "deployments"); err != nil {
+		t.Errorf("a broken sibling stopped LoadLab: %v", err)
+	}
+	if _, err := lessons.LoadLab(fsys, "wrong-name"); err == nil || !strings.Contains(err.Error(), `lab id "pods" must equal its file name "wrong-name"`) {
+		t.Errorf("a lab named unlike its file: %v", err)
+	}
+	for _, id := range []string{"nosuch", "../m/labs/deployments", "m/labs/deployments"} {
+		_, err := lessons.LoadLab(fsys, id)
+		if !errors.Is(err, lessons.ErrNoLab) || !strings.Contains(err.Error(), "the labs are: broken, deployments, wrong-name") {
+			t.Errorf("lessons.LoadLab(%q) = %v; want lessons.ErrNoLab listing the labs", id, err)
+		}
+	}
+}
+
+func mustRead(t *testing.T, fsys fs.FS, name string) []byte {
+	t.Helper()
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

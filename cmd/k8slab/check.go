@@ -21,6 +21,7 @@ import (
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/checks/report"
+	"github.com/k8slab/k8slab/internal/source"
 	"github.com/k8slab/k8slab/lessons"
 )
 
@@ -35,20 +36,17 @@ func quietKlog() {
 	klog.SetOutput(io.Discard)
 }
 
-func (g *globals) findLab(id string) (*lessons.Course, *checks.Lab, error) {
-	course, err := g.loadCourse()
+func (g *globals) findLab(id string) (*checks.Lab, error) {
+	fsys, where, err := g.courseFS()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	lab, ok := course.Lab(id)
-	if !ok {
-		var ids []string
-		for _, l := range course.AllLabs() {
-			ids = append(ids, l.ID)
-		}
-		return nil, nil, fmt.Errorf("no lab %q; the labs are: %s", id, strings.Join(ids, ", "))
+	lab, err := lessons.LoadLab(fsys, id)
+	var ps source.Problems
+	if errors.As(err, &ps) {
+		return nil, fmt.Errorf("%s has problems (run 'k8slab lint' to list them):\n%w", where, err)
 	}
-	return course, lab, nil
+	return lab, err
 }
 
 func newLabsCmd(g *globals) *cobra.Command {
@@ -66,7 +64,7 @@ the TASK that 'k8slab check LAB TASK' and '--answer TASK=ANSWER' take.`,
 				return fmt.Errorf("--format %q: use text or json", format)
 			}
 			if len(args) == 1 {
-				_, lab, err := g.findLab(args[0])
+				lab, err := g.findLab(args[0])
 				if err != nil {
 					return err
 				}
@@ -201,7 +199,7 @@ SIGTERM) ends --watch and --until-done with the status of the last result.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			quietKlog()
-			_, lab, err := g.findLab(args[0])
+			lab, err := g.findLab(args[0])
 			if err != nil {
 				return err
 			}

@@ -36,7 +36,7 @@ func newLabStartCmd(g *globals, reset bool) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			quietKlog()
-			_, lab, err := g.findLab(args[0])
+			lab, err := g.findLab(args[0])
 			if err != nil {
 				return err
 			}
@@ -78,7 +78,7 @@ default (a workshop learner's namespace) it refuses unless --force is given.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			quietKlog()
-			_, lab, err := g.findLab(args[0])
+			lab, err := g.findLab(args[0])
 			if err != nil {
 				return err
 			}
@@ -133,7 +133,7 @@ func newLabOpenCmd(g *globals) *cobra.Command {
 		Example: "  k8slab lab open deployments",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, _, err := g.findLab(args[0]); err != nil {
+			if _, err := g.findLab(args[0]); err != nil {
 				return err
 			}
 			g.start = progress.Position{Screen: "lab", ID: args[0]}

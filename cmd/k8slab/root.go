@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -119,23 +120,28 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 // loadCourse loads and validates the course once; every command works from
 // the result.
 func (g *globals) loadCourse() (*lessons.Course, error) {
-	fsys := assets.Course()
-	if g.contentDir != "" {
-		st, err := os.Stat(g.contentDir)
-		if err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("--content %s: not a folder; point it at a folder that holds %s", g.contentDir, lessons.CourseFile)
-		}
-		fsys = os.DirFS(g.contentDir)
+	fsys, where, err := g.courseFS()
+	if err != nil {
+		return nil, err
 	}
 	c, err := lessons.Load(fsys)
 	if err != nil {
-		where := "the built-in course"
-		if g.contentDir != "" {
-			where = g.contentDir
-		}
 		return nil, fmt.Errorf("%s has problems (run 'k8slab lint' to list them):\n%w", where, err)
 	}
 	return c, nil
+}
+
+// courseFS is the built-in course, or the --content folder, and how to
+// name it in errors.
+func (g *globals) courseFS() (fs.FS, string, error) {
+	if g.contentDir == "" {
+		return assets.Course(), "the built-in course", nil
+	}
+	st, err := os.Stat(g.contentDir)
+	if err != nil || !st.IsDir() {
+		return nil, "", fmt.Errorf("--content %s: not a folder; point it at a folder that holds %s", g.contentDir, lessons.CourseFile)
+	}
+	return os.DirFS(g.contentDir), g.contentDir, nil
 }
 
 // stateDirectory is where k8slab keeps progress, kubeconfigs and the record
