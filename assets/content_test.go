@@ -160,3 +160,21 @@ func TestNewModuleQuizzes(t *testing.T) {
 		}
 	}
 }
+
+// The cheat sheet is shown beside any screen, in a terminal that may be
+// 80 columns wide; its command lines must fit without wrapping.
+func TestCheatSheetFits(t *testing.T) {
+	data, err := fs.ReadFile(assets.Course(), "cheatsheet.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	if !strings.HasPrefix(text, "---\n") || !strings.Contains(text, "\ntitle: ") {
+		t.Error("cheatsheet.md needs front matter with a title")
+	}
+	for i, line := range strings.Split(text, "\n") {
+		if n := len([]rune(line)); n > 76 {
+			t.Errorf("cheatsheet.md:%d is %d characters wide; keep lines to 76", i+1, n)
+		}
+	}
+}
