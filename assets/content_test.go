@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/scheme"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/lessons"
@@ -74,8 +77,12 @@ func TestGlossaryEntriesAreWellFormed(t *testing.T) {
 			t.Errorf("glossary.yaml: the definition of %q has %d characters; keep it to 160", e.Term, len(def))
 		}
 		if e.See != "" {
-			if _, ok := course.Lesson(e.See); !ok {
+			l, ok := course.Lesson(e.See)
+			switch {
+			case !ok:
 				t.Errorf("glossary.yaml: %q points to lesson %q, which does not exist", e.Term, e.See)
+			case !strings.Contains(strings.ToLower(l.Body), strings.ToLower(e.Term)):
+				t.Errorf("glossary.yaml: %q points to lesson %q, which never mentions it", e.Term, e.See)
 			}
 		}
 	}
@@ -177,4 +184,68 @@ func TestCheatSheetFits(t *testing.T) {
 			t.Errorf("cheatsheet.md:%d is %d characters wide; keep lines to 76", i+1, n)
 		}
 	}
+}
+
+// Every complete manifest in a lesson (a YAML block with apiVersion and
+// kind) must be an object the API serves, with every field in its right
+// place: a mis-indented field is exactly the mistake the lessons warn of.
+func TestLessonManifestsDecodeStrictly(t *testing.T) {
+	course, err := lessons.Load(assets.Course())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, l := range course.AllLessons() {
+		for _, block := range yamlBlocks(l.Body) {
+			if strings.Contains(block, "{{") {
+				continue // a Helm template, not a manifest
+			}
+			for _, doc := range strings.Split(block, "\n---\n") {
+				var head struct {
+					APIVersion string `json:"apiVersion"`
+					Kind       string `json:"kind"`
+				}
+				if err := sigsyaml.Unmarshal([]byte(doc), &head); err != nil {
+					t.Errorf("%s: a YAML block does not parse: %v", l.File, err)
+					continue
+				}
+				if head.APIVersion == "" || head.Kind == "" {
+					continue // a fragment of a manifest
+				}
+				gvk := schema.FromAPIVersionAndKind(head.APIVersion, head.Kind)
+				obj, err := scheme.Scheme.New(gvk)
+				if err != nil {
+					t.Errorf("%s: %s %s is not a kind the API serves: %v", l.File, head.APIVersion, head.Kind, err)
+					continue
+				}
+				if err := sigsyaml.UnmarshalStrict([]byte(doc), obj); err != nil {
+					t.Errorf("%s: %s does not decode strictly: %v", l.File, head.Kind, err)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 10 {
+		t.Errorf("only %d lesson manifests checked; the block finder is broken", checked)
+	}
+}
+
+// yamlBlocks returns the contents of the ```yaml fences of a Markdown text.
+func yamlBlocks(md string) []string {
+	var out []string
+	var cur []string
+	in := false
+	for _, line := range strings.Split(md, "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case !in && trimmed == "```yaml":
+			in, cur = true, nil
+		case in && trimmed == "```":
+			in = false
+			out = append(out, strings.Join(cur, "\n"))
+		case in:
+			cur = append(cur, line)
+		}
+	}
+	return out
 }
