@@ -186,17 +186,28 @@ func TestCheatSheetFits(t *testing.T) {
 	}
 }
 
-// Every complete manifest in a lesson (a YAML block with apiVersion and
-// kind) must be an object the API serves, with every field in its right
-// place: a mis-indented field is exactly the mistake the lessons warn of.
+// Every complete manifest in a lesson or in a lab's goal or hints (a YAML
+// block with apiVersion and kind) must be an object the API serves, with
+// every field in its right place: a mis-indented field is exactly the
+// mistake the lessons warn of.
 func TestLessonManifestsDecodeStrictly(t *testing.T) {
 	course, err := lessons.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}
-	checked := 0
+	// Lessons, and the goals and hints of labs, by where they come from.
+	texts := map[string]string{}
 	for _, l := range course.AllLessons() {
-		for _, block := range yamlBlocks(l.Body) {
+		texts[l.File] = l.Body
+	}
+	for _, lab := range course.AllLabs() {
+		for _, task := range lab.Tasks {
+			texts[lab.File+" task "+task.ID] = task.Goal + "\n" + strings.Join(task.Hints, "\n")
+		}
+	}
+	checked := 0
+	for file, text := range texts {
+		for _, block := range yamlBlocks(text) {
 			if strings.Contains(block, "{{") {
 				continue // a Helm template, not a manifest
 			}
@@ -206,7 +217,7 @@ func TestLessonManifestsDecodeStrictly(t *testing.T) {
 					Kind       string `json:"kind"`
 				}
 				if err := sigsyaml.Unmarshal([]byte(doc), &head); err != nil {
-					t.Errorf("%s: a YAML block does not parse: %v", l.File, err)
+					t.Errorf("%s: a YAML block does not parse: %v", file, err)
 					continue
 				}
 				if head.APIVersion == "" || head.Kind == "" {
@@ -215,11 +226,11 @@ func TestLessonManifestsDecodeStrictly(t *testing.T) {
 				gvk := schema.FromAPIVersionAndKind(head.APIVersion, head.Kind)
 				obj, err := scheme.Scheme.New(gvk)
 				if err != nil {
-					t.Errorf("%s: %s %s is not a kind the API serves: %v", l.File, head.APIVersion, head.Kind, err)
+					t.Errorf("%s: %s %s is not a kind the API serves: %v", file, head.APIVersion, head.Kind, err)
 					continue
 				}
 				if err := sigsyaml.UnmarshalStrict([]byte(doc), obj); err != nil {
-					t.Errorf("%s: %s does not decode strictly: %v", l.File, head.Kind, err)
+					t.Errorf("%s: %s does not decode strictly: %v", file, head.Kind, err)
 				}
 				checked++
 			}
