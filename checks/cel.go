@@ -15,13 +15,16 @@ import (
 )
 
 // celEnv is shared by every expression: `object` is the selected object,
-// `objects` the selected list, `namespace` the lab namespace. Objects are
-// dynamic maps, as Kubernetes' own validation rules see unstructured data.
+// `objects` the selected list, `labNamespace` the lab namespace (also
+// declared as `namespace`, which CEL reserves, so no expression can name
+// it). Objects are dynamic maps, as Kubernetes' own validation rules see
+// unstructured data.
 var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 	return cel.NewEnv(
 		cel.Variable("object", cel.DynType),
 		cel.Variable("objects", cel.ListType(cel.DynType)),
 		cel.Variable("namespace", cel.StringType),
+		cel.Variable("labNamespace", cel.StringType),
 		ext.Strings(),
 		ext.Lists(),
 		cel.CrossTypeNumericComparisons(true),
@@ -60,12 +63,17 @@ func compileExpr(src string, want *cel.Type) (*compiled, error) {
 }
 
 func (c *compiled) eval(ctx context.Context, vars map[string]any) (ref.Val, error) {
-	for _, k := range []string{"object", "objects", "namespace"} {
+	if _, ok := vars["labNamespace"]; !ok {
+		if ns, ok := vars["namespace"]; ok {
+			vars["labNamespace"] = ns
+		}
+	}
+	for _, k := range []string{"object", "objects", "namespace", "labNamespace"} {
 		if _, ok := vars[k]; !ok {
 			switch k {
 			case "objects":
 				vars[k] = []any{}
-			case "namespace":
+			case "namespace", "labNamespace":
 				vars[k] = ""
 			default:
 				vars[k] = map[string]any{}
