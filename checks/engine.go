@@ -59,9 +59,17 @@ func (e *Engine) Evaluate(ctx context.Context, lab *Lab, opts Options) LabResult
 		snap = NewSnapshot(e.client, &e.requests)
 	}
 	tasks := selectTasks(lab, opts.Tasks)
+	res := LabResult{Lab: lab.ID, Title: lab.Title, Namespace: ns, At: start.UTC()}
+	if err := lab.compile(); err != nil {
+		for _, t := range tasks {
+			res.MaxScore += t.Points
+			res.Tasks = append(res.Tasks, TaskResult{ID: t.ID, Title: t.Title, MaxPoints: t.Points, Status: Error,
+				Checks: []CheckResult{{Name: "the lab's expressions", Status: Error, Messages: []string{err.Error()}}}})
+		}
+		return res
+	}
 	prefetch(ctx, snap, ns, tasks)
 
-	res := LabResult{Lab: lab.ID, Title: lab.Title, Namespace: ns, At: start.UTC()}
 	for _, t := range tasks {
 		tr := TaskResult{ID: t.ID, Title: t.Title, MaxPoints: t.Points, Status: Pass}
 		if t.Question != nil {
@@ -235,6 +243,10 @@ func evalQuestion(ctx context.Context, snap Snapshot, ns string, t *Task, given 
 	for i, it := range items {
 		list[i] = it.Object
 	}
+	if q.answer == nil {
+		cr.Status, cr.Messages = Error, []string{"the question has no answer expression; load labs with ParseLab"}
+		return cr
+	}
 	want, err := q.answer.evalString(ctx, map[string]any{"objects": list, "namespace": ns})
 	if err != nil {
 		cr.Status, cr.Messages = Error, []string{fmt.Sprintf("computing the answer: %v", err)}
@@ -257,6 +269,9 @@ func (e *Engine) Expected(ctx context.Context, lab *Lab, ns string, t *Task) (st
 	if t.Question == nil {
 		return "", fmt.Errorf("task %s is not a question", t.ID)
 	}
+	if err := lab.compile(); err != nil {
+		return "", err
+	}
 	if ns == "" {
 		ns = lab.Namespace
 	}
@@ -268,6 +283,9 @@ func (e *Engine) Expected(ctx context.Context, lab *Lab, ns string, t *Task) (st
 	list := make([]any, len(items))
 	for i, it := range items {
 		list[i] = it.Object
+	}
+	if t.Question.answer == nil {
+		return "", fmt.Errorf("task %s has no answer expression", t.ID)
 	}
 	return t.Question.answer.evalString(ctx, map[string]any{"objects": list, "namespace": ns})
 }

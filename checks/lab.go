@@ -3,6 +3,10 @@
 package checks
 
 import (
+	"errors"
+	"fmt"
+	"sync"
+
 	"github.com/k8slab/k8slab/internal/source"
 )
 
@@ -27,6 +31,28 @@ type Lab struct {
 	Module string `yaml:"-"`
 	// File is the lab's path relative to the course root.
 	File string `yaml:"-"`
+
+	// pending compiles the expressions of a lazily parsed lab, once.
+	pending     []func() error
+	compileOnce sync.Once
+	compileErr  error
+}
+
+// compile finishes a lazy parse; it is safe to call from many goroutines.
+func (l *Lab) compile() error {
+	l.compileOnce.Do(func() {
+		var errs []error
+		for _, f := range l.pending {
+			if err := f(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		l.pending = nil
+		if len(errs) > 0 {
+			l.compileErr = fmt.Errorf("lab %s (%s) has expressions that do not compile; run 'k8slab lint': %w", l.ID, l.File, errors.Join(errs...))
+		}
+	})
+	return l.compileErr
 }
 
 // Feature is something a cluster may lack.

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	sigsyaml "sigs.k8s.io/yaml"
 
+	"github.com/google/cel-go/cel"
 	"github.com/k8slab/k8slab/internal/source"
 )
 
@@ -21,6 +22,19 @@ var idRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 // reporting every problem with its line. A lab that parses cannot fail at
 // check time because of how it was written.
 func ParseLab(data []byte) (*Lab, source.Problems) {
+	return parseLab(data, false)
+}
+
+// ParseLabLazily is ParseLab that leaves the CEL expressions to be compiled
+// on the lab's first evaluation: compiling was most of the TUI's start-up,
+// for labs the learner may not open. Use it only for content that lint has
+// passed (the built-in course); a bad expression then shows as an error
+// status when the lab is graded.
+func ParseLabLazily(data []byte) (*Lab, source.Problems) {
+	return parseLab(data, true)
+}
+
+func parseLab(data []byte, lazy bool) (*Lab, source.Problems) {
 	root, ps := source.Parse(data)
 	if ps != nil {
 		return nil, ps
@@ -28,7 +42,7 @@ func ParseLab(data []byte) (*Lab, source.Problems) {
 	var lab Lab
 	decodeProblems := source.Decode(root, &lab)
 	ps = append(ps, source.CheckHeader(root, lab.Header, "Lab")...)
-	v := &validator{}
+	v := &validator{lazy: lazy}
 	v.lab(&lab, root)
 	if ps = decodeProblems.Merge(append(ps, v.ps...)); len(ps) > 0 {
 		ps.Sort()
@@ -37,6 +51,7 @@ func ParseLab(data []byte) (*Lab, source.Problems) {
 	if lab.Namespace == "" {
 		lab.Namespace = "lab-" + lab.ID
 	}
+	lab.pending = v.pending
 	for i := range lab.Tasks {
 		if lab.Tasks[i].Points == 0 {
 			lab.Tasks[i].Points = 1
@@ -47,6 +62,31 @@ func ParseLab(data []byte) (*Lab, source.Problems) {
 
 type validator struct {
 	ps source.Problems
+	// lazy defers CEL compilation to the lab's first evaluation.
+	lazy    bool
+	pending []func() error
+}
+
+// compile compiles src to a result of type want (nil for any) and hands it
+// to set, now or, for a lazy parse, on the lab's first evaluation.
+func (v *validator) compile(node *yaml.Node, what, src string, want *cel.Type, set func(*compiled)) {
+	if v.lazy {
+		v.pending = append(v.pending, func() error {
+			c, err := compileExpr(src, want)
+			if err != nil {
+				return fmt.Errorf("line %d: %s: %v", node.Line, what, err)
+			}
+			set(c)
+			return nil
+		})
+		return
+	}
+	c, err := compileExpr(src, want)
+	if err != nil {
+		v.add(node, "%s: %v", what, err)
+		return
+	}
+	set(c)
 }
 
 func (v *validator) add(node *yaml.Node, format string, args ...any) {
@@ -249,12 +289,7 @@ func (v *validator) question(q *Question, node *yaml.Node, task string) {
 		v.add(node, "%s: the question needs 'answer', a CEL expression over objects", task)
 		return
 	}
-	c, err := compileExpr(q.Answer, nil)
-	if err != nil {
-		v.add(source.Field(node, "answer"), "%s: answer: %v", task, err)
-		return
-	}
-	q.answer = c
+	v.compile(source.Field(node, "answer"), task+": answer", q.Answer, nil, func(c *compiled) { q.answer = c })
 }
 
 // deployment reports a workload check without its deployment's name.

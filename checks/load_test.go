@@ -1,10 +1,12 @@
 package checks
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseValidLab(t *testing.T) {
@@ -138,4 +140,47 @@ func FuzzCompileExpr(f *testing.F) {
 		vars := map[string]any{"object": map[string]any{"spec": map[string]any{"replicas": int64(3)}}, "objects": []any{map[string]any{}}}
 		_, _ = c.eval(t.Context(), vars)
 	})
+}
+
+// A lazily parsed lab grades exactly as an eagerly parsed one, and a bad
+// expression, which only lint and the eager parse catch at load, turns
+// into an error status naming it instead of a crash or a false pass.
+func TestLazyLabCompilesOnFirstEvaluation(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "valid.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eager, ps := ParseLab(data)
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	lazy, ps := ParseLabLazily(data)
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	if a := lazy.Tasks[0].Checks[0].Spec.(*ObjectCheck).Assert[0]; a.expr != nil {
+		t.Error("a lazy parse compiled an expression")
+	}
+	e := &Engine{now: time.Now}
+	snap := snapshotOf(t, deployment("web", 3))
+	got := e.Evaluate(context.Background(), lazy, Options{Namespace: testNS, snapshot: snap})
+	want := e.Evaluate(context.Background(), eager, Options{Namespace: testNS, snapshot: snap})
+	if !sameOutcome(got, want) {
+		t.Errorf("lazy lab graded %+v, eager %+v", got.Tasks, want.Tasks)
+	}
+
+	bad := strings.Replace(string(data), "expr: ", "expr: object.spec.replicas +++ ", 1)
+	if _, ps := ParseLab([]byte(bad)); ps == nil {
+		t.Fatal("the eager parse accepted a bad expression")
+	}
+	lab, ps := ParseLabLazily([]byte(bad))
+	if ps != nil {
+		t.Fatalf("the lazy parse should leave expressions for later: %v", ps)
+	}
+	res := e.Evaluate(context.Background(), lab, Options{Namespace: testNS, snapshot: snap})
+	for _, tr := range res.Tasks {
+		if tr.Status != Error || !strings.Contains(tr.Checks[0].Messages[0], "do not compile; run 'k8slab lint'") {
+			t.Errorf("task %s: %s %v; want an error asking for lint", tr.ID, tr.Status, tr.Checks)
+		}
+	}
 }

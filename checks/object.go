@@ -57,22 +57,12 @@ func (v *validator) assertion(a *Assertion, node *yaml.Node, what string) {
 		v.add(node, "%s: an assertion needs 'expr'", what)
 		return
 	}
-	c, err := compileExpr(a.Expr, cel.BoolType)
-	if err != nil {
-		v.add(source.Field(node, "expr"), "%s: expr: %v", what, err)
-	} else {
-		a.expr = c
-	}
+	v.compile(source.Field(node, "expr"), what+": expr", a.Expr, cel.BoolType, func(c *compiled) { a.expr = c })
 	if a.Message == "" && a.MessageExpression == "" {
 		v.add(node, "%s: an assertion needs 'message' (or 'messageExpression') telling the learner what to fix", what)
 	}
 	if a.MessageExpression != "" {
-		m, err := compileExpr(a.MessageExpression, cel.StringType)
-		if err != nil {
-			v.add(source.Field(node, "messageExpression"), "%s: messageExpression: %v", what, err)
-		} else {
-			a.message = m
-		}
+		v.compile(source.Field(node, "messageExpression"), what+": messageExpression", a.MessageExpression, cel.StringType, func(c *compiled) { a.message = c })
 	}
 }
 

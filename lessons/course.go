@@ -125,8 +125,11 @@ const CourseFile = "course.yaml"
 
 // Load reads and validates the course rooted at fsys. On any problem it
 // returns a source.Problems error listing all of them, with file and line.
-func Load(fsys fs.FS) (*Course, error) {
-	l := &loader{fsys: fsys}
+func Load(fsys fs.FS, opts ...Option) (*Course, error) {
+	l := &loader{fsys: fsys, parseLab: checks.ParseLab}
+	for _, o := range opts {
+		o(l)
+	}
 	c := l.load()
 	if len(l.problems) > 0 {
 		l.problems.Sort()
@@ -138,6 +141,18 @@ func Load(fsys fs.FS) (*Course, error) {
 type loader struct {
 	fsys     fs.FS
 	problems source.Problems
+	parseLab func([]byte) (*checks.Lab, source.Problems)
+}
+
+// Option changes how Load works.
+type Option func(*loader)
+
+// CompileLabsLazily leaves each lab's CEL expressions to be compiled when
+// the lab is first graded, which was most of the TUI's start-up. Problems in
+// them then show when the lab is graded, not at load; 'k8slab lint' finds
+// them all.
+func CompileLabsLazily() Option {
+	return func(l *loader) { l.parseLab = checks.ParseLabLazily }
 }
 
 func (l *loader) add(file string, ps source.Problems) {
@@ -305,7 +320,7 @@ func (l *loader) loadLabs(c *Course, m *Module, dir string) {
 			l.problem(file, 0, "cannot read: %v", unwrapPathError(err))
 			continue
 		}
-		lab, ps := checks.ParseLab(data)
+		lab, ps := l.parseLab(data)
 		if len(ps) > 0 {
 			l.add(file, ps)
 			continue

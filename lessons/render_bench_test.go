@@ -58,12 +58,20 @@ func BenchmarkNewGlamourRenderer(b *testing.B) {
 }
 
 // BenchmarkLoadCourse is the one-off cost of loading and validating the
-// built-in course at start-up.
+// built-in course: eagerly, as lint does, and with lab expressions left to
+// their first evaluation, as the TUI does at start-up.
 func BenchmarkLoadCourse(b *testing.B) {
-	for b.Loop() {
-		if _, err := lessons.Load(assets.Course()); err != nil {
-			b.Fatal(err)
-		}
+	for _, bm := range []struct {
+		name string
+		opts []lessons.Option
+	}{{"eager", nil}, {"lazy-cel", []lessons.Option{lessons.CompileLabsLazily()}}} {
+		b.Run(bm.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := lessons.Load(assets.Course(), bm.opts...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

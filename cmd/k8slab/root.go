@@ -119,12 +119,12 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 
 // loadCourse loads and validates the course once; every command works from
 // the result.
-func (g *globals) loadCourse() (*lessons.Course, error) {
+func (g *globals) loadCourse(opts ...lessons.Option) (*lessons.Course, error) {
 	fsys, where, err := g.courseFS()
 	if err != nil {
 		return nil, err
 	}
-	c, err := lessons.Load(fsys)
+	c, err := lessons.Load(fsys, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s has problems (run 'k8slab lint' to list them):\n%w", where, err)
 	}
@@ -167,7 +167,7 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 		return errors.New("the course opens in a terminal, and this is not one (or TERM=dumb); " +
 			"without one, use 'k8slab lessons show ID' to read and 'k8slab quiz ID --plain' for quizzes")
 	}
-	course, err := g.loadCourse()
+	course, err := g.loadCourse(lessons.CompileLabsLazily())
 	if err != nil {
 		return err
 	}
