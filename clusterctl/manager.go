@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/k8slab/k8slab/images"
 )
 
 // Config says which cluster to manage and where k8slab keeps its files.
@@ -26,6 +28,9 @@ type Config struct {
 	// SimInstant makes simulated pods start at once; by default they take
 	// realistic time, so a learner can watch a rollout.
 	SimInstant bool
+	// SimImages is the image catalogue that decides which images a
+	// simulated node can pull; nil means the built-in course's.
+	SimImages *images.Catalog
 	// Kubeconfig and Context select an existing cluster.
 	Kubeconfig, Context string
 	// NodeImage overrides kind's pinned node image.

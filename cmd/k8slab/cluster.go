@@ -18,6 +18,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/images"
 )
 
 type clusterFlags struct {
@@ -43,7 +44,16 @@ func (g *globals) clusterConfig(f *clusterFlags) (clusterctl.Config, error) {
 	if (f.kubeconfig != "" || f.context != "") && provider == clusterctl.Auto {
 		provider = clusterctl.Existing
 	}
+	// A course folder given with --content brings its own image
+	// catalogue; without one the simulator uses the built-in course's.
+	var simImages *images.Catalog
+	if g.contentDir != "" {
+		if simImages, err = images.Load(os.DirFS(g.contentDir)); err != nil {
+			return clusterctl.Config{}, fmt.Errorf("--content %s (run 'k8slab lint' to list the problems):\n%w", g.contentDir, err)
+		}
+	}
 	return clusterctl.Config{
+		SimImages:  simImages,
 		Provider:   provider,
 		Name:       f.name,
 		StateDir:   state,
