@@ -36,12 +36,63 @@ func TestSimFidelity(t *testing.T) {
 	}
 	f := &fixture{cs: kubernetes.NewForConfigOrDie(cfg), kubeconfig: p.KubeconfigPath(), cache: filepath.Join(state, "kubectl-cache")}
 
+	// Pods are refused until the controller manager has made the
+	// namespace's default service account, a moment after the API is up.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(context.Background(), clusterctl.APITimeout)
+		_, err := f.cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+		cancel()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no default service account: %v", err)
+		}
+	}
+
+	// Checked last: the kubelet tries a failed pull again after a while.
+	f.createPod(t, nginxPod("retrying", "nginx:9.99"))
+
 	t.Run("UnknownTagBacksOffAndIsNeverReady", f.unknownTag)
 	t.Run("KnownImageBecomesReady", f.knownImage)
 	t.Run("ProbeOnWrongPortStaysNotReady", f.wrongProbePort)
 	t.Run("RolloutToUnknownTagStallsAndUndoRecovers", f.stalledRollout)
 	t.Run("OversizedCPURequestStaysPending", f.oversized)
 	t.Run("StaticPersistentVolumeBinds", f.staticPV)
+	t.Run("FailedPullIsRetried", f.retried)
+}
+
+// retried: after backing off the kubelet pulls again, fails again, and
+// the pod keeps its one address.
+func (f *fixture) retried(t *testing.T) {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		pulls := 0
+		for _, e := range f.events(t, "retrying") {
+			if strings.HasPrefix(e, `Normal Pulling: Pulling image "nginx:9.99"`) {
+				pulls++
+			}
+		}
+		if pulls >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the image was pulled %d times in a minute; events:\n%s", pulls, strings.Join(f.events(t, "retrying"), "\n"))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	f.waitPod(t, "retrying", 30*time.Second, func(p *corev1.Pod) string {
+		if ready(p) {
+			t.Fatal("pod retrying became Ready")
+		}
+		if len(p.Status.PodIPs) != 1 {
+			t.Fatalf("pod retrying has addresses %v, want one", p.Status.PodIPs)
+		}
+		if r, _ := waitingReason(p, "web"); r != "ImagePullBackOff" && r != "ErrImagePull" {
+			return "container web waits with " + r
+		}
+		return ""
+	})
 }
 
 type fixture struct {
@@ -233,8 +284,9 @@ func (f *fixture) wrongProbePort(t *testing.T) {
 		pod.Spec.Containers[0].ReadinessProbe = probe
 		f.createPod(t, pod)
 	}
+	ips := map[string]string{}
 	for name := range pods {
-		f.waitPod(t, name, 30*time.Second, func(p *corev1.Pod) string {
+		pod := f.waitPod(t, name, 30*time.Second, func(p *corev1.Pod) string {
 			if ready(p) {
 				t.Fatalf("%s became Ready though its probe aims at a port nginx does not listen on", name)
 			}
@@ -243,9 +295,10 @@ func (f *fixture) wrongProbePort(t *testing.T) {
 			}
 			return ""
 		})
+		ips[name] = pod.Status.PodIP
 	}
-	f.waitEvent(t, "probe-tcp", "Warning Unhealthy: Readiness probe failed: dial tcp ")
-	f.waitEvent(t, "probe-http", `Warning Unhealthy: Readiness probe failed: Get "http://`)
+	f.waitEvent(t, "probe-tcp", "Warning Unhealthy: Readiness probe failed: dial tcp "+ips["probe-tcp"]+":8080: connect: connection refused")
+	f.waitEvent(t, "probe-http", `Warning Unhealthy: Readiness probe failed: Get "http://`+ips["probe-http"]+`:8080/healthz": dial tcp `)
 	f.waitEvent(t, "probe-unnamed", `Warning Unhealthy: Readiness probe errored and resulted in unknown state: port "web" not found`)
 	// Nothing changes later: a probe that cannot pass never does.
 	time.Sleep(2 * time.Second)

@@ -235,7 +235,8 @@ const probeSnippet = `{{ $ready := true }}{{ $started := true }}{{ $probeKind :=
 // startStatus is the status a kubelet reports once it has tried to start a
 // pod's containers: those with a known image run (ready unless a probe
 // fails), the others wait with ErrImagePull; an init container that cannot
-// start holds back everything after it.
+// start holds back everything after it. kwok's PodIPsWith hands out a new
+// address on every call, so a pod that has one keeps it.
 const startStatus = `{{ $now := Now }}
 {{ $root := . }}
 KNOWN
@@ -359,12 +360,14 @@ hostIPs:
 - ip: {{ . | Quote }}
 {{ end }}
 {{ end }}
+{{ if not .status.podIP }}
 {{ $podIPs := PodIPsWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
 {{ with $podIPs }}
 podIP: {{ index . 0 | Quote }}
 podIPs:
 {{ range . }}
 - ip: {{ . | Quote }}
+{{ end }}
 {{ end }}
 {{ end }}
 {{ if and $waiting (ne (toString .status.phase) "Running") }}
@@ -423,10 +426,11 @@ message: {{ $msg | Quote }}
 `
 
 // probeEvent is the Unhealthy event for the first probe that fails, worded
-// as the kubelet's prober words it.
+// as the kubelet's prober words it. It is sent once the pod runs, so that
+// its address is known.
 const probeEvent = eventHead + `KNOWN
 {{ $path := "" }}{{ $msg := "" }}
-{{ $ip := "" }}{{ with PodIPsWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}{{ $ip = index . 0 }}{{ end }}
+{{ $ip := toString .status.podIP }}
 {{ range .spec.containers }}{{ if not $path }}REF
 PROBES
 {{ if $probeKind }}{{ $path = printf "spec.containers{%s}" .name }}
