@@ -55,6 +55,7 @@ func TestSimFidelity(t *testing.T) {
 
 	t.Run("UnknownTagBacksOffAndIsNeverReady", f.unknownTag)
 	t.Run("KnownImageBecomesReady", f.knownImage)
+	t.Run("ImageChangeRestartsContainer", f.imageChange)
 	t.Run("ProbeOnWrongPortStaysNotReady", f.wrongProbePort)
 	t.Run("RolloutToUnknownTagStallsAndUndoRecovers", f.stalledRollout)
 	t.Run("OversizedCPURequestStaysPending", f.oversized)
@@ -271,6 +272,29 @@ func (f *fixture) knownImage(t *testing.T) {
 		})
 		t.Logf("%s Ready %v after it was created", name, time.Since(start).Round(10*time.Millisecond))
 	}
+}
+
+// imageChange: a running container whose image is changed is restarted
+// with the new image, as 'kubectl get pod' shows in RESTARTS.
+func (f *fixture) imageChange(t *testing.T) {
+	f.createPod(t, nginxPod("changed", "nginx:1.27"))
+	f.waitPod(t, "changed", 30*time.Second, func(p *corev1.Pod) string {
+		if !ready(p) {
+			return "not Ready"
+		}
+		return ""
+	})
+	f.mustKubectl(t, "set", "image", "pod/changed", "web=nginx:1.28")
+	f.waitPod(t, "changed", 30*time.Second, func(p *corev1.Pod) string {
+		if len(p.Status.ContainerStatuses) != 1 {
+			return "no container status"
+		}
+		cs := p.Status.ContainerStatuses[0]
+		if cs.Image != "docker.io/library/nginx:1.28" || cs.RestartCount != 1 || cs.LastTerminationState.Terminated == nil || !ready(p) {
+			return fmt.Sprintf("container status %+v, ready %v; want nginx:1.28 restarted once and Ready", cs, ready(p))
+		}
+		return ""
+	})
 }
 
 func (f *fixture) wrongProbePort(t *testing.T) {

@@ -171,7 +171,8 @@ func jqPrograms(refs []images.Ref) map[string]string {
 		"failingProbe": defs + `any((.spec.containers // [])[]; . as $c | (known[$c.image | norm] // []) as $open` +
 			` | any(($c.readinessProbe, $c.startupProbe) | select(. != null) | (.httpGet.port // .tcpSocket.port // .grpc.port) | select(. != null) | portOf($c);` +
 			` . as $p | any($open[]; . == $p) | not))`,
-		"needsStart": `.status.phase == "Pending" or (.status.phase == "Running" and any(` + statuses + `; .state.waiting != null))`,
+		"imageChanged": defs + `. as $pod | any(($pod.spec.containers // [])[]; . as $c | any(($pod.status.containerStatuses // [])[]; .name == $c.name and .state.running != null and (.image | norm) != ($c.image | norm)))`,
+		"needsStart":   `.status.phase == "Pending" or (.status.phase == "Running" and any(` + statuses + `; .state.waiting != null))`,
 		"pullWaiting": `[` + statuses + ` | .state.waiting.reason // empty] as $w` +
 			` | if any($w[]; . == "ErrImagePull") then "ErrImagePull" elif any($w[]; . == "ImagePullBackOff") then "ImagePullBackOff" else "none" end`,
 	}
@@ -234,9 +235,11 @@ const probeSnippet = `{{ $ready := true }}{{ $started := true }}{{ $probeKind :=
 
 // startStatus is the status a kubelet reports once it has tried to start a
 // pod's containers: those with a known image run (ready unless a probe
-// fails), the others wait with ErrImagePull; an init container that cannot
-// start holds back everything after it. kwok's PodIPsWith hands out a new
-// address on every call, so a pod that has one keeps it.
+// fails; the image named in full, as the runtime reports it), the others
+// wait with ErrImagePull; an init container that cannot start holds back
+// everything after it. A container that ran with another image restarts
+// (its restart count goes up). kwok's PodIPsWith hands out a new address on
+// every call, so a pod that has one keeps it.
 const startStatus = `{{ $now := Now }}
 {{ $root := . }}
 KNOWN
@@ -288,9 +291,27 @@ containerStatuses:
 {{ range .spec.containers }}
 REF
 PROBES
-- image: {{ .image | Quote }}
+{{ $prev := dict }}{{ range $root.status.containerStatuses }}{{ if eq (toString .name) (toString $c.name) }}{{ $prev = . }}{{ end }}{{ end }}
+{{ $restarts := int (default 0 $prev.restartCount) }}
+{{ $wasRunning := and $prev.state $prev.state.running }}
+{{ $prevRef := regexReplaceAll "^(docker\\.io|index\\.docker\\.io|registry-1\\.docker\\.io)/" (toString $prev.image) "" }}{{ $prevRef = regexReplaceAll "^library/([^/]+)$" $prevRef "${1}" }}{{ if not (regexMatch "@|:[^/]*$" $prevRef) }}{{ $prevRef = printf "%s:latest" $prevRef }}{{ end }}
+{{ $restarted := and $wasRunning (ne $prevRef $ref) }}
+- image: {{ if or $blocked (not $isKnown) }}{{ .image | Quote }}{{ else }}{{ $full | Quote }}{{ end }}
   name: {{ .name | Quote }}
-  restartCount: 0
+  {{ if $restarted }}
+  restartCount: {{ add1 $restarts }}
+  lastState:
+    terminated:
+      exitCode: 0
+      reason: Completed
+      startedAt: {{ $prev.state.running.startedAt | Quote }}
+      finishedAt: {{ $now | Quote }}
+  {{ else }}
+  restartCount: {{ $restarts }}
+  {{ with $prev.lastState }}
+  lastState: {{ toJson . }}
+  {{ end }}
+  {{ end }}
   {{ if or $blocked (not $isKnown) }}
   ready: false
   started: false
@@ -309,7 +330,7 @@ PROBES
   started: {{ $started }}
   state:
     running:
-      startedAt: {{ $now | Quote }}
+      startedAt: {{ if and $wasRunning (not $restarted) }}{{ $prev.state.running.startedAt | Quote }}{{ else }}{{ $now | Quote }}{{ end }}
   {{ if not $ready }}{{ $unready = append $unready .name }}{{ end }}
   {{ end }}
 {{ end }}
