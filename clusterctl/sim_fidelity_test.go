@@ -57,6 +57,7 @@ func TestSimFidelity(t *testing.T) {
 	t.Run("KnownImageBecomesReady", f.knownImage)
 	t.Run("ImageChangeRestartsContainer", f.imageChange)
 	t.Run("ProbeOnWrongPortStaysNotReady", f.wrongProbePort)
+	t.Run("LivenessOnWrongPortRestarts", f.liveness)
 	t.Run("RolloutToUnknownTagStallsAndUndoRecovers", f.stalledRollout)
 	t.Run("OversizedCPURequestStaysPending", f.oversized)
 	t.Run("StaticPersistentVolumeBinds", f.staticPV)
@@ -334,6 +335,44 @@ func (f *fixture) wrongProbePort(t *testing.T) {
 			return ""
 		})
 	}
+}
+
+// liveness: a liveness probe that cannot pass gets the container restarted
+// again and again; the pod is Ready in between, as liveness does not gate
+// readiness.
+func (f *fixture) liveness(t *testing.T) {
+	pod := nginxPod("live", "nginx:1.27")
+	pod.Spec.Containers[0].LivenessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(8080)}}}
+	f.createPod(t, pod)
+	f.waitPod(t, "live", 60*time.Second, func(p *corev1.Pod) string {
+		if len(p.Status.ContainerStatuses) != 1 || p.Status.ContainerStatuses[0].RestartCount < 2 {
+			return fmt.Sprintf("not restarted twice: %+v", p.Status.ContainerStatuses)
+		}
+		if last := p.Status.ContainerStatuses[0].LastTerminationState.Terminated; last == nil {
+			return "no last state"
+		}
+		return ""
+	})
+	f.waitEvent(t, "live", "Warning Unhealthy: Liveness probe failed: dial tcp ")
+	f.waitEvent(t, "live", "Normal Killing: Container web failed liveness probe, will be restarted")
+
+	good := nginxPod("live-ok", "nginx:1.27")
+	good.Spec.Containers[0].LivenessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/", Port: intstr.FromString("http")}}}
+	f.createPod(t, good)
+	f.waitPod(t, "live-ok", 30*time.Second, func(p *corev1.Pod) string {
+		if !ready(p) {
+			return "not Ready"
+		}
+		return ""
+	})
+	// Long enough for two restarts of the pod above.
+	time.Sleep(6 * time.Second)
+	f.waitPod(t, "live-ok", time.Second, func(p *corev1.Pod) string {
+		if n := p.Status.ContainerStatuses[0].RestartCount; n != 0 {
+			t.Fatalf("a container whose liveness probe passes was restarted %d times", n)
+		}
+		return ""
+	})
 }
 
 func (f *fixture) stalledRollout(t *testing.T) {

@@ -32,6 +32,9 @@ type Profile struct {
 	// PullBackoff how long ErrImagePull shows before ImagePullBackOff,
 	// and PullRetry how long the kubelet backs off before it tries again.
 	PullFail, PullBackoff, PullRetry *Delay
+	// Liveness is how long a container whose liveness probe cannot pass
+	// runs before the kubelet restarts it.
+	Liveness *Delay
 }
 
 // Instant starts pods at once, as kwok's built-in stages do; tests use it.
@@ -41,6 +44,7 @@ type Profile struct {
 var Instant = Profile{
 	PullBackoff: &Delay{300, 600},
 	PullRetry:   &Delay{20000, 40000},
+	Liveness:    &Delay{3000, 5000},
 }
 
 // Realistic takes about as long as a kind cluster with images cached, so a
@@ -53,6 +57,8 @@ var Realistic = Profile{
 	PullFail:    &Delay{1000, 2500},
 	PullBackoff: &Delay{2000, 5000},
 	PullRetry:   &Delay{20000, 40000},
+	// The defaults: a probe every 10 s, restart after 3 failures.
+	Liveness: &Delay{25000, 35000},
 }
 
 // Stages returns the complete stage set (node and pod stages: kwokctl
@@ -71,7 +77,10 @@ func Stages(cat *images.Catalog, p Profile) ([]byte, error) {
 		{Name: "pod-pull-retry", Delay: p.PullRetry, Waiting: "ImagePullBackOff"},
 	}
 	g.StartStatus = g.expand(startStatus)
-	g.ProbeEvent = g.expand(probeEvent)
+	g.ProbeEvent = g.expand(strings.ReplaceAll(probeEvent, "PROBEKINDS", `"readinessProbe" "startupProbe"`))
+	g.LivenessEvent = g.expand(strings.ReplaceAll(probeEvent, "PROBEKINDS", `"livenessProbe"`))
+	g.KillEvent = g.expand(killEvent)
+	g.LivenessStatus = g.expand(livenessStatus)
 	g.Backoff = g.expand(backoffStatus)
 	t, err := template.New("stages").Delims("[[", "]]").Funcs(template.FuncMap{
 		"jq": func(name string) (string, error) {
@@ -109,6 +118,8 @@ type generator struct {
 	StartStatus string
 	ProbeEvent  string
 	Backoff     string
+
+	LivenessStatus, LivenessEvent, KillEvent string
 
 	jq    map[string]string
 	known string
@@ -167,15 +178,23 @@ func jqPrograms(refs []images.Ref) map[string]string {
 		` def portOf($c): if type == "string" then (. as $n | [($c.ports // [])[] | select(.name == $n) | .containerPort] | first) else . end; `
 	statuses := `((.status.containerStatuses // []) + (.status.initContainerStatuses // []))[]`
 	return map[string]string{
-		"unknownImage": defs + `any((.spec.initContainers // [])[], (.spec.containers // [])[]; .image | norm as $r | known | has($r) | not)`,
-		"failingProbe": defs + `any((.spec.containers // [])[]; . as $c | (known[$c.image | norm] // []) as $open` +
-			` | any(($c.readinessProbe, $c.startupProbe) | select(. != null) | (.httpGet.port // .tcpSocket.port // .grpc.port) | select(. != null) | portOf($c);` +
-			` . as $p | any($open[]; . == $p) | not))`,
-		"imageChanged": defs + `. as $pod | any(($pod.spec.containers // [])[]; . as $c | any(($pod.status.containerStatuses // [])[]; .name == $c.name and .state.running != null and (.image | norm) != ($c.image | norm)))`,
-		"needsStart":   `.status.phase == "Pending" or (.status.phase == "Running" and any(` + statuses + `; .state.waiting != null))`,
+		"unknownImage":    defs + `any((.spec.initContainers // [])[], (.spec.containers // [])[]; .image | norm as $r | known | has($r) | not)`,
+		"failingProbe":    defs + failing(`$c.readinessProbe, $c.startupProbe`),
+		"failingLiveness": defs + failing(`$c.livenessProbe`),
+		"imageChanged":    defs + `. as $pod | any(($pod.spec.containers // [])[]; . as $c | any(($pod.status.containerStatuses // [])[]; .name == $c.name and .state.running != null and (.image | norm) != ($c.image | norm)))`,
+		"needsStart":      `.status.phase == "Pending" or (.status.phase == "Running" and any(` + statuses + `; .state.waiting != null))`,
 		"pullWaiting": `[` + statuses + ` | .state.waiting.reason // empty] as $w` +
 			` | if any($w[]; . == "ErrImagePull") then "ErrImagePull" elif any($w[]; . == "ImagePullBackOff") then "ImagePullBackOff" else "none" end`,
 	}
+}
+
+// failing is a jq query: does a container have one of the probes, aimed at
+// a port its image does not listen on? A named port the container does not
+// declare fails too, as the kubelet cannot resolve it.
+func failing(probes string) string {
+	return `any((.spec.containers // [])[]; . as $c | (known[$c.image | norm] // []) as $open` +
+		` | any((` + probes + `) | select(. != null) | (.httpGet.port // .tcpSocket.port // .grpc.port) | select(. != null) | portOf($c);` +
+		` . as $p | any($open[]; . == $p) | not))`
 }
 
 // knownSnippet is a kwok template fragment that defines $known (image:tag
@@ -219,13 +238,14 @@ const refSnippet = `{{ $img := .image }}{{ if not (regexMatch "@|:[^/]*$" $img) 
 	`{{ $pullErr := printf "rpc error: code = NotFound desc = failed to pull and unpack image %q: failed to resolve reference %q: %s: not found" $full $full $full }}` +
 	`{{ if not (hasKey $repos $repo) }}{{ $pullErr = printf "rpc error: code = Unknown desc = failed to pull and unpack image %q: failed to resolve reference %q: pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed" $full $full }}{{ end }}`
 
-// probeSnippet, with a known container as dot after refSnippet, sets
-// $ready and $started, and describes the first failing probe in $probeKind,
+// probeSnippet, with a known container as dot after refSnippet, looks at
+// the probes named in $probeKinds and sets $ready (false when one fails)
+// and $started (false when the startup probe fails), and describes the first failing probe in $probeKind,
 // $probePort (a number as text, or "" when a named port is not declared),
 // $probeName and $probeHTTP (the probe's httpGet, if any).
 const probeSnippet = `{{ $ready := true }}{{ $started := true }}{{ $probeKind := "" }}{{ $probePort := "" }}{{ $probeName := "" }}{{ $probeHTTP := dict }}` +
 	`{{ $open := list }}{{ if $isKnown }}{{ $open = get $known $ref }}{{ end }}{{ $c := . }}` +
-	`{{ range $kind := list "readinessProbe" "startupProbe" }}{{ with get $c $kind }}{{ $probe := . }}` +
+	`{{ range $kind := $probeKinds }}{{ with get $c $kind }}{{ $probe := . }}` +
 	`{{ $port := "" }}{{ with .httpGet }}{{ $port = toString .port }}{{ end }}{{ with .tcpSocket }}{{ $port = toString .port }}{{ end }}{{ with .grpc }}{{ $port = toString .port }}{{ end }}` +
 	`{{ if $port }}{{ $name := "" }}` +
 	`{{ if not (regexMatch "^[0-9]+$" $port) }}{{ $name = $port }}{{ $port = "" }}{{ range $c.ports }}{{ if eq (toString .name) $name }}{{ $port = toString .containerPort }}{{ end }}{{ end }}{{ end }}` +
@@ -243,6 +263,7 @@ const probeSnippet = `{{ $ready := true }}{{ $started := true }}{{ $probeKind :=
 const startStatus = `{{ $now := Now }}
 {{ $root := . }}
 KNOWN
+{{ $probeKinds := list "readinessProbe" "startupProbe" }}
 {{ $blocked := false }}
 {{ $waiting := false }}
 {{ $incomplete := list }}
@@ -450,12 +471,13 @@ message: {{ $msg | Quote }}
 // as the kubelet's prober words it. It is sent once the pod runs, so that
 // its address is known.
 const probeEvent = eventHead + `KNOWN
+{{ $probeKinds := list PROBEKINDS }}
 {{ $path := "" }}{{ $msg := "" }}
 {{ $ip := toString .status.podIP }}
 {{ range .spec.containers }}{{ if not $path }}REF
 PROBES
 {{ if $probeKind }}{{ $path = printf "spec.containers{%s}" .name }}
-{{ $kind := "Readiness" }}{{ if eq $probeKind "startupProbe" }}{{ $kind = "Startup" }}{{ end }}
+{{ $kind := "Readiness" }}{{ if eq $probeKind "startupProbe" }}{{ $kind = "Startup" }}{{ else if eq $probeKind "livenessProbe" }}{{ $kind = "Liveness" }}{{ end }}
 {{ if not $probePort }}{{ $msg = printf "%s probe errored and resulted in unknown state: port %q not found" $kind $probeName }}
 {{ else }}{{ $addr := printf "%s:%s" $ip $probePort }}{{ $msg = printf "%s probe failed: dial tcp %s: connect: connection refused" $kind $addr }}
 {{ if $probeHTTP }}{{ $msg = printf "%s probe failed: Get \"%s://%s%s\": dial tcp %s: connect: connection refused" $kind (lower (toString (default "HTTP" $probeHTTP.scheme))) $addr (toString (default "/" $probeHTTP.path)) $addr }}{{ end }}
@@ -470,4 +492,48 @@ involvedObject:
 type: Warning
 reason: Unhealthy
 message: {{ $msg | Quote }}
+`
+
+// killEvent is the kubelet's Killing event for the first container whose
+// liveness probe fails.
+const killEvent = eventHead + `KNOWN
+{{ $probeKinds := list "livenessProbe" }}
+{{ $path := "" }}{{ $msg := "" }}
+{{ range .spec.containers }}{{ if not $path }}REF
+PROBES
+{{ if $probeKind }}{{ $path = printf "spec.containers{%s}" .name }}{{ $msg = printf "Container %s failed liveness probe, will be restarted" .name }}{{ end }}{{ end }}{{ end }}
+involvedObject:
+  apiVersion: v1
+  kind: Pod
+  name: {{ .metadata.name | Quote }}
+  namespace: {{ .metadata.namespace | Quote }}
+  uid: {{ .metadata.uid | Quote }}
+  fieldPath: {{ $path | Quote }}
+type: Normal
+reason: Killing
+message: {{ $msg | Quote }}
+`
+
+// livenessStatus restarts every running container whose liveness probe
+// aims at a port its image does not listen on, as the kubelet does after
+// the probe has failed failureThreshold times.
+const livenessStatus = `{{ $now := Now }}
+{{ $root := . }}
+KNOWN
+{{ $probeKinds := list "livenessProbe" }}
+containerStatuses:
+{{ range .spec.containers }}
+REF
+PROBES
+{{ $prev := dict }}{{ range $root.status.containerStatuses }}{{ if eq (toString .name) (toString $c.name) }}{{ $prev = . }}{{ end }}{{ end }}
+{{ if and (not $ready) $prev.state $prev.state.running }}
+{{ $cs := deepCopy $prev }}
+{{ $_ := set $cs "restartCount" (add1 (int (default 0 $prev.restartCount))) }}
+{{ $_ := set $cs "lastState" (dict "terminated" (dict "exitCode" 0 "reason" "Completed" "startedAt" $prev.state.running.startedAt "finishedAt" $now)) }}
+{{ $_ := set $cs "state" (dict "running" (dict "startedAt" $now)) }}
+- {{ toJson $cs }}
+{{ else if $prev }}
+- {{ toJson $prev }}
+{{ end }}
+{{ end }}
 `

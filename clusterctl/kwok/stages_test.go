@@ -47,7 +47,7 @@ func TestStages(t *testing.T) {
 			names = append(names, st.Metadata.Name)
 			delays[st.Metadata.Name] = st.Spec.Delay != nil && st.Spec.Delay.DurationMilliseconds > 0
 		}
-		want := []string{"node-initialize", "node-heartbeat-with-lease", "pod-start", "pod-not-ready", "pod-restart", "pod-unhealthy", "pod-pull-failed", "pod-pull-retry", "pod-pull-backoff", "pod-complete", "pod-delete"}
+		want := []string{"node-initialize", "node-heartbeat-with-lease", "pod-start", "pod-not-ready", "pod-restart", "pod-unhealthy", "pod-liveness-restart", "pod-pull-failed", "pod-pull-retry", "pod-pull-backoff", "pod-complete", "pod-delete"}
 		if !slices.Equal(names, want) {
 			t.Errorf("%s: stages %v, want %v", name, names, want)
 		}
