@@ -272,6 +272,9 @@ func (f *fixture) knownImage(t *testing.T) {
 			return ""
 		})
 		t.Logf("%s Ready %v after it was created", name, time.Since(start).Round(10*time.Millisecond))
+		f.waitEvent(t, name, `Normal Pulled: Container image "docker.io/library/nginx:1.27" already present on machine`)
+		f.waitEvent(t, name, "Normal Created: Container created")
+		f.waitEvent(t, name, "Normal Started: Container started")
 	}
 }
 
@@ -296,6 +299,7 @@ func (f *fixture) imageChange(t *testing.T) {
 		}
 		return ""
 	})
+	f.waitEvent(t, "changed", "Normal Killing: Container web definition changed, will be restarted")
 }
 
 func (f *fixture) wrongProbePort(t *testing.T) {

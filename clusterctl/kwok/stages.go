@@ -494,6 +494,37 @@ reason: Unhealthy
 message: {{ $msg | Quote }}
 `
 
+// containerEvent is an Event about one container: the first one (PICK
+// "first") or the first whose image changed while it ran (PICK "changed").
+// MESSAGE may use $img (as the kubelet names it) and $c (the container).
+const containerEvent = eventHead + `KNOWN
+{{ $path := "" }}{{ $msg := "" }}
+{{ range $i, $c := .spec.containers }}{{ if not $path }}REF
+{{ $pick := eq "PICK" "first" }}
+{{ if not $pick }}{{ range $root.status.containerStatuses }}{{ if and (eq (toString .name) (toString $c.name)) .state.running }}
+{{ $prevRef := regexReplaceAll "^(docker\\.io|index\\.docker\\.io|registry-1\\.docker\\.io)/" (toString .image) "" }}{{ $prevRef = regexReplaceAll "^library/([^/]+)$" $prevRef "${1}" }}{{ if not (regexMatch "@|:[^/]*$" $prevRef) }}{{ $prevRef = printf "%s:latest" $prevRef }}{{ end }}
+{{ if ne $prevRef $ref }}{{ $pick = true }}{{ end }}
+{{ end }}{{ end }}{{ end }}
+{{ if $pick }}{{ $path = printf "spec.containers{%s}" $c.name }}{{ $msg = MESSAGE }}{{ end }}
+{{ end }}{{ end }}
+involvedObject:
+  apiVersion: v1
+  kind: Pod
+  name: {{ .metadata.name | Quote }}
+  namespace: {{ .metadata.namespace | Quote }}
+  uid: {{ .metadata.uid | Quote }}
+  fieldPath: {{ $path | Quote }}
+type: Normal
+reason: REASON
+message: {{ $msg | Quote }}
+`
+
+// ContainerEvent is a kwok template for a Normal event about a container
+// (see containerEvent).
+func (g *generator) ContainerEvent(pick, reason, msg string) string {
+	return g.expand(strings.NewReplacer("PICK", pick, "REASON", reason, "MESSAGE", msg).Replace(containerEvent))
+}
+
 // killEvent is the kubelet's Killing event for the first container whose
 // liveness probe fails.
 const killEvent = eventHead + `KNOWN
