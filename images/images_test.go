@@ -2,12 +2,14 @@ package images_test
 
 import (
 	"errors"
+	"io/fs"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/k8slab/k8slab/assets"
+	"github.com/k8slab/k8slab/clusterctl/kwok"
 	"github.com/k8slab/k8slab/images"
 	"github.com/k8slab/k8slab/internal/source"
 )
@@ -107,4 +109,34 @@ func TestLoad(t *testing.T) {
 	if !errors.As(err, &ps) || len(ps) != 2 || ps[0].File != images.File || ps[0].Line != 2 || ps[1].Line != 3 {
 		t.Fatalf("Load = %v; want problems in %s on lines 2 (kind) and 3 (no images)", err, images.File)
 	}
+}
+
+func FuzzParse(f *testing.F) {
+	builtIn, err := fs.ReadFile(assets.Course(), images.File)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(builtIn)
+	f.Add([]byte("apiVersion: k8slab.dev/v1alpha1\nkind: ImageCatalog\nimages: [~, {image: a}, {tags: [~]}, {image: b, tags: [x], ports: [~, 80]}]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cat, ps := images.Parse(data)
+		if (cat == nil) == (len(ps) == 0) {
+			t.Fatal("exactly one of catalogue and problems must be set")
+		}
+		if cat == nil {
+			return
+		}
+		// Whatever parses is in canonical form and can drive the simulator.
+		for _, r := range cat.Refs() {
+			if images.Normalize(r.Ref) != r.Ref {
+				t.Fatalf("%q is not in Normalize's form", r.Ref)
+			}
+			if _, ok := cat.Lookup(r.Ref); !ok {
+				t.Fatalf("%q is listed but Lookup misses it", r.Ref)
+			}
+		}
+		if _, err := kwok.Stages(cat, kwok.Realistic); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
