@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/k8slab/k8slab/images"
 )
 
 // Config says which cluster to manage and where k8slab keeps its files.
@@ -28,9 +27,10 @@ type Config struct {
 	// SimInstant makes simulated pods start at once; by default they take
 	// realistic time, so a learner can watch a rollout.
 	SimInstant bool
-	// SimImages is the image catalogue that decides which images a
-	// simulated node can pull; nil means the built-in course's.
-	SimImages *images.Catalog
+	// SimCourse is the course folder whose image catalogue decides which
+	// images a simulated node can pull; nil, or a folder without one,
+	// means the built-in course's.
+	SimCourse fs.FS
 	// Kubeconfig and Context select an existing cluster.
 	Kubeconfig, Context string
 	// NodeImage overrides kind's pinned node image.

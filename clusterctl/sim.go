@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -20,8 +21,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-
-	"github.com/k8slab/k8slab/images"
 )
 
 // SimKubeVersion is the Kubernetes version of the simulator binaries that
@@ -46,8 +45,8 @@ type sim struct {
 	binDir  string
 	kwokctl string
 	instant bool
-	// images decides which pulls succeed; nil means the built-in course's.
-	images *images.Catalog
+	// course holds the image catalogue that decides which pulls succeed.
+	course fs.FS
 	// missing explains why the binaries cannot be found; it stops Create
 	// but not status, env or down, which need no binaries.
 	missing error
@@ -66,7 +65,7 @@ func NewSim(c Config) (Provider, error) {
 		kubeconfig: c.KubeconfigFor(Sim),
 		workDir:    filepath.Join(c.StateDir, "sim"),
 		instant:    c.SimInstant,
-		images:     c.SimImages,
+		course:     c.SimCourse,
 	}
 	for _, dir := range []string{c.SimBinDir, filepath.Join(c.CacheDir, "sim", SimKubeVersion)} {
 		if dir != "" && hasAll(dir, simBinaries) {
@@ -266,7 +265,7 @@ func (s *sim) writeConfig() ([]string, error) {
 		return nil, err
 	}
 	args := []string{"--config", cfgPath}
-	stages, err := s.writeStages(dir)
+	stages, err := s.writeStages()
 	if err != nil {
 		return nil, err
 	}

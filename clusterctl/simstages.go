@@ -17,12 +17,19 @@ func (s *sim) stagesPath() string {
 	return filepath.Join(s.workDir, "config", s.name+"-stages.yaml")
 }
 
-// writeStages writes the kwok stages generated from the image catalogue
-// and returns the flags that hand them to kwokctl. kwokctl copies them into
-// the cluster's own configuration, so they hold for the cluster's life:
-// after a catalogue changes, the cluster must be created again.
-func (s *sim) writeStages(dir string) ([]string, error) {
-	cat := s.images
+// writeStages writes the kwok stages generated from the course's image
+// catalogue and returns the flags that hand them to kwokctl. kwokctl copies
+// them into the cluster's own configuration, so they hold for the cluster's
+// life: after a catalogue changes, the cluster must be created again.
+func (s *sim) writeStages() ([]string, error) {
+	var cat *images.Catalog
+	if s.course != nil {
+		var err error
+		if cat, err = images.Load(s.course); err != nil {
+			return nil, problemf(err, "run 'k8slab lint' on the course folder and fix "+images.File,
+				"the course's image catalogue has problems, so the simulator cannot tell which images exist")
+		}
+	}
 	if cat == nil {
 		var err error
 		if cat, err = images.Load(assets.Course()); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +19,6 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/k8slab/k8slab/clusterctl"
-	"github.com/k8slab/k8slab/images"
 )
 
 type clusterFlags struct {
@@ -44,16 +44,13 @@ func (g *globals) clusterConfig(f *clusterFlags) (clusterctl.Config, error) {
 	if (f.kubeconfig != "" || f.context != "") && provider == clusterctl.Auto {
 		provider = clusterctl.Existing
 	}
-	// A course folder given with --content brings its own image
-	// catalogue; without one the simulator uses the built-in course's.
-	var simImages *images.Catalog
+	// A course folder given with --content brings its own image catalogue.
+	var simCourse fs.FS
 	if g.contentDir != "" {
-		if simImages, err = images.Load(os.DirFS(g.contentDir)); err != nil {
-			return clusterctl.Config{}, fmt.Errorf("--content %s (run 'k8slab lint' to list the problems):\n%w", g.contentDir, err)
-		}
+		simCourse = os.DirFS(g.contentDir)
 	}
 	return clusterctl.Config{
-		SimImages:  simImages,
+		SimCourse:  simCourse,
 		Provider:   provider,
 		Name:       f.name,
 		StateDir:   state,
