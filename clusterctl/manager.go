@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -26,6 +27,10 @@ type Config struct {
 	// SimInstant makes simulated pods start at once; by default they take
 	// realistic time, so a learner can watch a rollout.
 	SimInstant bool
+	// SimCourse is the course folder whose image catalogue decides which
+	// images a simulated node can pull; nil, or a folder without one,
+	// means the built-in course's.
+	SimCourse fs.FS
 	// Kubeconfig and Context select an existing cluster.
 	Kubeconfig, Context string
 	// NodeImage overrides kind's pinned node image.

@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -22,7 +22,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -32,9 +31,6 @@ const SimKubeVersion = "v1.37.2"
 
 // simBinaries are what kwokctl's binary runtime runs.
 var simBinaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kwokctl"}
-
-//go:embed kwok/stages-realistic.yaml
-var realisticStages []byte
 
 // sim is a simulated cluster: kwokctl runs a real etcd, kube-apiserver,
 // kube-controller-manager and kube-scheduler as local processes, and kwok
@@ -51,6 +47,8 @@ type sim struct {
 	binDir  string
 	kwokctl string
 	instant bool
+	// course holds the image catalogue that decides which pulls succeed.
+	course fs.FS
 	// missing explains why the binaries cannot be found; it stops Create
 	// but not status, env or down, which need no binaries.
 	missing error
@@ -69,6 +67,7 @@ func NewSim(c Config) (Provider, error) {
 		kubeconfig: c.KubeconfigFor(Sim),
 		workDir:    filepath.Join(c.StateDir, "sim"),
 		instant:    c.SimInstant,
+		course:     c.SimCourse,
 	}
 	for _, dir := range []string{c.SimBinDir, filepath.Join(c.CacheDir, "sim", SimKubeVersion)} {
 		if dir != "" && hasAll(dir, simBinaries) {
@@ -268,15 +267,11 @@ func (s *sim) writeConfig() ([]string, error) {
 		return nil, err
 	}
 	args := []string{"--config", cfgPath}
-	// kwok's built-in stages are instant; the realistic set replaces them
-	// (it includes node stages too, since any stage replaces all).
-	if !s.instant {
-		stages := filepath.Join(dir, "stages-realistic.yaml")
-		if err := os.WriteFile(stages, realisticStages, 0o600); err != nil {
-			return nil, err
-		}
-		args = append(args, "--config", stages)
+	stages, err := s.writeStages()
+	if err != nil {
+		return nil, err
 	}
+	args = append(args, stages...)
 	return args, nil
 }
 
@@ -363,12 +358,7 @@ func (s *sim) createNodes(ctx context.Context) error {
 // control plane carries kind's NoSchedule taint, so workloads land on the
 // workers, as in kind.
 func fakeNode(name string, controlPlane bool, index int) *corev1.Node {
-	capacity := corev1.ResourceList{
-		corev1.ResourceCPU:              resource.MustParse("8"),
-		corev1.ResourceMemory:           resource.MustParse("16Gi"),
-		corev1.ResourcePods:             resource.MustParse("110"),
-		corev1.ResourceEphemeralStorage: resource.MustParse("100Gi"),
-	}
+	capacity, allocatable := nodeResources()
 	n := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        name,
@@ -382,7 +372,7 @@ func fakeNode(name string, controlPlane bool, index int) *corev1.Node {
 		},
 		Status: corev1.NodeStatus{
 			Capacity:    capacity,
-			Allocatable: capacity,
+			Allocatable: allocatable,
 			Addresses: []corev1.NodeAddress{
 				{Type: corev1.NodeInternalIP, Address: "172.18.0." + strconv.Itoa(2+index)},
 				{Type: corev1.NodeHostName, Address: name},
@@ -418,6 +408,9 @@ func (s *sim) Delete(ctx context.Context, progress Progress) error {
 			}
 		}
 		if err := os.RemoveAll(s.clusterDir()); err != nil {
+			return err
+		}
+		if err := os.Remove(s.stagesPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 		return os.Remove(filepath.Join(s.workDir, "config", s.name+".yaml"))

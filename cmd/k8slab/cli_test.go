@@ -65,6 +65,26 @@ func TestLintReportsProblemsWithExitStatus1(t *testing.T) {
 	}
 }
 
+func TestLintReportsImageCatalogueProblems(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "course.yaml"), []byte("apiVersion: k8slab.dev/v1alpha1\nkind: Course\ntitle: T\nmodules: [missing]\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "images.yaml"), []byte("apiVersion: k8slab.dev/v1alpha1\nkind: ImageCatalog\nimages:\n  - image: nginx:1.27\n    tags: [\"1.27\"]\n"), 0o644)
+	out, err := run(t, "", "lint", dir)
+	var code exitCode
+	if !errors.As(err, &code) || code != 1 {
+		t.Fatalf("err = %v, want exit status 1", err)
+	}
+	for _, want := range []string{
+		filepath.Join(dir, "course.yaml") + ":4: ",
+		filepath.Join(dir, "images.yaml") + `:4: image "nginx:1.27" must not carry a tag or digest; list tags under 'tags'`,
+		"2 problem(s) in " + dir,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 func TestLintNotAFolder(t *testing.T) {
 	_, err := run(t, "", "lint", "/nonexistent/course")
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/course is not a folder") {

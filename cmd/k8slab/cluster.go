@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,7 +44,13 @@ func (g *globals) clusterConfig(f *clusterFlags) (clusterctl.Config, error) {
 	if (f.kubeconfig != "" || f.context != "") && provider == clusterctl.Auto {
 		provider = clusterctl.Existing
 	}
+	// A course folder given with --content brings its own image catalogue.
+	var simCourse fs.FS
+	if g.contentDir != "" {
+		simCourse = os.DirFS(g.contentDir)
+	}
 	return clusterctl.Config{
+		SimCourse:  simCourse,
 		Provider:   provider,
 		Name:       f.name,
 		StateDir:   state,

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/k8slab/k8slab/assets"
+	"github.com/k8slab/k8slab/images"
 	"github.com/k8slab/k8slab/internal/source"
 	"github.com/k8slab/k8slab/lessons"
 )
@@ -38,6 +39,20 @@ the exit status is 1 when there are any. Without DIR, the folder given with
 			course, err := lessons.Load(fsys)
 			var ps source.Problems
 			if errors.As(err, &ps) {
+				err = nil
+			}
+			// The image catalogue is optional; when present it must be right,
+			// because the simulated cluster decides pulls and probes by it.
+			catalog, catErr := images.Load(fsys)
+			var catPs source.Problems
+			if errors.As(catErr, &catPs) {
+				ps, catErr = append(ps, catPs...), nil
+			}
+			if err == nil {
+				err = catErr
+			}
+			if len(ps) > 0 {
+				ps.Sort()
 				for _, p := range ps {
 					if dir != "" {
 						p.File = dir + string(os.PathSeparator) + p.File
@@ -57,7 +72,11 @@ the exit status is 1 when there are any. Without DIR, the folder given with
 					questions += len(m.Quiz.Questions)
 				}
 			}
-			fmt.Fprintf(g.out, "%s: ok (%d modules, %d lessons, %d quiz questions)\n", name, len(course.Modules), lessonsN, questions)
+			fmt.Fprintf(g.out, "%s: ok (%d modules, %d lessons, %d quiz questions", name, len(course.Modules), lessonsN, questions)
+			if catalog != nil {
+				fmt.Fprintf(g.out, ", %d images", len(catalog.Images))
+			}
+			fmt.Fprintln(g.out, ")")
 			return nil
 		},
 	}

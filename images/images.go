@@ -1,0 +1,214 @@
+// Package images reads the course's image catalogue: the container images
+// (and tags) that exist upstream, with the ports each listens on. The
+// simulated cluster has no container runtime, so it asks the catalogue
+// whether a pull would succeed and whether a probe would be answered.
+package images
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/k8slab/k8slab/internal/source"
+)
+
+// File is where a course folder keeps its catalogue.
+const File = "images.yaml"
+
+// Catalog lists the images that exist upstream.
+type Catalog struct {
+	source.Header `yaml:",inline"`
+	Images        []Image `yaml:"images"`
+}
+
+// Image is one repository with the tags that exist and the ports a
+// container from it listens on.
+type Image struct {
+	// Image is the repository as written in pod specs, without a tag:
+	// "nginx", "bitnami/redis", "registry.k8s.io/pause". A Docker Hub
+	// prefix (docker.io/library/) may be left out or written out; both
+	// mean the same image.
+	Image string `yaml:"image"`
+	// Tags are the tags that exist; "latest" also covers an image written
+	// without a tag.
+	Tags []string `yaml:"tags"`
+	// Ports are the TCP ports the image's default command listens on.
+	Ports []int `yaml:"ports"`
+}
+
+var (
+	// A repository path, lowercase, as the distribution spec allows, with
+	// an optional registry host (which may carry a port).
+	repoRE = regexp.MustCompile(`^([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+|__)*(/[a-z0-9]+([._-][a-z0-9]+|__)*)*$`)
+	tagRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+)
+
+// Parse decodes and validates a catalogue, reporting every problem with its
+// line.
+func Parse(data []byte) (*Catalog, source.Problems) {
+	root, ps := source.Parse(data)
+	if ps != nil {
+		return nil, ps
+	}
+	var c Catalog
+	decodeProblems := source.Decode(root, &c)
+	ps = append(ps, source.CheckHeader(root, c.Header, "ImageCatalog")...)
+	items := source.Items(root, "images")
+	if len(c.Images) == 0 {
+		where := source.Field(root, "images")
+		if where == nil {
+			where = root
+		}
+		ps.Add(where, "the catalogue lists no images; add them under 'images'")
+	}
+	seen := map[string]int{}
+	for i, img := range c.Images {
+		node := source.Item(root, "images", i)
+		if i >= len(items) {
+			node = root
+		}
+		imgNode := source.Field(node, "image")
+		if imgNode == nil {
+			imgNode = node
+		}
+		switch {
+		case img.Image == "":
+			ps.Add(node, "an image entry needs 'image', the repository as written in pod specs (for example nginx)")
+			continue
+		case strings.ContainsAny(img.Image, "@") || hasTag(img.Image):
+			ps.Add(imgNode, "image %q must not carry a tag or digest; list tags under 'tags'", img.Image)
+			continue
+		case !repoRE.MatchString(img.Image):
+			ps.Add(imgNode, "image %q is not a valid repository name (lowercase letters, digits, '.', '_', '-' and '/')", img.Image)
+			continue
+		}
+		repo := normalizeRepo(img.Image)
+		if first, dup := seen[repo]; dup {
+			ps.Add(imgNode, "image %q is listed twice (first on line %d); merge the tags into one entry", img.Image, first)
+		} else {
+			seen[repo] = imgNode.Line
+		}
+		if len(img.Tags) == 0 {
+			ps.Add(node, "image %q has no tags; list the tags that exist upstream under 'tags'", img.Image)
+		}
+		tagSeen := map[string]bool{}
+		for j, tag := range img.Tags {
+			tn := source.Item(node, "tags", j)
+			switch {
+			case !tagRE.MatchString(tag):
+				ps.Add(tn, "image %q: tag %q is not a valid tag (letters, digits, '_', '.', '-', at most 128)", img.Image, tag)
+			case tagSeen[tag]:
+				ps.Add(tn, "image %q: tag %q is listed twice", img.Image, tag)
+			}
+			tagSeen[tag] = true
+		}
+		portSeen := map[int]bool{}
+		for j, port := range img.Ports {
+			pn := source.Item(node, "ports", j)
+			switch {
+			case port < 1 || port > 65535:
+				ps.Add(pn, "image %q: port %d is not between 1 and 65535", img.Image, port)
+			case portSeen[port]:
+				ps.Add(pn, "image %q: port %d is listed twice", img.Image, port)
+			}
+			portSeen[port] = true
+		}
+	}
+	if ps = decodeProblems.Merge(ps); len(ps) > 0 {
+		ps.Sort()
+		return nil, ps
+	}
+	return &c, nil
+}
+
+// Load reads File from a course folder. A folder without one has no
+// catalogue: Load returns nil and no error.
+func Load(fsys fs.FS) (*Catalog, error) {
+	data, err := fs.ReadFile(fsys, File)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", File, err)
+	}
+	c, ps := Parse(data)
+	if ps != nil {
+		return nil, ps.InFile(File, 0)
+	}
+	return c, nil
+}
+
+// hasTag reports whether a reference's last path element carries a tag;
+// a colon before the last slash is a registry port.
+func hasTag(ref string) bool {
+	return strings.Contains(ref[strings.LastIndex(ref, "/")+1:], ":")
+}
+
+// normalizeRepo writes a repository the short way Docker Hub allows:
+// docker.io/library/nginx and library/nginx are nginx, docker.io/bitnami/x
+// is bitnami/x.
+func normalizeRepo(repo string) string {
+	for _, prefix := range []string{"docker.io/", "index.docker.io/", "registry-1.docker.io/"} {
+		if rest, ok := strings.CutPrefix(repo, prefix); ok {
+			repo = rest
+			break
+		}
+	}
+	if rest, ok := strings.CutPrefix(repo, "library/"); ok && !strings.Contains(rest, "/") {
+		repo = rest
+	}
+	return repo
+}
+
+// Normalize turns an image reference as written in a pod spec into the
+// catalogue's form, "repository:tag": the Docker Hub prefixes go and a
+// missing tag is "latest", as the container runtime reads it. A reference
+// by digest is returned with its digest, so it matches no catalogue entry.
+func Normalize(ref string) string {
+	repo, tag := ref, "latest"
+	if i := strings.Index(ref, "@"); i >= 0 {
+		return normalizeRepo(ref[:i]) + ref[i:]
+	}
+	if hasTag(ref) {
+		i := strings.LastIndex(ref, ":")
+		repo, tag = ref[:i], ref[i+1:]
+	}
+	return normalizeRepo(repo) + ":" + tag
+}
+
+// Refs returns every known image in Normalize's form with its ports,
+// sorted by reference, so generated files are stable.
+func (c *Catalog) Refs() []Ref {
+	if c == nil {
+		return nil
+	}
+	var out []Ref
+	for _, img := range c.Images {
+		for _, tag := range img.Tags {
+			out = append(out, Ref{Ref: normalizeRepo(img.Image) + ":" + tag, Ports: slices.Clone(img.Ports)})
+		}
+	}
+	slices.SortFunc(out, func(a, b Ref) int { return strings.Compare(a.Ref, b.Ref) })
+	return slices.CompactFunc(out, func(a, b Ref) bool { return a.Ref == b.Ref })
+}
+
+// Ref is one image:tag the catalogue knows.
+type Ref struct {
+	Ref   string
+	Ports []int
+}
+
+// Lookup reports whether the catalogue knows an image reference and, if so,
+// the ports it listens on.
+func (c *Catalog) Lookup(ref string) (ports []int, ok bool) {
+	n := Normalize(ref)
+	for _, r := range c.Refs() {
+		if r.Ref == n {
+			return r.Ports, true
+		}
+	}
+	return nil, false
+}
