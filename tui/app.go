@@ -168,7 +168,7 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 			return a.quit()
 		case !a.active.Typing() && key.Matches(msg, k.Quit):
 			return a.quit()
-		case (a.active == a.home || a.active == a.lab) && key.Matches(msg, k.ClusterUp):
+		case (a.active == a.home || a.active == a.lab) && !a.active.Typing() && key.Matches(msg, k.ClusterUp):
 			a.clearStatus()
 			return a.cluster.startUp()
 		case !a.active.Typing() && key.Matches(msg, k.Help):

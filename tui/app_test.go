@@ -116,6 +116,18 @@ func press(tm *session, keys ...string) {
 			msg = tea.KeyPressMsg{Code: tea.KeyDown}
 		case "space":
 			msg = tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+		case "backspace":
+			msg = tea.KeyPressMsg{Code: tea.KeyBackspace}
+		case "delete":
+			msg = tea.KeyPressMsg{Code: tea.KeyDelete}
+		case "left":
+			msg = tea.KeyPressMsg{Code: tea.KeyLeft}
+		case "home":
+			msg = tea.KeyPressMsg{Code: tea.KeyHome}
+		case "end":
+			msg = tea.KeyPressMsg{Code: tea.KeyEnd}
+		case "ctrl+u", "ctrl+w":
+			msg = tea.KeyPressMsg{Code: rune(k[len(k)-1]), Mod: tea.ModCtrl}
 		default:
 			r := []rune(k)[0]
 			msg = tea.KeyPressMsg{Code: r, Text: k}

@@ -14,7 +14,10 @@ type KeyMap struct {
 
 	Open key.Binding
 	Back key.Binding
-	Quit key.Binding
+	// Cancel is Back while a text box has focus: only esc, since Backspace
+	// belongs to the text.
+	Cancel key.Binding
+	Quit   key.Binding
 	// ForceQuit works even while typing an answer.
 	ForceQuit key.Binding
 	Help      key.Binding
@@ -52,6 +55,7 @@ func DefaultKeyMap() *KeyMap {
 
 		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Back:      key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
+		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
@@ -93,7 +92,7 @@ type labScreen struct {
 	// cluster; answering is set while the input has focus.
 	answers   map[string]string
 	answering bool
-	input     textinput.Model
+	input     answerBox
 	// done is the completion summary, made once when every task passes.
 	done string
 }
@@ -110,10 +109,7 @@ type (
 func newLabScreen(c *common, svc LabService, mapSvc MapService) *labScreen {
 	vp := viewport.New()
 	vp.KeyMap = viewport.KeyMap{}
-	ti := textinput.New()
-	ti.Prompt = "answer › "
-	ti.CharLimit = 100
-	return &labScreen{c: c, svc: svc, viewport: vp, mapSvc: mapSvc, input: ti, answers: map[string]string{}}
+	return &labScreen{c: c, svc: svc, viewport: vp, mapSvc: mapSvc, input: newAnswerBox("answer › ", "", 100), answers: map[string]string{}}
 }
 
 // watchMap starts the map's stream of views for the lab namespace.
@@ -352,6 +348,10 @@ func (s *labScreen) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case tea.KeyPressMsg:
 		return s.handleKey(msg)
+	case tea.PasteMsg:
+		if s.answering {
+			return s.input.Update(msg)
+		}
 	}
 	return nil
 }
@@ -393,14 +393,12 @@ func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 				return s.watch()
 			}
 			return nil
-		case msg.String() == "esc":
+		case key.Matches(msg, k.Cancel):
 			s.answering = false
 			s.input.Blur()
 			return nil
 		}
-		var cmd tea.Cmd
-		s.input, cmd = s.input.Update(msg)
-		return cmd
+		return s.input.Update(msg)
 	}
 	if s.confirm != confirmNone {
 		what := s.confirm
@@ -458,9 +456,8 @@ func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Answer):
 		if t := s.task(); t != nil && t.Question != nil {
 			s.answering = true
-			s.input.SetValue(s.answers[t.ID])
 			s.input.SetWidth(max(10, min(s.width, 80)-12))
-			return s.input.Focus()
+			return s.input.Edit(s.answers[t.ID])
 		}
 	case key.Matches(msg, k.Map):
 		if s.mapSvc == nil {
@@ -495,7 +492,7 @@ func (s *labScreen) ShortHelp() []key.Binding {
 		return []key.Binding{k.Yes, k.No}
 	}
 	if s.answering {
-		return []key.Binding{k.Submit, k.ForceQuit}
+		return []key.Binding{k.Submit, k.Cancel, k.ForceQuit}
 	}
 	keys := []key.Binding{k.Up, k.Down, k.Hint}
 	if t := s.task(); t != nil && t.Question != nil {

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -27,7 +26,7 @@ type quizScreen struct {
 	// chosen marks options (in display order) ticked in a multiple-choice
 	// question.
 	chosen map[int]bool
-	input  textinput.Model
+	input  answerBox
 	phase  quizPhase
 	lastOK bool
 	// confirmLeave is set after one "back" mid-quiz; a second one leaves.
@@ -44,11 +43,7 @@ const (
 )
 
 func newQuizScreen(c *common) *quizScreen {
-	ti := textinput.New()
-	ti.Placeholder = "type your answer"
-	ti.Prompt = "› "
-	ti.CharLimit = 200
-	return &quizScreen{c: c, input: ti}
+	return &quizScreen{c: c, input: newAnswerBox("› ", "type your answer", 200)}
 }
 
 // start begins a new attempt; the shuffle depends on the learner and on how
@@ -104,14 +99,16 @@ func (s *quizScreen) Update(msg tea.Msg) tea.Cmd {
 	km, isKey := msg.(tea.KeyPressMsg)
 	if !isKey {
 		if s.Typing() {
-			var cmd tea.Cmd
-			s.input, cmd = s.input.Update(msg)
-			return cmd
+			return s.input.Update(msg) // e.g. a bracketed paste
 		}
 		return nil
 	}
 	k := s.c.keys
-	if s.phase != finished && key.Matches(km, k.Back) {
+	back := k.Back
+	if s.Typing() {
+		back = k.Cancel // Backspace edits the answer
+	}
+	if s.phase != finished && key.Matches(km, back) {
 		if s.confirmLeave || (s.current == 0 && s.phase == asking) {
 			return navigate(goHomeMsg{})
 		}
@@ -148,9 +145,7 @@ func (s *quizScreen) updateAsking(km tea.KeyPressMsg) tea.Cmd {
 			}
 			return s.submit(quiz.Answer{Text: s.input.Value()})
 		}
-		var cmd tea.Cmd
-		s.input, cmd = s.input.Update(km)
-		return cmd
+		return s.input.Update(km)
 	}
 	n := len(s.choices())
 	switch {
@@ -255,7 +250,7 @@ func (s *quizScreen) ShortHelp() []key.Binding {
 	case s.phase == feedback:
 		return []key.Binding{k.Continue, k.Back, k.Quit}
 	case s.question().Type == quiz.FreeText:
-		return []key.Binding{k.Submit, k.Back, k.ForceQuit}
+		return []key.Binding{k.Submit, k.Cancel, k.ForceQuit}
 	case s.question().Type == quiz.MultipleChoice:
 		return []key.Binding{k.Up, k.Down, k.Toggle, k.Submit, k.Back, k.Quit}
 	}
