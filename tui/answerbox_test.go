@@ -6,6 +6,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/k8slab/k8slab/progress"
 )
 
 // Backspace in a quiz's free-text answer deletes a character; it never
@@ -95,3 +97,55 @@ func TestLabAnswerBoxOwnsKeys(t *testing.T) {
 
 // answerKey is the key that picks the option shown at display index i.
 func answerKey(i int) string { return string(rune('1' + i)) }
+
+// An answer is kept in progress: reopening the lab shows it, and editing
+// starts with it selected, so typing replaces it instead of appending.
+func TestLabAnswersKeptAcrossReopening(t *testing.T) {
+	f := newFixture(t)
+	labs := newFakeLabs()
+	tm := openQuestionLab2(t, f, labs)
+	waitFor(t, tm, "press a to answer")
+	press(tm, "a")
+	tm.Type("0")
+	press(tm, "enter")
+	waitFor(t, tm, "Your answer: 0")
+	finalScreen(t, tm)
+	if got := f.store.Snapshot().Labs["question-lab"].Tasks["count-nodes"].Answer; got != "0" {
+		t.Fatalf("answer in progress = %q, want 0", got)
+	}
+
+	// A new session, as after quitting k8slab.
+	store, _, err := progress.Open(f.dir, progress.WithClock(func() time.Time { return testNow }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.store = store
+	labs = newFakeLabs()
+	tm = openQuestionLab2(t, f, labs)
+	waitFor(t, tm, "Your answer: 0 · press a to change it")
+	press(tm, "a")
+	waitFor(t, tm, "answer › 0")
+	tm.Type("3")
+	waitFor(t, tm, "answer › 3")
+	press(tm, "enter")
+	waitFor(t, tm, "Your answer: 3")
+	screen := finalScreen(t, tm)
+	if strings.Contains(screen, "03") {
+		t.Errorf("typing appended to the old answer:\n%s", screen)
+	}
+	labs.mu.Lock()
+	defer labs.mu.Unlock()
+	if len(labs.answers) != 2 || labs.answers[0]["count-nodes"] != "0" || labs.answers[1]["count-nodes"] != "3" {
+		t.Errorf("graded with %v; want the kept answer 0, then 3", labs.answers)
+	}
+}
+
+func openQuestionLab2(t *testing.T, f *fixture, labs LabService) *session {
+	t.Helper()
+	app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Labs: labs})
+	tm := f.startApp(t, app, 80, 24)
+	waitFor(t, tm, "Next:")
+	press(tm, "j", "j", "j", "j", "j", "enter")
+	waitFor(t, tm, "k8slab · Lab: Question lab")
+	return tm
+}

@@ -73,7 +73,6 @@ type labScreen struct {
 	// goal is the rendered goal of the task under the cursor.
 	goal     string
 	viewport viewport.Model
-	started  time.Time
 
 	// The cluster map replaces the goal while it is shown.
 	mapSvc      MapService
@@ -156,15 +155,21 @@ func (s *labScreen) open(lab *checks.Lab) tea.Cmd {
 	s.stop()
 	s.lab, s.result, s.cursor, s.confirm, s.err, s.busy = lab, nil, 0, confirmNone, nil, ""
 	s.answers, s.answering = map[string]string{}, false
-	s.started = s.c.now()
+	for id, t := range s.c.store.Snapshot().Labs[lab.ID].Tasks {
+		if t.Answer != "" {
+			s.answers[id] = t.Answer
+		}
+	}
+	now := s.c.now()
+	save := s.c.saveProgress(func(d *progress.Data) { d.StartLab(lab.ID, now) })
 	if s.svc == nil {
 		s.err = fmt.Errorf("no cluster connection")
-		return s.renderGoal()
+		return tea.Batch(save, s.renderGoal())
 	}
 	s.busy = "Preparing the lab namespace"
 	svc := s.svc
 	start := func() tea.Msg { return labActionDoneMsg{what: "start", err: svc.Start(context.Background(), lab)} }
-	return tea.Batch(start, s.renderGoal())
+	return tea.Batch(save, start, s.renderGoal())
 }
 
 // watch starts the result stream; results arrive without any key press.
@@ -328,11 +333,12 @@ func (s *labScreen) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		s.result = &msg.res
+		record := s.recordPasses(msg.res) // first: the summary reads the passes
 		s.done = ""
 		if msg.res.Passed() {
 			s.done = s.summary()
 		}
-		return tea.Batch(listen(s.results), s.recordPasses(msg.res))
+		return tea.Batch(listen(s.results), record)
 	case labWatchEndedMsg:
 		s.results, s.cancel = nil, nil
 		if msg.err != nil {
@@ -383,16 +389,18 @@ func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(msg, k.Submit):
 			s.answering = false
 			s.input.Blur()
-			s.answers[s.task().ID] = strings.TrimSpace(s.input.Value())
+			answer := strings.TrimSpace(s.input.Value())
+			s.answers[s.task().ID] = answer
+			save := s.update(func(t *progress.TaskState) { t.Answer = answer })
 			// Grade with the new answer: restart the watch with it.
 			if s.cancel != nil {
 				s.cancel()
 				s.cancel, s.results = nil, nil
 			}
 			if s.svc != nil {
-				return s.watch()
+				return tea.Batch(save, s.watch())
 			}
-			return nil
+			return save
 		case key.Matches(msg, k.Cancel):
 			s.answering = false
 			s.input.Blur()
@@ -552,6 +560,8 @@ func (s *labScreen) View() string {
 		b.WriteString(" " + s.input.View() + "\n")
 	case s.task() != nil && s.task().Question != nil && s.answers[s.task().ID] == "":
 		b.WriteString(" " + st.Next.Render("Question:") + " " + truncate(s.task().Question.Prompt, max(10, s.width-30)) + st.Muted.Render(" · press a to answer") + "\n")
+	case s.task() != nil && s.task().Question != nil && s.confirm == confirmNone:
+		b.WriteString(" " + st.Next.Render("Your answer:") + " " + truncate(s.answers[s.task().ID], max(10, s.width-40)) + st.Muted.Render(" · press a to change it") + "\n")
 	case s.confirm == confirmReset:
 		b.WriteString(" " + st.Wrong.Render("Reset the lab?") + " Its namespace is deleted and set up again. y/n\n")
 	case s.confirm == confirmSolution:
@@ -607,7 +617,19 @@ func (s *labScreen) summary() string {
 			next = "Next: " + s.c.course.Modules[i+1].Lessons[0].Title + " (esc for the course map)."
 		}
 	}
-	return fmt.Sprintf("Lab complete in %s with %d hint(s). Well done! %s", s.c.now().Sub(s.started).Round(time.Second), hints, next)
+	// The time runs from the lab's first opening to its last task's pass,
+	// both kept in progress, so reopening a finished lab says the same.
+	var finished time.Time
+	for _, t := range data.Tasks {
+		if t.PassedAt.After(finished) {
+			finished = t.PassedAt
+		}
+	}
+	took := ""
+	if !data.StartedAt.IsZero() && !finished.IsZero() && !finished.Before(data.StartedAt) {
+		took = " in " + finished.Sub(data.StartedAt).Round(time.Second).String()
+	}
+	return fmt.Sprintf("Lab complete%s with %s. Well done! %s", took, plural(hints, "hint"), next)
 }
 
 func firstMessage(r *checks.TaskResult) string {
@@ -617,4 +639,11 @@ func firstMessage(r *checks.TaskResult) string {
 		}
 	}
 	return string(r.Status)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -6,12 +6,14 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/progress"
 )
 
 // fakeLabs streams whatever results the test pushes, as the engine's watch
@@ -248,11 +250,29 @@ func TestLabQuestionAnswer(t *testing.T) {
 func TestLabCompletionSummary(t *testing.T) {
 	f := newFixture(t)
 	labs := newFakeLabs()
-	tm := f.startLab(t, labs, 100, 30, false)
+	var now atomic.Int64
+	now.Store(testNow.UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()).UTC() }
+	app := New(Options{Course: f.course, Store: f.store, Now: clock, Labs: labs})
+	tm := f.startApp(t, app, 100, 30)
+	waitFor(t, tm, "Next:")
+	press(tm, "j", "j", "j", "enter")
 	waitFor(t, tm, "graded live")
 	press(tm, "h")
 	waitFor(t, tm, "Hint 1")
+	now.Add(int64(2 * time.Minute))
 	labs.results <- labResult(checks.Pass, checks.Pass)
-	waitFor(t, tm, "Lab complete in 0s with 1 hint(s). Well done! Next: More")
+	waitFor(t, tm, "Lab complete in 2m0s with 1 hint. Well done! Next: More")
+	finalScreen(t, tm)
+
+	// Reopened later, the lab tells the same story: the time comes from
+	// progress, not from when the screen opened.
+	now.Add(int64(time.Hour))
+	labs = newFakeLabs()
+	app = New(Options{Course: f.course, Store: f.store, Now: clock, Labs: labs, Start: progress.Position{Screen: "lab", ID: "first-lab"}})
+	tm = f.startApp(t, app, 100, 30)
+	waitFor(t, tm, "graded live")
+	labs.results <- labResult(checks.Pass, checks.Pass)
+	waitFor(t, tm, "Lab complete in 2m0s with 1 hint.")
 	finalScreen(t, tm)
 }
