@@ -96,7 +96,7 @@ func TestLabAnswerBoxOwnsKeys(t *testing.T) {
 }
 
 // answerKey is the key that picks the option shown at display index i.
-func answerKey(i int) string { return string(rune('1' + i)) }
+func answerKey(i int) string { return string(rune('a' + i)) }
 
 // An answer is kept in progress: reopening the lab shows it, and editing
 // starts with it selected, so typing replaces it instead of appending.

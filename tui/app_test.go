@@ -273,7 +273,7 @@ func TestQuizRightThenWrong(t *testing.T) {
 
 			// Right: pick "A node" by its displayed number.
 			right := displayIndex(t, q, 0, 0)
-			press(tm, string(rune('1'+right)))
+			press(tm, answerKey(right))
 			waitFor(t, tm, "Correct.")
 			press(tm, "enter")
 			waitFor(t, tm, "Question 2 of 3")
@@ -294,7 +294,7 @@ func TestQuizScoreIsSaved(t *testing.T) {
 	waitFor(t, tm, "Next:")
 	press(tm, "j", "j", "enter")
 	waitFor(t, tm, "Question 1 of 3")
-	press(tm, string(rune('1'+displayIndex(t, q, 0, 1)))) // wrong: "A pod"
+	press(tm, answerKey(displayIndex(t, q, 0, 1))) // wrong: "A pod"
 	waitFor(t, tm, "Not quite.")
 	press(tm, "enter")
 	waitFor(t, tm, "Question 2 of 3")
@@ -304,7 +304,7 @@ func TestQuizScoreIsSaved(t *testing.T) {
 	press(tm, "enter")
 	waitFor(t, tm, "Question 3 of 3")
 	// Tick etcd and kube-scheduler, then answer.
-	press(tm, string(rune('1'+displayIndex(t, q, 2, 0))), string(rune('1'+displayIndex(t, q, 2, 1))), "enter")
+	press(tm, answerKey(displayIndex(t, q, 2, 0)), answerKey(displayIndex(t, q, 2, 1)), "enter")
 	waitFor(t, tm, "Correct.")
 	press(tm, "enter")
 	waitFor(t, tm, "You answered")
@@ -323,7 +323,7 @@ func TestQuizLeaveNeedsConfirmation(t *testing.T) {
 	waitFor(t, tm, "Next:")
 	press(tm, "j", "j", "enter")
 	waitFor(t, tm, "Question 1 of 3")
-	press(tm, string(rune('1'+displayIndex(t, q, 0, 0))), "enter")
+	press(tm, answerKey(displayIndex(t, q, 0, 0)), "enter")
 	waitFor(t, tm, "Question 2 of 3")
 	press(tm, "esc")
 	waitFor(t, tm, "Leave the quiz?")
@@ -343,7 +343,7 @@ func TestTypingQDoesNotQuit(t *testing.T) {
 	waitFor(t, tm, "Next:")
 	press(tm, "j", "j", "enter")
 	waitFor(t, tm, "Question 1 of 3")
-	press(tm, string(rune('1'+displayIndex(t, q, 0, 0))), "enter")
+	press(tm, answerKey(displayIndex(t, q, 0, 0)), "enter")
 	waitFor(t, tm, "Question 2 of 3")
 	tm.Type("qq")
 	waitFor(t, tm, "qq")

@@ -31,7 +31,9 @@ type quizScreen struct {
 	lastOK bool
 	// confirmLeave is set after one "back" mid-quiz; a second one leaves.
 	confirmLeave bool
-	finished     quiz.Score
+	// notice explains why a key did nothing, until the next key.
+	notice   string
+	finished quiz.Score
 }
 
 type quizPhase int
@@ -116,6 +118,7 @@ func (s *quizScreen) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	s.confirmLeave = false
+	s.notice = ""
 	switch s.phase {
 	case asking:
 		return s.updateAsking(km)
@@ -158,25 +161,43 @@ func (s *quizScreen) updateAsking(km tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(km, k.Submit):
 		if q.Type == quiz.MultipleChoice {
 			if !slices.Contains(mapValues(s.chosen), true) {
-				s.chosen[s.cursor] = true // enter on an untouched list picks the focused option
+				// Submitting the focused option would guess for the
+				// learner; say what to do instead.
+				s.notice = "Nothing ticked yet: tick each right option with space or its letter, then press enter."
+				return nil
 			}
 			return s.submit(s.answerFromChosen())
 		}
 		return s.submit(s.answerFor(s.cursor))
 	default:
-		// Digits pick an option directly: 1 is the first shown.
-		if r := km.String(); len(r) == 1 && r[0] >= '1' && r[0] <= '9' {
-			if i := int(r[0] - '1'); i < n {
-				s.cursor = i
-				if q.Type == quiz.MultipleChoice {
-					s.chosen[i] = !s.chosen[i]
-					return nil
-				}
-				return s.submit(s.answerFor(i))
+		// A letter picks the option it labels. Letters rather than digits,
+		// because options are often numbers themselves ("1", "3") and a
+		// digit would then be ambiguous.
+		if i, ok := optionIndex(km, n); ok {
+			s.cursor = i
+			if q.Type == quiz.MultipleChoice {
+				s.chosen[i] = !s.chosen[i]
+				return nil
 			}
+			return s.submit(s.answerFor(i))
 		}
 	}
 	return nil
+}
+
+// maxLetterOptions keeps option letters clear of the quiz's other keys
+// (j, k, q, x): a to i.
+const maxLetterOptions = 9
+
+func optionLetter(i int) string { return string(rune('a' + i)) }
+
+// optionIndex is the option a key press's letter labels, if any.
+func optionIndex(km tea.KeyPressMsg, n int) (int, bool) {
+	if len(km.Text) != 1 || km.Mod&^tea.ModShift != 0 {
+		return 0, false
+	}
+	i := int(km.Text[0]) - 'a'
+	return i, i >= 0 && i < min(n, maxLetterOptions)
 }
 
 func mapValues(m map[int]bool) []bool {
@@ -252,9 +273,9 @@ func (s *quizScreen) ShortHelp() []key.Binding {
 	case s.question().Type == quiz.FreeText:
 		return []key.Binding{k.Submit, k.Cancel, k.ForceQuit}
 	case s.question().Type == quiz.MultipleChoice:
-		return []key.Binding{k.Up, k.Down, k.Toggle, k.Submit, k.Back, k.Quit}
+		return []key.Binding{s.pickKey("tick"), k.Up, k.Down, k.Toggle, k.Submit, k.Back, k.Quit}
 	}
-	return []key.Binding{k.Up, k.Down, k.Submit, k.Back, k.Quit}
+	return []key.Binding{s.pickKey("answer"), k.Up, k.Down, k.Submit, k.Back, k.Quit}
 }
 
 func (s *quizScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
@@ -293,6 +314,9 @@ func (s *quizScreen) View() string {
 		b.WriteString(s.optionsView(width))
 	}
 
+	if s.notice != "" {
+		b.WriteString("\n\n" + wrap.Inherit(st.Next).Render(s.notice))
+	}
 	if s.confirmLeave {
 		b.WriteString("\n\n " + st.Wrong.Render("Leave the quiz?") + " Your answers so far will not be saved. Press esc again to leave.")
 	}
@@ -315,12 +339,16 @@ func (s *quizScreen) optionsView(width int) string {
 	q := s.question()
 	var lines []string
 	for i, text := range s.choices() {
-		marker := fmt.Sprintf("%d.", i+1)
+		marker := optionLetter(i) + ")"
+		if i >= maxLetterOptions {
+			marker = "  "
+		}
 		if q.Type == quiz.MultipleChoice {
-			marker = "[ ]"
+			box := "[ ]"
 			if s.chosen[i] {
-				marker = "[x]"
+				box = "[x]"
 			}
+			marker += " " + box
 		}
 		style := st.Option
 		cursor := "  "
@@ -386,4 +414,14 @@ func (s *quizScreen) scoreView(wrap lipgloss.Style) string {
 		b.WriteString(" " + mark + " " + truncate(strings.TrimSpace(q.Prompt), max(10, s.width-6)) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// pickKey describes the option letters for the help bar.
+func (s *quizScreen) pickKey(what string) key.Binding {
+	n := min(len(s.choices()), maxLetterOptions)
+	letters := make([]string, n)
+	for i := range letters {
+		letters[i] = optionLetter(i)
+	}
+	return key.NewBinding(key.WithKeys(letters...), key.WithHelp("a-"+letters[n-1], what))
 }
