@@ -271,7 +271,24 @@ func (a *App) quit() tea.Cmd {
 const headerHeight = 2
 
 func (a *App) footerHeight() int {
-	return 1 + lipgloss.Height(a.help.View(a.active))
+	return 1 + lipgloss.Height(a.helpView())
+}
+
+// helpLines is implemented by screens with more short-help keys than fit
+// on one line at 80 columns; each inner slice is one line.
+type helpLines interface {
+	ShortHelpLines() [][]key.Binding
+}
+
+func (a *App) helpView() string {
+	if hl, ok := a.active.(helpLines); ok && !a.help.ShowAll {
+		var lines []string
+		for _, l := range hl.ShortHelpLines() {
+			lines = append(lines, a.help.ShortHelpView(l))
+		}
+		return strings.Join(lines, "\n")
+	}
+	return a.help.View(a.active)
 }
 
 func (a *App) resize() {
@@ -307,7 +324,7 @@ func (a *App) View() tea.View {
 	}
 	// help drops bindings that do not fit, but not when even its ellipsis
 	// does not fit; truncating each line keeps narrow terminals tidy.
-	helpLines := strings.Split(a.help.View(a.active), "\n")
+	helpLines := strings.Split(a.helpView(), "\n")
 	for i, l := range helpLines {
 		helpLines[i] = ansi.Truncate(" "+l, a.width, "…")
 	}

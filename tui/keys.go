@@ -70,11 +70,11 @@ func DefaultKeyMap() *KeyMap {
 
 		ClusterUp: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "create cluster")),
 
-		Hint:     key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "next hint")),
-		Solution: key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "show solution")),
+		Hint:     key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "hint")),
+		Solution: key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "solution")),
 		Reset:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reset lab")),
-		Shell:    key.NewBinding(key.WithKeys("!", "t"), key.WithHelp("t", "open a shell")),
-		Map:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "cluster map")),
+		Shell:    key.NewBinding(key.WithKeys("!", "t"), key.WithHelp("t", "shell")),
+		Map:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "map")),
 		Answer:   key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "answer")),
 		Yes:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		No:       key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no")),

@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/progress"
@@ -92,6 +93,8 @@ type labScreen struct {
 	answers   map[string]string
 	answering bool
 	input     answerBox
+	// notice answers a key that could do nothing, until the next key.
+	notice string
 	// done is the completion summary, made once when every task passes.
 	done string
 }
@@ -243,41 +246,108 @@ func (s *labScreen) renderGoal() tea.Cmd {
 	for i := 0; i < st.HintsUsed && i < len(t.Hints); i++ {
 		fmt.Fprintf(&md, "\n**Hint %d.** %s\n", i+1, strings.TrimSpace(t.Hints[i]))
 	}
-	if st.SolutionSeen {
-		md.WriteString("\n**Reference solution** (marked as seen in your progress):\n\n```sh\n")
-		for _, step := range t.Solution {
-			if step.Run != "" {
-				md.WriteString(step.Run + "\n")
-			} else {
-				md.WriteString("kubectl apply -f - <<'EOF'\n" + strings.TrimSpace(step.Apply) + "\nEOF\n")
-			}
-		}
-		md.WriteString("```\n")
-	}
 	k := renderKey{id: s.lab.ID + "/" + t.ID + fmt.Sprintf("/%d/%v", st.HintsUsed, st.SolutionSeen), width: s.goalWidth(), style: s.c.styles.Markdown}
+	solution := ""
+	if st.SolutionSeen {
+		solution = s.solutionBlock(t)
+	}
 	renderer, text := s.c.renderer, md.String()
 	return func() tea.Msg {
 		out, err := renderer.Render(text, k.style, k.width)
-		return lessonRenderedMsg{key: k, content: strings.Trim(out, "\n"), err: err}
+		return lessonRenderedMsg{key: k, content: strings.Trim(out, "\n") + solution, err: err}
 	}
+}
+
+// solutionBlock shows the reference solution outside Markdown, whose
+// wrapping would split a command in the middle of a token: commands are
+// broken at spaces with shell line continuations, so that copying them
+// works, and manifests are shown as they are.
+func (s *labScreen) solutionBlock(t *checks.Task) string {
+	st := s.c.styles
+	var b strings.Builder
+	b.WriteString("\n\n  " + st.Bold.Render("Reference solution") + st.Muted.Render(" (marked as seen in your progress):") + "\n\n")
+	width := s.goalWidth() - 4
+	for _, step := range t.Solution {
+		var lines []string
+		if step.Run != "" {
+			lines = wrapCommand(step.Run, width)
+		} else {
+			lines = append([]string{"kubectl apply -f - <<'EOF'"}, strings.Split(strings.TrimSpace(step.Apply), "\n")...)
+			lines = append(lines, "EOF")
+		}
+		for _, l := range lines {
+			b.WriteString("    " + st.Accent.Render(l) + "\n")
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// detail explains the state of the task under the cursor above its goal:
+// every failing message, wrapped, with what it means for the learner.
+func (s *labScreen) detail() string {
+	t := s.task()
+	if t == nil {
+		return ""
+	}
+	st := s.c.styles
+	r := s.taskResult(s.cursor)
+	state := classify(r, s.passedBefore(t.ID))
+	width := s.goalWidth() - 4
+	para := func(style lipgloss.Style, text string) string {
+		return lipgloss.NewStyle().PaddingLeft(2).Render(style.Render(lipgloss.Wrap(text, width, "")))
+	}
+	var head string
+	switch state {
+	case stateChecking, stateDone:
+		return ""
+	case stateSettling:
+		head = para(st.Next, "Settling: the cluster is still carrying out your change. Nothing to do but wait a moment; this updates by itself.")
+	case stateKept:
+		head = para(st.Done, "Done earlier. A later change means it no longer holds, which is expected when a later task changes the same objects:")
+	case stateBroken:
+		head = para(st.Wrong, "The cluster could not be read, so this task cannot be graded right now:")
+	default:
+		head = para(st.Bold, "Not done yet:")
+	}
+	var b strings.Builder
+	b.WriteString(head + "\n")
+	for _, m := range failureMessages(r) {
+		lines := strings.Split(lipgloss.Wrap(m, width-2, ""), "\n")
+		b.WriteString("  • " + strings.Join(lines, "\n    ") + "\n")
+	}
+	return b.String()
+}
+
+// passedBefore reports whether progress records the task as passed.
+func (s *labScreen) passedBefore(task string) bool {
+	return !s.c.store.Snapshot().Labs[s.lab.ID].Tasks[task].PassedAt.IsZero()
+}
+
+// refreshPane puts the task's state and goal, or the map, in the viewport.
+func (s *labScreen) refreshPane() {
+	if s.showMap {
+		s.viewport.SetContent(s.mapRendered)
+		return
+	}
+	content := s.goal
+	if d := s.detail(); d != "" {
+		content = d + "\n" + s.goal
+	}
+	s.viewport.SetContent(content)
 }
 
 func (s *labScreen) SetSize(w, h int) {
 	resized := s.width != w
 	s.width, s.height = w, h
 	s.viewport.SetWidth(w)
-	s.viewport.SetHeight(max(1, h-s.taskListHeight()-1))
+	if s.lab != nil {
+		s.viewport.SetHeight(max(1, h-lipgloss.Height(s.top())))
+	}
 	if resized && s.showMap {
 		s.redrawMap()
 	}
 }
 
-func (s *labScreen) taskListHeight() int {
-	if s.lab == nil {
-		return 0
-	}
-	return len(s.lab.Tasks) + 2
-}
 
 func (s *labScreen) Typing() bool { return s.answering }
 
@@ -289,6 +359,15 @@ func (s *labScreen) Title() string {
 }
 
 func (s *labScreen) Update(msg tea.Msg) tea.Cmd {
+	cmd := s.handle(msg)
+	if s.lab != nil {
+		// Keep paging in step with the pane's height as View draws it.
+		s.viewport.SetHeight(max(1, s.height-lipgloss.Height(s.top())))
+	}
+	return cmd
+}
+
+func (s *labScreen) handle(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		return s.renderGoal()
@@ -297,9 +376,7 @@ func (s *labScreen) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		s.goal = msg.content
-		if !s.showMap {
-			s.viewport.SetContent(msg.content)
-		}
+		s.refreshPane()
 		return nil
 	case mapWatchStartedMsg:
 		s.mapUpdates, s.mapCancel = msg.updates, msg.cancel
@@ -335,9 +412,10 @@ func (s *labScreen) Update(msg tea.Msg) tea.Cmd {
 		s.result = &msg.res
 		record := s.recordPasses(msg.res) // first: the summary reads the passes
 		s.done = ""
-		if msg.res.Passed() {
+		if s.complete() {
 			s.done = s.summary()
 		}
+		s.refreshPane()
 		return tea.Batch(listen(s.results), record)
 	case labWatchEndedMsg:
 		s.results, s.cancel = nil, nil
@@ -384,6 +462,7 @@ func (s *labScreen) recordPasses(res checks.LabResult) tea.Cmd {
 
 func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := s.c.keys
+	s.notice = ""
 	if s.answering {
 		switch {
 		case key.Matches(msg, k.Submit):
@@ -427,11 +506,13 @@ func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Up):
 		if s.cursor > 0 {
 			s.cursor--
+			s.refreshPane()
 			return s.renderGoal()
 		}
 	case key.Matches(msg, k.Down):
 		if s.lab != nil && s.cursor < len(s.lab.Tasks)-1 {
 			s.cursor++
+			s.refreshPane()
 			return s.renderGoal()
 		}
 	case key.Matches(msg, k.PageDown):
@@ -444,8 +525,14 @@ func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return s.update(func(ts *progress.TaskState) { ts.HintsUsed++ })
 		}
 	case key.Matches(msg, k.Solution):
-		if s.task() != nil && len(s.task().Solution) > 0 {
+		switch t := s.task(); {
+		case t == nil:
+		case len(t.Solution) > 0:
 			s.confirm = confirmSolution
+		case t.Question != nil:
+			s.notice = "This task is a question, so there are no commands to show. Press h for a hint, a to answer."
+		default:
+			s.notice = "This task has no reference solution."
 		}
 	case key.Matches(msg, k.Reset):
 		if s.svc != nil {
@@ -473,7 +560,7 @@ func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		s.showMap = !s.showMap
 		if !s.showMap {
-			s.viewport.SetContent(s.goal)
+			s.refreshPane()
 			return nil
 		}
 		s.redrawMap()
@@ -495,18 +582,29 @@ func (s *labScreen) update(change func(*progress.TaskState)) tea.Cmd {
 }
 
 func (s *labScreen) ShortHelp() []key.Binding {
+	var out []key.Binding
+	for _, l := range s.ShortHelpLines() {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// ShortHelpLines puts the lab's keys on two lines, so that at 80 columns
+// none is dropped.
+func (s *labScreen) ShortHelpLines() [][]key.Binding {
 	k := s.c.keys
 	if s.confirm != confirmNone {
-		return []key.Binding{k.Yes, k.No}
+		return [][]key.Binding{{k.Yes, k.No}}
 	}
 	if s.answering {
-		return []key.Binding{k.Submit, k.Cancel, k.ForceQuit}
+		return [][]key.Binding{{k.Submit, k.Cancel, k.ForceQuit}}
 	}
-	keys := []key.Binding{k.Up, k.Down, k.Hint}
+	work := []key.Binding{k.Up, k.Down, k.Hint, k.Solution}
 	if t := s.task(); t != nil && t.Question != nil {
-		keys = append(keys, k.Answer)
+		work = append(work, k.Answer)
 	}
-	return append(keys, k.ClusterUp, k.Shell, k.Map, k.Reset, k.Back, k.Help)
+	work = append(work, k.Shell, k.Map)
+	return [][]key.Binding{work, {k.Reset, k.ClusterUp, k.PageDown, k.Back, k.Quit, k.Help}}
 }
 
 func (s *labScreen) FullHelp() [][]key.Binding {
@@ -514,34 +612,70 @@ func (s *labScreen) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Hint, k.Solution}, {k.Shell, k.Map, k.Reset}, {k.Back, k.Quit, k.Help}}
 }
 
-var taskMarks = map[checks.Status]string{
-	checks.Pass: "✓", checks.Fail: "✗", checks.Missing: "·",
-	checks.Forbidden: "!", checks.Unreachable: "!", checks.Error: "!",
+// taskLook is how the task list draws each state: a mark and a colour,
+// each state with its own mark so that colour is never the only cue.
+func (s *labScreen) taskLook(state taskState, r *checks.TaskResult) (mark string, style lipgloss.Style, note string) {
+	st := s.c.styles
+	switch state {
+	case stateDone:
+		return "✓", st.Done, "done"
+	case stateKept:
+		return "✓", st.Done, "done · changed since"
+	case stateSettling:
+		return "◌", st.Next, "settling… " + firstMessage(r)
+	case stateBroken:
+		return "!", st.Wrong, firstMessage(r)
+	case stateNotDone:
+		if r.Status == checks.Missing {
+			return "·", st.Muted, firstMessage(r)
+		}
+		return "✗", st.Muted, firstMessage(r)
+	}
+	return "…", st.Muted, "checking"
+}
+
+// complete is true when every task is done, now or earlier, and the cluster
+// answered the last grading.
+func (s *labScreen) complete() bool {
+	if s.lab == nil || s.result == nil {
+		return false
+	}
+	for i, t := range s.lab.Tasks {
+		switch classify(s.taskResult(i), s.passedBefore(t.ID)) {
+		case stateDone, stateKept:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (s *labScreen) View() string {
 	if s.lab == nil {
 		return ""
 	}
+	top := s.top()
+	// The lines above the pane vary (wrapped messages), so the pane gets
+	// what is left; a copy keeps View free of side effects.
+	vp := s.viewport
+	vp.SetHeight(max(1, s.height-lipgloss.Height(top)))
+	return top + "\n" + vp.View()
+}
+
+// top is the task list and the line under it.
+func (s *labScreen) top() string {
 	st := s.c.styles
 	var b strings.Builder
 	done := 0
 	for i, t := range s.lab.Tasks {
-		mark, style, note := "…", st.Muted, "checking"
-		if r := s.taskResult(i); r != nil {
-			mark, note = taskMarks[r.Status], ""
-			switch {
-			case r.Status == checks.Pass:
-				style, note = st.Done, "done"
-				done++
-			case r.Status.Broken():
-				style = st.Wrong
-			default:
-				style = st.Muted
-			}
-			if r.Status != checks.Pass {
-				note = firstMessage(r)
-			}
+		r := s.taskResult(i)
+		state := classify(r, s.passedBefore(t.ID))
+		mark, style, note := s.taskLook(state, r)
+		if state == stateChecking && s.err != nil && s.busy == "" {
+			note = "not graded: " + s.unavailable()
+		}
+		if state == stateDone || state == stateKept {
+			done++
 		}
 		cursor := "  "
 		title := t.Title
@@ -551,39 +685,55 @@ func (s *labScreen) View() string {
 		}
 		line := fmt.Sprintf(" %s%s %s", cursor, style.Render(mark), title)
 		if note != "" {
-			line += "  " + st.Muted.Render(truncate(note, max(10, s.width-len(t.Title)-10)))
+			// The detail pane below shows the whole of every message.
+			line += "  " + st.Muted.Render(truncate(note, max(10, s.width-lipgloss.Width(t.Title)-8)))
 		}
 		b.WriteString(line + "\n")
 	}
+	// The line under the tasks wraps: whatever it says, the learner needs
+	// all of it.
+	para := func(text string) {
+		b.WriteString(lipgloss.NewStyle().Width(max(20, s.width-1)).PaddingLeft(1).Render(text) + "\n")
+	}
+	t := s.task()
 	switch {
 	case s.answering:
 		b.WriteString(" " + s.input.View() + "\n")
-	case s.task() != nil && s.task().Question != nil && s.answers[s.task().ID] == "":
-		b.WriteString(" " + st.Next.Render("Question:") + " " + truncate(s.task().Question.Prompt, max(10, s.width-30)) + st.Muted.Render(" · press a to answer") + "\n")
-	case s.task() != nil && s.task().Question != nil && s.confirm == confirmNone:
-		b.WriteString(" " + st.Next.Render("Your answer:") + " " + truncate(s.answers[s.task().ID], max(10, s.width-40)) + st.Muted.Render(" · press a to change it") + "\n")
 	case s.confirm == confirmReset:
-		b.WriteString(" " + st.Wrong.Render("Reset the lab?") + " Its namespace is deleted and set up again. y/n\n")
+		para(st.Wrong.Render("Reset the lab?") + " Its namespace is deleted and set up again. y/n")
 	case s.confirm == confirmSolution:
-		b.WriteString(" " + st.Wrong.Render("Show the reference solution?") + " It is marked as seen in your progress. y/n\n")
+		para(st.Wrong.Render("Show the reference solution?") + " It is marked as seen in your progress. y/n")
+	case s.notice != "":
+		para(st.Next.Render(s.notice))
 	case s.busy != "":
-		b.WriteString(" " + st.Muted.Render(s.busy+"…") + "\n")
+		para(st.Muted.Render(s.busy + "…"))
 	case s.err != nil:
-		line := " " + st.Wrong.Render(firstLine(s.err.Error()))
 		if s.canCreateCluster {
-			line = " " + st.Wrong.Render("No lab cluster is running.") + " Press c to create one; the lab starts when it is ready."
+			para(st.Wrong.Render("No lab cluster is running.") + " Press c to create one; the lab starts when it is ready.")
+		} else {
+			para(st.Wrong.Render(s.err.Error()))
 		}
-		b.WriteString(line + "\n")
+	case t != nil && t.Question != nil && s.answers[t.ID] == "":
+		para(st.Next.Render("Question:") + " " + t.Question.Prompt + st.Muted.Render(" · press a to answer"))
+	case t != nil && t.Question != nil:
+		para(st.Next.Render("Your answer:") + " " + s.answers[t.ID] + st.Muted.Render(" · press a to change it"))
 	case s.done != "":
-		b.WriteString(" " + st.Correct.Render(s.done) + "\n")
+		para(st.Correct.Render(s.done))
 	default:
-		b.WriteString(" " + st.Muted.Render(fmt.Sprintf("%d of %d tasks done · graded live from the cluster", done, len(s.lab.Tasks))) + "\n")
+		para(st.Muted.Render(fmt.Sprintf("%d of %d tasks done · graded live from the cluster", done, len(s.lab.Tasks))))
 	}
 	if missing := s.missingFeatures(); missing != "" {
-		b.WriteString(" " + st.Next.Render("Note:") + " a simulated cluster runs no containers, so it cannot show " + missing + "; a kind cluster can.\n")
+		para(st.Next.Render("Note:") + " a simulated cluster runs no containers, so it cannot show " + missing + "; a kind cluster can.")
 	}
-	b.WriteString("\n" + s.viewport.View())
 	return b.String()
+}
+
+// unavailable says briefly why tasks are not graded.
+func (s *labScreen) unavailable() string {
+	if s.canCreateCluster {
+		return "no cluster"
+	}
+	return "the cluster is unavailable"
 }
 
 // missingFeatures names what the lab needs that a simulated cluster lacks.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
@@ -42,7 +43,7 @@ func TestQuizOptionLettersNotDigits(t *testing.T) {
 		t.Fatal("the digit 1 answered a question whose options are numbers")
 	}
 	// Find the letter of the option "1" as displayed.
-	view := s.View()
+	view := ansi.Strip(s.View())
 	letter := ""
 	for _, line := range strings.Split(view, "\n") {
 		if f := strings.Fields(strings.TrimLeft(line, " ›")); len(f) == 2 && f[1] == "1" {
