@@ -3,6 +3,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -38,6 +39,10 @@ type Options struct {
 	// Warning is shown in the status bar at start (e.g. a progress file that
 	// was moved aside).
 	Warning string
+	// Context bounds every cluster call the TUI makes (lab start, reset,
+	// grading, status); it defaults to context.Background. Quitting cancels
+	// a context derived from it.
+	Context context.Context
 }
 
 // App is the root model.
@@ -63,6 +68,8 @@ type App struct {
 	// quitting is set when the learner quit while a cluster was being
 	// created: the creation is cancelled and cleaned up first.
 	quitting bool
+	// stop cancels the program's context.
+	stop context.CancelFunc
 }
 
 // New builds the app on the home screen.
@@ -73,7 +80,12 @@ func New(o Options) *App {
 	if o.Renderer == nil {
 		o.Renderer = lessons.NewRenderer()
 	}
+	if o.Context == nil {
+		o.Context = context.Background()
+	}
+	ctx, stop := context.WithCancel(o.Context)
 	c := &common{
+		ctx:      ctx,
 		course:   o.Course,
 		store:    o.Store,
 		renderer: o.Renderer,
@@ -81,7 +93,7 @@ func New(o Options) *App {
 		keys:     DefaultKeyMap(),
 		styles:   NewStyles(true, o.NoColor),
 	}
-	a := &App{c: c, noColor: o.NoColor, isDark: true, help: help.New(), status: o.Warning, statusIsErr: o.Warning != ""}
+	a := &App{c: c, stop: stop, noColor: o.NoColor, isDark: true, help: help.New(), status: o.Warning, statusIsErr: o.Warning != ""}
 	a.help.Styles = c.styles.Help
 	data := o.Store.Snapshot()
 	a.home = newHomeScreen(c, data)
@@ -90,7 +102,7 @@ func New(o Options) *App {
 	a.lab = newLabScreen(c, o.Labs, o.Map)
 	a.active = a.home
 	a.start = o.Start
-	a.cluster = newClusterState(o.Cluster)
+	a.cluster = newClusterState(ctx, o.Cluster)
 	a.syncKeys()
 	return a
 }
@@ -133,6 +145,7 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 	if cmd, ok := a.cluster.update(msg); ok {
 		if done, isDone := msg.(clusterUpDoneMsg); isDone {
 			if a.quitting {
+				a.stop()
 				return tea.Quit
 			}
 			if done.err == nil && done.reason != "" {
@@ -262,6 +275,9 @@ func (a *App) quit() tea.Cmd {
 		}
 		return nil
 	}
+	// Streams and calls still running end with the program.
+	a.lab.stop()
+	a.stop()
 	if a.active == a.lesson {
 		return tea.Sequence(a.lesson.leave(false), tea.Quit)
 	}

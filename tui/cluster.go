@@ -40,6 +40,7 @@ const clusterRefreshEvery = 15 * time.Second
 
 // clusterState is the cluster part of the root model.
 type clusterState struct {
+	ctx     context.Context
 	svc     ClusterService
 	status  *clusterctl.Status
 	busy    bool
@@ -52,17 +53,17 @@ type clusterState struct {
 	lastErr error
 }
 
-func newClusterState(svc ClusterService) clusterState {
-	return clusterState{svc: svc, spinner: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
+func newClusterState(ctx context.Context, svc ClusterService) clusterState {
+	return clusterState{ctx: ctx, svc: svc, spinner: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
 }
 
 func (c *clusterState) fetchStatus() tea.Cmd {
 	if c.svc == nil {
 		return nil
 	}
-	svc := c.svc
+	svc, parent := c.svc, c.ctx
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*clusterctl.APITimeout)
+		ctx, cancel := context.WithTimeout(parent, 2*clusterctl.APITimeout)
 		defer cancel()
 		return clusterStatusMsg{svc.Status(ctx)}
 	}
@@ -79,12 +80,19 @@ func (c *clusterState) canCreate() bool {
 
 func (c *clusterState) startUp() tea.Cmd {
 	c.busy, c.lastErr, c.step, c.started = true, nil, "Choosing a cluster provider", time.Now()
-	svc := c.svc
+	svc, parent := c.svc, c.ctx
 	start := func() tea.Msg {
-		ctx, cancel := context.WithCancel(context.Background())
+		// Not derived from the program's context: quitting during a
+		// creation cancels it through c.cancel and waits for its cleanup.
+		ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 		ch := make(chan tea.Msg, 32)
 		go func() {
-			reason, err := svc.Up(ctx, func(s clusterctl.Step) { ch <- clusterStepMsg{s} })
+			reason, err := svc.Up(ctx, func(s clusterctl.Step) {
+				select {
+				case ch <- clusterStepMsg{s}:
+				case <-ctx.Done():
+				}
+			})
 			ch <- clusterUpDoneMsg{reason: reason, err: err}
 			close(ch)
 		}()

@@ -30,22 +30,39 @@ type LabService interface {
 	Shell(lab *checks.Lab) (*exec.Cmd, error)
 }
 
+// streamID identifies one watch, map stream or action of the lab screen.
+// Every message a stream sends carries its id, and the screen drops
+// messages whose stream is no longer the current one: an old watch's
+// "ended" arriving after a new watch's "started" must not touch the new
+// watch's state.
+type streamID uint64
+
 type (
 	labResultMsg struct {
+		id  streamID
 		lab string
 		res checks.LabResult
 	}
 	labWatchStartedMsg struct {
+		id      streamID
 		results <-chan tea.Msg
 		cancel  context.CancelFunc
 	}
-	labWatchEndedMsg struct{ err error }
+	labWatchEndedMsg struct {
+		id  streamID
+		err error
+	}
 	labActionDoneMsg struct {
+		id   streamID
 		what string
 		err  error
 	}
 	shellExitedMsg struct{ err error }
 )
+
+// labActionTimeout bounds starting or resetting a lab; a reset waits for
+// the old namespace to be deleted.
+const labActionTimeout = 3 * time.Minute
 
 type labConfirm int
 
@@ -68,6 +85,9 @@ type labScreen struct {
 	confirm labConfirm
 	busy    string
 	err     error
+	// lastID numbers streams and actions; watchID, mapID and actionID are
+	// the current ones (0: none).
+	lastID, watchID, mapID, actionID streamID
 	// watch streams results from the engine.
 	results <-chan tea.Msg
 	cancel  context.CancelFunc
@@ -100,12 +120,19 @@ type labScreen struct {
 }
 
 type (
-	clusterMapMsg      struct{ view ClusterView }
+	clusterMapMsg struct {
+		id   streamID
+		view ClusterView
+	}
 	mapWatchStartedMsg struct {
+		id      streamID
 		updates <-chan tea.Msg
 		cancel  context.CancelFunc
 	}
-	mapWatchEndedMsg struct{ err error }
+	mapWatchEndedMsg struct {
+		id  streamID
+		err error
+	}
 )
 
 func newLabScreen(c *common, svc LabService, mapSvc MapService) *labScreen {
@@ -114,27 +141,49 @@ func newLabScreen(c *common, svc LabService, mapSvc MapService) *labScreen {
 	return &labScreen{c: c, svc: svc, viewport: vp, mapSvc: mapSvc, input: newAnswerBox("answer › ", "", 100), answers: map[string]string{}}
 }
 
-// watchMap starts the map's stream of views for the lab namespace.
-func (s *labScreen) watchMap() tea.Cmd {
-	svc, ns := s.mapSvc, s.lab.Namespace
+// newID makes the id of a new stream or action.
+func (s *labScreen) newID() streamID {
+	s.lastID++
+	return s.lastID
+}
+
+// stream runs run in a goroutine under a context derived from the
+// program's, and hands its messages over a channel. Every send, the last
+// one too, gives up when the context ends, so a stream nobody listens to
+// any more never blocks its goroutine.
+func (s *labScreen) stream(run func(ctx context.Context, send func(tea.Msg)) tea.Msg, started func(<-chan tea.Msg, context.CancelFunc) tea.Msg) tea.Cmd {
+	parent := s.c.ctx
 	return func() tea.Msg {
-		ctx, cancel := context.WithCancel(context.Background())
-		ch := make(chan tea.Msg, 4)
+		ctx, cancel := context.WithCancel(parent)
+		ch := make(chan tea.Msg, 8)
+		send := func(m tea.Msg) {
+			select {
+			case ch <- m:
+			case <-ctx.Done():
+			}
+		}
 		go func() {
-			err := svc.WatchMap(ctx, ns, func(v ClusterView) {
-				select {
-				case ch <- clusterMapMsg{v}:
-				case <-ctx.Done():
-				}
-			})
-			ch <- mapWatchEndedMsg{err}
-			close(ch)
+			defer close(ch)
+			send(run(ctx, send))
 		}()
-		return mapWatchStartedMsg{updates: ch, cancel: cancel}
+		return started(ch, cancel)
 	}
 }
 
+// watchMap starts the map's stream of views for the lab namespace.
+func (s *labScreen) watchMap() tea.Cmd {
+	svc, ns, id := s.mapSvc, s.lab.Namespace, s.newID()
+	s.mapID = id
+	return s.stream(func(ctx context.Context, send func(tea.Msg)) tea.Msg {
+		err := svc.WatchMap(ctx, ns, func(v ClusterView) { send(clusterMapMsg{id: id, view: v}) })
+		return mapWatchEndedMsg{id: id, err: err}
+	}, func(ch <-chan tea.Msg, cancel context.CancelFunc) tea.Msg {
+		return mapWatchStartedMsg{id: id, updates: ch, cancel: cancel}
+	})
+}
+
 func (s *labScreen) stopMap() {
+	s.mapID = 0
 	if s.mapCancel != nil {
 		s.mapCancel()
 		s.mapCancel, s.mapUpdates = nil, nil
@@ -170,40 +219,50 @@ func (s *labScreen) open(lab *checks.Lab) tea.Cmd {
 		return tea.Batch(save, s.renderGoal())
 	}
 	s.busy = "Preparing the lab namespace"
-	svc := s.svc
-	start := func() tea.Msg { return labActionDoneMsg{what: "start", err: svc.Start(context.Background(), lab)} }
-	return tea.Batch(save, start, s.renderGoal())
+	return tea.Batch(save, s.action("start", s.svc.Start), s.renderGoal())
 }
 
 // watch starts the result stream; results arrive without any key press.
 func (s *labScreen) watch() tea.Cmd {
-	lab, svc := s.lab, s.svc
+	lab, svc, id := s.lab, s.svc, s.newID()
+	s.watchID = id
 	answers := make(map[string]string, len(s.answers))
 	for k, v := range s.answers {
 		answers[k] = v
 	}
-	return func() tea.Msg {
-		ctx, cancel := context.WithCancel(context.Background())
-		ch := make(chan tea.Msg, 8)
-		go func() {
-			err := svc.Watch(ctx, lab, answers, func(r checks.LabResult) {
-				select {
-				case ch <- labResultMsg{lab: lab.ID, res: r}:
-				case <-ctx.Done():
-				}
-			})
-			ch <- labWatchEndedMsg{err: err}
-			close(ch)
-		}()
-		return labWatchStartedMsg{results: ch, cancel: cancel}
-	}
+	return s.stream(func(ctx context.Context, send func(tea.Msg)) tea.Msg {
+		err := svc.Watch(ctx, lab, answers, func(r checks.LabResult) { send(labResultMsg{id: id, lab: lab.ID, res: r}) })
+		return labWatchEndedMsg{id: id, err: err}
+	}, func(ch <-chan tea.Msg, cancel context.CancelFunc) tea.Msg {
+		return labWatchStartedMsg{id: id, results: ch, cancel: cancel}
+	})
 }
 
-func (s *labScreen) stop() {
+// stopWatch ends the result stream, if any; its remaining messages are
+// dropped as stale.
+func (s *labScreen) stopWatch() {
+	s.watchID = 0
 	if s.cancel != nil {
 		s.cancel()
 		s.cancel, s.results = nil, nil
 	}
+}
+
+// action runs a lab action (start, reset) under the program's context with
+// a time limit.
+func (s *labScreen) action(what string, do func(context.Context, *checks.Lab) error) tea.Cmd {
+	lab, parent, id := s.lab, s.c.ctx, s.newID()
+	s.actionID = id
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(parent, labActionTimeout)
+		defer cancel()
+		return labActionDoneMsg{id: id, what: what, err: do(ctx, lab)}
+	}
+}
+
+func (s *labScreen) stop() {
+	s.stopWatch()
+	s.actionID = 0
 	s.stopMap()
 	s.showMap, s.mapView = false, nil
 }
@@ -379,34 +438,52 @@ func (s *labScreen) handle(msg tea.Msg) tea.Cmd {
 		s.refreshPane()
 		return nil
 	case mapWatchStartedMsg:
+		if msg.id != s.mapID {
+			msg.cancel() // the map was closed before its stream started
+			return nil
+		}
 		s.mapUpdates, s.mapCancel = msg.updates, msg.cancel
 		return listen(s.mapUpdates)
 	case clusterMapMsg:
+		if msg.id != s.mapID {
+			return nil
+		}
 		s.mapView = &msg.view
 		s.redrawMap()
 		return listen(s.mapUpdates)
 	case mapWatchEndedMsg:
-		s.mapUpdates, s.mapCancel = nil, nil
+		if msg.id != s.mapID {
+			return nil
+		}
+		s.mapID, s.mapUpdates, s.mapCancel = 0, nil, nil
 		if msg.err != nil {
 			s.err = msg.err
 		}
 		return nil
 	case labActionDoneMsg:
+		if msg.id != s.actionID {
+			return nil
+		}
+		s.actionID = 0
 		s.busy = ""
 		if msg.err != nil {
 			s.err = msg.err
 			return nil
 		}
 		s.err = nil
-		if s.results == nil {
+		if s.watchID == 0 {
 			return s.watch()
 		}
 		return nil
 	case labWatchStartedMsg:
+		if msg.id != s.watchID {
+			msg.cancel() // superseded before it started
+			return nil
+		}
 		s.results, s.cancel = msg.results, msg.cancel
 		return listen(s.results)
 	case labResultMsg:
-		if s.lab == nil || msg.lab != s.lab.ID {
+		if msg.id != s.watchID || s.lab == nil || msg.lab != s.lab.ID {
 			return nil
 		}
 		s.result = &msg.res
@@ -418,7 +495,10 @@ func (s *labScreen) handle(msg tea.Msg) tea.Cmd {
 		s.refreshPane()
 		return tea.Batch(listen(s.results), record)
 	case labWatchEndedMsg:
-		s.results, s.cancel = nil, nil
+		if msg.id != s.watchID {
+			return nil
+		}
+		s.watchID, s.results, s.cancel = 0, nil, nil
 		if msg.err != nil {
 			s.err = msg.err
 		}
@@ -426,7 +506,7 @@ func (s *labScreen) handle(msg tea.Msg) tea.Cmd {
 	case shellExitedMsg:
 		// Back from the shell: the watch has kept grading, so the state is
 		// current; restart it if it had stopped.
-		if s.results == nil && s.svc != nil {
+		if s.watchID == 0 && s.actionID == 0 && s.svc != nil {
 			return s.watch()
 		}
 		return nil
@@ -472,10 +552,7 @@ func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			s.answers[s.task().ID] = answer
 			save := s.update(func(t *progress.TaskState) { t.Answer = answer })
 			// Grade with the new answer: restart the watch with it.
-			if s.cancel != nil {
-				s.cancel()
-				s.cancel, s.results = nil, nil
-			}
+			s.stopWatch()
 			if s.svc != nil {
 				return tea.Batch(save, s.watch())
 			}
@@ -494,8 +571,11 @@ func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			switch what {
 			case confirmReset:
 				s.busy = "Resetting the lab"
-				lab, svc := s.lab, s.svc
-				return func() tea.Msg { return labActionDoneMsg{what: "reset", err: svc.Reset(context.Background(), lab)} }
+				// The old watch would report the namespace's deletion as
+				// every task failing; grading resumes after the reset.
+				s.stopWatch()
+				s.result = nil
+				return s.action("reset", s.svc.Reset)
 			case confirmSolution:
 				return s.update(func(t *progress.TaskState) { t.SolutionSeen = true })
 			}
@@ -564,7 +644,7 @@ func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		s.redrawMap()
-		if s.mapUpdates == nil {
+		if s.mapID == 0 {
 			return s.watchMap()
 		}
 	case key.Matches(msg, k.Back):

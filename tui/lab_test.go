@@ -24,6 +24,10 @@ type fakeLabs struct {
 	starts  int
 	resets  int
 	answers []map[string]string
+	// active counts watches running; endDelay makes a cancelled watch take
+	// that long to end, as an informer's does.
+	active   atomic.Int32
+	endDelay time.Duration
 }
 
 func newFakeLabs() *fakeLabs { return &fakeLabs{results: make(chan checks.LabResult, 8)} }
@@ -32,9 +36,12 @@ func (f *fakeLabs) Watch(ctx context.Context, lab *checks.Lab, answers map[strin
 	f.mu.Lock()
 	f.answers = append(f.answers, answers)
 	f.mu.Unlock()
+	f.active.Add(1)
+	defer f.active.Add(-1)
 	for {
 		select {
 		case <-ctx.Done():
+			time.Sleep(f.endDelay)
 			return nil
 		case r := <-f.results:
 			onResult(r)
