@@ -136,13 +136,24 @@ func (a *App) syncKeys() {
 	a.c.keys.ClusterUp.SetEnabled(a.cluster.canCreate())
 	a.c.keys.Map.SetEnabled(a.lab.mapSvc != nil)
 	a.lab.canCreateCluster = a.cluster.canCreate()
+	a.lab.noCluster = a.cluster.status != nil && !a.cluster.status.Exists
+	// While a lab is open the status is checked more often: it is how the
+	// lab screen learns that the cluster went away or came back.
+	a.cluster.fast = a.active == a.lab
 	if a.cluster.status != nil && a.cluster.status.Reachable {
 		a.lab.provider = a.cluster.status.Provider
 	}
 }
 
 func (a *App) update(msg tea.Msg) tea.Cmd {
+	wasReachable := a.cluster.status != nil && a.cluster.status.Reachable
+	hadStatus := a.cluster.status != nil
 	if cmd, ok := a.cluster.update(msg); ok {
+		if _, isStatus := msg.(clusterStatusMsg); isStatus && hadStatus && a.active == a.lab {
+			if now := a.cluster.status.Reachable; now != wasReachable {
+				return tea.Batch(cmd, a.lab.clusterChanged(now))
+			}
+		}
 		if done, isDone := msg.(clusterUpDoneMsg); isDone {
 			if a.quitting {
 				a.stop()

@@ -35,8 +35,12 @@ type (
 	}
 )
 
-// clusterRefreshEvery is how often the status bar re-checks the cluster.
-const clusterRefreshEvery = 15 * time.Second
+// clusterRefreshEvery is how often the status bar re-checks the cluster;
+// clusterRefreshFast while a lab is open.
+const (
+	clusterRefreshEvery = 15 * time.Second
+	clusterRefreshFast  = 5 * time.Second
+)
 
 // clusterState is the cluster part of the root model.
 type clusterState struct {
@@ -51,6 +55,8 @@ type clusterState struct {
 	spinner spinner.Model
 	// lastErr is the last failure of 'up', shown until the next attempt.
 	lastErr error
+	// fast asks for more frequent status checks.
+	fast bool
 }
 
 func newClusterState(ctx context.Context, svc ClusterService) clusterState {
@@ -70,7 +76,11 @@ func (c *clusterState) fetchStatus() tea.Cmd {
 }
 
 func (c *clusterState) scheduleRefresh() tea.Cmd {
-	return tea.Tick(clusterRefreshEvery, func(time.Time) tea.Msg { return clusterRefreshMsg{} })
+	every := clusterRefreshEvery
+	if c.fast {
+		every = clusterRefreshFast
+	}
+	return tea.Tick(every, func(time.Time) tea.Msg { return clusterRefreshMsg{} })
 }
 
 // canCreate is true when there is no usable cluster and none is being made.

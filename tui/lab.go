@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -60,6 +61,17 @@ type (
 	shellExitedMsg struct{ err error }
 )
 
+// labRetryMsg asks to try again to start or grade the lab.
+type labRetryMsg struct{ id streamID }
+
+// Retries after an unreachable cluster wait from minBackoff, doubling up
+// to maxBackoff: soon enough to notice a cluster that is back, seldom
+// enough not to load one that is struggling.
+const (
+	minBackoff = time.Second
+	maxBackoff = 30 * time.Second
+)
+
 // labActionTimeout bounds starting or resetting a lab; a reset waits for
 // the old namespace to be deleted.
 const labActionTimeout = 3 * time.Minute
@@ -88,6 +100,8 @@ type labScreen struct {
 	// lastID numbers streams and actions; watchID, mapID and actionID are
 	// the current ones (0: none).
 	lastID, watchID, mapID, actionID streamID
+	// started is set once the lab namespace is set up.
+	started bool
 	// watch streams results from the engine.
 	results <-chan tea.Msg
 	cancel  context.CancelFunc
@@ -107,6 +121,14 @@ type labScreen struct {
 	// cluster, and which provider runs the current one.
 	canCreateCluster bool
 	provider         string
+	// noCluster is set when the status check found no lab cluster at all,
+	// as opposed to one that does not answer.
+	noCluster bool
+
+	// retryID is the pending retry after the cluster could not be reached
+	// (0: none); backoff is the wait before the next one.
+	retryID streamID
+	backoff time.Duration
 
 	// Answers to question tasks, typed here and graded against the live
 	// cluster; answering is set while the input has focus.
@@ -206,6 +228,7 @@ func (s *labScreen) redrawMap() {
 func (s *labScreen) open(lab *checks.Lab) tea.Cmd {
 	s.stop()
 	s.lab, s.result, s.cursor, s.confirm, s.err, s.busy = lab, nil, 0, confirmNone, nil, ""
+	s.started, s.backoff, s.done = false, 0, ""
 	s.answers, s.answering = map[string]string{}, false
 	for id, t := range s.c.store.Snapshot().Labs[lab.ID].Tasks {
 		if t.Answer != "" {
@@ -260,7 +283,60 @@ func (s *labScreen) action(what string, do func(context.Context, *checks.Lab) er
 	}
 }
 
+// retryLater schedules another attempt to start or grade the lab, with
+// back-off, so that the screen recovers when the cluster answers again
+// without the learner pressing anything.
+func (s *labScreen) retryLater() tea.Cmd {
+	s.backoff = min(maxBackoff, max(minBackoff, 2*s.backoff))
+	id := s.newID()
+	s.retryID = id
+	return tea.Tick(s.backoff, func(time.Time) tea.Msg { return labRetryMsg{id: id} })
+}
+
+// retry starts the lab if it never started, or grades it again.
+func (s *labScreen) retry() tea.Cmd {
+	s.retryID = 0
+	if s.lab == nil || s.svc == nil || s.actionID != 0 {
+		return nil
+	}
+	if !s.started {
+		s.busy = "Preparing the lab namespace"
+		return s.action("start", s.svc.Start)
+	}
+	s.stopWatch()
+	return s.watch()
+}
+
+// clusterChanged is called by the root when the status check finds the
+// cluster unreachable or back. An informer watch keeps serving its cache
+// while the API server is away, so the screen stops trusting it: results
+// are dropped (no task shows as passed on stale data) and grading
+// restarts as soon as the cluster answers.
+func (s *labScreen) clusterChanged(reachable bool) tea.Cmd {
+	if s.lab == nil || s.svc == nil {
+		return nil
+	}
+	if !reachable {
+		s.stopWatch()
+		s.result, s.done = nil, ""
+		s.err = errUnreachable
+		// No timed retries meanwhile: the status check says when the
+		// cluster is back.
+		s.retryID = 0
+		s.refreshPane()
+		return nil
+	}
+	if s.retryID != 0 || (s.watchID == 0 && s.actionID == 0) {
+		s.backoff = 0
+		return s.retry()
+	}
+	return nil
+}
+
+var errUnreachable = errors.New("cannot reach the lab cluster")
+
 func (s *labScreen) stop() {
+	s.retryID = 0
 	s.stopWatch()
 	s.actionID = 0
 	s.stopMap()
@@ -468,13 +544,22 @@ func (s *labScreen) handle(msg tea.Msg) tea.Cmd {
 		s.busy = ""
 		if msg.err != nil {
 			s.err = msg.err
-			return nil
+			if s.noCluster || s.c.ctx.Err() != nil {
+				// No cluster: the root starts the lab once one is made.
+				return nil
+			}
+			return s.retryLater()
 		}
-		s.err = nil
+		s.err, s.started = nil, true
 		if s.watchID == 0 {
 			return s.watch()
 		}
 		return nil
+	case labRetryMsg:
+		if msg.id != s.retryID {
+			return nil
+		}
+		return s.retry()
 	case labWatchStartedMsg:
 		if msg.id != s.watchID {
 			msg.cancel() // superseded before it started
@@ -487,6 +572,9 @@ func (s *labScreen) handle(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		s.result = &msg.res
+		if reachable(msg.res) {
+			s.backoff, s.err = 0, nil
+		}
 		record := s.recordPasses(msg.res) // first: the summary reads the passes
 		s.done = ""
 		if s.complete() {
@@ -502,7 +590,12 @@ func (s *labScreen) handle(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			s.err = msg.err
 		}
-		return nil
+		if s.c.ctx.Err() != nil {
+			return nil
+		}
+		// The watch ends by itself only when the cluster failed it: try
+		// again later, and re-read every result then.
+		return s.retryLater()
 	case shellExitedMsg:
 		// Back from the shell: the watch has kept grading, so the state is
 		// current; restart it if it had stopped.
@@ -684,7 +777,7 @@ func (s *labScreen) ShortHelpLines() [][]key.Binding {
 		work = append(work, k.Answer)
 	}
 	work = append(work, k.Shell, k.Map)
-	return [][]key.Binding{work, {k.Reset, k.ClusterUp, k.PageDown, k.Back, k.Quit, k.Help}}
+	return [][]key.Binding{work, {k.Reset, k.ClusterUp, k.PageDown, k.Back, k.Help}}
 }
 
 func (s *labScreen) FullHelp() [][]key.Binding {
@@ -788,9 +881,18 @@ func (s *labScreen) top() string {
 	case s.busy != "":
 		para(st.Muted.Render(s.busy + "…"))
 	case s.err != nil:
-		if s.canCreateCluster {
+		switch {
+		case s.noCluster:
 			para(st.Wrong.Render("No lab cluster is running.") + " Press c to create one; the lab starts when it is ready.")
-		} else {
+		case errors.Is(s.err, errUnreachable):
+			para(st.Wrong.Render("Cannot reach the lab cluster.") + " Grading resumes by itself when it answers again.")
+		case s.retryID != 0:
+			text := st.Wrong.Render(s.err.Error()) + fmt.Sprintf(" Trying again by itself in %s; the results come back when the cluster answers.", s.backoff)
+			if s.canCreateCluster {
+				text += " Press c to start it."
+			}
+			para(text)
+		default:
 			para(st.Wrong.Render(s.err.Error()))
 		}
 	case t != nil && t.Question != nil && s.answers[t.ID] == "":
@@ -810,10 +912,10 @@ func (s *labScreen) top() string {
 
 // unavailable says briefly why tasks are not graded.
 func (s *labScreen) unavailable() string {
-	if s.canCreateCluster {
+	if s.noCluster {
 		return "no cluster"
 	}
-	return "the cluster is unavailable"
+	return "cannot reach the cluster"
 }
 
 // missingFeatures names what the lab needs that a simulated cluster lacks.
@@ -876,4 +978,14 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// reachable reports whether a grading reached the cluster.
+func reachable(r checks.LabResult) bool {
+	for _, t := range r.Tasks {
+		if t.Status == checks.Unreachable {
+			return false
+		}
+	}
+	return true
 }

@@ -208,6 +208,7 @@ func TestLabWithoutClusterOffersToCreateOne(t *testing.T) {
 	waitFor(t, tm, "press c to create one")
 	press(tm, "j", "j", "j", "enter")
 	waitFor(t, tm, "No lab cluster is running. Press c to create one")
+	waitFor(t, tm, "Create deployment web  not graded: no cluster")
 	press(tm, "c")
 	waitFor(t, tm, "Starting the control plane…")
 	close(cluster.release)
