@@ -70,10 +70,12 @@ func TestLabStreamsHaveIdentity(t *testing.T) {
 // blockingStart never finishes starting the lab until its context ends.
 type blockingStart struct {
 	*fakeLabs
-	ended chan error
+	entered chan struct{}
+	ended   chan error
 }
 
 func (b *blockingStart) Start(ctx context.Context, _ *checks.Lab) error {
+	close(b.entered)
 	<-ctx.Done()
 	b.ended <- ctx.Err()
 	return ctx.Err()
@@ -82,9 +84,10 @@ func (b *blockingStart) Start(ctx context.Context, _ *checks.Lab) error {
 // Quitting cancels the program's context, which a lab start honours.
 func TestQuitCancelsLabStart(t *testing.T) {
 	f := newFixture(t)
-	labs := &blockingStart{fakeLabs: newFakeLabs(), ended: make(chan error, 1)}
+	labs := &blockingStart{fakeLabs: newFakeLabs(), entered: make(chan struct{}), ended: make(chan error, 1)}
 	tm := f.startLab(t, labs, 80, 24, false)
 	waitFor(t, tm, "Preparing the lab namespace")
+	<-labs.entered
 	finalScreen(t, tm)
 	select {
 	case err := <-labs.ended:
