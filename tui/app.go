@@ -70,6 +70,8 @@ type App struct {
 	quitting bool
 	// stop cancels the program's context.
 	stop context.CancelFunc
+	// lastFooter is the footer's height at the last resize.
+	lastFooter int
 }
 
 // New builds the app on the home screen.
@@ -127,6 +129,11 @@ func (a *App) Init() tea.Cmd {
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := a.update(msg)
 	a.syncKeys()
+	if h := a.footerHeight(); h != a.lastFooter {
+		// A wrapped status line takes room from the screen.
+		a.lastFooter = h
+		a.resize()
+	}
 	return a, cmd
 }
 
@@ -298,7 +305,30 @@ func (a *App) quit() tea.Cmd {
 const headerHeight = 2
 
 func (a *App) footerHeight() int {
-	return 1 + lipgloss.Height(a.helpView())
+	return lipgloss.Height(a.statusView()) + lipgloss.Height(a.helpView())
+}
+
+// statusView is the status line: the status message, else the cluster's.
+// It wraps rather than cut, up to a third of the window, because it often
+// says what to do (how to get a cluster, why a save failed).
+func (a *App) statusView() string {
+	st := a.c.styles
+	text, style := a.cluster.line(st), st.Status
+	if a.status != "" {
+		text, style = a.status, st.Status
+		if a.statusIsErr {
+			style = st.Error
+		}
+	}
+	if a.width < 4 {
+		return ""
+	}
+	lines := strings.Split(style.Width(a.width).Render(text), "\n")
+	if limit := max(1, a.height/3); len(lines) > limit {
+		lines = lines[:limit]
+		lines[limit-1] = ansi.Truncate(lines[limit-1], a.width-1, "…")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // helpLines is implemented by screens with more short-help keys than fit
@@ -341,14 +371,7 @@ func (a *App) View() tea.View {
 	body := lipgloss.NewStyle().MaxHeight(bodyHeight).MaxWidth(a.width).Render(a.active.View())
 	body += strings.Repeat("\n", max(0, bodyHeight-lipgloss.Height(body)))
 
-	status := st.Status.Render(truncate(a.cluster.line(st), a.width-2))
-	if a.status != "" {
-		style := st.Status
-		if a.statusIsErr {
-			style = st.Error
-		}
-		status = style.Render(truncate(a.status, a.width-2))
-	}
+	status := a.statusView()
 	// help drops bindings that do not fit, but not when even its ellipsis
 	// does not fit; truncating each line keeps narrow terminals tidy.
 	helpLines := strings.Split(a.helpView(), "\n")

@@ -165,7 +165,7 @@ func (c *clusterState) line(s *Styles) string {
 	case c.busy:
 		return fmt.Sprintf("%s %s… (%ds)", c.spinner.View(), c.step, int(time.Since(c.started).Seconds()))
 	case c.lastErr != nil:
-		return s.Wrong.Render("Cluster not created: ") + firstLine(c.lastErr.Error())
+		return s.Wrong.Render("Cluster not created: ") + c.lastErr.Error()
 	case c.status == nil:
 		return s.Muted.Render("cluster: checking…")
 	case !c.status.Exists:
