@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/quiz"
 )
@@ -403,7 +404,7 @@ func (s *quizScreen) scoreView(wrap lipgloss.Style) string {
 	if sc.Passed {
 		b.WriteString(" " + st.Correct.Render("Passed.") + fmt.Sprintf(" The pass mark is %d%%.", s.attempt.Quiz.PassPercent))
 	} else {
-		b.WriteString(" " + st.Wrong.Render("Not passed yet.") + fmt.Sprintf(" The pass mark is %d%%; review the lessons and retake it.", s.attempt.Quiz.PassPercent))
+		b.WriteString(wrap.Render(st.Wrong.Render("Not passed yet.") + fmt.Sprintf(" The pass mark is %d%%. %s, then retake it.", s.attempt.Quiz.PassPercent, s.reviewAdvice())))
 	}
 	b.WriteString("\n\n")
 	for i, q := range s.attempt.Quiz.Questions {
@@ -424,4 +425,43 @@ func (s *quizScreen) pickKey(what string) key.Binding {
 		letters[i] = optionLetter(i)
 	}
 	return key.NewBinding(key.WithKeys(letters...), key.WithHelp("a-"+letters[n-1], what))
+}
+
+// reviewAdvice names the lessons behind the questions missed: the lesson a
+// question names, else every lesson of the quiz's module.
+func (s *quizScreen) reviewAdvice() string {
+	var module *lessons.Module
+	for _, m := range s.c.course.Modules {
+		if m.Quiz == s.attempt.Quiz {
+			module = m
+		}
+	}
+	var titles []string
+	all := false
+	for i, q := range s.attempt.Quiz.Questions {
+		if a := s.attempt.Answers[i]; a != nil && q.Correct(*a) {
+			continue
+		}
+		l, ok := s.c.course.Lesson(q.Lesson)
+		if q.Lesson == "" || !ok {
+			all = true
+			continue
+		}
+		if t := "“" + l.Title + "”"; !slices.Contains(titles, t) {
+			titles = append(titles, t)
+		}
+	}
+	if all && module != nil {
+		titles = titles[:0]
+		for _, l := range module.Lessons {
+			titles = append(titles, "“"+l.Title+"”")
+		}
+	}
+	switch len(titles) {
+	case 0:
+		return "Review the lessons"
+	case 1:
+		return "Review " + titles[0]
+	}
+	return "Review " + strings.Join(titles[:len(titles)-1], ", ") + " and " + titles[len(titles)-1]
 }

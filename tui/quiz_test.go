@@ -82,3 +82,42 @@ func TestQuizMultipleNeedsATick(t *testing.T) {
 		t.Error("enter after ticking did not submit")
 	}
 }
+
+// At the end of a module's last lesson, n offers the module's quiz.
+func TestNextAtModuleEndOffersQuiz(t *testing.T) {
+	f := newFixture(t)
+	tm := f.start(t, 80, 24, false)
+	waitFor(t, tm, "Next:")
+	press(tm, "j", "enter") // the module's last lesson
+	waitFor(t, tm, "A short lesson")
+	waitFor(t, tm, "n/→ take the quiz")
+	press(tm, "n")
+	waitFor(t, tm, "Question 1 of 3")
+	finalScreen(t, tm)
+}
+
+// A failed quiz names the lessons behind the questions missed.
+func TestFailedQuizNamesLessons(t *testing.T) {
+	f := newFixture(t)
+	q, _ := f.course.Quiz("intro")
+	tm := f.start(t, 80, 24, false)
+	waitFor(t, tm, "Next:")
+	press(tm, "j", "j", "enter")
+	waitFor(t, tm, "Question 1 of 3")
+	press(tm, answerKey(displayIndex(t, q, 0, 1))) // wrong
+	waitFor(t, tm, "Not quite.")
+	press(tm, "enter")
+	tm.Type("kubectl")
+	press(tm, "enter")
+	waitFor(t, tm, "Correct.")
+	press(tm, "enter")
+	waitFor(t, tm, "Question 3 of 3")
+	press(tm, answerKey(displayIndex(t, q, 2, 2)), "enter") // wrong: kube-proxy
+	waitFor(t, tm, "Not quite.")
+	press(tm, "enter")
+	waitFor(t, tm, "Not passed yet.")
+	screen := finalScreen(t, tm)
+	if got := strings.Join(strings.Fields(screen), " "); !strings.Contains(got, "Review “A long lesson”, then retake it.") || strings.Contains(got, "A short lesson") {
+		t.Errorf("advice does not name just the lesson behind the missed questions:\n%s", screen)
+	}
+}
