@@ -483,7 +483,6 @@ func (s *labScreen) SetSize(w, h int) {
 	}
 }
 
-
 func (s *labScreen) Typing() bool { return s.answering }
 
 func (s *labScreen) Title() string {

@@ -51,7 +51,11 @@ func TestLabStreamsHaveIdentity(t *testing.T) {
 	tm.Send(labWatchEndedMsg{id: 2})
 	tm.Send(labResultMsg{id: 2, lab: "question-lab", res: pass})
 	tm.Send(labActionDoneMsg{id: 1, what: "start"})
-	labs.results <- func() checks.LabResult { r := pass; r.Tasks = []checks.TaskResult{{ID: "count-nodes", Status: checks.Fail}}; return r }()
+	labs.results <- func() checks.LabResult {
+		r := pass
+		r.Tasks = []checks.TaskResult{{ID: "count-nodes", Status: checks.Fail}}
+		return r
+	}()
 	waitFor(t, tm, "✗ Count the nodes")
 
 	press(tm, "esc")
