@@ -175,12 +175,3 @@ func (c *clusterState) line(s *Styles) string {
 	}
 	return s.Done.Render("●") + " " + s.Muted.Render("cluster "+c.status.Summary())
 }
-
-func firstLine(s string) string {
-	for i, r := range s {
-		if r == '\n' {
-			return s[:i]
-		}
-	}
-	return s
-}
