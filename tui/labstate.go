@@ -126,21 +126,68 @@ func wrapCommand(cmd string, width int) []string {
 	return append(lines, line)
 }
 
-// shellWords splits at runs of spaces that are not inside quotes, keeping
-// the quotes.
+// shellWords splits cmd at runs of spaces where a line break with a shell
+// continuation keeps the command the same: outside quotes, and inside a
+// command substitution within double quotes ("$(kubectl get …)"), where
+// spaces only separate words. Never inside single quotes or a plain
+// double-quoted string, whose spaces are part of the text.
 func shellWords(cmd string) []string {
 	var words []string
 	var cur strings.Builder
-	var quote rune
-	for _, r := range cmd {
+	var (
+		single, double bool // top-level quotes
+		depth          int  // $( nesting inside double quotes
+		innerSingle    bool // single quotes inside that substitution
+		innerDouble    bool // double quotes inside that substitution
+	)
+	rs := []rune(cmd)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		breakable := false
 		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
+		case single:
+			single = r != '\''
+		case !double:
+			switch r {
+			case '\'':
+				single = true
+			case '"':
+				double = true
+			case ' ', '\t':
+				breakable = true
 			}
-		case r == '\'' || r == '"':
-			quote = r
-		case r == ' ' || r == '\t':
+		case depth == 0:
+			switch {
+			case r == '"':
+				double = false
+			case r == '$' && i+1 < len(rs) && rs[i+1] == '(':
+				depth++
+				cur.WriteRune(r)
+				i++
+				r = rs[i]
+			}
+		case innerSingle:
+			innerSingle = r != '\''
+		case innerDouble:
+			innerDouble = r != '"'
+		default:
+			switch {
+			case r == '\'':
+				innerSingle = true
+			case r == '"':
+				innerDouble = true
+			case r == '$' && i+1 < len(rs) && rs[i+1] == '(':
+				depth++
+				cur.WriteRune(r)
+				i++
+				r = rs[i]
+			case r == ')':
+				depth--
+			case r == ' ' || r == '\t':
+				breakable = true
+			}
+		}
+		if breakable {
 			if cur.Len() > 0 {
 				words = append(words, cur.String())
 				cur.Reset()
