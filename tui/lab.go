@@ -815,6 +815,10 @@ func (s *labScreen) complete() bool {
 	for i, t := range s.lab.Tasks {
 		switch classify(s.taskResult(i), s.passedBefore(t.ID)) {
 		case stateDone, stateKept:
+		case stateSettling:
+			if !s.passedBefore(t.ID) {
+				return false
+			}
 		default:
 			return false
 		}
@@ -846,7 +850,7 @@ func (s *labScreen) top() string {
 		if state == stateChecking && s.err != nil && s.busy == "" {
 			note = "not graded: " + s.unavailable()
 		}
-		if state == stateDone || state == stateKept {
+		if state == stateDone || state == stateKept || (state == stateSettling && s.passedBefore(t.ID)) {
 			done++
 		}
 		cursor := "  "

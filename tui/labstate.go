@@ -22,12 +22,15 @@ const (
 )
 
 // settlingPhrases are how the checks engine words "wait, it is happening"
-// (rolloutComplete and the endpoint checks in checks/predicates.go).
+// (rolloutComplete and the endpoint checks in checks/predicates.go), and
+// how the built-in course's assertions do ("give the new pods a moment",
+// "yet; wait for the replacement pod").
 //
 // This is a stopgap: the engine should say so itself with a field such as
-// checks.CheckResult.Settling, set where these messages are made; then
+// checks.CheckResult.Settling, set where these messages are made, and an
+// assertion in a lab could declare it (e.g. `settling: true`); then
 // settling() reads that field and these phrases go.
-var settlingPhrases = []string{"still in progress", "wait a moment"}
+var settlingPhrases = []string{"still in progress", "a moment", "yet; wait for"}
 
 // settling reports whether every failing check of r fails only because the
 // cluster is still catching up.

@@ -52,6 +52,10 @@ func TestLabSettlingVersusNotDone(t *testing.T) {
 	// Done, then undone by a later change: the ✓ stays, with a note.
 	labs.results <- labResult(checks.Pass, checks.Fail)
 	waitFor(t, tm, "1 of 2 tasks done")
+	// Settling after a pass still counts as done.
+	labs.results <- rolloutResult("deployment web: 3 of 5 updated replicas are available; the rollout is still in progress")
+	waitFor(t, tm, "◌ Create deployment web  settling…")
+	waitFor(t, tm, "1 of 2 tasks done")
 	labs.results <- rolloutResult("deployment web needs 3 replicas")
 	press(tm, "k")
 	waitFor(t, tm, "✓ Create deployment web  done · changed since")
