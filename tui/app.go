@@ -340,8 +340,14 @@ type helpLines interface {
 func (a *App) helpView() string {
 	if hl, ok := a.active.(helpLines); ok && !a.help.ShowAll {
 		var lines []string
+		var all []key.Binding
 		for _, l := range hl.ShortHelpLines() {
 			lines = append(lines, a.help.ShortHelpView(l))
+			all = append(all, l...)
+		}
+		// One line when it fits whole.
+		if one := a.help.ShortHelpView(all); !strings.HasSuffix(strings.TrimSpace(ansi.Strip(one)), "…") && lipgloss.Width(one) < a.width-1 {
+			return one
 		}
 		return strings.Join(lines, "\n")
 	}

@@ -28,9 +28,18 @@ func rolloutResult(createMsg string) checks.LabResult {
 // ✗; a task done earlier that a later change undid keeps its ✓ with a
 // note; every failing message shows in full, wrapped, in the detail pane.
 func TestLabSettlingVersusNotDone(t *testing.T) {
+	for _, size := range []struct {
+		name string
+		w, h int
+	}{{"80x24", 80, 24}, {"140x40", 140, 40}} {
+		t.Run(size.name, func(t *testing.T) { testSettling(t, size.w, size.h) })
+	}
+}
+
+func testSettling(t *testing.T, w, h int) {
 	f := newFixture(t)
 	labs := newFakeLabs()
-	tm := f.startLab(t, labs, 80, 24, false)
+	tm := f.startLab(t, labs, w, h, false)
 	waitFor(t, tm, "checking")
 
 	labs.results <- rolloutResult("deployment web: Waiting for deployment \"web\" rollout to finish: 1 of 3 updated replicas are available...; the rollout is still in progress")
@@ -63,8 +72,8 @@ func TestLabSettlingVersusNotDone(t *testing.T) {
 	waitFor(t, tm, "1 of 2 tasks done")
 	screen = finalScreen(t, tm)
 	for i, line := range strings.Split(screen, "\n") {
-		if w := ansi.StringWidth(line); w > 80 {
-			t.Errorf("line %d is %d cells wide: %q", i, w, line)
+		if lw := ansi.StringWidth(line); lw > w {
+			t.Errorf("line %d is %d cells wide: %q", i, lw, line)
 		}
 	}
 }
