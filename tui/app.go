@@ -144,6 +144,7 @@ func (a *App) syncKeys() {
 	a.c.keys.Map.SetEnabled(a.lab.mapSvc != nil)
 	a.lab.canCreateCluster = a.cluster.canCreate()
 	a.lab.noCluster = a.cluster.status != nil && !a.cluster.status.Exists
+	a.lab.clusterUp = a.cluster.status != nil && a.cluster.status.Reachable
 	// While a lab is open the status is checked more often: it is how the
 	// lab screen learns that the cluster went away or came back.
 	a.cluster.fast = a.active == a.lab

@@ -122,8 +122,11 @@ type labScreen struct {
 	canCreateCluster bool
 	provider         string
 	// noCluster is set when the status check found no lab cluster at all,
-	// as opposed to one that does not answer.
-	noCluster bool
+	// as opposed to one that does not answer; clusterUp when it answers.
+	noCluster, clusterUp bool
+	// actionErr is a reset that failed on a cluster that answers; it stays
+	// on screen until the next action, since retrying would not help.
+	actionErr error
 
 	// retryID is the pending retry after the cluster could not be reached
 	// (0: none); backoff is the wait before the next one.
@@ -228,7 +231,7 @@ func (s *labScreen) redrawMap() {
 func (s *labScreen) open(lab *checks.Lab) tea.Cmd {
 	s.stop()
 	s.lab, s.result, s.cursor, s.confirm, s.err, s.busy = lab, nil, 0, confirmNone, nil, ""
-	s.started, s.backoff, s.done = false, 0, ""
+	s.started, s.backoff, s.done, s.actionErr = false, 0, "", nil
 	s.answers, s.answering = map[string]string{}, false
 	for id, t := range s.c.store.Snapshot().Labs[lab.ID].Tasks {
 		if t.Answer != "" {
@@ -275,7 +278,7 @@ func (s *labScreen) stopWatch() {
 // a time limit.
 func (s *labScreen) action(what string, do func(context.Context, *checks.Lab) error) tea.Cmd {
 	lab, parent, id := s.lab, s.c.ctx, s.newID()
-	s.actionID = id
+	s.actionID, s.actionErr = id, nil
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(parent, labActionTimeout)
 		defer cancel()
@@ -542,11 +545,22 @@ func (s *labScreen) handle(msg tea.Msg) tea.Cmd {
 		s.actionID = 0
 		s.busy = ""
 		if msg.err != nil {
-			s.err = msg.err
-			if s.noCluster || s.c.ctx.Err() != nil {
+			switch {
+			case s.noCluster || s.c.ctx.Err() != nil:
 				// No cluster: the root starts the lab once one is made.
+				s.err = msg.err
+				return nil
+			case s.clusterUp && s.started:
+				// A reset that failed on a cluster that answers (e.g. a
+				// namespace stuck terminating): say so, and show the
+				// lab's state as it is.
+				s.actionErr = msg.err
+				return s.watch()
+			case s.clusterUp:
+				s.err = msg.err
 				return nil
 			}
+			s.err = msg.err
 			return s.retryLater()
 		}
 		s.err, s.started = nil, true
@@ -883,6 +897,8 @@ func (s *labScreen) top() string {
 		para(st.Next.Render(s.notice))
 	case s.busy != "":
 		para(st.Muted.Render(s.busy + "…"))
+	case s.actionErr != nil:
+		para(st.Wrong.Render("The reset did not finish:") + " " + s.actionErr.Error() + ". Press R to try again; k8slab cluster status tells whether the cluster is healthy.")
 	case s.err != nil:
 		switch {
 		case s.noCluster:

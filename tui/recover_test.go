@@ -79,3 +79,37 @@ func TestLabDropsStaleResultsWhileUnreachable(t *testing.T) {
 	waitFor(t, tm, "✓ Create deployment web  done")
 	finalScreen(t, tm)
 }
+
+// failingReset fails to reset as a cluster whose controller-manager is down
+// does: the namespace stays terminating.
+type failingReset struct{ *fakeLabs }
+
+func (f *failingReset) Reset(context.Context, *checks.Lab) error {
+	return errors.New("namespace lab-first-lab is still being deleted: context deadline exceeded")
+}
+
+// A reset that fails on a cluster that answers is reported (not retried
+// silently), and grading shows the lab as it is.
+func TestLabResetFailureIsShown(t *testing.T) {
+	f := newFixture(t)
+	labs := &failingReset{newFakeLabs()}
+	cluster := &fakeCluster{up: true, release: make(chan struct{})}
+	app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Labs: labs, Cluster: cluster})
+	tm := f.startApp(t, app, 80, 24)
+	waitFor(t, tm, "cluster k8slab")
+	press(tm, "j", "j", "j", "enter")
+	waitFor(t, tm, "graded live")
+	press(tm, "R", "y")
+	waitFor(t, tm, "The reset did not finish: namespace lab-first-lab is still being deleted")
+	waitUntil(t, tm, "grading restarted", func(string) bool {
+		labs.mu.Lock()
+		defer labs.mu.Unlock()
+		return len(labs.answers) == 2
+	})
+	labs.results <- labResult(checks.Pass, checks.Fail)
+	waitFor(t, tm, "✓ Create deployment web  done")
+	if !strings.Contains(tm.last.Load().(string), "The reset did not finish") {
+		t.Error("the failed reset was forgotten when results came")
+	}
+	finalScreen(t, tm)
+}
