@@ -303,6 +303,11 @@ func (l *loader) loadQuiz(c *Course, m *Module, dir string) {
 	if q.ID == "" {
 		q.ID = m.ID
 	}
+	for _, qq := range q.Questions {
+		if qq.Lesson != "" && !slices.ContainsFunc(m.Lessons, func(ls *Lesson) bool { return ls.ID == qq.Lesson }) {
+			l.problem(file, qq.Line, "question %q names lesson %q, which is not a lesson of module %q", qq.ID, qq.Lesson, m.ID)
+		}
+	}
 	if _, dup := c.quizzes[q.ID]; dup {
 		l.problem(file, 0, "quiz id %q is already used by another module's quiz", q.ID)
 		return

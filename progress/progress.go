@@ -20,7 +20,10 @@ import (
 )
 
 // Version is the schema version this build writes.
-const Version = 1
+//
+// Schema 2 adds a lab's start time (LabState.StartedAt) and the learner's
+// answers to question tasks (TaskState.Answer).
+const Version = 2
 
 // FileName is the progress file inside the state directory.
 const FileName = "progress.json"
@@ -63,7 +66,11 @@ type QuizAttempt struct {
 
 // LabState records the results of a lab's tasks as last seen by the learner.
 type LabState struct {
-	Tasks map[string]TaskState `json:"tasks,omitempty"`
+	// StartedAt is when the learner first opened the lab (or last reset
+	// it), so that its completion time is honest across sessions. It is
+	// zero for labs started before schema 2.
+	StartedAt time.Time            `json:"startedAt,omitzero"`
+	Tasks     map[string]TaskState `json:"tasks,omitempty"`
 }
 
 // TaskState records one lab task.
@@ -71,6 +78,8 @@ type TaskState struct {
 	PassedAt     time.Time `json:"passedAt,omitzero"`
 	HintsUsed    int       `json:"hintsUsed,omitempty"`
 	SolutionSeen bool      `json:"solutionSeen,omitempty"`
+	// Answer is the learner's last answer to a question task.
+	Answer string `json:"answer,omitempty"`
 }
 
 // Position is where the learner was last, so k8slab can reopen there.
@@ -153,7 +162,12 @@ func fresh() Data {
 
 // migrations[v] turns a version v document into version v+1. Each step works
 // on the generic JSON form so that old struct shapes need not be kept.
-var migrations = map[int]func(doc map[string]any) error{}
+var migrations = map[int]func(doc map[string]any) error{
+	// Schema 2 only adds optional fields, so a schema 1 document is already
+	// a valid schema 2 one. A lab's start time is left unknown rather than
+	// guessed from its passes.
+	1: func(map[string]any) error { return nil },
+}
 
 func decode(raw []byte) (Data, error) { return decodeFrom(raw, 1) }
 
@@ -332,5 +346,17 @@ func (d *Data) UpdateTask(lab, task string, change func(*TaskState)) {
 	ts := ls.Tasks[task]
 	change(&ts)
 	ls.Tasks[task] = ts
+	d.Labs[lab] = ls
+}
+
+// StartLab records when a lab was first opened; later calls keep that time.
+func (d *Data) StartLab(lab string, at time.Time) {
+	if d.Labs == nil {
+		d.Labs = map[string]LabState{}
+	}
+	ls := d.Labs[lab]
+	if ls.StartedAt.IsZero() {
+		ls.StartedAt = at.UTC()
+	}
 	d.Labs[lab] = ls
 }

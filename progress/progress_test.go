@@ -178,6 +178,7 @@ func TestMigrationChain(t *testing.T) {
 	saved := migrations
 	defer func() { migrations = saved }()
 	migrations = map[int]func(map[string]any) error{
+		1: saved[1],
 		0: func(doc map[string]any) error {
 			// Schema 0 listed read lessons as an array of ids.
 			read, _ := doc["read"].([]any)
@@ -198,7 +199,7 @@ func TestMigrationChain(t *testing.T) {
 	if d.Version != Version || d.LearnerID != "abc" || len(d.Lessons) != 2 || d.Lessons["pods"].ReadAt.IsZero() {
 		t.Errorf("migrated = %+v", d)
 	}
-	migrations = map[int]func(map[string]any) error{}
+	migrations = map[int]func(map[string]any) error{1: saved[1]}
 	if _, err := decodeFrom(raw, 0); err == nil || !strings.Contains(err.Error(), "no migration from schema 0") {
 		t.Errorf("missing step: %v", err)
 	}
@@ -256,5 +257,39 @@ func TestApplyThenSave(t *testing.T) {
 	reopened, _, _ := Open(dir, WithClock(clock))
 	if _, ok := reopened.Snapshot().Lessons["a"]; !ok {
 		t.Error("a save retried after a failure lost the change")
+	}
+}
+
+// A schema 1 file (before lab start times and answers) opens with all it
+// held and is written back as schema 2 with the new fields.
+func TestMigrateSchema1(t *testing.T) {
+	dir := t.TempDir()
+	v1 := `{"version": 1, "learnerId": "abc",
+	  "labs": {"deployments": {"tasks": {"create": {"passedAt": "2026-01-02T03:04:05Z", "hintsUsed": 2}}}}}`
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(v1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, warning, err := Open(dir, WithClock(clock))
+	if err != nil || warning != "" {
+		t.Fatalf("Open = %v, %q", err, warning)
+	}
+	d := s.Snapshot()
+	task := d.Labs["deployments"].Tasks["create"]
+	if d.Version != 2 || d.LearnerID != "abc" || task.HintsUsed != 2 || task.PassedAt.IsZero() || !d.Labs["deployments"].StartedAt.IsZero() {
+		t.Fatalf("migrated = %+v", d)
+	}
+	if err := s.Update(func(d *Data) {
+		d.UpdateTask("deployments", "count", func(t *TaskState) { t.Answer = "3" })
+		ls := d.Labs["deployments"]
+		ls.StartedAt = fixed
+		d.Labs["deployments"] = ls
+	}); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, FileName))
+	for _, want := range []string{`"version": 2`, `"answer": "3"`, `"startedAt": "`, `"hintsUsed": 2`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("saved file lacks %s:\n%s", want, raw)
+		}
 	}
 }

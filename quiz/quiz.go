@@ -45,6 +45,9 @@ type Question struct {
 	// Accept lists every accepted free-text answer.
 	Accept      []string `yaml:"accept"`
 	Explanation string   `yaml:"explanation"`
+	// Lesson optionally names the lesson of the same module that teaches
+	// the answer; a failed attempt points the learner to it.
+	Lesson string `yaml:"lesson"`
 
 	// Line is where the question starts in its file.
 	Line int `yaml:"-"`

@@ -3,6 +3,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -38,6 +39,10 @@ type Options struct {
 	// Warning is shown in the status bar at start (e.g. a progress file that
 	// was moved aside).
 	Warning string
+	// Context bounds every cluster call the TUI makes (lab start, reset,
+	// grading, status); it defaults to context.Background. Quitting cancels
+	// a context derived from it.
+	Context context.Context
 }
 
 // App is the root model.
@@ -63,6 +68,10 @@ type App struct {
 	// quitting is set when the learner quit while a cluster was being
 	// created: the creation is cancelled and cleaned up first.
 	quitting bool
+	// stop cancels the program's context.
+	stop context.CancelFunc
+	// lastFooter is the footer's height at the last resize.
+	lastFooter int
 }
 
 // New builds the app on the home screen.
@@ -73,7 +82,12 @@ func New(o Options) *App {
 	if o.Renderer == nil {
 		o.Renderer = lessons.NewRenderer()
 	}
+	if o.Context == nil {
+		o.Context = context.Background()
+	}
+	ctx, stop := context.WithCancel(o.Context)
 	c := &common{
+		ctx:      ctx,
 		course:   o.Course,
 		store:    o.Store,
 		renderer: o.Renderer,
@@ -81,7 +95,7 @@ func New(o Options) *App {
 		keys:     DefaultKeyMap(),
 		styles:   NewStyles(true, o.NoColor),
 	}
-	a := &App{c: c, noColor: o.NoColor, isDark: true, help: help.New(), status: o.Warning, statusIsErr: o.Warning != ""}
+	a := &App{c: c, stop: stop, noColor: o.NoColor, isDark: true, help: help.New(), status: o.Warning, statusIsErr: o.Warning != ""}
 	a.help.Styles = c.styles.Help
 	data := o.Store.Snapshot()
 	a.home = newHomeScreen(c, data)
@@ -90,7 +104,7 @@ func New(o Options) *App {
 	a.lab = newLabScreen(c, o.Labs, o.Map)
 	a.active = a.home
 	a.start = o.Start
-	a.cluster = newClusterState(o.Cluster)
+	a.cluster = newClusterState(ctx, o.Cluster)
 	a.syncKeys()
 	return a
 }
@@ -115,6 +129,11 @@ func (a *App) Init() tea.Cmd {
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := a.update(msg)
 	a.syncKeys()
+	if h := a.footerHeight(); h != a.lastFooter {
+		// A wrapped status line takes room from the screen.
+		a.lastFooter = h
+		a.resize()
+	}
 	return a, cmd
 }
 
@@ -124,15 +143,28 @@ func (a *App) syncKeys() {
 	a.c.keys.ClusterUp.SetEnabled(a.cluster.canCreate())
 	a.c.keys.Map.SetEnabled(a.lab.mapSvc != nil)
 	a.lab.canCreateCluster = a.cluster.canCreate()
+	a.lab.noCluster = a.cluster.status != nil && !a.cluster.status.Exists
+	a.lab.clusterUp = a.cluster.status != nil && a.cluster.status.Reachable
+	// While a lab is open the status is checked more often: it is how the
+	// lab screen learns that the cluster went away or came back.
+	a.cluster.fast = a.active == a.lab
 	if a.cluster.status != nil && a.cluster.status.Reachable {
 		a.lab.provider = a.cluster.status.Provider
 	}
 }
 
 func (a *App) update(msg tea.Msg) tea.Cmd {
+	wasReachable := a.cluster.status != nil && a.cluster.status.Reachable
+	hadStatus := a.cluster.status != nil
 	if cmd, ok := a.cluster.update(msg); ok {
+		if _, isStatus := msg.(clusterStatusMsg); isStatus && hadStatus && a.active == a.lab {
+			if now := a.cluster.status.Reachable; now != wasReachable {
+				return tea.Batch(cmd, a.lab.clusterChanged(now))
+			}
+		}
 		if done, isDone := msg.(clusterUpDoneMsg); isDone {
 			if a.quitting {
+				a.stop()
 				return tea.Quit
 			}
 			if done.err == nil && done.reason != "" {
@@ -168,7 +200,7 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 			return a.quit()
 		case !a.active.Typing() && key.Matches(msg, k.Quit):
 			return a.quit()
-		case (a.active == a.home || a.active == a.lab) && key.Matches(msg, k.ClusterUp):
+		case (a.active == a.home || a.active == a.lab) && !a.active.Typing() && key.Matches(msg, k.ClusterUp):
 			a.clearStatus()
 			return a.cluster.startUp()
 		case !a.active.Typing() && key.Matches(msg, k.Help):
@@ -262,6 +294,9 @@ func (a *App) quit() tea.Cmd {
 		}
 		return nil
 	}
+	// Streams and calls still running end with the program.
+	a.lab.stop()
+	a.stop()
 	if a.active == a.lesson {
 		return tea.Sequence(a.lesson.leave(false), tea.Quit)
 	}
@@ -271,7 +306,53 @@ func (a *App) quit() tea.Cmd {
 const headerHeight = 2
 
 func (a *App) footerHeight() int {
-	return 1 + lipgloss.Height(a.help.View(a.active))
+	return lipgloss.Height(a.statusView()) + lipgloss.Height(a.helpView())
+}
+
+// statusView is the status line: the status message, else the cluster's.
+// It wraps rather than cut, up to a third of the window, because it often
+// says what to do (how to get a cluster, why a save failed).
+func (a *App) statusView() string {
+	st := a.c.styles
+	text, style := a.cluster.line(st), st.Status
+	if a.status != "" {
+		text, style = a.status, st.Status
+		if a.statusIsErr {
+			style = st.Error
+		}
+	}
+	if a.width < 4 {
+		return ""
+	}
+	lines := strings.Split(style.Width(a.width).Render(text), "\n")
+	if limit := max(1, a.height/3); len(lines) > limit {
+		lines = lines[:limit]
+		lines[limit-1] = ansi.Truncate(lines[limit-1], a.width-1, "…")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// helpLines is implemented by screens with more short-help keys than fit
+// on one line at 80 columns; each inner slice is one line.
+type helpLines interface {
+	ShortHelpLines() [][]key.Binding
+}
+
+func (a *App) helpView() string {
+	if hl, ok := a.active.(helpLines); ok && !a.help.ShowAll {
+		var lines []string
+		var all []key.Binding
+		for _, l := range hl.ShortHelpLines() {
+			lines = append(lines, a.help.ShortHelpView(l))
+			all = append(all, l...)
+		}
+		// One line when it fits whole.
+		if one := a.help.ShortHelpView(all); !strings.HasSuffix(strings.TrimSpace(ansi.Strip(one)), "…") && lipgloss.Width(one) < a.width-1 {
+			return one
+		}
+		return strings.Join(lines, "\n")
+	}
+	return a.help.View(a.active)
 }
 
 func (a *App) resize() {
@@ -297,17 +378,10 @@ func (a *App) View() tea.View {
 	body := lipgloss.NewStyle().MaxHeight(bodyHeight).MaxWidth(a.width).Render(a.active.View())
 	body += strings.Repeat("\n", max(0, bodyHeight-lipgloss.Height(body)))
 
-	status := st.Status.Render(truncate(a.cluster.line(st), a.width-2))
-	if a.status != "" {
-		style := st.Status
-		if a.statusIsErr {
-			style = st.Error
-		}
-		status = style.Render(truncate(a.status, a.width-2))
-	}
+	status := a.statusView()
 	// help drops bindings that do not fit, but not when even its ellipsis
 	// does not fit; truncating each line keeps narrow terminals tidy.
-	helpLines := strings.Split(a.help.View(a.active), "\n")
+	helpLines := strings.Split(a.helpView(), "\n")
 	for i, l := range helpLines {
 		helpLines[i] = ansi.Truncate(" "+l, a.width, "…")
 	}

@@ -116,6 +116,18 @@ func press(tm *session, keys ...string) {
 			msg = tea.KeyPressMsg{Code: tea.KeyDown}
 		case "space":
 			msg = tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+		case "backspace":
+			msg = tea.KeyPressMsg{Code: tea.KeyBackspace}
+		case "delete":
+			msg = tea.KeyPressMsg{Code: tea.KeyDelete}
+		case "left":
+			msg = tea.KeyPressMsg{Code: tea.KeyLeft}
+		case "home":
+			msg = tea.KeyPressMsg{Code: tea.KeyHome}
+		case "end":
+			msg = tea.KeyPressMsg{Code: tea.KeyEnd}
+		case "ctrl+u", "ctrl+w":
+			msg = tea.KeyPressMsg{Code: rune(k[len(k)-1]), Mod: tea.ModCtrl}
 		default:
 			r := []rune(k)[0]
 			msg = tea.KeyPressMsg{Code: r, Text: k}
@@ -261,7 +273,7 @@ func TestQuizRightThenWrong(t *testing.T) {
 
 			// Right: pick "A node" by its displayed number.
 			right := displayIndex(t, q, 0, 0)
-			press(tm, string(rune('1'+right)))
+			press(tm, answerKey(right))
 			waitFor(t, tm, "Correct.")
 			press(tm, "enter")
 			waitFor(t, tm, "Question 2 of 3")
@@ -282,7 +294,7 @@ func TestQuizScoreIsSaved(t *testing.T) {
 	waitFor(t, tm, "Next:")
 	press(tm, "j", "j", "enter")
 	waitFor(t, tm, "Question 1 of 3")
-	press(tm, string(rune('1'+displayIndex(t, q, 0, 1)))) // wrong: "A pod"
+	press(tm, answerKey(displayIndex(t, q, 0, 1))) // wrong: "A pod"
 	waitFor(t, tm, "Not quite.")
 	press(tm, "enter")
 	waitFor(t, tm, "Question 2 of 3")
@@ -292,7 +304,7 @@ func TestQuizScoreIsSaved(t *testing.T) {
 	press(tm, "enter")
 	waitFor(t, tm, "Question 3 of 3")
 	// Tick etcd and kube-scheduler, then answer.
-	press(tm, string(rune('1'+displayIndex(t, q, 2, 0))), string(rune('1'+displayIndex(t, q, 2, 1))), "enter")
+	press(tm, answerKey(displayIndex(t, q, 2, 0)), answerKey(displayIndex(t, q, 2, 1)), "enter")
 	waitFor(t, tm, "Correct.")
 	press(tm, "enter")
 	waitFor(t, tm, "You answered")
@@ -311,7 +323,7 @@ func TestQuizLeaveNeedsConfirmation(t *testing.T) {
 	waitFor(t, tm, "Next:")
 	press(tm, "j", "j", "enter")
 	waitFor(t, tm, "Question 1 of 3")
-	press(tm, string(rune('1'+displayIndex(t, q, 0, 0))), "enter")
+	press(tm, answerKey(displayIndex(t, q, 0, 0)), "enter")
 	waitFor(t, tm, "Question 2 of 3")
 	press(tm, "esc")
 	waitFor(t, tm, "Leave the quiz?")
@@ -331,7 +343,7 @@ func TestTypingQDoesNotQuit(t *testing.T) {
 	waitFor(t, tm, "Next:")
 	press(tm, "j", "j", "enter")
 	waitFor(t, tm, "Question 1 of 3")
-	press(tm, string(rune('1'+displayIndex(t, q, 0, 0))), "enter")
+	press(tm, answerKey(displayIndex(t, q, 0, 0)), "enter")
 	waitFor(t, tm, "Question 2 of 3")
 	tm.Type("qq")
 	waitFor(t, tm, "qq")

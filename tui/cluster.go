@@ -35,11 +35,16 @@ type (
 	}
 )
 
-// clusterRefreshEvery is how often the status bar re-checks the cluster.
-const clusterRefreshEvery = 15 * time.Second
+// clusterRefreshEvery is how often the status bar re-checks the cluster;
+// clusterRefreshFast while a lab is open.
+const (
+	clusterRefreshEvery = 15 * time.Second
+	clusterRefreshFast  = 5 * time.Second
+)
 
 // clusterState is the cluster part of the root model.
 type clusterState struct {
+	ctx     context.Context
 	svc     ClusterService
 	status  *clusterctl.Status
 	busy    bool
@@ -50,26 +55,32 @@ type clusterState struct {
 	spinner spinner.Model
 	// lastErr is the last failure of 'up', shown until the next attempt.
 	lastErr error
+	// fast asks for more frequent status checks.
+	fast bool
 }
 
-func newClusterState(svc ClusterService) clusterState {
-	return clusterState{svc: svc, spinner: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
+func newClusterState(ctx context.Context, svc ClusterService) clusterState {
+	return clusterState{ctx: ctx, svc: svc, spinner: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
 }
 
 func (c *clusterState) fetchStatus() tea.Cmd {
 	if c.svc == nil {
 		return nil
 	}
-	svc := c.svc
+	svc, parent := c.svc, c.ctx
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*clusterctl.APITimeout)
+		ctx, cancel := context.WithTimeout(parent, 2*clusterctl.APITimeout)
 		defer cancel()
 		return clusterStatusMsg{svc.Status(ctx)}
 	}
 }
 
 func (c *clusterState) scheduleRefresh() tea.Cmd {
-	return tea.Tick(clusterRefreshEvery, func(time.Time) tea.Msg { return clusterRefreshMsg{} })
+	every := clusterRefreshEvery
+	if c.fast {
+		every = clusterRefreshFast
+	}
+	return tea.Tick(every, func(time.Time) tea.Msg { return clusterRefreshMsg{} })
 }
 
 // canCreate is true when there is no usable cluster and none is being made.
@@ -79,12 +90,19 @@ func (c *clusterState) canCreate() bool {
 
 func (c *clusterState) startUp() tea.Cmd {
 	c.busy, c.lastErr, c.step, c.started = true, nil, "Choosing a cluster provider", time.Now()
-	svc := c.svc
+	svc, parent := c.svc, c.ctx
 	start := func() tea.Msg {
-		ctx, cancel := context.WithCancel(context.Background())
+		// Not derived from the program's context: quitting during a
+		// creation cancels it through c.cancel and waits for its cleanup.
+		ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 		ch := make(chan tea.Msg, 32)
 		go func() {
-			reason, err := svc.Up(ctx, func(s clusterctl.Step) { ch <- clusterStepMsg{s} })
+			reason, err := svc.Up(ctx, func(s clusterctl.Step) {
+				select {
+				case ch <- clusterStepMsg{s}:
+				case <-ctx.Done():
+				}
+			})
 			ch <- clusterUpDoneMsg{reason: reason, err: err}
 			close(ch)
 		}()
@@ -147,7 +165,7 @@ func (c *clusterState) line(s *Styles) string {
 	case c.busy:
 		return fmt.Sprintf("%s %s… (%ds)", c.spinner.View(), c.step, int(time.Since(c.started).Seconds()))
 	case c.lastErr != nil:
-		return s.Wrong.Render("Cluster not created: ") + firstLine(c.lastErr.Error())
+		return s.Wrong.Render("Cluster not created: ") + c.lastErr.Error()
 	case c.status == nil:
 		return s.Muted.Render("cluster: checking…")
 	case !c.status.Exists:
@@ -156,13 +174,4 @@ func (c *clusterState) line(s *Styles) string {
 		return s.Wrong.Render("cluster "+c.status.Name+" not reachable") + s.Muted.Render(" · press c to start it")
 	}
 	return s.Done.Render("●") + " " + s.Muted.Render("cluster "+c.status.Summary())
-}
-
-func firstLine(s string) string {
-	for i, r := range s {
-		if r == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }

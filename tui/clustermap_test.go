@@ -181,7 +181,8 @@ func BenchmarkTUIMemoryWithMap(b *testing.B) {
 		app.lab.lab = lab
 		v := view(11, 150, 0, 150)
 		app.lab.showMap = true
-		app.lab.Update(clusterMapMsg{v})
+		app.lab.mapID = 1
+		app.lab.Update(clusterMapMsg{id: 1, view: v})
 		_ = app.View()
 		runtime.GC()
 		var after runtime.MemStats

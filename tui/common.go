@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -13,6 +14,9 @@ import (
 // common is the context every screen shares: what to show, where progress
 // goes, and how to draw it.
 type common struct {
+	// ctx is the program's context: every call to the cluster made for the
+	// TUI derives from it, so quitting stops them all.
+	ctx      context.Context
 	course   *lessons.Course
 	store    *progress.Store
 	renderer *lessons.Renderer

@@ -99,13 +99,12 @@ func (h *homeScreen) labTasks(id string) int {
 }
 
 func (h *homeScreen) labTasksDone(id string) int {
-	n := 0
-	for _, t := range h.data.Labs[id].Tasks {
-		if !t.PassedAt.IsZero() {
-			n++
-		}
+	lab, _ := h.c.course.Lab(id)
+	ids := make([]string, len(lab.Tasks))
+	for i, t := range lab.Tasks {
+		ids[i] = t.ID
 	}
-	return n
+	return progress.LabTasksDone(h.data, id, ids)
 }
 
 // step moves from row i by d to the next selectable row, staying put at the
@@ -216,15 +215,9 @@ func (h *homeScreen) View() string {
 	s := h.c.styles
 	var b strings.Builder
 
-	doneItems, allItems := 0, 0
-	for _, r := range h.rows {
-		if r.kind != moduleRow {
-			allItems++
-			if h.done(r) {
-				doneItems++
-			}
-		}
-	}
+	// The same totals as 'k8slab progress'.
+	sum := progress.Summarize(h.c.course, h.data)
+	doneItems, allItems := sum.Done(), sum.Total()
 	pct := percent(doneItems, allItems)
 	fmt.Fprintf(&b, " %s %s\n", bar(s, pct, min(30, max(10, h.width-40))),
 		s.Muted.Render(fmt.Sprintf("%d%% · %d of %d done", pct, doneItems, allItems)))
@@ -266,15 +259,8 @@ func (h *homeScreen) rowView(i, next int) string {
 	width := max(20, h.width)
 	if r.kind == moduleRow {
 		m := h.c.course.Modules[r.module]
-		done, all := 0, 0
-		for _, o := range h.rows {
-			if o.module == r.module && o.kind != moduleRow {
-				all++
-				if h.done(o) {
-					done++
-				}
-			}
-		}
+		ms := progress.Summarize(h.c.course, h.data).Modules[r.module]
+		done, all := ms.Done(), ms.Total()
 		title := fmt.Sprintf(" %2d  %s", r.module+1, m.Title)
 		right := fmt.Sprintf("%3d%%", percent(done, all))
 		return s.ModuleTitle.Render(title) + pad(width, lipgloss.Width(title), len(right)+1) + s.Muted.Render(right) + " "

@@ -14,7 +14,10 @@ type KeyMap struct {
 
 	Open key.Binding
 	Back key.Binding
-	Quit key.Binding
+	// Cancel is Back while a text box has focus: only esc, since Backspace
+	// belongs to the text.
+	Cancel key.Binding
+	Quit   key.Binding
 	// ForceQuit works even while typing an answer.
 	ForceQuit key.Binding
 	Help      key.Binding
@@ -52,6 +55,7 @@ func DefaultKeyMap() *KeyMap {
 
 		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Back:      key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
+		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
@@ -66,11 +70,11 @@ func DefaultKeyMap() *KeyMap {
 
 		ClusterUp: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "create cluster")),
 
-		Hint:     key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "next hint")),
-		Solution: key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "show solution")),
+		Hint:     key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "hint")),
+		Solution: key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "solution")),
 		Reset:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reset lab")),
-		Shell:    key.NewBinding(key.WithKeys("!", "t"), key.WithHelp("t", "open a shell")),
-		Map:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "cluster map")),
+		Shell:    key.NewBinding(key.WithKeys("!", "t"), key.WithHelp("t", "shell")),
+		Map:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "map")),
 		Answer:   key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "answer")),
 		Yes:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		No:       key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no")),

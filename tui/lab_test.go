@@ -6,12 +6,14 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/progress"
 )
 
 // fakeLabs streams whatever results the test pushes, as the engine's watch
@@ -22,6 +24,10 @@ type fakeLabs struct {
 	starts  int
 	resets  int
 	answers []map[string]string
+	// active counts watches running; endDelay makes a cancelled watch take
+	// that long to end, as an informer's does.
+	active   atomic.Int32
+	endDelay time.Duration
 }
 
 func newFakeLabs() *fakeLabs { return &fakeLabs{results: make(chan checks.LabResult, 8)} }
@@ -30,9 +36,12 @@ func (f *fakeLabs) Watch(ctx context.Context, lab *checks.Lab, answers map[strin
 	f.mu.Lock()
 	f.answers = append(f.answers, answers)
 	f.mu.Unlock()
+	f.active.Add(1)
+	defer f.active.Add(-1)
 	for {
 		select {
 		case <-ctx.Done():
+			time.Sleep(f.endDelay)
 			return nil
 		case r := <-f.results:
 			onResult(r)
@@ -199,6 +208,7 @@ func TestLabWithoutClusterOffersToCreateOne(t *testing.T) {
 	waitFor(t, tm, "press c to create one")
 	press(tm, "j", "j", "j", "enter")
 	waitFor(t, tm, "No lab cluster is running. Press c to create one")
+	waitFor(t, tm, "Create deployment web  not graded: no cluster")
 	press(tm, "c")
 	waitFor(t, tm, "Starting the control plane…")
 	close(cluster.release)
@@ -248,11 +258,29 @@ func TestLabQuestionAnswer(t *testing.T) {
 func TestLabCompletionSummary(t *testing.T) {
 	f := newFixture(t)
 	labs := newFakeLabs()
-	tm := f.startLab(t, labs, 100, 30, false)
+	var now atomic.Int64
+	now.Store(testNow.UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()).UTC() }
+	app := New(Options{Course: f.course, Store: f.store, Now: clock, Labs: labs})
+	tm := f.startApp(t, app, 100, 30)
+	waitFor(t, tm, "Next:")
+	press(tm, "j", "j", "j", "enter")
 	waitFor(t, tm, "graded live")
 	press(tm, "h")
 	waitFor(t, tm, "Hint 1")
+	now.Add(int64(2 * time.Minute))
 	labs.results <- labResult(checks.Pass, checks.Pass)
-	waitFor(t, tm, "Lab complete in 0s with 1 hint(s). Well done! Next: More")
+	waitFor(t, tm, "Lab complete in 2m0s with 1 hint. Well done! Next: More")
+	finalScreen(t, tm)
+
+	// Reopened later, the lab tells the same story: the time comes from
+	// progress, not from when the screen opened.
+	now.Add(int64(time.Hour))
+	labs = newFakeLabs()
+	app = New(Options{Course: f.course, Store: f.store, Now: clock, Labs: labs, Start: progress.Position{Screen: "lab", ID: "first-lab"}})
+	tm = f.startApp(t, app, 100, 30)
+	waitFor(t, tm, "graded live")
+	labs.results <- labResult(checks.Pass, checks.Pass)
+	waitFor(t, tm, "Lab complete in 2m0s with 1 hint.")
 	finalScreen(t, tm)
 }

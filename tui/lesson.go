@@ -128,11 +128,11 @@ func (s *lessonScreen) Update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.Bottom):
 			s.viewport.GotoBottom()
 		case key.Matches(msg, k.NextLesson):
+			if q := s.quizNext(); q != "" {
+				return tea.Batch(s.leave(true), navigate(openQuizMsg{q}))
+			}
 			if next := s.c.course.Next(s.lesson); next != nil {
 				return tea.Batch(s.leave(true), navigate(openLessonMsg{next.ID}))
-			}
-			if q := s.lesson.Module.Quiz; q != nil {
-				return tea.Batch(s.leave(true), navigate(openQuizMsg{q.ID}))
 			}
 		case key.Matches(msg, k.PrevLesson):
 			if prev := s.c.course.Previous(s.lesson); prev != nil {
@@ -188,14 +188,39 @@ func (s *lessonScreen) Title() string {
 
 func (s *lessonScreen) Typing() bool { return false }
 
+// quizNext is the quiz that 'next' offers: at the end of a module's last
+// lesson, its quiz, unless already passed.
+func (s *lessonScreen) quizNext() string {
+	if s.lesson == nil {
+		return ""
+	}
+	m := s.lesson.Module
+	if m.Quiz == nil || len(m.Lessons) == 0 || m.Lessons[len(m.Lessons)-1] != s.lesson {
+		return ""
+	}
+	if s.c.store.Snapshot().Quizzes[m.Quiz.ID].Passed {
+		return ""
+	}
+	return m.Quiz.ID
+}
+
+// nextKey is 'next lesson', or 'take the quiz' where that is what it does.
+func (s *lessonScreen) nextKey() key.Binding {
+	k := s.c.keys.NextLesson
+	if s.quizNext() != "" {
+		return key.NewBinding(key.WithKeys(k.Keys()...), key.WithHelp(k.Help().Key, "take the quiz"))
+	}
+	return k
+}
+
 func (s *lessonScreen) ShortHelp() []key.Binding {
 	k := s.c.keys
-	return []key.Binding{k.Down, k.PageDown, k.NextLesson, k.Back, k.Help}
+	return []key.Binding{k.Down, k.PageDown, s.nextKey(), k.Back, k.Help}
 }
 
 func (s *lessonScreen) FullHelp() [][]key.Binding {
 	k := s.c.keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom}, {k.NextLesson, k.PrevLesson, k.Back}, {k.Quit, k.Help}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom}, {s.nextKey(), k.PrevLesson, k.Back}, {k.Quit, k.Help}}
 }
 
 func (s *lessonScreen) View() string {

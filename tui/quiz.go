@@ -6,10 +6,10 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/quiz"
 )
@@ -27,12 +27,14 @@ type quizScreen struct {
 	// chosen marks options (in display order) ticked in a multiple-choice
 	// question.
 	chosen map[int]bool
-	input  textinput.Model
+	input  answerBox
 	phase  quizPhase
 	lastOK bool
 	// confirmLeave is set after one "back" mid-quiz; a second one leaves.
 	confirmLeave bool
-	finished     quiz.Score
+	// notice explains why a key did nothing, until the next key.
+	notice   string
+	finished quiz.Score
 }
 
 type quizPhase int
@@ -44,11 +46,7 @@ const (
 )
 
 func newQuizScreen(c *common) *quizScreen {
-	ti := textinput.New()
-	ti.Placeholder = "type your answer"
-	ti.Prompt = "› "
-	ti.CharLimit = 200
-	return &quizScreen{c: c, input: ti}
+	return &quizScreen{c: c, input: newAnswerBox("› ", "type your answer", 200)}
 }
 
 // start begins a new attempt; the shuffle depends on the learner and on how
@@ -104,14 +102,16 @@ func (s *quizScreen) Update(msg tea.Msg) tea.Cmd {
 	km, isKey := msg.(tea.KeyPressMsg)
 	if !isKey {
 		if s.Typing() {
-			var cmd tea.Cmd
-			s.input, cmd = s.input.Update(msg)
-			return cmd
+			return s.input.Update(msg) // e.g. a bracketed paste
 		}
 		return nil
 	}
 	k := s.c.keys
-	if s.phase != finished && key.Matches(km, k.Back) {
+	back := k.Back
+	if s.Typing() {
+		back = k.Cancel // Backspace edits the answer
+	}
+	if s.phase != finished && key.Matches(km, back) {
 		if s.confirmLeave || (s.current == 0 && s.phase == asking) {
 			return navigate(goHomeMsg{})
 		}
@@ -119,6 +119,7 @@ func (s *quizScreen) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	s.confirmLeave = false
+	s.notice = ""
 	switch s.phase {
 	case asking:
 		return s.updateAsking(km)
@@ -148,9 +149,7 @@ func (s *quizScreen) updateAsking(km tea.KeyPressMsg) tea.Cmd {
 			}
 			return s.submit(quiz.Answer{Text: s.input.Value()})
 		}
-		var cmd tea.Cmd
-		s.input, cmd = s.input.Update(km)
-		return cmd
+		return s.input.Update(km)
 	}
 	n := len(s.choices())
 	switch {
@@ -163,25 +162,43 @@ func (s *quizScreen) updateAsking(km tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(km, k.Submit):
 		if q.Type == quiz.MultipleChoice {
 			if !slices.Contains(mapValues(s.chosen), true) {
-				s.chosen[s.cursor] = true // enter on an untouched list picks the focused option
+				// Submitting the focused option would guess for the
+				// learner; say what to do instead.
+				s.notice = "Nothing ticked yet: tick each right option with space or its letter, then press enter."
+				return nil
 			}
 			return s.submit(s.answerFromChosen())
 		}
 		return s.submit(s.answerFor(s.cursor))
 	default:
-		// Digits pick an option directly: 1 is the first shown.
-		if r := km.String(); len(r) == 1 && r[0] >= '1' && r[0] <= '9' {
-			if i := int(r[0] - '1'); i < n {
-				s.cursor = i
-				if q.Type == quiz.MultipleChoice {
-					s.chosen[i] = !s.chosen[i]
-					return nil
-				}
-				return s.submit(s.answerFor(i))
+		// A letter picks the option it labels. Letters rather than digits,
+		// because options are often numbers themselves ("1", "3") and a
+		// digit would then be ambiguous.
+		if i, ok := optionIndex(km, n); ok {
+			s.cursor = i
+			if q.Type == quiz.MultipleChoice {
+				s.chosen[i] = !s.chosen[i]
+				return nil
 			}
+			return s.submit(s.answerFor(i))
 		}
 	}
 	return nil
+}
+
+// maxLetterOptions keeps option letters clear of the quiz's other keys
+// (j, k, q, x): a to i.
+const maxLetterOptions = 9
+
+func optionLetter(i int) string { return string(rune('a' + i)) }
+
+// optionIndex is the option a key press's letter labels, if any.
+func optionIndex(km tea.KeyPressMsg, n int) (int, bool) {
+	if len(km.Text) != 1 || km.Mod&^tea.ModShift != 0 {
+		return 0, false
+	}
+	i := int(km.Text[0]) - 'a'
+	return i, i >= 0 && i < min(n, maxLetterOptions)
 }
 
 func mapValues(m map[int]bool) []bool {
@@ -255,11 +272,11 @@ func (s *quizScreen) ShortHelp() []key.Binding {
 	case s.phase == feedback:
 		return []key.Binding{k.Continue, k.Back, k.Quit}
 	case s.question().Type == quiz.FreeText:
-		return []key.Binding{k.Submit, k.Back, k.ForceQuit}
+		return []key.Binding{k.Submit, k.Cancel, k.ForceQuit}
 	case s.question().Type == quiz.MultipleChoice:
-		return []key.Binding{k.Up, k.Down, k.Toggle, k.Submit, k.Back, k.Quit}
+		return []key.Binding{s.pickKey("tick"), k.Up, k.Down, k.Toggle, k.Submit, k.Back, k.Quit}
 	}
-	return []key.Binding{k.Up, k.Down, k.Submit, k.Back, k.Quit}
+	return []key.Binding{s.pickKey("answer"), k.Up, k.Down, k.Submit, k.Back, k.Quit}
 }
 
 func (s *quizScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
@@ -298,6 +315,9 @@ func (s *quizScreen) View() string {
 		b.WriteString(s.optionsView(width))
 	}
 
+	if s.notice != "" {
+		b.WriteString("\n\n" + wrap.Inherit(st.Next).Render(s.notice))
+	}
 	if s.confirmLeave {
 		b.WriteString("\n\n " + st.Wrong.Render("Leave the quiz?") + " Your answers so far will not be saved. Press esc again to leave.")
 	}
@@ -320,12 +340,16 @@ func (s *quizScreen) optionsView(width int) string {
 	q := s.question()
 	var lines []string
 	for i, text := range s.choices() {
-		marker := fmt.Sprintf("%d.", i+1)
+		marker := optionLetter(i) + ")"
+		if i >= maxLetterOptions {
+			marker = "  "
+		}
 		if q.Type == quiz.MultipleChoice {
-			marker = "[ ]"
+			box := "[ ]"
 			if s.chosen[i] {
-				marker = "[x]"
+				box = "[x]"
 			}
+			marker += " " + box
 		}
 		style := st.Option
 		cursor := "  "
@@ -380,7 +404,7 @@ func (s *quizScreen) scoreView(wrap lipgloss.Style) string {
 	if sc.Passed {
 		b.WriteString(" " + st.Correct.Render("Passed.") + fmt.Sprintf(" The pass mark is %d%%.", s.attempt.Quiz.PassPercent))
 	} else {
-		b.WriteString(" " + st.Wrong.Render("Not passed yet.") + fmt.Sprintf(" The pass mark is %d%%; review the lessons and retake it.", s.attempt.Quiz.PassPercent))
+		b.WriteString(wrap.Render(st.Wrong.Render("Not passed yet.") + fmt.Sprintf(" The pass mark is %d%%. %s, then retake it.", s.attempt.Quiz.PassPercent, s.reviewAdvice())))
 	}
 	b.WriteString("\n\n")
 	for i, q := range s.attempt.Quiz.Questions {
@@ -391,4 +415,53 @@ func (s *quizScreen) scoreView(wrap lipgloss.Style) string {
 		b.WriteString(" " + mark + " " + truncate(strings.TrimSpace(q.Prompt), max(10, s.width-6)) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// pickKey describes the option letters for the help bar.
+func (s *quizScreen) pickKey(what string) key.Binding {
+	n := min(len(s.choices()), maxLetterOptions)
+	letters := make([]string, n)
+	for i := range letters {
+		letters[i] = optionLetter(i)
+	}
+	return key.NewBinding(key.WithKeys(letters...), key.WithHelp("a-"+letters[n-1], what))
+}
+
+// reviewAdvice names the lessons behind the questions missed: the lesson a
+// question names, else every lesson of the quiz's module.
+func (s *quizScreen) reviewAdvice() string {
+	var module *lessons.Module
+	for _, m := range s.c.course.Modules {
+		if m.Quiz == s.attempt.Quiz {
+			module = m
+		}
+	}
+	var titles []string
+	all := false
+	for i, q := range s.attempt.Quiz.Questions {
+		if a := s.attempt.Answers[i]; a != nil && q.Correct(*a) {
+			continue
+		}
+		l, ok := s.c.course.Lesson(q.Lesson)
+		if q.Lesson == "" || !ok {
+			all = true
+			continue
+		}
+		if t := "“" + l.Title + "”"; !slices.Contains(titles, t) {
+			titles = append(titles, t)
+		}
+	}
+	if all && module != nil {
+		titles = titles[:0]
+		for _, l := range module.Lessons {
+			titles = append(titles, "“"+l.Title+"”")
+		}
+	}
+	switch len(titles) {
+	case 0:
+		return "Review the lessons"
+	case 1:
+		return "Review " + titles[0]
+	}
+	return "Review " + strings.Join(titles[:len(titles)-1], ", ") + " and " + titles[len(titles)-1]
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/k8slab/k8slab/assets"
+	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 )
 
@@ -173,8 +175,14 @@ func TestProgressSummaryAndReset(t *testing.T) {
 		d.RecordQuiz("architecture", progress.QuizAttempt{Percent: 80, Passed: true, Correct: 8, Total: 10})
 	})
 	out, err := run(t, "", "--state-dir", dir, "progress")
-	if err != nil || !strings.Contains(out, "best 80% in 1 attempt(s), passed") || !strings.Contains(out, "\n1 of ") || !strings.Contains(out, " lessons read.") {
+	if err != nil || !strings.Contains(out, "best 80% in 1 attempt(s), passed") || !strings.Contains(out, "; 1 of ") || !strings.Contains(out, " lessons read.") {
 		t.Fatalf("progress = %q, %v", out, err)
+	}
+	// The totals are the course map's: a lesson read and a quiz passed.
+	course, _ := lessons.Load(assets.Course())
+	sum := progress.Summarize(course, store.Snapshot())
+	if want := fmt.Sprintf("\n2 of %d done (lessons read, quizzes passed, labs finished)", sum.Total()); sum.Done() != 2 || !strings.Contains(out, want) {
+		t.Errorf("progress = %q, want %q", out, want)
 	}
 
 	out, _ = run(t, "n\n", "--state-dir", dir, "progress", "reset")

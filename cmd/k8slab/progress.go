@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/k8slab/k8slab/progress"
 )
 
 func newProgressCmd(g *globals) *cobra.Command {
@@ -28,17 +30,14 @@ func newProgressCmd(g *globals) *cobra.Command {
 				fmt.Fprintln(g.err, "k8slab:", warning)
 			}
 			d := store.Snapshot()
+			// The same totals as the TUI's course map.
+			sum := progress.Summarize(course, d)
 			tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "MODULE\tLESSONS READ\tQUIZ")
-			read, total := 0, 0
+			fmt.Fprintln(tw, "MODULE\tLESSONS READ\tQUIZ\tLABS")
+			read, lessons := 0, 0
 			for i, m := range course.Modules {
-				n := 0
-				for _, l := range m.Lessons {
-					if !d.Lessons[l.ID].ReadAt.IsZero() {
-						n++
-					}
-				}
-				read, total = read+n, total+len(m.Lessons)
+				ms := sum.Modules[i]
+				read, lessons = read+ms.LessonsRead, lessons+ms.Lessons
 				quizText := "-"
 				if m.Quiz != nil {
 					quizText = "not taken"
@@ -49,12 +48,17 @@ func newProgressCmd(g *globals) *cobra.Command {
 						}
 					}
 				}
-				fmt.Fprintf(tw, "%d %s\t%d/%d\t%s\n", i+1, m.Title, n, len(m.Lessons), quizText)
+				labText := "-"
+				if ms.Labs > 0 {
+					labText = fmt.Sprintf("%d/%d done (%d/%d tasks)", ms.LabsDone, ms.Labs, ms.TasksDone, ms.Tasks)
+				}
+				fmt.Fprintf(tw, "%d %s\t%d/%d\t%s\t%s\n", i+1, m.Title, ms.LessonsRead, ms.Lessons, quizText, labText)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			fmt.Fprintf(g.out, "\n%d of %d lessons read. Progress is kept in %s\n", read, total, store.Path())
+			fmt.Fprintf(g.out, "\n%d of %d done (lessons read, quizzes passed, labs finished); %d of %d lessons read.\nProgress is kept in %s\n",
+				sum.Done(), sum.Total(), read, lessons, store.Path())
 			return nil
 		},
 	}

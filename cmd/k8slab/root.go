@@ -191,6 +191,8 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 		Labs:    labs,
 		Map:     labs,
 		Start:   g.start,
+		// Cluster calls end with the program, on quit or on a signal.
+		Context: cmd.Context(),
 	})
 	p := tea.NewProgram(app, tea.WithContext(cmd.Context()))
 	_, err = p.Run()

@@ -1,0 +1,104 @@
+package progress
+
+import (
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/lessons"
+)
+
+// Summary is how far a learner is through a course. The TUI's course map
+// and 'k8slab progress' both show it, so they always agree.
+type Summary struct {
+	Modules []ModuleSummary
+}
+
+// ModuleSummary counts one module's items: lessons read, the quiz passed,
+// labs with every task passed.
+type ModuleSummary struct {
+	ID, Title string
+
+	LessonsRead, Lessons int
+	// QuizPassed and HasQuiz describe the module's quiz, if it has one.
+	QuizPassed, HasQuiz bool
+	// LabsDone counts labs with every task passed; Tasks and TasksDone
+	// count tasks over all the module's labs.
+	LabsDone, Labs   int
+	TasksDone, Tasks int
+}
+
+// Done and Total count items: lessons, quizzes and labs.
+func (m ModuleSummary) Done() int {
+	n := m.LessonsRead + m.LabsDone
+	if m.QuizPassed {
+		n++
+	}
+	return n
+}
+
+func (m ModuleSummary) Total() int {
+	n := m.Lessons + m.Labs
+	if m.HasQuiz {
+		n++
+	}
+	return n
+}
+
+// Done and Total count items over the whole course.
+func (s Summary) Done() (n int) {
+	for _, m := range s.Modules {
+		n += m.Done()
+	}
+	return n
+}
+
+func (s Summary) Total() (n int) {
+	for _, m := range s.Modules {
+		n += m.Total()
+	}
+	return n
+}
+
+// Summarize counts what d records as done in course. Records of lessons,
+// quizzes, labs or tasks the course no longer has are ignored.
+func Summarize(course *lessons.Course, d Data) Summary {
+	var s Summary
+	for _, m := range course.Modules {
+		ms := ModuleSummary{ID: m.ID, Title: m.Title, Lessons: len(m.Lessons), Labs: len(m.Labs), HasQuiz: m.Quiz != nil}
+		for _, l := range m.Lessons {
+			if !d.Lessons[l.ID].ReadAt.IsZero() {
+				ms.LessonsRead++
+			}
+		}
+		if m.Quiz != nil {
+			ms.QuizPassed = d.Quizzes[m.Quiz.ID].Passed
+		}
+		for _, lab := range m.Labs {
+			done := LabTasksDone(d, lab.ID, taskIDs(lab.Tasks))
+			ms.Tasks += len(lab.Tasks)
+			ms.TasksDone += done
+			if done == len(lab.Tasks) {
+				ms.LabsDone++
+			}
+		}
+		s.Modules = append(s.Modules, ms)
+	}
+	return s
+}
+
+// LabTasksDone counts the tasks among ids that have passed at least once.
+func LabTasksDone(d Data, lab string, ids []string) int {
+	n := 0
+	for _, id := range ids {
+		if !d.Labs[lab].Tasks[id].PassedAt.IsZero() {
+			n++
+		}
+	}
+	return n
+}
+
+func taskIDs(tasks []checks.Task) []string {
+	ids := make([]string, len(tasks))
+	for i, t := range tasks {
+		ids[i] = t.ID
+	}
+	return ids
+}

@@ -1,0 +1,38 @@
+package progress
+
+import (
+	"testing"
+
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/quiz"
+)
+
+// Summarize counts lessons read, quizzes passed and labs with every task
+// passed, and ignores records of things the course no longer has.
+func TestSummarize(t *testing.T) {
+	course := &lessons.Course{Modules: []*lessons.Module{
+		{ID: "a", Lessons: []*lessons.Lesson{{ID: "l1"}, {ID: "l2"}}, Quiz: &quiz.Quiz{ID: "a"},
+			Labs: []*checks.Lab{{ID: "lab1", Tasks: []checks.Task{{ID: "t1"}, {ID: "t2"}}}}},
+		{ID: "b", Lessons: []*lessons.Lesson{{ID: "l3"}}, Labs: []*checks.Lab{{ID: "lab2", Tasks: []checks.Task{{ID: "t1"}}}}},
+	}}
+	var d Data
+	d.MarkLessonRead("l1", 0, fixed)
+	d.MarkLessonRead("gone", 0, fixed) // a lesson since removed
+	d.RecordQuiz("a", QuizAttempt{Passed: true})
+	d.UpdateTask("lab1", "t1", func(t *TaskState) { t.PassedAt = fixed })
+	d.UpdateTask("lab1", "old", func(t *TaskState) { t.PassedAt = fixed }) // a task since removed
+	d.UpdateTask("lab2", "t1", func(t *TaskState) { t.PassedAt = fixed })
+
+	s := Summarize(course, d)
+	a, b := s.Modules[0], s.Modules[1]
+	if a.LessonsRead != 1 || !a.QuizPassed || a.LabsDone != 0 || a.TasksDone != 1 || a.Tasks != 2 || a.Done() != 2 || a.Total() != 4 {
+		t.Errorf("module a = %+v (done %d of %d)", a, a.Done(), a.Total())
+	}
+	if b.LabsDone != 1 || b.Done() != 1 || b.Total() != 2 {
+		t.Errorf("module b = %+v", b)
+	}
+	if s.Done() != 3 || s.Total() != 6 {
+		t.Errorf("course: %d of %d, want 3 of 6", s.Done(), s.Total())
+	}
+}

@@ -1,0 +1,206 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/k8slab/k8slab/checks"
+)
+
+// taskState is what the lab screen tells the learner about one task. It
+// separates "not done" from "settling" (the cluster is still carrying out
+// a correct change) and remembers tasks done earlier, so that correct work
+// never looks broken.
+type taskState int
+
+const (
+	stateChecking taskState = iota // no result yet
+	stateDone                      // passes now
+	stateKept                      // passed earlier; a later change undid it
+	stateSettling                  // fails only because a rollout or replacement is under way
+	stateNotDone                   // fails or is missing
+	stateBroken                    // the cluster could not be read
+)
+
+// settlingPhrases are how the checks engine words "wait, it is happening"
+// (rolloutComplete and the endpoint checks in checks/predicates.go), and
+// how the built-in course's assertions do ("give the new pods a moment",
+// "yet; wait for the replacement pod").
+//
+// This is a stopgap: the engine should say so itself with a field such as
+// checks.CheckResult.Settling, set where these messages are made, and an
+// assertion in a lab could declare it (e.g. `settling: true`); then
+// settling() reads that field and these phrases go.
+var settlingPhrases = []string{"still in progress", "a moment", "yet; wait for"}
+
+// settling reports whether every failing check of r fails only because the
+// cluster is still catching up.
+func settling(r *checks.TaskResult) bool {
+	if r.Status != checks.Fail {
+		return false
+	}
+	seen := false
+	for _, c := range r.Checks {
+		if c.Status == checks.Pass {
+			continue
+		}
+		if c.Status != checks.Fail || len(c.Messages) == 0 {
+			return false
+		}
+		for _, m := range c.Messages {
+			if !containsAny(m, settlingPhrases) {
+				return false
+			}
+		}
+		seen = true
+	}
+	return seen
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// classify decides a task's state from its current result (nil when none
+// has come yet) and whether progress records it as passed before.
+//
+// A task done earlier stays done when a later change undoes it, as in
+// rustlings: labs build on their own state (scaling to 5 undoes "create
+// with 3 replicas"), and a learner who sees a finished task turn into a
+// cross reads it as "I broke it". The screen keeps its ✓ and notes the
+// change, so nothing is hidden.
+func classify(r *checks.TaskResult, passedBefore bool) taskState {
+	switch {
+	case r == nil:
+		return stateChecking
+	case r.Status == checks.Pass:
+		return stateDone
+	case r.Status.Broken():
+		return stateBroken
+	case settling(r):
+		return stateSettling
+	case passedBefore:
+		return stateKept
+	}
+	return stateNotDone
+}
+
+// failureMessages are every message of a task's checks that did not pass.
+func failureMessages(r *checks.TaskResult) []string {
+	var out []string
+	for _, c := range r.Checks {
+		if c.Status == checks.Pass {
+			continue
+		}
+		if len(c.Messages) == 0 {
+			out = append(out, c.Name+": "+string(c.Status))
+		}
+		out = append(out, c.Messages...)
+	}
+	if len(out) == 0 {
+		out = append(out, string(r.Status))
+	}
+	return out
+}
+
+// wrapCommand breaks a shell command at spaces outside quotes into lines
+// of at most width cells, ending each continued line with " \", so that
+// copying the lines gives the same command. A word longer than width stays
+// whole: a long line is better than a broken token.
+func wrapCommand(cmd string, width int) []string {
+	words := shellWords(cmd)
+	if len(words) == 0 || len(cmd) <= width {
+		return []string{cmd}
+	}
+	var lines []string
+	line := words[0]
+	for _, w := range words[1:] {
+		if len(line)+1+len(w)+2 > width {
+			lines = append(lines, line+" \\")
+			line = "  " + w
+			continue
+		}
+		line += " " + w
+	}
+	return append(lines, line)
+}
+
+// shellWords splits cmd at runs of spaces where a line break with a shell
+// continuation keeps the command the same: outside quotes, and inside a
+// command substitution within double quotes ("$(kubectl get …)"), where
+// spaces only separate words. Never inside single quotes or a plain
+// double-quoted string, whose spaces are part of the text.
+func shellWords(cmd string) []string {
+	var words []string
+	var cur strings.Builder
+	var (
+		single, double bool // top-level quotes
+		depth          int  // $( nesting inside double quotes
+		innerSingle    bool // single quotes inside that substitution
+		innerDouble    bool // double quotes inside that substitution
+	)
+	rs := []rune(cmd)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		breakable := false
+		switch {
+		case single:
+			single = r != '\''
+		case !double:
+			switch r {
+			case '\'':
+				single = true
+			case '"':
+				double = true
+			case ' ', '\t':
+				breakable = true
+			}
+		case depth == 0:
+			switch {
+			case r == '"':
+				double = false
+			case r == '$' && i+1 < len(rs) && rs[i+1] == '(':
+				depth++
+				cur.WriteRune(r)
+				i++
+				r = rs[i]
+			}
+		case innerSingle:
+			innerSingle = r != '\''
+		case innerDouble:
+			innerDouble = r != '"'
+		default:
+			switch {
+			case r == '\'':
+				innerSingle = true
+			case r == '"':
+				innerDouble = true
+			case r == '$' && i+1 < len(rs) && rs[i+1] == '(':
+				depth++
+				cur.WriteRune(r)
+				i++
+				r = rs[i]
+			case r == ')':
+				depth--
+			case r == ' ' || r == '\t':
+				breakable = true
+			}
+		}
+		if breakable {
+			if cur.Len() > 0 {
+				words = append(words, cur.String())
+				cur.Reset()
+			}
+			continue
+		}
+		cur.WriteRune(r)
+	}
+	if cur.Len() > 0 {
+		words = append(words, cur.String())
+	}
+	return words
+}

@@ -1,0 +1,62 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/clusterctl"
+)
+
+// failingUp fails to create a cluster with the long advice the simulator
+// gives when its binaries are missing.
+type failingUp struct{ fakeCluster }
+
+const simAdvice = "the simulator's binaries are not in /home/learner/.cache/k8slab/sim/v1.37.2: build them with 'make sim' (needs only the Go module proxy), or install kwokctl (https://kwok.sigs.k8s.io) so it can download them"
+
+func (f *failingUp) Up(context.Context, clusterctl.Progress) (string, error) {
+	return "", errors.New(simAdvice)
+}
+
+// The error that says how to get a cluster wraps at 80 columns instead of
+// ending in "…", and so does the lab's completion summary.
+func TestLongTextsWrapAt80Columns(t *testing.T) {
+	f := newFixture(t)
+	cluster := &failingUp{fakeCluster{release: make(chan struct{})}}
+	labs := newFakeLabs()
+	app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Cluster: cluster, Labs: labs})
+	tm := f.startApp(t, app, 80, 24)
+	waitFor(t, tm, "press c to create one")
+	press(tm, "c")
+	waitFor(t, tm, "Cluster not created")
+	waitFor(t, tm, "can download them")
+	screen := tm.last.Load().(string)
+	if got := strings.Join(strings.Fields(screen), " "); !strings.Contains(got, simAdvice) {
+		t.Errorf("the advice is not shown whole:\n%s", screen)
+	}
+	for i, line := range strings.Split(screen, "\n") {
+		if w := ansi.StringWidth(line); w > 80 {
+			t.Errorf("line %d is %d cells wide: %q", i, w, line)
+		}
+		if strings.HasSuffix(line, "…") {
+			t.Errorf("line %d is cut: %q", i, line)
+		}
+	}
+	finalScreen(t, tm)
+
+	// The lab summary, at 80 columns.
+	tm = f.startLab(t, labs, 80, 24, false)
+	waitFor(t, tm, "graded live")
+	labs.results <- labResult(checks.Pass, checks.Pass)
+	waitFor(t, tm, "Lab complete")
+	waitFor(t, tm, "map).")
+	screen = finalScreen(t, tm)
+	if got := strings.Join(strings.Fields(screen), " "); !strings.Contains(got, "Lab complete in 0s with 0 hints. Well done! Next: More (esc for the course map).") {
+		t.Errorf("the summary is not shown whole:\n%s", screen)
+	}
+}
