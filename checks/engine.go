@@ -79,11 +79,19 @@ func (e *Engine) Evaluate(ctx context.Context, lab *Lab, opts Options) LabResult
 		for i := range t.Checks {
 			c := &t.Checks[i]
 			out := c.evaluate(ctx, snap, ns)
-			tr.Checks = append(tr.Checks, CheckResult{Name: c.Name, Status: out.Status, Messages: out.Messages})
+			tr.Checks = append(tr.Checks, CheckResult{Name: c.Name, Status: out.Status, Messages: out.Messages, Settling: out.Settling})
 		}
 		for _, cr := range tr.Checks {
 			if cr.Status.severity() > tr.Status.severity() {
 				tr.Status = cr.Status
+			}
+		}
+		if tr.Status == Fail {
+			tr.Settling = true
+			for _, cr := range tr.Checks {
+				if cr.Status != Pass && !cr.Settling {
+					tr.Settling = false
+				}
 			}
 		}
 		if tr.Status == Pass {

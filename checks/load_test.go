@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
 )
 
 func TestParseValidLab(t *testing.T) {
@@ -182,5 +184,57 @@ func TestLazyLabCompilesOnFirstEvaluation(t *testing.T) {
 		if tr.Status != Error || !strings.Contains(tr.Checks[0].Messages[0], "do not compile; run 'k8slab lint'") {
 			t.Errorf("task %s: %s %v; want an error asking for lint", tr.ID, tr.Status, tr.Checks)
 		}
+	}
+}
+
+// "Settling" is the engine's word for a failure that waiting will fix. It
+// must never cover a failure the learner has to act on.
+func TestSettlingOnlyWhileTheClusterCatchesUp(t *testing.T) {
+	ctx := context.Background()
+	rolling := deployment("web", 3, func(d *appsv1.Deployment) { d.Status.UpdatedReplicas = 1 })
+	paused := deployment("web", 3, func(d *appsv1.Deployment) { d.Status.UpdatedReplicas = 1; d.Spec.Paused = true })
+	if out := rolloutComplete(ctx, snapshotOf(t, rolling), testNS, WorkloadRef{Deployment: "web"}); out.Status != Fail || !out.Settling {
+		t.Errorf("rollout under way: %+v; want a settling failure", out)
+	}
+	if out := rolloutComplete(ctx, snapshotOf(t, paused), testNS, WorkloadRef{Deployment: "web"}); out.Status != Fail || out.Settling {
+		t.Errorf("paused rollout: %+v; want a failure the learner must act on", out)
+	}
+
+	lab, ps := ParseLab([]byte(`apiVersion: k8slab.dev/v1alpha1
+kind: Lab
+id: s
+title: S
+tasks:
+  - id: t
+    title: T
+    goal: G
+    hints: [h]
+    solution: [{run: "true"}]
+    mistakes: [{name: m, steps: [{run: "true"}], expect: x}]
+    checks:
+      - name: spec
+        object:
+          apiVersion: apps/v1
+          kind: Deployment
+          name: web
+          assert:
+            - {expr: "object.spec.replicas == 5", message: "scale web to 5"}
+            - {expr: "has(object.status.readyReplicas) && object.status.readyReplicas == 5", message: "wait for 5 ready", settling: true}
+`))
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	e := &Engine{now: time.Now}
+	grade := func(d *appsv1.Deployment) TaskResult {
+		return e.Evaluate(ctx, lab, Options{Namespace: testNS, snapshot: snapshotOf(t, d)}).Tasks[0]
+	}
+	if tr := grade(deployment("web", 5, func(d *appsv1.Deployment) { d.Status.ReadyReplicas = 2 })); tr.Status != Fail || !tr.Settling {
+		t.Errorf("asks for 5, none ready yet: %+v; want settling", tr)
+	}
+	if tr := grade(deployment("web", 3, func(d *appsv1.Deployment) { d.Status.ReadyReplicas = 2 })); tr.Status != Fail || tr.Settling {
+		t.Errorf("asks for 3: %+v; want not done (the learner must scale), not settling", tr)
+	}
+	if tr := grade(deployment("web", 5)); tr.Status != Pass || tr.Settling {
+		t.Errorf("done: %+v", tr)
 	}
 }

@@ -30,6 +30,10 @@ type Assertion struct {
 	// MessageExpression is a CEL expression yielding the message; it wins
 	// over Message when it evaluates.
 	MessageExpression string `yaml:"messageExpression"`
+	// Settling marks an assertion that the cluster makes true by itself
+	// once the learner's change has been acted on (ready replicas, say):
+	// while only such assertions fail, the task is settling, not wrong.
+	Settling bool `yaml:"settling"`
 
 	expr, message *compiled
 }
@@ -81,7 +85,7 @@ func evalObject(ctx context.Context, snap Snapshot, ns string, oc *ObjectCheck) 
 		}
 		vars["objects"] = list
 	}
-	out := Outcome{Status: Pass}
+	out := Outcome{Status: Pass, Settling: true}
 	for i := range oc.Assert {
 		a := &oc.Assert[i]
 		if a.expr == nil {
@@ -95,7 +99,11 @@ func evalObject(ctx context.Context, snap Snapshot, ns string, oc *ObjectCheck) 
 			continue
 		}
 		out.Status = Fail
+		out.Settling = out.Settling && a.Settling
 		out.Messages = append(out.Messages, assertionMessage(ctx, a, vars))
+	}
+	if out.Status == Pass {
+		out.Settling = false
 	}
 	return out
 }

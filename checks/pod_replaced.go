@@ -80,7 +80,7 @@ func podReplaced(ctx context.Context, snap Snapshot, ns string, ref WorkloadRef)
 	}
 	_, cur := replicaSetsOf(d, rss)
 	if cur == nil {
-		return failed(fmt.Sprintf("deployment %s has no ReplicaSet for its current template yet; wait a moment for the deployment controller", d.Name))
+		return settling(fmt.Sprintf("deployment %s has no ReplicaSet for its current template yet; wait a moment for the deployment controller", d.Name))
 	}
 	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
 	if err != nil {
@@ -106,7 +106,7 @@ func podReplaced(ctx context.Context, snap Snapshot, ns string, ref WorkloadRef)
 		}
 	}
 	if len(names) == 0 {
-		return failed(fmt.Sprintf("deployment %s has no running pods to replace yet; wait for its rollout to finish", d.Name))
+		return settling(fmt.Sprintf("deployment %s has no running pods to replace yet; wait for its rollout to finish", d.Name))
 	}
 	events, unreadable := listTyped[corev1.Event](ctx, snap, coreEventsGVR, ns)
 	if unreadable != nil {

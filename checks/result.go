@@ -52,6 +52,10 @@ type Outcome struct {
 	Status Status
 	// Messages tell the learner what to fix, one per failed assertion.
 	Messages []string
+	// Settling marks a failure that is the cluster catching up with what
+	// the learner did (a rollout under way, endpoints not updated yet):
+	// waiting will fix it, and the learner has nothing to change.
+	Settling bool
 }
 
 // CheckResult is one check's outcome in a report.
@@ -59,6 +63,8 @@ type CheckResult struct {
 	Name     string   `json:"name"`
 	Status   Status   `json:"status"`
 	Messages []string `json:"messages,omitempty"`
+	// Settling: see Outcome.Settling.
+	Settling bool `json:"settling,omitempty"`
 }
 
 // TaskResult aggregates a task's checks.
@@ -69,6 +75,8 @@ type TaskResult struct {
 	Points    int           `json:"points"`
 	MaxPoints int           `json:"maxPoints"`
 	Checks    []CheckResult `json:"checks"`
+	// Settling is a failed task whose every failing check is settling.
+	Settling bool `json:"settling,omitempty"`
 }
 
 // LabResult is a whole grading.

@@ -48,17 +48,17 @@ func rolledBack(ctx context.Context, snap Snapshot, ns string, ref WorkloadRef) 
 	owned, cur := replicaSetsOf(d, rss)
 	switch {
 	case len(owned) == 0:
-		return failed(fmt.Sprintf("deployment %s has no ReplicaSets yet; wait a moment for the deployment controller", d.Name))
+		return settling(fmt.Sprintf("deployment %s has no ReplicaSets yet; wait a moment for the deployment controller", d.Name))
 	case cur == nil && d.Spec.Paused:
 		return failed(fmt.Sprintf("deployment %s is paused, so its current template has no ReplicaSet yet: resume it with kubectl rollout resume deployment/%s", d.Name, d.Name))
 	case cur == nil:
-		return failed(fmt.Sprintf("deployment %s's current template has no ReplicaSet yet; wait a moment for the deployment controller", d.Name))
+		return settling(fmt.Sprintf("deployment %s's current template has no ReplicaSet yet; wait a moment for the deployment controller", d.Name))
 	}
 	rev, top := kube.Revision(cur), kube.Revision(&owned[0])
 	if rev < top {
 		// The template is an earlier one, but the controller has not
 		// renumbered its ReplicaSet yet: a rollback in progress.
-		return failed(fmt.Sprintf("deployment %s's template is that of revision %d, but the deployment controller has not made it the current revision (%d is) yet; wait a moment",
+		return settling(fmt.Sprintf("deployment %s's template is that of revision %d, but the deployment controller has not made it the current revision (%d is) yet; wait a moment",
 			d.Name, rev, top))
 	}
 	if strings.TrimSpace(cur.Annotations[kube.RevisionHistoryAnnotation]) != "" {

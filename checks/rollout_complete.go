@@ -50,7 +50,7 @@ func rolloutComplete(ctx context.Context, snap Snapshot, ns string, ref Workload
 		return failed(fmt.Sprintf("deployment %s is paused with its rollout unfinished (%s): resume it with kubectl rollout resume deployment/%s",
 			d.Name, waiting, d.Name))
 	}
-	return failed(fmt.Sprintf("deployment %s: %s; the rollout is still in progress", d.Name, waiting))
+	return settling(fmt.Sprintf("deployment %s: %s; the rollout is still in progress", d.Name, waiting))
 }
 
 // rolloutWaiting returns why the rollout is not complete yet, or why it

@@ -106,7 +106,7 @@ func serviceEndpoints(ctx context.Context, snap Snapshot, ns string, spec Servic
 
 	switch {
 	case len(ours) == 0 && len(foreign) == 0 && sSel.Matches(labels.Set(d.Spec.Template.Labels)):
-		return failed(fmt.Sprintf("service %s selects %s, which fits deployment %s's pods, but the deployment has no running pods yet", svc.Name, have, d.Name))
+		return settling(fmt.Sprintf("service %s selects %s, which fits deployment %s's pods, but the deployment has no running pods yet", svc.Name, have, d.Name))
 	case len(ours) == 0 && len(foreign) == 0:
 		return failed(fmt.Sprintf("service %s selects %s, which matches no pods; the deployment's pods are labelled %s", svc.Name, have, want))
 	case len(ours) == 0:
@@ -188,7 +188,11 @@ func serviceEndpoints(ctx context.Context, snap Snapshot, ns string, spec Servic
 		}
 		msgs = append(msgs, msg)
 	}
+	// Endpoints that lag behind the pods are the EndpointSlice controller
+	// catching up; every other message asks the learner to change something.
+	catchingUp := 0
 	if len(gone) > 0 {
+		catchingUp++
 		msgs = append(msgs, fmt.Sprintf("service %s still lists %s %s, which no longer %s; wait a moment for its endpoints to catch up",
 			svc.Name, plural(len(gone), "pod", "pods"), nameList(gone), plural(len(gone), "exists", "exist")))
 	}
@@ -208,10 +212,14 @@ func serviceEndpoints(ctx context.Context, snap Snapshot, ns string, spec Servic
 			svc.Name, plural(len(unselected), "pod", "pods"), nameList(unselected), d.Name, have, plural(len(unselected), "it", "them"), kube.PodLabels(byName[unselected[0]].Labels)))
 	}
 	if len(pending) > 0 {
+		catchingUp++
 		msgs = append(msgs, fmt.Sprintf("ready %s %s of deployment %s %s not among service %s's endpoints yet; wait a moment for them to catch up",
 			plural(len(pending), "pod", "pods"), nameList(pending), d.Name, plural(len(pending), "is", "are"), svc.Name))
 	}
-	if len(msgs) > 0 {
+	switch {
+	case len(msgs) > 0 && len(msgs) == catchingUp:
+		return settling(msgs...)
+	case len(msgs) > 0:
 		return failed(msgs...)
 	}
 	return passed()

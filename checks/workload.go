@@ -68,6 +68,9 @@ func inNamespace(ns string) string {
 
 func failed(msgs ...string) Outcome { return Outcome{Status: Fail, Messages: msgs} }
 
+// settling is a failure that only time will fix; see Outcome.Settling.
+func settling(msgs ...string) Outcome { return Outcome{Status: Fail, Messages: msgs, Settling: true} }
+
 func passed() Outcome { return Outcome{Status: Pass} }
 
 func missing(format string, args ...any) Outcome {

@@ -21,48 +21,10 @@ const (
 	stateBroken                    // the cluster could not be read
 )
 
-// settlingPhrases are how the checks engine words "wait, it is happening"
-// (rolloutComplete and the endpoint checks in checks/predicates.go), and
-// how the built-in course's assertions do ("give the new pods a moment",
-// "yet; wait for the replacement pod").
-//
-// This is a stopgap: the engine should say so itself with a field such as
-// checks.CheckResult.Settling, set where these messages are made, and an
-// assertion in a lab could declare it (e.g. `settling: true`); then
-// settling() reads that field and these phrases go.
-var settlingPhrases = []string{"still in progress", "a moment", "yet; wait for"}
-
 // settling reports whether every failing check of r fails only because the
-// cluster is still catching up.
+// cluster is still catching up, as the checks engine judges it.
 func settling(r *checks.TaskResult) bool {
-	if r.Status != checks.Fail {
-		return false
-	}
-	seen := false
-	for _, c := range r.Checks {
-		if c.Status == checks.Pass {
-			continue
-		}
-		if c.Status != checks.Fail || len(c.Messages) == 0 {
-			return false
-		}
-		for _, m := range c.Messages {
-			if !containsAny(m, settlingPhrases) {
-				return false
-			}
-		}
-		seen = true
-	}
-	return seen
-}
-
-func containsAny(s string, subs []string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
+	return r.Status == checks.Fail && r.Settling
 }
 
 // classify decides a task's state from its current result (nil when none

@@ -14,9 +14,10 @@ import (
 // rollout is a result where create-web fails only because its rollout is
 // under way, as rolloutComplete words it, and scale fails for real with
 // two long messages.
-func rolloutResult(createMsg string) checks.LabResult {
+func rolloutResult(createMsg string, settling bool) checks.LabResult {
 	r := labResult(checks.Fail, checks.Fail)
-	r.Tasks[0].Checks = []checks.CheckResult{{Name: "rolled out", Status: checks.Fail, Messages: []string{createMsg}}}
+	r.Tasks[0].Checks = []checks.CheckResult{{Name: "rolled out", Status: checks.Fail, Messages: []string{createMsg}, Settling: settling}}
+	r.Tasks[0].Settling = settling
 	r.Tasks[1].Checks = []checks.CheckResult{
 		{Name: "five replicas", Status: checks.Fail, Messages: []string{"deployment web asks for 3 replicas, but this task wants 5: scale it with kubectl scale deployment/web --replicas=5 and watch the new pods start"}},
 		{Name: "label", Status: checks.Fail, Messages: []string{"deployment web has no label tier=frontend on its pod template; add it so that the service in the next task selects its pods"}},
@@ -42,7 +43,7 @@ func testSettling(t *testing.T, w, h int) {
 	tm := f.startLab(t, labs, w, h, false)
 	waitFor(t, tm, "checking")
 
-	labs.results <- rolloutResult("deployment web: Waiting for deployment \"web\" rollout to finish: 1 of 3 updated replicas are available...; the rollout is still in progress")
+	labs.results <- rolloutResult("deployment web: Waiting for deployment \"web\" rollout to finish: 1 of 3 updated replicas are available...; the rollout is still in progress", true)
 	waitFor(t, tm, "◌ Create deployment web  settling…")
 	screen := tm.last.Load().(string)
 	if strings.Contains(screen, "✗ Create deployment web") {
@@ -62,10 +63,10 @@ func testSettling(t *testing.T, w, h int) {
 	labs.results <- labResult(checks.Pass, checks.Fail)
 	waitFor(t, tm, "1 of 2 tasks done")
 	// Settling after a pass still counts as done.
-	labs.results <- rolloutResult("deployment web: 3 of 5 updated replicas are available; the rollout is still in progress")
+	labs.results <- rolloutResult("deployment web: 3 of 5 updated replicas are available; the rollout is still in progress", true)
 	waitFor(t, tm, "◌ Create deployment web  settling…")
 	waitFor(t, tm, "1 of 2 tasks done")
-	labs.results <- rolloutResult("deployment web needs 3 replicas")
+	labs.results <- rolloutResult("deployment web needs 3 replicas", false)
 	press(tm, "k")
 	waitFor(t, tm, "✓ Create deployment web  done · changed since")
 	waitFor(t, tm, "Done earlier. A later change")
