@@ -127,7 +127,7 @@ func Parse(data []byte) (*Catalog, source.Problems) {
 // Load reads File from a course folder. A folder without one has no
 // catalogue: Load returns nil and no error.
 func Load(fsys fs.FS) (*Catalog, error) {
-	data, err := fs.ReadFile(fsys, File)
+	data, err := source.ReadFile(fsys, File)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

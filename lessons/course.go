@@ -164,7 +164,7 @@ func (l *loader) problem(file string, line int, format string, args ...any) {
 }
 
 func (l *loader) load() *Course {
-	data, err := fs.ReadFile(l.fsys, CourseFile)
+	data, err := source.ReadFile(l.fsys, CourseFile)
 	if err != nil {
 		l.problem(CourseFile, 0, "cannot read the course file: %v (a course folder needs %s at its root)", unwrapPathError(err), CourseFile)
 		return nil
@@ -183,10 +183,9 @@ func (l *loader) load() *Course {
 		l.problem(CourseFile, root.Line, "the course lists no modules; add their folder names under 'modules'")
 	}
 	c := &Course{ID: cf.ID, Title: cf.Title, Description: cf.Description, lessons: map[string]*Lesson{}, quizzes: map[string]*quiz.Quiz{}, labs: map[string]*checks.Lab{}}
-	moduleNodes := source.Items(root, "modules")
 	seen := map[string]bool{}
 	for i, dir := range cf.Modules {
-		line := moduleNodes[i].Line
+		line := source.Item(root, "modules", i).Line
 		if seen[dir] {
 			l.problem(CourseFile, line, "module %q is listed twice", dir)
 			continue
@@ -227,7 +226,7 @@ func (l *loader) checkUnlisted(listed map[string]bool) {
 
 func (l *loader) loadModule(c *Course, dir string) *Module {
 	file := path.Join(dir, "module.yaml")
-	data, err := fs.ReadFile(l.fsys, file)
+	data, err := source.ReadFile(l.fsys, file)
 	if err != nil {
 		l.problem(file, 0, "cannot read: %v (every module folder needs a module.yaml)", unwrapPathError(err))
 		return nil
@@ -260,7 +259,7 @@ func (l *loader) loadLessons(c *Course, m *Module, dir string) {
 	}
 	orders := map[int]string{}
 	for _, file := range files {
-		data, err := fs.ReadFile(l.fsys, file)
+		data, err := source.ReadFile(l.fsys, file)
 		if err != nil {
 			l.problem(file, 0, "cannot read: %v", unwrapPathError(err))
 			continue
@@ -287,7 +286,7 @@ func (l *loader) loadLessons(c *Course, m *Module, dir string) {
 
 func (l *loader) loadQuiz(c *Course, m *Module, dir string) {
 	file := path.Join(dir, "quiz.yaml")
-	data, err := fs.ReadFile(l.fsys, file)
+	data, err := source.ReadFile(l.fsys, file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return
 	}
@@ -320,7 +319,7 @@ func (l *loader) loadQuiz(c *Course, m *Module, dir string) {
 func (l *loader) loadLabs(c *Course, m *Module, dir string) {
 	files, _ := fs.Glob(l.fsys, path.Join(dir, "labs", "*.yaml"))
 	for _, file := range files {
-		data, err := fs.ReadFile(l.fsys, file)
+		data, err := source.ReadFile(l.fsys, file)
 		if err != nil {
 			l.problem(file, 0, "cannot read: %v", unwrapPathError(err))
 			continue
@@ -434,7 +433,7 @@ func LoadLab(fsys fs.FS, id string) (*checks.Lab, error) {
 	for _, dir := range modules {
 		if quiz.ValidID(id) {
 			file := path.Join(dir, "labs", id+".yaml")
-			data, err := fs.ReadFile(fsys, file)
+			data, err := source.ReadFile(fsys, file)
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
 			case err != nil:
@@ -461,7 +460,7 @@ func LoadLab(fsys fs.FS, id string) (*checks.Lab, error) {
 
 // moduleDirs reads the module list of course.yaml, reporting its problems.
 func moduleDirs(fsys fs.FS) ([]string, error) {
-	data, err := fs.ReadFile(fsys, CourseFile)
+	data, err := source.ReadFile(fsys, CourseFile)
 	if err != nil {
 		return nil, source.Problems{{File: CourseFile, Message: fmt.Sprintf("cannot read the course file: %v (a course folder needs %s at its root)", unwrapPathError(err), CourseFile)}}
 	}

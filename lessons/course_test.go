@@ -242,3 +242,34 @@ func mustRead(t *testing.T, fsys fs.FS, name string) []byte {
 	}
 	return data
 }
+
+// A file far larger than any course needs is refused by its size, before
+// it is read into memory.
+func TestLoadRefusesHugeFiles(t *testing.T) {
+	fsys := courseFS(t, nil)
+	fsys["basics/lessons/03-huge.md"] = &fstest.MapFile{Data: []byte("---\nid: huge\ntitle: Huge\norder: 3\nminutes: 1\n---\n" + strings.Repeat("x", source.MaxFileSize))}
+	_, err := lessons.Load(fsys)
+	if err == nil || !strings.Contains(err.Error(), "basics/lessons/03-huge.md: cannot read: it is 1048625 bytes; a course file must be under 1024 KiB") {
+		t.Errorf("Load = %v", err)
+	}
+}
+
+// FuzzLoadCourse feeds arbitrary course.yaml and module.yaml files to the
+// loader: it must report problems, never panic, and never return both a
+// course and an error.
+func FuzzLoadCourse(f *testing.F) {
+	_, base := readArchive(f, filepath.Join("testdata", "base.txtar"))
+	f.Add([]byte(base["course.yaml"]), []byte(base["basics/module.yaml"]))
+	f.Add([]byte("apiVersion: k8slab.dev/v1alpha1\nkind: Course\ntitle: T\nx: &m [basics]\nmodules: *m\n"), []byte(base["basics/module.yaml"]))
+	f.Add([]byte("modules: [~, basics, basics, ../x, {a: b}]\n"), []byte("id: [x]\ntitle: {a: b}\n"))
+	f.Add([]byte("modules: &a [*a]\n"), []byte("&b [*b, *b]"))
+	f.Fuzz(func(t *testing.T, courseYAML, moduleYAML []byte) {
+		fsys := courseFS(t, nil)
+		fsys["course.yaml"] = &fstest.MapFile{Data: courseYAML}
+		fsys["basics/module.yaml"] = &fstest.MapFile{Data: moduleYAML}
+		c, err := lessons.Load(fsys)
+		if (c == nil) == (err == nil) {
+			t.Fatalf("Load returned course %v and error %v", c, err)
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"reflect"
 	"regexp"
 	"sort"
@@ -117,10 +118,63 @@ func Parse(data []byte) (*yaml.Node, Problems) {
 	if err := dec.Decode(&extra); err == nil {
 		return nil, Problems{{Line: extra.Line, Message: "only one YAML document is allowed here; remove the extra '---'"}}
 	}
+	if ps := checkShape(&doc, 0); len(ps) > 0 {
+		return nil, ps
+	}
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
 		return doc.Content[0], nil
 	}
 	return &doc, nil
+}
+
+// MaxDepth is how deeply authored YAML may nest; real course files need a
+// dozen levels, and a decoder walking thousands is a way to stall k8slab.
+const MaxDepth = 64
+
+// MaxFileSize bounds every file of a course folder; the largest built-in
+// one is a few KiB.
+const MaxFileSize = 1 << 20
+
+// checkShape refuses aliases, which course files have no need for and
+// which can expand a small file into a huge value (and would each need a
+// line of their own in every problem), and nesting past MaxDepth.
+func checkShape(n *yaml.Node, depth int) Problems {
+	if depth > MaxDepth {
+		return Problems{{Line: n.Line, Message: fmt.Sprintf("YAML nested more than %d levels deep; course files are never this deep", MaxDepth)}}
+	}
+	if n.Kind == yaml.AliasNode {
+		return Problems{{Line: n.Line, Message: fmt.Sprintf("YAML alias *%s: aliases are not allowed in course files; write the value out", n.Value)}}
+	}
+	var ps Problems
+	for _, c := range n.Content {
+		more := checkShape(c, depth+1)
+		ps = append(ps, more...)
+		if len(ps) >= 10 || (len(more) > 0 && strings.HasPrefix(more[0].Message, "YAML nested")) {
+			break // one report of the depth is enough
+		}
+	}
+	return ps
+}
+
+// ReadFile reads an authored file, refusing one over MaxFileSize before
+// reading it whole.
+func ReadFile(fsys fs.FS, name string) ([]byte, error) {
+	if st, err := fs.Stat(fsys, name); err == nil && st.Size() > MaxFileSize {
+		return nil, fmt.Errorf("it is %d bytes; a course file must be under %d KiB", st.Size(), MaxFileSize>>10)
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("it is over %d KiB; a course file must be smaller", MaxFileSize>>10)
+	}
+	return data, nil
 }
 
 var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
