@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/k8slab/k8slab/internal/textsafe"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -80,6 +82,13 @@ func (e *Engine) Evaluate(ctx context.Context, lab *Lab, opts Options) LabResult
 			c := &t.Checks[i]
 			out := c.evaluate(ctx, snap, ns)
 			tr.Checks = append(tr.Checks, CheckResult{Name: c.Name, Status: out.Status, Messages: out.Messages, Settling: out.Settling})
+		}
+		// Messages quote the cluster (annotations, server errors): make
+		// them safe for every terminal and report that shows them.
+		for i := range tr.Checks {
+			for j, m := range tr.Checks[i].Messages {
+				tr.Checks[i].Messages[j] = textsafe.Inert(m)
+			}
 		}
 		for _, cr := range tr.Checks {
 			if cr.Status.severity() > tr.Status.severity() {

@@ -238,3 +238,39 @@ tasks:
 		t.Errorf("done: %+v", tr)
 	}
 }
+
+// Text from the cluster reaches learners' terminals through check
+// messages; escape sequences in it must arrive as inert text.
+func TestMessagesFromTheClusterAreInert(t *testing.T) {
+	lab, ps := ParseLab([]byte(`apiVersion: k8slab.dev/v1alpha1
+kind: Lab
+id: s
+title: S
+tasks:
+  - id: t
+    title: T
+    goal: G
+    hints: [h]
+    solution: [{run: "true"}]
+    mistakes: [{name: m, steps: [{run: "true"}], expect: x}]
+    checks:
+      - name: note
+        object:
+          apiVersion: apps/v1
+          kind: Deployment
+          name: web
+          assert:
+            - expr: "false"
+              messageExpression: "object.metadata.annotations['note']"
+`))
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	d := deployment("web", 3, func(d *appsv1.Deployment) {
+		d.Annotations = map[string]string{"note": "\x1b]0;pwned\x07\x1b[2J cleared"}
+	})
+	res := (&Engine{now: time.Now}).Evaluate(context.Background(), lab, Options{Namespace: testNS, snapshot: snapshotOf(t, d)})
+	if got := res.Tasks[0].Checks[0].Messages[0]; got != `\x1b]0;pwned\x07\x1b[2J cleared` {
+		t.Errorf("message = %q; want the escapes written out", got)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/k8slab/k8slab/internal/textsafe"
+
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
@@ -165,13 +167,13 @@ func (c *clusterState) line(s *Styles) string {
 	case c.busy:
 		return fmt.Sprintf("%s %s… (%ds)", c.spinner.View(), c.step, int(time.Since(c.started).Seconds()))
 	case c.lastErr != nil:
-		return s.Wrong.Render("Cluster not created: ") + c.lastErr.Error()
+		return s.Wrong.Render("Cluster not created: ") + textsafe.Inert(c.lastErr.Error())
 	case c.status == nil:
 		return s.Muted.Render("cluster: checking…")
 	case !c.status.Exists:
 		return s.Muted.Render("no lab cluster yet · press c to create one")
 	case !c.status.Reachable:
-		return s.Wrong.Render("cluster "+c.status.Name+" not reachable") + s.Muted.Render(" · press c to start it")
+		return s.Wrong.Render("cluster "+textsafe.Inert(c.status.Name)+" not reachable") + s.Muted.Render(" · press c to start it")
 	}
-	return s.Done.Render("●") + " " + s.Muted.Render("cluster "+c.status.Summary())
+	return s.Done.Render("●") + " " + s.Muted.Render("cluster "+textsafe.Inert(c.status.Summary()))
 }
