@@ -13,10 +13,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
-	"github.com/k8slab/k8slab/internal/atomicfile"
 	"sync"
 	"time"
+
+	"github.com/k8slab/k8slab/internal/atomicfile"
 )
 
 // Version is the schema version this build writes.
@@ -93,9 +95,14 @@ type Store struct {
 	path string
 	now  func() time.Time
 
-	mu    sync.Mutex
-	data  Data
-	dirty bool
+	mu   sync.Mutex
+	data Data
+	// disk is the progress as last read from or written to the file.
+	disk Data
+	// pending are the changes made with Apply since the last save. A save
+	// replays them on the file as it is on disk then, under a lock, so that
+	// another k8slab process's progress saved meanwhile is kept.
+	pending []*change
 	// writeMu orders writes so an older snapshot never replaces a newer one.
 	writeMu sync.Mutex
 }
@@ -134,6 +141,7 @@ func Open(dir string, opts ...Option) (s *Store, warning string, err error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		s.data = fresh()
+		s.disk = clone(s.data)
 		return s, "", nil
 	case err != nil:
 		return nil, "", fmt.Errorf("reading %s: %w", s.path, err)
@@ -148,9 +156,11 @@ func Open(dir string, opts ...Option) (s *Store, warning string, err error) {
 			return nil, "", fmt.Errorf("%s is unreadable (%v) and could not be moved aside: %w", s.path, err, rerr)
 		}
 		s.data = fresh()
+		s.disk = clone(s.data)
 		return s, fmt.Sprintf("progress file %s was unreadable (%v); it was moved to %s and progress starts afresh", s.path, err, aside), nil
 	}
 	s.data = data
+	s.disk = clone(data)
 	return s, "", nil
 }
 
@@ -232,54 +242,123 @@ func clone(d Data) Data {
 
 // Update applies change and saves atomically. If saving fails the change is
 // undone in memory too, so memory never claims what the disk does not hold.
-func (s *Store) Update(change func(*Data)) error {
+func (s *Store) Update(fn func(*Data)) error {
+	s.mu.Lock()
+	c := s.apply(fn)
+	s.mu.Unlock()
+	if err := s.Save(); err != nil {
+		s.mu.Lock()
+		s.pending = slices.DeleteFunc(s.pending, func(p *change) bool { return p == c })
+		s.data = s.replay(s.base())
+		s.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// change is one pending change; a pointer, so Update can take back its own.
+type change struct{ fn func(*Data) }
+
+// Apply changes the progress in memory only, for callers (the TUI) that must
+// not block on the disk; Save writes it out.
+func (s *Store) Apply(fn func(*Data)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apply(fn)
+}
+
+// apply must be called with s.mu held.
+func (s *Store) apply(fn func(*Data)) *change {
+	c := &change{fn}
+	s.pending = append(s.pending, c)
+	fn(&s.data)
+	s.data.Version = Version
+	s.data.UpdatedAt = s.now().UTC()
+	return c
+}
+
+// Save writes changes made with Apply, if there are any: under a lock on
+// the progress folder it reads the file again, replays them on what it
+// finds and writes the result, so two k8slab processes (the TUI and a
+// 'k8slab check' in another terminal) lose none of each other's updates.
+// After a failed save the changes stay pending, so a later Save retries.
+func (s *Store) Save() error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	next := clone(s.data)
-	change(&next)
+	pending := s.pending
+	s.mu.Unlock()
+	if len(pending) == 0 {
+		return nil
+	}
+	unlock, err := lockDir(filepath.Dir(s.path))
+	if err != nil {
+		return fmt.Errorf("saving progress: %w", err)
+	}
+	defer unlock()
+	base, err := s.readCurrent()
+	if err != nil {
+		return err
+	}
+	next := clone(base)
+	for _, c := range pending {
+		c.fn(&next)
+	}
 	next.Version = Version
 	next.UpdatedAt = s.now().UTC()
 	if err := writeAtomic(s.path, next); err != nil {
 		return err
 	}
-	s.data = next
-	s.dirty = false
-	return nil
-}
-
-// Apply changes the progress in memory only, for callers (the TUI) that must
-// not block on the disk; Save writes it out.
-func (s *Store) Apply(change func(*Data)) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	change(&s.data)
-	s.data.Version = Version
-	s.data.UpdatedAt = s.now().UTC()
-	s.dirty = true
-}
-
-// Save writes changes made with Apply, if there are any. After a failed
-// save the changes stay pending, so a later Save retries them.
-func (s *Store) Save() error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	s.mu.Lock()
-	if !s.dirty {
-		s.mu.Unlock()
-		return nil
+	// Changes applied while this save ran are kept pending and replayed
+	// on top of what was written.
+	saved := map[*change]bool{}
+	for _, c := range pending {
+		saved[c] = true
 	}
-	data := clone(s.data)
-	s.dirty = false
+	s.pending = slices.DeleteFunc(slices.Clone(s.pending), func(c *change) bool { return saved[c] })
+	s.disk = next
+	s.data = s.replay(next)
 	s.mu.Unlock()
-	if err := writeAtomic(s.path, data); err != nil {
-		s.mu.Lock()
-		s.dirty = true
-		s.mu.Unlock()
-		return err
-	}
 	return nil
+}
+
+// readCurrent is the progress on disk now: what another process saved
+// since this one opened the file, or what this one loaded when the file
+// is unreadable (it is never overwritten blind: Open moved a corrupt one
+// aside, and a newer schema is refused).
+func (s *Store) readCurrent() (Data, error) {
+	raw, err := os.ReadFile(s.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return s.base(), nil
+	case err != nil:
+		return Data{}, fmt.Errorf("reading %s: %w", s.path, err)
+	}
+	d, err := decode(raw)
+	if errors.Is(err, ErrNewerVersion) {
+		return Data{}, fmt.Errorf("%s: %w; it was left as it is", s.path, err)
+	}
+	if err != nil {
+		return s.base(), nil
+	}
+	return d, nil
+}
+
+// base is the progress as last read from or written to disk.
+func (s *Store) base() Data { return clone(s.disk) }
+
+// replay applies the pending changes to a copy of d. Called with s.mu held.
+func (s *Store) replay(d Data) Data {
+	out := clone(d)
+	for _, c := range s.pending {
+		c.fn(&out)
+	}
+	if len(s.pending) > 0 {
+		out.Version = Version
+		out.UpdatedAt = s.now().UTC()
+	}
+	return out
 }
 
 // Reset removes the progress file; the learner id is kept so that quiz
@@ -293,7 +372,8 @@ func (s *Store) Reset() error {
 		return fmt.Errorf("removing %s: %w", s.path, err)
 	}
 	s.data = Data{Version: Version, LearnerID: s.data.LearnerID}
-	s.dirty = false
+	s.disk = clone(s.data)
+	s.pending = nil
 	return nil
 }
 

@@ -2,7 +2,9 @@ package progress
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -291,5 +293,89 @@ func TestMigrateSchema1(t *testing.T) {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("saved file lacks %s:\n%s", want, raw)
 		}
+	}
+}
+
+// Two k8slab processes with the same progress file (the TUI, and a check
+// or a second TUI in another terminal) each save what they did; neither
+// may wipe out the other's updates.
+func TestConcurrentStoresLoseNoUpdate(t *testing.T) {
+	dir := t.TempDir()
+	a, _, err := Open(dir, WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := Open(dir, WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Apply(func(d *Data) { d.MarkLessonRead("pods-one", 0, fixed) })
+	if err := b.Update(func(d *Data) { d.MarkLessonRead("pods-two", 0, fixed) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Save(); err != nil {
+		t.Fatal(err)
+	}
+	b.Apply(func(d *Data) { d.UpdateTask("deployments", "scale-up", func(ts *TaskState) { ts.Answer = "5" }) })
+	if err := b.Save(); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := Open(dir, WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Snapshot()
+	if _, ok := d.Lessons["pods-one"]; !ok {
+		t.Error("process a's lesson was lost")
+	}
+	if _, ok := d.Lessons["pods-two"]; !ok {
+		t.Error("process b's lesson was lost")
+	}
+	if d.Labs["deployments"].Tasks["scale-up"].Answer != "5" {
+		t.Error("process b's later answer was lost")
+	}
+	// Each store also sees the other's work after its own save.
+	if _, ok := a.Snapshot().Lessons["pods-two"]; !ok {
+		t.Error("a's memory does not include what b saved before a's save")
+	}
+}
+
+// The same with real processes racing: each of them saves a hundred
+// updates of its own, and the file ends up with all of them.
+func TestParallelProcessesLoseNoUpdate(t *testing.T) {
+	if os.Getenv("PROGRESS_WRITER") != "" {
+		s, _, err := Open(os.Getenv("PROGRESS_DIR"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 100 {
+			id := fmt.Sprintf("%s-%03d", os.Getenv("PROGRESS_WRITER"), i)
+			if err := s.Update(func(d *Data) { d.MarkLessonRead(id, i, fixed) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return
+	}
+	dir := t.TempDir()
+	var cmds []*exec.Cmd
+	for _, w := range []string{"a", "b", "c"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestParallelProcessesLoseNoUpdate$")
+		cmd.Env = append(os.Environ(), "PROGRESS_WRITER="+w, "PROGRESS_DIR="+dir)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	for _, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.Snapshot().Lessons); n != 300 {
+		t.Errorf("%d lessons recorded; want all 300 updates of the three processes", n)
 	}
 }
