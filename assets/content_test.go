@@ -102,10 +102,6 @@ var syllabus = []string{
 	"storage", "capstone",
 }
 
-// pending are syllabus modules written on another branch; remove each
-// once it is merged, and the test then insists it stays.
-var pending = []string{"services", "declarative"}
-
 func TestCourseFollowsSyllabus(t *testing.T) {
 	course, err := lessons.Load(assets.Course())
 	if err != nil {
@@ -117,14 +113,7 @@ func TestCourseFollowsSyllabus(t *testing.T) {
 	}
 	var want []string
 	for _, id := range syllabus {
-		present := slices.Contains(got, id)
-		if slices.Contains(pending, id) {
-			if present {
-				t.Errorf("module %s is in the course now: remove it from pending", id)
-			}
-			continue
-		}
-		if !present {
+		if !slices.Contains(got, id) {
 			t.Errorf("syllabus module %s is missing from course.yaml", id)
 		}
 		want = append(want, id)

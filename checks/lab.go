@@ -89,6 +89,10 @@ type Task struct {
 	// Question, when set, makes this a question about the live cluster:
 	// the learner types an answer and Answer computes the right one.
 	Question *Question `yaml:"question"`
+	// Features this task needs beyond the lab's, such as reaching a
+	// NodePort from the host: a cluster without them cannot show or
+	// grade the task, and the test suite skips it there.
+	Features []Feature `yaml:"features"`
 
 	Line int `yaml:"-"`
 }

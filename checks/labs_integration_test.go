@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -161,49 +162,86 @@ func TestLabsOnSimulatedCluster(t *testing.T) {
 	}
 }
 
+// simFeatures are the features the simulated cluster has: none of them.
+// A task that needs one is skipped there, and says so.
+var simFeatures = map[checks.Feature]bool{}
+
+// runnable reports whether task can be shown and graded on the simulated
+// cluster, logging what is skipped and why.
+func runnable(t *testing.T, task *checks.Task) bool {
+	for _, f := range task.Features {
+		if !simFeatures[f] {
+			t.Logf("skipping task %s on the simulated cluster: it needs %q, which only a real cluster (kind) has", task.ID, f)
+			return false
+		}
+	}
+	return true
+}
+
 func testLab(t *testing.T, lc *labCluster, lab *checks.Lab) {
 	before := snapshotOutside(t, lc, lab)
+	var tasks []*checks.Task
+	var ids []string
+	for i := range lab.Tasks {
+		if runnable(t, &lab.Tasks[i]) {
+			tasks = append(tasks, &lab.Tasks[i])
+			ids = append(ids, lab.Tasks[i].ID)
+		}
+	}
 
 	// 1. Nothing passes before the learner acts.
 	p := lc.fresh(t, lab)
-	for i := range lab.Tasks {
-		task := &lab.Tasks[i]
+	for _, task := range tasks {
 		if r := p.evaluate(t, task, ""); r.Status == checks.Pass {
 			t.Errorf("task %s passes on the starting state: a content bug", task.ID)
 		}
 	}
 
-	// 2. The reference solutions, task by task, pass; then so does the
-	// whole lab, through the same path as 'k8slab check'.
+	// 2. The reference solutions, task by task, pass; a question rejects a
+	// wrong answer; then the whole lab passes, through the same path as
+	// 'k8slab check'.
 	answers := map[string]string{}
-	for i := range lab.Tasks {
-		task := &lab.Tasks[i]
+	for _, task := range tasks {
 		p.solve(t, task)
 		if task.Question != nil {
 			answers[task.ID], _ = lc.engine.Expected(context.Background(), lab, p.ns, task)
+			if wrong := p.evaluate(t, task, "definitely-not-the-answer"); wrong.Status == checks.Pass {
+				t.Errorf("task %s accepts a wrong answer", task.ID)
+			}
 		}
 	}
-	res := lc.engine.Evaluate(context.Background(), lab, checks.Options{Namespace: p.ns, Answers: answers})
+	res := lc.engine.Evaluate(context.Background(), lab, checks.Options{Namespace: p.ns, Tasks: ids, Answers: answers})
 	if !res.Passed() || res.Score != res.MaxScore {
 		t.Errorf("whole lab after all solutions: %+v", res)
 	}
 
-	// 3. Every mistake, made after the previous tasks' solutions, fails
-	// with the message the lab promises.
-	for i := range lab.Tasks {
-		task := &lab.Tasks[i]
+	// 3. Reset restores the setup state: nothing passes again. It comes
+	// before the mistakes because some objects are unique in the whole
+	// cluster (a Service's nodePort), so only one namespace may hold them
+	// at a time.
+	if err := checks.ResetLab(context.Background(), lc.client, lab, p.ns); err != nil {
+		t.Fatalf("reset: %v", err)
+	}
+	lc.restoreNodes(t)
+	for _, task := range tasks {
 		if task.Question != nil {
-			wrong := p.evaluate(t, task, "definitely-not-the-answer")
-			if wrong.Status == checks.Pass {
-				t.Errorf("task %s accepts a wrong answer", task.ID)
-			}
-			continue
+			continue // the cluster's answers do not change with a reset
 		}
+		if r := p.evaluate(t, task, ""); r.Status == checks.Pass {
+			t.Errorf("task %s still passes after reset", task.ID)
+		}
+	}
+	lc.deleteNamespace(t, p.ns)
+
+	// 4. Every mistake, made after the previous tasks' solutions, fails
+	// with the message the lab promises.
+	for i, task := range tasks {
 		for _, m := range task.Mistakes {
 			t.Run(task.ID+"/"+m.Name, func(t *testing.T) {
 				mp := lc.fresh(t, lab)
-				for j := range i {
-					mp.solve(t, &lab.Tasks[j])
+				defer lc.deleteNamespace(t, mp.ns)
+				for _, prev := range tasks[:i] {
+					mp.solve(t, prev)
 				}
 				mp.run(t, m.Steps)
 				var last checks.TaskResult
@@ -220,25 +258,31 @@ func testLab(t *testing.T, lc *labCluster, lab *checks.Lab) {
 		}
 	}
 
-	// 4. Reset restores the setup state: nothing passes again.
-	if err := checks.ResetLab(context.Background(), lc.client, lab, p.ns); err != nil {
-		t.Fatalf("reset: %v", err)
-	}
-	lc.restoreNodes(t)
-	for i := range lab.Tasks {
-		task := &lab.Tasks[i]
-		if task.Question != nil {
-			continue // the cluster's answers do not change with a reset
-		}
-		if r := p.evaluate(t, task, ""); r.Status == checks.Pass {
-			t.Errorf("task %s still passes after reset", task.ID)
-		}
-	}
-
 	// 5. Nothing outside the lab's namespaces changed.
 	if after := snapshotOutside(t, lc, lab); after != before {
 		t.Errorf("objects outside the lab namespaces changed:\nbefore: %s\nafter:  %s", before, after)
 	}
+}
+
+// deleteNamespace removes a phase's namespace and waits until it is gone,
+// so that what it held (a nodePort, say) is free for the next phase.
+func (lc *labCluster) deleteNamespace(t testing.TB, ns string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := lc.typed.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
+		if apierrors.IsNotFound(err) {
+			return
+		}
+		t.Fatalf("deleting namespace %s: %v", ns, err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if _, err := lc.typed.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("namespace %s was not gone after 2 minutes", ns)
 }
 
 func hasMessage(r checks.TaskResult, want string) bool {

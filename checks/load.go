@@ -106,13 +106,7 @@ func (v *validator) lab(lab *Lab, root *yaml.Node) {
 	if lab.Namespace != "" && (!idRE.MatchString(lab.Namespace) || len(lab.Namespace) > 63) {
 		v.add(source.Field(root, "namespace"), "namespace %q is not a valid Kubernetes namespace name", lab.Namespace)
 	}
-	for i, f := range lab.Features {
-		switch f {
-		case Containers, Storage, NodePortFromHost:
-		default:
-			v.add(source.Item(root, "features", i), "unknown feature %q; use containers, storage or nodeport-from-host", f)
-		}
-	}
+	v.features(lab.Features, root)
 	if lab.Setup != "" {
 		v.manifests(source.Field(root, "setup"), lab.Setup, "setup")
 	}
@@ -129,6 +123,16 @@ func (v *validator) lab(lab *Lab, root *yaml.Node) {
 		}
 		seen[t.ID] = true
 		v.task(t, node)
+	}
+}
+
+func (v *validator) features(fs []Feature, node *yaml.Node) {
+	for i, f := range fs {
+		switch f {
+		case Containers, Storage, NodePortFromHost:
+		default:
+			v.add(source.Item(node, "features", i), "unknown feature %q; use containers, storage or nodeport-from-host", f)
+		}
 	}
 }
 
@@ -154,6 +158,7 @@ func (v *validator) task(t *Task, node *yaml.Node) {
 	if t.Points < 0 {
 		v.add(source.Field(node, "points"), "%s: points must not be negative", name)
 	}
+	v.features(t.Features, node)
 	if t.Question != nil {
 		v.question(t.Question, source.Field(node, "question"), name)
 		if len(t.Checks) > 0 {

@@ -381,6 +381,9 @@ func (s *labScreen) renderGoal() tea.Cmd {
 	st := s.c.store.Snapshot().Labs[s.lab.ID].Tasks[t.ID]
 	var md strings.Builder
 	md.WriteString("## " + t.Title + "\n\n" + strings.TrimSpace(t.Goal) + "\n")
+	if missing := s.missing(t.Features); missing != "" {
+		md.WriteString("\n**Note:** this task needs " + missing + ", which a simulated cluster cannot show; do it on a kind cluster.\n")
+	}
 	for i := 0; i < st.HintsUsed && i < len(t.Hints); i++ {
 		fmt.Fprintf(&md, "\n**Hint %d.** %s\n", i+1, strings.TrimSpace(t.Hints[i]))
 	}
@@ -939,11 +942,19 @@ func (s *labScreen) unavailable() string {
 
 // missingFeatures names what the lab needs that a simulated cluster lacks.
 func (s *labScreen) missingFeatures() string {
-	if s.provider != "sim" || s.lab == nil {
+	if s.lab == nil {
+		return ""
+	}
+	return s.missing(s.lab.Features)
+}
+
+// missing names the features in fs that a simulated cluster lacks.
+func (s *labScreen) missing(fs []checks.Feature) string {
+	if s.provider != "sim" {
 		return ""
 	}
 	var out []string
-	for _, f := range s.lab.Features {
+	for _, f := range fs {
 		switch f {
 		case checks.Containers:
 			out = append(out, "running containers (logs, exec)")

@@ -284,3 +284,19 @@ func TestLabCompletionSummary(t *testing.T) {
 	waitFor(t, tm, "Lab complete in 2m0s with 1 hint.")
 	finalScreen(t, tm)
 }
+
+// A task that needs a feature the simulated cluster lacks says so there,
+// and only there.
+func TestTaskFeatureNoteOnlyOnSim(t *testing.T) {
+	need := []checks.Feature{checks.NodePortFromHost, checks.Containers}
+	sim := &labScreen{provider: "sim"}
+	if got := sim.missing(need); !strings.Contains(got, "NodePort") || !strings.Contains(got, "containers") {
+		t.Errorf("sim note = %q, want both features named", got)
+	}
+	if got := sim.missing(nil); got != "" {
+		t.Errorf("a task without features got a note: %q", got)
+	}
+	if got := (&labScreen{provider: "kind"}).missing(need); got != "" {
+		t.Errorf("kind got a note: %q", got)
+	}
+}

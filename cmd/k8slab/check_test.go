@@ -50,7 +50,7 @@ func TestCheckGradesLiveClusterWithExitCodesAndFormats(t *testing.T) {
 	// Not started: the namespace is empty, so tasks are missing: exit 1,
 	// and nothing on stderr (GitHub Classroom fails a test on any).
 	out, stderr, code := runCode(t, "--state-dir", state, "check", "deployments")
-	if code != 1 || stderr != "" || !strings.Contains(out, "deployment web in namespace lab-deployments not found") || !strings.Contains(out, "Score 0/3: not done yet") {
+	if code != 1 || stderr != "" || !strings.Contains(out, "deployment web in namespace lab-deployments not found") || !strings.Contains(out, "Score 0/4: not done yet") {
 		t.Fatalf("unsolved: code %d, stderr %q\n%s", code, stderr, out)
 	}
 
@@ -67,7 +67,7 @@ func TestCheckGradesLiveClusterWithExitCodesAndFormats(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	if code != 0 || stderr != "" || !strings.Contains(out, "Score 3/3: all tasks done") {
+	if code != 0 || stderr != "" || !strings.Contains(out, "Score 4/4: all tasks done") {
 		t.Fatalf("solved: code %d, stderr %q\n%s", code, stderr, out)
 	}
 
@@ -76,7 +76,7 @@ func TestCheckGradesLiveClusterWithExitCodesAndFormats(t *testing.T) {
 		Score, MaxScore int
 		Tasks           []struct{ ID, Status string }
 	}
-	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 || res.Score != 3 || len(res.Tasks) != 3 {
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 || res.Score != 4 || len(res.Tasks) != 4 {
 		t.Errorf("json: %v %d %+v\n%s", err, code, res, out)
 	}
 	out, _, _ = runCode(t, "--state-dir", state, "check", "deployments", "--format", "junit")
@@ -90,7 +90,7 @@ func TestCheckGradesLiveClusterWithExitCodesAndFormats(t *testing.T) {
 		t.Errorf("junit: %v %+v\n%s", err, suites, out)
 	}
 	out, _, _ = runCode(t, "--state-dir", state, "check", "deployments", "--format", "tap")
-	if !strings.HasPrefix(out, "TAP version 13\n1..3\n") || !strings.Contains(out, "\nok 1 - create-deployment: Create a Deployment\n") {
+	if !strings.HasPrefix(out, "TAP version 13\n1..4\n") || !strings.Contains(out, "\nok 1 - create-deployment: Create a Deployment\n") {
 		t.Errorf("tap:\n%s", out)
 	}
 	out, _, _ = runCode(t, "--state-dir", state, "check", "deployments", "--format", "gradescope")
@@ -102,7 +102,7 @@ func TestCheckGradesLiveClusterWithExitCodesAndFormats(t *testing.T) {
 			Status   string  `json:"status"`
 		}
 	}
-	if err := json.Unmarshal([]byte(out), &gs); err != nil || gs.Score != 3 || len(gs.Tests) != 3 || gs.Tests[0].MaxScore != 1 || gs.Tests[0].Status != "passed" {
+	if err := json.Unmarshal([]byte(out), &gs); err != nil || gs.Score != 4 || len(gs.Tests) != 4 || gs.Tests[0].MaxScore != 1 || gs.Tests[0].Status != "passed" {
 		t.Errorf("gradescope: %v %+v\n%s", err, gs, out)
 	}
 

@@ -80,20 +80,20 @@ func TestLabScreenLive(t *testing.T) {
 	bin := buildBinary(t)
 	env := []string{"XDG_STATE_HOME=" + filepath.Dir(state), "SHELL=/bin/sh", "TERM=xterm-256color", "KUBECONFIG="}
 	s := startTmux(t, env, fmt.Sprintf("%s --state-dir %s lab open deployments", bin, state))
-	s.waitFor("0 of 3 tasks done", 30*time.Second)
+	s.waitFor("0 of 4 tasks done", 30*time.Second)
 
 	// In "another terminal": the learner creates the deployment.
 	kubectl := exec.Command("kubectl", "--kubeconfig", kubeconfig, "-n", "lab-deployments", "create", "deployment", "web", "--image=nginx:1.27", "--replicas=3")
 	if out, err := kubectl.CombinedOutput(); err != nil {
 		t.Fatalf("kubectl: %v\n%s", err, out)
 	}
-	s.waitFor("1 of 3 tasks done", 30*time.Second)
+	s.waitFor("1 of 4 tasks done", 30*time.Second)
 
 	// The shell hand-off: kubectl without -n lands in the lab namespace.
 	s.keys("t")
 	s.waitFor("Type exit to return", 10*time.Second)
 	s.keys("kubectl scale deployment web --replicas=5 2>/dev/null; exit", "Enter")
-	s.waitFor("2 of 3 tasks done", 30*time.Second)
+	s.waitFor("2 of 4 tasks done", 30*time.Second)
 	if !strings.Contains(s.screen(), "✓ Scale to 5 replicas") {
 		t.Errorf("scale task not passing after the shell:\n%s", s.screen())
 	}
