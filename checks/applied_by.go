@@ -192,9 +192,20 @@ func appliedBy(ctx context.Context, snap Snapshot, ns string, res Resource) Outc
 		}
 		var paths []string
 		switch {
+		case w.time.IsZero() && len(lastApplied) == 0:
+			// The API server records no time for a scale subresource
+			// write by a manager new to the object (its scale handler
+			// copies times from parent entries, which it has none of), so
+			// the entry cannot be ordered. After a server-side apply, an
+			// imperative owner of spec fields is one the apply did not
+			// take them back from: a change since.
+			paths = describePaths(leafPaths(w.fields))
+			if len(paths) == 0 {
+				continue
+			}
 		case w.time.After(applied.time):
 			paths = describePaths(leafPaths(w.fields))
-		case w.time.Equal(applied.time):
+		case w.time.IsZero() || w.time.Equal(applied.time):
 			paths = divergedPaths(w.fields, lastApplied, obj)
 			if len(paths) == 0 {
 				continue

@@ -247,6 +247,12 @@ func managed(manager string, op metav1.ManagedFieldsOperationType, subresource s
 	return e
 }
 
+// untimed drops an entry's time, as the API server's scale handler does.
+func untimed(e metav1.ManagedFieldsEntry) metav1.ManagedFieldsEntry {
+	e.Time = nil
+	return e
+}
+
 const (
 	replicasFields = `{"f:spec":{"f:replicas":{}}}`
 	imageFields    = `{"f:spec":{"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{".":{},"f:image":{}}}}}}}`
@@ -454,6 +460,17 @@ func TestAppliedBy(t *testing.T) {
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields), ctrl,
 			managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 40, replicasFields)),
 			Fail, []string{"deployment web was last changed by 'kubectl scale' (imperative), after kubectl apply: change replicas in your file and run kubectl apply -f again"}},
+		{"scaled after apply, scale entry without a time", withFields(5, applied3,
+			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields), ctrl,
+			untimed(managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 0, replicasFields))),
+			Fail, []string{"'kubectl scale' (imperative), after kubectl apply: change replicas in your file"}},
+		{"scaled then applied again, scale entry without a time", withFields(3, applied3,
+			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 50, allFields), ctrl,
+			untimed(managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 0, replicasFields))), Pass, nil},
+		{"scaled after server-side apply, scale entry without a time", withFields(5, "",
+			managed("kubectl", metav1.ManagedFieldsOperationApply, "", 10, imageFields),
+			untimed(managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 0, replicasFields))),
+			Fail, []string{"'kubectl scale'", "kubectl apply --server-side -f again"}},
 		{"scaled after server-side apply", withFields(5, "",
 			managed("kubectl", metav1.ManagedFieldsOperationApply, "", 10, allFields),
 			managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 40, replicasFields)),
