@@ -38,8 +38,9 @@ ready=$(k get deployment web -o jsonpath='{.status.readyReplicas}')
 
 # Task replace-pod: the newest pod against the last write (other than to
 # status) to the deployment and its ReplicaSets; else the ReplicaSets'
-# events.
-newest_write() { awk '$2 != "status" && $1 > t { t = $1 } END { print t }'; }
+# events. A write through the scale subresource has no time in
+# managedFields; the ReplicaSet's own write then tells when it was.
+newest_write() { awk '$1 ~ /^[0-9]/ && $2 != "status" && $1 > t { t = $1 } END { print t }'; }
 pods=$(k get pods -l app=web -o jsonpath='{range .items[*]}{.metadata.creationTimestamp} {.metadata.name}{"\n"}{end}')
 dep=$(k get deployment web -o jsonpath='{range .metadata.managedFields[*]}{.time} {.subresource}{"\n"}{end}' | newest_write)
 rs=$(k get replicasets -l app=web -o jsonpath='{range .items[*].metadata.managedFields[*]}{.time} {.subresource}{"\n"}{end}' | newest_write)

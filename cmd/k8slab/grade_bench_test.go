@@ -91,7 +91,7 @@ func BenchmarkGradeWholeProcess(b *testing.B) {
 		b.Logf("chainsaw not found, so its column is left out: 'make bench-tools' builds chainsaw %s (it needs the Go module proxy), or set K8SLAB_CHAINSAW", chainsawVersion)
 	} else {
 		contenders = append(contenders, &contender{name: "chainsaw", run: func() sample {
-			return runProcess(b, env, cs, "assert", "--file", chainsawAssert, "--kube-namespace", "lab-deployments", "--timeout", "5s")
+			return runProcess(b, env, cs, "assert", "--file", chainsawAssert, "--namespace", "lab-deployments", "--timeout", "5s")
 		}})
 	}
 	// One unmeasured round warms kubectl's discovery cache and the page
