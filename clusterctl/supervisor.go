@@ -1,0 +1,237 @@
+package clusterctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Back-off between restarts of a component that keeps exiting: the first
+// restart is immediate, then 1 s, 2 s, 4 s, capped at maxBackoff so that a
+// component that failed while its API server was stalled (a closed laptop
+// lid) is back within seconds of the API server answering again. A
+// component that stayed up for backoffReset starts over without delay.
+const (
+	maxBackoff    = 4 * time.Second
+	backoffReset  = 30 * time.Second
+	superviseTick = time.Second
+)
+
+func (s *sim) supervisorFile() string { return filepath.Join(s.clusterDir(), "k8slab-supervisor.pid") }
+func (s *sim) supervisorLog() string {
+	return filepath.Join(s.clusterDir(), "logs", "k8slab-supervisor.log")
+}
+
+// supervisorPID returns the pid of the cluster's running supervisor, or 0.
+// A supervisor holds an exclusive lock on its pid file while it runs, so a
+// file left by one that died (or by a previous boot) does not count.
+func (s *sim) supervisorPID() int {
+	f, err := os.Open(s.supervisorFile())
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+	if err == nil {
+		return 0 // nobody holds it
+	}
+	raw, _ := io.ReadAll(f)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil || pid <= 0 {
+		return -1 // running, still writing its pid
+	}
+	return pid
+}
+
+// ensureSupervisor starts the supervisor unless one runs or none is
+// configured (library use, tests that supervise in-process).
+func (s *sim) ensureSupervisor() error {
+	if len(s.supervisor) == 0 || s.supervisorPID() != 0 {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(s.supervisorLog()), 0o700); err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(s.supervisorLog(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(s.supervisor[0], s.supervisor[1:]...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Dir = s.workDir
+	// Its own session: closing the terminal that ran 'cluster up' must not
+	// end it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting the cluster's supervisor: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.After(10 * time.Second)
+	for s.supervisorPID() == 0 {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("the cluster's supervisor exited at once (%v); see %s", err, s.supervisorLog())
+		case <-deadline:
+			return fmt.Errorf("the cluster's supervisor did not start; see %s", s.supervisorLog())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// stopSupervisor ends the supervisor, so that it does not restart what
+// 'cluster down' stops, and waits until it is gone.
+func (s *sim) stopSupervisor() error {
+	pid := s.supervisorPID()
+	if pid == 0 {
+		return nil
+	}
+	for pid < 0 { // it is just starting; wait for its pid
+		time.Sleep(20 * time.Millisecond)
+		pid = s.supervisorPID()
+	}
+	if pid == 0 {
+		return nil
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	for i := 0; s.supervisorPID() != 0; i++ {
+		if i == 200 { // 10 s: it is stuck
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		if i == 300 {
+			return fmt.Errorf("the cluster's supervisor (pid %d) does not stop", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
+}
+
+// ErrNotSimulated is returned by Supervise for a provider other than the
+// simulator: kind's kubelet restarts its own control plane.
+var ErrNotSimulated = errors.New("only simulated clusters are supervised")
+
+// Supervise watches the simulated cluster behind p until ctx ends or the
+// cluster is deleted, and restarts every component that exits, with
+// back-off. It returns at once, without error, when another supervisor is
+// already watching the cluster. 'k8slab cluster supervise' runs it in a
+// detached process; tests may run it in-process. Progress goes to log.
+func Supervise(ctx context.Context, p Provider, log io.Writer) error {
+	s, ok := p.(*sim)
+	if !ok {
+		return ErrNotSimulated
+	}
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(log, time.Now().UTC().Format(time.RFC3339)+" "+format+"\n", args...)
+	}
+	f, err := os.OpenFile(s.supervisorFile(), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		logf("another supervisor watches cluster %q; leaving it to that one", s.name)
+		return nil
+	}
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	if _, err := f.WriteAt([]byte(strconv.Itoa(os.Getpid())), 0); err != nil {
+		return err
+	}
+	// Remove the file before the lock goes with f.Close, so no reader sees
+	// a file whose pid is about to be stale.
+	defer os.Remove(s.supervisorFile())
+	logf("supervising simulated cluster %q (pid %d)", s.name, os.Getpid())
+
+	watches := map[string]*componentWatch{}
+	exits := make(chan string, 16)
+	tick := time.NewTicker(superviseTick)
+	defer tick.Stop()
+	for {
+		// A tick that comes late (the machine slept) is just a tick: every
+		// decision below is made from what runs now.
+		if exists, _ := s.Exists(ctx); !exists {
+			logf("cluster %q is gone; stopping", s.name)
+			return nil
+		}
+		if err := s.superviseOnce(ctx, watches, logf, exits); err != nil && ctx.Err() == nil {
+			logf("%v", err)
+		}
+		select {
+		case <-ctx.Done():
+			logf("stopping (%v)", context.Cause(ctx))
+			return nil
+		case name := <-exits:
+			logf("%s exited", name)
+		case <-tick.C:
+		}
+	}
+}
+
+// componentWatch is the supervisor's memory of one component.
+type componentWatch struct {
+	// backoff is the pause before the next restart after this one.
+	backoff time.Duration
+	// next is the earliest time of the next restart.
+	next      time.Time
+	startedAt time.Time
+	restarts  int
+}
+
+// superviseOnce starts each component that is not running and whose
+// back-off has passed.
+func (s *sim) superviseOnce(ctx context.Context, watches map[string]*componentWatch, logf func(string, ...any), exits chan<- string) error {
+	comps, err := s.components()
+	if err != nil {
+		return err
+	}
+	unlock, err := s.lockStart(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	now := time.Now()
+	for _, c := range comps {
+		w := watches[c.Name]
+		if w == nil {
+			w = &componentWatch{}
+			watches[c.Name] = w
+		}
+		if s.pidOf(c) != 0 {
+			if !w.startedAt.IsZero() && now.Sub(w.startedAt) > backoffReset {
+				w.backoff = 0
+			}
+			continue
+		}
+		if now.Before(w.next) {
+			continue
+		}
+		cmd, err := startComponent(c)
+		if err != nil {
+			logf("restarting %s failed: %v", c.Name, err)
+		} else {
+			w.restarts++
+			logf("%s was down; restarted it (pid %d, restart %d, next back-off %v)", c.Name, cmd.Process.Pid, w.restarts, w.backoff)
+			go func(name string) {
+				err := cmd.Wait()
+				select {
+				case exits <- fmt.Sprintf("%s (pid %d): %v", name, cmd.Process.Pid, err):
+				default:
+				}
+			}(c.Name)
+		}
+		w.startedAt, w.next = now, now.Add(w.backoff)
+		w.backoff = min(max(2*w.backoff, time.Second), maxBackoff)
+	}
+	return nil
+}
