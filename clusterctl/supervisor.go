@@ -96,7 +96,10 @@ func (s *sim) stopSupervisor() error {
 	if pid == 0 {
 		return nil
 	}
-	for pid < 0 { // it is just starting; wait for its pid
+	for i := 0; pid < 0; i++ { // it is just starting; wait for its pid
+		if i == 250 {
+			return fmt.Errorf("the cluster's supervisor holds %s but wrote no pid there", s.supervisorFile())
+		}
 		time.Sleep(20 * time.Millisecond)
 		pid = s.supervisorPID()
 	}
