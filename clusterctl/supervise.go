@@ -95,15 +95,23 @@ func (h ClusterHealth) Summary() string {
 		return "healthy"
 	}
 	var parts []string
+	down := false
 	for _, c := range h.Sick() {
 		what := "is down"
 		if c.Running {
 			what = "does not answer"
+		} else {
+			down = true
 		}
 		parts = append(parts, c.Name+" "+what)
 	}
 	s := "degraded: " + strings.Join(parts, ", ")
-	if h.Supervised {
+	switch {
+	case !down:
+		// Running but silent (busy, or stopped with SIGSTOP): restarting
+		// it would not help, and 'up' would not either.
+		return s
+	case h.Supervised:
 		return s + ", restarting"
 	}
 	return s + "; run 'k8slab cluster up' to repair it"

@@ -14,12 +14,14 @@ import (
 	"time"
 )
 
-// Back-off between restarts of a component that keeps exiting: the first
-// restart is immediate, then 1 s, 2 s, 4 s, capped at maxBackoff so that a
-// component that failed while its API server was stalled (a closed laptop
-// lid) is back within seconds of the API server answering again. A
-// component that stayed up for backoffReset starts over without delay.
+// Back-off between restarts of a component that keeps exiting: a restart
+// comes at least minBackoff after the previous start, then twice that,
+// capped at maxBackoff so that a component that failed while its API
+// server was stalled (a closed laptop lid) is back within seconds of the
+// API server answering again. A component that stayed up for backoffReset
+// starts over at minBackoff.
 const (
+	minBackoff    = time.Second
 	maxBackoff    = 4 * time.Second
 	backoffReset  = 30 * time.Second
 	superviseTick = time.Second
@@ -183,7 +185,7 @@ func Supervise(ctx context.Context, p Provider, log io.Writer) error {
 
 // componentWatch is the supervisor's memory of one component.
 type componentWatch struct {
-	// backoff is the pause before the next restart after this one.
+	// backoff is the least time between this start and the next.
 	backoff time.Duration
 	// next is the earliest time of the next restart.
 	next      time.Time
@@ -207,12 +209,12 @@ func (s *sim) superviseOnce(ctx context.Context, watches map[string]*componentWa
 	for _, c := range comps {
 		w := watches[c.Name]
 		if w == nil {
-			w = &componentWatch{}
+			w = &componentWatch{backoff: minBackoff}
 			watches[c.Name] = w
 		}
 		if s.pidOf(c) != 0 {
 			if !w.startedAt.IsZero() && now.Sub(w.startedAt) > backoffReset {
-				w.backoff = 0
+				w.backoff = minBackoff
 			}
 			continue
 		}
@@ -224,7 +226,7 @@ func (s *sim) superviseOnce(ctx context.Context, watches map[string]*componentWa
 			logf("restarting %s failed: %v", c.Name, err)
 		} else {
 			w.restarts++
-			logf("%s was down; restarted it (pid %d, restart %d, next back-off %v)", c.Name, cmd.Process.Pid, w.restarts, w.backoff)
+			logf("%s was down; restarted it (pid %d, restart %d; should it exit, the next restart waits until %v after this one)", c.Name, cmd.Process.Pid, w.restarts, w.backoff)
 			go func(name string) {
 				err := cmd.Wait()
 				select {
@@ -234,7 +236,7 @@ func (s *sim) superviseOnce(ctx context.Context, watches map[string]*componentWa
 			}(c.Name)
 		}
 		w.startedAt, w.next = now, now.Add(w.backoff)
-		w.backoff = min(max(2*w.backoff, time.Second), maxBackoff)
+		w.backoff = min(2*w.backoff, maxBackoff)
 	}
 	return nil
 }
