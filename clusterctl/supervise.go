@@ -451,3 +451,26 @@ func (s *sim) waitHealthy(ctx context.Context, timeout time.Duration) error {
 		}
 	}
 }
+
+// Revive brings back a simulated cluster whose processes are gone (after
+// a reboot) or down with no supervisor to restart them, and makes sure its
+// supervisor runs; commands that need the cluster call it first. It does
+// nothing for other providers, for a cluster that does not exist, or for
+// one that a supervisor is already repairing.
+func Revive(ctx context.Context, p Provider) error {
+	s, ok := p.(*sim)
+	if !ok {
+		return nil
+	}
+	h, err := s.Health(ctx)
+	switch {
+	case err != nil || h.State == HealthNotCreated:
+		return err
+	case h.State == HealthHealthy, h.State == HealthDegraded && h.Supervised:
+		return s.ensureSupervisor()
+	}
+	if err := s.repair(ctx, nil); err != nil && !errors.Is(err, ErrAlreadyRunning) {
+		return err
+	}
+	return nil
+}

@@ -158,6 +158,27 @@ func TestClusterSupervisorProcess(t *testing.T) {
 		t.Errorf("second up exited %d:\n%s", code, out)
 	}
 
+	// Another reboot, and this time the learner goes straight to a check:
+	// it needs the cluster, so it brings it back, and grades for real.
+	sup = supervisorPID()
+	_ = syscall.Kill(sup, syscall.SIGKILL)
+	for _, pid := range processesUnder(state) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	waitStatus(10*time.Second, 1, "stopped: run 'k8slab cluster up'")
+	ctx, cancel = context.WithTimeout(context.Background(), 3*time.Minute)
+	check := exec.CommandContext(ctx, exe, "--state-dir", state, "check", "explore-cluster", "--format", "json")
+	check.Env = append(os.Environ(), "K8SLAB_SIM_BIN="+simBin, "KUBECONFIG=")
+	checkOut, _ := check.CombinedOutput()
+	cancel()
+	if strings.Contains(string(checkOut), "unreachable") || strings.Contains(string(checkOut), "refused") || !strings.Contains(string(checkOut), `"lab"`) {
+		t.Errorf("check after a reboot did not reach the cluster:\n%s", checkOut)
+	}
+	waitStatus(30*time.Second, 0, "running, Kubernetes")
+	if sup2 := supervisorPID(); sup2 == 0 || sup2 == sup {
+		t.Errorf("check did not start a new supervisor (pid %d)", sup2)
+	}
+
 	if out, code := k8slab("down", "--name", name); code != 0 {
 		t.Fatalf("down exited %d:\n%s", code, out)
 	}
