@@ -202,15 +202,6 @@ func (s *sim) waitReady(ctx context.Context, progress Progress) error {
 	})
 }
 
-func (s *sim) reachable(ctx context.Context) bool {
-	cfg, err := RESTConfig(s.kubeconfig, "")
-	if err != nil {
-		return false
-	}
-	_, _, err = Probe(ctx, cfg)
-	return err == nil
-}
-
 var kwokctlConfig = template.Must(template.New("kwokctl").Parse(`apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
 options:
