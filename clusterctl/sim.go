@@ -155,6 +155,11 @@ func (s *sim) Create(ctx context.Context, progress Progress) error {
 		err = s.waitReady(ctx, progress)
 	}
 	if err == nil {
+		// Nodes are Ready before the scheduler or controller-manager may
+		// answer; 'up' promises all of it.
+		err = s.waitHealthy(ctx, time.Minute)
+	}
+	if err == nil {
 		err = s.ensureSupervisor()
 	}
 	if err != nil {
