@@ -108,6 +108,11 @@ func (s *sim) stopSupervisor() error {
 	if pid == 0 {
 		return nil
 	}
+	if pid == os.Getpid() {
+		// Supervise runs in this process (a test): only its context can
+		// end it.
+		return errors.New("the cluster's supervisor runs in this process; cancel its context first")
+	}
 	_ = syscall.Kill(pid, syscall.SIGTERM)
 	for i := 0; s.supervisorPID() != 0; i++ {
 		if i == 200 { // 10 s: it is stuck
