@@ -225,6 +225,11 @@ func printStatus(w io.Writer, p clusterctl.Provider, st clusterctl.Status, healt
 		fmt.Fprintf(w, "State:      running, Kubernetes %s, %d of %d nodes ready\n", st.Version, st.ReadyNodes(), len(st.Nodes))
 	}
 	if health != nil {
+		if health.Supervised {
+			fmt.Fprintln(w, "Supervisor: running; it restarts components that exit")
+		} else {
+			fmt.Fprintln(w, "Supervisor: not running; 'k8slab cluster up' starts it")
+		}
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "COMPONENT\tPID\tHEALTH")

@@ -95,7 +95,7 @@ func TestClusterSupervisorProcess(t *testing.T) {
 	if sup == 0 || !strings.Contains(cmdline(sup), "cluster\x00supervise") {
 		t.Fatalf("no supervisor after up (pid %d, %q)", sup, cmdline(sup))
 	}
-	out, _ = waitStatus(30*time.Second, 0, "running, Kubernetes "+clusterctl.SimKubeVersion, "COMPONENT")
+	out, _ = waitStatus(30*time.Second, 0, "running, Kubernetes "+clusterctl.SimKubeVersion, "Supervisor: running", "COMPONENT")
 	for _, c := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok-controller"} {
 		if !strings.Contains(out, c+" ") {
 			t.Errorf("status lacks component %s:\n%s", c, out)
