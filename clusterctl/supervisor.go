@@ -21,10 +21,12 @@ import (
 // API server answering again. A component that stayed up for backoffReset
 // starts over at minBackoff.
 const (
-	minBackoff    = time.Second
-	maxBackoff    = 4 * time.Second
-	backoffReset  = 30 * time.Second
-	superviseTick = time.Second
+	minBackoff   = time.Second
+	maxBackoff   = 4 * time.Second
+	backoffReset = 30 * time.Second
+	// superviseTick is how often the supervisor looks at the processes it
+	// did not start itself (kwokctl's); those it started it hears of at once.
+	superviseTick = 250 * time.Millisecond
 )
 
 func (s *sim) supervisorFile() string { return filepath.Join(s.clusterDir(), "k8slab-supervisor.pid") }
@@ -167,15 +169,34 @@ func Supervise(ctx context.Context, p Provider, log io.Writer) error {
 	exits := make(chan string, 16)
 	tick := time.NewTicker(superviseTick)
 	defer tick.Stop()
+	var (
+		comps   []component
+		seen    os.FileInfo
+		lastErr string
+	)
 	for {
 		// A tick that comes late (the machine slept) is just a tick: every
 		// decision below is made from what runs now.
-		if exists, _ := s.Exists(ctx); !exists {
+		st, err := os.Stat(filepath.Join(s.clusterDir(), "kwok.yaml"))
+		if err != nil {
 			logf("cluster %q is gone; stopping", s.name)
 			return nil
 		}
-		if err := s.superviseOnce(ctx, watches, logf, exits); err != nil && ctx.Err() == nil {
+		if seen == nil || !st.ModTime().Equal(seen.ModTime()) || st.Size() != seen.Size() {
+			comps, err = s.components()
+			seen = st
+		}
+		if err == nil {
+			err = s.superviseOnce(ctx, comps, watches, logf, exits)
+		}
+		// Say each problem once, not four times a second.
+		if err != nil && ctx.Err() == nil && err.Error() != lastErr {
 			logf("%v", err)
+		}
+		if err != nil {
+			lastErr = err.Error()
+		} else {
+			lastErr = ""
 		}
 		select {
 		case <-ctx.Done():
@@ -200,10 +221,22 @@ type componentWatch struct {
 
 // superviseOnce starts each component that is not running and whose
 // back-off has passed.
-func (s *sim) superviseOnce(ctx context.Context, watches map[string]*componentWatch, logf func(string, ...any), exits chan<- string) error {
-	comps, err := s.components()
-	if err != nil {
-		return err
+func (s *sim) superviseOnce(ctx context.Context, comps []component, watches map[string]*componentWatch, logf func(string, ...any), exits chan<- string) error {
+	missing := false
+	for _, c := range comps {
+		if s.pidOf(c) == 0 {
+			missing = true
+			break
+		}
+	}
+	if !missing {
+		now := time.Now()
+		for _, w := range watches {
+			if !w.startedAt.IsZero() && now.Sub(w.startedAt) > backoffReset {
+				w.backoff = minBackoff
+			}
+		}
+		return nil
 	}
 	unlock, err := s.lockStart(ctx)
 	if err != nil {
