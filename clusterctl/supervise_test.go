@@ -57,13 +57,12 @@ components:
 	if err := os.WriteFile(filepath.Join(s.clusterDir(), "kwok.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// By pid file, not by kwok.yaml: the test deletes that to end the
+	// supervisor.
 	t.Cleanup(func() {
-		comps, _ := s.components()
-		for _, c := range comps {
-			if pid := s.pidOf(c); pid > 0 {
-				p, _ := os.FindProcess(pid)
-				_ = p.Kill()
-			}
+		for _, pid := range s.dropStalePIDFiles() {
+			p, _ := os.FindProcess(pid)
+			_ = p.Kill()
 		}
 	})
 	return s
