@@ -301,7 +301,7 @@ func (s *sim) Health(ctx context.Context) (ClusterHealth, error) {
 		case processStopped(ch.PID):
 			ch.Detail = "stopped (SIGSTOP), does not answer"
 		default:
-			if err := s.probe(ctx, c); err != nil {
+			if err := s.probe(ctx, c, false); err != nil {
 				ch.Detail = err.Error()
 			} else {
 				ch.Healthy = true
@@ -336,10 +336,17 @@ var loopbackClient = &http.Client{
 	Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true}, //nolint:gosec // loopback health checks only
 }
 
-func (s *sim) probe(ctx context.Context, c component) error {
+// probe asks c whether it is healthy. With live, it asks only whether it
+// is alive (the API server's /livez rather than /readyz), the question
+// whose repeated "no" justifies killing it.
+func (s *sim) probe(ctx context.Context, c component, live bool) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	if c.Name == "kube-apiserver" {
+		path := "/readyz"
+		if live {
+			path = "/livez"
+		}
 		cfg, err := RESTConfig(s.kubeconfig, "")
 		if err != nil {
 			return err
@@ -349,7 +356,7 @@ func (s *sim) probe(ctx context.Context, c component) error {
 		if err != nil {
 			return err
 		}
-		if _, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx); err != nil {
+		if _, err := cs.Discovery().RESTClient().Get().AbsPath(path).DoRaw(ctx); err != nil {
 			return errors.New("not ready")
 		}
 		return nil

@@ -2,6 +2,7 @@ package clusterctl
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,6 +16,19 @@ import (
 // cluster, like the real ones): "steady" runs until killed, "crashy" exits
 // at once.
 func fakeCluster(t *testing.T) *sim {
+	t.Helper()
+	return fakeClusterWith(t, func(bin string) string {
+		return `- name: steady-one
+  binary: ` + filepath.Join(bin, "steady") + `
+  args: ["1000"]
+- name: crashy-one
+  binary: ` + filepath.Join(bin, "crashy") + `
+`
+	})
+}
+
+// fakeClusterWith writes the components that components(bin) lists.
+func fakeClusterWith(t *testing.T, components func(bin string) string) *sim {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc")
@@ -48,12 +62,7 @@ func fakeCluster(t *testing.T) *sim {
 ---
 kind: KwokctlConfiguration
 components:
-- name: steady-one
-  binary: ` + filepath.Join(bin, "steady") + `
-  args: ["1000"]
-- name: crashy-one
-  binary: ` + filepath.Join(bin, "crashy") + `
-`
+` + components(bin)
 	if err := os.WriteFile(filepath.Join(s.clusterDir(), "kwok.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -163,5 +172,58 @@ func TestHealthSummary(t *testing.T) {
 	h.Components = h.Components[:2]
 	if got, want := h.Summary(), "degraded: kube-apiserver does not answer"; got != want {
 		t.Errorf("silent only: %q, want %q", got, want)
+	}
+}
+
+// A component that runs but never answers its health endpoint is killed
+// after livenessFailures failed checks, and restarted.
+func TestSuperviseKillsAComponentThatNeverAnswers(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close() // nothing listens there: every health check fails
+	s := fakeClusterWith(t, func(bin string) string {
+		return `- name: silent-one
+  binary: ` + filepath.Join(bin, "steady") + `
+  args: ["1000"]
+  metric:
+    scheme: http
+    host: ` + closed + `
+`
+	})
+	defer func(i time.Duration, f int, g time.Duration) {
+		livenessInterval, livenessFailures, livenessGrace = i, f, g
+	}(livenessInterval, livenessFailures, livenessGrace)
+	livenessInterval, livenessFailures, livenessGrace = 300*time.Millisecond, 3, 0
+
+	log := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Supervise(ctx, s, log) }()
+	defer func() { cancel(); <-done }()
+
+	var first int
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		h, _ := s.Health(ctx)
+		if len(h.Components) == 1 && h.Components[0].Running {
+			if first == 0 {
+				first = h.Components[0].PID
+			} else if h.Components[0].PID != first {
+				break
+			}
+			if h.Components[0].Healthy || h.State != HealthDegraded {
+				t.Fatalf("a component that does not answer is reported %s", h.Summary())
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("silent-one was never killed and restarted:\n%s", log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(log.String(), "silent-one (pid ") || !strings.Contains(log.String(), "failed 3 health checks in a row") {
+		t.Errorf("log does not say why it was killed:\n%s", log.String())
 	}
 }

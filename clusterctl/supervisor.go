@@ -29,6 +29,17 @@ const (
 	superviseTick = 250 * time.Millisecond
 )
 
+// Liveness, as the kubelet's probes do for kind's control plane: a
+// component that runs but has not answered its health endpoint for
+// livenessFailures checks livenessInterval apart is killed, so that it is
+// restarted. One that started less than livenessGrace ago is left alone.
+// Variables so tests can shorten them.
+var (
+	livenessInterval = 10 * time.Second
+	livenessFailures = 8
+	livenessGrace    = 2 * time.Minute
+)
+
 func (s *sim) supervisorFile() string { return filepath.Join(s.clusterDir(), "k8slab-supervisor.pid") }
 func (s *sim) supervisorLog() string {
 	return filepath.Join(s.clusterDir(), "logs", "k8slab-supervisor.log")
@@ -170,9 +181,12 @@ func Supervise(ctx context.Context, p Provider, log io.Writer) error {
 	tick := time.NewTicker(superviseTick)
 	defer tick.Stop()
 	var (
-		comps   []component
-		seen    os.FileInfo
-		lastErr string
+		comps     []component
+		seen      os.FileInfo
+		lastErr   string
+		lastProbe = time.Now()
+		since     = time.Now()
+		failures  = map[string]int{}
 	)
 	for {
 		// A tick that comes late (the machine slept) is just a tick: every
@@ -188,6 +202,15 @@ func Supervise(ctx context.Context, p Provider, log io.Writer) error {
 		}
 		if err == nil {
 			err = s.superviseOnce(ctx, comps, watches, logf, exits)
+		}
+		if err == nil && time.Since(lastProbe) >= livenessInterval {
+			// A long gap means this process was frozen too (the machine
+			// slept): the silence may be ours, so count afresh.
+			if time.Since(lastProbe) > 3*livenessInterval {
+				clear(failures)
+			}
+			s.checkLiveness(ctx, comps, watches, failures, since, logf)
+			lastProbe = time.Now()
 		}
 		// Say each problem once, not four times a second.
 		if err != nil && ctx.Err() == nil && err.Error() != lastErr {
@@ -277,4 +300,33 @@ func (s *sim) superviseOnce(ctx context.Context, comps []component, watches map[
 		w.backoff = min(2*w.backoff, maxBackoff)
 	}
 	return nil
+}
+
+// checkLiveness probes each running component and kills one that has
+// failed livenessFailures probes in a row. A process stopped by a signal is
+// left alone: someone stopped it on purpose (a debugger), and SIGCONT
+// brings it back.
+func (s *sim) checkLiveness(ctx context.Context, comps []component, watches map[string]*componentWatch, failures map[string]int, since time.Time, logf func(string, ...any)) {
+	for _, c := range comps {
+		pid := s.pidOf(c)
+		started := since
+		if w := watches[c.Name]; w != nil && w.startedAt.After(started) {
+			started = w.startedAt
+		}
+		if pid == 0 || processStopped(pid) || time.Since(started) < livenessGrace {
+			delete(failures, c.Name)
+			continue
+		}
+		if err := s.probe(ctx, c, true); err == nil {
+			delete(failures, c.Name)
+			continue
+		}
+		failures[c.Name]++
+		if failures[c.Name] < livenessFailures {
+			continue
+		}
+		logf("%s (pid %d) failed %d health checks in a row; killing it so that it restarts", c.Name, pid, failures[c.Name])
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		delete(failures, c.Name)
+	}
 }
