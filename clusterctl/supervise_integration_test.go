@@ -115,6 +115,17 @@ func TestSimSupervisorHealsEveryFault(t *testing.T) {
 		}
 	}()
 	waitHealth(t, s, time.Minute, "healthy after up", healthy)
+	// The liveness question must get "yes" from every healthy component,
+	// or the supervisor would kill healthy components every 80 s.
+	comps, err := s.components()
+	if err != nil || len(comps) != 5 {
+		t.Fatalf("components: %d, %v", len(comps), err)
+	}
+	for _, c := range comps {
+		if err := s.probe(ctx, c, true); err != nil {
+			t.Errorf("liveness probe of healthy %s: %v", c.Name, err)
+		}
+	}
 
 	restCfg, err := RESTConfig(p.KubeconfigPath(), "")
 	if err != nil {
