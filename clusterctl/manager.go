@@ -35,6 +35,11 @@ type Config struct {
 	Kubeconfig, Context string
 	// NodeImage overrides kind's pinned node image.
 	NodeImage string
+	// Supervisor is the command line that runs 'k8slab cluster supervise'
+	// for this cluster; a simulated cluster started with it set is watched
+	// by that detached process, which restarts components that exit. Empty:
+	// no supervisor (library use; tests can call Supervise themselves).
+	Supervisor []string
 }
 
 // DefaultName is the cluster name k8slab uses unless told otherwise.

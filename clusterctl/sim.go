@@ -52,6 +52,9 @@ type sim struct {
 	// missing explains why the binaries cannot be found; it stops Create
 	// but not status, env or down, which need no binaries.
 	missing error
+	// supervisor is the command line of the supervisor process (see
+	// supervise.go); empty means no supervisor is started.
+	supervisor []string
 }
 
 // NewSim prepares a simulated cluster provider. Binaries are looked up in
@@ -68,6 +71,7 @@ func NewSim(c Config) (Provider, error) {
 		workDir:    filepath.Join(c.StateDir, "sim"),
 		instant:    c.SimInstant,
 		course:     c.SimCourse,
+		supervisor: c.Supervisor,
 	}
 	for _, dir := range []string{c.SimBinDir, filepath.Join(c.CacheDir, "sim", SimKubeVersion)} {
 		if dir != "" && hasAll(dir, simBinaries) {
@@ -126,17 +130,9 @@ func (s *sim) Create(ctx context.Context, progress Progress) error {
 		return err
 	}
 	if exists {
-		if s.reachable(ctx) {
-			return fmt.Errorf("simulated cluster %q: %w", s.name, ErrAlreadyRunning)
-		}
-		// Created before but stopped (e.g. after a reboot): start it again.
-		if err := progress.run("Starting the stopped simulated cluster", func() error {
-			s.dropStalePIDFiles()
-			return s.kwokctlRun(ctx, "start", "cluster", "--kubeconfig", s.kubeconfig)
-		}); err != nil {
-			return err
-		}
-		return s.waitReady(ctx, progress)
+		// Created before but stopped (after a reboot) or degraded (a
+		// component exited): start what is missing.
+		return s.repair(ctx, progress)
 	}
 
 	if err := os.MkdirAll(filepath.Dir(s.kubeconfig), 0o700); err != nil {
@@ -158,6 +154,14 @@ func (s *sim) Create(ctx context.Context, progress Progress) error {
 	}
 	if err == nil {
 		err = s.waitReady(ctx, progress)
+	}
+	if err == nil {
+		// Nodes are Ready before the scheduler or controller-manager may
+		// answer; 'up' promises all of it.
+		err = s.waitHealthy(ctx, time.Minute)
+	}
+	if err == nil {
+		err = s.ensureSupervisor()
 	}
 	if err != nil {
 		// Never leave half a cluster running.
@@ -202,15 +206,6 @@ func (s *sim) waitReady(ctx context.Context, progress Progress) error {
 		_, err := WaitForNodes(ctx, cfg, 3)
 		return err
 	})
-}
-
-func (s *sim) reachable(ctx context.Context) bool {
-	cfg, err := RESTConfig(s.kubeconfig, "")
-	if err != nil {
-		return false
-	}
-	_, _, err = Probe(ctx, cfg)
-	return err == nil
 }
 
 var kwokctlConfig = template.Must(template.New("kwokctl").Parse(`apiVersion: config.kwok.x-k8s.io/v1alpha1
@@ -395,6 +390,10 @@ func (s *sim) Delete(ctx context.Context, progress Progress) error {
 		return s.missing
 	}
 	return progress.run("Stopping and deleting the simulated cluster", func() error {
+		// First the supervisor, or it restarts what kwokctl stops.
+		if err := s.stopSupervisor(); err != nil {
+			return err
+		}
 		pids := s.dropStalePIDFiles()
 		if err := s.kwokctlRun(ctx, "delete", "cluster", "--kubeconfig", s.kubeconfig); err != nil {
 			return err

@@ -7,9 +7,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -49,8 +52,19 @@ func (g *globals) clusterConfig(f *clusterFlags) (clusterctl.Config, error) {
 	if g.contentDir != "" {
 		simCourse = os.DirFS(g.contentDir)
 	}
+	var supervisor []string
+	if selfExe != "" {
+		// Absolute state folder and name: the supervisor outlives this
+		// shell and its environment.
+		abs, err := filepath.Abs(state)
+		if err != nil {
+			return clusterctl.Config{}, err
+		}
+		supervisor = []string{selfExe, "--state-dir", abs, "cluster", "supervise", "--provider", clusterctl.Sim, "--name", f.name}
+	}
 	return clusterctl.Config{
 		SimCourse:  simCourse,
+		Supervisor: supervisor,
 		Provider:   provider,
 		Name:       f.name,
 		StateDir:   state,
@@ -98,7 +112,7 @@ cluster's kubeconfig to its own file and deletes only clusters it created.`,
 	cmd.PersistentFlags().StringVar(&f.name, "name", clusterctl.DefaultName, "cluster name")
 	cmd.PersistentFlags().StringVar(&f.kubeconfig, "kubeconfig", "", "use the existing cluster in this kubeconfig file")
 	cmd.PersistentFlags().StringVar(&f.context, "context", "", "use this kubeconfig context (an existing cluster)")
-	cmd.AddCommand(newClusterUpCmd(g, f), newClusterDownCmd(g, f), newClusterStatusCmd(g, f), newClusterKubeconfigCmd(g, f), newClusterEnvCmd(g, f))
+	cmd.AddCommand(newClusterUpCmd(g, f), newClusterDownCmd(g, f), newClusterStatusCmd(g, f), newClusterKubeconfigCmd(g, f), newClusterEnvCmd(g, f), newClusterSuperviseCmd(g, f))
 	return cmd
 }
 
@@ -120,7 +134,7 @@ func newClusterUpCmd(g *globals, f *clusterFlags) *cobra.Command {
 			pr.stop()
 			switch {
 			case errors.Is(err, clusterctl.ErrAlreadyRunning):
-				fmt.Fprintf(g.out, "The %s cluster %q is already running.\n", p.Name(), p.ClusterName())
+				fmt.Fprintf(g.out, "The %s cluster %q is already running and healthy.\n", p.Name(), p.ClusterName())
 			case err != nil:
 				return err
 			default:
@@ -168,16 +182,30 @@ func newClusterStatusCmd(g *globals, f *clusterFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show whether the lab cluster exists, answers, and its nodes",
-		Long:  "Show the lab cluster's provider, version and nodes. The exit status is 0 when it answers and 1 when it does not exist or does not answer.",
-		Args:  cobra.NoArgs,
+		Long: `Show the lab cluster's provider, version and nodes, and for a simulated
+cluster the health of each component (etcd, kube-apiserver,
+kube-controller-manager, kube-scheduler, kwok). The exit status is 0 when the
+cluster answers and is healthy, and 1 when it does not exist, does not answer
+or is degraded (a component is down).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, p, _, err := g.selectCluster(cmd.Context(), f)
 			if err != nil {
 				return err
 			}
 			st := clusterctl.StatusOf(cmd.Context(), p, cfg.Context)
-			printStatus(g.out, p, st)
-			if !st.Reachable {
+			var health *clusterctl.ClusterHealth
+			if hr, ok := p.(clusterctl.HealthReporter); ok && st.Exists {
+				ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+				h, err := hr.Health(ctx)
+				cancel()
+				if err != nil {
+					return err
+				}
+				health = &h
+			}
+			printStatus(g.out, p, st, health)
+			if !st.Reachable || health != nil && health.State != clusterctl.HealthHealthy {
 				return exitCode(1)
 			}
 			return nil
@@ -185,18 +213,49 @@ func newClusterStatusCmd(g *globals, f *clusterFlags) *cobra.Command {
 	}
 }
 
-func printStatus(w io.Writer, p clusterctl.Provider, st clusterctl.Status) {
+func printStatus(w io.Writer, p clusterctl.Provider, st clusterctl.Status, health *clusterctl.ClusterHealth) {
 	fmt.Fprintf(w, "Cluster:    %s\nProvider:   %s\n", st.Name, st.Provider)
 	if !st.Exists {
 		fmt.Fprintln(w, "State:      not created; run 'k8slab cluster up'")
 		return
 	}
 	fmt.Fprintf(w, "Kubeconfig: %s\n", p.KubeconfigPath())
-	if !st.Reachable {
+	switch {
+	case health != nil && health.State == clusterctl.HealthStopped:
+		fmt.Fprintf(w, "State:      %s\n", health.Summary())
+		return
+	case health != nil && health.State == clusterctl.HealthDegraded:
+		fmt.Fprintf(w, "State:      %s\n", health.Summary())
+	case !st.Reachable:
 		fmt.Fprintf(w, "State:      not reachable: %v\n", st.Err)
+	default:
+		fmt.Fprintf(w, "State:      running, Kubernetes %s, %d of %d nodes ready\n", st.Version, st.ReadyNodes(), len(st.Nodes))
+	}
+	if health != nil {
+		if health.Supervised {
+			fmt.Fprintln(w, "Supervisor: running; it restarts components that exit")
+		} else {
+			fmt.Fprintln(w, "Supervisor: not running; 'k8slab cluster up' starts it")
+		}
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "COMPONENT\tPID\tHEALTH")
+		for _, c := range health.Components {
+			pid, state := "-", "healthy"
+			if c.PID > 0 {
+				pid = strconv.Itoa(c.PID)
+			}
+			if !c.Healthy {
+				state = c.Detail
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, pid, state)
+		}
+		tw.Flush()
+	}
+	if !st.Reachable {
 		return
 	}
-	fmt.Fprintf(w, "State:      running, Kubernetes %s, %d of %d nodes ready\n\n", st.Version, st.ReadyNodes(), len(st.Nodes))
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tREADY\tROLES")
 	for _, n := range st.Nodes {
@@ -362,5 +421,26 @@ func (p *progressPrinter) stop() {
 	case <-p.done:
 	default:
 		close(p.done)
+	}
+}
+
+// newClusterSuperviseCmd is the detached process 'cluster up' starts for a
+// simulated cluster: it restarts components that exit until 'cluster down'
+// stops it or the cluster is deleted. Hidden: learners never run it.
+func newClusterSuperviseCmd(g *globals, f *clusterFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:    "supervise",
+		Short:  "Restart the simulated cluster's components when they exit",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			_, p, _, err := g.selectCluster(ctx, f)
+			if err != nil {
+				return err
+			}
+			return clusterctl.Supervise(ctx, p, g.out)
+		},
 	}
 }

@@ -7,7 +7,13 @@ import (
 	"os"
 )
 
+// selfExe is this program, which 'cluster up' runs again as the simulated
+// cluster's detached supervisor. Only main sets it: tests that run commands
+// in-process start no supervisor unless they set it to a built k8slab.
+var selfExe string
+
 func main() {
+	selfExe, _ = os.Executable()
 	err := newRootCmd(os.Stdin, os.Stdout, os.Stderr).Execute()
 	if err == nil {
 		return

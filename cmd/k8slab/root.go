@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -180,14 +181,21 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 		return err
 	}
 	var t target
-	resolve := func() clusterctl.Target { return g.resolve(&t) }
+	var revive sync.Once
+	resolve := func() clusterctl.Target {
+		tg := g.resolve(&t)
+		// After a reboot, the first lab action brings k8slab's simulated
+		// cluster back, as any other command that needs it does.
+		revive.Do(func() { g.reviveRecorded(tg) })
+		return tg
+	}
 	labs := labsession.New(resolve, "", state)
 	app := tui.New(tui.Options{
 		Course:  course,
 		Store:   store,
 		NoColor: os.Getenv("NO_COLOR") != "",
 		Warning: warning,
-		Cluster: clusterctl.NewManager(resolve().Config),
+		Cluster: clusterctl.NewManager(g.resolve(&t).Config),
 		Labs:    labs,
 		Map:     labs,
 		Start:   g.start,

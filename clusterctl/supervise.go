@@ -1,0 +1,483 @@
+package clusterctl
+
+// A simulated cluster is five ordinary processes (etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler, kwok) that kwokctl forks once and
+// then forgets: nothing restarts one that exits. On kind the kubelet restarts
+// control-plane static pods; here a supervisor does: a detached
+// 'k8slab cluster supervise' process that 'cluster up' starts and
+// 'cluster down' stops. It restarts each component that exits, with
+// back-off, from the command line kwokctl recorded in kwok.yaml, the same
+// way kwokctl starts it (its own session, its log file, its pid file), so
+// kwokctl's 'delete cluster' still finds and stops everything.
+//
+// The supervisor holds an exclusive lock on its pid file for as long as it
+// runs: a second one started by a racing 'cluster up' exits at once, and a
+// stale pid file (after a reboot) is never mistaken for a live supervisor.
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
+)
+
+// HealthState sums up a cluster's components.
+type HealthState string
+
+const (
+	// HealthNotCreated: there is no such cluster.
+	HealthNotCreated HealthState = "not created"
+	// HealthStopped: the cluster exists but none of its processes runs
+	// (after a reboot, say); 'cluster up' starts it with its data.
+	HealthStopped HealthState = "stopped"
+	// HealthDegraded: some component is down or does not answer.
+	HealthDegraded HealthState = "degraded"
+	// HealthHealthy: every component runs and answers its health check.
+	HealthHealthy HealthState = "healthy"
+)
+
+// ComponentHealth is one process of a simulated cluster.
+type ComponentHealth struct {
+	// Name is kwokctl's name for it: etcd, kube-apiserver,
+	// kube-controller-manager, kube-scheduler or kwok-controller.
+	Name string
+	// PID is 0 when no process runs.
+	PID     int
+	Running bool
+	// Healthy is true when the process runs and its health endpoint
+	// answers ok.
+	Healthy bool
+	// Detail says what is wrong, e.g. "not running" or "does not answer".
+	Detail string
+}
+
+// ClusterHealth is the health of every component of a cluster.
+type ClusterHealth struct {
+	State      HealthState
+	Components []ComponentHealth
+	// Supervised is true when a supervisor is watching the cluster and
+	// will restart what is down.
+	Supervised bool
+}
+
+// Sick lists the components that are down or not healthy.
+func (h ClusterHealth) Sick() []ComponentHealth {
+	var sick []ComponentHealth
+	for _, c := range h.Components {
+		if !c.Healthy {
+			sick = append(sick, c)
+		}
+	}
+	return sick
+}
+
+// Summary is one line for a learner, e.g. "degraded: kube-scheduler is
+// down, restarting".
+func (h ClusterHealth) Summary() string {
+	switch h.State {
+	case HealthNotCreated:
+		return "not created: run 'k8slab cluster up'"
+	case HealthStopped:
+		return "stopped: run 'k8slab cluster up'"
+	case HealthHealthy:
+		return "healthy"
+	}
+	var parts []string
+	down := false
+	for _, c := range h.Sick() {
+		what := "is down"
+		if c.Running {
+			what = "does not answer"
+		} else {
+			down = true
+		}
+		parts = append(parts, c.Name+" "+what)
+	}
+	s := "degraded: " + strings.Join(parts, ", ")
+	switch {
+	case !down:
+		// Running but silent (busy, or stopped with SIGSTOP): restarting
+		// it would not help, and 'up' would not either.
+		return s
+	case h.Supervised:
+		return s + ", restarting"
+	}
+	return s + "; run 'k8slab cluster up' to repair it"
+}
+
+// HealthReporter is implemented by providers that run a cluster's
+// components themselves (the simulator) and so can tell how each one is.
+type HealthReporter interface {
+	Health(ctx context.Context) (ClusterHealth, error)
+}
+
+// component is one entry of kwokctl's recorded configuration: how to run it
+// and where it answers.
+type component struct {
+	Name    string   `json:"name"`
+	Binary  string   `json:"binary"`
+	Args    []string `json:"args"`
+	WorkDir string   `json:"workDir"`
+	Envs    []struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	} `json:"envs"`
+	Metric *struct {
+		Scheme string `json:"scheme"`
+		Host   string `json:"host"`
+	} `json:"metric"`
+}
+
+// processName is the base name kwokctl uses for the component's pid and
+// log files.
+func (c component) processName() string {
+	base := filepath.Base(c.Binary)
+	return strings.TrimSuffix(base, filepath.Ext(base))
+}
+
+func (c component) pidFile() string { return filepath.Join(c.WorkDir, "pids", c.processName()+".pid") }
+func (c component) logFile() string { return filepath.Join(c.WorkDir, "logs", c.processName()+".log") }
+
+// components reads the components kwokctl recorded in kwok.yaml, in the
+// order kwokctl starts them (etcd first).
+func (s *sim) components() ([]component, error) {
+	raw, err := os.ReadFile(filepath.Join(s.clusterDir(), "kwok.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	for _, doc := range strings.Split(string(raw), "\n---") {
+		var d struct {
+			Kind       string      `json:"kind"`
+			Components []component `json:"components"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &d); err != nil || d.Kind != "KwokctlConfiguration" {
+			continue
+		}
+		for i := range d.Components {
+			if d.Components[i].WorkDir == "" {
+				d.Components[i].WorkDir = s.clusterDir()
+			}
+		}
+		return d.Components, nil
+	}
+	return nil, fmt.Errorf("%s records no components", filepath.Join(s.clusterDir(), "kwok.yaml"))
+}
+
+// pidOf returns the pid of the component's live process, or 0.
+func (s *sim) pidOf(c component) int {
+	raw, err := os.ReadFile(c.pidFile())
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil || pid <= 0 || !processAlive(pid) || !s.ownsProcess(pid) {
+		return 0
+	}
+	return pid
+}
+
+// startComponent starts c as kwokctl would: in its own session (so a
+// terminal's hang-up does not reach it), output appended to its log file,
+// its pid in its pid file. The caller must hold the start lock.
+func startComponent(c component) (*exec.Cmd, error) {
+	if err := os.MkdirAll(filepath.Dir(c.logFile()), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(c.pidFile()), 0o700); err != nil {
+		return nil, err
+	}
+	logf, err := os.OpenFile(c.logFile(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(c.Binary, c.Args...)
+	cmd.Dir = c.WorkDir
+	cmd.Env = os.Environ()
+	for _, e := range c.Envs {
+		cmd.Env = append(cmd.Env, e.Name+"="+e.Value)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", c.Name, err)
+	}
+	if err := os.WriteFile(c.pidFile(), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, err
+	}
+	return cmd, nil
+}
+
+// startMissing starts every component that is not running, in kwokctl's
+// order, and returns the processes it started (not yet waited for).
+func (s *sim) startMissing(ctx context.Context) ([]*exec.Cmd, error) {
+	comps, err := s.components()
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := s.lockStart(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	var started []*exec.Cmd
+	for _, c := range comps {
+		if s.pidOf(c) != 0 {
+			continue
+		}
+		cmd, err := startComponent(c)
+		if err != nil {
+			return started, err
+		}
+		started = append(started, cmd)
+	}
+	return started, nil
+}
+
+// lockStart serialises starting components between the supervisor and a
+// 'cluster up' that repairs: two starters could otherwise both see a
+// component missing and start it twice, and the second copy, which cannot
+// bind the ports, would overwrite the first one's pid file.
+func (s *sim) lockStart(ctx context.Context) (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(s.clusterDir(), "k8slab-start.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Health reports each component of the simulated cluster: whether its
+// process runs and whether it answers its health endpoint (the API
+// server's /readyz, etcd's /health, the others' /healthz).
+func (s *sim) Health(ctx context.Context) (ClusterHealth, error) {
+	exists, err := s.Exists(ctx)
+	if err != nil {
+		return ClusterHealth{}, err
+	}
+	if !exists {
+		return ClusterHealth{State: HealthNotCreated}, nil
+	}
+	comps, err := s.components()
+	if err != nil {
+		return ClusterHealth{}, err
+	}
+	h := ClusterHealth{Supervised: s.supervisorPID() != 0}
+	running := 0
+	for _, c := range comps {
+		ch := ComponentHealth{Name: c.Name, PID: s.pidOf(c)}
+		ch.Running = ch.PID != 0
+		switch {
+		case !ch.Running:
+			ch.Detail = "not running"
+		case processStopped(ch.PID):
+			ch.Detail = "stopped (SIGSTOP), does not answer"
+		default:
+			if err := s.probe(ctx, c, false); err != nil {
+				ch.Detail = err.Error()
+			} else {
+				ch.Healthy = true
+			}
+		}
+		if ch.Running {
+			running++
+		}
+		h.Components = append(h.Components, ch)
+	}
+	switch {
+	case running == 0:
+		h.State = HealthStopped
+	case len(h.Sick()) > 0:
+		h.State = HealthDegraded
+	default:
+		h.State = HealthHealthy
+	}
+	return h, nil
+}
+
+// probeTimeout bounds one health check; a component that takes longer is
+// as good as down for a learner.
+const probeTimeout = 2 * time.Second
+
+// loopbackClient checks the health endpoints of the cluster's own
+// processes on 127.0.0.1. Their serving certificates are self-signed at
+// start, and /healthz is open to anonymous requests, so there is nothing to
+// verify or to authenticate with.
+var loopbackClient = &http.Client{
+	Timeout:   probeTimeout,
+	Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true}, //nolint:gosec // loopback health checks only
+}
+
+// probe asks c whether it is healthy. With live, it asks only whether it
+// is alive (the API server's /livez rather than /readyz), the question
+// whose repeated "no" justifies killing it.
+func (s *sim) probe(ctx context.Context, c component, live bool) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	if c.Name == "kube-apiserver" {
+		path := "/readyz"
+		if live {
+			path = "/livez"
+		}
+		cfg, err := RESTConfig(s.kubeconfig, "")
+		if err != nil {
+			return err
+		}
+		cfg.Timeout = probeTimeout
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return err
+		}
+		if _, err := cs.Discovery().RESTClient().Get().AbsPath(path).DoRaw(ctx); err != nil {
+			return errors.New("not ready")
+		}
+		return nil
+	}
+	if c.Metric == nil || c.Metric.Host == "" {
+		return nil // nothing to ask: a running process is all we know
+	}
+	path := "/healthz"
+	if c.Name == "etcd" {
+		path = "/health"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Metric.Scheme+"://"+c.Metric.Host+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := loopbackClient.Do(req)
+	if err != nil {
+		return errors.New("does not answer")
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health check says %s", resp.Status)
+	}
+	return nil
+}
+
+// processStopped reports whether pid is stopped by a signal (SIGSTOP,
+// Ctrl-Z): it lives but cannot answer.
+func processStopped(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	if i := strings.LastIndexByte(string(stat), ')'); i > 0 && i+2 < len(stat) {
+		return stat[i+2] == 'T'
+	}
+	return false
+}
+
+// repair brings an existing cluster back to health: it starts every
+// component that is not running (all of them after a reboot; etcd's data is
+// still there), waits for the API server and the nodes, and makes sure the
+// supervisor runs. A healthy cluster gets ErrAlreadyRunning.
+func (s *sim) repair(ctx context.Context, progress Progress) error {
+	h, err := s.Health(ctx)
+	if err != nil {
+		return err
+	}
+	if h.State == HealthHealthy {
+		if err := s.ensureSupervisor(); err != nil {
+			return err
+		}
+		return fmt.Errorf("simulated cluster %q: %w", s.name, ErrAlreadyRunning)
+	}
+	step := "Starting the stopped simulated cluster"
+	if h.State == HealthDegraded {
+		var names []string
+		for _, c := range h.Sick() {
+			names = append(names, c.Name)
+		}
+		step = "Repairing the simulated cluster (" + strings.Join(names, ", ") + ")"
+	}
+	if err := progress.run(step, func() error {
+		s.dropStalePIDFiles()
+		cmds, err := s.startMissing(ctx)
+		for _, cmd := range cmds {
+			go cmd.Wait() //nolint:errcheck // reaps it if it exits while we run
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := s.waitReady(ctx, progress); err != nil {
+		return err
+	}
+	if err := s.ensureSupervisor(); err != nil {
+		return err
+	}
+	return progress.run("Waiting for every component to be healthy", func() error {
+		return s.waitHealthy(ctx, time.Minute)
+	})
+}
+
+// waitHealthy polls Health until every component is healthy.
+func (s *sim) waitHealthy(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		h, err := s.Health(ctx)
+		if err == nil && h.State == HealthHealthy {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return problemf(ctx.Err(), "see the logs in "+filepath.Join(s.clusterDir(), "logs"),
+				"the simulated cluster is still %s", h.Summary())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// Revive brings back a simulated cluster whose processes are gone (after
+// a reboot) or down with no supervisor to restart them, and makes sure its
+// supervisor runs; commands that need the cluster call it first. It does
+// nothing for other providers, for a cluster that does not exist, or for
+// one that a supervisor is already repairing.
+func Revive(ctx context.Context, p Provider) error {
+	s, ok := p.(*sim)
+	if !ok {
+		return nil
+	}
+	h, err := s.Health(ctx)
+	switch {
+	case err != nil || h.State == HealthNotCreated:
+		return err
+	case h.State == HealthHealthy, h.State == HealthDegraded && h.Supervised:
+		return s.ensureSupervisor()
+	}
+	if err := s.repair(ctx, nil); err != nil && !errors.Is(err, ErrAlreadyRunning) {
+		return err
+	}
+	return nil
+}

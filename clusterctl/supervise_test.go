@@ -1,0 +1,229 @@
+package clusterctl
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeCluster lays out a cluster folder as kwokctl does, with components
+// that are links in its bin folder (so their command lines name the
+// cluster, like the real ones): "steady" runs until killed, "crashy" exits
+// at once.
+func fakeCluster(t *testing.T) *sim {
+	t.Helper()
+	return fakeClusterWith(t, func(bin string) string {
+		return `- name: steady-one
+  binary: ` + filepath.Join(bin, "steady") + `
+  args: ["1000"]
+- name: crashy-one
+  binary: ` + filepath.Join(bin, "crashy") + `
+`
+	})
+}
+
+// fakeClusterWith writes the components that components(bin) lists.
+func fakeClusterWith(t *testing.T, components func(bin string) string) *sim {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	state := t.TempDir()
+	p, err := NewSim(Config{Name: "fake", StateDir: state, CacheDir: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := p.(*sim)
+	bin := filepath.Join(s.clusterDir(), "bin")
+	if err := os.MkdirAll(bin, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"steady": "sleep", "crashy": "false"} {
+		path := ""
+		for _, dir := range []string{"/bin", "/usr/bin"} {
+			if _, err := os.Stat(filepath.Join(dir, target)); err == nil {
+				path = filepath.Join(dir, target)
+				break
+			}
+		}
+		if path == "" {
+			t.Skipf("no %s", target)
+		}
+		if err := os.Symlink(path, filepath.Join(bin, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := `kind: KwokConfiguration
+---
+kind: KwokctlConfiguration
+components:
+` + components(bin)
+	if err := os.WriteFile(filepath.Join(s.clusterDir(), "kwok.yaml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// By pid file, not by kwok.yaml: the test deletes that to end the
+	// supervisor.
+	t.Cleanup(func() {
+		for _, pid := range s.dropStalePIDFiles() {
+			p, _ := os.FindProcess(pid)
+			_ = p.Kill()
+		}
+	})
+	return s
+}
+
+func TestSuperviseRestartsWithBackoffAndStops(t *testing.T) {
+	s := fakeCluster(t)
+	h, err := s.Health(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.State != HealthStopped || h.Summary() != "stopped: run 'k8slab cluster up'" {
+		t.Fatalf("before the supervisor: %s (%+v)", h.Summary(), h)
+	}
+
+	log := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Supervise(ctx, s, log) }()
+
+	// Wait for the supervisor to hold its lock and start the steady one.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h, _ = s.Health(ctx)
+		if h.Supervised && len(h.Components) == 2 && h.Components[0].Running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("supervisor did not start steady-one: %+v\n%s", h, log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s.supervisorPID() != os.Getpid() {
+		t.Errorf("supervisor pid = %d, want this process %d", s.supervisorPID(), os.Getpid())
+	}
+	if h.State != HealthDegraded || h.Summary() != "degraded: crashy-one is down, restarting" {
+		t.Errorf("health = %q", h.Summary())
+	}
+	steady := h.Components[0].PID
+
+	// A second supervisor leaves the cluster to the first.
+	if err := Supervise(ctx, s, log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "another supervisor watches") {
+		t.Errorf("second supervisor did not step aside:\n%s", log.String())
+	}
+
+	// crashy-one exits at once every time: without back-off it would be
+	// restarted dozens of times in 4 s; with it, at 0, 1 and 3 s.
+	time.Sleep(4 * time.Second)
+	restarts := strings.Count(log.String(), "crashy-one was down")
+	if restarts < 2 || restarts > 4 {
+		t.Errorf("crashy-one started %d times in 4 s, want about 3 (back-off 1, 2, 4 s)\n%s", restarts, log.String())
+	}
+	if n := strings.Count(log.String(), "steady-one was down"); n != 1 {
+		t.Errorf("steady-one started %d times, want once\n%s", n, log.String())
+	}
+	h, _ = s.Health(ctx)
+	if h.Components[0].PID != steady {
+		t.Errorf("steady-one's pid changed from %d to %d", steady, h.Components[0].PID)
+	}
+
+	// stopSupervisor works on an in-process supervisor through its
+	// context only; here the cluster's deletion ends it.
+	if err := os.Remove(filepath.Join(s.clusterDir(), "kwok.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("supervisor still runs after the cluster was deleted")
+	}
+	if s.supervisorPID() != 0 {
+		t.Error("supervisor pid still recorded after it stopped")
+	}
+}
+
+func TestHealthSummary(t *testing.T) {
+	h := ClusterHealth{State: HealthDegraded, Components: []ComponentHealth{
+		{Name: "etcd", Running: true, Healthy: true},
+		{Name: "kube-apiserver", Running: true, Detail: "not ready"},
+		{Name: "kube-scheduler"},
+	}}
+	if got, want := h.Summary(), "degraded: kube-apiserver does not answer, kube-scheduler is down; run 'k8slab cluster up' to repair it"; got != want {
+		t.Errorf("unsupervised: %q, want %q", got, want)
+	}
+	h.Supervised = true
+	if got, want := h.Summary(), "degraded: kube-apiserver does not answer, kube-scheduler is down, restarting"; got != want {
+		t.Errorf("supervised: %q, want %q", got, want)
+	}
+	// Only a silent process: neither the supervisor nor 'up' restarts it,
+	// so the line promises neither.
+	h.Components = h.Components[:2]
+	if got, want := h.Summary(), "degraded: kube-apiserver does not answer"; got != want {
+		t.Errorf("silent only: %q, want %q", got, want)
+	}
+}
+
+// A component that runs but never answers its health endpoint is killed
+// after livenessFailures failed checks, and restarted.
+func TestSuperviseKillsAComponentThatNeverAnswers(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close() // nothing listens there: every health check fails
+	s := fakeClusterWith(t, func(bin string) string {
+		return `- name: silent-one
+  binary: ` + filepath.Join(bin, "steady") + `
+  args: ["1000"]
+  metric:
+    scheme: http
+    host: ` + closed + `
+`
+	})
+	defer func(i time.Duration, f int, g time.Duration) {
+		livenessInterval, livenessFailures, livenessGrace = i, f, g
+	}(livenessInterval, livenessFailures, livenessGrace)
+	livenessInterval, livenessFailures, livenessGrace = 300*time.Millisecond, 3, 0
+
+	log := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Supervise(ctx, s, log) }()
+	defer func() { cancel(); <-done }()
+
+	var first int
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		h, _ := s.Health(ctx)
+		if len(h.Components) == 1 && h.Components[0].Running {
+			if first == 0 {
+				first = h.Components[0].PID
+			} else if h.Components[0].PID != first {
+				break
+			}
+			if h.Components[0].Healthy || h.State != HealthDegraded {
+				t.Fatalf("a component that does not answer is reported %s", h.Summary())
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("silent-one was never killed and restarted:\n%s", log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(log.String(), "silent-one (pid ") || !strings.Contains(log.String(), "failed 3 health checks in a row") {
+		t.Errorf("log does not say why it was killed:\n%s", log.String())
+	}
+}
