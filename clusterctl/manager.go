@@ -199,6 +199,11 @@ func StatusOf(ctx context.Context, p Provider, kubeContext string) Status {
 	}
 	st.Version, st.Nodes, st.Err = Probe(ctx, cfg)
 	st.Reachable = st.Err == nil
+	if hr, ok := p.(HealthReporter); ok {
+		if h, err := hr.Health(ctx); err == nil && h.State != HealthHealthy {
+			st.Health = h.Summary()
+		}
+	}
 	return st
 }
 

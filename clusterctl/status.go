@@ -38,6 +38,9 @@ type Status struct {
 	Nodes   []NodeStatus
 	// Err says why the cluster is not reachable.
 	Err error
+	// Health, for a simulated cluster, says which components are down;
+	// "" when all are well or the provider cannot tell.
+	Health string
 }
 
 // NodeStatus is one node as the API reports it.
@@ -63,8 +66,12 @@ func (s Status) Summary() string {
 	switch {
 	case !s.Exists:
 		return "no cluster"
+	case !s.Reachable && s.Health != "":
+		return fmt.Sprintf("%s (%s): %s", s.Name, s.Provider, s.Health)
 	case !s.Reachable:
 		return fmt.Sprintf("%s (%s): not reachable", s.Name, s.Provider)
+	case s.Health != "":
+		return fmt.Sprintf("%s (%s) %s · %s", s.Name, s.Provider, s.Version, s.Health)
 	default:
 		return fmt.Sprintf("%s (%s) %s · %d/%d nodes ready", s.Name, s.Provider, s.Version, s.ReadyNodes(), len(s.Nodes))
 	}

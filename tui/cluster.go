@@ -172,6 +172,10 @@ func (c *clusterState) line(s *Styles) string {
 		return s.Muted.Render("cluster: checking…")
 	case !c.status.Exists:
 		return s.Muted.Render("no lab cluster yet · press c to create one")
+	case c.status.Health != "":
+		// The simulated cluster's supervisor says what is down and
+		// whether it is being restarted; that is the whole truth.
+		return s.Wrong.Render("cluster " + textsafe.Inert(c.status.Summary()))
 	case !c.status.Reachable:
 		return s.Wrong.Render("cluster "+textsafe.Inert(c.status.Name)+" not reachable") + s.Muted.Render(" · press c to start it")
 	}

@@ -91,3 +91,23 @@ func TestQuitWhileCreatingCancelsFirst(t *testing.T) {
 		t.Error("quitting did not cancel the cluster creation before exiting")
 	}
 }
+
+// degradedCluster is a simulated cluster whose supervisor reports a
+// component down.
+type degradedCluster struct{ fakeCluster }
+
+func (d *degradedCluster) Status(context.Context) clusterctl.Status {
+	return clusterctl.Status{Name: "k8slab", Provider: "sim", Exists: true, Reachable: false,
+		Health: "degraded: kube-apiserver is down, restarting"}
+}
+
+// While a component is down the status bar says which and that it is being
+// restarted, instead of offering to create a cluster that exists.
+func TestStatusBarShowsADegradedCluster(t *testing.T) {
+	f := newFixture(t)
+	tm := f.startWithCluster(t, &degradedCluster{})
+	waitFor(t, tm, "cluster k8slab (sim): degraded: kube-apiserver is down, restarting")
+	if screen := finalScreen(t, tm); strings.Contains(screen, "press c") {
+		t.Errorf("a degraded cluster offers c:\n%s", screen)
+	}
+}
