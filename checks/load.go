@@ -26,8 +26,9 @@ func ParseLab(data []byte) (*Lab, source.Problems) {
 }
 
 // ParseLabLazily is ParseLab that leaves the CEL expressions to be compiled
-// on the lab's first evaluation: compiling was most of the TUI's start-up,
-// for labs the learner may not open. Use it only for content that lint has
+// on the lab's first evaluation, and manifests to be checked when they are
+// applied: that was most of the TUI's start-up, for labs the learner may
+// not open. Use it only for content that lint has
 // passed (the built-in course); a bad expression then shows as an error
 // status when the lab is graded.
 func ParseLabLazily(data []byte) (*Lab, source.Problems) {
@@ -62,7 +63,8 @@ func parseLab(data []byte, lazy bool) (*Lab, source.Problems) {
 
 type validator struct {
 	ps source.Problems
-	// lazy defers CEL compilation to the lab's first evaluation.
+	// lazy defers CEL compilation to the lab's first evaluation and
+	// skips what only lint needs to know.
 	lazy    bool
 	pending []func() error
 }
@@ -210,8 +212,13 @@ func (v *validator) step(st Step, node *yaml.Node, task string) {
 }
 
 // manifests checks that text is YAML documents of kinds checks know,
-// without a namespace (the lab's is used).
+// without a namespace (the lab's is used). A lazy parse leaves it to lint:
+// the manifests are decoded again when they are applied, and checking them
+// was a fifth of loading the course.
 func (v *validator) manifests(node *yaml.Node, text, what string) {
+	if v.lazy {
+		return
+	}
 	objs, err := decodeManifests(text)
 	if err != nil {
 		v.add(node, "%s: %v", what, err)

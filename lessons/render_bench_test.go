@@ -64,7 +64,7 @@ func BenchmarkLoadCourse(b *testing.B) {
 	for _, bm := range []struct {
 		name string
 		opts []lessons.Option
-	}{{"eager", nil}, {"lazy-cel", []lessons.Option{lessons.CompileLabsLazily()}}} {
+	}{{"eager", nil}, {"lazy", []lessons.Option{lessons.CompileLabsLazily()}}} {
 		b.Run(bm.name, func(b *testing.B) {
 			for b.Loop() {
 				if _, err := lessons.Load(assets.Course(), bm.opts...); err != nil {
