@@ -169,7 +169,7 @@ Formats: text, json, junit, tap, and gradescope (Gradescope's results.json).`,
 			if err != nil {
 				return err
 			}
-			opts := checks.Options{Namespace: t.namespace, Answers: map[string]string{}}
+			opts := checks.Options{Namespace: g.labNamespace(&t, lab), Answers: map[string]string{}}
 			if len(args) == 2 {
 				if !hasTask(lab, args[1]) {
 					return fmt.Errorf("lab %s has no task %q; its tasks are: %s", lab.ID, args[1], taskIDs(lab))

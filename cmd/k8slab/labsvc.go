@@ -12,6 +12,7 @@ import (
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/workshop"
 )
 
 // labService connects the TUI's lab screen to the cluster. The client is
@@ -38,10 +39,7 @@ func (s *labService) dynamic() (dynamic.Interface, error) {
 }
 
 func (s *labService) namespace(lab *checks.Lab) string {
-	if s.t.namespace != "" {
-		return s.t.namespace
-	}
-	return lab.Namespace
+	return s.g.labNamespace(&s.t, lab)
 }
 
 func (s *labService) Watch(ctx context.Context, lab *checks.Lab, answers map[string]string, onResult func(checks.LabResult)) error {
@@ -49,7 +47,7 @@ func (s *labService) Watch(ctx context.Context, lab *checks.Lab, answers map[str
 	if err != nil {
 		return err
 	}
-	return checks.NewEngine(c).Watch(ctx, lab, checks.Options{Namespace: s.t.namespace, Answers: answers}, onResult)
+	return checks.NewEngine(c).Watch(ctx, lab, checks.Options{Namespace: s.namespace(lab), Answers: answers}, onResult)
 }
 
 func (s *labService) Start(ctx context.Context, lab *checks.Lab) error {
@@ -64,6 +62,9 @@ func (s *labService) Reset(ctx context.Context, lab *checks.Lab) error {
 	c, err := s.dynamic()
 	if err != nil {
 		return err
+	}
+	if s.g.learner(&s.t) != nil {
+		return workshop.ResetLab(ctx, c, lab, s.namespace(lab))
 	}
 	return checks.ResetLab(ctx, c, lab, s.namespace(lab))
 }

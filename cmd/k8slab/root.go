@@ -22,6 +22,9 @@ type globals struct {
 	stateDir   string
 	// start opens the TUI on a screen other than home ('lab open').
 	start progress.Position
+	// tui is the cluster the course's labs use (a workshop learner's
+	// kubeconfig, for one).
+	tui target
 
 	in       io.Reader
 	out, err io.Writer
@@ -52,6 +55,8 @@ Run it with no arguments to open the course. Your progress is saved as you go
 	root.SetOut(out)
 	root.SetErr(errOut)
 	root.PersistentFlags().StringVar(&g.contentDir, "content", "", "load the course from this folder instead of the built-in one")
+	root.Flags().StringVar(&g.tui.kubeconfig, "kubeconfig", "", "kubeconfig the course's labs use (a workshop gives each learner one)")
+	root.Flags().StringVar(&g.tui.context, "context", "", "kubeconfig context the course's labs use")
 	root.PersistentFlags().StringVar(&g.stateDir, "state-dir", "", "keep progress here (default $XDG_STATE_HOME/k8slab or ~/.local/state/k8slab)")
 	root.AddCommand(
 		newLessonsCmd(g),
@@ -61,6 +66,7 @@ Run it with no arguments to open the course. Your progress is saved as you go
 		newLabsCmd(g),
 		newCheckCmd(g),
 		newLabCmd(g),
+		newWorkshopCmd(g),
 		newProgressCmd(g),
 		newVersionCmd(g),
 	)
@@ -124,7 +130,7 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	labs := &labService{g: g}
+	labs := &labService{g: g, t: g.tui}
 	app := tui.New(tui.Options{
 		Course:  course,
 		Store:   store,
