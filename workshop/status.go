@@ -133,6 +133,9 @@ func (g *Grader) Run(ctx context.Context, debounce time.Duration, onTable func(T
 	}
 	all := dynamicinformer.NewDynamicSharedInformerFactory(g.c.Dynamic, 0)
 	for _, lab := range g.labs {
+		if len(g.graded[lab.ID]) == 0 {
+			continue // no ids would mean every task
+		}
 		for _, n := range lab.Needs(placeholder, g.graded[lab.ID]) {
 			if _, ok := g.informers[n.GVR]; ok {
 				continue
