@@ -14,6 +14,7 @@ import (
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -179,6 +180,31 @@ func Init(ctx context.Context, c Clients, p Plan, opts InitOptions) (*InitResult
 		return res, err
 	}
 	return res, nil
+}
+
+// waitDefaultAccount waits for the controller to give a new namespace its
+// default ServiceAccount: admission refuses pods until it exists.
+func waitDefaultAccount(ctx context.Context, c Clients, ns string) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		_, err := c.Typed.CoreV1().ServiceAccounts(ns).Get(cctx, "default", metav1.GetOptions{})
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("reading the default service account of %s: %w", ns, err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("namespace %s still has no default service account after a minute; is kube-controller-manager running?", ns)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // waitQuotas waits until the quota controller has counted every learner
@@ -367,7 +393,11 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 		if lab.Setup == "" {
 			continue
 		}
-		if err := checks.ApplyYAML(ctx, w.c.Dynamic, LabNamespace(w.p.Name, learner, lab.ID), lab.Setup); err != nil {
+		ns := LabNamespace(w.p.Name, learner, lab.ID)
+		if err := waitDefaultAccount(ctx, w.c, ns); err != nil {
+			return "", err
+		}
+		if err := checks.ApplyYAML(ctx, w.c.Dynamic, ns, lab.Setup); err != nil {
 			return "", fmt.Errorf("lab %s setup: %w", lab.ID, err)
 		}
 	}

@@ -210,6 +210,22 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("learner resets own lab", func(t *testing.T) {
+		if err := workshop.ResetLab(ctx, learnerA.Dynamic, pods, aNS); err != nil {
+			t.Fatalf("reset with a learner's rights: %v", err)
+		}
+		if _, err := learnerA.Typed.CoreV1().Pods(aNS).Get(ctx, "web", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("pod web survived the reset: %v", err)
+		}
+		broken, err := learnerA.Typed.CoreV1().Pods(aNS).Get(ctx, "broken", metav1.GetOptions{})
+		if err != nil || broken.Spec.Containers[0].Image != "nginx:1.27-doesnotexist" {
+			t.Errorf("the setup's broken pod is not back as it was: %v", err)
+		}
+		if _, err := learnerA.Typed.RbacV1().Roles(aNS).Get(ctx, "k8slab-learner", metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			t.Error("the reset took the learner's Role with it")
+		}
+	})
+
 	t.Run("delete removes exactly what init made", func(t *testing.T) {
 		// Something unrelated that must survive.
 		if _, err := admin.Typed.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ws-bystander"}}, metav1.CreateOptions{}); err != nil {
