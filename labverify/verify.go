@@ -95,6 +95,9 @@ type verifier struct {
 	made   []string
 	nodes  map[string]map[string]string
 	rep    *LabReport
+	// unsolved marks tasks whose solution failed: mistakes that build on
+	// them are skipped rather than reported again after another timeout.
+	unsolved map[string]bool
 }
 
 // VerifyLab proves one lab and deletes every namespace it made.
@@ -107,7 +110,7 @@ func VerifyLab(ctx context.Context, cfg Config, lab *checks.Lab) LabReport {
 	}
 	start := time.Now()
 	rep := LabReport{Lab: lab.ID}
-	v := &verifier{cfg: cfg, lab: lab, engine: checks.NewEngine(cfg.Client), runID: randomID(), rep: &rep}
+	v := &verifier{cfg: cfg, lab: lab, engine: checks.NewEngine(cfg.Client), runID: randomID(), rep: &rep, unsolved: map[string]bool{}}
 	dir, err := os.MkdirTemp("", "k8slab-verify-")
 	if err != nil {
 		v.fail("", "", "start", err.Error())
@@ -231,6 +234,7 @@ func (v *verifier) prove(ctx context.Context) {
 		answer, err := r.solve(ctx, task)
 		if err != nil {
 			v.fail(task.ID, "", "solution", err.Error())
+			v.unsolved[task.ID] = true
 			solved = false
 			break // later tasks build on this one
 		}
@@ -283,6 +287,11 @@ func (v *verifier) prove(ctx context.Context) {
 // requires a failure that says what m promises.
 func (v *verifier) mistake(ctx context.Context, i int, m checks.Mistake) {
 	task := &v.lab.Tasks[i]
+	for j := range i {
+		if v.unsolved[v.lab.Tasks[j].ID] {
+			return // reported once already, as the solution failure
+		}
+	}
 	r, err := v.fresh(ctx)
 	if err != nil {
 		v.fail(task.ID, m.Name, "mistake", err.Error())
@@ -291,6 +300,7 @@ func (v *verifier) mistake(ctx context.Context, i int, m checks.Mistake) {
 	for j := range i {
 		if _, err := r.solve(ctx, &v.lab.Tasks[j]); err != nil {
 			v.fail(v.lab.Tasks[j].ID, m.Name, "mistake", "preparing the mistake: "+err.Error())
+			v.unsolved[v.lab.Tasks[j].ID] = true
 			return
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/dynamic"
 
@@ -65,7 +66,9 @@ func TestVerifyOnSimulatedCluster(t *testing.T) {
 		if !ok {
 			t.Fatal("no pods lab")
 		}
-		rep := labverify.VerifyLab(ctx, cfg, pods)
+		quick := cfg
+		quick.SolveTimeout = 10 * time.Second // the broken solution never passes
+		rep := labverify.VerifyLab(ctx, quick, pods)
 		if rep.Passed() {
 			t.Fatal("a broken solution passed verification")
 		}
@@ -77,6 +80,9 @@ func TestVerifyOnSimulatedCluster(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("no solution failure naming task web-pod: %+v", rep.Failures)
+		}
+		if len(rep.Failures) != 1 {
+			t.Errorf("one broken solution should be reported once, got %+v", rep.Failures)
 		}
 	})
 }
