@@ -37,13 +37,13 @@ type Plan struct {
 	Labs     []*checks.Lab
 }
 
-// LearnerIDs names n learners learner-01, learner-02, ... (wider numbers
-// for big classes), so that growing a class keeps existing names.
+// LearnerIDs names n learners learner-01, learner-02, ... learner-100:
+// numbers are never padded past two digits, so growing a class keeps
+// every existing learner's name (and namespaces, and kubeconfig).
 func LearnerIDs(n int) []string {
-	width := max(2, len(fmt.Sprint(n)))
 	ids := make([]string, n)
 	for i := range ids {
-		ids[i] = fmt.Sprintf("learner-%0*d", width, i+1)
+		ids[i] = fmt.Sprintf("learner-%02d", i+1)
 	}
 	return ids
 }

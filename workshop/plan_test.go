@@ -13,7 +13,7 @@ import (
 )
 
 func TestLearnerIDsKeepNamesAsTheClassGrows(t *testing.T) {
-	small, big := LearnerIDs(9), LearnerIDs(12)
+	small, big := LearnerIDs(99), LearnerIDs(120)
 	for i := range small {
 		if small[i] != big[i] {
 			t.Errorf("learner %d is %s in a class of 9 but %s in a class of 12", i+1, small[i], big[i])
