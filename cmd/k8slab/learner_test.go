@@ -58,3 +58,22 @@ func TestLabSolveRefusedForWorkshopLearners(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestWorkshopCommandsRefuseBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"workshop", "init", "kubecon"}, "--learners N or --roster FILE"},
+		{[]string{"workshop", "init", "kubecon", "--learners", "3", "--roster", "x.txt"}, "not both"},
+		{[]string{"workshop", "init", "Kube_Con", "--learners", "3"}, `workshop name "Kube_Con"`},
+		{[]string{"workshop", "init", "kubecon", "--roster", "/does/not/exist"}, "--roster"},
+		{[]string{"workshop", "status", "kubecon", "--format", "xlsx"}, "use csv, json, junit"},
+		{[]string{"workshop", "status", "kubecon"}, "needs a terminal"},
+	} {
+		_, err := run(t, "", append([]string{"--state-dir", stateDir(t)}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want it to say %q", tc.args, err, tc.want)
+		}
+	}
+}

@@ -185,6 +185,9 @@ cluster-wide rights cannot be done by learners, so neither is graded here.`,
 			if format != "" && !validFormat(format) {
 				return fmt.Errorf("--format %q: use %s", format, strings.Join(workshop.Formats, ", "))
 			}
+			if format == "" && !interactive(g) {
+				return errors.New("the live table needs a terminal; use --format csv, json or junit for a snapshot")
+			}
 			course, err := g.loadCourse()
 			if err != nil {
 				return err
@@ -194,9 +197,6 @@ cluster-wide rights cannot be done by learners, so neither is graded here.`,
 				return err
 			}
 			if format == "" {
-				if !interactive(g) {
-					return errors.New("the live table needs a terminal; use --format csv, json or junit for a snapshot")
-				}
 				return runWorkshopTUI(cmd, c, args[0], course.AllLabs())
 			}
 			table, err := workshop.Snapshot(cmd.Context(), c, args[0], course.AllLabs())
