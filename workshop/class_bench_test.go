@@ -205,8 +205,9 @@ func firstAndLive(b *testing.B, c, admin workshop.Clients, labs []*checks.Lab, s
 	tables := make(chan workshop.Table, 1024)
 	start := time.Now()
 	done := make(chan error, 1)
+	g := workshop.NewGrader(c, "bench", labs)
 	go func() {
-		done <- workshop.NewGrader(c, "bench", labs).Run(ctx, 10*time.Millisecond, func(t workshop.Table) { tables <- t })
+		done <- g.Run(ctx, 10*time.Millisecond, func(t workshop.Table) { tables <- t })
 	}()
 	var t workshop.Table
 	select {
@@ -215,6 +216,10 @@ func firstAndLive(b *testing.B, c, admin workshop.Clients, labs []*checks.Lab, s
 		b.Fatalf("grader stopped: %v", err)
 	}
 	first = time.Since(start)
+	syncT, gradeT := g.FirstTable()
+	b.ReportMetric(float64(syncT.Milliseconds()), "ms-list-class")
+	b.ReportMetric(float64(gradeT.Milliseconds()), "ms-grade-class")
+	b.ReportMetric(float64(g.Objects()), "objects-cached")
 	if len(t.Rows) != size {
 		b.Fatalf("first table has %d learners, want %d", len(t.Rows), size)
 	}
