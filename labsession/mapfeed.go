@@ -35,14 +35,12 @@ var (
 // lab's grading shares: nothing is listed or watched twice. It returns an
 // error, rather than waiting for ever, when the cluster will not let the
 // learner read what the map shows.
-func (s *Service) WatchMap(ctx context.Context, namespace string, onChange func(tui.ClusterView)) error {
+func (s *Service) WatchMap(ctx context.Context, lab *checks.Lab, onChange func(tui.ClusterView)) error {
 	conn, err := s.connect()
 	if err != nil {
 		return err
 	}
-	if s.namespace != "" {
-		namespace = s.namespace
-	}
+	namespace := s.Namespace(lab)
 	cache, release := s.acquireCache(conn, namespace)
 	defer release()
 	keys := []checks.Key{{Resource: nodesGVR}}

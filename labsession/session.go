@@ -19,9 +19,9 @@ import (
 // decided by resolve on every connection, so a cluster made after the
 // TUI started (or a kubeconfig that changed) is picked up.
 type Service struct {
-	resolve   func() clusterctl.Target
-	namespace string
-	stateDir  string
+	resolve  func() clusterctl.Target
+	opts     Options
+	stateDir string
 
 	// dial makes a connection; tests replace it with fake clients.
 	dial func(t clusterctl.Target) (*connection, error)
@@ -45,17 +45,28 @@ type sharedCache struct {
 	users int
 }
 
-// New returns a service for the cluster resolve picks. namespace, when
-// not empty, replaces every lab's own (workshops); stateDir is where the
-// shell's kubeconfig copies go.
-func New(resolve func() clusterctl.Target, namespace, stateDir string) *Service {
-	return &Service{resolve: resolve, namespace: namespace, stateDir: stateDir, dial: dial, caches: map[string]*sharedCache{}}
+// Options adapt the service to where labs run.
+type Options struct {
+	// Namespace picks a lab's namespace (--namespace, a workshop
+	// learner's own); nil means the lab's default.
+	Namespace func(*checks.Lab) string
+	// Reset replaces checks.ResetLab, for learners who may not delete and
+	// recreate their namespaces.
+	Reset func(ctx context.Context, client dynamic.Interface, lab *checks.Lab, ns string) error
+}
+
+// New returns a service for the cluster resolve picks; stateDir is where
+// the shell's kubeconfig copies go.
+func New(resolve func() clusterctl.Target, stateDir string, opts Options) *Service {
+	return &Service{resolve: resolve, opts: opts, stateDir: stateDir, dial: dial, caches: map[string]*sharedCache{}}
 }
 
 // Namespace is where lab runs.
 func (s *Service) Namespace(lab *checks.Lab) string {
-	if s.namespace != "" {
-		return s.namespace
+	if s.opts.Namespace != nil {
+		if ns := s.opts.Namespace(lab); ns != "" {
+			return ns
+		}
 	}
 	return lab.Namespace
 }
@@ -151,6 +162,9 @@ func (s *Service) Reset(ctx context.Context, lab *checks.Lab) error {
 	conn, err := s.connect()
 	if err != nil {
 		return err
+	}
+	if s.opts.Reset != nil {
+		return s.opts.Reset(ctx, conn.client, lab, s.Namespace(lab))
 	}
 	return checks.ResetLab(ctx, conn.client, lab, s.Namespace(lab))
 }

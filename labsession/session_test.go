@@ -48,7 +48,7 @@ func fakeService(t *testing.T, objs ...runtime.Object) (*Service, *dynamicfake.F
 		replicaSetsGVR: "ReplicaSetList", deploymentsGVR: "DeploymentList", slicesGVR: "EndpointSliceList",
 	}
 	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, listKinds, objs...)
-	s := New(func() clusterctl.Target { return clusterctl.Target{Kubeconfig: "fake"} }, "", t.TempDir())
+	s := New(func() clusterctl.Target { return clusterctl.Target{Kubeconfig: "fake"} }, t.TempDir(), Options{})
 	s.dial = func(clusterctl.Target) (*connection, error) {
 		return &connection{kubeconfig: "fake", client: client, watchClient: client}, nil
 	}
@@ -81,7 +81,7 @@ func TestGradingAndMapShareOneWatchPerResource(t *testing.T) {
 	}()
 	go func() {
 		defer wg.Done()
-		if err := s.WatchMap(ctx, ns, func(v tui.ClusterView) { mapped <- v }); err != nil {
+		if err := s.WatchMap(ctx, lab, func(v tui.ClusterView) { mapped <- v }); err != nil {
 			t.Errorf("WatchMap: %v", err)
 		}
 	}()
@@ -128,7 +128,7 @@ func TestMapReportsAFailedSync(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	err := s.WatchMap(ctx, "lab-web", func(tui.ClusterView) { t.Error("a view without the nodes") })
+	err := s.WatchMap(ctx, &checks.Lab{Namespace: "lab-web"}, func(tui.ClusterView) { t.Error("a view without the nodes") })
 	if err == nil || ctx.Err() != nil {
 		t.Fatalf("WatchMap = %v (ctx %v); want a prompt error naming nodes", err, ctx.Err())
 	}

@@ -8,6 +8,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/internal/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -62,9 +63,9 @@ type RolloutView struct {
 }
 
 // MapService feeds the map: it calls onChange with a new view whenever an
-// object in the namespace (or a node) changes, until ctx ends.
+// object in the lab's namespace (or a node) changes, until ctx ends.
 type MapService interface {
-	WatchMap(ctx context.Context, namespace string, onChange func(ClusterView)) error
+	WatchMap(ctx context.Context, lab *checks.Lab, onChange func(ClusterView)) error
 }
 
 // BuildClusterView turns API objects into a view. Pods without a node (not

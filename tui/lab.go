@@ -197,10 +197,10 @@ func (s *labScreen) stream(run func(ctx context.Context, send func(tea.Msg)) tea
 
 // watchMap starts the map's stream of views for the lab namespace.
 func (s *labScreen) watchMap() tea.Cmd {
-	svc, ns, id := s.mapSvc, s.lab.Namespace, s.newID()
+	svc, lab, id := s.mapSvc, s.lab, s.newID()
 	s.mapID = id
 	return s.stream(func(ctx context.Context, send func(tea.Msg)) tea.Msg {
-		err := svc.WatchMap(ctx, ns, func(v ClusterView) { send(clusterMapMsg{id: id, view: v}) })
+		err := svc.WatchMap(ctx, lab, func(v ClusterView) { send(clusterMapMsg{id: id, view: v}) })
 		return mapWatchEndedMsg{id: id, err: err}
 	}, func(ch <-chan tea.Msg, cancel context.CancelFunc) tea.Msg {
 		return mapWatchStartedMsg{id: id, updates: ch, cancel: cancel}

@@ -203,7 +203,7 @@ SIGTERM) ends --watch and --until-done with the status of the last result.`,
 			if err != nil {
 				return err
 			}
-			opts := checks.Options{Namespace: f.namespace, Answers: map[string]string{}}
+			opts := checks.Options{Namespace: g.labNamespace(&f.target, lab), Answers: map[string]string{}}
 			if len(args) == 2 {
 				if !hasTask(lab, args[1]) {
 					return fmt.Errorf("lab %s has no task %q; its tasks are: %s", lab.ID, args[1], taskIDs(lab))

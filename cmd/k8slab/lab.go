@@ -10,6 +10,7 @@ import (
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/progress"
+	"github.com/k8slab/k8slab/workshop"
 )
 
 func newLabCmd(g *globals) *cobra.Command {
@@ -20,7 +21,7 @@ func newLabCmd(g *globals) *cobra.Command {
 default, or the one given with --namespace), which k8slab creates and labels;
 k8slab never changes or deletes a namespace it did not create.`,
 	}
-	cmd.AddCommand(newLabOpenCmd(g), newLabStartCmd(g, false), newLabStartCmd(g, true), newLabSolveCmd(g))
+	cmd.AddCommand(newLabOpenCmd(g), newLabStartCmd(g, false), newLabStartCmd(g, true), newLabSolveCmd(g), newLabVerifyCmd(g))
 	return cmd
 }
 
@@ -44,13 +45,13 @@ func newLabStartCmd(g *globals, reset bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ns := lab.Namespace
-			if t.namespace != "" {
-				ns = t.namespace
-			}
-			if reset {
+			ns := g.labNamespace(&t, lab)
+			switch {
+			case reset && g.learner(&t) != nil:
+				err = workshop.ResetLab(cmd.Context(), client, lab, ns)
+			case reset:
 				err = checks.ResetLab(cmd.Context(), client, lab, ns)
-			} else {
+			default:
 				err = checks.StartLab(cmd.Context(), client, lab, ns)
 			}
 			if err != nil {
@@ -81,6 +82,9 @@ default (a workshop learner's namespace) it refuses unless --force is given.`,
 			lab, err := g.findLab(args[0])
 			if err != nil {
 				return err
+			}
+			if m := g.learner(&t); m != nil {
+				return fmt.Errorf("lab solve is for instructors and tests; in workshop %s, learner %s solves the lab themselves (hints are in the course)", m.Workshop, m.Learner)
 			}
 			ns := lab.Namespace
 			if t.namespace != "" && t.namespace != lab.Namespace {

@@ -14,11 +14,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/k8slab/k8slab/assets"
+	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/labsession"
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/tui"
+	"github.com/k8slab/k8slab/workshop"
 )
 
 // globals are the flags every command shares.
@@ -27,6 +29,9 @@ type globals struct {
 	stateDir   string
 	// start opens the TUI on a screen other than home ('lab open').
 	start progress.Position
+	// tui is the cluster the course's labs use (a workshop learner's
+	// kubeconfig, for one).
+	tui target
 
 	in       io.Reader
 	out, err io.Writer
@@ -63,6 +68,8 @@ Run it with no arguments to open the course. Your progress is saved as you go
 	root.SetOut(out)
 	root.SetErr(errOut)
 	root.PersistentFlags().StringVar(&g.contentDir, "content", "", "load the course from this folder instead of the built-in one")
+	root.Flags().StringVar(&g.tui.kubeconfig, "kubeconfig", "", "kubeconfig the course's labs use (a workshop gives each learner one)")
+	root.Flags().StringVar(&g.tui.context, "context", "", "kubeconfig context the course's labs use")
 	root.PersistentFlags().StringVar(&g.stateDir, "state-dir", "", "keep progress here (default $XDG_STATE_HOME/k8slab or ~/.local/state/k8slab)")
 	root.AddCommand(
 		newLessonsCmd(g),
@@ -72,6 +79,7 @@ Run it with no arguments to open the course. Your progress is saved as you go
 		newLabsCmd(g),
 		newCheckCmd(g),
 		newLabCmd(g),
+		newWorkshopCmd(g),
 		newProgressCmd(g),
 		newVersionCmd(g),
 	)
@@ -180,7 +188,7 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	var t target
+	t := g.tui
 	var revive sync.Once
 	resolve := func() clusterctl.Target {
 		tg := g.resolve(&t)
@@ -189,7 +197,11 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 		revive.Do(func() { g.reviveRecorded(tg) })
 		return tg
 	}
-	labs := labsession.New(resolve, "", state)
+	opts := labsession.Options{Namespace: func(lab *checks.Lab) string { return g.labNamespace(&t, lab) }}
+	if g.learner(&t) != nil {
+		opts.Reset = workshop.ResetLab
+	}
+	labs := labsession.New(resolve, state, opts)
 	app := tui.New(tui.Options{
 		Course:  course,
 		Store:   store,

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labverify"
+)
+
+func newLabVerifyCmd(g *globals) *cobra.Command {
+	var (
+		t      target
+		format string
+	)
+	cmd := &cobra.Command{
+		Use:   "verify [LAB]",
+		Short: "Prove labs against the cluster (for lab authors)",
+		Long: `Prove that a lab keeps its promises, against the current cluster: nothing
+passes at the start, the reference solution passes task by task, every
+mistake fails with the message it promises, and a reset restores the start.
+Each run uses a throwaway namespace that is deleted afterwards; node labels a
+lab changes are put back. Without LAB, every lab of the course is proved.
+
+Point --content at your course folder to prove labs you are writing.`,
+		Example: `  k8slab lab verify
+  k8slab lab verify deployments --content ./my-course`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			quietKlog()
+			if format != "text" && format != "json" {
+				return fmt.Errorf("--format %q: use text or json", format)
+			}
+			var labs []*checks.Lab
+			if len(args) == 1 {
+				lab, err := g.findLab(args[0])
+				if err != nil {
+					return err
+				}
+				labs = []*checks.Lab{lab}
+			} else {
+				course, err := g.loadCourse()
+				if err != nil {
+					return err
+				}
+				labs = course.AllLabs()
+			}
+			if t.namespace != "" {
+				return fmt.Errorf("lab verify makes throwaway namespaces of its own; drop --namespace")
+			}
+			client, err := g.client(&t)
+			if err != nil {
+				return err
+			}
+			cfg := labverify.Config{Kubeconfig: g.kubeconfigPath(&t), Context: t.context, Client: client}
+			if format == "text" {
+				cfg.Progress = g.out
+			}
+			var reports []labverify.LabReport
+			failed := 0
+			for _, lab := range labs {
+				if format == "text" {
+					fmt.Fprintf(g.out, "Proving lab %s (%d tasks)...\n", lab.ID, len(lab.Tasks))
+				}
+				rep := labverify.VerifyLab(cmd.Context(), cfg, lab)
+				reports = append(reports, rep)
+				if !rep.Passed() {
+					failed++
+				}
+				if format == "text" {
+					printVerify(g, rep)
+				}
+			}
+			if format == "json" {
+				enc := json.NewEncoder(g.out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(reports); err != nil {
+					return err
+				}
+			}
+			if failed > 0 {
+				if format == "text" {
+					fmt.Fprintf(g.out, "%d of %d labs broke a promise.\n", failed, len(labs))
+				}
+				return exitCode(1)
+			}
+			return nil
+		},
+	}
+	t.flags(cmd)
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func printVerify(g *globals, rep labverify.LabReport) {
+	if rep.Passed() {
+		fmt.Fprintf(g.out, "PASS %s (%s)\n", rep.Lab, rep.Duration.Round(100_000_000))
+		return
+	}
+	fmt.Fprintf(g.out, "FAIL %s (%s)\n", rep.Lab, rep.Duration.Round(100_000_000))
+	for _, f := range rep.Failures {
+		fmt.Fprintf(g.out, "  - %s\n", f)
+	}
+}

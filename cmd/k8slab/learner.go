@@ -1,0 +1,34 @@
+package main
+
+import (
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/workshop"
+)
+
+// learner returns the workshop marker of the kubeconfig t picks, or nil
+// when it is not a workshop learner's.
+func (g *globals) learner(t *target) *workshop.Marker {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if p := g.kubeconfigPath(t); p != "" {
+		rules.ExplicitPath = p
+	}
+	cfg, err := rules.Load()
+	if err != nil {
+		return nil
+	}
+	return workshop.ReadMarker(cfg, t.context)
+}
+
+// labNamespace is where lab runs: --namespace, else the learner's own
+// namespace in a workshop, else the lab's default.
+func (g *globals) labNamespace(t *target, lab *checks.Lab) string {
+	if t.namespace != "" {
+		return t.namespace
+	}
+	if m := g.learner(t); m != nil {
+		return workshop.LabNamespace(m.Workshop, m.Learner, lab.ID)
+	}
+	return lab.Namespace
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/workshop"
+)
+
+// learnerKubeconfig writes a kubeconfig shaped like the ones workshop
+// init writes, marker included.
+func learnerKubeconfig(t *testing.T, marker string) string {
+	t.Helper()
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: "https://127.0.0.1:1"}
+	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: "t"}
+	ctx := clientcmdapi.NewContext()
+	ctx.Cluster, ctx.AuthInfo, ctx.Namespace = "c", "u", "kubecon-ada-pods"
+	if marker != "" {
+		ctx.Extensions[workshop.MarkerExtension] = &runtime.Unknown{Raw: []byte(marker), ContentType: runtime.ContentTypeJSON}
+	}
+	cfg.Contexts["k"] = ctx
+	cfg.CurrentContext = "k"
+	path := filepath.Join(t.TempDir(), "learner.kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestWorkshopLearnerLabsBindToTheirNamespaces(t *testing.T) {
+	g := &globals{}
+	lab := &checks.Lab{ID: "deployments", Namespace: "lab-deployments"}
+	learner := &target{kubeconfig: learnerKubeconfig(t, `{"workshop":"kubecon","learner":"ada"}`)}
+	if got := g.labNamespace(learner, lab); got != "kubecon-ada-deployments" {
+		t.Errorf("learner's namespace = %q", got)
+	}
+	learner.namespace = "elsewhere"
+	if got := g.labNamespace(learner, lab); got != "elsewhere" {
+		t.Errorf("--namespace must win, got %q", got)
+	}
+	plain := &target{kubeconfig: learnerKubeconfig(t, "")}
+	if got := g.labNamespace(plain, lab); got != "lab-deployments" {
+		t.Errorf("a kubeconfig without the marker gave %q", got)
+	}
+}
+
+func TestLabSolveRefusedForWorkshopLearners(t *testing.T) {
+	kc := learnerKubeconfig(t, `{"workshop":"kubecon","learner":"ada"}`)
+	_, err := run(t, "", "--state-dir", stateDir(t), "lab", "solve", "deployments", "--kubeconfig", kc)
+	if err == nil || !strings.Contains(err.Error(), "learner ada solves the lab themselves") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestWorkshopCommandsRefuseBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"workshop", "init", "kubecon"}, "--learners N or --roster FILE"},
+		{[]string{"workshop", "init", "kubecon", "--learners", "3", "--roster", "x.txt"}, "not both"},
+		{[]string{"workshop", "init", "Kube_Con", "--learners", "3"}, `workshop name "Kube_Con"`},
+		{[]string{"workshop", "init", "kubecon", "--roster", "/does/not/exist"}, "--roster"},
+		{[]string{"workshop", "status", "kubecon", "--format", "xlsx"}, "use csv, json, junit"},
+		{[]string{"workshop", "status", "kubecon"}, "needs a terminal"},
+	} {
+		_, err := run(t, "", append([]string{"--state-dir", stateDir(t)}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want it to say %q", tc.args, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/workshop"
+)
+
+func newWorkshopCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "workshop",
+		Short: "Run a workshop: many learners on one shared cluster",
+		Long: `Run an instructor-led workshop on one shared cluster, with the instructor's
+current kubeconfig and context. 'init' fences each learner into namespaces of
+their own and writes them a kubeconfig; learners run
+'k8slab --kubeconfig learner-01.kubeconfig' and get the normal course with
+labs bound to their namespaces. 'status' grades the whole class live, and
+'delete' removes exactly what init made.`,
+	}
+	cmd.AddCommand(newWorkshopInitCmd(g), newWorkshopStatusCmd(g), newWorkshopDeleteCmd(g))
+	return cmd
+}
+
+func (g *globals) workshopClients(t *target) (workshop.Clients, error) {
+	cfg, err := clusterctl.RESTConfig(g.kubeconfigPath(t), t.context)
+	if err != nil {
+		return workshop.Clients{}, fmt.Errorf("%w; pass --kubeconfig", err)
+	}
+	// A class is thousands of objects; the default client-side limit
+	// would make init crawl.
+	cfg.QPS, cfg.Burst = 200, 400
+	// The client-wide timeout would also cut the status watches every few
+	// seconds; every call the workshop makes has a context deadline.
+	cfg.Timeout = 0
+	return workshop.NewClients(cfg)
+}
+
+func newWorkshopInitCmd(g *globals) *cobra.Command {
+	var (
+		t        target
+		learners int
+		roster   string
+		out      string
+		ttl      time.Duration
+		server   string
+	)
+	cmd := &cobra.Command{
+		Use:   "init NAME",
+		Short: "Create learners' namespaces, rights, quotas and kubeconfigs",
+		Long: `Set up workshop NAME for --learners N (learner-01, learner-02, ...) or the
+names in --roster FILE (one a line). Each learner gets a namespace per lab,
+labelled with the workshop, the learner and the lab; a ServiceAccount; a Role
+and RoleBinding for lab work in those namespaces only; read-only access where
+a lab reads outside them (nodes, kube-system pods); a ResourceQuota and a
+LimitRange; and a kubeconfig with a time-limited token, written 0600 into
+--out.
+
+Running init again is safe: it repairs what drifted, issues fresh tokens, and
+with a larger --learners (or a longer roster) grows the class.`,
+		Example: `  k8slab workshop init kubecon --learners 30
+  k8slab workshop init kubecon --roster class.txt --out ./kubeconfigs --token-ttl 12h`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			quietKlog()
+			var ids []string
+			switch {
+			case roster != "" && learners > 0:
+				return errors.New("give either --learners or --roster, not both")
+			case roster != "":
+				f, err := os.Open(roster)
+				if err != nil {
+					return fmt.Errorf("--roster: %w", err)
+				}
+				ids, err = workshop.ReadRoster(f, roster)
+				f.Close()
+				if err != nil {
+					return err
+				}
+			case learners > 0:
+				ids = workshop.LearnerIDs(learners)
+			default:
+				return errors.New("say who takes part: --learners N or --roster FILE")
+			}
+			course, err := g.loadCourse()
+			if err != nil {
+				return err
+			}
+			plan := workshop.Plan{Name: args[0], Learners: ids, Labs: course.AllLabs()}
+			if err := plan.Validate(); err != nil {
+				return err
+			}
+			c, err := g.workshopClients(&t)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = args[0] + "-kubeconfigs"
+			}
+			fmt.Fprintf(g.out, "Setting up workshop %s for %d learners and %d labs...\n", plan.Name, len(ids), len(plan.Labs))
+			res, err := workshop.Init(cmd.Context(), c, plan, workshop.InitOptions{OutDir: out, TokenTTL: ttl, Server: server, Progress: g.out})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.out, "Done. %d kubeconfigs in %s; their tokens expire at %s.\n", len(res.Kubeconfigs), out, res.Expires.Local().Format("2006-01-02 15:04"))
+			fmt.Fprintf(g.out, "Each learner runs: k8slab --kubeconfig %s.kubeconfig\n", ids[0])
+			for _, r := range res.Access.Restricted {
+				fmt.Fprintf(g.out, "Note: %s. It is not graded in the workshop.\n", r)
+			}
+			return nil
+		},
+	}
+	t.flags(cmd)
+	cmd.Flags().IntVar(&learners, "learners", 0, "number of learners (learner-01, learner-02, ...)")
+	cmd.Flags().StringVar(&roster, "roster", "", "file with one learner name a line")
+	cmd.Flags().StringVar(&out, "out", "", "folder for the learners' kubeconfigs (default NAME-kubeconfigs)")
+	cmd.Flags().DurationVar(&ttl, "token-ttl", 8*time.Hour, "how long learners' tokens last")
+	cmd.Flags().StringVar(&server, "server", "", "API server address learners use, if not the one in your kubeconfig")
+	return cmd
+}
+
+func newWorkshopDeleteCmd(g *globals) *cobra.Command {
+	var (
+		t    target
+		wait bool
+	)
+	cmd := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Remove everything init made for the workshop, and nothing else",
+		Long: `Delete the objects labelled k8slab.dev/workshop=NAME: learners' namespaces
+(with all their work), and the roles and bindings init made elsewhere. Objects
+without the label are never touched. Learners' kubeconfigs stop working as
+their ServiceAccounts go; the files themselves are left for you to remove.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			quietKlog()
+			c, err := g.workshopClients(&t)
+			if err != nil {
+				return err
+			}
+			res, err := workshop.Delete(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.out, "Deleting workshop %s: %d namespaces, %d cluster-wide and %d other objects.\n", args[0], res.Namespaces, res.ClusterObjects, res.OtherObjects)
+			if wait {
+				if err := workshop.WaitDeleted(cmd.Context(), c, args[0], 5*time.Minute); err != nil {
+					return err
+				}
+				fmt.Fprintln(g.out, "All gone.")
+			}
+			return nil
+		},
+	}
+	t.flags(cmd)
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the namespaces have finished terminating")
+	return cmd
+}
+
+func newWorkshopStatusCmd(g *globals) *cobra.Command {
+	var (
+		t      target
+		format string
+	)
+	cmd := &cobra.Command{
+		Use:   "status NAME",
+		Short: "Grade the whole class live, or export a gradebook",
+		Long: `Show a live table of learners and labs, graded from one watch per resource
+kind across all the workshop's namespaces. With --format, grade once and
+write a gradebook: csv (one row per learner), json or junit.
+
+Lab questions are answered on learners' own machines and tasks that need
+cluster-wide rights cannot be done by learners, so neither is graded here.`,
+		Example: `  k8slab workshop status kubecon
+  k8slab workshop status kubecon --format csv > grades.csv`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			quietKlog()
+			if format != "" && !validFormat(format) {
+				return fmt.Errorf("--format %q: use %s", format, strings.Join(workshop.Formats, ", "))
+			}
+			if format == "" && !interactive(g) {
+				return errors.New("the live table needs a terminal; use --format csv, json or junit for a snapshot")
+			}
+			course, err := g.loadCourse()
+			if err != nil {
+				return err
+			}
+			c, err := g.workshopClients(&t)
+			if err != nil {
+				return err
+			}
+			if format == "" {
+				return runWorkshopTUI(cmd, c, args[0], course.AllLabs())
+			}
+			table, err := workshop.Snapshot(cmd.Context(), c, args[0], course.AllLabs())
+			if err != nil {
+				return err
+			}
+			if len(table.Rows) == 0 {
+				return fmt.Errorf("workshop %s has no learners in this cluster; create it with 'k8slab workshop init %s --learners N'", args[0], args[0])
+			}
+			return workshop.Export(g.out, table, format)
+		},
+	}
+	t.flags(cmd)
+	cmd.Flags().StringVar(&format, "format", "", "write a snapshot: csv, json or junit")
+	return cmd
+}
+
+func validFormat(f string) bool {
+	for _, x := range workshop.Formats {
+		if f == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,432 @@
+// Package labverify proves a lab against a live cluster, the way the test
+// suite proves the built-in ones: nothing passes at the start, the
+// reference solution passes task by task, every mistake fails with the
+// message it promises, and a reset brings the starting state back. Each
+// run happens in a throwaway namespace that is deleted afterwards.
+package labverify
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/clusterctl"
+)
+
+// Config says which cluster to prove labs on.
+type Config struct {
+	// Kubeconfig and Context reach the cluster; solution and mistake steps
+	// run kubectl with a copy whose default namespace is the throwaway one.
+	Kubeconfig, Context string
+	Client              dynamic.Interface
+	// Progress, when set, gets one line per phase.
+	Progress io.Writer
+	// SolveTimeout bounds how long a task's checks may take to agree with
+	// its solution (controllers need a moment); default 60s.
+	SolveTimeout time.Duration
+	// MistakeTimeout bounds how long a mistake may take to produce its
+	// message; default 30s.
+	MistakeTimeout time.Duration
+}
+
+// Failure is one broken promise of a lab.
+type Failure struct {
+	Lab  string `json:"lab"`
+	Task string `json:"task,omitempty"`
+	// Mistake names the mistake, for mistake failures.
+	Mistake string `json:"mistake,omitempty"`
+	// Phase is start, solution, lab, mistake, question, reset or cleanup.
+	Phase   string `json:"phase"`
+	Message string `json:"message"`
+}
+
+func (f Failure) String() string {
+	where := "lab " + f.Lab
+	if f.Task != "" {
+		where += ", task " + f.Task
+	}
+	if f.Mistake != "" {
+		where += fmt.Sprintf(", mistake %q", f.Mistake)
+	}
+	return where + ": " + f.Message
+}
+
+// LabReport is the outcome of proving one lab.
+type LabReport struct {
+	Lab      string        `json:"lab"`
+	Failures []Failure     `json:"failures"`
+	Duration time.Duration `json:"durationNanos"`
+}
+
+// Passed reports whether the lab kept every promise.
+func (r LabReport) Passed() bool { return len(r.Failures) == 0 }
+
+// Verify proves each lab in turn.
+func Verify(ctx context.Context, cfg Config, labs []*checks.Lab) []LabReport {
+	out := make([]LabReport, 0, len(labs))
+	for _, lab := range labs {
+		out = append(out, VerifyLab(ctx, cfg, lab))
+	}
+	return out
+}
+
+// verifier is the state of proving one lab.
+type verifier struct {
+	cfg    Config
+	lab    *checks.Lab
+	engine *checks.Engine
+	dir    string
+	runID  string
+	phases int
+	made   []string
+	nodes  map[string]map[string]string
+	rep    *LabReport
+	// unsolved marks tasks whose solution failed: mistakes that build on
+	// them are skipped rather than reported again after another timeout.
+	unsolved map[string]bool
+}
+
+// VerifyLab proves one lab and deletes every namespace it made.
+func VerifyLab(ctx context.Context, cfg Config, lab *checks.Lab) LabReport {
+	if cfg.SolveTimeout == 0 {
+		cfg.SolveTimeout = 60 * time.Second
+	}
+	if cfg.MistakeTimeout == 0 {
+		cfg.MistakeTimeout = 30 * time.Second
+	}
+	start := time.Now()
+	rep := LabReport{Lab: lab.ID}
+	v := &verifier{cfg: cfg, lab: lab, engine: checks.NewEngine(cfg.Client), runID: randomID(), rep: &rep, unsolved: map[string]bool{}}
+	dir, err := os.MkdirTemp("", "k8slab-verify-")
+	if err != nil {
+		v.fail("", "", "start", err.Error())
+		return rep
+	}
+	v.dir = dir
+	if err := v.saveNodes(ctx); err != nil {
+		v.fail("", "", "start", err.Error())
+	} else {
+		v.prove(ctx)
+	}
+	v.cleanup()
+	_ = os.RemoveAll(dir)
+	rep.Duration = time.Since(start)
+	return rep
+}
+
+func (v *verifier) fail(task, mistake, phase, msg string) {
+	v.rep.Failures = append(v.rep.Failures, Failure{Lab: v.lab.ID, Task: task, Mistake: mistake, Phase: phase, Message: msg})
+}
+
+func (v *verifier) progress(format string, args ...any) {
+	if v.cfg.Progress != nil {
+		fmt.Fprintf(v.cfg.Progress, "  %s: %s\n", v.lab.ID, fmt.Sprintf(format, args...))
+	}
+}
+
+// run is one fresh start of the lab in a namespace of its own.
+type run struct {
+	v    *verifier
+	ns   string
+	kube string
+}
+
+func (v *verifier) fresh(ctx context.Context) (*run, error) {
+	if err := v.restoreNodes(ctx); err != nil {
+		return nil, err
+	}
+	v.phases++
+	ns := namespaceName(v.lab.Namespace, v.runID, v.phases)
+	v.made = append(v.made, ns)
+	if err := checks.StartLab(ctx, v.cfg.Client, v.lab, ns); err != nil {
+		return nil, fmt.Errorf("starting the lab in namespace %s: %w", ns, err)
+	}
+	kube := filepath.Join(v.dir, ns+".kubeconfig")
+	if err := clusterctl.WriteNamespacedKubeconfig(v.cfg.Kubeconfig, v.cfg.Context, ns, kube); err != nil {
+		return nil, err
+	}
+	return &run{v: v, ns: ns, kube: kube}, nil
+}
+
+// namespaceName keeps within the 63 characters a namespace name allows.
+func namespaceName(base, id string, n int) string {
+	suffix := fmt.Sprintf("-v%s-%d", id, n)
+	if len(base)+len(suffix) > 63 {
+		base = strings.TrimRight(base[:63-len(suffix)], "-")
+	}
+	return base + suffix
+}
+
+func (r *run) steps(ctx context.Context, steps []checks.Step) error {
+	for _, st := range steps {
+		if err := checks.RunStep(ctx, r.v.cfg.Client, r.kube, r.ns, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *run) evaluate(ctx context.Context, task *checks.Task, answer string) checks.TaskResult {
+	opts := checks.Options{Namespace: r.ns, Tasks: []string{task.ID}, Answers: map[string]string{task.ID: answer}}
+	res := r.v.engine.Evaluate(ctx, r.v.lab, opts)
+	return res.Tasks[0]
+}
+
+// solve brings a task to passing with its solution (or, for a question,
+// the answer the cluster gives), polling until the checks agree.
+func (r *run) solve(ctx context.Context, task *checks.Task) (answer string, err error) {
+	if task.Question != nil {
+		answer, err = r.v.engine.Expected(ctx, r.v.lab, r.ns, task)
+		if err != nil {
+			return "", fmt.Errorf("computing the answer: %w", err)
+		}
+	}
+	if err := r.steps(ctx, task.Solution); err != nil {
+		return "", fmt.Errorf("reference solution step failed: %w", err)
+	}
+	var last checks.TaskResult
+	deadline := time.Now().Add(r.v.cfg.SolveTimeout)
+	for {
+		if last = r.evaluate(ctx, task, answer); last.Status == checks.Pass {
+			return answer, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return "", fmt.Errorf("reference solution does not pass after %s: %s", r.v.cfg.SolveTimeout, describe(last))
+		}
+		sleep(ctx, 200*time.Millisecond)
+	}
+}
+
+func (v *verifier) prove(ctx context.Context) {
+	lab := v.lab
+	v.progress("nothing passes at the start")
+	r, err := v.fresh(ctx)
+	if err != nil {
+		v.fail("", "", "start", err.Error())
+		return
+	}
+	for i := range lab.Tasks {
+		task := &lab.Tasks[i]
+		if res := r.evaluate(ctx, task, ""); res.Status == checks.Pass {
+			v.fail(task.ID, "", "start", "passes on the starting state, before the learner did anything")
+		}
+	}
+
+	v.progress("the reference solutions pass")
+	answers := map[string]string{}
+	solved := true
+	for i := range lab.Tasks {
+		task := &lab.Tasks[i]
+		answer, err := r.solve(ctx, task)
+		if err != nil {
+			v.fail(task.ID, "", "solution", err.Error())
+			v.unsolved[task.ID] = true
+			solved = false
+			break // later tasks build on this one
+		}
+		if task.Question != nil {
+			answers[task.ID] = answer
+		}
+	}
+	if solved {
+		res := v.engine.Evaluate(ctx, lab, checks.Options{Namespace: r.ns, Answers: answers})
+		if !res.Passed() || res.Score != res.MaxScore {
+			v.fail("", "", "lab", fmt.Sprintf("the whole lab does not pass after all solutions (score %d of %d)", res.Score, res.MaxScore))
+		}
+	}
+
+	v.progress("every mistake fails with its message")
+	for i := range lab.Tasks {
+		task := &lab.Tasks[i]
+		if task.Question != nil {
+			if res := r.evaluate(ctx, task, "definitely-not-the-answer"); res.Status == checks.Pass {
+				v.fail(task.ID, "", "question", "accepts a wrong answer")
+			}
+			continue
+		}
+		for _, m := range task.Mistakes {
+			v.mistake(ctx, i, m)
+		}
+	}
+
+	v.progress("a reset restores the start")
+	if err := checks.ResetLab(ctx, v.cfg.Client, lab, r.ns); err != nil {
+		v.fail("", "", "reset", err.Error())
+		return
+	}
+	if err := v.restoreNodes(ctx); err != nil {
+		v.fail("", "", "reset", err.Error())
+		return
+	}
+	for i := range lab.Tasks {
+		task := &lab.Tasks[i]
+		if task.Question != nil {
+			continue // a reset does not change what the cluster answers
+		}
+		if res := r.evaluate(ctx, task, ""); res.Status == checks.Pass {
+			v.fail(task.ID, "", "reset", "still passes after a reset")
+		}
+	}
+}
+
+// mistake makes mistake m of task i after the earlier tasks' solutions and
+// requires a failure that says what m promises.
+func (v *verifier) mistake(ctx context.Context, i int, m checks.Mistake) {
+	task := &v.lab.Tasks[i]
+	for j := range i {
+		if v.unsolved[v.lab.Tasks[j].ID] {
+			return // reported once already, as the solution failure
+		}
+	}
+	r, err := v.fresh(ctx)
+	if err != nil {
+		v.fail(task.ID, m.Name, "mistake", err.Error())
+		return
+	}
+	for j := range i {
+		if _, err := r.solve(ctx, &v.lab.Tasks[j]); err != nil {
+			v.fail(v.lab.Tasks[j].ID, m.Name, "mistake", "preparing the mistake: "+err.Error())
+			v.unsolved[v.lab.Tasks[j].ID] = true
+			return
+		}
+	}
+	if err := r.steps(ctx, m.Steps); err != nil {
+		v.fail(task.ID, m.Name, "mistake", "a step of the mistake failed: "+err.Error())
+		return
+	}
+	var last checks.TaskResult
+	deadline := time.Now().Add(v.cfg.MistakeTimeout)
+	for {
+		last = r.evaluate(ctx, task, "")
+		if last.Status != checks.Pass && hasMessage(last, m.Expect) {
+			return
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			break
+		}
+		sleep(ctx, 200*time.Millisecond)
+	}
+	if last.Status == checks.Pass {
+		v.fail(task.ID, m.Name, "mistake", "the checks accept this mistake")
+		return
+	}
+	v.fail(task.ID, m.Name, "mistake", fmt.Sprintf("want a failure saying %q, got %s", m.Expect, describe(last)))
+}
+
+func hasMessage(r checks.TaskResult, want string) bool {
+	for _, c := range r.Checks {
+		for _, m := range c.Messages {
+			if strings.Contains(m, want) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// describe summarises a task result for a failure message.
+func describe(r checks.TaskResult) string {
+	var msgs []string
+	for _, c := range r.Checks {
+		if c.Status == checks.Pass {
+			continue
+		}
+		m := fmt.Sprintf("%s (%s)", c.Name, c.Status)
+		if len(c.Messages) > 0 {
+			m += ": " + strings.Join(c.Messages, "; ")
+		}
+		msgs = append(msgs, m)
+	}
+	if len(msgs) == 0 {
+		return string(r.Status)
+	}
+	return string(r.Status) + ": " + strings.Join(msgs, " | ")
+}
+
+var nodesGVR = schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
+
+// saveNodes remembers node labels: nodes are the only cluster-wide objects
+// a lab may change, and every run must start from the same nodes.
+func (v *verifier) saveNodes(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+	defer cancel()
+	list, err := v.cfg.Client.Resource(nodesGVR).List(cctx, metav1.ListOptions{})
+	if apierrors.IsForbidden(err) {
+		return nil // these credentials cannot touch nodes either
+	}
+	if err != nil {
+		return fmt.Errorf("listing nodes: %w", err)
+	}
+	v.nodes = map[string]map[string]string{}
+	for _, n := range list.Items {
+		v.nodes[n.GetName()] = n.GetLabels()
+	}
+	return nil
+}
+
+// restoreNodes puts back node labels a lab changed, touching only nodes
+// whose labels differ.
+func (v *verifier) restoreNodes(ctx context.Context) error {
+	for name, want := range v.nodes {
+		cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		n, err := v.cfg.Client.Resource(nodesGVR).Get(cctx, name, metav1.GetOptions{})
+		if err == nil && !reflect.DeepEqual(n.GetLabels(), want) {
+			n.SetLabels(want)
+			_, err = v.cfg.Client.Resource(nodesGVR).Update(cctx, n, metav1.UpdateOptions{FieldManager: checks.FieldManager})
+		}
+		cancel()
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("restoring the labels of node %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+var namespacesGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+
+// cleanup deletes the throwaway namespaces (without waiting for them to
+// go) and puts node labels back.
+func (v *verifier) cleanup() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var errs []error
+	for _, ns := range v.made {
+		err := v.cfg.Client.Resource(namespacesGVR).Delete(ctx, ns, metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("deleting namespace %s: %w", ns, err))
+		}
+	}
+	if err := v.restoreNodes(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		v.fail("", "", "cleanup", err.Error())
+	}
+}
+
+func randomID() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}

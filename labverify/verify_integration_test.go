@@ -1,0 +1,114 @@
+package labverify_test
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+
+	"github.com/k8slab/k8slab/assets"
+	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/clusterctl/clustertest"
+	"github.com/k8slab/k8slab/labverify"
+	"github.com/k8slab/k8slab/lessons"
+)
+
+func TestVerifyOnSimulatedCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	p, _ := clustertest.Start(t, "k8slab-verify")
+	rc, err := clusterctl.RESTConfig(p.KubeconfigPath(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := labverify.Config{Kubeconfig: p.KubeconfigPath(), Client: dynamic.NewForConfigOrDie(rc)}
+	ctx := context.Background()
+
+	t.Run("built-in course passes", func(t *testing.T) {
+		course, err := lessons.Load(assets.Course())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rep := range labverify.Verify(ctx, cfg, course.AllLabs()) {
+			for _, f := range rep.Failures {
+				t.Errorf("%s", f)
+			}
+		}
+	})
+
+	t.Run("broken solution is named", func(t *testing.T) {
+		dir := copyCourse(t)
+		lab := filepath.Join(dir, "pods", "labs", "pods.yaml")
+		data, err := os.ReadFile(lab)
+		if err != nil {
+			t.Fatal(err)
+		}
+		good := "      - run: kubectl run web --image=nginx:1.27 --labels=app=web\n    mistakes:"
+		if !strings.Contains(string(data), good) {
+			t.Fatal("the pods lab changed; update this test's broken solution")
+		}
+		// The realistic slip: the right pod, the wrong label.
+		broken := strings.Replace(string(data), good, "      - run: kubectl run web --image=nginx:1.27 --labels=app=webb\n    mistakes:", 1)
+		if err := os.WriteFile(lab, []byte(broken), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		course, err := lessons.Load(os.DirFS(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pods, ok := course.Lab("pods")
+		if !ok {
+			t.Fatal("no pods lab")
+		}
+		quick := cfg
+		quick.SolveTimeout = 10 * time.Second // the broken solution never passes
+		rep := labverify.VerifyLab(ctx, quick, pods)
+		if rep.Passed() {
+			t.Fatal("a broken solution passed verification")
+		}
+		found := false
+		for _, f := range rep.Failures {
+			if f.Task == "web-pod" && f.Phase == "solution" && strings.Contains(f.String(), "task web-pod") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no solution failure naming task web-pod: %+v", rep.Failures)
+		}
+		if len(rep.Failures) != 1 {
+			t.Errorf("one broken solution should be reported once, got %+v", rep.Failures)
+		}
+	})
+}
+
+// copyCourse writes the built-in course to a folder, as an author's
+// would be.
+func copyCourse(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := assets.Course()
+	err := fs.WalkDir(src, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(dir, path)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		data, err := fs.ReadFile(src, path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}

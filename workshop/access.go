@@ -1,0 +1,93 @@
+package workshop
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/k8slab/k8slab/checks"
+)
+
+// Access is what a workshop's labs need beyond the learner's own
+// namespaces, and what a learner cannot do at all.
+type Access struct {
+	// ClusterRead are cluster-scoped resources the checks read (nodes):
+	// learners get read-only access through a ClusterRole.
+	ClusterRead []schema.GroupVersionResource
+	// NamespaceRead are resources the checks read in namespaces outside
+	// the learner's (pods in kube-system): read-only Roles there.
+	NamespaceRead map[string][]schema.GroupVersionResource
+	// Restricted are tasks that need cluster-wide write rights; learners
+	// cannot do them in a workshop, and status does not grade them.
+	Restricted []Restricted
+}
+
+// Restricted is a task a workshop learner cannot do.
+type Restricted struct {
+	Lab, Task string
+	Reason    string
+}
+
+func (r Restricted) String() string {
+	return fmt.Sprintf("lab %s, task %s: %s", r.Lab, r.Task, r.Reason)
+}
+
+// placeholder stands for the learner's namespace while analysing what
+// checks read.
+const placeholder = "k8slab-placeholder-namespace"
+
+// Analyse works out the access a set of labs needs.
+func Analyse(labs []*checks.Lab) Access {
+	a := Access{NamespaceRead: map[string][]schema.GroupVersionResource{}}
+	for _, lab := range labs {
+		for i := range lab.Tasks {
+			task := &lab.Tasks[i]
+			for _, n := range lab.Needs(placeholder, []string{task.ID}) {
+				switch n.Namespace {
+				case placeholder:
+				case "":
+					a.ClusterRead = addGVR(a.ClusterRead, n.Resource)
+					if task.Question == nil {
+						// A task graded on cluster-scoped objects asks the
+						// learner to change them.
+						a.Restricted = addRestricted(a.Restricted, Restricted{Lab: lab.ID, Task: task.ID,
+							Reason: fmt.Sprintf("it changes cluster-wide %s, which a workshop learner may not; demonstrate it, or adapt the lab", n.Resource.Resource)})
+					}
+				default:
+					a.NamespaceRead[n.Namespace] = addGVR(a.NamespaceRead[n.Namespace], n.Resource)
+				}
+			}
+		}
+	}
+	return a
+}
+
+func addGVR(list []schema.GroupVersionResource, g schema.GroupVersionResource) []schema.GroupVersionResource {
+	if slices.Contains(list, g) {
+		return list
+	}
+	list = append(list, g)
+	sort.Slice(list, func(i, j int) bool { return list[i].String() < list[j].String() })
+	return list
+}
+
+func addRestricted(list []Restricted, r Restricted) []Restricted {
+	for _, x := range list {
+		if x.Lab == r.Lab && x.Task == r.Task {
+			return list
+		}
+	}
+	return append(list, r)
+}
+
+// IsRestricted reports whether a learner cannot do the task.
+func (a Access) IsRestricted(lab, task string) bool {
+	for _, r := range a.Restricted {
+		if r.Lab == lab && r.Task == task {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,128 @@
+package workshop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/k8slab/k8slab/checks"
+)
+
+// DeleteResult counts what delete removed.
+type DeleteResult struct {
+	Namespaces, ClusterObjects, OtherObjects int
+}
+
+// Delete removes what init made for the workshop, found by its label and
+// nothing else: learners' namespaces (with everything in them), the
+// cluster-wide read-only roles and bindings, and the roles and bindings in
+// namespaces the labs read. It does not wait for namespaces to finish
+// terminating.
+func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
+	var res DeleteResult
+	if !dnsLabel.MatchString(name) {
+		return res, fmt.Errorf("workshop name %q: use lowercase letters, digits and dashes", name)
+	}
+	selector := metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name}
+	var errs []error
+	del := func(gvr schema.GroupVersionResource, allNamespaces bool, count *int) {
+		cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		list, err := c.Dynamic.Resource(gvr).List(cctx, selector)
+		cancel()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("listing %s: %w", gvr.Resource, err))
+			return
+		}
+		for _, o := range list.Items {
+			cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+			var err error
+			if allNamespaces && o.GetNamespace() != "" {
+				err = c.Dynamic.Resource(gvr).Namespace(o.GetNamespace()).Delete(cctx, o.GetName(), metav1.DeleteOptions{})
+			} else {
+				err = c.Dynamic.Resource(gvr).Delete(cctx, o.GetName(), metav1.DeleteOptions{})
+			}
+			cancel()
+			if err != nil && !apierrors.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("deleting %s %s: %w", gvr.Resource, o.GetName(), err))
+				continue
+			}
+			*count++
+		}
+	}
+	// Bindings first: a learner loses access before anything else goes.
+	del(clusterRoleBindingsGVR, false, &res.ClusterObjects)
+	del(clusterRolesGVR, false, &res.ClusterObjects)
+	namespaced := map[string]bool{}
+	nsList, err := c.Typed.CoreV1().Namespaces().List(ctx, selector)
+	if err != nil {
+		return res, fmt.Errorf("listing the workshop's namespaces: %w", err)
+	}
+	for _, ns := range nsList.Items {
+		namespaced[ns.Name] = true
+	}
+	// Roles and bindings init put in namespaces it does not own (such as
+	// kube-system); those in the workshop's namespaces go with them.
+	for _, gvr := range []schema.GroupVersionResource{roleBindingsGVR, rolesGVR} {
+		cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		list, err := c.Dynamic.Resource(gvr).List(cctx, selector)
+		cancel()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("listing %s: %w", gvr.Resource, err))
+			continue
+		}
+		for _, o := range list.Items {
+			if namespaced[o.GetNamespace()] {
+				continue
+			}
+			cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+			err := c.Dynamic.Resource(gvr).Namespace(o.GetNamespace()).Delete(cctx, o.GetName(), metav1.DeleteOptions{})
+			cancel()
+			if err != nil && !apierrors.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("deleting %s %s/%s: %w", gvr.Resource, o.GetNamespace(), o.GetName(), err))
+				continue
+			}
+			res.OtherObjects++
+		}
+	}
+	for _, ns := range nsList.Items {
+		if ns.DeletionTimestamp != nil {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		err := c.Typed.CoreV1().Namespaces().Delete(cctx, ns.Name, metav1.DeleteOptions{})
+		cancel()
+		if err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("deleting namespace %s: %w", ns.Name, err))
+			continue
+		}
+		res.Namespaces++
+	}
+	return res, errors.Join(errs...)
+}
+
+// WaitDeleted waits until no namespace of the workshop is left.
+func WaitDeleted(ctx context.Context, c Clients, name string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		cctx, ccancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		list, err := c.Typed.CoreV1().Namespaces().List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
+		ccancel()
+		if err == nil && len(list.Items) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("%d namespaces of workshop %s are still terminating", len(list.Items), name)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}

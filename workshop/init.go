@@ -1,0 +1,586 @@
+package workshop
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	authv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/k8slab/k8slab/checks"
+)
+
+// Clients reach the cluster as the instructor.
+type Clients struct {
+	Config  *rest.Config
+	Typed   kubernetes.Interface
+	Dynamic dynamic.Interface
+}
+
+// NewClients makes the clients for cfg.
+func NewClients(cfg *rest.Config) (Clients, error) {
+	typed, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return Clients{}, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return Clients{}, err
+	}
+	return Clients{Config: cfg, Typed: typed, Dynamic: dyn}, nil
+}
+
+// InitOptions tune init.
+type InitOptions struct {
+	// OutDir receives one kubeconfig per learner, <learner>.kubeconfig.
+	OutDir string
+	// TokenTTL is how long learners' tokens last; default 8h.
+	TokenTTL time.Duration
+	// Server overrides the API server address in learners' kubeconfigs,
+	// for a cluster learners reach by another address than the
+	// instructor does.
+	Server string
+	// Quota is each lab namespace's ResourceQuota; default DefaultQuota.
+	Quota corev1.ResourceList
+	// Parallel learners set up at once; default 8.
+	Parallel int
+	// Progress, when set, gets a line per learner.
+	Progress io.Writer
+}
+
+// DefaultQuota keeps one learner's lab from starving the rest while
+// leaving room for every built-in lab (a rollout briefly runs extra pods).
+var DefaultQuota = corev1.ResourceList{
+	corev1.ResourcePods:                   resource.MustParse("20"),
+	corev1.ResourceServices:               resource.MustParse("10"),
+	corev1.ResourceConfigMaps:             resource.MustParse("20"),
+	corev1.ResourceSecrets:                resource.MustParse("20"),
+	corev1.ResourcePersistentVolumeClaims: resource.MustParse("5"),
+	corev1.ResourceRequestsCPU:            resource.MustParse("2"),
+	corev1.ResourceRequestsMemory:         resource.MustParse("2Gi"),
+	corev1.ResourceLimitsCPU:              resource.MustParse("4"),
+	corev1.ResourceLimitsMemory:           resource.MustParse("4Gi"),
+	"count/deployments.apps":              resource.MustParse("10"),
+	"count/replicasets.apps":              resource.MustParse("50"),
+}
+
+// InitResult says what init did.
+type InitResult struct {
+	Kubeconfigs []string
+	Access      Access
+	Expires     time.Time
+}
+
+// learnerRules are what a learner may do inside their lab namespaces: the
+// workloads labs use, and reading what explains them. Roles, quotas and
+// service accounts are left out, so a learner cannot widen their rights.
+var learnerRules = []rbacv1.PolicyRule{
+	{APIGroups: []string{""}, Resources: []string{"pods", "pods/log", "pods/exec", "pods/attach", "pods/portforward", "services", "configmaps", "secrets", "persistentvolumeclaims"}, Verbs: writeVerbs},
+	{APIGroups: []string{""}, Resources: []string{"events", "endpoints", "resourcequotas", "limitranges", "pods/status"}, Verbs: readVerbs},
+	// Lab start reads its own namespace (a Role in a namespace covers that
+	// namespace object itself, and nothing else cluster-scoped).
+	{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get"}},
+	{APIGroups: []string{"apps"}, Resources: []string{"deployments", "deployments/scale", "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale", "daemonsets", "controllerrevisions"}, Verbs: writeVerbs},
+	{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: readVerbs},
+	{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: writeVerbs},
+	{APIGroups: []string{"autoscaling"}, Resources: []string{"horizontalpodautoscalers"}, Verbs: writeVerbs},
+	{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses", "networkpolicies"}, Verbs: writeVerbs},
+	{APIGroups: []string{"policy"}, Resources: []string{"poddisruptionbudgets"}, Verbs: writeVerbs},
+	{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: readVerbs},
+}
+
+var (
+	writeVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
+	readVerbs  = []string{"get", "list", "watch"}
+)
+
+// Resources init writes.
+var (
+	namespacesGVR          = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	serviceAccountsGVR     = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
+	resourceQuotasGVR      = schema.GroupVersionResource{Version: "v1", Resource: "resourcequotas"}
+	limitRangesGVR         = schema.GroupVersionResource{Version: "v1", Resource: "limitranges"}
+	rolesGVR               = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"}
+	roleBindingsGVR        = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"}
+	clusterRolesGVR        = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}
+	clusterRoleBindingsGVR = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}
+)
+
+// Init creates (or brings up to date) everything the workshop's learners
+// need, and writes their kubeconfigs. Running it again is harmless, and
+// with more learners it grows the class; tokens are issued afresh.
+func Init(ctx context.Context, c Clients, p Plan, opts InitOptions) (*InitResult, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.TokenTTL == 0 {
+		opts.TokenTTL = 8 * time.Hour
+	}
+	if opts.Quota == nil {
+		opts.Quota = DefaultQuota
+	}
+	if opts.Parallel == 0 {
+		opts.Parallel = 8
+	}
+	if err := os.MkdirAll(opts.OutDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the kubeconfig folder: %w", err)
+	}
+	if err := refuseForeign(ctx, c, p); err != nil {
+		return nil, err
+	}
+	w := &initializer{c: c, p: p, opts: opts, access: Analyse(p.Labs)}
+	if err := w.shared(ctx); err != nil {
+		return nil, err
+	}
+	res := &InitResult{Access: w.access, Expires: time.Now().Add(opts.TokenTTL)}
+	paths := make([]string, len(p.Learners))
+	errs := make([]error, len(p.Learners))
+	sem := make(chan struct{}, opts.Parallel)
+	var wg sync.WaitGroup
+	for i, learner := range p.Learners {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			paths[i], errs[i] = w.learner(ctx, learner)
+			if errs[i] == nil && opts.Progress != nil {
+				fmt.Fprintf(opts.Progress, "  %s ready: %s\n", learner, paths[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("learner %s: %w", p.Learners[i], err)
+		}
+	}
+	res.Kubeconfigs = paths
+	if err := waitQuotas(ctx, c, p.Name); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// waitDefaultAccount waits for the controller to give a new namespace its
+// default ServiceAccount: admission refuses pods until it exists.
+func waitDefaultAccount(ctx context.Context, c Clients, ns string) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		_, err := c.Typed.CoreV1().ServiceAccounts(ns).Get(cctx, "default", metav1.GetOptions{})
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("reading the default service account of %s: %w", ns, err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("namespace %s still has no default service account after a minute; is kube-controller-manager running?", ns)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// waitQuotas waits until the quota controller has counted every learner
+// namespace, so that learners' first pods are not refused.
+func waitQuotas(ctx context.Context, c Clients, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for {
+		cctx, ccancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		list, err := c.Typed.CoreV1().ResourceQuotas("").List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
+		ccancel()
+		pending := 0
+		if err == nil {
+			for _, q := range list.Items {
+				if len(q.Status.Hard) == 0 {
+					pending++
+				}
+			}
+			if pending == 0 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return fmt.Errorf("waiting for quotas: %w", err)
+			}
+			return fmt.Errorf("the quota controller has not counted %d learner namespaces yet; is kube-controller-manager running?", pending)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// refuseForeign stops init from adopting a namespace someone else made:
+// delete would later remove it.
+func refuseForeign(ctx context.Context, c Clients, p Plan) error {
+	cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+	defer cancel()
+	list, err := c.Typed.CoreV1().Namespaces().List(cctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("listing namespaces: %w", err)
+	}
+	existing := map[string]map[string]string{}
+	for _, ns := range list.Items {
+		existing[ns.Name] = ns.Labels
+	}
+	for _, l := range p.Learners {
+		names := []string{HomeNamespace(p.Name, l)}
+		for _, lab := range p.Labs {
+			names = append(names, LabNamespace(p.Name, l, lab.ID))
+		}
+		for _, n := range names {
+			if labels, ok := existing[n]; ok && (labels[WorkshopLabel] != p.Name || labels[LearnerLabel] != l) {
+				return fmt.Errorf("namespace %s already exists and is not workshop %s's for learner %s; k8slab will not take it over. Choose another workshop name", n, p.Name, l)
+			}
+		}
+	}
+	return nil
+}
+
+type initializer struct {
+	c      Clients
+	p      Plan
+	opts   InitOptions
+	access Access
+}
+
+func (w *initializer) labels(learner, lab string) map[string]string {
+	l := map[string]string{WorkshopLabel: w.p.Name, checks.ManagedByLabel: checks.ManagedByValue}
+	if learner != "" {
+		l[LearnerLabel] = learner
+	}
+	if lab != "" {
+		l[LabLabel] = lab
+	}
+	return l
+}
+
+// readRoleName names the workshop's read-only roles outside learners'
+// namespaces.
+func (w *initializer) readRoleName() string { return "k8slab-workshop-" + w.p.Name + "-read" }
+
+// shared creates the read-only roles all learners share.
+func (w *initializer) shared(ctx context.Context) error {
+	if len(w.access.ClusterRead) > 0 {
+		cr := &rbacv1.ClusterRole{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
+			ObjectMeta: metav1.ObjectMeta{Name: w.readRoleName(), Labels: w.labels("", "")},
+			Rules:      readRules(w.access.ClusterRead),
+		}
+		if err := w.apply(ctx, clusterRolesGVR, "", cr); err != nil {
+			return err
+		}
+	}
+	for _, ns := range sortedKeys(w.access.NamespaceRead) {
+		r := &rbacv1.Role{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
+			ObjectMeta: metav1.ObjectMeta{Name: w.readRoleName(), Namespace: ns, Labels: w.labels("", "")},
+			Rules:      readRules(w.access.NamespaceRead[ns]),
+		}
+		if err := w.apply(ctx, rolesGVR, ns, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readRules(gvrs []schema.GroupVersionResource) []rbacv1.PolicyRule {
+	var rules []rbacv1.PolicyRule
+	for _, g := range gvrs {
+		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{g.Group}, Resources: []string{g.Resource}, Verbs: readVerbs})
+	}
+	return rules
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// item is one object init applies.
+type item struct {
+	gvr schema.GroupVersionResource
+	ns  string
+	obj runtime.Object
+}
+
+// learner sets up one learner and writes their kubeconfig.
+func (w *initializer) learner(ctx context.Context, learner string) (string, error) {
+	home := HomeNamespace(w.p.Name, learner)
+	subject := []rbacv1.Subject{{Kind: "ServiceAccount", Name: LearnerAccount, Namespace: home}}
+	objs := []item{
+		{namespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: home, Labels: w.labels(learner, "")}}},
+		{serviceAccountsGVR, home, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: LearnerAccount, Namespace: home, Labels: w.labels(learner, "")}}},
+	}
+	for _, lab := range w.p.Labs {
+		ns := LabNamespace(w.p.Name, learner, lab.ID)
+		labels := w.labels(learner, lab.ID)
+		meta := func(name string) metav1.ObjectMeta {
+			return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}
+		}
+		objs = append(objs,
+			item{namespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}},
+		)
+		for _, o := range []struct {
+			gvr schema.GroupVersionResource
+			obj runtime.Object
+		}{
+			{rolesGVR, &rbacv1.Role{ObjectMeta: meta("k8slab-learner"), Rules: learnerRules}},
+			{roleBindingsGVR, &rbacv1.RoleBinding{ObjectMeta: meta("k8slab-learner"), Subjects: subject,
+				RoleRef: rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "k8slab-learner"}}},
+			{limitRangesGVR, &corev1.LimitRange{ObjectMeta: meta("k8slab-limits"), Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{
+				Type:           corev1.LimitTypeContainer,
+				Default:        corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
+				DefaultRequest: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+				Max:            corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1Gi")},
+			}}}}},
+		} {
+			objs = append(objs, item{o.gvr, ns, o.obj})
+		}
+	}
+	if len(w.access.ClusterRead) > 0 {
+		objs = append(objs, item{clusterRoleBindingsGVR, "", &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "k8slab-workshop-" + w.p.Name + "-" + learner, Labels: w.labels(learner, "")},
+			Subjects:   subject,
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: w.readRoleName()},
+		}})
+	}
+	for _, ns := range sortedKeys(w.access.NamespaceRead) {
+		objs = append(objs, item{roleBindingsGVR, ns, &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "k8slab-workshop-" + w.p.Name + "-" + learner, Namespace: ns, Labels: w.labels(learner, "")},
+			Subjects:   subject,
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: w.readRoleName()},
+		}})
+	}
+	for _, o := range objs {
+		if err := w.apply(ctx, o.gvr, o.ns, o.obj); err != nil {
+			return "", err
+		}
+	}
+	for _, lab := range w.p.Labs {
+		if lab.Setup == "" {
+			continue
+		}
+		ns := LabNamespace(w.p.Name, learner, lab.ID)
+		if err := waitDefaultAccount(ctx, w.c, ns); err != nil {
+			return "", err
+		}
+		if err := checks.ApplyYAML(ctx, w.c.Dynamic, ns, lab.Setup); err != nil {
+			return "", fmt.Errorf("lab %s setup: %w", lab.ID, err)
+		}
+	}
+	// Quotas come last: until the quota controller has counted a
+	// namespace, admission refuses every pod in it ("status unknown"), so
+	// the setup goes in first.
+	for _, lab := range w.p.Labs {
+		ns := LabNamespace(w.p.Name, learner, lab.ID)
+		q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "k8slab-quota", Namespace: ns, Labels: w.labels(learner, lab.ID)}, Spec: corev1.ResourceQuotaSpec{Hard: w.opts.Quota}}
+		if err := w.apply(ctx, resourceQuotasGVR, ns, q); err != nil {
+			return "", err
+		}
+	}
+	token, err := w.token(ctx, home)
+	if err != nil {
+		return "", err
+	}
+	return w.writeKubeconfig(learner, token)
+}
+
+// apply server-side applies obj, so a second init changes nothing that is
+// already right and repairs what is not.
+func (w *initializer) apply(ctx context.Context, gvr schema.GroupVersionResource, ns string, obj runtime.Object) error {
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return err
+	}
+	o := &unstructured.Unstructured{Object: u}
+	o.SetAPIVersion(gvr.GroupVersion().String())
+	o.SetKind(kindOf(gvr))
+	unstructured.RemoveNestedField(o.Object, "metadata", "creationTimestamp")
+	data, err := json.Marshal(o.Object)
+	if err != nil {
+		return err
+	}
+	var ri dynamic.ResourceInterface = w.c.Dynamic.Resource(gvr)
+	if ns != "" {
+		ri = w.c.Dynamic.Resource(gvr).Namespace(ns)
+	}
+	force := true
+	cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+	defer cancel()
+	if _, err := ri.Patch(cctx, o.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force}); err != nil {
+		where := ""
+		if ns != "" {
+			where = " in namespace " + ns
+		}
+		return fmt.Errorf("applying %s %s%s: %w", o.GetKind(), o.GetName(), where, err)
+	}
+	return nil
+}
+
+func kindOf(gvr schema.GroupVersionResource) string {
+	switch gvr {
+	case namespacesGVR:
+		return "Namespace"
+	case serviceAccountsGVR:
+		return "ServiceAccount"
+	case resourceQuotasGVR:
+		return "ResourceQuota"
+	case limitRangesGVR:
+		return "LimitRange"
+	case rolesGVR:
+		return "Role"
+	case roleBindingsGVR:
+		return "RoleBinding"
+	case clusterRolesGVR:
+		return "ClusterRole"
+	case clusterRoleBindingsGVR:
+		return "ClusterRoleBinding"
+	}
+	panic("workshop: no kind for " + gvr.String())
+}
+
+func (w *initializer) token(ctx context.Context, home string) (string, error) {
+	secs := int64(w.opts.TokenTTL / time.Second)
+	cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+	defer cancel()
+	tr, err := w.c.Typed.CoreV1().ServiceAccounts(home).CreateToken(cctx, LearnerAccount,
+		&authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: &secs}}, metav1.CreateOptions{})
+	if err != nil {
+		return "", fmt.Errorf("requesting a token for %s/%s: %w", home, LearnerAccount, err)
+	}
+	return tr.Status.Token, nil
+}
+
+// Marker is the context extension that tells k8slab the kubeconfig is a
+// workshop learner's, so labs bind to the learner's namespaces.
+type Marker struct {
+	Workshop string `json:"workshop"`
+	Learner  string `json:"learner"`
+}
+
+// MarkerExtension is the marker's name in the kubeconfig context.
+const MarkerExtension = "k8slab.dev/workshop"
+
+func (w *initializer) writeKubeconfig(learner, token string) (string, error) {
+	rc := w.c.Config
+	cluster := clientcmdapi.NewCluster()
+	cluster.Server = rc.Host
+	if w.opts.Server != "" {
+		cluster.Server = w.opts.Server
+	}
+	cluster.CertificateAuthorityData = rc.CAData
+	if len(cluster.CertificateAuthorityData) == 0 && rc.CAFile != "" {
+		data, err := os.ReadFile(rc.CAFile)
+		if err != nil {
+			return "", fmt.Errorf("reading the cluster's CA: %w", err)
+		}
+		cluster.CertificateAuthorityData = data
+	}
+	cluster.InsecureSkipTLSVerify = rc.Insecure
+	cluster.TLSServerName = rc.ServerName
+	name := "k8slab-" + w.p.Name + "-" + learner
+	user := clientcmdapi.NewAuthInfo()
+	user.Token = token
+	kctx := clientcmdapi.NewContext()
+	kctx.Cluster, kctx.AuthInfo = name, name
+	kctx.Namespace = LabNamespace(w.p.Name, learner, w.p.Labs[0].ID)
+	marker, err := json.Marshal(Marker{Workshop: w.p.Name, Learner: learner})
+	if err != nil {
+		return "", err
+	}
+	kctx.Extensions[MarkerExtension] = &runtime.Unknown{Raw: marker, ContentType: runtime.ContentTypeJSON}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters[name] = cluster
+	cfg.AuthInfos[name] = user
+	cfg.Contexts[name] = kctx
+	cfg.CurrentContext = name
+	data, err := clientcmd.Write(*cfg)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(w.opts.OutDir, learner+".kubeconfig")
+	return path, writePrivate(path, data)
+}
+
+// writePrivate writes a file only its owner can read, never exposing the
+// token through a moment of wider permissions.
+func writePrivate(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".kubeconfig-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// ReadMarker returns the workshop marker of the kubeconfig's current (or
+// named) context, or nil when it is not a learner's.
+func ReadMarker(cfg *clientcmdapi.Config, context string) *Marker {
+	if context == "" {
+		context = cfg.CurrentContext
+	}
+	kctx, ok := cfg.Contexts[context]
+	if !ok || kctx.Extensions == nil {
+		return nil
+	}
+	ext, ok := kctx.Extensions[MarkerExtension]
+	if !ok {
+		return nil
+	}
+	var raw []byte
+	switch e := ext.(type) {
+	case *runtime.Unknown:
+		raw = e.Raw
+	default:
+		return nil
+	}
+	var m Marker
+	if json.Unmarshal(raw, &m) != nil || m.Workshop == "" || m.Learner == "" {
+		return nil
+	}
+	return &m
+}

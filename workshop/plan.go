@@ -1,0 +1,133 @@
+// Package workshop runs instructor-led workshops on one shared cluster:
+// it fences every learner into namespaces of their own (init), removes
+// exactly what it made (delete), and grades the whole class live from
+// one watch per resource kind (status).
+package workshop
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/k8slab/k8slab/checks"
+)
+
+// Labels on everything a workshop creates; delete finds objects by them.
+const (
+	WorkshopLabel = "k8slab.dev/workshop"
+	LearnerLabel  = "k8slab.dev/learner"
+	LabLabel      = checks.LabLabel
+)
+
+// FieldManager is the name workshop writes appear under.
+const FieldManager = "k8slab-workshop"
+
+// LearnerAccount is the ServiceAccount each learner acts as, in their home
+// namespace.
+const LearnerAccount = "learner"
+
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+
+// Plan is a workshop: its name, its learners and the labs they do.
+type Plan struct {
+	Name     string
+	Learners []string
+	Labs     []*checks.Lab
+}
+
+// LearnerIDs names n learners learner-01, learner-02, ... learner-100:
+// numbers are never padded past two digits, so growing a class keeps
+// every existing learner's name (and namespaces, and kubeconfig).
+func LearnerIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("learner-%02d", i+1)
+	}
+	return ids
+}
+
+// ReadRoster reads learner names, one a line; blank lines and lines
+// starting with # are skipped. Names become namespace-safe ids
+// ("Ada Lovelace" → "ada-lovelace").
+func ReadRoster(r io.Reader, file string) ([]string, error) {
+	var ids []string
+	seen := map[string]int{}
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		id := learnerID(text)
+		if id == "" {
+			return nil, fmt.Errorf("%s:%d: %q has no letters or digits to name a learner by", file, line, text)
+		}
+		if prev, ok := seen[id]; ok {
+			return nil, fmt.Errorf("%s:%d: %q is the same learner id (%s) as line %d; make the names differ", file, line, text, id, prev)
+		}
+		seen[id] = line
+		ids = append(ids, id)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%s: no learners in it; write one name a line", file)
+	}
+	return ids, nil
+}
+
+func learnerID(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.TrimRight(b.String(), "-")
+}
+
+// HomeNamespace holds a learner's ServiceAccount; the learner has no
+// rights in it, so the account's tokens stay out of their reach.
+func HomeNamespace(workshop, learner string) string {
+	return workshop + "-" + learner
+}
+
+// LabNamespace is where a learner does a lab.
+func LabNamespace(workshop, learner, lab string) string {
+	return workshop + "-" + learner + "-" + lab
+}
+
+// Validate reports a plan whose names Kubernetes would refuse.
+func (p Plan) Validate() error {
+	if !dnsLabel.MatchString(p.Name) || len(p.Name) > 30 {
+		return fmt.Errorf("workshop name %q: use lowercase letters, digits and dashes, at most 30", p.Name)
+	}
+	if len(p.Learners) == 0 {
+		return fmt.Errorf("the workshop has no learners; give --learners N or --roster FILE")
+	}
+	if len(p.Labs) == 0 {
+		return fmt.Errorf("the course has no labs for a workshop")
+	}
+	for _, l := range p.Learners {
+		if !dnsLabel.MatchString(l) {
+			return fmt.Errorf("learner id %q: use lowercase letters, digits and dashes", l)
+		}
+		for _, lab := range p.Labs {
+			if ns := LabNamespace(p.Name, l, lab.ID); len(ns) > 63 {
+				return fmt.Errorf("namespace %s for learner %s and lab %s is longer than the 63 characters Kubernetes allows; shorten the workshop name or the learner's name", ns, l, lab.ID)
+			}
+		}
+	}
+	return nil
+}

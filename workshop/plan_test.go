@@ -1,0 +1,143 @@
+package workshop
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/xml"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/k8slab/k8slab/assets"
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/lessons"
+)
+
+func TestLearnerIDsKeepNamesAsTheClassGrows(t *testing.T) {
+	small, big := LearnerIDs(99), LearnerIDs(120)
+	for i := range small {
+		if small[i] != big[i] {
+			t.Errorf("learner %d is %s in a class of 9 but %s in a class of 12", i+1, small[i], big[i])
+		}
+	}
+	if got := LearnerIDs(500)[499]; got != "learner-500" {
+		t.Errorf("got %s", got)
+	}
+}
+
+func TestReadRoster(t *testing.T) {
+	ids, err := ReadRoster(strings.NewReader("# class of 2026\nAda Lovelace\n\n  Grace Hopper \n"), "roster.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(ids, ",") != "ada-lovelace,grace-hopper" {
+		t.Errorf("got %v", ids)
+	}
+	_, err = ReadRoster(strings.NewReader("Ada Lovelace\nada lovelace\n"), "roster.txt")
+	if err == nil || !strings.Contains(err.Error(), "roster.txt:2") || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("duplicate: %v", err)
+	}
+	_, err = ReadRoster(strings.NewReader("Ada\n!!!\n"), "roster.txt")
+	if err == nil || !strings.Contains(err.Error(), "roster.txt:2") {
+		t.Errorf("no letters: %v", err)
+	}
+	if _, err = ReadRoster(strings.NewReader("# nobody\n"), "roster.txt"); err == nil {
+		t.Error("an empty roster was accepted")
+	}
+}
+
+func builtinLabs(t *testing.T) []*checks.Lab {
+	t.Helper()
+	c, err := lessons.Load(assets.Course())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.AllLabs()
+}
+
+func TestValidateRefusesLongNamespaces(t *testing.T) {
+	labs := builtinLabs(t)
+	p := Plan{Name: "ws", Learners: []string{"ada"}, Labs: labs}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p.Learners = []string{strings.Repeat("a", 50)}
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "63") {
+		t.Errorf("long names: %v", err)
+	}
+	p.Name = "Bad_Name"
+	if err := p.Validate(); err == nil {
+		t.Error("a bad workshop name was accepted")
+	}
+}
+
+func TestAnalyseBuiltinCourse(t *testing.T) {
+	a := Analyse(builtinLabs(t))
+	var clusterRead []string
+	for _, r := range a.ClusterRead {
+		clusterRead = append(clusterRead, r.Resource)
+	}
+	// The architecture lab reads nodes, the declarative lab namespaces and
+	// the storage lab PersistentVolumes; nothing else cluster-wide.
+	if !slices.Equal(clusterRead, []string{"namespaces", "nodes", "persistentvolumes"}) {
+		t.Errorf("cluster reads: %v", a.ClusterRead)
+	}
+	if len(a.NamespaceRead["kube-system"]) != 1 || a.NamespaceRead["kube-system"][0].Resource != "pods" {
+		t.Errorf("kube-system reads: %v", a.NamespaceRead)
+	}
+	// Labelling a node and creating a PersistentVolume change cluster-wide
+	// objects, which a learner may not.
+	if len(a.Restricted) != 2 || !a.IsRestricted("explore-cluster", "label-worker") || !a.IsRestricted("storage", "provide-volume") {
+		t.Errorf("restricted: %v", a.Restricted)
+	}
+	// Questions read nodes but change nothing: not restricted.
+	if a.IsRestricted("explore-cluster", "count-nodes") {
+		t.Error("a question about nodes is restricted")
+	}
+}
+
+func sampleTable() Table {
+	return Table{Workshop: "ws", Labs: []string{"pods", "explore-cluster"}, Rows: []Row{
+		{Learner: "ada", Score: 3, MaxScore: 3, Cells: []Cell{
+			{Lab: "pods", State: Passed, Score: 3, MaxScore: 3, Tasks: []checks.TaskResult{{ID: "web-pod", Status: checks.Pass}}},
+			{Lab: "explore-cluster", State: NotGraded},
+		}},
+		{Learner: "bob", Score: 0, MaxScore: 3, Cells: []Cell{
+			{Lab: "pods", State: NotStarted, MaxScore: 3, Failing: "web-pod", Tasks: []checks.TaskResult{{ID: "web-pod", Status: checks.Missing,
+				Checks: []checks.CheckResult{{Name: "pod web", Status: checks.Missing, Messages: []string{"pod web not found"}}}}}},
+			{Lab: "explore-cluster", State: NotGraded},
+		}},
+	}}
+}
+
+func TestExportCSV(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Export(&buf, sampleTable(), "csv"); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 || recs[0][3] != "pods score" || recs[2][0] != "bob" || recs[2][5] != NotStarted || recs[2][6] != "web-pod" {
+		t.Errorf("got %q", recs)
+	}
+}
+
+func TestExportJUnit(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Export(&buf, sampleTable(), "junit"); err != nil {
+		t.Fatal(err)
+	}
+	var got junitSuites
+	if err := xml.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	bob := got.Suites[1]
+	if bob.Name != "bob" || bob.Failures != 1 || bob.Skipped != 1 || !strings.Contains(bob.Cases[0].Failure.Text, "pod web not found") {
+		t.Errorf("got %+v", bob)
+	}
+	if err := Export(&buf, sampleTable(), "xlsx"); err == nil {
+		t.Error("an unknown format was accepted")
+	}
+}

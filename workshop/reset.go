@@ -1,0 +1,78 @@
+package workshop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/k8slab/k8slab/checks"
+)
+
+// resettable are the kinds a learner may create in a lab namespace, in
+// the order they are removed (owners before what they own).
+var resettable = []schema.GroupVersionResource{
+	{Group: "apps", Version: "v1", Resource: "deployments"},
+	{Group: "apps", Version: "v1", Resource: "statefulsets"},
+	{Group: "apps", Version: "v1", Resource: "daemonsets"},
+	{Group: "apps", Version: "v1", Resource: "replicasets"},
+	{Group: "batch", Version: "v1", Resource: "cronjobs"},
+	{Group: "batch", Version: "v1", Resource: "jobs"},
+	{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"},
+	{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"},
+	{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"},
+	{Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
+	{Version: "v1", Resource: "services"},
+	{Version: "v1", Resource: "pods"},
+	{Version: "v1", Resource: "configmaps"},
+	{Version: "v1", Resource: "secrets"},
+	{Version: "v1", Resource: "persistentvolumeclaims"},
+}
+
+// ResetLab starts a learner's lab afresh with a learner's rights: it cannot
+// delete and recreate the namespace (that needs cluster-wide rights, and
+// would take the learner's Role with it), so it empties the namespace of
+// everything a learner can make and applies the setup again.
+func ResetLab(ctx context.Context, client dynamic.Interface, lab *checks.Lab, ns string) error {
+	var errs []error
+	for _, gvr := range resettable {
+		cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		err := client.Resource(gvr).Namespace(ns).DeleteCollection(cctx, metav1.DeleteOptions{}, metav1.ListOptions{})
+		cancel()
+		if err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("deleting %s in %s: %w", gvr.Resource, ns, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	// The setup recreates objects by name; wait for the old ones to go.
+	deadline := time.Now().Add(2 * time.Minute)
+	for _, gvr := range []schema.GroupVersionResource{resettable[0], resettable[11]} {
+		for {
+			cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+			list, err := client.Resource(gvr).Namespace(ns).List(cctx, metav1.ListOptions{})
+			cancel()
+			if err != nil {
+				return fmt.Errorf("waiting for %s in %s to go: %w", gvr.Resource, ns, err)
+			}
+			if len(list.Items) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%d %s in %s are still being deleted", len(list.Items), gvr.Resource, ns)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	}
+	return checks.StartLab(ctx, client, lab, ns)
+}

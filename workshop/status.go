@@ -1,0 +1,410 @@
+package workshop
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/k8slab/k8slab/checks"
+)
+
+// States of a learner's lab.
+const (
+	Passed     = "passed"
+	InProgress = "in progress"
+	NotStarted = "not started"
+	// NotGraded: none of the lab's tasks can be graded in a workshop
+	// (questions are answered on the learner's machine; some tasks need
+	// cluster-wide rights).
+	NotGraded = "not graded"
+	// Broken: k8slab could not judge (forbidden, unreachable, an error).
+	Broken = "broken"
+)
+
+// Cell is one learner's lab.
+type Cell struct {
+	Lab       string              `json:"lab"`
+	Namespace string              `json:"namespace"`
+	State     string              `json:"state"`
+	Score     int                 `json:"score"`
+	MaxScore  int                 `json:"maxScore"`
+	Tasks     []checks.TaskResult `json:"tasks"`
+	// Failing is the first task that does not pass, and FailingSince when
+	// it became the first failing one: a long time means stuck.
+	Failing      string    `json:"failing,omitempty"`
+	FailingSince time.Time `json:"failingSince,omitzero"`
+}
+
+// Row is one learner.
+type Row struct {
+	Learner  string `json:"learner"`
+	Cells    []Cell `json:"labs"`
+	Score    int    `json:"score"`
+	MaxScore int    `json:"maxScore"`
+}
+
+// Table is the whole class at one moment.
+type Table struct {
+	Workshop string    `json:"workshop"`
+	Labs     []string  `json:"labs"`
+	Rows     []Row     `json:"learners"`
+	At       time.Time `json:"at"`
+}
+
+// Grader grades a workshop's class live. It watches each resource kind the
+// labs read once, across all namespaces, and serves every learner's
+// evaluation from those caches: the number of watches does not grow with
+// the class.
+type Grader struct {
+	c      Clients
+	name   string
+	labs   []*checks.Lab
+	graded map[string][]string // lab id -> task ids status grades
+	engine *checks.Engine
+	now    func() time.Time
+
+	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
+	nsInf     cache.SharedIndexInformer
+
+	// syncTime and gradeTime split the time to the first table between
+	// listing the class and grading it, for benchmarks.
+	syncTime, gradeTime time.Duration
+
+	mu    sync.Mutex
+	dirty map[string]bool // namespaces to grade again; "*" means all
+	cells map[string]*Cell
+	kick  chan struct{}
+}
+
+// NewGrader prepares a grader; Run starts it.
+func NewGrader(c Clients, name string, labs []*checks.Lab) *Grader {
+	access := Analyse(labs)
+	g := &Grader{c: c, name: name, labs: labs, graded: map[string][]string{}, engine: checks.NewEngine(c.Dynamic), now: time.Now,
+		informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{}, dirty: map[string]bool{"*": true}, cells: map[string]*Cell{}, kick: make(chan struct{}, 1)}
+	for _, lab := range labs {
+		for _, t := range lab.Tasks {
+			if t.Question == nil && !access.IsRestricted(lab.ID, t.ID) {
+				g.graded[lab.ID] = append(g.graded[lab.ID], t.ID)
+			}
+		}
+	}
+	return g
+}
+
+// FirstTable says how long the first table took to list the class
+// (informers synced) and then to grade it. Valid once Run has delivered
+// a table.
+func (g *Grader) FirstTable() (sync, grade time.Duration) { return g.syncTime, g.gradeTime }
+
+// Objects is how many objects the grader's caches hold.
+func (g *Grader) Objects() int {
+	n := 0
+	for _, inf := range g.informers {
+		n += len(inf.GetStore().ListKeys())
+	}
+	return n
+}
+
+// Watches is the number of watches the grader keeps open.
+func (g *Grader) Watches() int { return len(g.informers) + 1 }
+
+func (g *Grader) markDirty(obj any) {
+	ns := "*"
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	if m, err := metaOf(obj); err == nil && m.GetNamespace() != "" {
+		ns = m.GetNamespace()
+	}
+	g.mu.Lock()
+	g.dirty[ns] = true
+	g.mu.Unlock()
+	select {
+	case g.kick <- struct{}{}:
+	default:
+	}
+}
+
+func metaOf(obj any) (metav1.Object, error) {
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		return u, nil
+	}
+	return nil, fmt.Errorf("not an object")
+}
+
+// Run watches the class and calls onTable with the first full table and
+// again after every change (changes are gathered for debounce). It returns
+// when ctx ends, or an error if the watches cannot start.
+func (g *Grader) Run(ctx context.Context, debounce time.Duration, onTable func(Table)) error {
+	handler := cache.ResourceEventHandlerFuncs{
+		AddFunc:    g.markDirty,
+		UpdateFunc: func(_, n any) { g.markDirty(n) },
+		DeleteFunc: g.markDirty,
+	}
+	all := dynamicinformer.NewDynamicSharedInformerFactory(g.c.Dynamic, 0)
+	for _, lab := range g.labs {
+		if len(g.graded[lab.ID]) == 0 {
+			continue // no ids would mean every task
+		}
+		for _, n := range lab.Needs(placeholder, g.graded[lab.ID]) {
+			if _, ok := g.informers[n.Resource]; ok {
+				continue
+			}
+			inf := all.ForResource(n.Resource).Informer()
+			if _, err := inf.AddEventHandler(handler); err != nil {
+				return err
+			}
+			g.informers[n.Resource] = inf
+		}
+	}
+	// The class itself: learners' namespaces, found by the workshop label,
+	// so learners added by a later init appear.
+	nsFactory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(g.c.Dynamic, 0, "", func(o *metav1.ListOptions) {
+		o.LabelSelector = WorkshopLabel + "=" + g.name
+	})
+	g.nsInf = nsFactory.ForResource(namespacesGVR).Informer()
+	if _, err := g.nsInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { g.markDirty("*") },
+		UpdateFunc: func(any, any) {},
+		DeleteFunc: func(any) { g.markDirty("*") },
+	}); err != nil {
+		return err
+	}
+	all.Start(ctx.Done())
+	nsFactory.Start(ctx.Done())
+	defer all.Shutdown()
+	defer nsFactory.Shutdown()
+	synced := []cache.InformerSynced{g.nsInf.HasSynced}
+	for _, inf := range g.informers {
+		synced = append(synced, inf.HasSynced)
+	}
+	start := time.Now()
+	syncCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	ok := cache.WaitForCacheSync(syncCtx.Done(), synced...)
+	cancel()
+	if !ok {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("could not list and watch the workshop's objects within a minute; the instructor's credentials must read them across all namespaces")
+	}
+	g.syncTime = time.Since(start)
+	first := g.grade(ctx)
+	g.gradeTime = time.Since(start) - g.syncTime
+	onTable(first)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-g.kick:
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(debounce):
+			}
+			onTable(g.grade(ctx))
+		}
+	}
+}
+
+// Snapshot grades the class once, from a cold start.
+func Snapshot(ctx context.Context, c Clients, name string, labs []*checks.Lab) (Table, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g := NewGrader(c, name, labs)
+	var first Table
+	got := false
+	err := g.Run(ctx, 0, func(t Table) {
+		if !got {
+			first, got = t, true
+			cancel()
+		}
+	})
+	if err != nil {
+		return Table{}, err
+	}
+	if !got {
+		return Table{}, ctx.Err()
+	}
+	return first, nil
+}
+
+// cacheSnapshot serves the engine's lists from the shared informers.
+type cacheSnapshot struct {
+	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
+}
+
+func (s cacheSnapshot) List(_ context.Context, gvr schema.GroupVersionResource, namespace string) ([]unstructured.Unstructured, error) {
+	inf, ok := s.informers[gvr]
+	if !ok {
+		return nil, fmt.Errorf("internal: %s is not watched", gvr.Resource)
+	}
+	var items []any
+	if namespace == "" {
+		items = inf.GetStore().List()
+	} else {
+		var err error
+		if items, err = inf.GetIndexer().ByIndex(cache.NamespaceIndex, namespace); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]unstructured.Unstructured, 0, len(items))
+	for _, it := range items {
+		if u, ok := it.(*unstructured.Unstructured); ok {
+			out = append(out, *u)
+		}
+	}
+	return out, nil
+}
+
+// grade evaluates the dirty cells and returns the whole table.
+func (g *Grader) grade(ctx context.Context) Table {
+	g.mu.Lock()
+	dirty := g.dirty
+	g.dirty = map[string]bool{}
+	g.mu.Unlock()
+
+	labByID := map[string]*checks.Lab{}
+	for _, l := range g.labs {
+		labByID[l.ID] = l
+	}
+	type job struct {
+		key  string
+		lab  *checks.Lab
+		cell *Cell
+	}
+	var jobs []job
+	learners := map[string]bool{}
+	now := g.now()
+	for _, o := range g.nsInf.GetStore().List() {
+		ns, ok := o.(*unstructured.Unstructured)
+		if !ok {
+			continue
+		}
+		labels := ns.GetLabels()
+		learner, labID := labels[LearnerLabel], labels[LabLabel]
+		if learner == "" {
+			continue
+		}
+		learners[learner] = true
+		lab, ok := labByID[labID]
+		if !ok {
+			continue
+		}
+		key := learner + "/" + labID
+		if g.cells[key] != nil && !dirty["*"] && !dirty[ns.GetName()] {
+			continue
+		}
+		jobs = append(jobs, job{key: key, lab: lab, cell: &Cell{Lab: labID, Namespace: ns.GetName()}})
+	}
+	// Cells are independent and the caches are read-only here: grade on
+	// every core.
+	snap := cacheSnapshot{informers: g.informers}
+	next := make(chan job)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				g.gradeCell(ctx, j.lab, j.cell, snap)
+			}
+		}()
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	for _, j := range jobs {
+		if prev := g.cells[j.key]; prev != nil && j.cell.Failing != "" && prev.Failing == j.cell.Failing {
+			j.cell.FailingSince = prev.FailingSince
+		} else if j.cell.Failing != "" {
+			j.cell.FailingSince = now
+		}
+		g.cells[j.key] = j.cell
+	}
+	return g.table(learners, now)
+}
+
+func (g *Grader) gradeCell(ctx context.Context, lab *checks.Lab, cell *Cell, snap checks.Snapshot) {
+	tasks := g.graded[lab.ID]
+	if len(tasks) == 0 {
+		cell.State = NotGraded
+		return
+	}
+	res := g.engine.EvaluateFrom(ctx, lab, checks.Options{Namespace: cell.Namespace, Tasks: tasks}, snap)
+	cell.Tasks, cell.Score, cell.MaxScore = res.Tasks, res.Score, res.MaxScore
+	cell.State = state(res)
+	for _, t := range res.Tasks {
+		if t.Status != checks.Pass {
+			cell.Failing = t.ID
+			break
+		}
+	}
+}
+
+func state(res checks.LabResult) string {
+	if res.Broken() {
+		return Broken
+	}
+	if res.Passed() {
+		return Passed
+	}
+	for _, t := range res.Tasks {
+		if t.Status == checks.Pass {
+			return InProgress
+		}
+	}
+	return NotStarted
+}
+
+func (g *Grader) table(learners map[string]bool, now time.Time) Table {
+	t := Table{Workshop: g.name, At: now}
+	for _, l := range g.labs {
+		t.Labs = append(t.Labs, l.ID)
+	}
+	names := make([]string, 0, len(learners))
+	for l := range learners {
+		names = append(names, l)
+	}
+	sort.Strings(names)
+	for _, l := range names {
+		row := Row{Learner: l}
+		for _, lab := range g.labs {
+			c, ok := g.cells[l+"/"+lab.ID]
+			if !ok {
+				c = &Cell{Lab: lab.ID, State: "missing"}
+			}
+			row.Cells = append(row.Cells, *c)
+			row.Score += c.Score
+			row.MaxScore += c.MaxScore
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// Cell returns the learner's cell for a lab.
+func (t Table) Cell(learner, lab string) (Cell, bool) {
+	for _, r := range t.Rows {
+		if r.Learner != learner {
+			continue
+		}
+		for _, c := range r.Cells {
+			if c.Lab == lab {
+				return c, true
+			}
+		}
+	}
+	return Cell{}, false
+}
