@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 )
@@ -37,6 +38,13 @@ func StartLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns string
 		ns = lab.Namespace
 	}
 	if err := ensureNamespace(ctx, client, lab, ns); err != nil {
+		return err
+	}
+	// The service account controller adds "default" a moment after the
+	// namespace appears, and until it does every pod is refused ("error
+	// looking up service account"): the setup's and the learner's first
+	// 'kubectl run' alike. The lab is ready once it is there.
+	if err := waitDefaultServiceAccount(ctx, client, ns); err != nil {
 		return err
 	}
 	if lab.Setup == "" {
@@ -126,6 +134,29 @@ func ensureNamespace(ctx context.Context, client dynamic.Interface, lab *Lab, ns
 		return fmt.Errorf("creating namespace %s: %w", ns, err)
 	}
 	return nil
+}
+
+var serviceAccountsGVR = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
+
+func waitDefaultServiceAccount(ctx context.Context, client dynamic.Interface, ns string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		_, err := client.Resource(serviceAccountsGVR).Namespace(ns).Get(ctx, "default", metav1.GetOptions{})
+		switch {
+		case err == nil:
+			return nil
+		case apierrors.IsForbidden(err):
+			return nil // a learner who may not read service accounts: go on
+		case !apierrors.IsNotFound(err) && ctx.Err() == nil:
+			return fmt.Errorf("waiting for namespace %s's default service account: %w", ns, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("namespace %s has no default service account yet (is kube-controller-manager running? 'k8slab cluster status' says): %w", ns, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func waitGone(ctx context.Context, client dynamic.Interface, ns string) error {

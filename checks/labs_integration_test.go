@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -17,6 +16,7 @@ import (
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/clusterctl/clustertest"
+	"github.com/k8slab/k8slab/labverify"
 	"github.com/k8slab/k8slab/lessons"
 )
 
@@ -138,6 +138,13 @@ func (p *phase) solve(t testing.TB, task *checks.Task) {
 	t.Fatalf("task %s: reference solution does not pass: %+v", task.ID, last)
 }
 
+// TestLabsOnSimulatedCluster proves every lab of the built-in course with
+// the same proof course authors run ('k8slab lab verify'): nothing passes
+// at the start, every reference solution passes, a reset restores the
+// start, and every mistake fails with its promised message. Parts that
+// need what a simulated cluster lacks are skipped, and the test says so.
+// Around each lab it also checks that nothing outside the lab's
+// namespaces changed.
 func TestLabsOnSimulatedCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
@@ -151,150 +158,26 @@ func TestLabsOnSimulatedCluster(t *testing.T) {
 		t.Fatal("the course has no labs")
 	}
 	lc := startLabCluster(t)
+	cfg := labverify.Config{Kubeconfig: lc.kubeconfig, Client: lc.client, Lacks: simLacks}
 	for _, lab := range labs {
 		t.Run(lab.ID, func(t *testing.T) {
-			// Every declared feature is one a simulated cluster lacks.
-			if len(lab.Features) > 0 {
-				t.Skipf("needs %v, which the simulated cluster lacks: kind only", lab.Features)
+			before := snapshotOutside(t, lc, lab)
+			rep := labverify.VerifyLab(context.Background(), cfg, lab)
+			for _, sk := range rep.Skipped {
+				t.Logf("skipped on the simulated cluster (kind only): %s", sk)
 			}
-			testLab(t, lc, lab)
+			for _, f := range rep.Failures {
+				t.Errorf("%s", f)
+			}
+			if after := snapshotOutside(t, lc, lab); after != before {
+				t.Errorf("objects outside the lab namespaces changed:\nbefore: %s\nafter:  %s", before, after)
+			}
 		})
 	}
 }
 
-// simFeatures are the features the simulated cluster has: none of them.
-// A task that needs one is skipped there, and says so.
-var simFeatures = map[checks.Feature]bool{}
-
-// runnable reports whether task can be shown and graded on the simulated
-// cluster, logging what is skipped and why.
-func runnable(t *testing.T, task *checks.Task) bool {
-	for _, f := range task.Features {
-		if !simFeatures[f] {
-			t.Logf("skipping task %s on the simulated cluster: it needs %q, which only a real cluster (kind) has", task.ID, f)
-			return false
-		}
-	}
-	return true
-}
-
-func testLab(t *testing.T, lc *labCluster, lab *checks.Lab) {
-	before := snapshotOutside(t, lc, lab)
-	var tasks []*checks.Task
-	var ids []string
-	for i := range lab.Tasks {
-		if runnable(t, &lab.Tasks[i]) {
-			tasks = append(tasks, &lab.Tasks[i])
-			ids = append(ids, lab.Tasks[i].ID)
-		}
-	}
-
-	// 1. Nothing passes before the learner acts.
-	p := lc.fresh(t, lab)
-	for _, task := range tasks {
-		if r := p.evaluate(t, task, ""); r.Status == checks.Pass {
-			t.Errorf("task %s passes on the starting state: a content bug", task.ID)
-		}
-	}
-
-	// 2. The reference solutions, task by task, pass; a question rejects a
-	// wrong answer; then the whole lab passes, through the same path as
-	// 'k8slab check'.
-	answers := map[string]string{}
-	for _, task := range tasks {
-		p.solve(t, task)
-		if task.Question != nil {
-			answers[task.ID], _ = lc.engine.Expected(context.Background(), lab, p.ns, task)
-			if wrong := p.evaluate(t, task, "definitely-not-the-answer"); wrong.Status == checks.Pass {
-				t.Errorf("task %s accepts a wrong answer", task.ID)
-			}
-		}
-	}
-	res := lc.engine.Evaluate(context.Background(), lab, checks.Options{Namespace: p.ns, Tasks: ids, Answers: answers})
-	if !res.Passed() || res.Score != res.MaxScore {
-		t.Errorf("whole lab after all solutions: %+v", res)
-	}
-
-	// 3. Reset restores the setup state: nothing passes again. It comes
-	// before the mistakes because some objects are unique in the whole
-	// cluster (a Service's nodePort), so only one namespace may hold them
-	// at a time.
-	if err := checks.ResetLab(context.Background(), lc.client, lab, p.ns); err != nil {
-		t.Fatalf("reset: %v", err)
-	}
-	lc.restoreNodes(t)
-	for _, task := range tasks {
-		if task.Question != nil {
-			continue // the cluster's answers do not change with a reset
-		}
-		if r := p.evaluate(t, task, ""); r.Status == checks.Pass {
-			t.Errorf("task %s still passes after reset", task.ID)
-		}
-	}
-	lc.deleteNamespace(t, p.ns)
-
-	// 4. Every mistake, made after the previous tasks' solutions, fails
-	// with the message the lab promises.
-	for i, task := range tasks {
-		for _, m := range task.Mistakes {
-			t.Run(task.ID+"/"+m.Name, func(t *testing.T) {
-				mp := lc.fresh(t, lab)
-				defer lc.deleteNamespace(t, mp.ns)
-				for _, prev := range tasks[:i] {
-					mp.solve(t, prev)
-				}
-				mp.run(t, m.Steps)
-				var last checks.TaskResult
-				deadline := time.Now().Add(30 * time.Second)
-				for time.Now().Before(deadline) {
-					last = mp.evaluate(t, task, "")
-					if last.Status != checks.Pass && hasMessage(last, m.Expect) {
-						return
-					}
-					time.Sleep(200 * time.Millisecond)
-				}
-				t.Errorf("mistake %q: want a failure saying %q, got %+v", m.Name, m.Expect, last)
-			})
-		}
-	}
-
-	// 5. Nothing outside the lab's namespaces changed.
-	if after := snapshotOutside(t, lc, lab); after != before {
-		t.Errorf("objects outside the lab namespaces changed:\nbefore: %s\nafter:  %s", before, after)
-	}
-}
-
-// deleteNamespace removes a phase's namespace and waits until it is gone,
-// so that what it held (a nodePort, say) is free for the next phase.
-func (lc *labCluster) deleteNamespace(t testing.TB, ns string) {
-	t.Helper()
-	ctx := context.Background()
-	if err := lc.typed.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
-		if apierrors.IsNotFound(err) {
-			return
-		}
-		t.Fatalf("deleting namespace %s: %v", ns, err)
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		if _, err := lc.typed.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-			return
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	t.Fatalf("namespace %s was not gone after 2 minutes", ns)
-}
-
-func hasMessage(r checks.TaskResult, want string) bool {
-	for _, c := range r.Checks {
-		for _, m := range c.Messages {
-			if strings.Contains(m, want) {
-				return true
-			}
-		}
-	}
-	return false
-}
+// simLacks are the features a simulated cluster lacks: all of them.
+var simLacks = map[checks.Feature]bool{checks.Containers: true, checks.Storage: true, checks.NodePortFromHost: true}
 
 // snapshotOutside fingerprints the namespaced objects outside lab
 // namespaces: the default and kube-system namespaces' deployments,

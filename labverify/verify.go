@@ -41,6 +41,10 @@ type Config struct {
 	// MistakeTimeout bounds how long a mistake may take to produce its
 	// message; default 30s.
 	MistakeTimeout time.Duration
+	// Lacks names features the cluster does not have (a simulated cluster
+	// runs no containers); labs and tasks that need one are skipped and
+	// listed in LabReport.Skipped, never reported as failures.
+	Lacks map[checks.Feature]bool
 }
 
 // Failure is one broken promise of a lab.
@@ -67,8 +71,10 @@ func (f Failure) String() string {
 
 // LabReport is the outcome of proving one lab.
 type LabReport struct {
-	Lab      string        `json:"lab"`
-	Failures []Failure     `json:"failures"`
+	Lab      string    `json:"lab"`
+	Failures []Failure `json:"failures"`
+	// Skipped says what was not proved on this cluster, and why.
+	Skipped  []string      `json:"skipped,omitempty"`
 	Duration time.Duration `json:"durationNanos"`
 }
 
@@ -98,6 +104,8 @@ type verifier struct {
 	// unsolved marks tasks whose solution failed: mistakes that build on
 	// them are skipped rather than reported again after another timeout.
 	unsolved map[string]bool
+	// tasks are the lab's tasks this cluster can show.
+	tasks []*checks.Task
 }
 
 // VerifyLab proves one lab and deletes every namespace it made.
@@ -110,6 +118,12 @@ func VerifyLab(ctx context.Context, cfg Config, lab *checks.Lab) LabReport {
 	}
 	start := time.Now()
 	rep := LabReport{Lab: lab.ID}
+	for _, f := range lab.Features {
+		if cfg.Lacks[f] {
+			rep.Skipped = append(rep.Skipped, fmt.Sprintf("lab %s: needs %q, which this cluster lacks", lab.ID, f))
+			return rep
+		}
+	}
 	v := &verifier{cfg: cfg, lab: lab, engine: checks.NewEngine(cfg.Client), runID: randomID(), rep: &rep, unsolved: map[string]bool{}}
 	dir, err := os.MkdirTemp("", "k8slab-verify-")
 	if err != nil {
@@ -213,14 +227,24 @@ func (r *run) solve(ctx context.Context, task *checks.Task) (answer string, err 
 
 func (v *verifier) prove(ctx context.Context) {
 	lab := v.lab
+	var ids []string
+	for i := range lab.Tasks {
+		task := &lab.Tasks[i]
+		if f := v.lacking(task); f != "" {
+			v.rep.Skipped = append(v.rep.Skipped, fmt.Sprintf("task %s: needs %q, which this cluster lacks", task.ID, f))
+			continue
+		}
+		v.tasks = append(v.tasks, task)
+		ids = append(ids, task.ID)
+	}
+
 	v.progress("nothing passes at the start")
 	r, err := v.fresh(ctx)
 	if err != nil {
 		v.fail("", "", "start", err.Error())
 		return
 	}
-	for i := range lab.Tasks {
-		task := &lab.Tasks[i]
+	for _, task := range v.tasks {
 		if res := r.evaluate(ctx, task, ""); res.Status == checks.Pass {
 			v.fail(task.ID, "", "start", "passes on the starting state, before the learner did anything")
 		}
@@ -229,8 +253,7 @@ func (v *verifier) prove(ctx context.Context) {
 	v.progress("the reference solutions pass")
 	answers := map[string]string{}
 	solved := true
-	for i := range lab.Tasks {
-		task := &lab.Tasks[i]
+	for _, task := range v.tasks {
 		answer, err := r.solve(ctx, task)
 		if err != nil {
 			v.fail(task.ID, "", "solution", err.Error())
@@ -240,29 +263,21 @@ func (v *verifier) prove(ctx context.Context) {
 		}
 		if task.Question != nil {
 			answers[task.ID] = answer
+			if res := r.evaluate(ctx, task, "definitely-not-the-answer"); res.Status == checks.Pass {
+				v.fail(task.ID, "", "question", "accepts a wrong answer")
+			}
 		}
 	}
 	if solved {
-		res := v.engine.Evaluate(ctx, lab, checks.Options{Namespace: r.ns, Answers: answers})
+		res := v.engine.Evaluate(ctx, lab, checks.Options{Namespace: r.ns, Tasks: ids, Answers: answers})
 		if !res.Passed() || res.Score != res.MaxScore {
 			v.fail("", "", "lab", fmt.Sprintf("the whole lab does not pass after all solutions (score %d of %d)", res.Score, res.MaxScore))
 		}
 	}
 
-	v.progress("every mistake fails with its message")
-	for i := range lab.Tasks {
-		task := &lab.Tasks[i]
-		if task.Question != nil {
-			if res := r.evaluate(ctx, task, "definitely-not-the-answer"); res.Status == checks.Pass {
-				v.fail(task.ID, "", "question", "accepts a wrong answer")
-			}
-			continue
-		}
-		for _, m := range task.Mistakes {
-			v.mistake(ctx, i, m)
-		}
-	}
-
+	// The reset comes before the mistakes, and the solved namespace goes:
+	// some objects are unique in the whole cluster (a Service's nodePort),
+	// so only one namespace may hold them at a time.
 	v.progress("a reset restores the start")
 	if err := checks.ResetLab(ctx, v.cfg.Client, lab, r.ns); err != nil {
 		v.fail("", "", "reset", err.Error())
@@ -272,8 +287,7 @@ func (v *verifier) prove(ctx context.Context) {
 		v.fail("", "", "reset", err.Error())
 		return
 	}
-	for i := range lab.Tasks {
-		task := &lab.Tasks[i]
+	for _, task := range v.tasks {
 		if task.Question != nil {
 			continue // a reset does not change what the cluster answers
 		}
@@ -281,14 +295,35 @@ func (v *verifier) prove(ctx context.Context) {
 			v.fail(task.ID, "", "reset", "still passes after a reset")
 		}
 	}
+	v.drop(ctx, r.ns)
+
+	v.progress("every mistake fails with its message")
+	for i, task := range v.tasks {
+		if task.Question != nil {
+			continue
+		}
+		for _, m := range task.Mistakes {
+			v.mistake(ctx, i, m)
+		}
+	}
+}
+
+// lacking names a feature task needs that the cluster lacks, or "".
+func (v *verifier) lacking(task *checks.Task) checks.Feature {
+	for _, f := range task.Features {
+		if v.cfg.Lacks[f] {
+			return f
+		}
+	}
+	return ""
 }
 
 // mistake makes mistake m of task i after the earlier tasks' solutions and
 // requires a failure that says what m promises.
 func (v *verifier) mistake(ctx context.Context, i int, m checks.Mistake) {
-	task := &v.lab.Tasks[i]
-	for j := range i {
-		if v.unsolved[v.lab.Tasks[j].ID] {
+	task := v.tasks[i]
+	for _, prev := range v.tasks[:i] {
+		if v.unsolved[prev.ID] {
 			return // reported once already, as the solution failure
 		}
 	}
@@ -297,10 +332,11 @@ func (v *verifier) mistake(ctx context.Context, i int, m checks.Mistake) {
 		v.fail(task.ID, m.Name, "mistake", err.Error())
 		return
 	}
-	for j := range i {
-		if _, err := r.solve(ctx, &v.lab.Tasks[j]); err != nil {
-			v.fail(v.lab.Tasks[j].ID, m.Name, "mistake", "preparing the mistake: "+err.Error())
-			v.unsolved[v.lab.Tasks[j].ID] = true
+	defer v.drop(ctx, r.ns)
+	for _, prev := range v.tasks[:i] {
+		if _, err := r.solve(ctx, prev); err != nil {
+			v.fail(prev.ID, m.Name, "mistake", "preparing the mistake: "+err.Error())
+			v.unsolved[prev.ID] = true
 			return
 		}
 	}
@@ -428,5 +464,23 @@ func sleep(ctx context.Context, d time.Duration) {
 	select {
 	case <-ctx.Done():
 	case <-time.After(d):
+	}
+}
+
+// drop deletes a namespace the proof is done with and waits until it is
+// gone, so that objects unique in the cluster (a Service's nodePort) are
+// free for the next phase. cleanup reports a namespace that stays.
+func (v *verifier) drop(ctx context.Context, ns string) {
+	ns = strings.TrimSpace(ns)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	if err := v.cfg.Client.Resource(namespacesGVR).Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
+		return
+	}
+	for ctx.Err() == nil {
+		if _, err := v.cfg.Client.Resource(namespacesGVR).Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			return
+		}
+		sleep(ctx, 250*time.Millisecond)
 	}
 }
