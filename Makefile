@@ -37,7 +37,7 @@ run:
 test: sim unit fuzz
 
 unit:
-	K8SLAB_SIM_BIN=$(SIM_BIN) $(GO) test -count=1 -timeout 20m ./...
+	K8SLAB_SIM_BIN=$(SIM_BIN) $(GO) test -count=1 -timeout 50m ./...
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
