@@ -140,35 +140,52 @@ func nodeClient(cfg *rest.Config) (dynamic.ResourceInterface, error) {
 // ServerVersion is what 'kubectl version' shows for the server, read from
 // /version as client-go's discovery client does.
 func ServerVersion(ctx context.Context, cfg *rest.Config) (string, error) {
-	hc, err := rest.HTTPClientFor(cfg)
+	body, err := get(ctx, cfg, "/version")
 	if err != nil {
 		return "", err
-	}
-	base, _, err := rest.DefaultServerUrlFor(cfg)
-	if err != nil {
-		return "", err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base.String(), "/")+"/version", nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", apierrors.NewGenericServerResponse(resp.StatusCode, http.MethodGet, schema.GroupResource{}, "", strings.TrimSpace(string(body)), 0, false)
 	}
 	var info version.Info
 	if err := json.Unmarshal(body, &info); err != nil {
 		return "", fmt.Errorf("reading the server version: %w", err)
 	}
 	return info.GitVersion, nil
+}
+
+// getOK asks the API server for path (/readyz, /livez) and wants 200.
+func getOK(ctx context.Context, cfg *rest.Config, path string) error {
+	_, err := get(ctx, cfg, path)
+	return err
+}
+
+// get reads an API server path with the kubeconfig's credentials. It is
+// what the discovery client does for /version and health paths, without
+// linking the typed clientset that carries it.
+func get(ctx context.Context, cfg *rest.Config, path string) ([]byte, error) {
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	base, _, err := rest.DefaultServerUrlFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base.String(), "/")+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, apierrors.NewGenericServerResponse(resp.StatusCode, http.MethodGet, schema.GroupResource{}, "", strings.TrimSpace(string(body)), 0, false)
+	}
+	return body, nil
 }
 
 func nodeStatus(n corev1.Node) NodeStatus {

@@ -29,7 +29,6 @@ import (
 	"syscall"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 )
 
@@ -352,11 +351,7 @@ func (s *sim) probe(ctx context.Context, c component, live bool) error {
 			return err
 		}
 		cfg.Timeout = probeTimeout
-		cs, err := kubernetes.NewForConfig(cfg)
-		if err != nil {
-			return err
-		}
-		if _, err := cs.Discovery().RESTClient().Get().AbsPath(path).DoRaw(ctx); err != nil {
+		if err := getOK(ctx, cfg, path); err != nil {
 			return errors.New("not ready")
 		}
 		return nil
