@@ -124,22 +124,30 @@ func (c *Cache) ensure(k Key) error {
 	return nil
 }
 
-// newInformer watches one resource in one namespace. It is what
-// client-go's dynamicinformer builds, without that package, which links
-// every typed client and informer of client-go (and their init) into the
-// binary.
+// newInformer watches one resource in one namespace for the Cache.
 func newInformer(client dynamic.Interface, k Key) cache.SharedIndexInformer {
+	return NewInformer(client, k, "", nil)
+}
+
+// NewInformer watches one resource in one namespace (all namespaces when
+// k.Namespace is ""), only the objects labelSelector matches ("" for
+// all), keeping indexers. It is what client-go's dynamicinformer builds,
+// without that package, which links every typed client and informer of
+// client-go (and their init) into the binary.
+func NewInformer(client dynamic.Interface, k Key, labelSelector string, indexers cache.Indexers) cache.SharedIndexInformer {
 	ri := client.Resource(k.Resource).Namespace(k.Namespace)
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			opts.LabelSelector = labelSelector
 			return ri.List(ctx, opts)
 		},
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.LabelSelector = labelSelector
 			return ri.Watch(ctx, opts)
 		},
 	}
 	return cache.NewSharedIndexInformerWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, client),
-		&unstructured.Unstructured{}, cache.SharedIndexInformerOptions{ObjectDescription: k.Resource.String()})
+		&unstructured.Unstructured{}, cache.SharedIndexInformerOptions{Indexers: indexers, ObjectDescription: k.Resource.String()})
 }
 
 func (c *Cache) changed(k Key) {

@@ -269,12 +269,13 @@ func webPassed(t workshop.Table, learner string) bool {
 func removePod(b *testing.B, c workshop.Clients, ns, name string) {
 	ctx := context.Background()
 	zero := int64(0)
-	if err := c.Typed.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+	k := typed(b, c)
+	if err := k.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
 		b.Fatal(err)
 	}
 	deadline := time.Now().Add(time.Minute)
 	for {
-		if _, err := c.Typed.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+		if _, err := k.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
 			return
 		}
 		if time.Now().After(deadline) {

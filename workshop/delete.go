@@ -58,12 +58,14 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 	del(clusterRoleBindingsGVR, false, &res.ClusterObjects)
 	del(clusterRolesGVR, false, &res.ClusterObjects)
 	namespaced := map[string]bool{}
-	nsList, err := c.Typed.CoreV1().Namespaces().List(ctx, selector)
+	cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+	nsList, err := c.Dynamic.Resource(namespacesGVR).List(cctx, selector)
+	cancel()
 	if err != nil {
 		return res, fmt.Errorf("listing the workshop's namespaces: %w", err)
 	}
 	for _, ns := range nsList.Items {
-		namespaced[ns.Name] = true
+		namespaced[ns.GetName()] = true
 	}
 	// Roles and bindings init put in namespaces it does not own (such as
 	// kube-system); those in the workshop's namespaces go with them.
@@ -90,14 +92,14 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 		}
 	}
 	for _, ns := range nsList.Items {
-		if ns.DeletionTimestamp != nil {
+		if ns.GetDeletionTimestamp() != nil {
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
-		err := c.Typed.CoreV1().Namespaces().Delete(cctx, ns.Name, metav1.DeleteOptions{})
+		err := c.Dynamic.Resource(namespacesGVR).Delete(cctx, ns.GetName(), metav1.DeleteOptions{})
 		cancel()
 		if err != nil && !apierrors.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("deleting namespace %s: %w", ns.Name, err))
+			errs = append(errs, fmt.Errorf("deleting namespace %s: %w", ns.GetName(), err))
 			continue
 		}
 		res.Namespaces++
@@ -111,7 +113,7 @@ func WaitDeleted(ctx context.Context, c Clients, name string, timeout time.Durat
 	defer cancel()
 	for {
 		cctx, ccancel := context.WithTimeout(ctx, checks.RequestTimeout)
-		list, err := c.Typed.CoreV1().Namespaces().List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
+		list, err := c.Dynamic.Resource(namespacesGVR).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
 		ccancel()
 		if err == nil && len(list.Items) == 0 {
 			return nil

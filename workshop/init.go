@@ -22,7 +22,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -33,21 +32,16 @@ import (
 // Clients reach the cluster as the instructor.
 type Clients struct {
 	Config  *rest.Config
-	Typed   kubernetes.Interface
 	Dynamic dynamic.Interface
 }
 
 // NewClients makes the clients for cfg.
 func NewClients(cfg *rest.Config) (Clients, error) {
-	typed, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return Clients{}, err
-	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return Clients{}, err
 	}
-	return Clients{Config: cfg, Typed: typed, Dynamic: dyn}, nil
+	return Clients{Config: cfg, Dynamic: dyn}, nil
 }
 
 // InitOptions tune init.
@@ -188,7 +182,7 @@ func waitDefaultAccount(ctx context.Context, c Clients, ns string) error {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
-		_, err := c.Typed.CoreV1().ServiceAccounts(ns).Get(cctx, "default", metav1.GetOptions{})
+		_, err := c.Dynamic.Resource(serviceAccountsGVR).Namespace(ns).Get(cctx, "default", metav1.GetOptions{})
 		cancel()
 		if err == nil {
 			return nil
@@ -214,12 +208,12 @@ func waitQuotas(ctx context.Context, c Clients, name string) error {
 	defer cancel()
 	for {
 		cctx, ccancel := context.WithTimeout(ctx, checks.RequestTimeout)
-		list, err := c.Typed.CoreV1().ResourceQuotas("").List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
+		list, err := c.Dynamic.Resource(resourceQuotasGVR).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
 		ccancel()
 		pending := 0
 		if err == nil {
 			for _, q := range list.Items {
-				if len(q.Status.Hard) == 0 {
+				if hard, _, _ := unstructured.NestedMap(q.Object, "status", "hard"); len(hard) == 0 {
 					pending++
 				}
 			}
@@ -243,13 +237,13 @@ func waitQuotas(ctx context.Context, c Clients, name string) error {
 func refuseForeign(ctx context.Context, c Clients, p Plan) error {
 	cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
 	defer cancel()
-	list, err := c.Typed.CoreV1().Namespaces().List(cctx, metav1.ListOptions{})
+	list, err := c.Dynamic.Resource(namespacesGVR).List(cctx, metav1.ListOptions{})
 	if err != nil {
 		return fmt.Errorf("listing namespaces: %w", err)
 	}
 	existing := map[string]map[string]string{}
 	for _, ns := range list.Items {
-		existing[ns.Name] = ns.Labels
+		existing[ns.GetName()] = ns.GetLabels()
 	}
 	for _, l := range p.Learners {
 		names := []string{HomeNamespace(p.Name, l)}
@@ -476,10 +470,28 @@ func (w *initializer) token(ctx context.Context, home string) (string, error) {
 	secs := int64(w.opts.TokenTTL / time.Second)
 	cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
 	defer cancel()
-	tr, err := w.c.Typed.CoreV1().ServiceAccounts(home).CreateToken(cctx, LearnerAccount,
-		&authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: &secs}}, metav1.CreateOptions{})
+	req, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&authv1.TokenRequest{
+		TypeMeta: metav1.TypeMeta{APIVersion: "authentication.k8s.io/v1", Kind: "TokenRequest"},
+		// The dynamic client takes the service account's name from here.
+		ObjectMeta: metav1.ObjectMeta{Name: LearnerAccount, Namespace: home},
+		Spec:       authv1.TokenRequestSpec{ExpirationSeconds: &secs},
+	})
+	if err != nil {
+		return "", err
+	}
+	// The serviceaccounts/token subresource takes a TokenRequest and
+	// answers with one, its status holding the token.
+	u, err := w.c.Dynamic.Resource(serviceAccountsGVR).Namespace(home).Create(cctx,
+		&unstructured.Unstructured{Object: req}, metav1.CreateOptions{}, "token")
 	if err != nil {
 		return "", fmt.Errorf("requesting a token for %s/%s: %w", home, LearnerAccount, err)
+	}
+	var tr authv1.TokenRequest
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &tr); err != nil {
+		return "", fmt.Errorf("reading the token for %s/%s: %w", home, LearnerAccount, err)
+	}
+	if tr.Status.Token == "" {
+		return "", fmt.Errorf("the API server issued no token for %s/%s", home, LearnerAccount)
 	}
 	return tr.Status.Token, nil
 }

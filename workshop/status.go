@@ -3,7 +3,9 @@ package workshop
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -11,7 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/k8slab/k8slab/checks"
@@ -150,7 +151,8 @@ func (g *Grader) Run(ctx context.Context, debounce time.Duration, onTable func(T
 		UpdateFunc: func(_, n any) { g.markDirty(n) },
 		DeleteFunc: g.markDirty,
 	}
-	all := dynamicinformer.NewDynamicSharedInformerFactory(g.c.Dynamic, 0)
+	// Indexed by namespace: each cell's checks list one namespace.
+	byNamespace := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
 	for _, lab := range g.labs {
 		if len(g.graded[lab.ID]) == 0 {
 			continue // no ids would mean every task
@@ -159,7 +161,7 @@ func (g *Grader) Run(ctx context.Context, debounce time.Duration, onTable func(T
 			if _, ok := g.informers[n.Resource]; ok {
 				continue
 			}
-			inf := all.ForResource(n.Resource).Informer()
+			inf := checks.NewInformer(g.c.Dynamic, checks.Key{Resource: n.Resource}, "", byNamespace)
 			if _, err := inf.AddEventHandler(handler); err != nil {
 				return err
 			}
@@ -168,10 +170,7 @@ func (g *Grader) Run(ctx context.Context, debounce time.Duration, onTable func(T
 	}
 	// The class itself: learners' namespaces, found by the workshop label,
 	// so learners added by a later init appear.
-	nsFactory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(g.c.Dynamic, 0, "", func(o *metav1.ListOptions) {
-		o.LabelSelector = WorkshopLabel + "=" + g.name
-	})
-	g.nsInf = nsFactory.ForResource(namespacesGVR).Informer()
+	g.nsInf = checks.NewInformer(g.c.Dynamic, checks.Key{Resource: namespacesGVR}, WorkshopLabel+"="+g.name, byNamespace)
 	if _, err := g.nsInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { g.markDirty("*") },
 		UpdateFunc: func(any, any) {},
@@ -179,10 +178,15 @@ func (g *Grader) Run(ctx context.Context, debounce time.Duration, onTable func(T
 	}); err != nil {
 		return err
 	}
-	all.Start(ctx.Done())
-	nsFactory.Start(ctx.Done())
-	defer all.Shutdown()
-	defer nsFactory.Shutdown()
+	// The informers stop, and Run waits for them, whichever way Run
+	// returns.
+	runCtx, stop := context.WithCancel(ctx)
+	var running sync.WaitGroup
+	defer running.Wait()
+	defer stop()
+	for _, inf := range append([]cache.SharedIndexInformer{g.nsInf}, slices.Collect(maps.Values(g.informers))...) {
+		running.Go(func() { inf.RunWithContext(runCtx) })
+	}
 	synced := []cache.InformerSynced{g.nsInf.HasSynced}
 	for _, inf := range g.informers {
 		synced = append(synced, inf.HasSynced)

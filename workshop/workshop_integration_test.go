@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/k8slab/k8slab/assets"
@@ -39,12 +40,23 @@ func clientsFor(t *testing.T, kubeconfig string) workshop.Clients {
 	return c
 }
 
+// typed gives tests the typed clientset, which the binary does without.
+func typed(tb testing.TB, c workshop.Clients) kubernetes.Interface {
+	tb.Helper()
+	k, err := kubernetes.NewForConfig(c.Config)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
 func TestWorkshopOnSimulatedCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
 	p, dir := clustertest.Start(t, "k8slab-workshop")
 	admin := clientsFor(t, p.KubeconfigPath())
+	adminK := typed(t, admin)
 	course, err := lessons.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +108,7 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 		t.Fatalf("learner kubeconfig marker = %+v", marker)
 	}
 	learnerA := clientsFor(t, aPath)
+	learnerAK := typed(t, learnerA)
 	pods, _ := course.Lab("pods")
 	aNS := workshop.LabNamespace("ws", a, "pods")
 	bNS := workshop.LabNamespace("ws", b, "pods")
@@ -115,10 +128,10 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 				}
 			}
 		}
-		if _, err := learnerA.Typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err != nil {
+		if _, err := learnerAK.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err != nil {
 			t.Errorf("reading nodes, which a lab needs: %v", err)
 		}
-		if _, err := learnerA.Typed.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{}); err != nil {
+		if _, err := learnerAK.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{}); err != nil {
 			t.Errorf("reading kube-system pods, which a lab needs: %v", err)
 		}
 	})
@@ -130,31 +143,31 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 				t.Errorf("%s: want 403 Forbidden, got %v", what, err)
 			}
 		}
-		_, err := learnerA.Typed.CoreV1().Pods(bNS).List(ctx, metav1.ListOptions{})
+		_, err := learnerAK.CoreV1().Pods(bNS).List(ctx, metav1.ListOptions{})
 		forbidden("listing B's pods", err)
-		_, err = learnerA.Typed.CoreV1().Pods(bNS).Get(ctx, "broken", metav1.GetOptions{})
+		_, err = learnerAK.CoreV1().Pods(bNS).Get(ctx, "broken", metav1.GetOptions{})
 		forbidden("reading B's pod", err)
-		_, err = learnerA.Typed.CoreV1().ConfigMaps(bNS).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x"}}, metav1.CreateOptions{})
+		_, err = learnerAK.CoreV1().ConfigMaps(bNS).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x"}}, metav1.CreateOptions{})
 		forbidden("creating in B's namespace", err)
-		err = learnerA.Typed.CoreV1().Pods(bNS).Delete(ctx, "broken", metav1.DeleteOptions{})
+		err = learnerAK.CoreV1().Pods(bNS).Delete(ctx, "broken", metav1.DeleteOptions{})
 		forbidden("deleting B's pod", err)
-		_, err = learnerA.Typed.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "mine"}}, metav1.CreateOptions{})
+		_, err = learnerAK.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "mine"}}, metav1.CreateOptions{})
 		forbidden("creating a namespace", err)
-		_, err = learnerA.Typed.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "mine"},
+		_, err = learnerAK.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "mine"},
 			RoleRef: rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "cluster-admin"}}, metav1.CreateOptions{})
 		forbidden("creating a cluster role binding", err)
-		_, err = learnerA.Typed.RbacV1().RoleBindings(aNS).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "mine"},
+		_, err = learnerAK.RbacV1().RoleBindings(aNS).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "mine"},
 			RoleRef: rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "cluster-admin"}}, metav1.CreateOptions{})
 		forbidden("granting itself more rights in its own namespace", err)
-		nodes, err := admin.Typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		nodes, err := adminK.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		if err != nil || len(nodes.Items) == 0 {
 			t.Fatalf("nodes: %v", err)
 		}
-		_, err = learnerA.Typed.CoreV1().Nodes().Patch(ctx, nodes.Items[0].Name, types.MergePatchType, []byte(`{"metadata":{"labels":{"disk":"ssd"}}}`), metav1.PatchOptions{})
+		_, err = learnerAK.CoreV1().Nodes().Patch(ctx, nodes.Items[0].Name, types.MergePatchType, []byte(`{"metadata":{"labels":{"disk":"ssd"}}}`), metav1.PatchOptions{})
 		forbidden("labelling a node", err)
-		err = learnerA.Typed.CoreV1().ResourceQuotas(aNS).Delete(ctx, "k8slab-quota", metav1.DeleteOptions{})
+		err = learnerAK.CoreV1().ResourceQuotas(aNS).Delete(ctx, "k8slab-quota", metav1.DeleteOptions{})
 		forbidden("deleting its quota", err)
-		_, err = learnerA.Typed.CoreV1().ServiceAccounts(workshop.HomeNamespace("ws", b)).Get(ctx, workshop.LearnerAccount, metav1.GetOptions{})
+		_, err = learnerAK.CoreV1().ServiceAccounts(workshop.HomeNamespace("ws", b)).Get(ctx, workshop.LearnerAccount, metav1.GetOptions{})
 		forbidden("reading B's service account", err)
 
 		// Over the quota: pods until one is refused.
@@ -162,7 +175,7 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 		for i := range 30 {
 			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("filler-%d", i)},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx:1.27"}}}}
-			if _, last = learnerA.Typed.CoreV1().Pods(aNS).Create(ctx, pod, metav1.CreateOptions{}); last != nil {
+			if _, last = learnerAK.CoreV1().Pods(aNS).Create(ctx, pod, metav1.CreateOptions{}); last != nil {
 				break
 			}
 		}
@@ -170,7 +183,7 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 		if last != nil && !strings.Contains(last.Error(), "exceeded quota") {
 			t.Errorf("quota refusal does not say so: %v", last)
 		}
-		if err := learnerA.Typed.CoreV1().Pods(aNS).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "!app"}); err != nil {
+		if err := learnerAK.CoreV1().Pods(aNS).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "!app"}); err != nil {
 			t.Errorf("cleaning up the filler pods: %v", err)
 		}
 	})
@@ -214,21 +227,21 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 		if err := workshop.ResetLab(ctx, learnerA.Dynamic, pods, aNS); err != nil {
 			t.Fatalf("reset with a learner's rights: %v", err)
 		}
-		if _, err := learnerA.Typed.CoreV1().Pods(aNS).Get(ctx, "web", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		if _, err := learnerAK.CoreV1().Pods(aNS).Get(ctx, "web", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			t.Errorf("pod web survived the reset: %v", err)
 		}
-		broken, err := learnerA.Typed.CoreV1().Pods(aNS).Get(ctx, "broken", metav1.GetOptions{})
+		broken, err := learnerAK.CoreV1().Pods(aNS).Get(ctx, "broken", metav1.GetOptions{})
 		if err != nil || broken.Spec.Containers[0].Image != "nginx:1.27-doesnotexist" {
 			t.Errorf("the setup's broken pod is not back as it was: %v", err)
 		}
-		if _, err := learnerA.Typed.RbacV1().Roles(aNS).Get(ctx, "k8slab-learner", metav1.GetOptions{}); apierrors.IsNotFound(err) {
+		if _, err := learnerAK.RbacV1().Roles(aNS).Get(ctx, "k8slab-learner", metav1.GetOptions{}); apierrors.IsNotFound(err) {
 			t.Error("the reset took the learner's Role with it")
 		}
 	})
 
 	t.Run("delete removes exactly what init made", func(t *testing.T) {
 		// Something unrelated that must survive.
-		if _, err := admin.Typed.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ws-bystander"}}, metav1.CreateOptions{}); err != nil {
+		if _, err := adminK.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ws-bystander"}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := workshop.Delete(ctx, admin, "ws"); err != nil {
@@ -240,10 +253,10 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 		if left := countLabelled(t, admin, "ws"); left != "ns=0 cr=0 crb=0 role=0 rb=0" {
 			t.Errorf("labelled objects left: %s", left)
 		}
-		if _, err := admin.Typed.CoreV1().Namespaces().Get(ctx, "ws-bystander", metav1.GetOptions{}); err != nil {
+		if _, err := adminK.CoreV1().Namespaces().Get(ctx, "ws-bystander", metav1.GetOptions{}); err != nil {
 			t.Errorf("delete touched a namespace it did not make: %v", err)
 		}
-		if _, err := admin.Typed.RbacV1().ClusterRoles().Get(ctx, "cluster-admin", metav1.GetOptions{}); err != nil {
+		if _, err := adminK.RbacV1().ClusterRoles().Get(ctx, "cluster-admin", metav1.GetOptions{}); err != nil {
 			t.Errorf("cluster-admin: %v", err)
 		}
 	})
@@ -254,7 +267,8 @@ func countLabelled(t *testing.T, c workshop.Clients, name string) string {
 	t.Helper()
 	ctx := context.Background()
 	sel := metav1.ListOptions{LabelSelector: workshop.WorkshopLabel + "=" + name}
-	ns, err := c.Typed.CoreV1().Namespaces().List(ctx, sel)
+	k := typed(t, c)
+	ns, err := k.CoreV1().Namespaces().List(ctx, sel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,10 +278,10 @@ func countLabelled(t *testing.T, c workshop.Clients, name string) string {
 			live++
 		}
 	}
-	cr, _ := c.Typed.RbacV1().ClusterRoles().List(ctx, sel)
-	crb, _ := c.Typed.RbacV1().ClusterRoleBindings().List(ctx, sel)
-	roles, _ := c.Typed.RbacV1().Roles("").List(ctx, sel)
-	rbs, _ := c.Typed.RbacV1().RoleBindings("").List(ctx, sel)
+	cr, _ := k.RbacV1().ClusterRoles().List(ctx, sel)
+	crb, _ := k.RbacV1().ClusterRoleBindings().List(ctx, sel)
+	roles, _ := k.RbacV1().Roles("").List(ctx, sel)
+	rbs, _ := k.RbacV1().RoleBindings("").List(ctx, sel)
 	out := fmt.Sprintf("ns=%d cr=%d crb=%d role=%d rb=%d", live, len(cr.Items), len(crb.Items), len(roles.Items), len(rbs.Items))
 	if live == 0 {
 		return out
