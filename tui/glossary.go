@@ -107,9 +107,19 @@ func (s *glossaryScreen) textWidth() int { return max(20, min(s.width, 100)-4) }
 func (s *glossaryScreen) layout() {
 	st := s.c.styles
 	s.lines, s.starts, s.ends = s.lines[:0], s.starts[:0], s.ends[:0]
-	wrap := lipgloss.NewStyle().Width(s.textWidth())
-	indent := func(text string, style lipgloss.Style) {
-		for _, l := range strings.Split(wrap.Render(text), "\n") {
+	// indent wraps text below the term; hang indents the lines after the
+	// first by two more, under the text after "↳ ".
+	indent := func(text string, style lipgloss.Style, hang int) {
+		wrapped := lipgloss.NewStyle().Width(s.textWidth()).Render(text)
+		if hang > 0 {
+			first, rest, _ := strings.Cut(wrapped, "\n")
+			wrapped = first
+			if rest != "" {
+				rest = lipgloss.NewStyle().Width(s.textWidth() - hang).Render(strings.Join(strings.Fields(rest), " "))
+				wrapped += "\n" + lipgloss.NewStyle().PaddingLeft(hang).Render(rest)
+			}
+		}
+		for _, l := range strings.Split(wrapped, "\n") {
 			s.lines = append(s.lines, "   "+style.Render(strings.TrimRight(l, " ")))
 		}
 	}
@@ -123,9 +133,9 @@ func (s *glossaryScreen) layout() {
 		} else {
 			s.lines = append(s.lines, "   "+st.Bold.Render(t.Term))
 		}
-		indent(t.Definition, lipgloss.NewStyle())
+		indent(t.Definition, lipgloss.NewStyle(), 0)
 		if t.See != nil {
-			indent("↳ "+t.See.Title+" ("+t.See.Module.Title+")", st.Muted)
+			indent("↳ "+t.See.Title+" ("+t.See.Module.Title+")", st.Muted, 2)
 		}
 		s.ends = append(s.ends, len(s.lines))
 	}
@@ -298,7 +308,7 @@ func (s *glossaryScreen) View() string {
 	if s.scope != nil {
 		title = fmt.Sprintf("Terms introduced in “%s”", s.scope.Title)
 	} else {
-		title = "Glossary"
+		title = "All terms"
 	}
 	count := fmt.Sprintf("%d terms", len(s.pool()))
 	if s.search.Value() != "" {

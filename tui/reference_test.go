@@ -8,7 +8,9 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/lessons"
 )
 
 var sizes = []struct {
@@ -136,6 +138,7 @@ func TestGlossarySearchAndOpenLesson(t *testing.T) {
 			golden.RequireEqual(t, screen)
 			press(tm, "enter")
 			waitFor(t, tm, "k8slab · Next steps › 1/1 More")
+			waitFor(t, tm, "More text.")
 			// Back from the lesson goes to the course map, on the lesson.
 			press(tm, "esc")
 			waitFor(t, tm, "› ✓ More") // read: it fits on one screen
@@ -242,4 +245,40 @@ func TestLessonTermsLine(t *testing.T) {
 		t.Errorf("a lesson with no terms offers them:\n%s", screen)
 	}
 	finalScreen(t, tm)
+}
+
+// Every term of the built-in glossary, with its definition and lesson,
+// is shown whole at 80 columns: each word present and no line too wide.
+func TestBuiltInGlossaryFits80Columns(t *testing.T) {
+	course, err := lessons.Load(assets.Course())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &common{course: course, keys: DefaultKeyMap(), styles: NewStyles(true, false)}
+	s := newGlossaryScreen(c)
+	s.SetSize(80, 20)
+	s.open(nil, "")
+	text := ansi.Strip(strings.Join(s.lines, "\n"))
+	for i, line := range strings.Split(text, "\n") {
+		if w := ansi.StringWidth(line); w > 80 {
+			t.Errorf("line %d is %d cells wide: %q", i, w, line)
+		}
+	}
+	// Words are compared with their spacing normalised, and a line broken
+	// after a hyphen ("control-" / "plane") joined again.
+	norm := func(s string) string { return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "- ", "-") }
+	flat := norm(text)
+	for _, term := range course.Glossary {
+		want := term.Term + " " + term.Definition
+		if term.See != nil {
+			want += " ↳ " + term.See.Title + " (" + term.See.Module.Title + ")"
+		}
+		if !strings.Contains(flat, norm(want)) {
+			t.Errorf("%q is not shown whole", term.Term)
+		}
+	}
+	// A wrapped lesson line hangs under the lesson's title.
+	if !strings.Contains(text, "   ↳ Autoscaling with the HorizontalPodAutoscaler (Health, resources and\n     autoscaling)") {
+		t.Errorf("the long lesson line does not hang:\n%s", text)
+	}
 }
