@@ -77,6 +77,12 @@ func TestCheatSheetFromEveryScreen(t *testing.T) {
 	press(tm, "K")
 	waitFor(t, tm, "k8slab · kubectl cheat sheet")
 	labs.results <- labResult(checks.Pass, checks.Fail)
+	waitUntil(t, tm, "the lab recording the pass underneath", func(string) bool {
+		return !f.store.Snapshot().Labs["first-lab"].Tasks["create-web"].PassedAt.IsZero()
+	})
+	if !strings.Contains(tm.last.Load().(string), "k8slab · kubectl cheat sheet") {
+		t.Fatal("the cheat sheet closed by itself")
+	}
 	press(tm, "esc")
 	waitFor(t, tm, "1 of 2 tasks done")
 
@@ -281,4 +287,21 @@ func TestBuiltInGlossaryFits80Columns(t *testing.T) {
 	if !strings.Contains(text, "   ↳ Autoscaling with the HorizontalPodAutoscaler (Health, resources and\n     autoscaling)") {
 		t.Errorf("the long lesson line does not hang:\n%s", text)
 	}
+}
+
+// Opening a lesson from the glossary over a lab leaves the lab as its own
+// esc would: its watch stops.
+func TestGlossaryOverLabOpensLessonAndStopsLab(t *testing.T) {
+	f := newFixture(t)
+	labs := newFakeLabs()
+	tm := f.startLab(t, labs, 80, 24, false)
+	waitUntil(t, tm, "the lab's watch", func(string) bool { return labs.active.Load() == 1 })
+	press(tm, "/")
+	waitFor(t, tm, "6 terms")
+	tm.Type("node")
+	waitFor(t, tm, "› node")
+	press(tm, "enter")
+	waitFor(t, tm, "k8slab · Next steps › 1/1 More")
+	waitUntil(t, tm, "the watch stopped", func(string) bool { return labs.active.Load() == 0 })
+	finalScreen(t, tm)
 }
