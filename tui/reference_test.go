@@ -305,3 +305,23 @@ func TestGlossaryOverLabOpensLessonAndStopsLab(t *testing.T) {
 	waitUntil(t, tm, "the watch stopped", func(string) bool { return labs.active.Load() == 0 })
 	finalScreen(t, tm)
 }
+
+// A course with neither a glossary nor a cheat sheet (both optional)
+// offers neither key, and the keys do nothing.
+func TestNoReferenceNoKeys(t *testing.T) {
+	f := newFixture(t)
+	f.course.Glossary, f.course.CheatSheet = nil, nil
+	tm := f.start(t, 80, 24, false)
+	waitFor(t, tm, "Next:")
+	press(tm, "K", "/", "enter")
+	waitFor(t, tm, "Section 1")
+	press(tm, "G")
+	waitFor(t, tm, "kubectl get pods -o wide")
+	screen := tm.last.Load().(string)
+	for _, unwanted := range []string{"cheat sheet", "glossary", "t terms", "Terms introduced"} {
+		if strings.Contains(screen, unwanted) {
+			t.Errorf("the screen offers %q:\n%s", unwanted, screen)
+		}
+	}
+	finalScreen(t, tm)
+}
