@@ -23,6 +23,11 @@ type Course struct {
 	Title       string
 	Description string
 	Modules     []*Module
+	// Glossary is the course's terms, sorted by term; empty when the
+	// course has no glossary.yaml.
+	Glossary []*Term
+	// CheatSheet is nil when the course has no cheatsheet.md.
+	CheatSheet *CheatSheet
 
 	lessons map[string]*Lesson
 	quizzes map[string]*quiz.Quiz
@@ -204,6 +209,8 @@ func (l *loader) load() *Course {
 		}
 	}
 	l.checkUnlisted(seen)
+	l.loadGlossary(c)
+	l.loadCheatSheet(c)
 	return c
 }
 
@@ -352,13 +359,21 @@ type frontMatter struct {
 
 var fence = []byte("---")
 
-// ParseLesson splits a lesson into its front matter and Markdown body and
-// validates the front matter. Problem lines are lines of the whole file.
-func ParseLesson(data []byte) (*Lesson, source.Problems) {
+// splitFile is a Markdown file split at its front matter.
+type splitFile struct {
+	yaml []byte
+	body string
+	// end is the index of the closing '---' line (its line number - 1).
+	end int
+}
+
+// splitFrontMatter splits a file into its front matter and Markdown body;
+// fields says what the front matter must hold, for the problems.
+func splitFrontMatter(data []byte, kind, fields string) (splitFile, source.Problems) {
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	if len(lines) == 0 || !bytes.Equal(bytes.TrimRight(lines[0], " \r\n"), fence) {
-		return nil, source.Problems{{Line: 1, Message: "a lesson must start with front matter: a line '---', then id, title, order and minutes, then '---'"}}
+		return splitFile{}, source.Problems{{Line: 1, Message: fmt.Sprintf("%s must start with front matter: a line '---', then %s, then '---'", kind, fields)}}
 	}
 	end := -1
 	for i := 1; i < len(lines); i++ {
@@ -368,17 +383,25 @@ func ParseLesson(data []byte) (*Lesson, source.Problems) {
 		}
 	}
 	if end < 0 {
-		return nil, source.Problems{{Line: 1, Message: "front matter is not closed; add a line '---' after it"}}
+		return splitFile{}, source.Problems{{Line: 1, Message: "front matter is not closed; add a line '---' after it"}}
 	}
-	yamlText := bytes.Join(lines[1:end], nil)
-	body := string(bytes.Join(lines[end+1:], nil))
-	var fm frontMatter
-	var ps source.Problems
-	if len(bytes.TrimSpace(yamlText)) == 0 {
-		ps = source.Problems{{Line: 1, Message: "front matter is empty; it needs id, title, order and minutes"}}
+	f := splitFile{yaml: bytes.Join(lines[1:end], nil), body: string(bytes.Join(lines[end+1:], nil)), end: end}
+	if len(bytes.TrimSpace(f.yaml)) == 0 {
+		return splitFile{}, source.Problems{{Line: 1, Message: "front matter is empty; it needs " + fields}}
+	}
+	return f, nil
+}
+
+// ParseLesson splits a lesson into its front matter and Markdown body and
+// validates the front matter. Problem lines are lines of the whole file.
+func ParseLesson(data []byte) (*Lesson, source.Problems) {
+	f, ps := splitFrontMatter(data, "a lesson", "id, title, order and minutes")
+	if ps != nil {
 		return nil, ps
 	}
-	root, perr := source.Parse(yamlText)
+	body, end := f.body, f.end
+	var fm frontMatter
+	root, perr := source.Parse(f.yaml)
 	if perr != nil {
 		return nil, perr.InFile("", 1)
 	}

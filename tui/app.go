@@ -5,6 +5,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,7 +59,13 @@ type App struct {
 	lesson *lessonScreen
 	quiz   *quizScreen
 	lab    *labScreen
+	cheat  *cheatSheetScreen
+	gloss  *glossaryScreen
 	active screen
+	// under is the screen the cheat sheet or glossary covers while one of
+	// them is active (nil otherwise). It keeps receiving every message but
+	// keys and pastes, so a lab keeps grading underneath.
+	under screen
 
 	status      string
 	statusIsErr bool
@@ -102,6 +109,10 @@ func New(o Options) *App {
 	a.lesson = newLessonScreen(c)
 	a.quiz = newQuizScreen(c)
 	a.lab = newLabScreen(c, o.Labs, o.Map)
+	a.cheat = newCheatSheetScreen(c)
+	a.gloss = newGlossaryScreen(c)
+	c.keys.CheatSheet.SetEnabled(o.Course.CheatSheet != nil)
+	c.keys.Glossary.SetEnabled(len(o.Course.Glossary) > 0)
 	a.active = a.home
 	a.start = o.Start
 	a.cluster = newClusterState(ctx, o.Cluster)
@@ -147,7 +158,7 @@ func (a *App) syncKeys() {
 	a.lab.clusterUp = a.cluster.status != nil && a.cluster.status.Reachable
 	// While a lab is open the status is checked more often: it is how the
 	// lab screen learns that the cluster went away or came back.
-	a.cluster.fast = a.active == a.lab
+	a.cluster.fast = a.base() == a.lab
 	if a.cluster.status != nil && a.cluster.status.Reachable {
 		a.lab.provider = a.cluster.status.Provider
 	}
@@ -157,7 +168,7 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 	wasReachable := a.cluster.status != nil && a.cluster.status.Reachable
 	hadStatus := a.cluster.status != nil
 	if cmd, ok := a.cluster.update(msg); ok {
-		if _, isStatus := msg.(clusterStatusMsg); isStatus && hadStatus && a.active == a.lab {
+		if _, isStatus := msg.(clusterStatusMsg); isStatus && hadStatus && a.base() == a.lab {
 			if now := a.cluster.status.Reachable; now != wasReachable {
 				return tea.Batch(cmd, a.lab.clusterChanged(now))
 			}
@@ -170,7 +181,7 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 			if done.err == nil && done.reason != "" {
 				a.status, a.statusIsErr = "Cluster ready. In your shell: eval \"$(k8slab cluster env)\"", false
 			}
-			if done.err == nil && a.active == a.lab && a.lab.lab != nil {
+			if done.err == nil && a.base() == a.lab && a.lab.lab != nil {
 				// The lab was waiting for a cluster: start it now.
 				return tea.Batch(cmd, a.lab.open(a.lab.lab))
 			}
@@ -189,7 +200,8 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 			a.isDark = msg.IsDark()
 			a.c.styles = NewStyles(a.isDark, a.noColor)
 			a.help.Styles = a.c.styles.Help
-			return a.lesson.restyle()
+			a.gloss.restyle()
+			return tea.Batch(a.lesson.restyle(), a.cheat.restyle())
 		}
 		return nil
 
@@ -198,7 +210,8 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 		switch {
 		case key.Matches(msg, k.ForceQuit):
 			return a.quit()
-		case !a.active.Typing() && key.Matches(msg, k.Quit):
+		case a.active != a.cheat && !a.active.Typing() && key.Matches(msg, k.Quit):
+			// (q closes the cheat sheet instead; the screen handles it.)
 			return a.quit()
 		case (a.active == a.home || a.active == a.lab) && !a.active.Typing() && key.Matches(msg, k.ClusterUp):
 			a.clearStatus()
@@ -208,36 +221,66 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 			a.resize()
 			return nil
 		}
+		switch {
+		case a.active.Typing():
+		case key.Matches(msg, k.CheatSheet):
+			a.clearStatus()
+			return a.openCheatSheet()
+		case key.Matches(msg, k.Glossary):
+			a.clearStatus()
+			return a.openGlossary(nil)
+		}
 		a.clearStatus()
+
+	case tea.PasteMsg:
+		return a.active.Update(msg)
+
+	case openCheatSheetMsg:
+		return a.openCheatSheet()
+
+	case openGlossaryMsg:
+		return a.openGlossary(msg.lesson)
+
+	case closeReferenceMsg:
+		a.closeReference()
+		return nil
 
 	case openLessonMsg:
 		l, ok := a.c.course.Lesson(msg.id)
 		if !ok {
 			return nil
 		}
+		if a.under == a.lesson && a.lesson.lesson == l {
+			a.closeReference() // the lesson is already open underneath
+			return nil
+		}
+		left := a.leaveUnder()
 		a.active = a.lesson
 		a.resize()
-		return tea.Batch(a.lesson.open(l, a.c.store.Snapshot()), a.remember("lesson", l.ID))
+		return tea.Batch(left, a.lesson.open(l, a.c.store.Snapshot()), a.remember("lesson", l.ID))
 
 	case openQuizMsg:
 		q, ok := a.c.course.Quiz(msg.id)
 		if !ok {
 			return nil
 		}
+		left := a.leaveUnder()
 		a.active = a.quiz
 		a.resize()
-		return tea.Batch(a.quiz.start(q, a.c.store.Snapshot()), a.remember("quiz", q.ID))
+		return tea.Batch(left, a.quiz.start(q, a.c.store.Snapshot()), a.remember("quiz", q.ID))
 
 	case openLabMsg:
 		lab, ok := a.c.course.Lab(msg.id)
 		if !ok {
 			return nil
 		}
+		left := a.leaveUnder()
 		a.active = a.lab
 		a.resize()
-		return tea.Batch(a.lab.open(lab), a.remember("lab", lab.ID))
+		return tea.Batch(left, a.lab.open(lab), a.remember("lab", lab.ID))
 
 	case goHomeMsg:
+		a.closeReference()
 		a.home.Update(progressChangedMsg{a.c.store.Snapshot()})
 		switch a.active {
 		case a.lesson:
@@ -258,7 +301,84 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	}
-	return a.active.Update(msg)
+	if _, isKey := msg.(tea.KeyPressMsg); isKey || a.under == nil {
+		return a.active.Update(msg)
+	}
+	return tea.Batch(a.active.Update(msg), a.under.Update(msg))
+}
+
+// base is the screen the learner is on, under the cheat sheet or glossary
+// if one of them is open.
+func (a *App) base() screen {
+	if a.under != nil {
+		return a.under
+	}
+	return a.active
+}
+
+// openCheatSheet opens the cheat sheet, or closes it when it is open: the
+// same key toggles it.
+func (a *App) openCheatSheet() tea.Cmd {
+	if a.c.course.CheatSheet == nil {
+		return nil
+	}
+	if a.active == a.cheat {
+		a.closeReference()
+		return nil
+	}
+	if a.under == nil {
+		a.under = a.active
+	}
+	over := a.under.Title()
+	if a.under == a.home {
+		over = "the course map"
+	}
+	a.active = a.cheat
+	a.resize()
+	return a.cheat.open(over)
+}
+
+func (a *App) openGlossary(scope *lessons.Lesson) tea.Cmd {
+	if len(a.c.course.Glossary) == 0 {
+		return nil
+	}
+	if a.under == nil {
+		a.under = a.active
+	}
+	// Opening a lesson from the glossary would end a quiz attempt that is
+	// still under way; the learner leaves the quiz first, on purpose.
+	blocked := ""
+	if a.under == a.quiz && a.quiz.attempt != nil && a.quiz.phase != finished {
+		blocked = "A quiz is under way: esc returns to it; leave it to open lessons."
+	}
+	a.active = a.gloss
+	a.resize()
+	return a.gloss.open(scope, blocked)
+}
+
+// closeReference returns from the cheat sheet or glossary to the screen
+// it covered.
+func (a *App) closeReference() {
+	if a.under == nil {
+		return
+	}
+	a.active, a.under = a.under, nil
+	a.resize()
+}
+
+// leaveUnder closes the cheat sheet or glossary for good, leaving the
+// screen it covered the way that screen's own "back" would: a lesson saves
+// its place, a lab stops grading.
+func (a *App) leaveUnder() tea.Cmd {
+	under := a.under
+	a.under = nil
+	switch under {
+	case a.lesson:
+		return a.lesson.leave(false)
+	case a.lab:
+		a.lab.stop()
+	}
+	return nil
 }
 
 func (a *App) clearStatus() {
@@ -297,7 +417,7 @@ func (a *App) quit() tea.Cmd {
 	// Streams and calls still running end with the program.
 	a.lab.stop()
 	a.stop()
-	if a.active == a.lesson {
+	if a.base() == a.lesson {
 		return tea.Sequence(a.lesson.leave(false), tea.Quit)
 	}
 	return tea.Quit
@@ -333,26 +453,51 @@ func (a *App) statusView() string {
 }
 
 // helpLines is implemented by screens with more short-help keys than fit
-// on one line at 80 columns; each inner slice is one line.
+// on one line at 80 columns; each inner slice is a group of keys that
+// stays on one line.
 type helpLines interface {
 	ShortHelpLines() [][]key.Binding
 }
 
+// helpView draws the help bar. A screen's groups of keys are packed onto
+// as few lines as the window allows, so a wide window shows them on one.
 func (a *App) helpView() string {
-	if hl, ok := a.active.(helpLines); ok && !a.help.ShowAll {
-		var lines []string
-		var all []key.Binding
-		for _, l := range hl.ShortHelpLines() {
-			lines = append(lines, a.help.ShortHelpView(l))
-			all = append(all, l...)
-		}
-		// One line when it fits whole.
-		if one := a.help.ShortHelpView(all); !strings.HasSuffix(strings.TrimSpace(ansi.Strip(one)), "…") && lipgloss.Width(one) < a.width-1 {
-			return one
-		}
-		return strings.Join(lines, "\n")
+	hl, ok := a.active.(helpLines)
+	if !ok || a.help.ShowAll {
+		return a.help.View(a.active)
 	}
-	return a.help.View(a.active)
+	fits := func(line string) bool {
+		return !strings.HasSuffix(strings.TrimSpace(ansi.Strip(line)), "…") && lipgloss.Width(line) < a.width-1
+	}
+	var lines []string
+	var cur []key.Binding
+	for _, group := range hl.ShortHelpLines() {
+		group = enabled(group)
+		if len(group) == 0 {
+			continue
+		}
+		if len(cur) > 0 && !fits(a.help.ShortHelpView(append(slices.Clip(cur), group...))) {
+			lines = append(lines, a.help.ShortHelpView(cur))
+			cur = nil
+		}
+		cur = append(cur, group...)
+	}
+	if len(cur) > 0 {
+		lines = append(lines, a.help.ShortHelpView(cur))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// enabled drops the disabled bindings, which the help bar does not show:
+// a group of only those takes no line.
+func enabled(bs []key.Binding) []key.Binding {
+	var out []key.Binding
+	for _, b := range bs {
+		if b.Enabled() {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 func (a *App) resize() {
@@ -361,6 +506,8 @@ func (a *App) resize() {
 	a.lesson.SetSize(a.width, h)
 	a.quiz.SetSize(a.width, h)
 	a.lab.SetSize(a.width, h)
+	a.cheat.SetSize(a.width, h)
+	a.gloss.SetSize(a.width, h)
 }
 
 func (a *App) View() tea.View {

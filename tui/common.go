@@ -46,6 +46,12 @@ type (
 	openQuizMsg   struct{ id string }
 	openLabMsg    struct{ id string }
 	goHomeMsg     struct{}
+	// The cheat sheet and the glossary open over the current screen, which
+	// closing them returns to. A glossary with a lesson lists the terms
+	// that lesson introduces.
+	openCheatSheetMsg struct{}
+	openGlossaryMsg   struct{ lesson *lessons.Lesson }
+	closeReferenceMsg struct{}
 )
 
 // progressSavedMsg reports the outcome of a write to the progress file.

@@ -202,13 +202,21 @@ func (h *homeScreen) Title() string { return h.c.course.Title }
 func (h *homeScreen) Typing() bool  { return false }
 
 func (h *homeScreen) ShortHelp() []key.Binding {
+	var out []key.Binding
+	for _, l := range h.ShortHelpLines() {
+		out = append(out, l...)
+	}
+	return out
+}
+
+func (h *homeScreen) ShortHelpLines() [][]key.Binding {
 	k := h.c.keys
-	return []key.Binding{k.Up, k.Down, k.Open, k.ClusterUp, k.Quit, k.Help}
+	return [][]key.Binding{{k.Up, k.Down, k.Open, k.ClusterUp, k.Quit, k.Help}, {k.CheatSheet, k.Glossary}}
 }
 
 func (h *homeScreen) FullHelp() [][]key.Binding {
 	k := h.c.keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom, k.Open}, {k.ClusterUp, k.Quit, k.Help}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom, k.Open}, {k.ClusterUp, k.CheatSheet, k.Glossary}, {k.Quit, k.Help}}
 }
 
 func (h *homeScreen) View() string {

@@ -41,6 +41,30 @@ type KeyMap struct {
 	Answer   key.Binding
 	Yes      key.Binding
 	No       key.Binding
+
+	// CheatSheet and Glossary open the course's reference over any screen
+	// that is not taking typed text. K is free on every screen (k is up,
+	// and the quiz's option letters stop at i); / is the usual key for
+	// looking something up, and types nothing anywhere else.
+	CheatSheet key.Binding
+	Glossary   key.Binding
+	// LessonTerms opens the glossary at the terms a lesson introduces.
+	LessonTerms key.Binding
+	// Close leaves the cheat sheet for the screen it covers.
+	Close key.Binding
+
+	// The glossary's search box takes letters, so its list moves with
+	// keys that type nothing.
+	ListUp       key.Binding
+	ListDown     key.Binding
+	ListPageUp   key.Binding
+	ListPageDown key.Binding
+	OpenTerm     key.Binding
+	ClearSearch  key.Binding
+	// AllTerms drops a lesson's scope once the search box is empty.
+	AllTerms      key.Binding
+	ToCheatSheet  key.Binding
+	CloseGlossary key.Binding
 }
 
 // DefaultKeyMap returns the standard bindings.
@@ -78,5 +102,20 @@ func DefaultKeyMap() *KeyMap {
 		Answer:   key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "answer")),
 		Yes:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		No:       key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no")),
+
+		CheatSheet:  key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "kubectl cheat sheet")),
+		Glossary:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "glossary")),
+		LessonTerms: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "terms")),
+		Close:       key.NewBinding(key.WithKeys("esc", "backspace", "q"), key.WithHelp("esc/q", "back")),
+
+		ListUp:        key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "up")),
+		ListDown:      key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "down")),
+		ListPageUp:    key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
+		ListPageDown:  key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
+		OpenTerm:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open its lesson")),
+		ClearSearch:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear search")),
+		AllTerms:      key.NewBinding(key.WithKeys("backspace"), key.WithHelp("⌫", "all terms")),
+		ToCheatSheet:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "cheat sheet")),
+		CloseGlossary: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 	}
 }

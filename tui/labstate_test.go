@@ -79,7 +79,7 @@ func testSettling(t *testing.T, w, h int) {
 	}
 }
 
-// At 80 columns the lab's help shows every key, on two lines.
+// At 80 columns the lab's help shows every key, on three lines.
 func TestLabHelpAt80Columns(t *testing.T) {
 	f := newFixture(t)
 	labs := newFakeLabs()
@@ -88,7 +88,7 @@ func TestLabHelpAt80Columns(t *testing.T) {
 	waitFor(t, tm, "Next:")
 	press(tm, "j", "j", "j", "enter")
 	waitFor(t, tm, "graded live")
-	for _, want := range []string{"h hint", "S solution", "t shell", "m map", "R reset lab", "esc back", "? more keys"} {
+	for _, want := range []string{"h hint", "S solution", "t shell", "m map", "R reset lab", "esc back", "? more keys", "K kubectl cheat sheet", "/ glossary"} {
 		waitFor(t, tm, want)
 	}
 	finalScreen(t, tm)

@@ -69,7 +69,7 @@ func (s *lessonScreen) render() tea.Cmd {
 		return nil
 	}
 	k := renderKey{id: s.lesson.ID, width: s.textWidth(), style: s.c.styles.Markdown}
-	renderer, body := s.c.renderer, s.lesson.Body
+	renderer, body := s.c.renderer, s.lesson.Body+s.termsFooter()
 	return func() tea.Msg {
 		out, err := renderer.Render(body, k.style, k.width)
 		return lessonRenderedMsg{key: k, content: strings.Trim(out, "\n"), err: err}
@@ -140,6 +140,8 @@ func (s *lessonScreen) Update(msg tea.Msg) tea.Cmd {
 			}
 		case key.Matches(msg, k.Back):
 			return tea.Batch(s.leave(false), navigate(goHomeMsg{}))
+		case key.Matches(msg, s.termsKey()):
+			return navigate(openGlossaryMsg{s.lesson})
 		}
 		return s.markReadIfAtEnd()
 	}
@@ -188,6 +190,11 @@ func (s *lessonScreen) Title() string {
 
 func (s *lessonScreen) Typing() bool { return false }
 
+var markdownSpecial = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`, "<", `\<`, ">", `\>`, "#", `\#`)
+
+// markdownEscape makes text appear as written in rendered Markdown.
+func markdownEscape(text string) string { return markdownSpecial.Replace(text) }
+
 // quizNext is the quiz that 'next' offers: at the end of a module's last
 // lesson, its quiz, unless already passed.
 func (s *lessonScreen) quizNext() string {
@@ -213,14 +220,44 @@ func (s *lessonScreen) nextKey() key.Binding {
 	return k
 }
 
+// termsFooter ends a lesson with the glossary terms it introduces, so
+// that where a term first appears links to its definition.
+func (s *lessonScreen) termsFooter() string {
+	terms := s.c.course.TermsIntroducedIn(s.lesson)
+	if len(terms) == 0 {
+		return ""
+	}
+	names := make([]string, len(terms))
+	for i, t := range terms {
+		names[i] = markdownEscape(t.Term)
+	}
+	return fmt.Sprintf("\n\n---\n\n**Terms introduced here:** %s. Press **%s** to look them up.\n",
+		strings.Join(names, ", "), markdownEscape(s.c.keys.LessonTerms.Help().Key))
+}
+
+// termsKey is enabled for a lesson that introduces glossary terms.
+func (s *lessonScreen) termsKey() key.Binding {
+	k := s.c.keys.LessonTerms
+	k.SetEnabled(s.lesson != nil && len(s.c.course.TermsIntroducedIn(s.lesson)) > 0)
+	return k
+}
+
 func (s *lessonScreen) ShortHelp() []key.Binding {
+	var out []key.Binding
+	for _, l := range s.ShortHelpLines() {
+		out = append(out, l...)
+	}
+	return out
+}
+
+func (s *lessonScreen) ShortHelpLines() [][]key.Binding {
 	k := s.c.keys
-	return []key.Binding{k.Down, k.PageDown, s.nextKey(), k.Back, k.Help}
+	return [][]key.Binding{{k.Down, k.PageDown, s.nextKey(), k.Back, k.Help}, {s.termsKey(), k.CheatSheet, k.Glossary}}
 }
 
 func (s *lessonScreen) FullHelp() [][]key.Binding {
 	k := s.c.keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom}, {s.nextKey(), k.PrevLesson, k.Back}, {k.Quit, k.Help}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom}, {s.nextKey(), k.PrevLesson, k.Back}, {s.termsKey(), k.CheatSheet, k.Glossary}, {k.Quit, k.Help}}
 }
 
 func (s *lessonScreen) View() string {

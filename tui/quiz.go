@@ -279,7 +279,17 @@ func (s *quizScreen) ShortHelp() []key.Binding {
 	return []key.Binding{s.pickKey("answer"), k.Up, k.Down, k.Submit, k.Back, k.Quit}
 }
 
-func (s *quizScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
+// ShortHelpLines adds the cheat sheet and glossary, which work whenever
+// no answer is being typed.
+func (s *quizScreen) ShortHelpLines() [][]key.Binding {
+	lines := [][]key.Binding{s.ShortHelp()}
+	if s.attempt != nil && !s.Typing() {
+		lines = append(lines, []key.Binding{s.c.keys.CheatSheet, s.c.keys.Glossary})
+	}
+	return lines
+}
+
+func (s *quizScreen) FullHelp() [][]key.Binding { return s.ShortHelpLines() }
 
 func (s *quizScreen) View() string {
 	if s.attempt == nil {

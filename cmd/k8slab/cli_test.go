@@ -87,6 +87,21 @@ func TestLintReportsImageCatalogueProblems(t *testing.T) {
 	}
 }
 
+func TestLintReportsGlossaryProblems(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "course.yaml"), []byte("apiVersion: k8slab.dev/v1alpha1\nkind: Course\ntitle: T\nmodules: [missing]\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "glossary.yaml"), []byte("apiVersion: k8slab.dev/v1alpha1\nkind: Glossary\nterms:\n  - term: pod\n    definition: The smallest unit.\n    see: what-is-a-pod\n"), 0o644)
+	out, err := run(t, "", "lint", dir)
+	var code exitCode
+	if !errors.As(err, &code) || code != 1 {
+		t.Fatalf("err = %v, want exit status 1", err)
+	}
+	want := filepath.Join(dir, "glossary.yaml") + `:6: "pod" names lesson "what-is-a-pod", which is not a lesson of this course`
+	if !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+}
+
 func TestLintNotAFolder(t *testing.T) {
 	_, err := run(t, "", "lint", "/nonexistent/course")
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/course is not a folder") {

@@ -18,7 +18,8 @@ func newLintCmd(g *globals) *cobra.Command {
 		Use:   "lint [DIR]",
 		Short: "Check a course folder for mistakes",
 		Long: `Check a course folder: every file's syntax, required fields, ids, quiz answers
-and lesson front matter. Every problem is printed as FILE:LINE: MESSAGE, and
+lesson front matter, and the glossary and cheat sheet when the course has them
+(every glossary term's lesson must exist). Every problem is printed as FILE:LINE: MESSAGE, and
 the exit status is 1 when there are any. Without DIR, the folder given with
 --content, or else the built-in course, is checked.`,
 		Example: "  k8slab lint ./my-course",
@@ -73,6 +74,9 @@ the exit status is 1 when there are any. Without DIR, the folder given with
 				}
 			}
 			fmt.Fprintf(g.out, "%s: ok (%d modules, %d lessons, %d quiz questions", name, len(course.Modules), lessonsN, questions)
+			if len(course.Glossary) > 0 {
+				fmt.Fprintf(g.out, ", %d glossary terms", len(course.Glossary))
+			}
 			if catalog != nil {
 				fmt.Fprintf(g.out, ", %d images", len(catalog.Images))
 			}
