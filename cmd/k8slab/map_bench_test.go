@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -105,37 +106,48 @@ func BenchmarkLabMap300Pods(b *testing.B) {
 	kubectl(b, env, "--namespace", "lab-deployments", "rollout", "status", "deployment/web", "--timeout=180s")
 	kubectl(b, env, "--namespace", "lab-deployments", "wait", "deployment/web", "--for=jsonpath={.status.readyReplicas}="+mapPods, "--timeout=180s")
 
-	var runs series
+	// Each round opens the map twice, with the TUI's soft memory limit and
+	// without it (GOMEMLIMIT=off), so the two are compared on one machine
+	// at one time.
+	var runs, unlimited series
 	for b.Loop() {
-		cmd := exec.Command(bin, "lab", "open", "deployments")
-		cmd.Env = env
-		start := time.Now()
-		// Tall enough that the rollout line under the node boxes shows.
-		tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 140})
-		if err != nil {
-			b.Fatal(err)
-		}
-		s := newScreen(tty)
-		s.wait(b, "graded live", 60*time.Second)
-		_, _ = tty.Write([]byte("m"))
-		s.wait(b, mapPods+"/"+mapPods+" new ready", 60*time.Second)
-		wall := time.Since(start)
-		_, _ = tty.Write([]byte{0x03}) // ctrl+c
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		select {
-		case err := <-exited:
-			if err != nil {
-				b.Fatalf("k8slab exited with %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			b.Fatalf("k8slab did not quit on ctrl+c: %v", <-exited)
-		}
-		tty.Close()
-		<-s.done
-		runs = append(runs, sample{wall: wall, peakKB: peakKB(cmd.ProcessState)})
+		runs = append(runs, openMap(b, bin, env))
+		unlimited = append(unlimited, openMap(b, bin, append(slices.Clone(env), "GOMEMLIMIT=off")))
 	}
 	b.ReportMetric(runs.medianMS(), "ms-to-map")
 	b.ReportMetric(runs.medianMB(), "peak-RSS-MB")
+	b.ReportMetric(unlimited.medianMB(), "peak-RSS-MB-no-limit")
+}
+
+// openMap opens the lab, then its map, waits for every pod on it and quits.
+func openMap(b *testing.B, bin string, env []string) sample {
+	b.Helper()
+	cmd := exec.Command(bin, "lab", "open", "deployments")
+	cmd.Env = env
+	start := time.Now()
+	// Tall enough that the rollout line under the node boxes shows.
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 140})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := newScreen(tty)
+	s.wait(b, "graded live", 60*time.Second)
+	_, _ = tty.Write([]byte("m"))
+	s.wait(b, mapPods+"/"+mapPods+" new ready", 60*time.Second)
+	wall := time.Since(start)
+	_, _ = tty.Write([]byte{0x03}) // ctrl+c
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			b.Fatalf("k8slab exited with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		b.Fatalf("k8slab did not quit on ctrl+c: %v", <-exited)
+	}
+	tty.Close()
+	<-s.done
+	return sample{wall: wall, peakKB: peakKB(cmd.ProcessState)}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -170,8 +171,19 @@ func (g *globals) openStore() (*progress.Store, string, error) {
 	return progress.Open(dir)
 }
 
+// tuiMemoryLimit is a soft limit on the TUI's Go memory. Most of its heap
+// is transient (an informer's first list, rendered frames), and the
+// default collector lets the heap grow to twice what is live before it
+// runs; near this limit it collects sooner instead, which keeps a laptop's
+// memory for the cluster. It is soft: a bigger live heap is still served.
+// GOMEMLIMIT, when set, wins.
+const tuiMemoryLimit = 40 << 20
+
 func (g *globals) runTUI(cmd *cobra.Command) error {
 	quietKlog() // client-go must not write over the screen
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(tuiMemoryLimit)
+	}
 	if !interactive(g) {
 		return errors.New("the course opens in a terminal, and this is not one (or TERM=dumb); " +
 			"without one, use 'k8slab lessons show ID' to read and 'k8slab quiz ID --plain' for quizzes")
