@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/clusterctl/clustertest"
+	"github.com/k8slab/k8slab/lessons"
 )
 
 // simCluster starts a simulated cluster for the CLI tests and returns its
@@ -210,7 +212,7 @@ func TestCheckUnreachableClusterSaysItOnceInEveryFormat(t *testing.T) {
 	for _, f := range machineFormats {
 		out, stderr, code := runCode(t, "check", "deployments", "--kubeconfig", kc, "--format", f)
 		problem, tests := validDocument(t, f, out)
-		if code != 2 || stderr != "" || tests != 3 || !strings.Contains(problem, "cannot reach the cluster at https://127.0.0.1:1") ||
+		if code != 2 || stderr != "" || tests != deploymentsTasks(t) || !strings.Contains(problem, "cannot reach the cluster at https://127.0.0.1:1") ||
 			strings.Count(out, "connection refused") != 1 {
 			t.Errorf("%s: exit %d, stderr %q, %d tests, problem %q\n%s", f, code, stderr, tests, problem, out)
 		}
@@ -254,7 +256,7 @@ func TestCheckWatchJSONIsJSONLines(t *testing.T) {
 
 func TestCheckUntilDoneWritesOneDocument(t *testing.T) {
 	out, _, code := runCode(t, "check", "deployments", "--until-done", "--timeout", "5s", "--format", "junit", "--kubeconfig", unreachableKubeconfig(t))
-	if problem, tests := validDocument(t, "junit", out); code != 2 || tests != 3 || problem == "" {
+	if problem, tests := validDocument(t, "junit", out); code != 2 || tests != deploymentsTasks(t) || problem == "" {
 		t.Errorf("exit %d, %d tests, problem %q", code, tests, problem)
 	}
 }
@@ -381,7 +383,7 @@ type jsonResult struct {
 func parseLine(t *testing.T, line string) jsonResult {
 	t.Helper()
 	var r jsonResult
-	if err := json.Unmarshal([]byte(line), &r); err != nil || len(r.Tasks) != 3 {
+	if err := json.Unmarshal([]byte(line), &r); err != nil || len(r.Tasks) != deploymentsTasks(t) {
 		t.Fatalf("not a JSON result line: %v\n%s", err, line)
 	}
 	return r
@@ -402,7 +404,7 @@ func TestCheckWatchUntilDoneAndInterruptOnLiveCluster(t *testing.T) {
 		} `xml:"testsuite"`
 	}
 	if err := xml.Unmarshal([]byte(out), &suites); err != nil || code != 1 || stderr != "" || len(suites.Suites) != 1 ||
-		suites.Suites[0].Tests != 3 || suites.Suites[0].Failures != 3 || strings.Count(out, "<?xml") != 1 {
+		suites.Suites[0].Tests != deploymentsTasks(t) || suites.Suites[0].Failures != deploymentsTasks(t) || strings.Count(out, "<?xml") != 1 {
 		t.Errorf("until-done timed out: exit %d, stderr %q, %v %+v\n%s", code, stderr, err, suites, out)
 	}
 	out, _, code = runCode(t, "--state-dir", state, "check", "deployments", "--until-done", "--timeout", "2s")
@@ -447,7 +449,7 @@ func TestCheckWatchUntilDoneAndInterruptOnLiveCluster(t *testing.T) {
 			continue
 		case <-time.After(3 * time.Second):
 		}
-		if last.Score == 3 || time.Now().After(deadline) {
+		if last.Score == deploymentsTasks(t) || time.Now().After(deadline) {
 			break
 		}
 	}
@@ -455,19 +457,30 @@ func TestCheckWatchUntilDoneAndInterruptOnLiveCluster(t *testing.T) {
 	for _, l := range rest {
 		last = parseLine(t, l)
 	}
-	if last.Score != 3 || code != 0 {
+	if last.Score != deploymentsTasks(t) || code != 0 {
 		t.Errorf("SIGINT on a finished lab: exit %d, last result %+v", code, last)
 	}
 
 	// --until-done on a finished lab ends by itself with exit 0.
 	out, _, code = runCode(t, "--state-dir", state, "check", "deployments", "--until-done", "--timeout", "2m", "--format", "junit")
 	suites.Suites = nil
-	if err := xml.Unmarshal([]byte(out), &suites); err != nil || code != 0 || suites.Suites[0].Tests != 3 || suites.Suites[0].Failures != 0 || suites.Suites[0].Errors != 0 {
+	if err := xml.Unmarshal([]byte(out), &suites); err != nil || code != 0 || suites.Suites[0].Tests != deploymentsTasks(t) || suites.Suites[0].Failures != 0 || suites.Suites[0].Errors != 0 {
 		t.Errorf("until-done on a finished lab: exit %d, %v %+v\n%s", code, err, suites, out)
 	}
 	out, _, code = runCode(t, "--state-dir", state, "check", "deployments", "--until-done", "--format", "gradescope")
 	var gs struct{ Score float64 }
-	if err := json.Unmarshal([]byte(out), &gs); err != nil || code != 0 || gs.Score != 3 {
+	if err := json.Unmarshal([]byte(out), &gs); err != nil || code != 0 || gs.Score != float64(deploymentsTasks(t)) {
 		t.Errorf("until-done gradescope: exit %d, %v\n%s", code, err, out)
 	}
+}
+
+// deploymentsTasks is how many tasks (one point each) the built-in
+// deployments lab has, which every report format must count.
+func deploymentsTasks(t *testing.T) int {
+	t.Helper()
+	lab, err := lessons.LoadLab(assets.Course(), "deployments")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(lab.Tasks)
 }
