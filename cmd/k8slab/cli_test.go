@@ -109,6 +109,9 @@ func TestLessonsListAndShowPlain(t *testing.T) {
 	if strings.Contains(out, "\x1b[") || strings.Contains(out, " \n") || strings.Contains(out, "**") {
 		t.Error("output to a pipe must be plain text: no escape codes, padding or Markdown markers")
 	}
+	if !strings.Contains(out, "`kubectl`") || strings.Contains(out, "\u00a0") {
+		t.Error("inline code in plain text must read as `code`, not padded with spaces")
+	}
 	for i, line := range strings.Split(out, "\n") {
 		if len([]rune(line)) > 62 && !strings.HasPrefix(strings.TrimSpace(line), "/") {
 			t.Errorf("line %d wider than 60: %q", i, line)
