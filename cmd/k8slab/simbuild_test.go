@@ -110,7 +110,9 @@ func TestClusterUpBuildsSimulatorThenStarts(t *testing.T) {
 	}
 	bin := noSimBinaries(t)
 	state := t.TempDir()
-	t.Cleanup(func() { run(t, "", "--state-dir", state, "cluster", "down", "--provider", "sim", "--name", "k8slab-build") })
+	t.Cleanup(func() {
+		run(t, "", "--state-dir", state, "cluster", "down", "--provider", "sim", "--name", "k8slab-build")
+	})
 	out, err := run(t, "", "--state-dir", state, "cluster", "up", "--provider", "sim", "--build-sim", "--instant", "--name", "k8slab-build")
 	if err != nil {
 		t.Fatalf("up --build-sim: %v\n%s", err, out)
