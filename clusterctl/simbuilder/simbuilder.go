@@ -74,7 +74,7 @@ func Estimate(cores int) time.Duration {
 // EstimateText says the estimate for this machine in words.
 func EstimateText() string {
 	n := runtime.NumCPU()
-	return fmt.Sprintf("about %d minutes on this machine's %d cores the first\ntime (measured: 17 on two cores), much less when Go's build cache already\nholds these packages", int(Estimate(n).Minutes()), n)
+	return fmt.Sprintf("about %d minutes on this machine's %d cores the first time (measured: 17 on two cores), much less when Go's build cache already holds these packages", int(Estimate(n).Minutes()), n)
 }
 
 // ErrNoGo is returned when no go command is on PATH.

@@ -56,12 +56,13 @@ func (g *globals) offerSimBuild(ctx context.Context, dir string, yes bool) error
 	for i, b := range simbuilder.Binaries {
 		names[i] = b.Name
 	}
-	fmt.Fprintf(g.out, `The simulated cluster needs %s,
-and they are not in %s.
-k8slab can build them once with your Go (%s), from the module versions
-it pins (Kubernetes %s). This takes %s.
-It needs the Go module proxy and uses %s.
-`, strings.Join(names, ", "), dir, goCmd, clusterctl.SimKubeVersion, simbuilder.EstimateText(), simbuilder.DiskNeeded)
+	for _, para := range []string{
+		fmt.Sprintf("The simulated cluster needs %s, and they are not in %s.", strings.Join(names, ", "), dir),
+		fmt.Sprintf("k8slab can build them once with your Go (%s), from the module versions it pins (Kubernetes %s). This takes %s. It needs the Go module proxy and uses %s.",
+			goCmd, clusterctl.SimKubeVersion, simbuilder.EstimateText(), simbuilder.DiskNeeded),
+	} {
+		fmt.Fprintln(g.out, wrapWords(para, 79))
+	}
 	if !yes {
 		if f, ok := g.in.(*os.File); ok && !term.IsTerminal(f.Fd()) {
 			return errors.New("not building without a terminal to ask in: pass --build-sim to build the simulator's binaries, or start Docker or Podman for a kind cluster")
@@ -92,14 +93,18 @@ func (g *globals) buildSim(ctx context.Context, goCmd, dir string) error {
 			cur, started = name, time.Now()
 			pr.step(clusterctl.Step{Name: name, State: clusterctl.StepStarted})
 		}
+		compiled := "all packages from Go's build cache"
+		if e.Packages > 0 {
+			compiled = fmt.Sprintf("%d packages compiled", e.Packages)
+		}
 		switch {
 		case e.Done:
-			pr.step(clusterctl.Step{Name: fmt.Sprintf("Built %s (%d of %d, %d packages compiled)", e.Binary, e.Index, e.Total, e.Packages), State: clusterctl.StepDone, Elapsed: time.Since(started)})
+			pr.step(clusterctl.Step{Name: fmt.Sprintf("Built %s (%d of %d, %s)", e.Binary, e.Index, e.Total, compiled), State: clusterctl.StepDone, Elapsed: time.Since(started)})
 			cur = ""
 		case e.Downloading:
 			pr.update(name + ": downloading modules")
-		default:
-			pr.update(fmt.Sprintf("%s: %d packages compiled", name, e.Packages))
+		case e.Packages > 0:
+			pr.update(name + ": " + compiled)
 		}
 	}})
 	if err != nil {
@@ -110,4 +115,23 @@ func (g *globals) buildSim(ctx context.Context, goCmd, dir string) error {
 	}
 	fmt.Fprintf(g.out, "The simulator's binaries are in %s (built in %s).\n", dir, time.Since(begin).Round(time.Second))
 	return nil
+}
+
+// wrapWords wraps at spaces only, so names like kube-scheduler and paths
+// stay whole for copying.
+func wrapWords(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(s) {
+		if i > 0 && n+1+len([]rune(w)) > width {
+			b.WriteByte('\n')
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len([]rune(w))
+	}
+	return b.String()
 }

@@ -48,8 +48,9 @@ func TestClusterUpAsksBeforeBuildingSimulator(t *testing.T) {
 	if err != errNotBuilt {
 		t.Fatalf("answering n: err = %v\n%s", err, out)
 	}
+	flat := strings.Join(strings.Fields(out), " ")
 	for _, want := range []string{"kube-apiserver", bin, "minutes on this machine's", "Go module proxy", "Build them now? [y/N]"} {
-		if !strings.Contains(out, want) {
+		if !strings.Contains(flat, want) {
 			t.Errorf("offer lacks %q:\n%s", want, out)
 		}
 	}
@@ -130,5 +131,13 @@ func TestClusterUpBuildsSimulatorThenStarts(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(bin, ".simbuild-stamp")); err != nil {
 		t.Errorf("no build.sh stamp, so 'make sim' would build again: %v", err)
+	}
+}
+
+func TestWrapWordsKeepsNamesWhole(t *testing.T) {
+	got := wrapWords("needs etcd, kube-apiserver, kube-controller-manager, kube-scheduler", 30)
+	want := "needs etcd, kube-apiserver,\nkube-controller-manager,\nkube-scheduler"
+	if got != want {
+		t.Errorf("wrapWords = %q, want %q", got, want)
 	}
 }
