@@ -187,7 +187,7 @@ func Build(ctx context.Context, o Options) error {
 			emit(ev)
 		}); err != nil {
 			if ctx.Err() != nil {
-				return fmt.Errorf("building %s: %w", b.Name, ctx.Err())
+				return fmt.Errorf("building %s was stopped (%w); nothing half-built was kept", b.Name, ctx.Err())
 			}
 			return fmt.Errorf("building %s failed (%v); the go command's last lines:\n%s", b.Name, err, tail)
 		}
