@@ -80,13 +80,13 @@ func NewSim(c Config) (Provider, error) {
 		}
 	}
 	if c.SimBinDir != "" {
-		s.missing = problemf(nil, "K8SLAB_SIM_BIN must hold "+strings.Join(simBinaries, ", ")+"; 'make sim' builds them",
+		s.missing = problemf(nil, "K8SLAB_SIM_BIN must hold "+strings.Join(simBinaries, ", ")+"; 'k8slab cluster up' in a terminal offers to build them there with Go, and 'make sim' builds them in a clone",
 			"K8SLAB_SIM_BIN=%s lacks the simulator's binaries", c.SimBinDir)
 		return s, nil
 	}
 	path, err := exec.LookPath("kwokctl")
 	if err != nil {
-		s.missing = problemf(err, "build them with 'make sim' (needs only the Go module proxy), or install kwokctl (https://kwok.sigs.k8s.io) so it can download them",
+		s.missing = problemf(err, "run 'k8slab cluster up' in a terminal: it offers to build them once with Go (needs only the Go module proxy); or run 'make sim' in a clone of k8slab, or install kwokctl (https://kwok.sigs.k8s.io) so it can download them",
 			"the simulated cluster needs kwokctl and the Kubernetes binaries, and neither is in %s nor on PATH", filepath.Join(c.CacheDir, "sim", SimKubeVersion))
 		return s, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"charm.land/glamour/v2"
+	"charm.land/glamour/v2/ansi"
 	"charm.land/glamour/v2/styles"
 )
 
@@ -16,12 +17,27 @@ const (
 	Dark Style = Style(styles.DarkStyle)
 	// Light suits terminals with a light background.
 	Light Style = Style(styles.LightStyle)
+	// NoColor is for output without colours (NO_COLOR) or without any escape
+	// codes (a pipe): the dark layout, with inline code between backticks.
+	NoColor Style = "k8slab-nocolor"
 )
 
 // Output without colour (NO_COLOR) or without any escape codes (a pipe) is
-// made by passing rendered text through a colorprofile writer, which keeps
-// glamour's layout; glamour's own plain styles print Markdown markers such
-// as **bold** instead.
+// made by passing text rendered in the NoColor style through a colorprofile
+// writer, which keeps glamour's layout; glamour's own plain styles print
+// Markdown markers such as **bold** instead.
+//
+// The dark and light styles pad inline code and first-level headings with a
+// space on each side, drawn as a coloured chip; with the colours dropped those
+// spaces are stray gaps ("image  shop/api:2.4 ,"), so NoColor marks inline
+// code with backticks and drops the heading padding.
+func noColorStyle() ansi.StyleConfig {
+	cfg := styles.DarkStyleConfig
+	cfg.Code = ansi.StyleBlock{StylePrimitive: ansi.StylePrimitive{Prefix: "`", Suffix: "`"}}
+	cfg.H1.Prefix, cfg.H1.Suffix = "", ""
+	cfg.H1.BackgroundColor = nil
+	return cfg
+}
 
 // Renderer turns lesson Markdown into terminal text. It keeps one glamour
 // renderer per style and width, and the text it rendered, because glamour's
@@ -72,10 +88,11 @@ func (r *Renderer) Render(markdown string, style Style, width int) (string, erro
 	}
 	cr, ok := r.cache[key]
 	if !ok {
-		tr, err := glamour.NewTermRenderer(
-			glamour.WithStandardStyle(string(style)),
-			glamour.WithWordWrap(width),
-		)
+		styleOpt := glamour.WithStandardStyle(string(style))
+		if style == NoColor {
+			styleOpt = glamour.WithStyles(noColorStyle())
+		}
+		tr, err := glamour.NewTermRenderer(styleOpt, glamour.WithWordWrap(width))
 		if err != nil {
 			r.mu.Unlock()
 			return "", fmt.Errorf("preparing the Markdown renderer: %w", err)

@@ -37,8 +37,9 @@ type Styles struct {
 	Error  lipgloss.Style
 	Help   help.Styles
 
-	// Markdown is the glamour theme that matches; with NO_COLOR, Bubble
-	// Tea's colour profile drops its colours and keeps bold and italics.
+	// Markdown is the glamour theme that matches; with NO_COLOR it is the
+	// theme made for no colours, and Bubble Tea's colour profile drops its
+	// colours and keeps bold and italics.
 	Markdown lessons.Style
 }
 
@@ -87,6 +88,7 @@ func NewStyles(isDark, noColor bool) *Styles {
 		s.Markdown = lessons.Light
 	}
 	if noColor {
+		s.Markdown = lessons.NoColor
 		s.Selected = s.Selected.Reverse(true)
 		s.OptionFocus = s.OptionFocus.Reverse(true)
 		s.Muted = s.Muted.Faint(true)

@@ -32,6 +32,7 @@ type clusterFlags struct {
 	kubeconfig string
 	context    string
 	merge      bool
+	buildSim   bool
 }
 
 func (g *globals) clusterConfig(f *clusterFlags) (clusterctl.Config, error) {
@@ -128,6 +129,15 @@ func newClusterUpCmd(g *globals, f *clusterFlags) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(g.out, "Using %s.\n", reason)
+			if dir, need := simBuildDir(cfg, p); need {
+				if err := g.offerSimBuild(ctx, dir, f.buildSim); err != nil {
+					return err
+				}
+				// The provider looks for its binaries when it is made.
+				if cfg, p, _, err = g.selectCluster(ctx, f); err != nil {
+					return err
+				}
+			}
 			records := clusterctl.NewRecords(cfg.StateDir)
 			pr := newProgressPrinter(g.out)
 			err = clusterctl.Up(ctx, p, records, pr.step)
@@ -152,6 +162,7 @@ func newClusterUpCmd(g *globals, f *clusterFlags) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&f.instant, "instant", false, "sim: pods start at once instead of after a realistic 1-2 s")
 	cmd.Flags().StringVar(&f.nodeImage, "node-image", "", "kind: node image to use instead of the pinned one")
+	cmd.Flags().BoolVar(&f.buildSim, "build-sim", false, "sim: build the simulator's binaries with Go if they are missing, without asking")
 	cmd.Flags().BoolVar(&f.merge, "merge-kubeconfig", false, "also add the cluster's context to your default kubeconfig (~/.kube/config)")
 	return cmd
 }
@@ -413,6 +424,15 @@ func (p *progressPrinter) step(s clusterctl.Step) {
 			fmt.Fprintf(p.w, "  %s %s (%.1fs)\n", mark, s.Name, s.Elapsed.Seconds())
 		}
 		p.cur = ""
+	}
+}
+
+// update changes the running step's text, keeping its start time.
+func (p *progressPrinter) update(name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur != "" {
+		p.cur = name
 	}
 }
 

@@ -67,13 +67,18 @@ terminal (a pipe or a file) or NO_COLOR is set, the text is plain, without colou
 			if width > 0 {
 				w = width
 			}
-			out, err := lessons.NewRenderer().Render(l.Body, lessons.Dark, w)
+			// The writer drops colours for NO_COLOR and every escape code
+			// when the output is not a terminal; such output is rendered in
+			// the style made for it.
+			pw := colorprofile.NewWriter(g.out, os.Environ())
+			style := lessons.Dark
+			if pw.Profile <= colorprofile.ASCII {
+				style = lessons.NoColor
+			}
+			out, err := lessons.NewRenderer().Render(l.Body, style, w)
 			if err != nil {
 				return err
 			}
-			// The writer drops colours for NO_COLOR and every escape code
-			// when the output is not a terminal.
-			pw := colorprofile.NewWriter(g.out, os.Environ())
 			if pw.Profile == colorprofile.NoTTY {
 				out = trimLineEnds(ansi.Strip(out))
 			}

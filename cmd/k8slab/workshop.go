@@ -65,7 +65,7 @@ LimitRange; and a kubeconfig with a time-limited token, written 0600 into
 Running init again is safe: it repairs what drifted, issues fresh tokens, and
 with a larger --learners (or a longer roster) grows the class.`,
 		Example: `  k8slab workshop init kubecon --learners 30
-  k8slab workshop init kubecon --roster class.txt --out ./kubeconfigs --token-ttl 12h`,
+  k8slab workshop init kubecon --roster class.txt --token-ttl 12h`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			quietKlog()
