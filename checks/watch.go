@@ -293,6 +293,50 @@ const debounce = 50 * time.Millisecond
 // syncTimeout bounds the wait for a watch's first full read.
 const syncTimeout = 30 * time.Second
 
+// Follow reads keys into the cache and calls update once they are read in
+// full, then again after each burst of changes to them, once the burst has
+// been quiet for the given time. It returns when ctx ends (nil), when the
+// first read fails (a *SyncError, after 30 s or at once when refused), or
+// when update fails. Grading and the cluster map both follow a lab this
+// way, from one cache.
+func (c *Cache) Follow(ctx context.Context, keys []Key, quiet time.Duration, update func() error) error {
+	changed := make(chan struct{}, 1)
+	stop, err := c.Watch(keys, func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer stop()
+	syncCtx, cancel := context.WithTimeout(ctx, syncTimeout)
+	err = c.WaitForSync(syncCtx, keys)
+	cancel()
+	switch {
+	case ctx.Err() != nil:
+		return nil
+	case err != nil:
+		return err
+	}
+	for {
+		if err := update(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(quiet):
+		}
+	}
+}
+
 // Watch evaluates the lab, then again whenever an object its checks read
 // changes, and calls onResult with every result that differs from the last
 // one. It returns when ctx ends, or with an error when the objects cannot
@@ -308,55 +352,24 @@ func (e *Engine) Watch(ctx context.Context, lab *Lab, opts Options, onResult fun
 		c = NewCache(e.client, &e.requests)
 		defer c.Close()
 	}
-	keys := needs(ns, selectTasks(lab, opts.Tasks))
-	changed := make(chan struct{}, 1)
-	stop, err := c.Watch(keys, func() {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	})
-	if err != nil {
-		return err
-	}
-	defer stop()
-
-	syncCtx, cancel := context.WithTimeout(ctx, syncTimeout)
-	err = c.WaitForSync(syncCtx, keys)
-	cancel()
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		// Report what a plain evaluation says (unreachable, forbidden...).
-		opts.Cache = nil
-		onResult(e.Evaluate(ctx, lab, opts))
-		return err
-	}
-
-	opts.snapshot = c
+	graded := opts
+	graded.snapshot = c
 	var last *LabResult
-	evaluate := func() {
-		res := e.Evaluate(ctx, lab, opts)
+	err := c.Follow(ctx, needs(ns, selectTasks(lab, opts.Tasks)), debounce, func() error {
+		res := e.Evaluate(ctx, lab, graded)
 		if last == nil || !sameOutcome(*last, res) {
 			last = &res
 			onResult(res)
 		}
+		return nil
+	})
+	var syncErr *SyncError
+	if errors.As(err, &syncErr) {
+		// Report what a plain evaluation says (unreachable, forbidden...).
+		opts.Cache = nil
+		onResult(e.Evaluate(ctx, lab, opts))
 	}
-	evaluate()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-changed:
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(debounce):
-			}
-			evaluate()
-		}
-	}
+	return err
 }
 
 // sameOutcome compares what a learner sees, ignoring timing.

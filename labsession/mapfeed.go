@@ -19,9 +19,6 @@ import (
 // mapDebounce gathers the burst of changes a rollout makes into one redraw.
 const mapDebounce = 100 * time.Millisecond
 
-// mapSyncTimeout bounds the wait for the map's first full read.
-const mapSyncTimeout = 30 * time.Second
-
 var (
 	podsGVR        = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
 	servicesGVR    = schema.GroupVersionResource{Version: "v1", Resource: "services"}
@@ -47,27 +44,6 @@ func (s *Service) WatchMap(ctx context.Context, lab *checks.Lab, onChange func(t
 	for _, r := range []schema.GroupVersionResource{podsGVR, replicaSetsGVR, deploymentsGVR, servicesGVR, slicesGVR} {
 		keys = append(keys, checks.Key{Resource: r, Namespace: namespace})
 	}
-	changed := make(chan struct{}, 1)
-	stop, err := cache.Watch(keys, func() {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	})
-	if err != nil {
-		return err
-	}
-	defer stop()
-	syncCtx, cancel := context.WithTimeout(ctx, mapSyncTimeout)
-	err = cache.WaitForSync(syncCtx, keys)
-	cancel()
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
-	}
-
 	var (
 		nodes  typed[corev1.Node]
 		pods   typed[corev1.Pod]
@@ -103,32 +79,14 @@ func (s *Service) WatchMap(ctx context.Context, lab *checks.Lab, onChange func(t
 		}
 		return tui.BuildClusterView(n, p, r, d, sv, sl), nil
 	}
-	send := func() error {
+	return cache.Follow(ctx, keys, mapDebounce, func() error {
 		v, err := build()
 		if err != nil {
 			return err
 		}
 		onChange(v)
 		return nil
-	}
-	if err := send(); err != nil {
-		return err
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-changed:
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(mapDebounce):
-			}
-			if err := send(); err != nil {
-				return err
-			}
-		}
-	}
+	})
 }
 
 // typed converts a cached list into typed objects, converting each object

@@ -101,18 +101,7 @@ func (s *cheatSheetScreen) Update(msg tea.Msg) tea.Cmd {
 	case tea.KeyPressMsg:
 		k := s.c.keys
 		switch {
-		case key.Matches(msg, k.Up):
-			s.viewport.ScrollUp(1)
-		case key.Matches(msg, k.Down):
-			s.viewport.ScrollDown(1)
-		case key.Matches(msg, k.PageUp):
-			s.viewport.PageUp()
-		case key.Matches(msg, k.PageDown):
-			s.viewport.PageDown()
-		case key.Matches(msg, k.Top):
-			s.viewport.GotoTop()
-		case key.Matches(msg, k.Bottom):
-			s.viewport.GotoBottom()
+		case scroll(&s.viewport, k, msg):
 		case key.Matches(msg, k.Close):
 			return navigate(closeReferenceMsg{})
 		}

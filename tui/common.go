@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/k8slab/k8slab/lessons"
@@ -70,3 +71,25 @@ func (c *common) saveProgress(change func(*progress.Data)) tea.Cmd {
 }
 
 func navigate(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
+
+// scroll moves a viewport for the reading keys every scrolling screen
+// shares, and reports whether msg was one of them.
+func scroll(vp *viewport.Model, k *KeyMap, msg tea.KeyPressMsg) bool {
+	switch {
+	case key.Matches(msg, k.Up):
+		vp.ScrollUp(1)
+	case key.Matches(msg, k.Down):
+		vp.ScrollDown(1)
+	case key.Matches(msg, k.PageUp):
+		vp.PageUp()
+	case key.Matches(msg, k.PageDown):
+		vp.PageDown()
+	case key.Matches(msg, k.Top):
+		vp.GotoTop()
+	case key.Matches(msg, k.Bottom):
+		vp.GotoBottom()
+	default:
+		return false
+	}
+	return true
+}
