@@ -66,6 +66,10 @@ const (
 	Storage Feature = "storage"
 	// NodePortFromHost: a NodePort is reachable from the learner's machine.
 	NodePortFromHost Feature = "nodeport-from-host"
+	// ClusterWide: the learner may change cluster-scoped objects (label a
+	// node, create a PersistentVolume). A workshop learner, fenced into
+	// their own namespaces, may not: the instructor shows such a task.
+	ClusterWide Feature = "cluster-wide"
 )
 
 // Task is one thing the learner must do.

@@ -131,9 +131,9 @@ func (v *validator) lab(lab *Lab, root *yaml.Node) {
 func (v *validator) features(fs []Feature, node *yaml.Node) {
 	for i, f := range fs {
 		switch f {
-		case Containers, Storage, NodePortFromHost:
+		case Containers, Storage, NodePortFromHost, ClusterWide:
 		default:
-			v.add(source.Item(node, "features", i), "unknown feature %q; use containers, storage or nodeport-from-host", f)
+			v.add(source.Item(node, "features", i), "unknown feature %q; use containers, storage, nodeport-from-host or cluster-wide", f)
 		}
 	}
 }

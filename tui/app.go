@@ -37,6 +37,9 @@ type Options struct {
 	Labs LabService
 	// Map feeds the live cluster map on the lab screen.
 	Map MapService
+	// Workshop is true for a workshop learner, who may not change
+	// cluster-wide objects: tasks that need to say so.
+	Workshop bool
 	// Warning is shown in the status bar at start (e.g. a progress file that
 	// was moved aside).
 	Warning string
@@ -109,6 +112,7 @@ func New(o Options) *App {
 	a.lesson = newLessonScreen(c)
 	a.quiz = newQuizScreen(c)
 	a.lab = newLabScreen(c, o.Labs, o.Map)
+	a.lab.workshop = o.Workshop
 	a.cheat = newCheatSheetScreen(c)
 	a.gloss = newGlossaryScreen(c)
 	c.keys.CheatSheet.SetEnabled(o.Course.CheatSheet != nil)

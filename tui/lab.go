@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
@@ -121,6 +122,8 @@ type labScreen struct {
 	// cluster, and which provider runs the current one.
 	canCreateCluster bool
 	provider         string
+	// workshop: the learner is fenced into their own namespaces.
+	workshop bool
 	// noCluster is set when the status check found no lab cluster at all,
 	// as opposed to one that does not answer; clusterUp when it answers.
 	noCluster, clusterUp bool
@@ -381,9 +384,7 @@ func (s *labScreen) renderGoal() tea.Cmd {
 	st := s.c.store.Snapshot().Labs[s.lab.ID].Tasks[t.ID]
 	var md strings.Builder
 	md.WriteString("## " + t.Title + "\n\n" + strings.TrimSpace(t.Goal) + "\n")
-	if missing := s.missing(t.Features); missing != "" {
-		md.WriteString("\n**Note:** this task needs " + missing + ", which a simulated cluster cannot show; do it on a kind cluster.\n")
-	}
+	md.WriteString(s.taskNotes(t))
 	for i := 0; i < st.HintsUsed && i < len(t.Hints); i++ {
 		fmt.Fprintf(&md, "\n**Hint %d.** %s\n", i+1, strings.TrimSpace(t.Hints[i]))
 	}
@@ -938,6 +939,20 @@ func (s *labScreen) unavailable() string {
 		return "no cluster"
 	}
 	return "cannot reach the cluster"
+}
+
+// taskNotes says, under a task's goal, what this cluster or this learner
+// cannot do of it: a simulated cluster's missing features, a workshop
+// learner's missing rights.
+func (s *labScreen) taskNotes(t *checks.Task) string {
+	var md strings.Builder
+	if missing := s.missing(t.Features); missing != "" {
+		md.WriteString("\n**Note:** this task needs " + missing + ", which a simulated cluster cannot show; do it on a kind cluster.\n")
+	}
+	if s.workshop && slices.Contains(t.Features, checks.ClusterWide) {
+		md.WriteString("\n**In this workshop:** this task changes the whole cluster, which your account may not do. Your instructor shows it; follow along, and it is not graded for you.\n")
+	}
+	return md.String()
 }
 
 // missingFeatures names what the lab needs that a simulated cluster lacks.

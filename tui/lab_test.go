@@ -300,3 +300,20 @@ func TestTaskFeatureNoteOnlyOnSim(t *testing.T) {
 		t.Errorf("kind got a note: %q", got)
 	}
 }
+
+// A workshop learner, who may not change cluster-wide objects, is told so
+// under such a task's goal; nobody else is.
+func TestClusterWideTaskNoteOnlyInWorkshops(t *testing.T) {
+	task := &checks.Task{ID: "label-worker", Features: []checks.Feature{checks.ClusterWide}}
+	if got := (&labScreen{provider: "kind", workshop: true}).taskNotes(task); !strings.Contains(got, "In this workshop") {
+		t.Errorf("workshop note = %q", got)
+	}
+	for _, s := range []*labScreen{{provider: "kind"}, {provider: "sim"}} {
+		if got := s.taskNotes(task); got != "" {
+			t.Errorf("outside a workshop (%s) the task got a note: %q", s.provider, got)
+		}
+	}
+	if got := (&labScreen{provider: "kind", workshop: true}).taskNotes(&checks.Task{ID: "t"}); got != "" {
+		t.Errorf("an ordinary task got a workshop note: %q", got)
+	}
+}

@@ -44,6 +44,10 @@ func Analyse(labs []*checks.Lab) Access {
 	for _, lab := range labs {
 		for i := range lab.Tasks {
 			task := &lab.Tasks[i]
+			if slices.Contains(task.Features, checks.ClusterWide) {
+				a.Restricted = addRestricted(a.Restricted, Restricted{Lab: lab.ID, Task: task.ID,
+					Reason: "it changes cluster-wide objects (it declares cluster-wide), which a workshop learner may not; demonstrate it"})
+			}
 			for _, n := range lab.Needs(placeholder, []string{task.ID}) {
 				switch n.Namespace {
 				case placeholder:

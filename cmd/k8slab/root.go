@@ -210,19 +210,21 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 		return tg
 	}
 	opts := labsession.Options{Namespace: func(lab *checks.Lab) string { return g.labNamespace(&t, lab) }}
-	if g.learner(&t) != nil {
+	learner := g.learner(&t) != nil
+	if learner {
 		opts.Reset = workshop.ResetLab
 	}
 	labs := labsession.New(resolve, state, opts)
 	app := tui.New(tui.Options{
-		Course:  course,
-		Store:   store,
-		NoColor: os.Getenv("NO_COLOR") != "",
-		Warning: warning,
-		Cluster: clusterctl.NewManager(g.resolve(&t).Config),
-		Labs:    labs,
-		Map:     labs,
-		Start:   g.start,
+		Course:   course,
+		Store:    store,
+		NoColor:  os.Getenv("NO_COLOR") != "",
+		Warning:  warning,
+		Cluster:  clusterctl.NewManager(g.resolve(&t).Config),
+		Labs:     labs,
+		Map:      labs,
+		Workshop: learner,
+		Start:    g.start,
 		// Cluster calls end with the program, on quit or on a signal.
 		Context: cmd.Context(),
 	})
