@@ -291,14 +291,24 @@ func (l *loader) loadLessons(c *Course, m *Module, dir string) {
 	sort.SliceStable(m.Lessons, func(i, j int) bool { return m.Lessons[i].Order < m.Lessons[j].Order })
 }
 
-func (l *loader) loadQuiz(c *Course, m *Module, dir string) {
-	file := path.Join(dir, "quiz.yaml")
+// readOptional reads a file a course may leave out: ok is false when it is
+// absent or unreadable (which is reported).
+func (l *loader) readOptional(file string) (data []byte, ok bool) {
 	data, err := source.ReadFile(l.fsys, file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return
+		return nil, false
 	}
 	if err != nil {
 		l.problem(file, 0, "cannot read: %v", unwrapPathError(err))
+		return nil, false
+	}
+	return data, true
+}
+
+func (l *loader) loadQuiz(c *Course, m *Module, dir string) {
+	file := path.Join(dir, "quiz.yaml")
+	data, ok := l.readOptional(file)
+	if !ok {
 		return
 	}
 	q, ps := quiz.Parse(data)

@@ -1,9 +1,7 @@
 package lessons
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -72,12 +70,8 @@ type glossaryEntry struct {
 // name one of them.
 func (l *loader) loadGlossary(c *Course) {
 	file := GlossaryFile
-	data, err := source.ReadFile(l.fsys, file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return
-	}
-	if err != nil {
-		l.problem(file, 0, "cannot read: %v", unwrapPathError(err))
+	data, ok := l.readOptional(file)
+	if !ok {
 		return
 	}
 	root, ps := source.Parse(data)
@@ -167,12 +161,8 @@ type cheatSheetFront struct {
 
 func (l *loader) loadCheatSheet(c *Course) {
 	file := CheatSheetFile
-	data, err := source.ReadFile(l.fsys, file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return
-	}
-	if err != nil {
-		l.problem(file, 0, "cannot read: %v", unwrapPathError(err))
+	data, ok := l.readOptional(file)
+	if !ok {
 		return
 	}
 	cs, ps := ParseCheatSheet(data)

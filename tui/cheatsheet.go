@@ -1,13 +1,11 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 )
 
 // cheatSheetScreen shows the course's kubectl cheat sheet over whatever
@@ -136,16 +134,5 @@ func (s *cheatSheetScreen) View() string {
 	}
 	// Where esc goes, since the cheat sheet hides that screen entirely.
 	header := st.Muted.Render(" esc/q returns to " + truncate(s.over, s.width-30))
-	switch {
-	case s.err != nil:
-		return header + "\n\n" + st.Error.Render("The cheat sheet could not be rendered: "+s.err.Error())
-	case !s.rendered:
-		return header + "\n\n" + st.Muted.Render(" Rendering…")
-	}
-	pos := fmt.Sprintf("%3.0f%%", s.viewport.ScrollPercent()*100)
-	if s.viewport.TotalLineCount() <= s.viewport.Height() {
-		pos = "all"
-	}
-	header += pad(s.width, lipgloss.Width(header), len(pos)+1) + st.Muted.Render(pos)
-	return header + "\n\n" + s.viewport.View()
+	return readingView(st, header, "The cheat sheet", s.err, s.rendered, &s.viewport, s.width)
 }

@@ -2,11 +2,13 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
@@ -92,4 +94,22 @@ func scroll(vp *viewport.Model, k *KeyMap, msg tea.KeyPressMsg) bool {
 		return false
 	}
 	return true
+}
+
+// readingView draws a rendered Markdown document under its header line,
+// with how far the reader has scrolled at the header's right; what names
+// the document in the error a failed rendering shows.
+func readingView(st *Styles, header, what string, err error, rendered bool, vp *viewport.Model, width int) string {
+	switch {
+	case err != nil:
+		return header + "\n\n" + st.Error.Render(what+" could not be rendered: "+err.Error())
+	case !rendered:
+		return header + "\n\n" + st.Muted.Render(" Rendering…")
+	}
+	pos := fmt.Sprintf("%3.0f%%", vp.ScrollPercent()*100)
+	if vp.TotalLineCount() <= vp.Height() {
+		pos = "all"
+	}
+	header += pad(width, lipgloss.Width(header), len(pos)+1) + st.Muted.Render(pos)
+	return header + "\n\n" + vp.View()
 }

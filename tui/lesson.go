@@ -8,7 +8,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
@@ -255,16 +254,5 @@ func (s *lessonScreen) View() string {
 		return ""
 	}
 	header := st.Bold.Render(" "+s.lesson.Title) + st.Muted.Render(fmt.Sprintf("  · %d min read", s.lesson.Minutes))
-	switch {
-	case s.err != nil:
-		return header + "\n\n" + st.Error.Render("This lesson could not be rendered: "+s.err.Error())
-	case !s.rendered:
-		return header + "\n\n" + st.Muted.Render(" Rendering…")
-	}
-	pos := fmt.Sprintf("%3.0f%%", s.viewport.ScrollPercent()*100)
-	if s.viewport.TotalLineCount() <= s.viewport.Height() {
-		pos = "all"
-	}
-	header += pad(s.width, lipgloss.Width(header), len(pos)+1) + st.Muted.Render(pos)
-	return header + "\n\n" + s.viewport.View()
+	return readingView(st, header, "This lesson", s.err, s.rendered, &s.viewport, s.width)
 }
