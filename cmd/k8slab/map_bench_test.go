@@ -122,7 +122,7 @@ func BenchmarkLabMap300Pods(b *testing.B) {
 // openMap opens the lab, then its map, waits for every pod on it and quits.
 func openMap(b *testing.B, bin string, env []string) sample {
 	b.Helper()
-	cmd := exec.Command(bin, "lab", "open", "deployments")
+	cmd, peak := measuredCommand(b, bin, "lab", "open", "deployments")
 	cmd.Env = env
 	start := time.Now()
 	// Tall enough that the rollout line under the node boxes shows.
@@ -149,5 +149,5 @@ func openMap(b *testing.B, bin string, env []string) sample {
 	}
 	tty.Close()
 	<-s.done
-	return sample{wall: wall, peakKB: peakKB(cmd.ProcessState)}
+	return sample{wall: wall, peakKB: peak()}
 }
