@@ -677,6 +677,9 @@ func TestPredicatesReportAPIErrors(t *testing.T) {
 		{"nodeLabelled", []string{"nodes"}, func(s Snapshot) Outcome {
 			return nodeLabelled(ctx, s, NodeLabelled{Key: "disk"})
 		}},
+		{"servedThroughRollout", []string{"deployments", "services", "replicasets", "events", "pods"}, func(s Snapshot) Outcome {
+			return servedThroughRollout(ctx, s, testNS, ServedThroughRollout{Deployment: "web", Service: "web"})
+		}},
 	}
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	errs := []struct {
@@ -692,7 +695,11 @@ func TestPredicatesReportAPIErrors(t *testing.T) {
 	d := deployment("web", 1)
 	rs := replicaSet(d, "abc", 1, "nginx:1.27")
 	objs := []runtime.Object{d, rs, pod("web-abc-1", app("web"), ownedByRS(rs)), service("web", map[string]string{"app": "web"}),
-		endpointSlice("web", endpoint{pod: "web-abc-1"}), node("k8slab-worker", nil)}
+		endpointSlice("web", endpoint{pod: "web-abc-1"}), node("k8slab-worker", nil),
+		// An earlier revision, and the record of its going, so that
+		// servedThroughRollout reads as far as the pods.
+		replicaSet(d, "old", 0, "nginx:1.26", func(rs *appsv1.ReplicaSet) { rs.Spec.Replicas = ptr(int32(0)) }),
+		scaled(d, 5, 100, "Scaled down replica set web-old from 1 to 0")}
 	// Every resource a predicate reads fails in turn, so an error met
 	// after the first list is mapped too.
 	for _, p := range predicates {
@@ -732,6 +739,7 @@ func TestPredicatesSurviveOddObjects(t *testing.T) {
 		podReplaced(ctx, snap, testNS, WorkloadRef{Deployment: "web"}),
 		serviceEndpoints(ctx, snap, testNS, ServiceEndpoints{Service: "web", Deployment: "web"}),
 		appliedBy(ctx, snap, testNS, Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}),
+		servedThroughRollout(ctx, snap, testNS, ServedThroughRollout{Deployment: "web", Service: "web"}),
 	} {
 		if got.Status == Pass || len(got.Messages) == 0 {
 			t.Errorf("odd deployment: %s %q", got.Status, got.Messages)
