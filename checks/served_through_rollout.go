@@ -160,7 +160,9 @@ func servedThroughRollout(ctx context.Context, snap Snapshot, ns string, spec Se
 			d.Name, nameList(running), d.Name))
 	}
 	if len(owned) == 1 && kube.Revision(cur) <= 1 {
-		return failed(fmt.Sprintf("deployment %s has had no rollout: it runs its first revision. If you deleted and created it again, its Service had no pods in between; update the existing Deployment instead (kubectl set image)", d.Name))
+		// A Deployment deleted and created again starts over at revision
+		// 1, and between the two nothing served.
+		return failed(fmt.Sprintf("deployment %s is at its first revision: it has not been rolled out yet, or it was deleted and created again, which left its Service with no pods in between; update the existing Deployment with kubectl set image", d.Name))
 	}
 
 	events, unreadable := listTyped[corev1.Event](ctx, snap, coreEventsGVR, ns)

@@ -103,7 +103,7 @@ func TestServedThroughRollout(t *testing.T) {
 			Fail, []string{"has not finished", "web-old still has pods"}},
 		{"first revision only", []runtime.Object{d, replicaSet(d, "new", 1, "nginx:1.28"), svc,
 			ev(1, 10, "Scaled up replica set web-new from 0 to 2")},
-			Fail, []string{"deployment web has had no rollout", "deleted and created it again"}},
+			Fail, []string{"deployment web is at its first revision", "deleted and created again"}},
 		{"events expired", story(pods(readyFrom(11, 105))),
 			Fail, []string{"holds no record", "kubectl rollout restart deployment/web"}},
 		{"events of an earlier deployment of the same name", story([]runtime.Object{func() *corev1.Event {
