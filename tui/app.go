@@ -15,13 +15,14 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 )
 
 // Options configure the app.
 type Options struct {
-	Course   *lessons.Course
+	Course   *course.Course
 	Store    *progress.Store
 	Renderer *lessons.Renderer
 	// Now defaults to time.Now.
