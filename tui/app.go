@@ -506,6 +506,11 @@ func enabled(bs []key.Binding) []key.Binding {
 }
 
 func (a *App) resize() {
+	if a.width == 0 {
+		// No size yet: a terminal sends its colour profile first. Laying
+		// the screens out in one row would scroll the course map.
+		return
+	}
 	h := max(1, a.height-headerHeight-a.footerHeight())
 	a.home.SetSize(a.width, h)
 	a.lesson.SetSize(a.width, h)
