@@ -13,7 +13,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/k8slab/k8slab/assets"
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 )
 
 // glossary is the shape of assets/course/glossary.yaml.
@@ -46,7 +46,7 @@ func loadGlossary(t *testing.T) glossary {
 }
 
 func TestGlossaryEntriesAreWellFormed(t *testing.T) {
-	course, err := lessons.Load(assets.Course())
+	builtIn, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestGlossaryEntriesAreWellFormed(t *testing.T) {
 			t.Errorf("glossary.yaml: the definition of %q has %d characters; keep it to 160", e.Term, len(def))
 		}
 		if e.See != "" {
-			l, ok := course.Lesson(e.See)
+			l, ok := builtIn.Lesson(e.See)
 			switch {
 			case !ok:
 				t.Errorf("glossary.yaml: %q points to lesson %q, which does not exist", e.Term, e.See)
@@ -103,12 +103,12 @@ var syllabus = []string{
 }
 
 func TestCourseFollowsSyllabus(t *testing.T) {
-	course, err := lessons.Load(assets.Course())
+	builtIn, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, m := range course.Modules {
+	for _, m := range builtIn.Modules {
 		got = append(got, m.ID)
 	}
 	var want []string
@@ -121,7 +121,7 @@ func TestCourseFollowsSyllabus(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("course modules are %v; the syllabus order is %v", got, want)
 	}
-	for _, m := range course.Modules {
+	for _, m := range builtIn.Modules {
 		if len(m.Lessons) == 0 || m.Quiz == nil {
 			t.Errorf("module %s needs lessons and a quiz", m.ID)
 		}
@@ -131,12 +131,12 @@ func TestCourseFollowsSyllabus(t *testing.T) {
 // Modules 8 to 10 promise at least eight questions each, of more than one
 // kind, each explaining its answer.
 func TestNewModuleQuizzes(t *testing.T) {
-	course, err := lessons.Load(assets.Course())
+	builtIn, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"kubectl-and-yaml", "health", "storage", "capstone"} {
-		q, ok := course.Quiz(id)
+		q, ok := builtIn.Quiz(id)
 		if !ok {
 			t.Errorf("module %s has no quiz", id)
 			continue
@@ -180,16 +180,16 @@ func TestCheatSheetFits(t *testing.T) {
 // every field in its right place: a mis-indented field is exactly the
 // mistake the lessons warn of.
 func TestLessonManifestsDecodeStrictly(t *testing.T) {
-	course, err := lessons.Load(assets.Course())
+	builtIn, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Lessons, and the goals and hints of labs, by where they come from.
 	texts := map[string]string{}
-	for _, l := range course.AllLessons() {
+	for _, l := range builtIn.AllLessons() {
 		texts[l.File] = l.Body
 	}
-	for _, lab := range course.AllLabs() {
+	for _, lab := range builtIn.AllLabs() {
 		for _, task := range lab.Tasks {
 			texts[lab.File+" task "+task.ID] = task.Goal + "\n" + strings.Join(task.Hints, "\n")
 		}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 )
 
 // gradeScript does what shell-based lab platforms do to grade the
@@ -29,11 +29,11 @@ func kubectlCalls(b *testing.B) int {
 }
 
 func deploymentsLab(b *testing.B) *checks.Lab {
-	course, err := lessons.Load(assets.Course())
+	builtIn, err := course.Load(assets.Course())
 	if err != nil {
 		b.Fatal(err)
 	}
-	lab, ok := course.Lab("deployments")
+	lab, ok := builtIn.Lab("deployments")
 	if !ok {
 		b.Fatal("no deployments lab")
 	}

@@ -16,8 +16,8 @@ import (
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/clusterctl/clustertest"
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/labverify"
-	"github.com/k8slab/k8slab/lessons"
 )
 
 // labCluster is one simulated cluster shared by the lab tests; every lab
@@ -149,11 +149,11 @@ func TestLabsOnSimulatedCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
-	course, err := lessons.Load(assets.Course())
+	builtIn, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}
-	labs := course.AllLabs()
+	labs := builtIn.AllLabs()
 	if len(labs) == 0 {
 		t.Fatal("the course has no labs")
 	}

@@ -15,8 +15,8 @@ import (
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/clusterctl/clustertest"
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/labverify"
-	"github.com/k8slab/k8slab/lessons"
 )
 
 func TestVerifyOnSimulatedCluster(t *testing.T) {
@@ -36,11 +36,11 @@ func TestVerifyOnSimulatedCluster(t *testing.T) {
 	// double CI's time. Here: a lab the cluster cannot show is skipped,
 	// not failed, and a broken solution is named.
 	t.Run("a kind-only lab is skipped, not failed", func(t *testing.T) {
-		course, err := lessons.Load(assets.Course())
+		builtIn, err := course.Load(assets.Course())
 		if err != nil {
 			t.Fatal(err)
 		}
-		lab, ok := course.Lab("dynamic-provisioning")
+		lab, ok := builtIn.Lab("dynamic-provisioning")
 		if !ok {
 			t.Fatal("no dynamic-provisioning lab")
 		}
@@ -71,11 +71,11 @@ func TestVerifyOnSimulatedCluster(t *testing.T) {
 		if err := os.WriteFile(lab, []byte(broken), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		course, err := lessons.Load(os.DirFS(dir))
+		c, err := course.Load(os.DirFS(dir))
 		if err != nil {
 			t.Fatal(err)
 		}
-		pods, ok := course.Lab("pods")
+		pods, ok := c.Lab("pods")
 		if !ok {
 			t.Fatal("no pods lab")
 		}

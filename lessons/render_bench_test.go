@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/k8slab/k8slab/assets"
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/lessons"
 )
 
 func loadBuiltIn(b *testing.B) []*lessons.Lesson {
 	b.Helper()
-	c, err := lessons.Load(assets.Course())
+	c, err := course.Load(assets.Course())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -54,24 +55,6 @@ func BenchmarkNewGlamourRenderer(b *testing.B) {
 		if _, err := lessons.NewRenderer().Render("x", lessons.Dark, 40+i%100); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// BenchmarkLoadCourse is the one-off cost of loading and validating the
-// built-in course: eagerly, as lint does, and with lab expressions left to
-// their first evaluation, as the TUI does at start-up.
-func BenchmarkLoadCourse(b *testing.B) {
-	for _, bm := range []struct {
-		name string
-		opts []lessons.Option
-	}{{"eager", nil}, {"lazy", []lessons.Option{lessons.CompileLabsLazily()}}} {
-		b.Run(bm.name, func(b *testing.B) {
-			for b.Loop() {
-				if _, err := lessons.Load(assets.Course(), bm.opts...); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
 	}
 }
 

@@ -2,7 +2,7 @@ package progress
 
 import (
 	"github.com/k8slab/k8slab/checks"
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 )
 
 // Summary is how far a learner is through a course. The TUI's course map
@@ -59,9 +59,9 @@ func (s Summary) Total() (n int) {
 
 // Summarize counts what d records as done in course. Records of lessons,
 // quizzes, labs or tasks the course no longer has are ignored.
-func Summarize(course *lessons.Course, d Data) Summary {
+func Summarize(c *course.Course, d Data) Summary {
 	var s Summary
-	for _, m := range course.Modules {
+	for _, m := range c.Modules {
 		ms := ModuleSummary{ID: m.ID, Title: m.Title, Lessons: len(m.Lessons), Labs: len(m.Labs), HasQuiz: m.Quiz != nil}
 		for _, l := range m.Lessons {
 			if !d.Lessons[l.ID].ReadAt.IsZero() {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/quiz"
 )
@@ -11,7 +12,7 @@ import (
 // Summarize counts lessons read, quizzes passed and labs with every task
 // passed, and ignores records of things the course no longer has.
 func TestSummarize(t *testing.T) {
-	course := &lessons.Course{Modules: []*lessons.Module{
+	c := &course.Course{Modules: []*course.Module{
 		{ID: "a", Lessons: []*lessons.Lesson{{ID: "l1"}, {ID: "l2"}}, Quiz: &quiz.Quiz{ID: "a"},
 			Labs: []*checks.Lab{{ID: "lab1", Tasks: []checks.Task{{ID: "t1"}, {ID: "t2"}}}}},
 		{ID: "b", Lessons: []*lessons.Lesson{{ID: "l3"}}, Labs: []*checks.Lab{{ID: "lab2", Tasks: []checks.Task{{ID: "t1"}}}}},
@@ -24,7 +25,7 @@ func TestSummarize(t *testing.T) {
 	d.UpdateTask("lab1", "old", func(t *TaskState) { t.PassedAt = fixed }) // a task since removed
 	d.UpdateTask("lab2", "t1", func(t *TaskState) { t.PassedAt = fixed })
 
-	s := Summarize(course, d)
+	s := Summarize(c, d)
 	a, b := s.Modules[0], s.Modules[1]
 	if a.LessonsRead != 1 || !a.QuizPassed || a.LabsDone != 0 || a.TasksDone != 1 || a.Tasks != 2 || a.Done() != 2 || a.Total() != 4 {
 		t.Errorf("module a = %+v (done %d of %d)", a, a.Done(), a.Total())

@@ -15,13 +15,14 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 )
 
 // Options configure the app.
 type Options struct {
-	Course   *lessons.Course
+	Course   *course.Course
 	Store    *progress.Store
 	Renderer *lessons.Renderer
 	// Now defaults to time.Now.
@@ -505,6 +506,11 @@ func enabled(bs []key.Binding) []key.Binding {
 }
 
 func (a *App) resize() {
+	if a.width == 0 {
+		// No size yet: a terminal sends its colour profile first. Laying
+		// the screens out in one row would scroll the course map.
+		return
+	}
 	h := max(1, a.height-headerHeight-a.footerHeight())
 	a.home.SetSize(a.width, h)
 	a.lesson.SetSize(a.width, h)

@@ -14,7 +14,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/quiz"
 )
@@ -24,7 +24,7 @@ var testNow = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 const testLearner = "0123456789abcdef"
 
 type fixture struct {
-	course *lessons.Course
+	course *course.Course
 	store  *progress.Store
 	dir    string
 }
@@ -33,7 +33,7 @@ type fixture struct {
 // id is known, so quiz shuffles are the same on every run.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	course, err := lessons.Load(os.DirFS(filepath.Join("testdata", "course")))
+	c, err := course.Load(os.DirFS(filepath.Join("testdata", "course")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{course: course, store: store, dir: dir}
+	return &fixture{course: c, store: store, dir: dir}
 }
 
 // recorder wraps the app and keeps the text of the last frame drawn, so tests

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 )
@@ -20,7 +21,7 @@ type common struct {
 	// ctx is the program's context: every call to the cluster made for the
 	// TUI derives from it, so quitting stops them all.
 	ctx      context.Context
-	course   *lessons.Course
+	course   *course.Course
 	store    *progress.Store
 	renderer *lessons.Renderer
 	now      func() time.Time

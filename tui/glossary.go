@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/lessons"
 )
 
@@ -28,7 +29,7 @@ type glossaryScreen struct {
 	blocked string
 	notice  string
 
-	matches []*lessons.Term
+	matches []*course.Term
 	cursor  int
 	// The list drawn for the current matches, cursor, width and styles:
 	// lines, and where each match starts and ends in them. View only shows
@@ -71,7 +72,7 @@ func (s *glossaryScreen) SetSize(w, h int) {
 func (s *glossaryScreen) restyle() { s.layout() }
 
 // pool is the terms the search looks through.
-func (s *glossaryScreen) pool() []*lessons.Term {
+func (s *glossaryScreen) pool() []*course.Term {
 	if s.scope != nil {
 		return s.c.course.TermsIntroducedIn(s.scope)
 	}
@@ -82,7 +83,7 @@ func (s *glossaryScreen) pool() []*lessons.Term {
 // then terms that contain it, then terms whose definition does.
 func (s *glossaryScreen) refilter() {
 	q := strings.ToLower(strings.TrimSpace(s.search.Value()))
-	var ranked [3][]*lessons.Term
+	var ranked [3][]*course.Term
 	for _, t := range s.pool() {
 		term := strings.ToLower(t.Term)
 		switch {
@@ -135,7 +136,7 @@ func (s *glossaryScreen) layout() {
 		}
 		indent(t.Definition, lipgloss.NewStyle(), 0)
 		if t.See != nil {
-			indent("↳ "+t.See.Title+" ("+t.See.Module.Title+")", st.Muted, 2)
+			indent("↳ "+t.See.Title+" ("+s.c.course.ModuleOf(t.See).Title+")", st.Muted, 2)
 		}
 		s.ends = append(s.ends, len(s.lines))
 	}
@@ -187,7 +188,7 @@ func (s *glossaryScreen) page(d int) {
 	s.move(i - s.cursor)
 }
 
-func (s *glossaryScreen) current() *lessons.Term {
+func (s *glossaryScreen) current() *course.Term {
 	if s.cursor < len(s.matches) {
 		return s.matches[s.cursor]
 	}

@@ -142,13 +142,14 @@ func (h *homeScreen) scrollToCursor() {
 	visible := h.visibleRows()
 	if h.cursor < h.offset {
 		h.offset = h.cursor
-		// Show the module heading above its first item when scrolling up.
-		if h.offset > 0 && h.rows[h.offset-1].kind == moduleRow {
-			h.offset--
-		}
 	}
 	if h.cursor >= h.offset+visible {
 		h.offset = h.cursor - visible + 1
+	}
+	// A module's first item at the top shows its module heading above it,
+	// when both fit: scrolling up onto it, or after the window grows.
+	if h.offset > 0 && h.cursor == h.offset && visible > 1 && h.rows[h.offset-1].kind == moduleRow {
+		h.offset--
 	}
 	h.offset = max(0, min(h.offset, len(h.rows)-visible))
 }

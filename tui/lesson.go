@@ -171,7 +171,7 @@ func (s *lessonScreen) Title() string {
 	if s.lesson == nil {
 		return ""
 	}
-	m := s.lesson.Module
+	m := s.c.course.ModuleOf(s.lesson)
 	n := slices.Index(m.Lessons, s.lesson) + 1
 	return fmt.Sprintf("%s › %d/%d %s", m.Title, n, len(m.Lessons), s.lesson.Title)
 }
@@ -189,7 +189,7 @@ func (s *lessonScreen) quizNext() string {
 	if s.lesson == nil {
 		return ""
 	}
-	m := s.lesson.Module
+	m := s.c.course.ModuleOf(s.lesson)
 	if m.Quiz == nil || len(m.Lessons) == 0 || m.Lessons[len(m.Lessons)-1] != s.lesson {
 		return ""
 	}

@@ -9,7 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/quiz"
 )
@@ -440,7 +440,7 @@ func (s *quizScreen) pickKey(what string) key.Binding {
 // reviewAdvice names the lessons behind the questions missed: the lesson a
 // question names, else every lesson of the quiz's module.
 func (s *quizScreen) reviewAdvice() string {
-	var module *lessons.Module
+	var module *course.Module
 	for _, m := range s.c.course.Modules {
 		if m.Quiz == s.attempt.Quiz {
 			module = m

@@ -8,7 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/quiz"
 )
@@ -23,7 +23,7 @@ func numbersQuiz(t *testing.T) *quizScreen {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &common{store: store, now: func() time.Time { return testNow }, keys: DefaultKeyMap(), styles: NewStyles(true, true), course: &lessons.Course{}}
+	c := &common{store: store, now: func() time.Time { return testNow }, keys: DefaultKeyMap(), styles: NewStyles(true, true), course: &course.Course{}}
 	q := &quiz.Quiz{ID: "numbers", Title: "Numbers", PassPercent: 50, Questions: []quiz.Question{
 		{ID: "one", Type: quiz.SingleChoice, Prompt: "How many?", Options: []quiz.Option{{Text: "2"}, {Text: "1", Correct: true}, {Text: "3"}}},
 		{ID: "many", Type: quiz.MultipleChoice, Prompt: "Which are odd?", Options: []quiz.Option{{Text: "1", Correct: true}, {Text: "2"}, {Text: "3", Correct: true}}},

@@ -10,7 +10,7 @@ import (
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 )
 
 var sizes = []struct {
@@ -256,11 +256,11 @@ func TestLessonTermsLine(t *testing.T) {
 // Every term of the built-in glossary, with its definition and lesson,
 // is shown whole at 80 columns: each word present and no line too wide.
 func TestBuiltInGlossaryFits80Columns(t *testing.T) {
-	course, err := lessons.Load(assets.Course())
+	builtIn, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &common{course: course, keys: DefaultKeyMap(), styles: NewStyles(true, false)}
+	c := &common{course: builtIn, keys: DefaultKeyMap(), styles: NewStyles(true, false)}
 	s := newGlossaryScreen(c)
 	s.SetSize(80, 20)
 	s.open(nil, "")
@@ -274,10 +274,10 @@ func TestBuiltInGlossaryFits80Columns(t *testing.T) {
 	// after a hyphen ("control-" / "plane") joined again.
 	norm := func(s string) string { return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "- ", "-") }
 	flat := norm(text)
-	for _, term := range course.Glossary {
+	for _, term := range builtIn.Glossary {
 		want := term.Term + " " + term.Definition
 		if term.See != nil {
-			want += " ↳ " + term.See.Title + " (" + term.See.Module.Title + ")"
+			want += " ↳ " + term.See.Title + " (" + builtIn.ModuleOf(term.See).Title + ")"
 		}
 		if !strings.Contains(flat, norm(want)) {
 			t.Errorf("%q is not shown whole", term.Term)

@@ -18,7 +18,7 @@ import (
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/clusterctl/clustertest"
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/workshop"
 )
 
@@ -100,11 +100,11 @@ spec:
 // learner's change takes to reach the live table.
 func BenchmarkClassGrading(b *testing.B) {
 	p, dir := clustertest.Start(b, "k8slab-class")
-	course, err := lessons.Load(assets.Course())
+	builtIn, err := course.Load(assets.Course())
 	if err != nil {
 		b.Fatal(err)
 	}
-	labs := course.AllLabs()
+	labs := builtIn.AllLabs()
 	rc, err := clusterctl.RESTConfig(p.KubeconfigPath(), "")
 	if err != nil {
 		b.Fatal(err)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 )
 
 func TestLearnerIDsKeepNamesAsTheClassGrows(t *testing.T) {
@@ -48,7 +48,7 @@ func TestReadRoster(t *testing.T) {
 
 func builtinLabs(t *testing.T) []*checks.Lab {
 	t.Helper()
-	c, err := lessons.Load(assets.Course())
+	c, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}

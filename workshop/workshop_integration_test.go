@@ -23,7 +23,7 @@ import (
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/clusterctl/clustertest"
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/workshop"
 )
 
@@ -57,13 +57,13 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 	p, dir := clustertest.Start(t, "k8slab-workshop")
 	admin := clientsFor(t, p.KubeconfigPath())
 	adminK := typed(t, admin)
-	course, err := lessons.Load(assets.Course())
+	builtIn, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	out := filepath.Join(dir, "kubeconfigs")
-	plan := workshop.Plan{Name: "ws", Learners: workshop.LearnerIDs(3), Labs: course.AllLabs()}
+	plan := workshop.Plan{Name: "ws", Learners: workshop.LearnerIDs(3), Labs: builtIn.AllLabs()}
 
 	res, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out})
 	if err != nil {
@@ -109,7 +109,7 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 	}
 	learnerA := clientsFor(t, aPath)
 	learnerAK := typed(t, learnerA)
-	pods, _ := course.Lab("pods")
+	pods, _ := builtIn.Lab("pods")
 	aNS := workshop.LabNamespace("ws", a, "pods")
 	bNS := workshop.LabNamespace("ws", b, "pods")
 
@@ -193,7 +193,7 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			var err error
-			if table, err = workshop.Snapshot(ctx, admin, "ws", course.AllLabs()); err != nil {
+			if table, err = workshop.Snapshot(ctx, admin, "ws", builtIn.AllLabs()); err != nil {
 				t.Fatal(err)
 			}
 			if c, _ := table.Cell(a, "pods"); c.State == workshop.Passed || time.Now().After(deadline) {

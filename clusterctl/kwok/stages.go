@@ -449,28 +449,36 @@ lastTimestamp: {{ $now | Quote }}
 count: 1
 `
 
-// pullEvent is an Event about the first container whose image cannot be
-// pulled.
-const pullEvent = eventHead + `KNOWN
-{{ $path := "" }}{{ $msg := "" }}
-{{ range .spec.initContainers }}{{ if not $path }}REF{{ if not $isKnown }}{{ $path = printf "spec.initContainers{%s}" .name }}{{ $msg = MESSAGE }}{{ end }}{{ end }}{{ end }}
-{{ range .spec.containers }}{{ if not $path }}REF{{ if not $isKnown }}{{ $path = printf "spec.containers{%s}" .name }}{{ $msg = MESSAGE }}{{ end }}{{ end }}{{ end }}
-involvedObject:
+// kubeletEvent is an Event from the kubelet about a container of the pod:
+// eventHead, then body, which sets $path (the container's field path) and
+// $msg, then the pod as the involved object. typ and reason may be
+// placeholders that a generator method fills in.
+func kubeletEvent(body, typ, reason string) string {
+	return eventHead + body + `involvedObject:
   apiVersion: v1
   kind: Pod
   name: {{ .metadata.name | Quote }}
   namespace: {{ .metadata.namespace | Quote }}
   uid: {{ .metadata.uid | Quote }}
   fieldPath: {{ $path | Quote }}
-type: TYPE
-reason: REASON
+type: ` + typ + `
+reason: ` + reason + `
 message: {{ $msg | Quote }}
 `
+}
+
+// pullEvent is an Event about the first container whose image cannot be
+// pulled.
+var pullEvent = kubeletEvent(`KNOWN
+{{ $path := "" }}{{ $msg := "" }}
+{{ range .spec.initContainers }}{{ if not $path }}REF{{ if not $isKnown }}{{ $path = printf "spec.initContainers{%s}" .name }}{{ $msg = MESSAGE }}{{ end }}{{ end }}{{ end }}
+{{ range .spec.containers }}{{ if not $path }}REF{{ if not $isKnown }}{{ $path = printf "spec.containers{%s}" .name }}{{ $msg = MESSAGE }}{{ end }}{{ end }}{{ end }}
+`, "TYPE", "REASON")
 
 // probeEvent is the Unhealthy event for the first probe that fails, worded
 // as the kubelet's prober words it. It is sent once the pod runs, so that
 // its address is known.
-const probeEvent = eventHead + `KNOWN
+var probeEvent = kubeletEvent(`KNOWN
 {{ $probeKinds := list PROBEKINDS }}
 {{ $path := "" }}{{ $msg := "" }}
 {{ $ip := toString .status.podIP }}
@@ -482,22 +490,12 @@ PROBES
 {{ else }}{{ $addr := printf "%s:%s" $ip $probePort }}{{ $msg = printf "%s probe failed: dial tcp %s: connect: connection refused" $kind $addr }}
 {{ if $probeHTTP }}{{ $msg = printf "%s probe failed: Get \"%s://%s%s\": dial tcp %s: connect: connection refused" $kind (lower (toString (default "HTTP" $probeHTTP.scheme))) $addr (toString (default "/" $probeHTTP.path)) $addr }}{{ end }}
 {{ end }}{{ end }}{{ end }}{{ end }}
-involvedObject:
-  apiVersion: v1
-  kind: Pod
-  name: {{ .metadata.name | Quote }}
-  namespace: {{ .metadata.namespace | Quote }}
-  uid: {{ .metadata.uid | Quote }}
-  fieldPath: {{ $path | Quote }}
-type: Warning
-reason: Unhealthy
-message: {{ $msg | Quote }}
-`
+`, "Warning", "Unhealthy")
 
 // containerEvent is an Event about one container: the first one (PICK
 // "first") or the first whose image changed while it ran (PICK "changed").
 // MESSAGE may use $img (as the kubelet names it) and $c (the container).
-const containerEvent = eventHead + `KNOWN
+var containerEvent = kubeletEvent(`KNOWN
 {{ $path := "" }}{{ $msg := "" }}
 {{ range $i, $c := .spec.containers }}{{ if not $path }}REF
 {{ $pick := eq "PICK" "first" }}
@@ -507,17 +505,7 @@ const containerEvent = eventHead + `KNOWN
 {{ end }}{{ end }}{{ end }}
 {{ if $pick }}{{ $path = printf "spec.containers{%s}" $c.name }}{{ $msg = MESSAGE }}{{ end }}
 {{ end }}{{ end }}
-involvedObject:
-  apiVersion: v1
-  kind: Pod
-  name: {{ .metadata.name | Quote }}
-  namespace: {{ .metadata.namespace | Quote }}
-  uid: {{ .metadata.uid | Quote }}
-  fieldPath: {{ $path | Quote }}
-type: Normal
-reason: REASON
-message: {{ $msg | Quote }}
-`
+`, "Normal", "REASON")
 
 // ContainerEvent is a kwok template for a Normal event about a container
 // (see containerEvent).
@@ -527,23 +515,13 @@ func (g *generator) ContainerEvent(pick, reason, msg string) string {
 
 // killEvent is the kubelet's Killing event for the first container whose
 // liveness probe fails.
-const killEvent = eventHead + `KNOWN
+var killEvent = kubeletEvent(`KNOWN
 {{ $probeKinds := list "livenessProbe" }}
 {{ $path := "" }}{{ $msg := "" }}
 {{ range .spec.containers }}{{ if not $path }}REF
 PROBES
 {{ if $probeKind }}{{ $path = printf "spec.containers{%s}" .name }}{{ $msg = printf "Container %s failed liveness probe, will be restarted" .name }}{{ end }}{{ end }}{{ end }}
-involvedObject:
-  apiVersion: v1
-  kind: Pod
-  name: {{ .metadata.name | Quote }}
-  namespace: {{ .metadata.namespace | Quote }}
-  uid: {{ .metadata.uid | Quote }}
-  fieldPath: {{ $path | Quote }}
-type: Normal
-reason: Killing
-message: {{ $msg | Quote }}
-`
+`, "Normal", "Killing")
 
 // livenessStatus restarts every running container whose liveness probe
 // aims at a port its image does not listen on, as the kubelet does after

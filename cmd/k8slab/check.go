@@ -21,8 +21,8 @@ import (
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/checks/report"
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/internal/source"
-	"github.com/k8slab/k8slab/lessons"
 )
 
 // quietKlog keeps client-go's own logging off stderr: graders such as
@@ -41,7 +41,7 @@ func (g *globals) findLab(id string) (*checks.Lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	lab, err := lessons.LoadLab(fsys, id)
+	lab, err := course.LoadLab(fsys, id)
 	var ps source.Problems
 	if errors.As(err, &ps) {
 		return nil, fmt.Errorf("%s has problems (run 'k8slab lint' to list them):\n%w", where, err)

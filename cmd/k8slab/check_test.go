@@ -16,7 +16,7 @@ import (
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/clusterctl/clustertest"
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 )
 
 // simCluster starts a simulated cluster for the CLI tests and returns its
@@ -478,7 +478,7 @@ func TestCheckWatchUntilDoneAndInterruptOnLiveCluster(t *testing.T) {
 // deployments lab has, which every report format must count.
 func deploymentsTasks(t *testing.T) int {
 	t.Helper()
-	lab, err := lessons.LoadLab(assets.Course(), "deployments")
+	lab, err := course.LoadLab(assets.Course(), "deployments")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/k8slab/k8slab/assets"
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/progress"
 )
 
@@ -197,8 +197,8 @@ func TestProgressSummaryAndReset(t *testing.T) {
 		t.Fatalf("progress = %q, %v", out, err)
 	}
 	// The totals are the course map's: a lesson read and a quiz passed.
-	course, _ := lessons.Load(assets.Course())
-	sum := progress.Summarize(course, store.Snapshot())
+	builtIn, _ := course.Load(assets.Course())
+	sum := progress.Summarize(builtIn, store.Snapshot())
 	if want := fmt.Sprintf("\n2 of %d done (lessons read, quizzes passed, labs finished)", sum.Total()); sum.Done() != 2 || !strings.Contains(out, want) {
 		t.Errorf("progress = %q, want %q", out, want)
 	}

@@ -8,9 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/k8slab/k8slab/assets"
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/images"
 	"github.com/k8slab/k8slab/internal/source"
-	"github.com/k8slab/k8slab/lessons"
 )
 
 func newLintCmd(g *globals) *cobra.Command {
@@ -33,11 +33,11 @@ the exit status is 1 when there are any. Without DIR, the folder given with
 			if dir != "" {
 				st, err := os.Stat(dir)
 				if err != nil || !st.IsDir() {
-					return fmt.Errorf("%s is not a folder; give the folder that holds %s", dir, lessons.CourseFile)
+					return fmt.Errorf("%s is not a folder; give the folder that holds %s", dir, course.CourseFile)
 				}
 				fsys, name = os.DirFS(dir), dir
 			}
-			course, err := lessons.Load(fsys)
+			c, err := course.Load(fsys)
 			var ps source.Problems
 			if errors.As(err, &ps) {
 				err = nil
@@ -67,15 +67,15 @@ the exit status is 1 when there are any. Without DIR, the folder given with
 				return err
 			}
 			lessonsN, questions := 0, 0
-			for _, m := range course.Modules {
+			for _, m := range c.Modules {
 				lessonsN += len(m.Lessons)
 				if m.Quiz != nil {
 					questions += len(m.Quiz.Questions)
 				}
 			}
-			fmt.Fprintf(g.out, "%s: ok (%d modules, %d lessons, %d quiz questions", name, len(course.Modules), lessonsN, questions)
-			if len(course.Glossary) > 0 {
-				fmt.Fprintf(g.out, ", %d glossary terms", len(course.Glossary))
+			fmt.Fprintf(g.out, "%s: ok (%d modules, %d lessons, %d quiz questions", name, len(c.Modules), lessonsN, questions)
+			if len(c.Glossary) > 0 {
+				fmt.Fprintf(g.out, ", %d glossary terms", len(c.Glossary))
 			}
 			if catalog != nil {
 				fmt.Fprintf(g.out, ", %d images", len(catalog.Images))

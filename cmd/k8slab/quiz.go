@@ -14,7 +14,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/quiz"
 	"github.com/k8slab/k8slab/tui"
@@ -65,23 +65,23 @@ its id (the module's id).`,
 
 // findQuiz finds a quiz by its module's number (as 'k8slab lessons'
 // numbers them) or by its id.
-func findQuiz(course *lessons.Course, arg string) (*quiz.Quiz, error) {
-	if q, ok := course.Quiz(arg); ok {
+func findQuiz(c *course.Course, arg string) (*quiz.Quiz, error) {
+	if q, ok := c.Quiz(arg); ok {
 		return q, nil
 	}
-	if n, err := strconv.Atoi(arg); err == nil && n >= 1 && n <= len(course.Modules) {
-		m := course.Modules[n-1]
+	if n, err := strconv.Atoi(arg); err == nil && n >= 1 && n <= len(c.Modules) {
+		m := c.Modules[n-1]
 		if m.Quiz == nil {
-			return nil, fmt.Errorf("module %d (%s) has no quiz; the quizzes are: %s", n, m.Title, quizList(course))
+			return nil, fmt.Errorf("module %d (%s) has no quiz; the quizzes are: %s", n, m.Title, quizList(c))
 		}
 		return m.Quiz, nil
 	}
-	return nil, fmt.Errorf("no quiz %q; the quizzes are, by module number and id: %s", arg, quizList(course))
+	return nil, fmt.Errorf("no quiz %q; the quizzes are, by module number and id: %s", arg, quizList(c))
 }
 
-func quizList(course *lessons.Course) string {
+func quizList(c *course.Course) string {
 	var ids []string
-	for i, m := range course.Modules {
+	for i, m := range c.Modules {
 		if m.Quiz != nil {
 			ids = append(ids, fmt.Sprintf("%d %s", i+1, m.Quiz.ID))
 		}

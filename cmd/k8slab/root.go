@@ -17,8 +17,8 @@ import (
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/labsession"
-	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/tui"
 	"github.com/k8slab/k8slab/workshop"
@@ -129,12 +129,12 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 
 // loadCourse loads and validates the course once; every command works from
 // the result.
-func (g *globals) loadCourse(opts ...lessons.Option) (*lessons.Course, error) {
+func (g *globals) loadCourse(opts ...course.Option) (*course.Course, error) {
 	fsys, where, err := g.courseFS()
 	if err != nil {
 		return nil, err
 	}
-	c, err := lessons.Load(fsys, opts...)
+	c, err := course.Load(fsys, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s has problems (run 'k8slab lint' to list them):\n%w", where, err)
 	}
@@ -149,7 +149,7 @@ func (g *globals) courseFS() (fs.FS, string, error) {
 	}
 	st, err := os.Stat(g.contentDir)
 	if err != nil || !st.IsDir() {
-		return nil, "", fmt.Errorf("--content %s: not a folder; point it at a folder that holds %s", g.contentDir, lessons.CourseFile)
+		return nil, "", fmt.Errorf("--content %s: not a folder; point it at a folder that holds %s", g.contentDir, course.CourseFile)
 	}
 	return os.DirFS(g.contentDir), g.contentDir, nil
 }
@@ -188,7 +188,7 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 		return errors.New("the course opens in a terminal, and this is not one (or TERM=dumb); " +
 			"without one, use 'k8slab lessons show ID' to read and 'k8slab quiz ID --plain' for quizzes")
 	}
-	course, err := g.loadCourse(lessons.CompileLabsLazily())
+	course, err := g.loadCourse(course.CompileLabsLazily())
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package lessons_test
+package course_test
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 
 	"github.com/k8slab/k8slab/assets"
+	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/internal/source"
 	"github.com/k8slab/k8slab/lessons"
 )
@@ -63,7 +64,7 @@ func courseFS(t testing.TB, overlay map[string]string) fstest.MapFS {
 }
 
 func TestLoadValidCourse(t *testing.T) {
-	c, err := lessons.Load(courseFS(t, nil))
+	c, err := course.Load(courseFS(t, nil))
 	if err != nil {
 		t.Fatalf("valid course: %v", err)
 	}
@@ -76,6 +77,9 @@ func TestLoadValidCourse(t *testing.T) {
 	}
 	if m.Lessons[0].Minutes != 3 || m.Lessons[0].Title != "First lesson" || m.Lessons[0].File != "basics/lessons/01-first.md" {
 		t.Errorf("front matter not read: %+v", m.Lessons[0])
+	}
+	if c.ModuleOf(m.Lessons[1]) != m || c.ModuleOf(&lessons.Lesson{ID: "first", Module: "basics"}) != nil {
+		t.Errorf("ModuleOf does not lead a lesson back to its own module only")
 	}
 	if !strings.HasPrefix(m.Lessons[0].Body, "\n## Hello") {
 		t.Errorf("body should start after the front matter, got %q", m.Lessons[0].Body)
@@ -106,7 +110,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
 			comment, overlay := readArchive(t, path)
 			want := strings.TrimSpace(comment)
-			_, err := lessons.Load(courseFS(t, overlay))
+			_, err := course.Load(courseFS(t, overlay))
 			var ps source.Problems
 			if !errors.As(err, &ps) {
 				t.Fatalf("Load() error = %v, want problems:\n%s", err, want)
@@ -121,7 +125,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 // The built-in course must always load: a broken asset would break every
 // learner's k8slab.
 func TestBuiltInCourseLoads(t *testing.T) {
-	c, err := lessons.Load(assets.Course())
+	c, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatalf("built-in course: %v", err)
 	}
@@ -138,7 +142,7 @@ func TestBuiltInCourseLoads(t *testing.T) {
 // The syllabus requires the architecture quiz to cover these topics; each is
 // checked by the id of the question that covers it.
 func TestArchitectureQuizCoversSyllabus(t *testing.T) {
-	c, err := lessons.Load(assets.Course())
+	c, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,60 +161,21 @@ func TestArchitectureQuizCoversSyllabus(t *testing.T) {
 	}
 }
 
-func FuzzParseLesson(f *testing.F) {
-	f.Add([]byte("---\nid: a\ntitle: A\norder: 1\nminutes: 2\n---\nbody\n"))
-	f.Add([]byte("---\nid: [\n---\n"))
-	f.Add([]byte("---\n---\n"))
-	f.Add([]byte("no front matter"))
-	f.Add([]byte("---\nid: a\ntitle: A\norder: 1\nminutes: 2\n---\n- item\n  more\n```\n- code\n  x\n```\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		l, ps := lessons.ParseLesson(data)
-		if (l == nil) == (ps == nil) {
-			t.Fatalf("exactly one of lesson and problems must be set: %v %v", l, ps)
-		}
-		for _, p := range ps {
-			if p.Message == "" || p.Line < 0 {
-				t.Fatalf("bad problem %+v", p)
-			}
-		}
-	})
-}
-
-func TestRendererCachesOutputPerWidthAndStyle(t *testing.T) {
-	r := lessons.NewRenderer()
-	md := "## Title\n\nSome words that will wrap at a narrow width, and a list:\n\n- one\n- two\n"
-	narrow, err := r.Render(md, lessons.Dark, 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wide, _ := r.Render(md, lessons.Dark, 80)
-	if narrow == wide {
-		t.Error("different widths gave the same text")
-	}
-	light, _ := r.Render(md, lessons.Light, 80)
-	if light == wide {
-		t.Error("light and dark styles gave the same text")
-	}
-	if again, _ := r.Render(md, lessons.Dark, 20); again != narrow {
-		t.Error("cached output differs from the first render")
-	}
-}
-
 // Grading one lab reads that lab's file and nothing else: a broken file
 // elsewhere in the course does not stop it, and every lab of the built-in
 // course can be found this way.
 func TestLoadLabReadsOnlyThatLab(t *testing.T) {
-	course, err := lessons.Load(assets.Course())
+	built, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range course.AllLabs() {
-		got, err := lessons.LoadLab(assets.Course(), want.ID)
+	for _, want := range built.AllLabs() {
+		got, err := course.LoadLab(assets.Course(), want.ID)
 		if err != nil {
-			t.Fatalf("lessons.LoadLab(%s): %v", want.ID, err)
+			t.Fatalf("course.LoadLab(%s): %v", want.ID, err)
 		}
 		if got.File != want.File || got.Module != want.Module || len(got.Tasks) != len(want.Tasks) {
-			t.Errorf("lessons.LoadLab(%s) = %s in %s with %d tasks; Load has %s in %s with %d", want.ID, got.File, got.Module, len(got.Tasks), want.File, want.Module, len(want.Tasks))
+			t.Errorf("course.LoadLab(%s) = %s in %s with %d tasks; Load has %s in %s with %d", want.ID, got.File, got.Module, len(got.Tasks), want.File, want.Module, len(want.Tasks))
 		}
 	}
 
@@ -220,16 +185,16 @@ func TestLoadLabReadsOnlyThatLab(t *testing.T) {
 		"m/labs/deployments.yaml": {Data: mustRead(t, assets.Course(), "deployments/labs/deployments.yaml")},
 		"m/labs/wrong-name.yaml":  {Data: mustRead(t, assets.Course(), "pods/labs/pods.yaml")},
 	}
-	if _, err := lessons.LoadLab(fsys, "deployments"); err != nil {
+	if _, err := course.LoadLab(fsys, "deployments"); err != nil {
 		t.Errorf("a broken sibling stopped LoadLab: %v", err)
 	}
-	if _, err := lessons.LoadLab(fsys, "wrong-name"); err == nil || !strings.Contains(err.Error(), `lab id "pods" must equal its file name "wrong-name"`) {
+	if _, err := course.LoadLab(fsys, "wrong-name"); err == nil || !strings.Contains(err.Error(), `lab id "pods" must equal its file name "wrong-name"`) {
 		t.Errorf("a lab named unlike its file: %v", err)
 	}
 	for _, id := range []string{"nosuch", "../m/labs/deployments", "m/labs/deployments"} {
-		_, err := lessons.LoadLab(fsys, id)
-		if !errors.Is(err, lessons.ErrNoLab) || !strings.Contains(err.Error(), "the labs are: broken, deployments, wrong-name") {
-			t.Errorf("lessons.LoadLab(%q) = %v; want lessons.ErrNoLab listing the labs", id, err)
+		_, err := course.LoadLab(fsys, id)
+		if !errors.Is(err, course.ErrNoLab) || !strings.Contains(err.Error(), "the labs are: broken, deployments, wrong-name") {
+			t.Errorf("course.LoadLab(%q) = %v; want course.ErrNoLab listing the labs", id, err)
 		}
 	}
 }
@@ -248,7 +213,7 @@ func mustRead(t *testing.T, fsys fs.FS, name string) []byte {
 func TestLoadRefusesHugeFiles(t *testing.T) {
 	fsys := courseFS(t, nil)
 	fsys["basics/lessons/03-huge.md"] = &fstest.MapFile{Data: []byte("---\nid: huge\ntitle: Huge\norder: 3\nminutes: 1\n---\n" + strings.Repeat("x", source.MaxFileSize))}
-	_, err := lessons.Load(fsys)
+	_, err := course.Load(fsys)
 	if err == nil || !strings.Contains(err.Error(), "basics/lessons/03-huge.md: cannot read: it is 1048625 bytes; a course file must be under 1024 KiB") {
 		t.Errorf("Load = %v", err)
 	}
@@ -267,7 +232,7 @@ func FuzzLoadCourse(f *testing.F) {
 		fsys := courseFS(t, nil)
 		fsys["course.yaml"] = &fstest.MapFile{Data: courseYAML}
 		fsys["basics/module.yaml"] = &fstest.MapFile{Data: moduleYAML}
-		c, err := lessons.Load(fsys)
+		c, err := course.Load(fsys)
 		if (c == nil) == (err == nil) {
 			t.Fatalf("Load returned course %v and error %v", c, err)
 		}

@@ -1,9 +1,9 @@
-// Package lessons loads a course (modules, lessons, quizzes and the places of
-// labs) from a folder, validates all of it once, and renders lessons.
-package lessons
+// Package course loads a course (modules, lessons, quizzes, the places of
+// labs, the glossary and the cheat sheet) from a folder and validates all of
+// it once. Parsing and rendering one lesson is package lessons.
+package course
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/internal/source"
+	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/quiz"
 )
 
@@ -27,11 +28,11 @@ type Course struct {
 	// course has no glossary.yaml.
 	Glossary []*Term
 	// CheatSheet is nil when the course has no cheatsheet.md.
-	CheatSheet *CheatSheet
+	CheatSheet *lessons.CheatSheet
 
-	lessons map[string]*Lesson
-	quizzes map[string]*quiz.Quiz
-	labs    map[string]*checks.Lab
+	lessonByID map[string]*lessons.Lesson
+	quizzes    map[string]*quiz.Quiz
+	labs       map[string]*checks.Lab
 }
 
 // Module is one chapter of a course.
@@ -39,30 +40,28 @@ type Module struct {
 	ID      string
 	Title   string
 	Summary string
-	Lessons []*Lesson
+	Lessons []*lessons.Lesson
 	// Quiz is nil when the module has none.
 	Quiz *quiz.Quiz
 	// Labs are the module's hands-on labs, in file name order.
 	Labs []*checks.Lab
 }
 
-// Lesson is one Markdown lesson.
-type Lesson struct {
-	ID      string
-	Title   string
-	Order   int
-	Minutes int
-	Module  *Module
-	// Body is the Markdown after the front matter.
-	Body string
-	// File is the lesson's path relative to the course root.
-	File string
+// Lesson returns the lesson with the given id.
+func (c *Course) Lesson(id string) (*lessons.Lesson, bool) {
+	l, ok := c.lessonByID[id]
+	return l, ok
 }
 
-// Lesson returns the lesson with the given id.
-func (c *Course) Lesson(id string) (*Lesson, bool) {
-	l, ok := c.lessons[id]
-	return l, ok
+// ModuleOf returns the module lesson l belongs to, or nil when l is not a
+// lesson of this course.
+func (c *Course) ModuleOf(l *lessons.Lesson) *Module {
+	for _, m := range c.Modules {
+		if m.ID == l.Module && slices.Contains(m.Lessons, l) {
+			return m
+		}
+	}
+	return nil
 }
 
 // Quiz returns the quiz with the given id.
@@ -87,8 +86,8 @@ func (c *Course) AllLabs() []*checks.Lab {
 }
 
 // AllLessons returns every lesson in course order.
-func (c *Course) AllLessons() []*Lesson {
-	var out []*Lesson
+func (c *Course) AllLessons() []*lessons.Lesson {
+	var out []*lessons.Lesson
 	for _, m := range c.Modules {
 		out = append(out, m.Lessons...)
 	}
@@ -96,12 +95,12 @@ func (c *Course) AllLessons() []*Lesson {
 }
 
 // Next returns the lesson after l in course order, or nil.
-func (c *Course) Next(l *Lesson) *Lesson { return c.step(l, 1) }
+func (c *Course) Next(l *lessons.Lesson) *lessons.Lesson { return c.step(l, 1) }
 
 // Previous returns the lesson before l in course order, or nil.
-func (c *Course) Previous(l *Lesson) *Lesson { return c.step(l, -1) }
+func (c *Course) Previous(l *lessons.Lesson) *lessons.Lesson { return c.step(l, -1) }
 
-func (c *Course) step(l *Lesson, d int) *Lesson {
+func (c *Course) step(l *lessons.Lesson, d int) *lessons.Lesson {
 	all := c.AllLessons()
 	i := slices.Index(all, l)
 	if i < 0 || i+d < 0 || i+d >= len(all) {
@@ -187,7 +186,7 @@ func (l *loader) load() *Course {
 	if len(cf.Modules) == 0 {
 		l.problem(CourseFile, root.Line, "the course lists no modules; add their folder names under 'modules'")
 	}
-	c := &Course{ID: cf.ID, Title: cf.Title, Description: cf.Description, lessons: map[string]*Lesson{}, quizzes: map[string]*quiz.Quiz{}, labs: map[string]*checks.Lab{}}
+	c := &Course{ID: cf.ID, Title: cf.Title, Description: cf.Description, lessonByID: map[string]*lessons.Lesson{}, quizzes: map[string]*quiz.Quiz{}, labs: map[string]*checks.Lab{}}
 	seen := map[string]bool{}
 	for i, dir := range cf.Modules {
 		line := source.Item(root, "modules", i).Line
@@ -271,13 +270,13 @@ func (l *loader) loadLessons(c *Course, m *Module, dir string) {
 			l.problem(file, 0, "cannot read: %v", unwrapPathError(err))
 			continue
 		}
-		lesson, ps := ParseLesson(data)
+		lesson, ps := lessons.ParseLesson(data)
 		if len(ps) > 0 {
 			l.add(file, ps)
 			continue
 		}
-		lesson.File, lesson.Module = file, m
-		if other, dup := c.lessons[lesson.ID]; dup {
+		lesson.File, lesson.Module = file, m.ID
+		if other, dup := c.lessonByID[lesson.ID]; dup {
 			l.problem(file, 2, "lesson id %q is already used by %s", lesson.ID, other.File)
 			continue
 		}
@@ -285,7 +284,7 @@ func (l *loader) loadLessons(c *Course, m *Module, dir string) {
 			l.problem(file, 0, "order %d is already used by %s in the same module", lesson.Order, other)
 		}
 		orders[lesson.Order] = file
-		c.lessons[lesson.ID] = lesson
+		c.lessonByID[lesson.ID] = lesson
 		m.Lessons = append(m.Lessons, lesson)
 	}
 	sort.SliceStable(m.Lessons, func(i, j int) bool { return m.Lessons[i].Order < m.Lessons[j].Order })
@@ -320,7 +319,7 @@ func (l *loader) loadQuiz(c *Course, m *Module, dir string) {
 		q.ID = m.ID
 	}
 	for _, qq := range q.Questions {
-		if qq.Lesson != "" && !slices.ContainsFunc(m.Lessons, func(ls *Lesson) bool { return ls.ID == qq.Lesson }) {
+		if qq.Lesson != "" && !slices.ContainsFunc(m.Lessons, func(ls *lessons.Lesson) bool { return ls.ID == qq.Lesson }) {
 			l.problem(file, qq.Line, "question %q names lesson %q, which is not a lesson of module %q", qq.ID, qq.Lesson, m.ID)
 		}
 	}
@@ -358,87 +357,6 @@ func (l *loader) loadLabs(c *Course, m *Module, dir string) {
 		c.labs[lab.ID] = lab
 		m.Labs = append(m.Labs, lab)
 	}
-}
-
-type frontMatter struct {
-	ID      string `yaml:"id"`
-	Title   string `yaml:"title"`
-	Order   int    `yaml:"order"`
-	Minutes int    `yaml:"minutes"`
-}
-
-var fence = []byte("---")
-
-// splitFile is a Markdown file split at its front matter.
-type splitFile struct {
-	yaml []byte
-	body string
-	// end is the index of the closing '---' line (its line number - 1).
-	end int
-}
-
-// splitFrontMatter splits a file into its front matter and Markdown body;
-// fields says what the front matter must hold, for the problems.
-func splitFrontMatter(data []byte, kind, fields string) (splitFile, source.Problems) {
-	data = bytes.TrimPrefix(data, []byte("\ufeff"))
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines) == 0 || !bytes.Equal(bytes.TrimRight(lines[0], " \r\n"), fence) {
-		return splitFile{}, source.Problems{{Line: 1, Message: fmt.Sprintf("%s must start with front matter: a line '---', then %s, then '---'", kind, fields)}}
-	}
-	end := -1
-	for i := 1; i < len(lines); i++ {
-		if bytes.Equal(bytes.TrimRight(lines[i], " \r\n"), fence) {
-			end = i
-			break
-		}
-	}
-	if end < 0 {
-		return splitFile{}, source.Problems{{Line: 1, Message: "front matter is not closed; add a line '---' after it"}}
-	}
-	f := splitFile{yaml: bytes.Join(lines[1:end], nil), body: string(bytes.Join(lines[end+1:], nil)), end: end}
-	if len(bytes.TrimSpace(f.yaml)) == 0 {
-		return splitFile{}, source.Problems{{Line: 1, Message: "front matter is empty; it needs " + fields}}
-	}
-	return f, nil
-}
-
-// ParseLesson splits a lesson into its front matter and Markdown body and
-// validates the front matter. Problem lines are lines of the whole file.
-func ParseLesson(data []byte) (*Lesson, source.Problems) {
-	f, ps := splitFrontMatter(data, "a lesson", "id, title, order and minutes")
-	if ps != nil {
-		return nil, ps
-	}
-	body, end := f.body, f.end
-	var fm frontMatter
-	root, perr := source.Parse(f.yaml)
-	if perr != nil {
-		return nil, perr.InFile("", 1)
-	}
-	decodeProblems := source.Decode(root, &fm).InFile("", 1)
-	at := func(key string) int { return source.Line(root, key) + 1 }
-	switch {
-	case fm.ID == "":
-		ps = append(ps, source.Problem{Line: 1, Message: "front matter has no id"})
-	case !quiz.ValidID(fm.ID):
-		ps = append(ps, source.Problem{Line: at("id"), Message: fmt.Sprintf("lesson id %q must be lowercase letters, digits and dashes", fm.ID)})
-	}
-	if strings.TrimSpace(fm.Title) == "" {
-		ps = append(ps, source.Problem{Line: 1, Message: "front matter has no title"})
-	}
-	if fm.Order < 1 {
-		ps = append(ps, source.Problem{Line: at("order"), Message: "order must be a whole number from 1 (the lesson's place in its module)"})
-	}
-	if fm.Minutes < 1 {
-		ps = append(ps, source.Problem{Line: at("minutes"), Message: "minutes must be a whole number from 1 (estimated reading time)"})
-	}
-	if strings.TrimSpace(body) == "" {
-		ps = append(ps, source.Problem{Line: end + 1, Message: "the lesson has no text after its front matter"})
-	}
-	if ps = decodeProblems.Merge(ps); len(ps) > 0 {
-		return nil, ps
-	}
-	return &Lesson{ID: fm.ID, Title: fm.Title, Order: fm.Order, Minutes: fm.Minutes, Body: prepareMarkdown(body)}, nil
 }
 
 func unwrapPathError(err error) error {

@@ -1,4 +1,4 @@
-package lessons
+package course
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/k8slab/k8slab/internal/source"
+	"github.com/k8slab/k8slab/lessons"
 )
 
 // The course's reference material, both optional: a course given with
@@ -21,31 +22,18 @@ const (
 // an 80-column terminal.
 const MaxDefinition = 160
 
-// CheatSheetWidth is the widest line a cheat sheet's code block may have.
-// Code is never re-wrapped, and the renderer's margins take the rest of 80
-// columns, so a wider line would be cut off in an 80-column terminal.
-const CheatSheetWidth = 76
-
 // Term is one glossary entry.
 type Term struct {
 	Term       string
 	Definition string
 	// See is the lesson that introduces the term; nil for a term no lesson
 	// introduces (e.g. one the course only mentions).
-	See *Lesson
-}
-
-// CheatSheet is a page of Markdown shown over any screen.
-type CheatSheet struct {
-	Title string
-	// Body is the Markdown after the front matter.
-	Body string
-	File string
+	See *lessons.Lesson
 }
 
 // TermsIntroducedIn returns the glossary terms whose lesson is l, in
 // glossary order.
-func (c *Course) TermsIntroducedIn(l *Lesson) []*Term {
+func (c *Course) TermsIntroducedIn(l *lessons.Lesson) []*Term {
 	var out []*Term
 	for _, t := range c.Glossary {
 		if t.See == l {
@@ -121,7 +109,7 @@ func (l *loader) loadGlossary(c *Course) {
 		}
 		t := &Term{Term: term, Definition: def}
 		if e.See != "" {
-			lesson, found := c.lessons[e.See]
+			lesson, found := c.lessonByID[e.See]
 			if !found {
 				problem(source.Line(item, "see"), "%q names lesson %q, which is not a lesson of this course%s", name, e.See, suggestLesson(c, e.See))
 				ok = false
@@ -143,7 +131,7 @@ func (l *loader) loadGlossary(c *Course) {
 // suggestLesson names the lesson id closest to a mistyped one.
 func suggestLesson(c *Course, id string) string {
 	best, bestDist := "", 4
-	for other := range c.lessons {
+	for other := range c.lessonByID {
 		if d := source.EditDistance(id, other); d < bestDist || (d == bestDist && other < best) {
 			best, bestDist = other, d
 		}
@@ -154,58 +142,17 @@ func suggestLesson(c *Course, id string) string {
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
-type cheatSheetFront struct {
-	ID    string `yaml:"id"`
-	Title string `yaml:"title"`
-}
-
 func (l *loader) loadCheatSheet(c *Course) {
 	file := CheatSheetFile
 	data, ok := l.readOptional(file)
 	if !ok {
 		return
 	}
-	cs, ps := ParseCheatSheet(data)
+	cs, ps := lessons.ParseCheatSheet(data)
 	if len(ps) > 0 {
 		l.add(file, ps)
 		return
 	}
 	cs.File = file
 	c.CheatSheet = cs
-}
-
-// ParseCheatSheet splits a cheat sheet into its front matter (a title) and
-// Markdown body, and checks that its code fits an 80-column terminal.
-// Problem lines are lines of the whole file.
-func ParseCheatSheet(data []byte) (*CheatSheet, source.Problems) {
-	fm, ps := splitFrontMatter(data, "a cheat sheet", "a title")
-	if ps != nil {
-		return nil, ps
-	}
-	var front cheatSheetFront
-	root, perr := source.Parse(fm.yaml)
-	if perr != nil {
-		return nil, perr.InFile("", 1)
-	}
-	ps = source.Decode(root, &front).InFile("", 1)
-	if strings.TrimSpace(front.Title) == "" {
-		ps = ps.Merge(source.Problems{{Line: 1, Message: "front matter has no title"}})
-	}
-	if strings.TrimSpace(fm.body) == "" {
-		ps = append(ps, source.Problem{Line: fm.end + 1, Message: "the cheat sheet has no text after its front matter"})
-	}
-	inFence := false
-	for i, line := range strings.Split(fm.body, "\n") {
-		if fenceRE.MatchString(line) {
-			inFence = !inFence
-			continue
-		}
-		if n := utf8.RuneCountInString(strings.TrimRight(line, " \r")); inFence && n > CheatSheetWidth {
-			ps = append(ps, source.Problem{Line: fm.end + 2 + i, Message: fmt.Sprintf("this code line is %d characters wide; code is not re-wrapped, so keep it to %d (split a command with a trailing \\)", n, CheatSheetWidth)})
-		}
-	}
-	if len(ps) > 0 {
-		return nil, ps
-	}
-	return &CheatSheet{Title: front.Title, Body: prepareMarkdown(fm.body)}, nil
 }

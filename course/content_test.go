@@ -1,4 +1,4 @@
-package lessons_test
+package course_test
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/k8slab/k8slab/assets"
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 )
 
 // syllabusModules are the numbered modules 1 to 7 of the syllabus that the
@@ -23,12 +23,12 @@ var syllabusModules = []string{
 }
 
 func TestCourseHasSyllabusModules(t *testing.T) {
-	c, err := lessons.Load(assets.Course())
+	c, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
-	byID := map[string]*lessons.Module{}
+	byID := map[string]*course.Module{}
 	for _, m := range c.Modules {
 		ids = append(ids, m.ID)
 		byID[m.ID] = m
@@ -60,7 +60,7 @@ type courseText struct {
 	text   string
 }
 
-func readCourseText(t *testing.T, c *lessons.Course) []courseText {
+func readCourseText(t *testing.T, c *course.Course) []courseText {
 	t.Helper()
 	index := map[string]int{}
 	for i, m := range c.Modules {
@@ -130,7 +130,7 @@ func moduleName(words []string) string {
 // 8" in a course of seven, "the storage module" before storage is written,
 // "the next lesson" at the very end.
 func TestCourseMentionsOnlyWhatExists(t *testing.T) {
-	c, err := lessons.Load(assets.Course())
+	c, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}

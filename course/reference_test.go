@@ -1,15 +1,15 @@
-package lessons_test
+package course_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/k8slab/k8slab/assets"
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 )
 
 func TestLoadGlossaryAndCheatSheet(t *testing.T) {
-	c, err := lessons.Load(courseFS(t, map[string]string{
+	c, err := course.Load(courseFS(t, map[string]string{
 		"glossary.yaml": `apiVersion: k8slab.dev/v1alpha1
 kind: Glossary
 terms:
@@ -54,7 +54,7 @@ terms:
 	if cs == nil || cs.Title != "kubectl cheat sheet" || cs.File != "cheatsheet.md" {
 		t.Fatalf("cheat sheet = %+v", cs)
 	}
-	// Unnamed fences are labelled, as in lessons (see prepareMarkdown).
+	// Unnamed fences are labelled, as in lessons (see lessons.prepareMarkdown).
 	if !strings.HasPrefix(cs.Body, "\n## Look") || !strings.Contains(cs.Body, "```text\nkubectl get pods") {
 		t.Errorf("cheat sheet body = %q", cs.Body)
 	}
@@ -62,7 +62,7 @@ terms:
 
 // Both are optional: a course without them loads, with neither.
 func TestGlossaryAndCheatSheetAreOptional(t *testing.T) {
-	c, err := lessons.Load(courseFS(t, nil))
+	c, err := course.Load(courseFS(t, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestGlossaryAndCheatSheetAreOptional(t *testing.T) {
 }
 
 func TestBuiltInGlossaryAndCheatSheet(t *testing.T) {
-	c, err := lessons.Load(assets.Course())
+	c, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,22 +88,4 @@ func TestBuiltInGlossaryAndCheatSheet(t *testing.T) {
 	if linked < len(c.Glossary)*3/4 {
 		t.Errorf("only %d of %d terms name the lesson that introduces them", linked, len(c.Glossary))
 	}
-}
-
-func FuzzParseCheatSheet(f *testing.F) {
-	f.Add([]byte("---\ntitle: T\n---\n```\nx\n```\n"))
-	f.Add([]byte("---\ntitle: [\n---\n"))
-	f.Add([]byte("---\n---\n"))
-	f.Add([]byte("# no front matter"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		cs, ps := lessons.ParseCheatSheet(data)
-		if (cs == nil) == (ps == nil) {
-			t.Fatalf("exactly one of cheat sheet and problems must be set: %v %v", cs, ps)
-		}
-		for _, p := range ps {
-			if p.Message == "" || p.Line < 0 {
-				t.Fatalf("bad problem %+v", p)
-			}
-		}
-	})
 }
