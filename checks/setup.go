@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 )
@@ -112,7 +114,7 @@ func applyClusterScoped(ctx context.Context, client dynamic.Interface, lab *Lab,
 	// no new claim, since its claimRef keeps the old claim's uid: make it
 	// anew, as an administrator would.
 	if existing != nil && existing.GetDeletionTimestamp() == nil && o.GetKind() == "PersistentVolume" {
-		if phase, _, _ := unstructured.NestedString(existing.Object, "status", "phase"); phase == "Released" || phase == "Failed" {
+		if phase := volumePhase(ctx, client, existing); phase == "Released" || phase == "Failed" {
 			if err := deleteOwned(ctx, ri, existing, ns); err != nil {
 				if apierrors.IsForbidden(err) {
 					return fmt.Errorf("%s %s from the lab's setup is %s and must be made anew, which these credentials may not do; in a workshop, ask the instructor to run 'k8slab workshop init' again", o.GetKind(), name, phase)
@@ -154,6 +156,26 @@ func applyClusterScoped(ctx context.Context, client dynamic.Interface, lab *Lab,
 	return nil
 }
 
+var claimsGVR = knownKinds["v1/PersistentVolumeClaim"].gvr
+
+// volumePhase is pv's phase, or Released when it is still shown Bound to a
+// claim that is gone: the volume controller may not have noticed yet.
+func volumePhase(ctx context.Context, client dynamic.Interface, pv *unstructured.Unstructured) string {
+	phase, _, _ := unstructured.NestedString(pv.Object, "status", "phase")
+	if phase != "Bound" {
+		return phase
+	}
+	ref, _, _ := unstructured.NestedStringMap(pv.Object, "spec", "claimRef")
+	if ref["uid"] == "" || ref["name"] == "" {
+		return phase
+	}
+	claim, err := getObject(ctx, client.Resource(claimsGVR).Namespace(ref["namespace"]), ref["name"])
+	if err == nil && (claim == nil || string(claim.GetUID()) != ref["uid"]) {
+		return "Released"
+	}
+	return phase
+}
+
 // ClusterScopedKinds are the kinds of the lab's cluster-scoped setup
 // objects (their API version/kind keys), sorted; nil when it has none.
 func ClusterScopedKinds(lab *Lab) []string {
@@ -171,6 +193,15 @@ func ClusterScopedKinds(lab *Lab) []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// ClusterScopedResources are the API resources of ClusterScopedKinds.
+func ClusterScopedResources(lab *Lab) []schema.GroupVersionResource {
+	var out []schema.GroupVersionResource
+	for _, key := range ClusterScopedKinds(lab) {
+		out = append(out, knownKinds[key].gvr)
+	}
 	return out
 }
 
@@ -201,15 +232,38 @@ func RemoveLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns strin
 			return err
 		}
 	}
-	return DeleteClusterObjects(ctx, client, ClusterScopedKinds(lab), ns)
+	_, err = DeleteClusterObjects(ctx, client, ClusterScopedKinds(lab), []string{ns}, true)
+	return err
+}
+
+// AllClusterScopedKinds are every cluster-scoped kind a setup may hold,
+// for a caller that does not know which labs made a namespace.
+func AllClusterScopedKinds() []string {
+	var out []string
+	for key, k := range knownKinds {
+		if !k.namespaced {
+			out = append(out, key)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // DeleteClusterObjects deletes the objects of the given cluster-scoped
-// kinds (API version/kind keys) that k8slab made for lab namespace ns, and
-// waits until they are gone.
-func DeleteClusterObjects(ctx context.Context, client dynamic.Interface, kinds []string, ns string) error {
-	selector := ManagedByLabel + "=" + ManagedByValue + "," + LabNamespaceLabel + "=" + ns
+// kinds (API version/kind keys) that k8slab made for any of the lab
+// namespaces, and with wait, waits until they are gone. It reports how
+// many it deleted. A volume still bound to a claim is held by its
+// protection finalizer until the claim goes.
+func DeleteClusterObjects(ctx context.Context, client dynamic.Interface, kinds, namespaces []string, wait bool) (int, error) {
+	if len(namespaces) == 0 {
+		return 0, nil
+	}
+	selector := ManagedByLabel + "=" + ManagedByValue + "," + LabNamespaceLabel
+	if len(namespaces) == 1 {
+		selector += "=" + namespaces[0]
+	}
 	var errs []error
+	deleted := 0
 	for _, key := range kinds {
 		k, ok := knownKinds[key]
 		if !ok || k.namespaced {
@@ -220,18 +274,23 @@ func DeleteClusterObjects(ctx context.Context, client dynamic.Interface, kinds [
 		list, err := ri.List(cctx, metav1.ListOptions{LabelSelector: selector})
 		cancel()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("listing %s made for namespace %s: %w", k.gvr.Resource, ns, err))
+			errs = append(errs, fmt.Errorf("listing %s made for lab namespaces: %w", k.gvr.Resource, err))
 			continue
 		}
 		for i := range list.Items {
 			o := &list.Items[i]
 			// The selector already asked for these labels; check again
 			// so that nothing else is ever deleted.
-			if !ownedBy(o, ns) {
+			ns := o.GetLabels()[LabNamespaceLabel]
+			if !slices.Contains(namespaces, ns) || !ownedBy(o, ns) {
 				continue
 			}
 			if err := deleteOwned(ctx, ri, o, ns); err != nil {
 				errs = append(errs, err)
+				continue
+			}
+			deleted++
+			if !wait {
 				continue
 			}
 			if err := waitObjectGone(ctx, ri, o.GetKind(), o.GetName()); err != nil {
@@ -239,7 +298,7 @@ func DeleteClusterObjects(ctx context.Context, client dynamic.Interface, kinds [
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return deleted, errors.Join(errs...)
 }
 
 // deleteOwned deletes o only if it is still the object that was read (its

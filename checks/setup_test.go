@@ -118,8 +118,8 @@ func TestDeleteClusterObjectsDeletesOnlyThoseMadeForTheNamespace(t *testing.T) {
 		pv("team-a-by-hand", map[string]string{LabNamespaceLabel: "team-a"}),
 		pv("plain", nil),
 	)
-	if err := DeleteClusterObjects(context.Background(), client, []string{"v1/PersistentVolume"}, "team-a"); err != nil {
-		t.Fatal(err)
+	if n, err := DeleteClusterObjects(context.Background(), client, []string{"v1/PersistentVolume"}, []string{"team-a"}, true); err != nil || n != 2 {
+		t.Fatalf("deleted %d: %v", n, err)
 	}
 	list, err := client.Resource(pvGVR).List(context.Background(), metav1.ListOptions{})
 	if err != nil {
