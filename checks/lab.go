@@ -23,7 +23,9 @@ type Lab struct {
 	// Features the cluster must have for every task to be meaningful.
 	Features []Feature `yaml:"features"`
 	// Setup is YAML manifests (one or more documents) applied in the lab
-	// namespace when the lab starts and when it is reset.
+	// namespace when the lab starts and when it is reset. It may hold
+	// cluster-scoped objects (a PersistentVolume) named after the lab
+	// namespace with LabNamespacePlaceholder; see ApplySetup.
 	Setup string `yaml:"setup"`
 	Tasks []Task `yaml:"tasks"`
 

@@ -30,9 +30,9 @@ const FieldManager = "k8slab"
 
 var namespacesGVR = knownKinds["v1/Namespace"].gvr
 
-// StartLab creates the lab's namespace (if missing) and applies its setup.
-// It refuses a namespace that exists but was not made by k8slab for this
-// lab.
+// StartLab creates the lab's namespace (if missing) and applies its setup
+// (see ApplySetup). It refuses a namespace that exists but was not made by
+// k8slab for this lab.
 func StartLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns string) error {
 	if ns == "" {
 		ns = lab.Namespace
@@ -47,39 +47,18 @@ func StartLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns string
 	if err := waitDefaultServiceAccount(ctx, client, ns); err != nil {
 		return err
 	}
-	if lab.Setup == "" {
-		return nil
-	}
-	objs, err := decodeManifests(lab.Setup)
-	if err != nil {
-		return fmt.Errorf("lab %s setup: %w", lab.ID, err)
-	}
-	return Apply(ctx, client, ns, objs)
+	return ApplySetup(ctx, client, lab, ns)
 }
 
-// ResetLab deletes the lab's namespace, waits until it is gone, and starts
-// the lab afresh. Only a namespace k8slab created for this lab is deleted.
+// ResetLab removes the lab (its namespace, then the cluster-scoped
+// objects its setup made for that namespace, see RemoveLab) and starts it
+// afresh. Only a namespace k8slab created for this lab is deleted.
 func ResetLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns string) error {
 	if ns == "" {
 		ns = lab.Namespace
 	}
-	existing, err := getNamespace(ctx, client, ns)
-	if err != nil {
+	if err := RemoveLab(ctx, client, lab, ns); err != nil {
 		return err
-	}
-	if existing != nil {
-		if err := checkOwned(existing, lab); err != nil {
-			return err
-		}
-		cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
-		err := client.Resource(namespacesGVR).Delete(cctx, ns, metav1.DeleteOptions{})
-		cancel()
-		if err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("deleting namespace %s: %w", ns, err)
-		}
-		if err := waitGone(ctx, client, ns); err != nil {
-			return err
-		}
 	}
 	return StartLab(ctx, client, lab, ns)
 }

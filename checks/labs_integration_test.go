@@ -180,8 +180,8 @@ func TestLabsOnSimulatedCluster(t *testing.T) {
 var simLacks = map[checks.Feature]bool{checks.Containers: true, checks.Storage: true, checks.NodePortFromHost: true}
 
 // snapshotOutside fingerprints the namespaced objects outside lab
-// namespaces: the default and kube-system namespaces' deployments,
-// services, pods and config maps.
+// namespaces (the default and kube-system namespaces' deployments,
+// services, pods and config maps) and the PersistentVolumes.
 func snapshotOutside(t *testing.T, lc *labCluster, lab *checks.Lab) string {
 	t.Helper()
 	ctx := context.Background()
@@ -201,6 +201,11 @@ func snapshotOutside(t *testing.T, lc *labCluster, lab *checks.Lab) string {
 		for _, s := range svcs.Items {
 			fmt.Fprintf(&b, "%s@%s ", s.Name, s.ResourceVersion)
 		}
+	}
+	// Volumes a lab's setup made must go with the lab's namespaces.
+	pvs, _ := lc.typed.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{})
+	for _, pv := range pvs.Items {
+		fmt.Fprintf(&b, "pv:%s ", pv.Name)
 	}
 	nsList, _ := lc.typed.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
 	for _, n := range nsList.Items {

@@ -110,7 +110,7 @@ func (v *validator) lab(lab *Lab, root *yaml.Node) {
 	}
 	v.features(lab.Features, root)
 	if lab.Setup != "" {
-		v.manifests(source.Field(root, "setup"), lab.Setup, "setup")
+		v.setup(source.Field(root, "setup"), lab.Setup)
 	}
 	tasks := source.Items(root, "tasks")
 	if len(lab.Tasks) == 0 {
@@ -233,6 +233,29 @@ func (v *validator) manifests(node *yaml.Node, text, what string) {
 		}
 		if o.GetName() == "" {
 			v.add(node, "%s: a %s has no metadata.name", what, o.GetKind())
+		}
+	}
+}
+
+// setup checks the lab's setup manifests. A cluster-scoped object is
+// shared by the whole cluster, so its name must contain the lab namespace
+// placeholder: then two learners, or two labs, never ask for the same one.
+func (v *validator) setup(node *yaml.Node, text string) {
+	v.manifests(node, text, "setup")
+	if v.lazy {
+		return
+	}
+	objs, err := decodeManifests(text)
+	if err != nil {
+		return // reported by manifests
+	}
+	for _, o := range objs {
+		k, err := lookupKind(o.GetAPIVersion(), o.GetKind())
+		if err != nil || k.namespaced || o.GetName() == "" {
+			continue
+		}
+		if !strings.Contains(o.GetName(), LabNamespacePlaceholder) {
+			v.add(node, "setup: %s %s is cluster-scoped, so its name must contain %s (for example %s-%s), which becomes the lab namespace: a fixed name would clash between learners and labs", o.GetKind(), o.GetName(), LabNamespacePlaceholder, LabNamespacePlaceholder, o.GetName())
 		}
 	}
 }

@@ -442,7 +442,15 @@ func (v *verifier) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var errs []error
+	clusterScoped := len(checks.ClusterScopedKinds(v.lab)) > 0
 	for _, ns := range v.made {
+		if clusterScoped {
+			// The volumes the setup made go only after their namespace.
+			if err := checks.RemoveLab(ctx, v.cfg.Client, v.lab, ns); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		err := v.cfg.Client.Resource(namespacesGVR).Delete(ctx, ns, metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("deleting namespace %s: %w", ns, err))
@@ -471,12 +479,17 @@ func sleep(ctx context.Context, d time.Duration) {
 
 // drop deletes a namespace the proof is done with. It waits until the
 // namespace is gone only when it holds a Service with a node port, which
-// is unique in the whole cluster and so must be free for the next phase;
-// waiting for every namespace would add seconds to each of a course's
-// many phases. cleanup reports a namespace that stays.
+// is unique in the whole cluster and so must be free for the next phase,
+// or when the lab's setup made cluster-scoped objects for it, which go
+// only after it; waiting for every namespace would add seconds to each of
+// a course's many phases. cleanup reports a namespace that stays.
 func (v *verifier) drop(ctx context.Context, ns string) {
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
+	if len(checks.ClusterScopedKinds(v.lab)) > 0 {
+		_ = checks.RemoveLab(ctx, v.cfg.Client, v.lab, ns) // cleanup retries and reports
+		return
+	}
 	holdsNodePort := false
 	if svcs, err := v.cfg.Client.Resource(servicesGVR).Namespace(ns).List(ctx, metav1.ListOptions{}); err == nil {
 		for _, svc := range svcs.Items {

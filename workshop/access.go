@@ -42,6 +42,12 @@ const placeholder = "k8slab-placeholder-namespace"
 func Analyse(labs []*checks.Lab) Access {
 	a := Access{NamespaceRead: map[string][]schema.GroupVersionResource{}}
 	for _, lab := range labs {
+		// What the setup made outside the namespace (a volume), the
+		// learner may read: a reset then says plainly when only the
+		// instructor can make it anew.
+		for _, r := range checks.ClusterScopedResources(lab) {
+			a.ClusterRead = addGVR(a.ClusterRead, r)
+		}
 		for i := range lab.Tasks {
 			task := &lab.Tasks[i]
 			if slices.Contains(task.Features, checks.ClusterWide) {

@@ -20,8 +20,9 @@ type DeleteResult struct {
 
 // Delete removes what init made for the workshop, found by its label and
 // nothing else: learners' namespaces (with everything in them), the
-// cluster-wide read-only roles and bindings, and the roles and bindings in
-// namespaces the labs read. It does not wait for namespaces to finish
+// cluster-wide read-only roles and bindings, the roles and bindings in
+// namespaces the labs read, and the cluster-scoped objects (volumes) labs'
+// setups made for the learners' namespaces. It does not wait for namespaces to finish
 // terminating.
 func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 	var res DeleteResult
@@ -103,6 +104,18 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 			continue
 		}
 		res.Namespaces++
+	}
+	// Volumes and other cluster-scoped objects a lab's setup made for a
+	// learner's namespace: deleted now, they go once the namespace's
+	// claims have released them.
+	var names []string
+	for _, ns := range nsList.Items {
+		names = append(names, ns.GetName())
+	}
+	n, err := checks.DeleteClusterObjects(ctx, c.Dynamic, checks.AllClusterScopedKinds(), names, false)
+	res.ClusterObjects += n
+	if err != nil {
+		errs = append(errs, err)
 	}
 	return res, errors.Join(errs...)
 }

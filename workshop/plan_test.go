@@ -77,17 +77,18 @@ func TestAnalyseBuiltinCourse(t *testing.T) {
 	for _, r := range a.ClusterRead {
 		clusterRead = append(clusterRead, r.Resource)
 	}
-	// The architecture lab reads nodes, the declarative lab namespaces and
-	// the storage lab PersistentVolumes; nothing else cluster-wide.
+	// The architecture lab reads nodes, the declarative lab namespaces;
+	// the storage and capstone labs' setups provide PersistentVolumes,
+	// which learners may read; nothing else cluster-wide.
 	if !slices.Equal(clusterRead, []string{"namespaces", "nodes", "persistentvolumes"}) {
 		t.Errorf("cluster reads: %v", a.ClusterRead)
 	}
 	if len(a.NamespaceRead["kube-system"]) != 1 || a.NamespaceRead["kube-system"][0].Resource != "pods" {
 		t.Errorf("kube-system reads: %v", a.NamespaceRead)
 	}
-	// Labelling a node and creating a PersistentVolume change cluster-wide
-	// objects, which a learner may not.
-	if len(a.Restricted) != 2 || !a.IsRestricted("explore-cluster", "label-worker") || !a.IsRestricted("storage", "provide-volume") {
+	// Labelling a node changes a cluster-wide object, which a learner may
+	// not. Claiming a volume the setup provided is the learner's to do.
+	if len(a.Restricted) != 1 || !a.IsRestricted("explore-cluster", "label-worker") || a.IsRestricted("storage", "claim") {
 		t.Errorf("restricted: %v", a.Restricted)
 	}
 	// Questions read nodes but change nothing: not restricted.

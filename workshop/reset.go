@@ -51,9 +51,11 @@ func ResetLab(ctx context.Context, client dynamic.Interface, lab *checks.Lab, ns
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	// The setup recreates objects by name; wait for the old ones to go.
+	// The setup recreates objects by name; wait for the old ones to go,
+	// and for the claims, so that a volume the setup provided is seen
+	// released (which only the instructor can undo: StartLab says so).
 	deadline := time.Now().Add(2 * time.Minute)
-	for _, gvr := range []schema.GroupVersionResource{resettable[0], resettable[11]} {
+	for _, gvr := range []schema.GroupVersionResource{resettable[0], resettable[11], resettable[14]} {
 		for {
 			cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
 			list, err := client.Resource(gvr).Namespace(ns).List(cctx, metav1.ListOptions{})

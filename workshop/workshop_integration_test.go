@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -239,6 +240,63 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("learner claims the volume init provided", func(t *testing.T) {
+		storage, _ := course.Lab("storage")
+		sNS := workshop.LabNamespace("ws", a, "storage")
+		pvName := sNS + "-data"
+		volume := func(want corev1.PersistentVolumePhase) *corev1.PersistentVolume {
+			t.Helper()
+			var pv *corev1.PersistentVolume
+			var err error
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+				if pv, err = adminK.CoreV1().PersistentVolumes().Get(ctx, pvName, metav1.GetOptions{}); err == nil && pv.Status.Phase == want {
+					return pv
+				}
+			}
+			t.Fatalf("volume %s never became %s: %v", pvName, want, err)
+			return nil
+		}
+		claim := func() {
+			t.Helper()
+			class := "manual"
+			_, err := learnerAK.CoreV1().PersistentVolumeClaims(sNS).Create(ctx, &corev1.PersistentVolumeClaim{
+				ObjectMeta: metav1.ObjectMeta{Name: "data"},
+				Spec: corev1.PersistentVolumeClaimSpec{
+					AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+					StorageClassName: &class,
+					Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+				},
+			}, metav1.CreateOptions{})
+			if err != nil {
+				t.Fatalf("claim as the learner: %v", err)
+			}
+			volume(corev1.VolumeBound)
+		}
+		first := volume(corev1.VolumeAvailable)
+		if first.Labels[checks.LabNamespaceLabel] != sNS {
+			t.Errorf("init's volume is labelled %v", first.Labels)
+		}
+		// The learner may read the volume but not change it: start leaves
+		// it to the instructor.
+		if err := checks.StartLab(ctx, learnerA.Dynamic, storage, sNS); err != nil {
+			t.Fatalf("lab start as the learner: %v", err)
+		}
+		claim()
+		// The learner's reset deletes the claim; the volume is released,
+		// and only the instructor may make it anew: the reset says so.
+		err := workshop.ResetLab(ctx, learnerA.Dynamic, storage, sNS)
+		if err == nil || !strings.Contains(err.Error(), "ask the instructor to run 'k8slab workshop init' again") {
+			t.Fatalf("reset with a released volume: %v", err)
+		}
+		if _, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out}); err != nil {
+			t.Fatal(err)
+		}
+		if again := volume(corev1.VolumeAvailable); again.UID == first.UID {
+			t.Error("init kept the released volume")
+		}
+		claim()
+	})
+
 	t.Run("delete removes exactly what init made", func(t *testing.T) {
 		// Something unrelated that must survive.
 		if _, err := adminK.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ws-bystander"}}, metav1.CreateOptions{}); err != nil {
@@ -252,6 +310,21 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 		}
 		if left := countLabelled(t, admin, "ws"); left != "ns=0 cr=0 crb=0 role=0 rb=0" {
 			t.Errorf("labelled objects left: %s", left)
+		}
+		// The volumes labs' setups made go once their claims have.
+		sel := metav1.ListOptions{LabelSelector: checks.LabNamespaceLabel}
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(250 * time.Millisecond) {
+			pvs, err := adminK.CoreV1().PersistentVolumes().List(ctx, sel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pvs.Items) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%d volumes made for the workshop's namespaces are left, such as %s", len(pvs.Items), pvs.Items[0].Name)
+				break
+			}
 		}
 		if _, err := adminK.CoreV1().Namespaces().Get(ctx, "ws-bystander", metav1.GetOptions{}); err != nil {
 			t.Errorf("delete touched a namespace it did not make: %v", err)

@@ -1,0 +1,344 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+)
+
+// LabNamespacePlaceholder stands for the lab namespace in a lab's setup.
+// It is replaced as text before the setup is decoded, so it may appear in
+// any field; a cluster-scoped object must have it in its name, so that
+// two learners or labs never ask for the same object.
+const LabNamespacePlaceholder = "${LAB_NAMESPACE}"
+
+// LabNamespaceLabel names the lab namespace a cluster-scoped setup object
+// was made for. Removing the lab deletes only objects that carry it (and
+// ManagedByLabel) with that namespace.
+const LabNamespaceLabel = "k8slab.dev/lab-namespace"
+
+// SetupObjects decodes the lab's setup for namespace ns, with the
+// placeholder replaced by ns.
+func SetupObjects(lab *Lab, ns string) ([]*unstructured.Unstructured, error) {
+	if strings.TrimSpace(lab.Setup) == "" {
+		return nil, nil
+	}
+	objs, err := decodeManifests(strings.ReplaceAll(lab.Setup, LabNamespacePlaceholder, ns))
+	if err != nil {
+		return nil, fmt.Errorf("lab %s setup: %w", lab.ID, err)
+	}
+	return objs, nil
+}
+
+// ApplySetup applies the lab's setup for namespace ns: namespaced objects
+// into ns, cluster-scoped ones labelled as made for ns. It refuses to take
+// over a cluster-scoped object of the same name that k8slab did not make
+// for ns.
+func ApplySetup(ctx context.Context, client dynamic.Interface, lab *Lab, ns string) error {
+	objs, err := SetupObjects(lab, ns)
+	if err != nil {
+		return err
+	}
+	var namespaced []*unstructured.Unstructured
+	var errs []error
+	for _, o := range objs {
+		k, err := lookupKind(o.GetAPIVersion(), o.GetKind())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("lab %s setup: %w", lab.ID, err))
+			continue
+		}
+		if k.namespaced {
+			namespaced = append(namespaced, o)
+			continue
+		}
+		if err := applyClusterScoped(ctx, client, lab, k, o, ns); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := Apply(ctx, client, ns, namespaced); err != nil {
+		return fmt.Errorf("lab %s setup: %w", lab.ID, err)
+	}
+	return nil
+}
+
+// ownedBy reports whether k8slab made o for lab namespace ns.
+func ownedBy(o *unstructured.Unstructured, ns string) bool {
+	l := o.GetLabels()
+	return l[ManagedByLabel] == ManagedByValue && l[LabNamespaceLabel] == ns
+}
+
+func applyClusterScoped(ctx context.Context, client dynamic.Interface, lab *Lab, k kindInfo, o *unstructured.Unstructured, ns string) error {
+	o = o.DeepCopy()
+	name := o.GetName()
+	// Lint enforces this for authored labs; a lazily parsed lab is not
+	// linted at load, and a name without the namespace would be shared.
+	if !strings.Contains(name, ns) {
+		return fmt.Errorf("lab %s setup: %s %s is cluster-scoped, so its name must contain %s", lab.ID, o.GetKind(), name, LabNamespacePlaceholder)
+	}
+	labels := o.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[ManagedByLabel] = ManagedByValue
+	labels[LabNamespaceLabel] = ns
+	o.SetLabels(labels)
+	ri := client.Resource(k.gvr)
+
+	existing, err := getObject(ctx, ri, name)
+	if apierrors.IsForbidden(err) {
+		// A workshop learner may not see cluster-scoped objects: the
+		// instructor's 'k8slab workshop init' made them.
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s %s: %w", o.GetKind(), name, err)
+	}
+	if existing != nil && !ownedBy(existing, ns) {
+		return fmt.Errorf("%s %s exists but was not created by k8slab for namespace %s, so k8slab will not take it over; delete it yourself if it is not needed, or choose another namespace with --namespace", o.GetKind(), name, ns)
+	}
+	// A volume whose claim was deleted stays Released (Retain) and binds
+	// no new claim, since its claimRef keeps the old claim's uid: make it
+	// anew, as an administrator would.
+	if existing != nil && existing.GetDeletionTimestamp() == nil && o.GetKind() == "PersistentVolume" {
+		if phase := volumePhase(ctx, client, existing); phase == "Released" || phase == "Failed" {
+			if err := deleteOwned(ctx, ri, existing, ns); err != nil {
+				if apierrors.IsForbidden(err) {
+					return fmt.Errorf("%s %s from the lab's setup is %s and must be made anew, which these credentials may not do; in a workshop, ask the instructor to run 'k8slab workshop init' again", o.GetKind(), name, phase)
+				}
+				return err
+			}
+			existing.SetDeletionTimestamp(&metav1.Time{Time: time.Now()})
+		}
+	}
+	if existing != nil && existing.GetDeletionTimestamp() != nil {
+		if err := waitObjectGone(ctx, ri, o.GetKind(), name); err != nil {
+			return err
+		}
+		existing = nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	defer cancel()
+	if existing == nil {
+		// Create, not apply: if someone made the name meanwhile, creation
+		// fails instead of adopting their object.
+		_, err = ri.Create(cctx, o, metav1.CreateOptions{FieldManager: FieldManager})
+		if err != nil {
+			return fmt.Errorf("creating %s %s: %w", o.GetKind(), name, err)
+		}
+		return nil
+	}
+	data, err := o.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	force := true
+	_, err = ri.Patch(cctx, name, types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
+	if apierrors.IsForbidden(err) {
+		return nil // it is there and k8slab's; someone with the rights made it
+	}
+	if err != nil {
+		return fmt.Errorf("applying %s %s: %w", o.GetKind(), name, err)
+	}
+	return nil
+}
+
+var claimsGVR = knownKinds["v1/PersistentVolumeClaim"].gvr
+
+// volumePhase is pv's phase, or Released when it is still shown Bound to a
+// claim that is gone: the volume controller may not have noticed yet.
+func volumePhase(ctx context.Context, client dynamic.Interface, pv *unstructured.Unstructured) string {
+	phase, _, _ := unstructured.NestedString(pv.Object, "status", "phase")
+	if phase != "Bound" {
+		return phase
+	}
+	ref, _, _ := unstructured.NestedStringMap(pv.Object, "spec", "claimRef")
+	if ref["uid"] == "" || ref["name"] == "" {
+		return phase
+	}
+	claim, err := getObject(ctx, client.Resource(claimsGVR).Namespace(ref["namespace"]), ref["name"])
+	if err == nil && (claim == nil || string(claim.GetUID()) != ref["uid"]) {
+		return "Released"
+	}
+	return phase
+}
+
+// ClusterScopedKinds are the kinds of the lab's cluster-scoped setup
+// objects (their API version/kind keys), sorted; nil when it has none.
+func ClusterScopedKinds(lab *Lab) []string {
+	objs, err := SetupObjects(lab, "")
+	if err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, o := range objs {
+		key := o.GetAPIVersion() + "/" + o.GetKind()
+		if k, ok := knownKinds[key]; ok && !k.namespaced && !seen[key] {
+			seen[key] = true
+			out = append(out, key)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ClusterScopedResources are the API resources of ClusterScopedKinds.
+func ClusterScopedResources(lab *Lab) []schema.GroupVersionResource {
+	var out []schema.GroupVersionResource
+	for _, key := range ClusterScopedKinds(lab) {
+		out = append(out, knownKinds[key].gvr)
+	}
+	return out
+}
+
+// RemoveLab deletes the lab namespace ns, waits until it is gone, and then
+// deletes the cluster-scoped objects the setup made for ns (found by
+// k8slab's labels and nothing else). The namespace goes first, so that
+// claims release their volumes before the volumes are deleted. Only a
+// namespace k8slab created for this lab is deleted.
+func RemoveLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns string) error {
+	if ns == "" {
+		ns = lab.Namespace
+	}
+	existing, err := getNamespace(ctx, client, ns)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		if err := checkOwned(existing, lab); err != nil {
+			return err
+		}
+		cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+		err := client.Resource(namespacesGVR).Delete(cctx, ns, metav1.DeleteOptions{})
+		cancel()
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting namespace %s: %w", ns, err)
+		}
+		if err := waitGone(ctx, client, ns); err != nil {
+			return err
+		}
+	}
+	_, err = DeleteClusterObjects(ctx, client, ClusterScopedKinds(lab), []string{ns}, true)
+	return err
+}
+
+// AllClusterScopedKinds are every cluster-scoped kind a setup may hold,
+// for a caller that does not know which labs made a namespace.
+func AllClusterScopedKinds() []string {
+	var out []string
+	for key, k := range knownKinds {
+		if !k.namespaced {
+			out = append(out, key)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// DeleteClusterObjects deletes the objects of the given cluster-scoped
+// kinds (API version/kind keys) that k8slab made for any of the lab
+// namespaces, and with wait, waits until they are gone. It reports how
+// many it deleted. A volume still bound to a claim is held by its
+// protection finalizer until the claim goes.
+func DeleteClusterObjects(ctx context.Context, client dynamic.Interface, kinds, namespaces []string, wait bool) (int, error) {
+	if len(namespaces) == 0 {
+		return 0, nil
+	}
+	selector := ManagedByLabel + "=" + ManagedByValue + "," + LabNamespaceLabel
+	if len(namespaces) == 1 {
+		selector += "=" + namespaces[0]
+	}
+	var errs []error
+	deleted := 0
+	for _, key := range kinds {
+		k, ok := knownKinds[key]
+		if !ok || k.namespaced {
+			continue
+		}
+		ri := client.Resource(k.gvr)
+		cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+		list, err := ri.List(cctx, metav1.ListOptions{LabelSelector: selector})
+		cancel()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("listing %s made for lab namespaces: %w", k.gvr.Resource, err))
+			continue
+		}
+		for i := range list.Items {
+			o := &list.Items[i]
+			// The selector already asked for these labels; check again
+			// so that nothing else is ever deleted.
+			ns := o.GetLabels()[LabNamespaceLabel]
+			if !slices.Contains(namespaces, ns) || !ownedBy(o, ns) {
+				continue
+			}
+			if err := deleteOwned(ctx, ri, o, ns); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			deleted++
+			if !wait {
+				continue
+			}
+			if err := waitObjectGone(ctx, ri, o.GetKind(), o.GetName()); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return deleted, errors.Join(errs...)
+}
+
+// deleteOwned deletes o only if it is still the object that was read (its
+// uid), so a same-named object made meanwhile by someone else is safe.
+func deleteOwned(ctx context.Context, ri dynamic.ResourceInterface, o *unstructured.Unstructured, ns string) error {
+	uid := o.GetUID()
+	cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	defer cancel()
+	err := ri.Delete(cctx, o.GetName(), metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting %s %s made for namespace %s: %w", o.GetKind(), o.GetName(), ns, err)
+	}
+	return nil
+}
+
+func getObject(ctx context.Context, ri dynamic.ResourceInterface, name string) (*unstructured.Unstructured, error) {
+	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	defer cancel()
+	got, err := ri.Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	return got, err
+}
+
+func waitObjectGone(ctx context.Context, ri dynamic.ResourceInterface, kind, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for {
+		got, err := getObject(ctx, ri, name)
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("waiting for %s %s to go: %w", kind, name, err)
+		}
+		if got == nil && err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s %s is still being deleted (kubectl describe says what holds it): %w", kind, name, ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package checks
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+)
+
+const pvSetup = `apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: ${LAB_NAMESPACE}-data
+spec:
+  capacity:
+    storage: 1Gi
+  accessModes: [ReadWriteOnce]
+  hostPath:
+    path: /tmp/k8slab/${LAB_NAMESPACE}
+  claimRef:
+    namespace: ${LAB_NAMESPACE}
+    name: data
+`
+
+func TestSetupObjectsReplacesThePlaceholderEverywhere(t *testing.T) {
+	lab := &Lab{ID: "storage", Setup: pvSetup}
+	objs, err := SetupObjects(lab, "team-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 1 {
+		t.Fatalf("%d objects", len(objs))
+	}
+	o := objs[0]
+	path, _, _ := unstructured.NestedString(o.Object, "spec", "hostPath", "path")
+	claimNS, _, _ := unstructured.NestedString(o.Object, "spec", "claimRef", "namespace")
+	if o.GetName() != "team-a-data" || path != "/tmp/k8slab/team-a" || claimNS != "team-a" {
+		t.Errorf("name %q, path %q, claim namespace %q", o.GetName(), path, claimNS)
+	}
+	if got := ClusterScopedKinds(lab); len(got) != 1 || got[0] != "v1/PersistentVolume" {
+		t.Errorf("cluster-scoped kinds = %v", got)
+	}
+	if got := ClusterScopedKinds(&Lab{Setup: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"}); got != nil {
+		t.Errorf("a namespaced setup has cluster-scoped kinds %v", got)
+	}
+}
+
+var pvGVR = knownKinds["v1/PersistentVolume"].gvr
+
+func pvClient(objs ...runtime.Object) *dynamicfake.FakeDynamicClient {
+	return dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{pvGVR: "PersistentVolumeList", namespacesGVR: "NamespaceList"}, objs...)
+}
+
+func pv(name string, labels map[string]string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("v1")
+	u.SetKind("PersistentVolume")
+	u.SetName(name)
+	u.SetLabels(labels)
+	return u
+}
+
+func TestApplySetupLabelsWhatItCreates(t *testing.T) {
+	client := pvClient()
+	if err := ApplySetup(context.Background(), client, &Lab{ID: "storage", Setup: pvSetup}, "team-a"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := client.Resource(pvGVR).Get(context.Background(), "team-a-data", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ownedBy(got, "team-a") || ownedBy(got, "team-b") {
+		t.Errorf("labels %v", got.GetLabels())
+	}
+}
+
+func TestApplySetupRefusesAnObjectItDidNotMake(t *testing.T) {
+	for name, labels := range map[string]map[string]string{
+		"unlabelled":             nil,
+		"made for another space": {ManagedByLabel: ManagedByValue, LabNamespaceLabel: "team-b"},
+		"not managed by k8slab":  {LabNamespaceLabel: "team-a"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			client := pvClient(pv("team-a-data", labels))
+			err := ApplySetup(context.Background(), client, &Lab{ID: "storage", Setup: pvSetup}, "team-a")
+			if err == nil || !strings.Contains(err.Error(), "PersistentVolume team-a-data exists but was not created by k8slab for namespace team-a") {
+				t.Fatalf("err = %v", err)
+			}
+			got, _ := client.Resource(pvGVR).Get(context.Background(), "team-a-data", metav1.GetOptions{})
+			if len(got.GetLabels()) != len(labels) {
+				t.Errorf("the foreign object was changed: %v", got.GetLabels())
+			}
+		})
+	}
+}
+
+func TestApplySetupRefusesANameWithoutTheNamespace(t *testing.T) {
+	// A lab parsed lazily is not linted at load; the rule still holds.
+	lab := &Lab{ID: "storage", Setup: strings.ReplaceAll(pvSetup, "${LAB_NAMESPACE}-data", "shared-data")}
+	err := ApplySetup(context.Background(), pvClient(), lab, "team-a")
+	if err == nil || !strings.Contains(err.Error(), "its name must contain ${LAB_NAMESPACE}") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestDeleteClusterObjectsDeletesOnlyThoseMadeForTheNamespace(t *testing.T) {
+	mine := map[string]string{ManagedByLabel: ManagedByValue, LabNamespaceLabel: "team-a"}
+	client := pvClient(
+		pv("team-a-data", mine),
+		pv("team-a-logs", mine),
+		pv("team-b-data", map[string]string{ManagedByLabel: ManagedByValue, LabNamespaceLabel: "team-b"}),
+		pv("team-a-by-hand", map[string]string{LabNamespaceLabel: "team-a"}),
+		pv("plain", nil),
+	)
+	if n, err := DeleteClusterObjects(context.Background(), client, []string{"v1/PersistentVolume"}, []string{"team-a"}, true); err != nil || n != 2 {
+		t.Fatalf("deleted %d: %v", n, err)
+	}
+	list, err := client.Resource(pvGVR).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, o := range list.Items {
+		left = append(left, o.GetName())
+	}
+	if strings.Join(left, " ") != "plain team-a-by-hand team-b-data" {
+		t.Errorf("left: %v", left)
+	}
+}
