@@ -241,7 +241,7 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 	})
 
 	t.Run("learner claims the volume init provided", func(t *testing.T) {
-		storage, _ := course.Lab("storage")
+		storage, _ := builtIn.Lab("storage")
 		sNS := workshop.LabNamespace("ws", a, "storage")
 		pvName := sNS + "-data"
 		volume := func(want corev1.PersistentVolumePhase) *corev1.PersistentVolume {
