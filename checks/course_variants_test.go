@@ -1,0 +1,177 @@
+package checks_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	"sigs.k8s.io/yaml"
+
+	"github.com/k8slab/k8slab/assets"
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/lessons"
+)
+
+// variantNS is where the fixtures live; the engine is pointed at it.
+const variantNS = "lab-variant"
+
+// variantListKinds are the resources the graded tasks below read.
+var variantListKinds = map[schema.GroupVersionResource]string{
+	{Group: "apps", Version: "v1", Resource: "deployments"}:                     "DeploymentList",
+	{Group: "apps", Version: "v1", Resource: "replicasets"}:                     "ReplicaSetList",
+	{Version: "v1", Resource: "pods"}:                                           "PodList",
+	{Version: "v1", Resource: "services"}:                                       "ServiceList",
+	{Version: "v1", Resource: "configmaps"}:                                     "ConfigMapList",
+	{Version: "v1", Resource: "events"}:                                         "EventList",
+	{Group: "discovery.k8s.io", Version: "v1", Resource: "endpointslices"}:      "EndpointSliceList",
+	{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"}: "HorizontalPodAutoscalerList",
+	{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}:          "IngressList",
+	{Version: "v1", Resource: "persistentvolumeclaims"}:                         "PersistentVolumeClaimList",
+	{Group: "apps", Version: "v1", Resource: "statefulsets"}:                    "StatefulSetList",
+	{Group: "apps", Version: "v1", Resource: "daemonsets"}:                      "DaemonSetList",
+	{Group: "batch", Version: "v1", Resource: "jobs"}:                           "JobList",
+	{Version: "v1", Resource: "secrets"}:                                        "SecretList",
+	{Version: "v1", Resource: "nodes"}:                                          "NodeList",
+	{Version: "v1", Resource: "namespaces"}:                                     "NamespaceList",
+	{Version: "v1", Resource: "persistentvolumes"}:                              "PersistentVolumeList",
+	{Group: "storage.k8s.io", Version: "v1", Resource: "storageclasses"}:        "StorageClassList",
+}
+
+// checkOn grades one task of a built-in lab against objects given as YAML,
+// written the way the API server stores them (defaults filled in,
+// quantities canonical), and returns the named check's result.
+func checkOn(t *testing.T, labID, taskID, checkName string, docs ...string) checks.CheckResult {
+	t.Helper()
+	lab, err := lessons.LoadLab(assets.Course(), labID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []runtime.Object
+	for _, doc := range docs {
+		js, err := yaml.YAMLToJSON([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(js); err != nil {
+			t.Fatal(err)
+		}
+		u.SetNamespace(variantNS)
+		objs = append(objs, u)
+	}
+	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), variantListKinds, objs...)
+	res := checks.NewEngine(client).Evaluate(context.Background(), lab, checks.Options{Namespace: variantNS, Tasks: []string{taskID}})
+	if len(res.Tasks) != 1 {
+		t.Fatalf("lab %s has no task %s", labID, taskID)
+	}
+	var names []string
+	for _, c := range res.Tasks[0].Checks {
+		if c.Name == checkName {
+			return c
+		}
+		names = append(names, c.Name)
+	}
+	t.Fatalf("task %s has no check %q (it has %s)", taskID, checkName, strings.Join(names, "; "))
+	return checks.CheckResult{}
+}
+
+func deploymentYAML(name string, replicas int, strategy, container string) string {
+	return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ` + name + `, generation: 1}
+spec:
+  replicas: ` + strconv.Itoa(replicas) + `
+  selector: {matchLabels: {app: ` + name + `}}
+  strategy: ` + strategy + `
+  template:
+    metadata: {labels: {app: ` + name + `}}
+    spec:
+      containers:
+      - ` + container + `
+`
+}
+
+// TestValidVariantsPass covers correct solutions that are spelled
+// differently from the reference one, each of which a check once failed.
+func TestValidVariantsPass(t *testing.T) {
+	const rolling = `{type: RollingUpdate, rollingUpdate: {maxSurge: 25%, maxUnavailable: 25%}}`
+	cases := []struct {
+		name, lab, task, check string
+		docs                   []string
+		want                   checks.Status
+	}{
+		{
+			name: "readiness probe on a named port that is 80",
+			lab:  "health", task: "readiness-probe", check: "web has an HTTP readiness probe on port 80",
+			docs: []string{deploymentYAML("web", 2, rolling, `{name: nginx, image: nginx:1.27,
+        ports: [{name: http, containerPort: 80, protocol: TCP}],
+        readinessProbe: {httpGet: {path: /, port: http, scheme: HTTP}}}`)},
+			want: checks.Pass,
+		},
+		{
+			name: "readiness probe on a named port that is not 80",
+			lab:  "health", task: "readiness-probe", check: "web has an HTTP readiness probe on port 80",
+			docs: []string{deploymentYAML("web", 2, rolling, `{name: nginx, image: nginx:1.27,
+        ports: [{name: http, containerPort: 8080, protocol: TCP}],
+        readinessProbe: {httpGet: {path: /, port: http, scheme: HTTP}}}`)},
+			want: checks.Fail,
+		},
+		{
+			name: "CPU request of report left to default from a 100m limit",
+			lab:  "health", task: "fix-report", check: "the report container requests 100m CPU",
+			docs: []string{deploymentYAML("report", 1, rolling, `{name: report, image: nginx:1.27,
+        resources: {limits: {cpu: 100m}}}`)},
+			want: checks.Pass,
+		},
+		{
+			name: "CPU limit of 100m next to a request of 100 CPUs",
+			lab:  "health", task: "fix-report", check: "the report container requests 100m CPU",
+			docs: []string{deploymentYAML("report", 1, rolling, `{name: report, image: nginx:1.27,
+        resources: {requests: {cpu: "100"}, limits: {cpu: 100m}}}`)},
+			want: checks.Fail,
+		},
+		{
+			name: "maxSurge left at 25%, one pod of 4",
+			lab:  "rolling-updates", task: "careful-strategy", check: "web rolls out with maxSurge 1 and maxUnavailable 0",
+			docs: []string{deploymentYAML("web", 4, `{type: RollingUpdate, rollingUpdate: {maxSurge: 25%, maxUnavailable: 0}}`, `{name: nginx, image: nginx:1.26}`)},
+			want: checks.Pass,
+		},
+		{
+			name: "maxUnavailable 24%, no pod of 4",
+			lab:  "rolling-updates", task: "careful-strategy", check: "web rolls out with maxSurge 1 and maxUnavailable 0",
+			docs: []string{deploymentYAML("web", 4, `{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 24%}}`, `{name: nginx, image: nginx:1.26}`)},
+			want: checks.Pass,
+		},
+		{
+			name: "maxSurge 26%, two pods of 4",
+			lab:  "rolling-updates", task: "careful-strategy", check: "web rolls out with maxSurge 1 and maxUnavailable 0",
+			docs: []string{deploymentYAML("web", 4, `{type: RollingUpdate, rollingUpdate: {maxSurge: 26%, maxUnavailable: 0}}`, `{name: nginx, image: nginx:1.26}`)},
+			want: checks.Fail,
+		},
+		{
+			name: "maxUnavailable 25%, one pod of 4",
+			lab:  "rolling-updates", task: "careful-strategy", check: "web rolls out with maxSurge 1 and maxUnavailable 0",
+			docs: []string{deploymentYAML("web", 4, `{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 25%}}`, `{name: nginx, image: nginx:1.26}`)},
+			want: checks.Fail,
+		},
+		{
+			name: "image spelled docker.io/nginx:1.27",
+			lab:  "kubectl-and-yaml", task: "dry-run-manifest", check: "deployment hello runs 3 replicas of nginx:1.27",
+			docs: []string{deploymentYAML("hello", 3, rolling, `{name: nginx, image: docker.io/nginx:1.27}`)},
+			want: checks.Pass,
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := checkOn(t, c.lab, c.task, c.check, c.docs...)
+			if got.Status != c.want {
+				t.Errorf("%s/%s %q: status %s, want %s (messages %q)", c.lab, c.task, c.check, got.Status, c.want, got.Messages)
+			}
+		})
+	}
+}
