@@ -14,7 +14,7 @@ import (
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
-	"github.com/k8slab/k8slab/lessons"
+	"github.com/k8slab/k8slab/course"
 )
 
 // variantNS is where the fixtures live; the engine is pointed at it.
@@ -47,7 +47,7 @@ var variantListKinds = map[schema.GroupVersionResource]string{
 // quantities canonical), and returns the named check's result.
 func checkOn(t *testing.T, labID, taskID, checkName string, docs ...string) checks.CheckResult {
 	t.Helper()
-	lab, err := lessons.LoadLab(assets.Course(), labID)
+	lab, err := course.LoadLab(assets.Course(), labID)
 	if err != nil {
 		t.Fatal(err)
 	}
