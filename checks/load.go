@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -252,6 +253,10 @@ func (v *validator) setup(node *yaml.Node, text string) {
 	for _, o := range objs {
 		k, err := lookupKind(o.GetAPIVersion(), o.GetKind())
 		if err != nil || k.namespaced || o.GetName() == "" {
+			continue
+		}
+		if key := o.GetAPIVersion() + "/" + o.GetKind(); !slices.Contains(setupClusterKinds, key) {
+			v.add(node, "setup: %s %s is cluster-scoped, and a setup may make only %s of those; leave it out or make it namespaced", o.GetKind(), o.GetName(), strings.Join(setupClusterKinds, ", "))
 			continue
 		}
 		if !strings.Contains(o.GetName(), LabNamespacePlaceholder) {

@@ -28,6 +28,11 @@ const LabNamespacePlaceholder = "${LAB_NAMESPACE}"
 // ManagedByLabel) with that namespace.
 const LabNamespaceLabel = "k8slab.dev/lab-namespace"
 
+// setupClusterKinds are the cluster-scoped kinds a setup may make. Only
+// these are ever deleted when a lab goes: never nodes or namespaces,
+// whatever labels someone put on them.
+var setupClusterKinds = []string{"storage.k8s.io/v1/StorageClass", "v1/PersistentVolume"}
+
 // SetupObjects decodes the lab's setup for namespace ns, with the
 // placeholder replaced by ns.
 func SetupObjects(lab *Lab, ns string) ([]*unstructured.Unstructured, error) {
@@ -60,6 +65,10 @@ func ApplySetup(ctx context.Context, client dynamic.Interface, lab *Lab, ns stri
 		}
 		if k.namespaced {
 			namespaced = append(namespaced, o)
+			continue
+		}
+		if key := o.GetAPIVersion() + "/" + o.GetKind(); !slices.Contains(setupClusterKinds, key) {
+			errs = append(errs, fmt.Errorf("lab %s setup: %s %s is cluster-scoped; a setup may make only %s", lab.ID, o.GetKind(), o.GetName(), strings.Join(setupClusterKinds, ", ")))
 			continue
 		}
 		if err := applyClusterScoped(ctx, client, lab, k, o, ns); err != nil {
@@ -239,14 +248,7 @@ func RemoveLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns strin
 // AllClusterScopedKinds are every cluster-scoped kind a setup may hold,
 // for a caller that does not know which labs made a namespace.
 func AllClusterScopedKinds() []string {
-	var out []string
-	for key, k := range knownKinds {
-		if !k.namespaced {
-			out = append(out, key)
-		}
-	}
-	sort.Strings(out)
-	return out
+	return slices.Clone(setupClusterKinds)
 }
 
 // DeleteClusterObjects deletes the objects of the given cluster-scoped
@@ -266,7 +268,7 @@ func DeleteClusterObjects(ctx context.Context, client dynamic.Interface, kinds, 
 	deleted := 0
 	for _, key := range kinds {
 		k, ok := knownKinds[key]
-		if !ok || k.namespaced {
+		if !ok || k.namespaced || !slices.Contains(setupClusterKinds, key) {
 			continue
 		}
 		ri := client.Resource(k.gvr)
