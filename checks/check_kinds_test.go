@@ -746,3 +746,17 @@ func TestPredicatesSurviveOddObjects(t *testing.T) {
 		}
 	}
 }
+
+// Two checks of a task that both find the same thing missing say it once.
+func TestTaskProblemsSayEachMessageOnce(t *testing.T) {
+	r := TaskResult{Checks: []CheckResult{
+		{Name: "a", Status: Missing, Messages: []string{"pod notes not found"}},
+		{Name: "b", Status: Pass},
+		{Name: "c", Status: Missing, Messages: []string{"pod notes not found", "claim data not found"}},
+		{Name: "d", Status: Error},
+	}}
+	got := strings.Join(r.Problems(), " | ")
+	if want := "pod notes not found | claim data not found | d: error"; got != want {
+		t.Errorf("problems = %q, want %q", got, want)
+	}
+}

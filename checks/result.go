@@ -112,3 +112,30 @@ func (r LabResult) Broken() bool {
 	}
 	return false
 }
+
+// Problems are what the learner is told about a task that does not pass:
+// each failing check's messages, in order, each said once (two checks of
+// one task often both find the same object missing), and a check's name
+// and status where it gave no message.
+func (t *TaskResult) Problems() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(m string) {
+		if !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	for _, c := range t.Checks {
+		if c.Status == Pass {
+			continue
+		}
+		if len(c.Messages) == 0 {
+			add(c.Name + ": " + string(c.Status))
+		}
+		for _, m := range c.Messages {
+			add(m)
+		}
+	}
+	return out
+}

@@ -53,20 +53,10 @@ func classify(r *checks.TaskResult, passedBefore bool) taskState {
 
 // failureMessages are every message of a task's checks that did not pass.
 func failureMessages(r *checks.TaskResult) []string {
-	var out []string
-	for _, c := range r.Checks {
-		if c.Status == checks.Pass {
-			continue
-		}
-		if len(c.Messages) == 0 {
-			out = append(out, c.Name+": "+string(c.Status))
-		}
-		out = append(out, c.Messages...)
+	if out := r.Problems(); len(out) > 0 {
+		return out
 	}
-	if len(out) == 0 {
-		out = append(out, string(r.Status))
-	}
-	return out
+	return []string{string(r.Status)}
 }
 
 // wrapCommand breaks a shell command at spaces outside quotes into lines

@@ -125,19 +125,11 @@ func writeJUnit(w io.Writer, t Table) error {
 	return err
 }
 
-// messages lists what a learner still has to fix in a task.
+// messages lists what a learner still has to fix in a task, a line each.
 func messages(t checks.TaskResult) string {
 	var b strings.Builder
-	for _, c := range t.Checks {
-		if c.Status == checks.Pass {
-			continue
-		}
-		for _, m := range c.Messages {
-			fmt.Fprintf(&b, "%s\n", m)
-		}
-		if len(c.Messages) == 0 {
-			fmt.Fprintf(&b, "%s: %s\n", c.Name, c.Status)
-		}
+	for _, m := range t.Problems() {
+		b.WriteString(m + "\n")
 	}
 	return b.String()
 }

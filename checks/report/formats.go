@@ -22,7 +22,7 @@ func writeText(w io.Writer, r Report) error {
 	}
 	for _, t := range r.Tasks {
 		fmt.Fprintf(w, "%s %s [%d/%d]\n", statusMark[t.Status], taskName(t), t.Points, t.MaxPoints)
-		for _, m := range messages(t) {
+		for _, m := range t.Problems() {
 			fmt.Fprintf(w, "    %s\n", m)
 		}
 	}
@@ -125,7 +125,7 @@ func writeJUnit(w io.Writer, r Report) error {
 	}
 	for _, t := range r.Tasks {
 		tc := junitCase{Name: taskName(t), ClassName: r.Lab}
-		msg := strings.Join(messages(t), "; ")
+		msg := strings.Join(t.Problems(), "; ")
 		switch {
 		case t.Status.Broken():
 			tc.Error = &junitProblem{Message: msg, Type: string(t.Status), Text: detail(t)}

@@ -95,16 +95,6 @@ func taskName(t checks.TaskResult) string {
 	return t.ID + ": " + t.Title
 }
 
-// messages lists what a task's failing checks say, in order.
-func messages(t checks.TaskResult) []string {
-	var out []string
-	for _, c := range t.Checks {
-		if c.Status != checks.Pass {
-			out = append(out, c.Messages...)
-		}
-	}
-	return out
-}
 
 // detail describes every check of a task, one per line with its status and
 // then its messages indented: the detail behind one test in JUnit and
