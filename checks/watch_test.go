@@ -48,7 +48,7 @@ func mustParseLab(t *testing.T, src string) *Lab {
 
 // written is a managedFields entry for fixtures.
 var written = []metav1.ManagedFieldsEntry{{Manager: clientSideApplyManager, Operation: metav1.ManagedFieldsOperationUpdate,
-	Time: &metav1.Time{Time: t0}, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{}}}`)}}}
+	Time: &metav1.Time{Time: t0}, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:spec":{"f:replicas":{}}}`)}}
 
 func hasManagedFields(items []unstructured.Unstructured) bool {
 	return slices.ContainsFunc(items, func(u unstructured.Unstructured) bool { return u.GetManagedFields() != nil })

@@ -179,11 +179,12 @@ func (g *globals) openStore() (*progress.Store, string, error) {
 // GOMEMLIMIT, when set, wins.
 //
 // With the cluster map open on 300 pods about 11 MB is live once the
-// lists are in (the informers drop managedFields no check reads), so the
-// collector has room under 28 MiB; the binary's own pages add some 30 MB
-// of resident memory that no limit touches. Measured peak RSS on that map
-// (BenchmarkLabMap300Pods): 58 MB at 28 MiB, 62 MB at 32 MiB, 67 MB at
-// 40 MiB; at 24 MiB, 58 MB for more collections.
+// lists are in, so the collector has room under 28 MiB; the binary's own
+// pages are some 30 MB of the resident set, which no limit touches.
+// BenchmarkLabMap300Pods (medians of 15): peak RSS 56.7 MB at 28 MiB,
+// 63.8 MB without a limit. On a namespace that had seen more churn, 32
+// MiB peaked at 62 MB and 40 MiB at 67 MB; 24 MiB saved 0.5 MB more than
+// 28 for more collections.
 const tuiMemoryLimit = 28 << 20
 
 func (g *globals) runTUI(cmd *cobra.Command) error {
