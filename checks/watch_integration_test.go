@@ -2,6 +2,7 @@ package checks_test
 
 import (
 	"context"
+	"io/fs"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
-	"github.com/k8slab/k8slab/lessons"
 )
 
 // The learner's grading reads through a shared Cache, which drops
@@ -22,7 +22,7 @@ func TestDeclarativeLabGradedThroughTheCache(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
-	lab, tasks := courseLab(t, "declarative", "apply-files")
+	lab, tasks := courseLab(t, "declarative", "declarative", "apply-files")
 	lc := startLabCluster(t)
 	p := lc.fresh(t, lab)
 	// The map watches first, as when a learner opens it before grading
@@ -49,7 +49,7 @@ func TestPodReplacedGradedThroughTheCache(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
-	lab, tasks := courseLab(t, "deployments", "create-deployment", "scale-up", "replace-pod")
+	lab, tasks := courseLab(t, "deployments", "deployments", "create-deployment", "scale-up", "replace-pod")
 	lc := startLabCluster(t)
 	p := lc.fresh(t, lab)
 	p.run(t, tasks[0].Solution)
@@ -65,32 +65,30 @@ func TestPodReplacedGradedThroughTheCache(t *testing.T) {
 	await("the solution passes", func(r checks.TaskResult) bool { return r.Status == checks.Pass })
 }
 
-// courseLab finds a lab of the built-in course and the named tasks of it.
-func courseLab(t *testing.T, id string, taskIDs ...string) (*checks.Lab, []*checks.Task) {
+// courseLab reads a lab of the built-in course (module/labs/id.yaml)
+// and the named tasks of it.
+func courseLab(t *testing.T, module, id string, taskIDs ...string) (*checks.Lab, []*checks.Task) {
 	t.Helper()
-	course, err := lessons.Load(assets.Course())
+	data, err := fs.ReadFile(assets.Course(), module+"/labs/"+id+".yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, lab := range course.AllLabs() {
-		if lab.ID != id {
-			continue
-		}
-		var tasks []*checks.Task
-		for _, tid := range taskIDs {
-			for i := range lab.Tasks {
-				if lab.Tasks[i].ID == tid {
-					tasks = append(tasks, &lab.Tasks[i])
-				}
+	lab, ps := checks.ParseLab(data)
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	var tasks []*checks.Task
+	for _, tid := range taskIDs {
+		for i := range lab.Tasks {
+			if lab.Tasks[i].ID == tid {
+				tasks = append(tasks, &lab.Tasks[i])
 			}
 		}
-		if len(tasks) != len(taskIDs) {
-			t.Fatalf("lab %s lacks one of the tasks %v", id, taskIDs)
-		}
-		return lab, tasks
 	}
-	t.Fatalf("the course has no lab %s", id)
-	return nil, nil
+	if len(tasks) != len(taskIDs) {
+		t.Fatalf("lab %s lacks one of the tasks %v", id, taskIDs)
+	}
+	return lab, tasks
 }
 
 // gradeThroughCache grades taskID in p's namespace as the TUI does, from a
