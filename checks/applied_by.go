@@ -35,6 +35,11 @@ func (c *AppliedBy) reads(ns string) []Key {
 	return resourceReads(Resource(*c), ns)
 }
 
+// readsManagedFields: who wrote the object is told by its managedFields.
+func (c *AppliedBy) readsManagedFields(ns string) []Key {
+	return c.reads(ns)
+}
+
 func (c *AppliedBy) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
 	return appliedBy(ctx, snap, ns, Resource(*c))
 }

@@ -153,6 +153,39 @@ func needs(ns string, tasks []*Task) []Key {
 	return keys
 }
 
+// managedFieldsReader is a check kind that reads metadata.managedFields,
+// which a Cache drops from everything no check declares it reads.
+type managedFieldsReader interface {
+	// readsManagedFields lists the keys whose managedFields evaluate reads
+	// (a subset of reads).
+	readsManagedFields(ns string) []Key
+}
+
+// managedFieldsNeeds is the keys whose managedFields the tasks' checks
+// and questions read.
+func managedFieldsNeeds(ns string, tasks []*Task) []Key {
+	var keys []Key
+	for _, t := range tasks {
+		if q := t.Question; q != nil && mentionsManagedFields(q.Answer) {
+			keys = append(keys, resourceReads(q.Resource, ns)...)
+		}
+		for i := range t.Checks {
+			if r, ok := t.Checks[i].Spec.(managedFieldsReader); ok {
+				keys = append(keys, r.readsManagedFields(ns)...)
+			}
+		}
+	}
+	return keys
+}
+
+// mentionsManagedFields reports whether a CEL expression names
+// managedFields (as a field, has() test or map key). Only by naming it
+// can an expression read the field's content; one that names it is given
+// the objects whole.
+func mentionsManagedFields(expr string) bool {
+	return strings.Contains(expr, "managedFields")
+}
+
 // resourceReads is what selecting r reads: its kind in its namespace (none
 // for cluster-scoped kinds). An unknown kind reads nothing; the loader has
 // reported it.

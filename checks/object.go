@@ -52,6 +52,16 @@ func (oc *ObjectCheck) reads(ns string) []Key {
 	return resourceReads(oc.Resource, ns)
 }
 
+// readsManagedFields: an assertion that names managedFields reads them.
+func (oc *ObjectCheck) readsManagedFields(ns string) []Key {
+	for _, a := range oc.Assert {
+		if mentionsManagedFields(a.Expr) || mentionsManagedFields(a.MessageExpression) {
+			return oc.reads(ns)
+		}
+	}
+	return nil
+}
+
 func (oc *ObjectCheck) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
 	return evalObject(ctx, snap, ns, oc)
 }

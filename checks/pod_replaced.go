@@ -29,7 +29,20 @@ func (c *PodReplaced) validate(v *validator, node *yaml.Node, what string) {
 }
 
 func (c *PodReplaced) reads(ns string) []Key {
-	return inLabNamespace(ns, deploymentsGVR, replicaSetsGVR, podsGVR, coreEventsGVR)
+	return append(inLabNamespace(ns, deploymentsGVR, replicaSetsGVR, podsGVR), replicaSetEvents(ns))
+}
+
+// readsManagedFields: lastSpecWrite dates the deployment's and the
+// ReplicaSet's last changes from their managedFields.
+func (c *PodReplaced) readsManagedFields(ns string) []Key {
+	return inLabNamespace(ns, deploymentsGVR, replicaSetsGVR)
+}
+
+// replicaSetEvents is the events vanishedPod reads, those about
+// ReplicaSets: a namespace of 300 pods holds over a thousand events about
+// the pods themselves, which it need not cache.
+func replicaSetEvents(ns string) Key {
+	return Key{Resource: coreEventsGVR, Namespace: ns, FieldSelector: "involvedObject.kind=ReplicaSet"}
 }
 
 func (c *PodReplaced) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
@@ -108,7 +121,7 @@ func podReplaced(ctx context.Context, snap Snapshot, ns string, ref WorkloadRef)
 	if len(names) == 0 {
 		return settling(fmt.Sprintf("deployment %s has no running pods to replace yet; wait for its rollout to finish", d.Name))
 	}
-	events, unreadable := listTyped[corev1.Event](ctx, snap, coreEventsGVR, ns)
+	events, unreadable := listKeyTyped[corev1.Event](ctx, snap, replicaSetEvents(ns))
 	if unreadable != nil {
 		return *unreadable
 	}

@@ -22,6 +22,21 @@ type Snapshot interface {
 	List(ctx context.Context, gvr schema.GroupVersionResource, namespace string) ([]unstructured.Unstructured, error)
 }
 
+// keyLister is a Snapshot that lists what a Key selects, narrowed by its
+// field selector on the API server. The listing snapshot and the Cache
+// are; a Snapshot that is not returns the whole resource.
+type keyLister interface {
+	ListKey(ctx context.Context, k Key) ([]unstructured.Unstructured, error)
+}
+
+// listKey lists what k selects, or more: see Key.FieldSelector.
+func listKey(ctx context.Context, snap Snapshot, k Key) ([]unstructured.Unstructured, error) {
+	if kl, ok := snap.(keyLister); ok {
+		return kl.ListKey(ctx, k)
+	}
+	return snap.List(ctx, k.Resource, k.Namespace)
+}
+
 // listingSnapshot lists through a dynamic client once per key and
 // remembers the answer (or the error) for the rest of the evaluation.
 type listingSnapshot struct {
@@ -37,6 +52,13 @@ type Key struct {
 	Resource schema.GroupVersionResource
 	// Namespace is "" for cluster-scoped resources.
 	Namespace string
+	// FieldSelector, when set, lists only the objects it matches, which
+	// the API server picks: a check that reads a sliver of a big resource
+	// (the ReplicaSet events among a namespace's thousands of pod events)
+	// neither transfers nor caches the rest. It saves memory and traffic
+	// only: a Snapshot may return more (see listKey), so the check still
+	// picks what it reads.
+	FieldSelector string
 }
 
 type listing struct {
@@ -55,7 +77,10 @@ func NewSnapshot(client dynamic.Interface, requests *atomic.Int64) Snapshot {
 }
 
 func (s *listingSnapshot) List(ctx context.Context, gvr schema.GroupVersionResource, namespace string) ([]unstructured.Unstructured, error) {
-	key := Key{gvr, namespace}
+	return s.ListKey(ctx, Key{Resource: gvr, Namespace: namespace})
+}
+
+func (s *listingSnapshot) ListKey(ctx context.Context, key Key) ([]unstructured.Unstructured, error) {
 	s.mu.Lock()
 	l, ok := s.lists[key]
 	if !ok {
@@ -68,10 +93,11 @@ func (s *listingSnapshot) List(ctx context.Context, gvr schema.GroupVersionResou
 		ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
 		defer cancel()
 		var list *unstructured.UnstructuredList
-		if namespace == "" {
-			list, l.err = s.client.Resource(gvr).List(ctx, metav1.ListOptions{})
+		opts := metav1.ListOptions{FieldSelector: key.FieldSelector}
+		if key.Namespace == "" {
+			list, l.err = s.client.Resource(key.Resource).List(ctx, opts)
 		} else {
-			list, l.err = s.client.Resource(gvr).Namespace(namespace).List(ctx, metav1.ListOptions{})
+			list, l.err = s.client.Resource(key.Resource).Namespace(key.Namespace).List(ctx, opts)
 		}
 		if l.err == nil {
 			l.items = list.Items

@@ -39,6 +39,8 @@ type Cache struct {
 	entries   map[Key]*cacheEntry
 	listeners map[int]*listener
 	nextID    int
+	// keepManaged lists the keys whose objects keep metadata.managedFields.
+	keepManaged map[Key]bool
 }
 
 type cacheEntry struct {
@@ -46,6 +48,10 @@ type cacheEntry struct {
 	// lastErr is the informer's latest list or watch failure, cleared by
 	// the next event; it explains a sync that does not finish.
 	lastErr atomic.Pointer[error]
+	// managedFields says whether the informer keeps managedFields.
+	managedFields bool
+	// stop ends this informer alone.
+	stop context.CancelFunc
 }
 
 type listener struct {
@@ -61,8 +67,47 @@ func NewCache(client dynamic.Interface, requests *atomic.Int64) *Cache {
 	}
 	return &Cache{
 		client: client, requests: requests, stop: make(chan struct{}),
-		entries: map[Key]*cacheEntry{}, listeners: map[int]*listener{},
+		entries: map[Key]*cacheEntry{}, listeners: map[int]*listener{}, keepManaged: map[Key]bool{},
 	}
+}
+
+// KeepManagedFields makes the cache keep metadata.managedFields on the
+// objects of keys, which it otherwise drops: a pod's managedFields are a
+// third of it once decoded, and of all checks only those that ask who
+// wrote an object read them. It is called before the keys are watched; a
+// key already watched without them is read afresh.
+func (c *Cache) KeepManagedFields(keys []Key) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return errors.New("internal: the lab's cache is closed")
+	}
+	for _, k := range keys {
+		if c.keepManaged[k] {
+			continue
+		}
+		c.keepManaged[k] = true
+		if e, ok := c.entries[k]; ok && !e.managedFields {
+			e.stop()
+			delete(c.entries, k)
+			if err := c.ensure(k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// dropManagedFields is the informers' transform for objects whose
+// managedFields nobody reads. It runs on each object as it arrives, so
+// the fields are garbage before the next one is decoded.
+func dropManagedFields(obj any) (any, error) {
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		if meta, ok := u.Object["metadata"].(map[string]any); ok {
+			delete(meta, "managedFields")
+		}
+	}
+	return obj, nil
 }
 
 // Watch starts informers for keys that have none yet (idempotent) and
@@ -96,7 +141,12 @@ func (c *Cache) ensure(k Key) error {
 	if _, ok := c.entries[k]; ok {
 		return nil
 	}
-	e := &cacheEntry{inf: newInformer(c.client, k)}
+	e := &cacheEntry{inf: newInformer(c.client, k), managedFields: c.keepManaged[k]}
+	if !e.managedFields {
+		if err := e.inf.SetTransform(dropManagedFields); err != nil {
+			return err
+		}
+	}
 	err := e.inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
 		e.lastErr.Store(&err)
 	})
@@ -107,6 +157,8 @@ func (c *Cache) ensure(k Key) error {
 		e.lastErr.Store(nil)
 		c.changed(k)
 	}
+	ctx, stop := context.WithCancel(wait.ContextForChannel(c.stop))
+	e.stop = stop
 	if _, err := e.inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { changed() },
 		UpdateFunc: func(any, any) { changed() },
@@ -119,7 +171,7 @@ func (c *Cache) ensure(k Key) error {
 	c.running.Add(1)
 	go func() {
 		defer c.running.Done()
-		e.inf.RunWithContext(wait.ContextForChannel(c.stop))
+		e.inf.RunWithContext(ctx)
 	}()
 	return nil
 }
@@ -130,19 +182,19 @@ func newInformer(client dynamic.Interface, k Key) cache.SharedIndexInformer {
 }
 
 // NewInformer watches one resource in one namespace (all namespaces when
-// k.Namespace is ""), only the objects labelSelector matches ("" for
-// all), keeping indexers. It is what client-go's dynamicinformer builds,
+// k.Namespace is ""), only the objects labelSelector and k.FieldSelector
+// match ("" for all), keeping indexers. It is what client-go's dynamicinformer builds,
 // without that package, which links every typed client and informer of
 // client-go (and their init) into the binary.
 func NewInformer(client dynamic.Interface, k Key, labelSelector string, indexers cache.Indexers) cache.SharedIndexInformer {
 	ri := client.Resource(k.Resource).Namespace(k.Namespace)
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			opts.LabelSelector = labelSelector
+			opts.LabelSelector, opts.FieldSelector = labelSelector, k.FieldSelector
 			return ri.List(ctx, opts)
 		},
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			opts.LabelSelector = labelSelector
+			opts.LabelSelector, opts.FieldSelector = labelSelector, k.FieldSelector
 			return ri.Watch(ctx, opts)
 		},
 	}
@@ -249,8 +301,12 @@ func describeKey(k Key) string {
 }
 
 // List serves a synced resource from its informer.
-func (c *Cache) List(_ context.Context, gvr schema.GroupVersionResource, namespace string) ([]unstructured.Unstructured, error) {
-	k := Key{gvr, namespace}
+func (c *Cache) List(ctx context.Context, gvr schema.GroupVersionResource, namespace string) ([]unstructured.Unstructured, error) {
+	return c.ListKey(ctx, Key{Resource: gvr, Namespace: namespace})
+}
+
+// ListKey serves a synced key from its informer.
+func (c *Cache) ListKey(_ context.Context, k Key) ([]unstructured.Unstructured, error) {
 	c.mu.Lock()
 	e, ok := c.entries[k]
 	c.mu.Unlock()
@@ -354,8 +410,12 @@ func (e *Engine) Watch(ctx context.Context, lab *Lab, opts Options, onResult fun
 	}
 	graded := opts
 	graded.snapshot = c
+	tasks := selectTasks(lab, opts.Tasks)
+	if err := c.KeepManagedFields(managedFieldsNeeds(ns, tasks)); err != nil {
+		return err
+	}
 	var last *LabResult
-	err := c.Follow(ctx, needs(ns, selectTasks(lab, opts.Tasks)), debounce, func() error {
+	err := c.Follow(ctx, needs(ns, tasks), debounce, func() error {
 		res := e.Evaluate(ctx, lab, graded)
 		if last == nil || !sameOutcome(*last, res) {
 			last = &res

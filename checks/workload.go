@@ -19,7 +19,13 @@ import (
 // listTyped lists a resource through the snapshot and converts each object
 // into its typed form.
 func listTyped[T any](ctx context.Context, snap Snapshot, gvr schema.GroupVersionResource, ns string) ([]T, *Outcome) {
-	items, err := snap.List(ctx, gvr, ns)
+	return listKeyTyped[T](ctx, snap, Key{Resource: gvr, Namespace: ns})
+}
+
+// listKeyTyped is listTyped for what a Key selects.
+func listKeyTyped[T any](ctx context.Context, snap Snapshot, k Key) ([]T, *Outcome) {
+	gvr, ns := k.Resource, k.Namespace
+	items, err := listKey(ctx, snap, k)
 	if err != nil {
 		out := outcomeFromError(err, gvr.Resource+inNamespace(ns))
 		return nil, &out

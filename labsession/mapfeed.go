@@ -46,7 +46,7 @@ func (s *Service) WatchMap(ctx context.Context, lab *checks.Lab, onChange func(t
 	}
 	var (
 		nodes  typed[corev1.Node]
-		pods   typed[corev1.Pod]
+		pods   = typed[corev1.Pod]{convert: mapPod}
 		rss    typed[appsv1.ReplicaSet]
 		deps   typed[appsv1.Deployment]
 		svcs   typed[corev1.Service]
@@ -94,6 +94,8 @@ func (s *Service) WatchMap(ctx context.Context, lab *checks.Lab, onChange func(t
 // converts one pod, not the namespace.
 type typed[T any] struct {
 	seen map[types.UID]converted[T]
+	// convert makes the typed copy; nil converts the whole object.
+	convert func(u *unstructured.Unstructured, into *T) error
 }
 
 type converted[T any] struct {
@@ -116,7 +118,11 @@ func (c *typed[T]) list(ctx context.Context, cache *checks.Cache, gvr schema.Gro
 			continue
 		}
 		var obj T
-		if err := fromUnstructured(u, &obj); err != nil {
+		convert := c.convert
+		if convert == nil {
+			convert = func(u *unstructured.Unstructured, into *T) error { return fromUnstructured(u, into) }
+		}
+		if err := convert(u, &obj); err != nil {
 			continue // a malformed object is left off the map, not fatal
 		}
 		next[u.GetUID()] = converted[T]{u.GetResourceVersion(), obj}
@@ -124,6 +130,27 @@ func (c *typed[T]) list(ctx context.Context, cache *checks.Cache, gvr schema.Gro
 	}
 	c.seen = next
 	return out, nil
+}
+
+// mapPod converts only the parts of a pod that tui.BuildClusterView reads:
+// the map keeps a typed copy of every pod in the namespace, and a whole
+// pod (its spec, volumes, container statuses) is several times that.
+func mapPod(u *unstructured.Unstructured, into *corev1.Pod) error {
+	part := func(field string, keys ...string) map[string]any {
+		from, _ := u.Object[field].(map[string]any)
+		out := make(map[string]any, len(keys))
+		for _, k := range keys {
+			if v, ok := from[k]; ok {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	return fromUnstructured(&unstructured.Unstructured{Object: map[string]any{
+		"metadata": part("metadata", "name", "namespace", "uid", "labels", "ownerReferences", "deletionTimestamp"),
+		"spec":     part("spec", "nodeName"),
+		"status":   part("status", "phase", "conditions"),
+	}}, into)
 }
 
 func fromUnstructured(u *unstructured.Unstructured, into any) (err error) {
