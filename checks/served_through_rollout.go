@@ -44,7 +44,14 @@ func (c *ServedThroughRollout) validate(v *validator, node *yaml.Node, what stri
 }
 
 func (c *ServedThroughRollout) reads(ns string) []Key {
-	return inLabNamespace(ns, deploymentsGVR, replicaSetsGVR, podsGVR, servicesGVR, coreEventsGVR)
+	return append(inLabNamespace(ns, deploymentsGVR, replicaSetsGVR, podsGVR, servicesGVR), deploymentEvents(ns))
+}
+
+// deploymentEvents are the events about Deployments, where the
+// deployment controller records its scalings; the many about pods are
+// not needed.
+func deploymentEvents(ns string) Key {
+	return Key{Resource: coreEventsGVR, Namespace: ns, FieldSelector: "involvedObject.kind=Deployment"}
 }
 
 func (c *ServedThroughRollout) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
@@ -165,7 +172,7 @@ func servedThroughRollout(ctx context.Context, snap Snapshot, ns string, spec Se
 		return failed(fmt.Sprintf("deployment %s is at its first revision: it has not been rolled out yet, or it was deleted and created again, which left its Service with no pods in between; update the existing Deployment with kubectl set image", d.Name))
 	}
 
-	events, unreadable := listTyped[corev1.Event](ctx, snap, coreEventsGVR, ns)
+	events, unreadable := listKeyTyped[corev1.Event](ctx, snap, deploymentEvents(ns))
 	if unreadable != nil {
 		return *unreadable
 	}

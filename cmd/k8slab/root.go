@@ -196,7 +196,7 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 		return errors.New("the course opens in a terminal, and this is not one (or TERM=dumb); " +
 			"without one, use 'k8slab lessons show ID' to read and 'k8slab quiz ID --plain' for quizzes")
 	}
-	course, err := g.loadCourse(course.CompileLabsLazily())
+	loaded, err := g.loadCourse(course.CompileLabsLazily())
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 	}
 	labs := labsession.New(resolve, state, opts)
 	app := tui.New(tui.Options{
-		Course:   course,
+		Course:   loaded,
 		Store:    store,
 		NoColor:  os.Getenv("NO_COLOR") != "",
 		Warning:  warning,
