@@ -95,7 +95,6 @@ func taskName(t checks.TaskResult) string {
 	return t.ID + ": " + t.Title
 }
 
-
 // detail describes every check of a task, one per line with its status and
 // then its messages indented: the detail behind one test in JUnit and
 // Gradescope.
