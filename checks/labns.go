@@ -37,6 +37,11 @@ func StartLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns string
 	if ns == "" {
 		ns = lab.Namespace
 	}
+	// Refused before anything is made, so that a refusal leaves nothing
+	// behind (ApplySetup checks again, for an object made meanwhile).
+	if err := refuseForeignSetupObjects(ctx, client, lab, ns); err != nil {
+		return err
+	}
 	if err := ensureNamespace(ctx, client, lab, ns); err != nil {
 		return err
 	}

@@ -84,6 +84,37 @@ func ApplySetup(ctx context.Context, client dynamic.Interface, lab *Lab, ns stri
 	return nil
 }
 
+func foreignObject(o *unstructured.Unstructured, ns string) error {
+	return fmt.Errorf("%s %s exists but was not created by k8slab for namespace %s, so k8slab will not take it over; delete it yourself if it is not needed, or choose another namespace with --namespace", o.GetKind(), o.GetName(), ns)
+}
+
+// refuseForeignSetupObjects reports the first cluster-scoped object of the
+// setup that exists already but was not made by k8slab for ns. Objects
+// the credentials may not read are left to the instructor who made them.
+func refuseForeignSetupObjects(ctx context.Context, client dynamic.Interface, lab *Lab, ns string) error {
+	objs, err := SetupObjects(lab, ns)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		k, err := lookupKind(o.GetAPIVersion(), o.GetKind())
+		if err != nil || k.namespaced {
+			continue
+		}
+		existing, err := getObject(ctx, client.Resource(k.gvr), o.GetName())
+		if apierrors.IsForbidden(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s %s: %w", o.GetKind(), o.GetName(), err)
+		}
+		if existing != nil && !ownedBy(existing, ns) {
+			return foreignObject(o, ns)
+		}
+	}
+	return nil
+}
+
 // ownedBy reports whether k8slab made o for lab namespace ns.
 func ownedBy(o *unstructured.Unstructured, ns string) bool {
 	l := o.GetLabels()
@@ -117,7 +148,7 @@ func applyClusterScoped(ctx context.Context, client dynamic.Interface, lab *Lab,
 		return fmt.Errorf("reading %s %s: %w", o.GetKind(), name, err)
 	}
 	if existing != nil && !ownedBy(existing, ns) {
-		return fmt.Errorf("%s %s exists but was not created by k8slab for namespace %s, so k8slab will not take it over; delete it yourself if it is not needed, or choose another namespace with --namespace", o.GetKind(), name, ns)
+		return foreignObject(o, ns)
 	}
 	// A volume whose claim was deleted stays Released (Retain) and binds
 	// no new claim, since its claimRef keeps the old claim's uid: make it

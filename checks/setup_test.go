@@ -133,3 +133,16 @@ func TestDeleteClusterObjectsDeletesOnlyThoseMadeForTheNamespace(t *testing.T) {
 		t.Errorf("left: %v", left)
 	}
 }
+
+// A start refused for a foreign volume makes nothing, not even the
+// namespace, so there is nothing to clean up after choosing another.
+func TestStartLabRefusedMakesNoNamespace(t *testing.T) {
+	client := pvClient(pv("team-a-data", nil))
+	err := StartLab(context.Background(), client, &Lab{ID: "storage", Setup: pvSetup}, "team-a")
+	if err == nil || !strings.Contains(err.Error(), "PersistentVolume team-a-data exists but was not created by k8slab") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := client.Resource(namespacesGVR).Get(context.Background(), "team-a", metav1.GetOptions{}); err == nil {
+		t.Error("the refused start left namespace team-a behind")
+	}
+}
