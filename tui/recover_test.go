@@ -73,7 +73,7 @@ func TestLabDropsStaleResultsWhileUnreachable(t *testing.T) {
 	waitUntil(t, tm, "grading restarted", func(string) bool {
 		labs.mu.Lock()
 		defer labs.mu.Unlock()
-		return len(labs.answers) == 2
+		return len(labs.answers) == 2 && labs.active.Load() == 1
 	})
 	labs.results <- labResult(checks.Pass, checks.Fail)
 	waitFor(t, tm, "✓ Create deployment web  done")
@@ -104,7 +104,7 @@ func TestLabResetFailureIsShown(t *testing.T) {
 	waitUntil(t, tm, "grading restarted", func(string) bool {
 		labs.mu.Lock()
 		defer labs.mu.Unlock()
-		return len(labs.answers) == 2
+		return len(labs.answers) == 2 && labs.active.Load() == 1
 	})
 	labs.results <- labResult(checks.Pass, checks.Fail)
 	waitFor(t, tm, "✓ Create deployment web  done")
