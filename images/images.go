@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/k8slab/k8slab/internal/source"
 )
@@ -39,11 +40,15 @@ type Image struct {
 	Ports []int `yaml:"ports"`
 }
 
+// Compiled on first use, not at start-up: every command pays package
+// init, and only loading a catalogue needs these.
 var (
 	// A repository path, lowercase, as the distribution spec allows, with
 	// an optional registry host (which may carry a port).
-	repoRE = regexp.MustCompile(`^([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+|__)*(/[a-z0-9]+([._-][a-z0-9]+|__)*)*$`)
-	tagRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	repoRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+|__)*(/[a-z0-9]+([._-][a-z0-9]+|__)*)*$`)
+	})
+	tagRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`) })
 )
 
 // Parse decodes and validates a catalogue, reporting every problem with its
@@ -81,7 +86,7 @@ func Parse(data []byte) (*Catalog, source.Problems) {
 		case strings.ContainsAny(img.Image, "@") || hasTag(img.Image):
 			ps.Add(imgNode, "image %q must not carry a tag or digest; list tags under 'tags'", img.Image)
 			continue
-		case !repoRE.MatchString(img.Image):
+		case !repoRE().MatchString(img.Image):
 			ps.Add(imgNode, "image %q is not a valid repository name (lowercase letters, digits, '.', '_', '-' and '/')", img.Image)
 			continue
 		}
@@ -98,7 +103,7 @@ func Parse(data []byte) (*Catalog, source.Problems) {
 		for j, tag := range img.Tags {
 			tn := source.Item(node, "tags", j)
 			switch {
-			case !tagRE.MatchString(tag):
+			case !tagRE().MatchString(tag):
 				ps.Add(tn, "image %q: tag %q is not a valid tag (letters, digits, '_', '.', '-', at most 128)", img.Image, tag)
 			case tagSeen[tag]:
 				ps.Add(tn, "image %q: tag %q is listed twice", img.Image, tag)
