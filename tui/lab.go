@@ -894,7 +894,12 @@ func (s *labScreen) top() string {
 	case s.answering:
 		b.WriteString(" " + s.input.View() + "\n")
 	case s.confirm == confirmReset:
-		para(st.Wrong.Render("Reset the lab?") + " Its namespace is deleted and set up again. y/n")
+		what := " Its namespace is deleted and set up again. y/n"
+		if kinds := checks.ClusterScopedKinds(s.lab); len(kinds) > 0 {
+			// Say it: a volume is outside the namespace the learner sees.
+			what = " Its namespace, and what its setup made outside it, are deleted and set up again. y/n"
+		}
+		para(st.Wrong.Render("Reset the lab?") + what)
 	case s.confirm == confirmSolution:
 		para(st.Wrong.Render("Show the reference solution?") + " It is marked as seen in your progress. y/n")
 	case s.notice != "":

@@ -325,3 +325,28 @@ func TestClusterWideTaskNoteOnlyInWorkshops(t *testing.T) {
 		t.Errorf("an ordinary task got a workshop note: %q", got)
 	}
 }
+
+// The reset prompt says so when the setup made something outside the
+// namespace (a volume), which the learner might not think of as the lab's.
+func TestLabResetPromptNamesWhatIsOutsideTheNamespace(t *testing.T) {
+	for _, tc := range []struct {
+		setup, want string
+	}{
+		{"", "Its namespace is deleted and set up again."},
+		{"apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: ${LAB_NAMESPACE}-data\n",
+			"what its setup made outside it"},
+	} {
+		f := newFixture(t)
+		lab, ok := f.course.Lab("first-lab")
+		if !ok {
+			t.Fatal("no first-lab in the test course")
+		}
+		lab.Setup = tc.setup
+		tm := f.startLab(t, newFakeLabs(), 80, 24, false)
+		waitFor(t, tm, "graded live")
+		press(tm, "R")
+		waitFor(t, tm, tc.want)
+		press(tm, "n")
+		finalScreen(t, tm)
+	}
+}
