@@ -200,19 +200,7 @@ func TestSettlingOnlyWhileTheClusterCatchesUp(t *testing.T) {
 		t.Errorf("paused rollout: %+v; want a failure the learner must act on", out)
 	}
 
-	lab, ps := ParseLab([]byte(`apiVersion: k8slab.dev/v1alpha1
-kind: Lab
-id: s
-title: S
-tasks:
-  - id: t
-    title: T
-    goal: G
-    hints: [h]
-    solution: [{run: "true"}]
-    mistakes: [{name: m, steps: [{run: "true"}], expect: x}]
-    checks:
-      - name: spec
+	lab := labWithChecks(t, `      - name: spec
         object:
           apiVersion: apps/v1
           kind: Deployment
@@ -220,10 +208,7 @@ tasks:
           assert:
             - {expr: "object.spec.replicas == 5", message: "scale web to 5"}
             - {expr: "has(object.status.readyReplicas) && object.status.readyReplicas == 5", message: "wait for 5 ready", settling: true}
-`))
-	if ps != nil {
-		t.Fatal(ps)
-	}
+`)
 	e := &Engine{now: time.Now}
 	grade := func(d *appsv1.Deployment) TaskResult {
 		return e.Evaluate(ctx, lab, Options{Namespace: testNS, snapshot: snapshotOf(t, d)}).Tasks[0]
@@ -242,19 +227,7 @@ tasks:
 // Text from the cluster reaches learners' terminals through check
 // messages; escape sequences in it must arrive as inert text.
 func TestMessagesFromTheClusterAreInert(t *testing.T) {
-	lab, ps := ParseLab([]byte(`apiVersion: k8slab.dev/v1alpha1
-kind: Lab
-id: s
-title: S
-tasks:
-  - id: t
-    title: T
-    goal: G
-    hints: [h]
-    solution: [{run: "true"}]
-    mistakes: [{name: m, steps: [{run: "true"}], expect: x}]
-    checks:
-      - name: note
+	lab := labWithChecks(t, `      - name: note
         object:
           apiVersion: apps/v1
           kind: Deployment
@@ -262,10 +235,7 @@ tasks:
           assert:
             - expr: "false"
               messageExpression: "object.metadata.annotations['note']"
-`))
-	if ps != nil {
-		t.Fatal(ps)
-	}
+`)
 	d := deployment("web", 3, func(d *appsv1.Deployment) {
 		d.Annotations = map[string]string{"note": "\x1b]0;pwned\x07\x1b[2J cleared"}
 	})

@@ -13,9 +13,31 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 )
 
-// cacheLab grades an appliedBy (which reads a deployment's managedFields)
-// and an object check on pods (which does not).
-const cacheLab = `apiVersion: k8slab.dev/v1alpha1
+// cacheLab is the check list of a lab grading an appliedBy (which reads a
+// deployment's managedFields) and an object check on pods (which does not).
+const cacheLab = `      - name: applied
+        appliedBy: {apiVersion: apps/v1, kind: Deployment, name: web}
+      - name: pods run
+        object:
+          apiVersion: v1
+          kind: Pod
+          assert:
+            - {expr: "objects.all(p, p.status.phase == 'Running')", message: "wait"}
+`
+
+// labWithChecks parses a one-task lab whose check list is checksYAML,
+// written at the indentation of a task's checks.
+func labWithChecks(t *testing.T, checksYAML string) *Lab {
+	t.Helper()
+	lab, ps := ParseLab([]byte(oneTaskLab + checksYAML))
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	return lab
+}
+
+// oneTaskLab is a lab with one task, up to its check list.
+const oneTaskLab = `apiVersion: k8slab.dev/v1alpha1
 kind: Lab
 id: s
 title: S
@@ -27,24 +49,7 @@ tasks:
     solution: [{run: "true"}]
     mistakes: [{name: m, steps: [{run: "true"}], expect: x}]
     checks:
-      - name: applied
-        appliedBy: {apiVersion: apps/v1, kind: Deployment, name: web}
-      - name: pods run
-        object:
-          apiVersion: v1
-          kind: Pod
-          assert:
-            - {expr: "objects.all(p, p.status.phase == 'Running')", message: "wait"}
 `
-
-func mustParseLab(t *testing.T, src string) *Lab {
-	t.Helper()
-	lab, ps := ParseLab([]byte(src))
-	if ps != nil {
-		t.Fatal(ps)
-	}
-	return lab
-}
 
 // written is a managedFields entry for fixtures.
 var written = []metav1.ManagedFieldsEntry{{Manager: clientSideApplyManager, Operation: metav1.ManagedFieldsOperationUpdate,
@@ -68,7 +73,7 @@ func waitForCache(t *testing.T, c *Cache, keys []Key) {
 // them on (here pods), and keeps them where one does: appliedBy still
 // judges the deployment by who wrote it.
 func TestCacheKeepsManagedFieldsOnlyWhereChecksReadThem(t *testing.T) {
-	lab := mustParseLab(t, cacheLab)
+	lab := labWithChecks(t, cacheLab)
 	d := deployment("web", 3, func(d *appsv1.Deployment) { d.ManagedFields = written })
 	p := pod("web-1", map[string]string{"app": "web"}, func(p *corev1.Pod) { p.ManagedFields = written })
 	c := NewCache(fakeClient(t, d, p), nil)
@@ -138,19 +143,7 @@ func TestKeepManagedFieldsRereadsAWatchedKey(t *testing.T) {
 
 // What a lab's checks say they read decides what keeps managedFields.
 func TestManagedFieldsNeeds(t *testing.T) {
-	lab := mustParseLab(t, `apiVersion: k8slab.dev/v1alpha1
-kind: Lab
-id: s
-title: S
-tasks:
-  - id: t
-    title: T
-    goal: G
-    hints: [h]
-    solution: [{run: "true"}]
-    mistakes: [{name: m, steps: [{run: "true"}], expect: x}]
-    checks:
-      - name: replaced
+	lab := labWithChecks(t, `      - name: replaced
         podReplaced: {deployment: web}
       - name: services
         object:
@@ -188,19 +181,7 @@ tasks:
 // podReplaced reads only the ReplicaSets' events: the cache asks the API
 // server for those alone rather than every event about every pod.
 func TestPodReplacedListsOnlyReplicaSetEvents(t *testing.T) {
-	lab := mustParseLab(t, `apiVersion: k8slab.dev/v1alpha1
-kind: Lab
-id: s
-title: S
-tasks:
-  - id: t
-    title: T
-    goal: G
-    hints: [h]
-    solution: [{run: "true"}]
-    mistakes: [{name: m, steps: [{run: "true"}], expect: x}]
-    checks:
-      - name: replaced
+	lab := labWithChecks(t, `      - name: replaced
         podReplaced: {deployment: web}
 `)
 	keys := needs(testNS, selectTasks(lab, nil))
