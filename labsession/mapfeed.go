@@ -108,6 +108,10 @@ func (c *typed[T]) list(ctx context.Context, cache *checks.Cache, gvr schema.Gro
 	if err != nil {
 		return nil, err
 	}
+	convert := c.convert
+	if convert == nil {
+		convert = func(u *unstructured.Unstructured, into *T) error { return fromUnstructured(u, into) }
+	}
 	next := make(map[types.UID]converted[T], len(items))
 	out := make([]T, 0, len(items))
 	for i := range items {
@@ -118,10 +122,6 @@ func (c *typed[T]) list(ctx context.Context, cache *checks.Cache, gvr schema.Gro
 			continue
 		}
 		var obj T
-		convert := c.convert
-		if convert == nil {
-			convert = func(u *unstructured.Unstructured, into *T) error { return fromUnstructured(u, into) }
-		}
 		if err := convert(u, &obj); err != nil {
 			continue // a malformed object is left off the map, not fatal
 		}

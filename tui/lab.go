@@ -96,6 +96,9 @@ type labScreen struct {
 	result  *checks.LabResult
 	cursor  int
 	confirm labConfirm
+	// resetPrompt is what the reset confirmation says will happen, worked
+	// out when it is asked for rather than on every frame.
+	resetPrompt string
 	busy    string
 	err     error
 	// lastID numbers streams and actions; watchID, mapID and actionID are
@@ -727,6 +730,11 @@ func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Reset):
 		if s.svc != nil {
 			s.confirm = confirmReset
+			s.resetPrompt = " Its namespace is deleted and set up again. y/n"
+			if len(checks.ClusterScopedKinds(s.lab)) > 0 {
+				// Say it: a volume is outside the namespace the learner sees.
+				s.resetPrompt = " Its namespace, and what its setup made outside it, are deleted and set up again. y/n"
+			}
 		}
 	case key.Matches(msg, k.Shell):
 		if s.svc == nil {
@@ -894,12 +902,7 @@ func (s *labScreen) top() string {
 	case s.answering:
 		b.WriteString(" " + s.input.View() + "\n")
 	case s.confirm == confirmReset:
-		what := " Its namespace is deleted and set up again. y/n"
-		if kinds := checks.ClusterScopedKinds(s.lab); len(kinds) > 0 {
-			// Say it: a volume is outside the namespace the learner sees.
-			what = " Its namespace, and what its setup made outside it, are deleted and set up again. y/n"
-		}
-		para(st.Wrong.Render("Reset the lab?") + what)
+		para(st.Wrong.Render("Reset the lab?") + s.resetPrompt)
 	case s.confirm == confirmSolution:
 		para(st.Wrong.Render("Show the reference solution?") + " It is marked as seen in your progress. y/n")
 	case s.notice != "":
