@@ -99,8 +99,8 @@ type labScreen struct {
 	// resetPrompt is what the reset confirmation says will happen, worked
 	// out when it is asked for rather than on every frame.
 	resetPrompt string
-	busy    string
-	err     error
+	busy        string
+	err         error
 	// lastID numbers streams and actions; watchID, mapID and actionID are
 	// the current ones (0: none).
 	lastID, watchID, mapID, actionID streamID
