@@ -41,6 +41,7 @@ var listKinds = map[schema.GroupVersionResource]string{
 	endpointSlicesGVR: "EndpointSliceList",
 	nodesGVR:          "NodeList",
 	coreEventsGVR:     "EventList",
+	configMapsGVR:     "ConfigMapList",
 }
 
 func toUnstructured(t *testing.T, obj runtime.Object) *unstructured.Unstructured {
@@ -61,6 +62,8 @@ func toUnstructured(t *testing.T, obj runtime.Object) *unstructured.Unstructured
 		gv, kind = "discovery.k8s.io/v1", "EndpointSlice"
 	case *corev1.Event:
 		gv, kind = "v1", "Event"
+	case *corev1.ConfigMap:
+		gv, kind = "v1", "ConfigMap"
 	default:
 		t.Fatalf("no kind for %T", obj)
 	}
@@ -680,6 +683,12 @@ func TestPredicatesReportAPIErrors(t *testing.T) {
 		{"servedThroughRollout", []string{"deployments", "services", "replicasets", "events", "pods"}, func(s Snapshot) Outcome {
 			return servedThroughRollout(ctx, s, testNS, ServedThroughRollout{Deployment: "web", Service: "web"})
 		}},
+		{"startedAfter", []string{"deployments", "configmaps", "replicasets", "pods"}, func(s Snapshot) Outcome {
+			return startedAfter(ctx, s, testNS, StartedAfter{Deployment: "web", ConfigMap: "app-settings"})
+		}},
+		{"podsPlaced", []string{"deployments", "replicasets", "pods", "nodes"}, func(s Snapshot) Outcome {
+			return podsPlaced(ctx, s, testNS, PodsPlaced{Deployment: "web", NodeLabel: "disk=ssd"})
+		}},
 	}
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	errs := []struct {
@@ -695,7 +704,7 @@ func TestPredicatesReportAPIErrors(t *testing.T) {
 	d := deployment("web", 1)
 	rs := replicaSet(d, "abc", 1, "nginx:1.27")
 	objs := []runtime.Object{d, rs, pod("web-abc-1", app("web"), ownedByRS(rs)), service("web", map[string]string{"app": "web"}),
-		endpointSlice("web", endpoint{pod: "web-abc-1"}), node("k8slab-worker", nil),
+		endpointSlice("web", endpoint{pod: "web-abc-1"}), node("k8slab-worker", nil), configMap("app-settings", 0),
 		// An earlier revision, and the record of its going, so that
 		// servedThroughRollout reads as far as the pods.
 		replicaSet(d, "old", 0, "nginx:1.26", func(rs *appsv1.ReplicaSet) { rs.Spec.Replicas = ptr(int32(0)) }),
@@ -740,6 +749,8 @@ func TestPredicatesSurviveOddObjects(t *testing.T) {
 		serviceEndpoints(ctx, snap, testNS, ServiceEndpoints{Service: "web", Deployment: "web"}),
 		appliedBy(ctx, snap, testNS, Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}),
 		servedThroughRollout(ctx, snap, testNS, ServedThroughRollout{Deployment: "web", Service: "web"}),
+		startedAfter(ctx, snap, testNS, StartedAfter{Deployment: "web", ConfigMap: "app-settings"}),
+		podsPlaced(ctx, snap, testNS, PodsPlaced{Deployment: "web", NodeLabel: "disk=ssd"}),
 	} {
 		if got.Status == Pass || len(got.Messages) == 0 {
 			t.Errorf("odd deployment: %s %q", got.Status, got.Messages)

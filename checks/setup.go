@@ -9,12 +9,15 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/k8slab/k8slab/internal/kube"
 )
 
 // LabNamespacePlaceholder stands for the lab namespace in a lab's setup.
@@ -22,6 +25,14 @@ import (
 // any field; a cluster-scoped object must have it in its name, so that
 // two learners or labs never ask for the same object.
 const LabNamespacePlaceholder = "${LAB_NAMESPACE}"
+
+// LabNodePlaceholder stands for the node a lab's node-bound storage lives
+// on, as the value of its kubernetes.io/hostname label: a hostPath
+// PersistentVolume pinned there with node affinity, so that
+// a replaced pod is scheduled where its files are instead of on another
+// node with an empty directory. It is the first schedulable worker by
+// name, so every reset of the lab chooses the same node again.
+const LabNodePlaceholder = "${LAB_NODE}"
 
 // LabNamespaceLabel names the lab namespace a cluster-scoped setup object
 // was made for. Removing the lab deletes only objects that carry it (and
@@ -55,6 +66,16 @@ func ApplySetup(ctx context.Context, client dynamic.Interface, lab *Lab, ns stri
 	if err != nil {
 		return err
 	}
+	if strings.Contains(lab.Setup, LabNodePlaceholder) {
+		node, err := LabNode(ctx, client)
+		if err != nil {
+			return fmt.Errorf("lab %s setup: %w", lab.ID, err)
+		}
+		setup := strings.ReplaceAll(lab.Setup, LabNodePlaceholder, node)
+		if objs, err = decodeManifests(strings.ReplaceAll(setup, LabNamespacePlaceholder, ns)); err != nil {
+			return fmt.Errorf("lab %s setup: %w", lab.ID, err)
+		}
+	}
 	var namespaced []*unstructured.Unstructured
 	var errs []error
 	for _, o := range objs {
@@ -82,6 +103,58 @@ func ApplySetup(ctx context.Context, client dynamic.Interface, lab *Lab, ns stri
 		return fmt.Errorf("lab %s setup: %w", lab.ID, err)
 	}
 	return nil
+}
+
+// LabNode chooses the node that LabNodePlaceholder names, by its hostname
+// label: the first worker
+// by name that takes ordinary pods (not cordoned, no NoSchedule or
+// NoExecute taint), else the first node that does, else the first node.
+func LabNode(ctx context.Context, client dynamic.Interface) (string, error) {
+	cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	defer cancel()
+	list, err := client.Resource(nodesGVR).List(cctx, metav1.ListOptions{})
+	if err != nil {
+		return "", fmt.Errorf("choosing the node for the lab's volume: listing nodes: %w", err)
+	}
+	nodes := make([]corev1.Node, 0, len(list.Items))
+	for i := range list.Items {
+		var n corev1.Node
+		if err := fromUnstructured(list.Items[i].Object, &n); err == nil {
+			nodes = append(nodes, n)
+		}
+	}
+	if len(nodes) == 0 {
+		return "", errors.New("choosing the node for the lab's volume: the cluster has no nodes")
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	takesPods := func(n *corev1.Node) bool {
+		if n.Spec.Unschedulable {
+			return false
+		}
+		for _, t := range n.Spec.Taints {
+			if t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute {
+				return false
+			}
+		}
+		return true
+	}
+	for _, worker := range []bool{true, false} {
+		for i := range nodes {
+			if takesPods(&nodes[i]) && (!worker || kube.NodeRole(&nodes[i]) == "worker") {
+				return hostname(&nodes[i]), nil
+			}
+		}
+	}
+	return hostname(&nodes[0]), nil
+}
+
+// hostname is what a PersistentVolume's node affinity can match: the
+// node's kubernetes.io/hostname label (usually, not always, its name).
+func hostname(n *corev1.Node) string {
+	if h := n.Labels[corev1.LabelHostname]; h != "" {
+		return h
+	}
+	return n.Name
 }
 
 func foreignObject(o *unstructured.Unstructured, ns string) error {

@@ -1,0 +1,143 @@
+package checks
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/k8slab/k8slab/internal/kube"
+	"go.yaml.in/yaml/v3"
+)
+
+func init() {
+	registerCheckKind("startedAfter", func() CheckKind { return &StartedAfter{} })
+}
+
+// StartedAfter holds when every running pod of a deployment was created
+// after the last change to a ConfigMap or Secret: a container reads its
+// environment once, when it starts, so only such pods can hold the
+// current values. The evidence is what the API server writes, the pods'
+// creation times and the time of the object's last write in its
+// managedFields, never an annotation the learner could set.
+type StartedAfter struct {
+	Deployment string `yaml:"deployment"`
+	ConfigMap  string `yaml:"configMap"`
+	Secret     string `yaml:"secret"`
+}
+
+var (
+	configMapsGVR = knownKinds["v1/ConfigMap"].gvr
+	secretsGVR    = knownKinds["v1/Secret"].gvr
+)
+
+func (c *StartedAfter) validate(v *validator, node *yaml.Node, what string) {
+	v.deployment(c.Deployment, node, what)
+	if (c.ConfigMap == "") == (c.Secret == "") {
+		v.add(node, "%s: startedAfter needs exactly one of configMap or secret", what)
+	}
+}
+
+// source is the kind, resource and name of the object the pods must be
+// newer than.
+func (c *StartedAfter) source() (kind string, res Key) {
+	if c.Secret != "" {
+		return "secret", Key{Resource: secretsGVR}
+	}
+	return "configmap", Key{Resource: configMapsGVR}
+}
+
+func (c *StartedAfter) reads(ns string) []Key {
+	_, src := c.source()
+	src.Namespace = ns
+	return []Key{{Resource: deploymentsGVR, Namespace: ns}, {Resource: replicaSetsGVR, Namespace: ns}, {Resource: podsGVR, Namespace: ns}, src}
+}
+
+// readsManagedFields: the object's last change is dated by its
+// managedFields.
+func (c *StartedAfter) readsManagedFields(ns string) []Key {
+	_, src := c.source()
+	src.Namespace = ns
+	return []Key{src}
+}
+
+func (c *StartedAfter) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
+	return startedAfter(ctx, snap, ns, *c)
+}
+
+func startedAfter(ctx context.Context, snap Snapshot, ns string, spec StartedAfter) Outcome {
+	kind, src := spec.source()
+	src.Namespace = ns
+	name := spec.ConfigMap
+	if spec.Secret != "" {
+		name = spec.Secret
+	}
+	d, out := getDeployment(ctx, snap, ns, spec.Deployment)
+	if out != nil {
+		return *out
+	}
+	objs, unreadable := listKeyTyped[metav1.PartialObjectMetadata](ctx, snap, src)
+	if unreadable != nil {
+		return *unreadable
+	}
+	obj := findNamed(objs, name)
+	if obj == nil {
+		return missing("%s %s not found%s", kind, name, inNamespace(ns))
+	}
+	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, replicaSetsGVR, ns)
+	if unreadable != nil {
+		return *unreadable
+	}
+	pods, unreadable := listTyped[corev1.Pod](ctx, snap, podsGVR, ns)
+	if unreadable != nil {
+		return *unreadable
+	}
+	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+	if err != nil {
+		return Outcome{Status: Error, Messages: []string{fmt.Sprintf("deployment %s has an invalid selector: %v", d.Name, err)}}
+	}
+	owned, cur := replicaSetsOf(d, rss)
+	ofDeployment := func(p *corev1.Pod) bool {
+		for i := range owned {
+			if kube.OwnedBy(p, "ReplicaSet", owned[i].Name, owned[i].UID) {
+				return true
+			}
+		}
+		return false
+	}
+	changed := lastSpecWrite(obj)
+	var stale []string
+	running := 0
+	for i := range pods {
+		p := &pods[i]
+		if !sel.Matches(labels.Set(p.Labels)) || !kube.PodActive(p) || !ofDeployment(p) {
+			continue
+		}
+		running++
+		// Times have one-second resolution: a pod made in the same
+		// second as the change counts as newer, since a restart right
+		// after a change is what the learner does.
+		if p.CreationTimestamp.Time.Before(changed) {
+			stale = append(stale, p.Name)
+		}
+	}
+	switch {
+	case running == 0:
+		return settling(fmt.Sprintf("deployment %s has no running pods yet", d.Name))
+	case len(stale) == 0:
+		return passed()
+	case cur != nil && !cur.CreationTimestamp.Time.Before(changed):
+		// A rollout that began after the change is replacing them: the
+		// old pods go as the new ones become ready.
+		return settling(fmt.Sprintf("deployment %s is replacing %s %s, which started before %s %s last changed",
+			d.Name, plural(len(stale), "pod", "pods"), nameList(stale), kind, name))
+	}
+	n := len(stale)
+	return failed(fmt.Sprintf("%s %s of deployment %s started before %s %s last changed (at %s UTC), so %s still %s the old values in %s environment: replace %s with kubectl rollout restart deployment %s",
+		plural(n, "pod", "pods"), nameList(stale), d.Name, kind, name, changed.UTC().Format(time.TimeOnly),
+		plural(n, "it", "they"), plural(n, "has", "have"), plural(n, "its", "their"), plural(n, "it", "them"), d.Name))
+}
