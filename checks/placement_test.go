@@ -74,7 +74,9 @@ func TestPodsPlaced(t *testing.T) {
 	ssd := node("k8slab-worker", map[string]string{"disk": "ssd"})
 	plain := node("k8slab-worker2", nil)
 	nodes := []runtime.Object{cp, ssd, plain}
-	with := func(objs ...runtime.Object) []runtime.Object { return append(append([]runtime.Object{d, rs}, nodes...), objs...) }
+	with := func(objs ...runtime.Object) []runtime.Object {
+		return append(append([]runtime.Object{d, rs}, nodes...), objs...)
+	}
 	ssdSpec := PodsPlaced{Deployment: "cache", NodeLabel: "disk=ssd"}
 	tests := []struct {
 		name   string
