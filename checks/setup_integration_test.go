@@ -6,11 +6,14 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/course"
 )
 
 const setupPVLab = `apiVersion: k8slab.dev/v1alpha1
@@ -180,3 +183,116 @@ func TestSetupVolumeOnSimulatedCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestPinnedVolumeKeepsTheDatabaseOnOneNode proves, with the real
+// scheduler, that the capstone's hostPath volume is pinned to one node:
+// the database pod and every replacement of it land on the node whose
+// directory holds the data. Unpinned, each replacement could go to either
+// worker (half the time the other one, with an empty directory).
+func TestPinnedVolumeKeepsTheDatabaseOnOneNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	builtIn, err := course.Load(assets.Course())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab, ok := builtIn.Lab("three-tier")
+	if !ok {
+		t.Fatal("no three-tier lab")
+	}
+	lc := startLabCluster(t)
+	ctx := context.Background()
+	const ns = "pinned-db"
+	if err := checks.StartLab(ctx, lc.client, lab, ns); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := checks.RemoveLab(ctx, lc.client, lab, ns); err != nil {
+			t.Error(err)
+		}
+	}()
+	want, err := checks.LabNode(ctx, lc.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv, err := lc.typed.CoreV1().PersistentVolumes().Get(ctx, ns+"-db", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv.Spec.NodeAffinity == nil || !strings.Contains(pv.Spec.NodeAffinity.String(), "Values:["+want+"]") {
+		t.Fatalf("volume %s is not pinned to %s: %v", pv.Name, want, pv.Spec.NodeAffinity)
+	}
+	class := "manual"
+	if _, err := lc.typed.CoreV1().PersistentVolumeClaims(ns).Create(ctx, &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: "db-data"},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			StorageClassName: &class,
+			Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+		},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]string{"app": "db"}
+	if _, err := lc.typed.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "db"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptrTo(int32(1)),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					Volumes: []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{
+						PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "db-data"}}}},
+					Containers: []corev1.Container{{Name: "postgres", Image: "postgres:17",
+						Env:          []corev1.EnvVar{{Name: "POSTGRES_PASSWORD", Value: "x"}},
+						VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/var/lib/postgresql/data"}}}},
+				},
+			},
+		},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := lc.typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostOf := map[string]string{}
+	for _, n := range nodes.Items {
+		hostOf[n.Name] = n.Labels[corev1.LabelHostname]
+	}
+	// The pod the scheduler has bound that is not one of those deleted.
+	gone := map[string]bool{}
+	scheduled := func() *corev1.Pod {
+		t.Helper()
+		for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			pods, err := lc.typed.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=db"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range pods.Items {
+				p := &pods.Items[i]
+				if !gone[p.Name] && p.DeletionTimestamp == nil && p.Spec.NodeName != "" {
+					return p
+				}
+			}
+		}
+		t.Fatal("no database pod was scheduled")
+		return nil
+	}
+	for round := range 4 {
+		p := scheduled()
+		if got := hostOf[p.Spec.NodeName]; got != want {
+			t.Fatalf("round %d: database pod %s runs on %s, not on %s where its volume is", round, p.Name, got, want)
+		}
+		gone[p.Name] = true
+		zero := int64(0)
+		if err := lc.typed.CoreV1().Pods(ns).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

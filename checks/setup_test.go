@@ -2,9 +2,11 @@ package checks
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -144,5 +146,58 @@ func TestStartLabRefusedMakesNoNamespace(t *testing.T) {
 	}
 	if _, err := client.Resource(namespacesGVR).Get(context.Background(), "team-a", metav1.GetOptions{}); err == nil {
 		t.Error("the refused start left namespace team-a behind")
+	}
+}
+
+func TestApplySetupPinsTheVolumeToOneTakingWorker(t *testing.T) {
+	mk := func(name string, labels map[string]string, mut func(*corev1.Node)) *unstructured.Unstructured {
+		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
+		if mut != nil {
+			mut(n)
+		}
+		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &unstructured.Unstructured{Object: m}
+		u.SetAPIVersion("v1")
+		u.SetKind("Node")
+		return u
+	}
+	tainted := func(n *corev1.Node) {
+		n.Spec.Taints = []corev1.Taint{{Key: "dedicated", Value: "batch", Effect: corev1.TaintEffectNoSchedule}}
+	}
+	cp := mk("a-control-plane", map[string]string{"node-role.kubernetes.io/control-plane": "", corev1.LabelHostname: "a-control-plane"}, nil)
+	setup := pvSetup + "  nodeAffinity:\n    required:\n      nodeSelectorTerms:\n        - matchExpressions:\n            - {key: kubernetes.io/hostname, operator: In, values: [\"${LAB_NODE}\"]}\n"
+	for _, tt := range []struct {
+		name  string
+		nodes []runtime.Object
+		want  string
+	}{
+		{"the first worker by name, by its hostname label", []runtime.Object{cp,
+			mk("k8slab-worker2", map[string]string{corev1.LabelHostname: "k8slab-worker2"}, nil),
+			mk("k8slab-worker", map[string]string{corev1.LabelHostname: "host-1"}, nil)}, "host-1"},
+		{"not a tainted or cordoned worker", []runtime.Object{cp,
+			mk("k8slab-worker", nil, tainted),
+			mk("k8slab-worker2", nil, func(n *corev1.Node) { n.Spec.Unschedulable = true }),
+			mk("k8slab-worker3", nil, nil)}, "k8slab-worker3"},
+		{"a lone control plane that takes pods", []runtime.Object{
+			mk("solo", map[string]string{"node-role.kubernetes.io/control-plane": ""}, nil)}, "solo"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+				map[schema.GroupVersionResource]string{pvGVR: "PersistentVolumeList", namespacesGVR: "NamespaceList", nodesGVR: "NodeList"}, tt.nodes...)
+			if err := ApplySetup(context.Background(), client, &Lab{ID: "storage", Setup: setup}, "team-a"); err != nil {
+				t.Fatal(err)
+			}
+			got, err := client.Resource(pvGVR).Get(context.Background(), "team-a-data", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			terms, _, _ := unstructured.NestedSlice(got.Object, "spec", "nodeAffinity", "required", "nodeSelectorTerms")
+			if len(terms) != 1 || !strings.Contains(fmt.Sprint(terms), "values:["+tt.want+"]") {
+				t.Errorf("node affinity %v, want the node %s", terms, tt.want)
+			}
+		})
 	}
 }
