@@ -20,6 +20,10 @@ func configMap(name string, created int, writes ...int) *corev1.ConfigMap {
 	return cm
 }
 
+func rv(cm *corev1.ConfigMap, v string) *corev1.ConfigMap { cm.ResourceVersion = v; return cm }
+
+func podRV(v string) podOpt { return func(p *corev1.Pod) { p.ResourceVersion = v } }
+
 func TestStartedAfter(t *testing.T) {
 	d := deployment("web", 2)
 	rs := replicaSet(d, "abc", 1, "nginx:1.27", func(rs *appsv1.ReplicaSet) { rs.Spec.Template = d.Spec.Template })
@@ -34,8 +38,10 @@ func TestStartedAfter(t *testing.T) {
 		{"pods newer than the change", []runtime.Object{d, rs, configMap("app-settings", 0, 10),
 			pod("web-abc-1", app("web"), ownedByRS(rs), createdAt(12)),
 			pod("web-abc-2", app("web"), ownedByRS(rs), createdAt(13))}, Pass, nil},
-		{"a pod made in the second of the change counts", []runtime.Object{d, rs, configMap("app-settings", 0, 10),
-			pod("web-abc-1", app("web"), ownedByRS(rs), createdAt(10))}, Pass, nil},
+		{"in the second of the change, a pod written since counts", []runtime.Object{d, rs, rv(configMap("app-settings", 0, 10), "100"),
+			pod("web-abc-1", app("web"), ownedByRS(rs), createdAt(10), podRV("101"))}, Pass, nil},
+		{"in the second of the change, a pod last written before it does not", []runtime.Object{d, rs, rv(configMap("app-settings", 0, 10), "100"),
+			pod("web-abc-1", app("web"), ownedByRS(rs), createdAt(10), podRV("99"))}, Fail, []string{"pod web-abc-1"}},
 		{"changed after the pods started", []runtime.Object{d, rs, configMap("app-settings", 0, 10),
 			pod("web-abc-1", app("web"), ownedByRS(rs), createdAt(2)),
 			pod("web-abc-2", app("web"), ownedByRS(rs), createdAt(13))}, Fail,

@@ -5,6 +5,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/resourceversion"
 
 	"context"
 	"fmt"
@@ -118,10 +119,7 @@ func startedAfter(ctx context.Context, snap Snapshot, ns string, spec StartedAft
 			continue
 		}
 		running++
-		// Times have one-second resolution: a pod made in the same
-		// second as the change counts as newer, since a restart right
-		// after a change is what the learner does.
-		if p.CreationTimestamp.Time.Before(changed) {
+		if startedBefore(p, changed, obj.ResourceVersion) {
 			stale = append(stale, p.Name)
 		}
 	}
@@ -140,4 +138,20 @@ func startedAfter(ctx context.Context, snap Snapshot, ns string, spec StartedAft
 	return failed(fmt.Sprintf("%s %s of deployment %s started before %s %s last changed (at %s UTC), so %s still %s the old values in %s environment: replace %s with kubectl rollout restart deployment %s",
 		plural(n, "pod", "pods"), nameList(stale), d.Name, kind, name, changed.UTC().Format(time.TimeOnly),
 		plural(n, "it", "they"), plural(n, "has", "have"), plural(n, "its", "their"), plural(n, "it", "them"), d.Name))
+}
+
+// startedBefore reports whether pod p was created before a change made at
+// changed that left the object at resourceVersion rv. Times have
+// one-second resolution, so within the same second the resource versions
+// decide: one etcd numbers every write in order, and a pod whose latest
+// write is older than the change was certainly created before it. A pod
+// written since in that same second counts as newer; a learner who
+// restarts right after a change is what that second usually holds.
+func startedBefore(p *corev1.Pod, changed time.Time, rv string) bool {
+	created := p.CreationTimestamp.Time
+	if !created.Equal(changed) {
+		return created.Before(changed)
+	}
+	c, err := resourceversion.CompareResourceVersion(p.ResourceVersion, rv)
+	return err == nil && c < 0
 }
