@@ -10,8 +10,11 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/k8slab/k8slab/internal/kube"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 func init() {
@@ -32,32 +35,32 @@ type PodsPlaced struct {
 	Role string `yaml:"role"`
 }
 
-func (c *PodsPlaced) validate(v *validator, node *yaml.Node, what string) {
-	v.deployment(c.Deployment, node, what)
+func (c *PodsPlaced) Validate(v *labfile.Validator, node *yaml.Node, what string) {
+	v.Deployment(c.Deployment, node, what)
 	switch c.Role {
 	case "", "worker", "control-plane":
 	default:
-		v.add(node, "%s: role %q must be worker or control-plane", what, c.Role)
+		v.Add(node, "%s: role %q must be worker or control-plane", what, c.Role)
 	}
 	if c.NodeLabel == "" && c.Role == "" {
-		v.add(node, "%s: podsPlaced needs nodeLabel, role or both", what)
+		v.Add(node, "%s: podsPlaced needs nodeLabel, role or both", what)
 	}
 	if c.NodeLabel != "" {
 		if _, err := labels.Parse(c.NodeLabel); err != nil {
-			v.add(node, "%s: nodeLabel %q: %v", what, c.NodeLabel, err)
+			v.Add(node, "%s: nodeLabel %q: %v", what, c.NodeLabel, err)
 		}
 	}
 }
 
-func (c *PodsPlaced) reads(ns string) []Key {
-	return append(inLabNamespace(ns, deploymentsGVR, replicaSetsGVR, podsGVR), Key{Resource: nodesGVR})
+func (c *PodsPlaced) reads(ns string) []clustercache.Key {
+	return append(inLabNamespace(ns, kube.DeploymentsGVR, kube.ReplicaSetsGVR, kube.PodsGVR), clustercache.Key{Resource: kube.NodesGVR})
 }
 
-func (c *PodsPlaced) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
+func (c *PodsPlaced) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
 	return podsPlaced(ctx, snap, ns, *c)
 }
 
-func podsPlaced(ctx context.Context, snap Snapshot, ns string, spec PodsPlaced) Outcome {
+func podsPlaced(ctx context.Context, snap clustercache.Snapshot, ns string, spec PodsPlaced) Outcome {
 	want, err := labels.Parse(spec.NodeLabel)
 	if err != nil {
 		return Outcome{Status: Error, Messages: []string{fmt.Sprintf("nodeLabel %q: %v", spec.NodeLabel, err)}}
@@ -66,15 +69,15 @@ func podsPlaced(ctx context.Context, snap Snapshot, ns string, spec PodsPlaced) 
 	if out != nil {
 		return *out
 	}
-	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, replicaSetsGVR, ns)
+	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}
-	pods, unreadable := listTyped[corev1.Pod](ctx, snap, podsGVR, ns)
+	pods, unreadable := listTyped[corev1.Pod](ctx, snap, kube.PodsGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}
-	nodes, unreadable := listTyped[corev1.Node](ctx, snap, nodesGVR, "")
+	nodes, unreadable := listTyped[corev1.Node](ctx, snap, kube.NodesGVR, "")
 	if unreadable != nil {
 		return *unreadable
 	}

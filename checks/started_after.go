@@ -5,14 +5,18 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
 
 	"context"
 	"fmt"
 	"time"
 
-	"github.com/k8slab/k8slab/internal/kube"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 func init() {
@@ -32,45 +36,45 @@ type StartedAfter struct {
 }
 
 var (
-	configMapsGVR = knownKinds["v1/ConfigMap"].gvr
-	secretsGVR    = knownKinds["v1/Secret"].gvr
+	configMapsGVR = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	secretsGVR    = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 )
 
-func (c *StartedAfter) validate(v *validator, node *yaml.Node, what string) {
-	v.deployment(c.Deployment, node, what)
+func (c *StartedAfter) Validate(v *labfile.Validator, node *yaml.Node, what string) {
+	v.Deployment(c.Deployment, node, what)
 	if (c.ConfigMap == "") == (c.Secret == "") {
-		v.add(node, "%s: startedAfter needs exactly one of configMap or secret", what)
+		v.Add(node, "%s: startedAfter needs exactly one of configMap or secret", what)
 	}
 }
 
 // source is the kind, resource and name of the object the pods must be
 // newer than.
-func (c *StartedAfter) source() (kind string, res Key) {
+func (c *StartedAfter) source() (kind string, res clustercache.Key) {
 	if c.Secret != "" {
-		return "secret", Key{Resource: secretsGVR}
+		return "secret", clustercache.Key{Resource: secretsGVR}
 	}
-	return "configmap", Key{Resource: configMapsGVR}
+	return "configmap", clustercache.Key{Resource: configMapsGVR}
 }
 
-func (c *StartedAfter) reads(ns string) []Key {
+func (c *StartedAfter) reads(ns string) []clustercache.Key {
 	_, src := c.source()
 	src.Namespace = ns
-	return []Key{{Resource: deploymentsGVR, Namespace: ns}, {Resource: replicaSetsGVR, Namespace: ns}, {Resource: podsGVR, Namespace: ns}, src}
+	return []clustercache.Key{{Resource: kube.DeploymentsGVR, Namespace: ns}, {Resource: kube.ReplicaSetsGVR, Namespace: ns}, {Resource: kube.PodsGVR, Namespace: ns}, src}
 }
 
 // readsManagedFields: the object's last change is dated by its
 // managedFields.
-func (c *StartedAfter) readsManagedFields(ns string) []Key {
+func (c *StartedAfter) readsManagedFields(ns string) []clustercache.Key {
 	_, src := c.source()
 	src.Namespace = ns
-	return []Key{src}
+	return []clustercache.Key{src}
 }
 
-func (c *StartedAfter) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
+func (c *StartedAfter) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
 	return startedAfter(ctx, snap, ns, *c)
 }
 
-func startedAfter(ctx context.Context, snap Snapshot, ns string, spec StartedAfter) Outcome {
+func startedAfter(ctx context.Context, snap clustercache.Snapshot, ns string, spec StartedAfter) Outcome {
 	kind, src := spec.source()
 	src.Namespace = ns
 	name := spec.ConfigMap
@@ -89,11 +93,11 @@ func startedAfter(ctx context.Context, snap Snapshot, ns string, spec StartedAft
 	if obj == nil {
 		return missing("%s %s not found%s", kind, name, inNamespace(ns))
 	}
-	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, replicaSetsGVR, ns)
+	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}
-	pods, unreadable := listTyped[corev1.Pod](ctx, snap, podsGVR, ns)
+	pods, unreadable := listTyped[corev1.Pod](ctx, snap, kube.PodsGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}
