@@ -116,6 +116,10 @@ func startedAfter(ctx context.Context, snap clustercache.Snapshot, ns string, sp
 	}
 	changed := lastSpecWrite(obj)
 	var stale []string
+	// staleCurrent: a stale pod runs the current template, so no rollout
+	// will replace it; stale pods of older ReplicaSets are on their way
+	// out in a rollout that is already under way.
+	staleCurrent := false
 	running := 0
 	for i := range pods {
 		p := &pods[i]
@@ -125,6 +129,9 @@ func startedAfter(ctx context.Context, snap clustercache.Snapshot, ns string, sp
 		running++
 		if startedBefore(p, changed, obj.ResourceVersion) {
 			stale = append(stale, p.Name)
+			if cur == nil || kube.OwnedBy(p, "ReplicaSet", cur.Name, cur.UID) {
+				staleCurrent = true
+			}
 		}
 	}
 	switch {
@@ -132,9 +139,7 @@ func startedAfter(ctx context.Context, snap clustercache.Snapshot, ns string, sp
 		return settling(fmt.Sprintf("deployment %s has no running pods yet", d.Name))
 	case len(stale) == 0:
 		return passed()
-	case cur != nil && !cur.CreationTimestamp.Time.Before(changed):
-		// A rollout that began after the change is replacing them: the
-		// old pods go as the new ones become ready.
+	case !staleCurrent:
 		return settling(fmt.Sprintf("deployment %s is replacing %s %s, which started before %s %s last changed",
 			d.Name, plural(len(stale), "pod", "pods"), nameList(stale), kind, name))
 	}
