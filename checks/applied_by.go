@@ -412,3 +412,18 @@ func sameJSON(a, b any) bool {
 	jb, errB := json.Marshal(b)
 	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
+
+// fieldWriters are the managedFields entries of obj that own the field at
+// path (raw keys, "f:metadata", "f:annotations", ...): who last set it.
+func fieldWriters(obj metav1.Object, path ...string) []write {
+	var out []write
+	for _, w := range writesOf(obj) {
+		for _, p := range leafPaths(w.fields) {
+			if slices.Equal(p, path) {
+				out = append(out, w)
+				break
+			}
+		}
+	}
+	return out
+}

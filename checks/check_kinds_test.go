@@ -315,25 +315,53 @@ func TestRolledBack(t *testing.T) {
 	withHistory := func(h string) func(*appsv1.ReplicaSet) {
 		return func(rs *appsv1.ReplicaSet) { rs.Annotations[kube.RevisionHistoryAnnotation] = h }
 	}
+	createdRS := func(sec int) func(*appsv1.ReplicaSet) {
+		return func(rs *appsv1.ReplicaSet) { rs.CreationTimestamp = at(sec) }
+	}
+	historyBy := func(manager string) func(*appsv1.ReplicaSet) {
+		return func(rs *appsv1.ReplicaSet) {
+			rs.ManagedFields = append(rs.ManagedFields, managed(manager, metav1.ManagedFieldsOperationUpdate, "", 5,
+				`{"f:metadata":{"f:annotations":{"f:deployment.kubernetes.io/revision-history":{}}}}`))
+		}
+	}
 	tests := []struct {
 		name   string
 		objs   []runtime.Object
 		status Status
 		words  []string
 	}{
-		{"rolled back via revision-history", func() []runtime.Object {
+		{"rolled back: the current ReplicaSet is older than another template's", func() []runtime.Object {
 			d := deployment("web", 3, atImage("nginx:1.27"))
 			return []runtime.Object{d,
-				replicaSet(d, "aaa", 3, "nginx:1.27", withHistory("1")),
+				replicaSet(d, "aaa", 3, "nginx:1.27", createdRS(1)),
 				replicaSet(d, "bbb", 2, "nginx:1.28")}
 		}(), Pass, nil},
-		{"rolled back via identical older template", func() []runtime.Object {
+		{"rolled back within one second: history as the controller wrote it", func() []runtime.Object {
 			d := deployment("web", 3, atImage("nginx:1.27"))
 			return []runtime.Object{d,
-				replicaSet(d, "aaa", 1, "nginx:1.27"),
-				replicaSet(d, "bbb", 2, "nginx:1.28"),
-				replicaSet(d, "ccc", 3, "nginx:1.27")}
+				replicaSet(d, "aaa", 3, "nginx:1.27", createdRS(1), withHistory("1"), historyBy(controllerManager)),
+				replicaSet(d, "bbb", 2, "nginx:1.28", createdRS(1))}
 		}(), Pass, nil},
+		// The one-command false pass of issue #19: the annotation is
+		// anyone's to write.
+		{"history annotated by hand on a new template", func() []runtime.Object {
+			d := deployment("web", 3, atImage("nginx:1.28"))
+			return []runtime.Object{d,
+				replicaSet(d, "aaa", 1, "nginx:1.27"),
+				replicaSet(d, "bbb", 2, "nginx:1.28", withHistory("1"), historyBy("kubectl-annotate"))}
+		}(), Fail, []string{"was written by 'kubectl annotate', not by the deployment controller", "kubectl rollout undo deployment/web"}},
+		{"history annotated by hand within one second", func() []runtime.Object {
+			d := deployment("web", 3, atImage("nginx:1.28"))
+			return []runtime.Object{d,
+				replicaSet(d, "aaa", 1, "nginx:1.27", createdRS(2)),
+				replicaSet(d, "bbb", 2, "nginx:1.28", withHistory("1"), historyBy("kubectl-annotate"))}
+		}(), Fail, []string{"an annotation does not roll anything back"}},
+		{"history without a record of its writer", func() []runtime.Object {
+			d := deployment("web", 3, atImage("nginx:1.28"))
+			return []runtime.Object{d,
+				replicaSet(d, "aaa", 1, "nginx:1.27"),
+				replicaSet(d, "bbb", 2, "nginx:1.28", withHistory("1"))}
+		}(), Fail, []string{"revision 2, which is a new template"}},
 		{"new template", func() []runtime.Object {
 			d := deployment("web", 3, atImage("nginx:1.28"))
 			return []runtime.Object{d,

@@ -158,8 +158,10 @@ func (v *validator) task(t *Task, node *yaml.Node) {
 	if len(t.Hints) == 0 {
 		v.add(node, "%s has no hints; give at least one, each more specific than the last", name)
 	}
-	if t.Points < 0 {
-		v.add(source.Field(node, "points"), "%s: points must not be negative", name)
+	// A task is worth at least one point: left out, it is worth 1, so a
+	// written 0 would silently become 1 in every report's totals.
+	if pn := source.Field(node, "points"); pn != nil && t.Points < 1 {
+		v.add(pn, "%s: points must be at least 1 (leave it out for 1)", name)
 	}
 	v.features(t.Features, node)
 	if t.Question != nil {

@@ -43,8 +43,20 @@ func (oc *ObjectCheck) validate(v *validator, node *yaml.Node, what string) {
 	if len(oc.Assert) == 0 {
 		v.add(node, "%s: object needs at least one assertion under 'assert'", what)
 	}
+	all, nonEmpty := false, false
 	for i := range oc.Assert {
-		v.assertion(&oc.Assert[i], source.Item(node, "assert", i), what)
+		a := &oc.Assert[i]
+		v.assertion(a, source.Item(node, "assert", i), what)
+		if a.expr != nil && oc.Name == "" {
+			al, ne := unguardedAll(a.expr.ast.NativeRep().Expr())
+			all, nonEmpty = all || al, nonEmpty || ne
+		}
+	}
+	// objects.all(...) holds when the selection is empty: with nothing
+	// selected nothing was checked, and a learner who deleted everything
+	// would pass.
+	if all && !nonEmpty {
+		v.add(node, "%s: objects.all(...) holds when nothing is selected; also assert that something is (objects.size() > 0, or objects.exists(...))", what)
 	}
 }
 
@@ -72,6 +84,11 @@ func (v *validator) assertion(a *Assertion, node *yaml.Node, what string) {
 		return
 	}
 	v.compile(source.Field(node, "expr"), what+": expr", a.Expr, cel.BoolType, func(c *compiled) { a.expr = c })
+	if a.expr != nil && !v.lazy {
+		for _, f := range negationProblems(a.expr.ast.NativeRep().Expr()) {
+			v.add(source.Field(node, "expr"), "%s: %s may be missing and is read under a negation (! or !=); a rule that reads a missing field is not done, so this one fails whenever the field is left out: guard it (has(x.f) && ..., 'key' in x.labels && ...) or give it a default (x.?f.orValue(...))", what, f)
+		}
+	}
 	if a.Message == "" && a.MessageExpression == "" {
 		v.add(node, "%s: an assertion needs 'message' (or 'messageExpression') telling the learner what to fix", what)
 	}
@@ -101,7 +118,7 @@ func evalObject(ctx context.Context, snap Snapshot, ns string, oc *ObjectCheck) 
 		if a.expr == nil {
 			return Outcome{Status: Error, Messages: []string{"assertion was not compiled; load labs with ParseLab"}}
 		}
-		ok, err := a.expr.evalBool(ctx, vars)
+		ok, missing, err := a.expr.evalBool(ctx, vars)
 		if err != nil {
 			return Outcome{Status: Error, Messages: []string{fmt.Sprintf("evaluating %q: %v", a.Expr, err)}}
 		}
@@ -110,7 +127,13 @@ func evalObject(ctx context.Context, snap Snapshot, ns string, oc *ObjectCheck) 
 		}
 		out.Status = Fail
 		out.Settling = out.Settling && a.Settling
-		out.Messages = append(out.Messages, assertionMessage(ctx, a, vars))
+		msg := assertionMessage(ctx, a, vars)
+		if missing != "" {
+			// Not the rule found false: a field it reads is absent, which
+			// the learner may need to know to fix it.
+			msg += " (" + missing + ")"
+		}
+		out.Messages = append(out.Messages, msg)
 	}
 	if out.Status == Pass {
 		out.Settling = false
