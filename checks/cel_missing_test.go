@@ -13,7 +13,10 @@ import (
 // field; cel-go's own words for a missing list item count too (they once
 // made such a rule an error, "could not grade").
 func TestRuleReadingAMissingFieldIsNotDoneAndSaysSo(t *testing.T) {
-	noReplicas := deployment("web", 3, func(d *appsv1.Deployment) { d.Spec.Replicas = nil; d.Spec.Template.Spec.Containers = []corev1.Container{} })
+	noReplicas := deployment("web", 3, func(d *appsv1.Deployment) {
+		d.Spec.Replicas = nil
+		d.Spec.Template.Spec.Containers = []corev1.Container{}
+	})
 	tests := []struct {
 		expr   string
 		status Status
