@@ -342,6 +342,12 @@ func TestRolledBack(t *testing.T) {
 				replicaSet(d, "aaa", 3, "nginx:1.27", createdRS(1), withHistory("1"), historyBy(controllerManager)),
 				replicaSet(d, "bbb", 2, "nginx:1.28", createdRS(1))}
 		}(), Pass, nil},
+		{"rolled back to the newer template: history as the controller wrote it", func() []runtime.Object {
+			d := deployment("web", 3, atImage("nginx:1.28"))
+			return []runtime.Object{d,
+				replicaSet(d, "aaa", 3, "nginx:1.27", createdRS(1), withHistory("1")),
+				replicaSet(d, "bbb", 4, "nginx:1.28", createdRS(2), withHistory("2"), historyBy(controllerManager))}
+		}(), Pass, nil},
 		// The one-command false pass of issue #19: the annotation is
 		// anyone's to write.
 		{"history annotated by hand on a new template", func() []runtime.Object {

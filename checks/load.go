@@ -68,6 +68,8 @@ type validator struct {
 	// skips what only lint needs to know.
 	lazy    bool
 	pending []func() error
+	// requireAll: the lab states its tasks' requirements.
+	requireAll bool
 }
 
 // compile compiles src to a result of type want (nil for any) and hands it
@@ -116,6 +118,11 @@ func (v *validator) lab(lab *Lab, root *yaml.Node) {
 	tasks := source.Items(root, "tasks")
 	if len(lab.Tasks) == 0 {
 		v.add(root, "a lab needs at least one task under 'tasks'")
+	}
+	// A lab that states the requirements of one task states them for
+	// every task that is not a question.
+	for _, t := range lab.Tasks {
+		v.requireAll = v.requireAll || len(t.Requires) > 0
 	}
 	seen := map[string]bool{}
 	for i := range min(len(lab.Tasks), len(tasks)) {
@@ -200,6 +207,59 @@ func (v *validator) task(t *Task, node *yaml.Node) {
 	}
 	for i := range t.Checks {
 		v.check(&t.Checks[i], t.Checks[i].node, name)
+	}
+	v.requires(t, node, name)
+}
+
+// requires checks that every requirement a task states is verified by a
+// check and broken by a mistake, so that no part of the goal goes
+// ungraded (a Service that reaches nothing, a label other than the one
+// asked for).
+func (v *validator) requires(t *Task, node *yaml.Node, name string) {
+	if len(t.Requires) == 0 {
+		if v.requireAll {
+			v.add(node, "%s has no 'requires'; list what its goal asks for, each with the checks that verify it", name)
+		}
+		return
+	}
+	checks := map[string]bool{}
+	for _, c := range t.Checks {
+		checks[c.Name] = true
+	}
+	broken := map[string]bool{}
+	for i, m := range t.Mistakes {
+		if m.Breaks != "" {
+			broken[m.Breaks] = true
+			if !slices.ContainsFunc(t.Requires, func(r Requirement) bool { return r.ID == m.Breaks }) {
+				v.add(source.Field(source.Item(node, "mistakes", i), "breaks"), "%s: mistake %q breaks %q, which is not one of the task's requirements", name, m.Name, m.Breaks)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for i, r := range t.Requires {
+		rn := source.Item(node, "requires", i)
+		switch {
+		case r.ID == "":
+			v.add(rn, "%s: a requirement needs an id", name)
+			continue
+		case seen[r.ID]:
+			v.add(rn, "%s: requirement %q is listed twice", name, r.ID)
+		}
+		seen[r.ID] = true
+		if strings.TrimSpace(r.Says) == "" {
+			v.add(rn, "%s: requirement %q needs 'says', what the goal asks for in its words", name, r.ID)
+		}
+		if len(r.Checks) == 0 {
+			v.add(rn, "%s: requirement %q has no checks, so nothing verifies it; name the checks that do", name, r.ID)
+		}
+		for _, c := range r.Checks {
+			if !checks[c] {
+				v.add(rn, "%s: requirement %q names check %q, which the task does not have", name, r.ID, c)
+			}
+		}
+		if !broken[r.ID] {
+			v.add(rn, "%s: requirement %q has no mistake that breaks it; add one with 'breaks: %s'", name, r.ID, r.ID)
+		}
 	}
 }
 

@@ -45,12 +45,12 @@ const controllerManager = "kube-controller-manager"
 // judged from what only the API server and the deployment controller
 // write. The API server stamps each ReplicaSet's creation, so a current
 // ReplicaSet older than another template's ReplicaSet means the deployment
-// left that template and came back to it ('kubectl rollout undo', or
-// applying an old manifest). Creation times have one-second resolution;
-// within one second the revision-history annotation decides, but only as
-// the deployment controller wrote it when it renumbered the ReplicaSet:
-// anyone can 'kubectl annotate' a ReplicaSet, and that is a claim, not a
-// rollback.
+// left its template and came back to it ('kubectl rollout undo', or
+// applying an old manifest). Creation times have one-second resolution,
+// and a return to the newer of two templates leaves no trace in them; then
+// the revision-history annotation decides, but only as the deployment
+// controller wrote it when it renumbered the ReplicaSet: anyone can
+// 'kubectl annotate' a ReplicaSet, and that is a claim, not a rollback.
 func rolledBack(ctx context.Context, snap Snapshot, ns string, ref WorkloadRef) Outcome {
 	d, out := getDeployment(ctx, snap, ns, ref.Deployment)
 	if out != nil {
@@ -70,17 +70,11 @@ func rolledBack(ctx context.Context, snap Snapshot, ns string, ref WorkloadRef) 
 		return settling(fmt.Sprintf("deployment %s's current template has no ReplicaSet yet; wait a moment for the deployment controller", d.Name))
 	}
 	created := cur.CreationTimestamp.Unix()
-	var later, sameSecond bool
+	later := false
 	for i := range owned {
 		rs := &owned[i]
-		if rs.UID == cur.UID && rs.Name == cur.Name || equalIgnoreHash(&rs.Spec.Template, &cur.Spec.Template) {
-			continue
-		}
-		switch t := rs.CreationTimestamp.Unix(); {
-		case t > created:
+		if !equalIgnoreHash(&rs.Spec.Template, &cur.Spec.Template) && rs.CreationTimestamp.Unix() > created {
 			later = true
-		case t == created:
-			sameSecond = true
 		}
 	}
 	rev, top := kube.Revision(cur), kube.Revision(&owned[0])
@@ -99,7 +93,7 @@ func rolledBack(ctx context.Context, snap Snapshot, ns string, ref WorkloadRef) 
 		// renumbered its ReplicaSet yet: a rollback in progress.
 		return settling(fmt.Sprintf("deployment %s's template is that of revision %d, but the deployment controller has not made it the current revision (%d is) yet; wait a moment",
 			d.Name, rev, top))
-	case later, sameSecond && byController && claimedBy == nil:
+	case later, byController && claimedBy == nil:
 		return passed()
 	case claimedBy != nil:
 		return failed(fmt.Sprintf("replicaset %s's annotation %s was written by %s, not by the deployment controller: an annotation does not roll anything back; roll back with kubectl rollout undo deployment/%s",
