@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
@@ -412,6 +413,20 @@ func TestServiceEndpoints(t *testing.T) {
 			pod("web-1", app("web"), ip("10.0.0.11")),
 			pod("web-2", app("web"), ip("10.0.0.12"))}, extra...)
 	}
+	targetPort := func(p intstr.IntOrString) func(*corev1.Service) {
+		return func(s *corev1.Service) { s.Spec.Ports[0].TargetPort = p }
+	}
+	// listening is base with pods whose container declares port (named
+	// name), behind svc.
+	listening := func(svc *corev1.Service, port int32, name string) []runtime.Object {
+		declares := func(p *corev1.Pod) {
+			p.Spec.Containers = []corev1.Container{{Name: "nginx", Image: "nginx", Ports: []corev1.ContainerPort{{Name: name, ContainerPort: port}}}}
+		}
+		return []runtime.Object{d, svc,
+			pod("web-1", app("web"), ip("10.0.0.11"), declares),
+			pod("web-2", app("web"), ip("10.0.0.12"), declares),
+			endpointSlice("web", endpoint{pod: "web-1"}, endpoint{pod: "web-2"})}
+	}
 	tests := []struct {
 		name   string
 		objs   []runtime.Object
@@ -456,6 +471,17 @@ func TestServiceEndpoints(t *testing.T) {
 		{"deleted pod still listed", base(service("web", web),
 			endpointSlice("web", endpoint{pod: "web-1"}, endpoint{pod: "web-2"}, endpoint{pod: "web-0"})),
 			Fail, []string{"still lists pod web-0, which no longer exists"}},
+		// The Service selects the right pods and reaches nothing: its
+		// target port is not one the pods listen on (issue #19).
+		{"target port the pods do not declare", listening(service("web", web, targetPort(intstr.FromInt32(8080))), 80, "http"),
+			Fail, []string{"service web sends port 80 to port 8080, but deployment web's containers listen on http (80)"}},
+		{"named target port the pods do not have", listening(service("web", web, targetPort(intstr.FromString("web"))), 80, "http"),
+			Fail, []string{"port named web, which pod web-1 of deployment web does not have (its ports: http (80))"}},
+		{"named target port", listening(service("web", web, targetPort(intstr.FromString("http"))), 80, "http"), Pass, nil},
+		{"numbered target port", listening(service("web", web, targetPort(intstr.FromInt32(80))), 80, ""), Pass, nil},
+		{"target port left out, port declared", listening(service("web", web), 80, ""), Pass, nil},
+		{"no ports declared", base(service("web", web, targetPort(intstr.FromInt32(8080))),
+			endpointSlice("web", endpoint{pod: "web-1"}, endpoint{pod: "web-2"})), Pass, nil},
 		{"no service", base(), Missing, []string{"service web not found in namespace " + testNS}},
 		{"no deployment", []runtime.Object{service("web", web)}, Missing, []string{"deployment web not found"}},
 	}
