@@ -212,6 +212,13 @@ func appliedBy(ctx context.Context, snap Snapshot, ns string, res Resource) Outc
 			paths = describePaths(leafPaths(w.fields))
 		case w.time.IsZero() || w.time.Equal(applied.time):
 			paths = divergedPaths(w.fields, lastApplied, obj)
+			if !w.time.IsZero() && !createsObjects(w.manager) {
+				// A field the apply never set, owned by a command that
+				// changes objects, was added by that command: before the
+				// apply or after it, in the same second, the object is
+				// not what the file says.
+				paths = append(paths, addedPaths(w.fields, lastApplied)...)
+			}
 			if len(paths) == 0 {
 				continue
 			}
@@ -426,4 +433,29 @@ func fieldWriters(obj metav1.Object, path ...string) []write {
 		}
 	}
 	return out
+}
+
+// createsObjects are the kubectl commands that make an object; what they
+// wrote in the same second as an apply came before it.
+func createsObjects(manager string) bool {
+	switch manager {
+	case "kubectl-create", "kubectl-run", "kubectl-expose":
+		return true
+	}
+	return false
+}
+
+// addedPaths lists the fields f owns that a client-side apply's
+// last-applied configuration does not have.
+func addedPaths(f *metav1.FieldsV1, lastApplied map[string]any) []string {
+	if len(lastApplied) == 0 {
+		return nil
+	}
+	var added [][]string
+	for _, p := range leafPaths(f) {
+		if _, ok := lookupPath(lastApplied, p); !ok {
+			added = append(added, p)
+		}
+	}
+	return describePaths(added)
 }

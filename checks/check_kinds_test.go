@@ -539,6 +539,15 @@ func TestAppliedBy(t *testing.T) {
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields),
 			managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 10, replicasFields)),
 			Fail, []string{"'kubectl scale'", "change replicas"}},
+		// A field the file does not have, added in the same second as
+		// the apply: half the time a script's label went unseen (#19).
+		{"labelled in the same second as the apply", withFields(3, applied3,
+			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields),
+			managed("kubectl-label", metav1.ManagedFieldsOperationUpdate, "", 10, `{"f:metadata":{"f:labels":{"f:tier":{}}}}`)),
+			Fail, []string{"'kubectl label'", "metadata.labels.tier"}},
+		{"created, then applied in the same second", withFields(3, applied3,
+			managed("kubectl-create", metav1.ManagedFieldsOperationUpdate, "", 10, `{"f:metadata":{"f:labels":{"f:tier":{}}}}`),
+			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields)), Pass, nil},
 		{"scaled, then the change applied in the same second", withFields(5, applied5,
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields),
 			managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 10, replicasFields)), Pass, nil},
