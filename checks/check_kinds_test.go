@@ -42,6 +42,8 @@ var listKinds = map[schema.GroupVersionResource]string{
 	endpointSlicesGVR: "EndpointSliceList",
 	nodesGVR:          "NodeList",
 	coreEventsGVR:     "EventList",
+	secretsGVR:        "SecretList",
+	configMapsGVR:     "ConfigMapList",
 }
 
 func toUnstructured(t *testing.T, obj runtime.Object) *unstructured.Unstructured {
@@ -62,6 +64,10 @@ func toUnstructured(t *testing.T, obj runtime.Object) *unstructured.Unstructured
 		gv, kind = "discovery.k8s.io/v1", "EndpointSlice"
 	case *corev1.Event:
 		gv, kind = "v1", "Event"
+	case *corev1.Secret:
+		gv, kind = "v1", "Secret"
+	case *corev1.ConfigMap:
+		gv, kind = "v1", "ConfigMap"
 	default:
 		t.Fatalf("no kind for %T", obj)
 	}
