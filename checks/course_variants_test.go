@@ -105,6 +105,30 @@ func TestValidVariantsPass(t *testing.T) {
 		docs                   []string
 		want                   checks.Status
 	}{
+		// The capstone once passed a readiness probe on any path and pods
+		// labelled anything (#19).
+		{
+			name: "capstone backend probed on / through a named port",
+			lab:  "three-tier", task: "backend", check: "deployment backend runs 2 replicas of httpd:2.4, ready-checked",
+			docs: []string{deploymentYAML("backend", 2, rolling, `{name: httpd, image: httpd:2.4,
+        ports: [{name: web, containerPort: 80, protocol: TCP}],
+        readinessProbe: {httpGet: {path: /, port: web}}}`)},
+			want: checks.Pass,
+		},
+		{
+			name: "capstone backend probed on another path",
+			lab:  "three-tier", task: "backend", check: "deployment backend runs 2 replicas of httpd:2.4, ready-checked",
+			docs: []string{deploymentYAML("backend", 2, rolling, `{name: httpd, image: httpd:2.4,
+        readinessProbe: {httpGet: {path: /healthz, port: 80}}}`)},
+			want: checks.Fail,
+		},
+		{
+			name: "capstone backend pods labelled app=api",
+			lab:  "three-tier", task: "backend", check: "deployment backend runs 2 replicas of httpd:2.4, ready-checked",
+			docs: []string{strings.ReplaceAll(deploymentYAML("backend", 2, rolling, `{name: httpd, image: httpd:2.4,
+        readinessProbe: {httpGet: {path: /, port: 80}}}`), "{app: backend}", "{app: api}")},
+			want: checks.Fail,
+		},
 		{
 			name: "readiness probe on a named port that is 80",
 			lab:  "health", task: "readiness-probe", check: "web has an HTTP readiness probe on port 80",
