@@ -9,6 +9,11 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 func init() {
@@ -34,25 +39,25 @@ type ContainerEnv struct {
 }
 
 var (
-	secretsGVR    = knownKinds["v1/Secret"].gvr
-	configMapsGVR = knownKinds["v1/ConfigMap"].gvr
+	secretsGVR    = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	configMapsGVR = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
 )
 
-func (c *ContainerEnv) validate(v *validator, node *yaml.Node, what string) {
-	v.deployment(c.Deployment, node, what)
+func (c *ContainerEnv) Validate(v *labfile.Validator, node *yaml.Node, what string) {
+	v.Deployment(c.Deployment, node, what)
 	if c.Variable == "" {
-		v.add(node, "%s: containerEnv needs the variable's name", what)
+		v.Add(node, "%s: containerEnv needs the variable's name", what)
 	}
 	if c.Message == "" {
-		v.add(node, "%s: containerEnv needs a message telling the learner what to fix", what)
+		v.Add(node, "%s: containerEnv needs a message telling the learner what to fix", what)
 	}
 }
 
-func (c *ContainerEnv) reads(ns string) []Key {
-	return inLabNamespace(ns, deploymentsGVR, secretsGVR, configMapsGVR)
+func (c *ContainerEnv) reads(ns string) []clustercache.Key {
+	return inLabNamespace(ns, kube.DeploymentsGVR, secretsGVR, configMapsGVR)
 }
 
-func (c *ContainerEnv) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
+func (c *ContainerEnv) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
 	d, out := getDeployment(ctx, snap, ns, c.Deployment)
 	if out != nil {
 		return *out
@@ -67,7 +72,7 @@ func (c *ContainerEnv) evaluate(ctx context.Context, snap Snapshot, ns string) O
 	}
 	want := make([]string, len(c.Values))
 	for i, v := range c.Values {
-		want[i] = strings.ReplaceAll(v, LabNamespacePlaceholder, ns)
+		want[i] = strings.ReplaceAll(v, labfile.LabNamespacePlaceholder, ns)
 	}
 	var problems []string
 	for _, ctr := range d.Spec.Template.Spec.Containers {

@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // Every way Kubernetes sets a variable is a right way to set it: a
@@ -57,10 +59,10 @@ func TestContainerEnvResolvesAsTheKubeletDoes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &ContainerEnv{Deployment: "backend", Variable: "DB_HOST", Values: []string{"db", "db." + LabNamespacePlaceholder}, Message: "set DB_HOST to db"}
+			c := &ContainerEnv{Deployment: "backend", Variable: "DB_HOST", Values: []string{"db", "db." + labfile.LabNamespacePlaceholder}, Message: "set DB_HOST to db"}
 			if tt.name == "lab namespace in a value" {
 				c.Variable = "DB_HOST"
-				c.Values = []string{"db." + LabNamespacePlaceholder}
+				c.Values = []string{"db." + labfile.LabNamespacePlaceholder}
 			}
 			expect(t, c.evaluate(context.Background(), snapshotOf(t, tt.objs...), testNS), tt.status, tt.words...)
 		})

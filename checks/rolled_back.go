@@ -7,8 +7,11 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/k8slab/k8slab/internal/kube"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 func init() {
@@ -17,24 +20,24 @@ func init() {
 
 // RolledBack holds when the deployment's current template is an earlier
 // revision's, brought back with a new revision number.
-type RolledBack WorkloadRef
+type RolledBack labfile.WorkloadRef
 
-func (c *RolledBack) validate(v *validator, node *yaml.Node, what string) {
-	v.deployment(c.Deployment, node, what)
+func (c *RolledBack) Validate(v *labfile.Validator, node *yaml.Node, what string) {
+	v.Deployment(c.Deployment, node, what)
 }
 
-func (c *RolledBack) reads(ns string) []Key {
-	return inLabNamespace(ns, deploymentsGVR, replicaSetsGVR, podsGVR)
+func (c *RolledBack) reads(ns string) []clustercache.Key {
+	return inLabNamespace(ns, kube.DeploymentsGVR, kube.ReplicaSetsGVR, kube.PodsGVR)
 }
 
 // readsManagedFields: who wrote a ReplicaSet's revision-history annotation
 // tells the deployment controller's record from a learner's claim.
-func (c *RolledBack) readsManagedFields(ns string) []Key {
-	return inLabNamespace(ns, replicaSetsGVR)
+func (c *RolledBack) readsManagedFields(ns string) []clustercache.Key {
+	return inLabNamespace(ns, kube.ReplicaSetsGVR)
 }
 
-func (c *RolledBack) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
-	return rolledBack(ctx, snap, ns, WorkloadRef(*c))
+func (c *RolledBack) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
+	return rolledBack(ctx, snap, ns, labfile.WorkloadRef(*c))
 }
 
 // controllerManager is the field manager of every write the
@@ -51,12 +54,12 @@ const controllerManager = "kube-controller-manager"
 // the revision-history annotation decides, but only as the deployment
 // controller wrote it when it renumbered the ReplicaSet: anyone can
 // 'kubectl annotate' a ReplicaSet, and that is a claim, not a rollback.
-func rolledBack(ctx context.Context, snap Snapshot, ns string, ref WorkloadRef) Outcome {
+func rolledBack(ctx context.Context, snap clustercache.Snapshot, ns string, ref labfile.WorkloadRef) Outcome {
 	d, out := getDeployment(ctx, snap, ns, ref.Deployment)
 	if out != nil {
 		return *out
 	}
-	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, replicaSetsGVR, ns)
+	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}

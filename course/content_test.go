@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/k8slab/k8slab/assets"
-	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/course"
 )
 
@@ -204,7 +204,7 @@ func TestEveryLabStatesItsRequirements(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, l := range c.AllLabs() {
-		states := slices.ContainsFunc(l.Tasks, func(t checks.Task) bool { return len(t.Requires) > 0 })
+		states := slices.ContainsFunc(l.Tasks, func(t labfile.Task) bool { return len(t.Requires) > 0 })
 		switch todo := slices.Contains(requiresToCome, l.ID); {
 		case states && todo:
 			t.Errorf("lab %s states its requirements now: take it off requiresToCome", l.ID)

@@ -2,6 +2,7 @@ package labverify
 
 import (
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labfile"
 	"strings"
 	"testing"
 )
@@ -25,7 +26,7 @@ func TestFailureNamesTaskAndMistake(t *testing.T) {
 }
 
 func TestMistakeMustBreakItsRequirementAlone(t *testing.T) {
-	task := &checks.Task{Requires: []checks.Requirement{
+	task := &labfile.Task{Requires: []labfile.Requirement{
 		{ID: "image", Checks: []string{"runs 1.27"}},
 		{ID: "done", Checks: []string{"rollout finished"}},
 	}}
@@ -36,17 +37,17 @@ func TestMistakeMustBreakItsRequirementAlone(t *testing.T) {
 		}
 		return r
 	}
-	alone := brokenBeyond(task, checks.Mistake{Breaks: "image"}, res(checks.Fail, checks.Pass))
-	more := brokenBeyond(task, checks.Mistake{Breaks: "image"}, res(checks.Fail, checks.Fail))
+	alone := brokenBeyond(task, labfile.Mistake{Breaks: "image"}, res(checks.Fail, checks.Pass))
+	more := brokenBeyond(task, labfile.Mistake{Breaks: "image"}, res(checks.Fail, checks.Fail))
 	settlingToo := res(checks.Fail, checks.Fail)
 	settlingToo.Checks[1].Settling = true
-	if len(alone) != 0 || len(brokenBeyond(task, checks.Mistake{Breaks: "image"}, settlingToo)) != 0 {
+	if len(alone) != 0 || len(brokenBeyond(task, labfile.Mistake{Breaks: "image"}, settlingToo)) != 0 {
 		t.Errorf("a mistake that breaks only its requirement was blamed: %q", alone)
 	}
 	if len(more) != 1 || more[0] != `"rollout finished"` {
 		t.Errorf("a mistake that breaks two requirements: got %q", more)
 	}
-	if got := brokenBeyond(task, checks.Mistake{}, res(checks.Fail, checks.Fail)); len(got) != 0 {
+	if got := brokenBeyond(task, labfile.Mistake{}, res(checks.Fail, checks.Fail)); len(got) != 0 {
 		t.Errorf("a mistake tied to no requirement was held to one: %q", got)
 	}
 }

@@ -1,4 +1,4 @@
-package checks
+package celexpr
 
 import (
 	"fmt"
@@ -298,4 +298,16 @@ func unguardedAll(e ast.Expr) (all, nonEmpty bool) {
 	}
 	walk(e, false)
 	return all, nonEmpty
+}
+
+// NegationProblems lists the fields the expression reads under a
+// negation without a guard; see negationProblems.
+func (c *Expr) NegationProblems() []string {
+	return negationProblems(c.ast.NativeRep().Expr())
+}
+
+// AllOverObjects reports whether the expression asks that all of
+// `objects` hold something, and whether it asks that there be any.
+func (c *Expr) AllOverObjects() (all, nonEmpty bool) {
+	return unguardedAll(c.ast.NativeRep().Expr())
 }

@@ -1,4 +1,6 @@
-package checks
+// Package celexpr is the one CEL environment of lab files: expressions
+// are compiled once when a lab loads and evaluated when it is graded.
+package celexpr
 
 import (
 	"context"
@@ -39,17 +41,17 @@ var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 // instructor's course folder can).
 const costLimit = 1_000_000
 
-// compiled is a checked, ready-to-run expression.
-type compiled struct {
+// Expr is a checked, ready-to-run expression.
+type Expr struct {
 	src  string
 	prog cel.Program
 	// ast is the checked expression, for lints.
 	ast *cel.Ast
 }
 
-// compileExpr type-checks src; want is the result type it must have (nil
+// Compile type-checks src; want is the result type it must have (nil
 // for any).
-func compileExpr(src string, want *cel.Type) (*compiled, error) {
+func Compile(src string, want *cel.Type) (*Expr, error) {
 	env, err := celEnv()
 	if err != nil {
 		return nil, err
@@ -65,10 +67,10 @@ func compileExpr(src string, want *cel.Type) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &compiled{src: src, prog: prog, ast: ast}, nil
+	return &Expr{src: src, prog: prog, ast: ast}, nil
 }
 
-func (c *compiled) eval(ctx context.Context, vars map[string]any) (ref.Val, error) {
+func (c *Expr) eval(ctx context.Context, vars map[string]any) (ref.Val, error) {
 	if _, ok := vars["labNamespace"]; !ok {
 		if ns, ok := vars["namespace"]; ok {
 			vars["labNamespace"] = ns
@@ -108,13 +110,13 @@ func absent(err error) string {
 	return fmt.Sprintf("a list has no item %s", m[2]+m[3])
 }
 
-// evalBool runs a rule. A rule that reads a field the object lacks is
+// EvalBool runs a rule. A rule that reads a field the object lacks is
 // neither true nor false: missing says what it lacked, and the caller
 // reports it as not done. Reading it as false would flip every negation
 // (`!object.spec.paused`, with paused left out when false, could never
 // pass); lint asks for has() or an optional (`object.?spec.?paused`)
 // wherever a field may be missing.
-func (c *compiled) evalBool(ctx context.Context, vars map[string]any) (ok bool, missing string, err error) {
+func (c *Expr) EvalBool(ctx context.Context, vars map[string]any) (ok bool, missing string, err error) {
 	out, err := c.eval(ctx, vars)
 	if err != nil {
 		if m := absent(err); m != "" {
@@ -129,8 +131,8 @@ func (c *compiled) evalBool(ctx context.Context, vars map[string]any) (ok bool, 
 	return bool(b), "", nil
 }
 
-// evalString runs an expression whose value is shown as text.
-func (c *compiled) evalString(ctx context.Context, vars map[string]any) (string, error) {
+// EvalString runs an expression whose value is shown as text.
+func (c *Expr) EvalString(ctx context.Context, vars map[string]any) (string, error) {
 	out, err := c.eval(ctx, vars)
 	if err != nil {
 		return "", err
