@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/k8slab/k8slab/assets"
-	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // syllabusModules are the numbered modules 1 to 7 of the syllabus that the
