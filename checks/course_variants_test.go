@@ -105,6 +105,34 @@ func TestValidVariantsPass(t *testing.T) {
 		docs                   []string
 		want                   checks.Status
 	}{
+		// The declarative lab once passed a Service of another type than
+		// the goal names (#19).
+		{
+			name: "declarative service web as a NodePort",
+			lab:  "declarative", task: "apply-files", check: "service web sends port 80 to targetPort 80 of app=web",
+			docs: []string{`apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 80, protocol: TCP, nodePort: 30080}]
+`},
+			want: checks.Fail,
+		},
+		{
+			name: "declarative service web as a ClusterIP",
+			lab:  "declarative", task: "apply-files", check: "service web sends port 80 to targetPort 80 of app=web",
+			docs: []string{`apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: ClusterIP
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 80, protocol: TCP}]
+`},
+			want: checks.Pass,
+		},
 		// The capstone once passed a readiness probe on any path and pods
 		// labelled anything (#19).
 		{
