@@ -30,6 +30,10 @@ func (c *RolledBack) reads(ns string) []clustercache.Key {
 	return inLabNamespace(ns, kube.DeploymentsGVR, kube.ReplicaSetsGVR, kube.PodsGVR)
 }
 
+// The engine finds managedFields readers by a type assertion; this keeps
+// a changed signature from silently dropping the ReplicaSets' ones.
+var _ managedFieldsReader = (*RolledBack)(nil)
+
 // readsManagedFields: who wrote a ReplicaSet's revision-history annotation
 // tells the deployment controller's record from a learner's claim.
 func (c *RolledBack) readsManagedFields(ns string) []clustercache.Key {
