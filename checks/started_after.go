@@ -5,7 +5,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
 
 	"context"
@@ -34,11 +33,6 @@ type StartedAfter struct {
 	ConfigMap  string `yaml:"configMap"`
 	Secret     string `yaml:"secret"`
 }
-
-var (
-	configMapsGVR = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
-	secretsGVR    = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
-)
 
 func (c *StartedAfter) Validate(v *labfile.Validator, node *yaml.Node, what string) {
 	v.Deployment(c.Deployment, node, what)
