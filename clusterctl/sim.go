@@ -444,7 +444,25 @@ func (s *sim) ownsProcess(pid int) bool {
 		_, statErr := os.Stat("/proc/self")
 		return statErr != nil
 	}
-	return bytes.Contains(cmdline, []byte(s.clusterDir()))
+	return namesFolder(cmdline, s.clusterDir())
+}
+
+// namesFolder reports whether a NUL-separated command line has an
+// argument, or a flag's value (--data-dir=...), that is dir or a path in
+// it. A substring would not do: the folder of cluster k8slab is a prefix
+// of cluster k8slab-2's.
+func namesFolder(cmdline []byte, dir string) bool {
+	dir = filepath.Clean(dir)
+	in := func(p string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
+	for arg := range strings.SplitSeq(string(cmdline), "\x00") {
+		if in(arg) {
+			return true
+		}
+		if _, value, ok := strings.Cut(arg, "="); ok && strings.HasPrefix(arg, "-") && in(value) {
+			return true
+		}
+	}
+	return false
 }
 
 func processAlive(pid int) bool {

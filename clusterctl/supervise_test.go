@@ -2,8 +2,10 @@ package clusterctl
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -226,4 +228,59 @@ func TestSuperviseKillsAComponentThatNeverAnswers(t *testing.T) {
 	if !strings.Contains(log.String(), "silent-one (pid ") || !strings.Contains(log.String(), "failed 3 health checks in a row") {
 		t.Errorf("log does not say why it was killed:\n%s", log.String())
 	}
+}
+
+// A process of another cluster whose folder name starts with this one's
+// (k8slab and k8slab-2) is not this cluster's: after a reboot its pid may
+// sit in this cluster's pid file, and 'cluster down' would kill it.
+func TestOwnsProcessMatchesTheClusterFolderExactly(t *testing.T) {
+	s := fakeCluster(t)
+	// A shell that waits on its input, started from a link in dir's bin
+	// folder, with args after the script's name: its command line is the
+	// link, then args, as a component's is.
+	start := func(dir string, args ...string) int {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(dir, "bin", "waiter")
+		if _, err := os.Lstat(link); err != nil {
+			if err := os.Symlink("/bin/sh", link); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(link, append([]string{"-c", "read line", "waiter"}, args...)...)
+		cmd.Stdin = r
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		t.Cleanup(func() { w.Close(); _ = cmd.Wait() })
+		return cmd.Process.Pid
+	}
+	other := s.clusterDir() + "-2"
+	for name, tc := range map[string]struct {
+		pid  int
+		want bool
+	}{
+		"own binary":                  {start(s.clusterDir()), true},
+		"own folder in a flag":        {start(other, "--data-dir="+s.clusterDir()+"/etcd"), true},
+		"own folder as an argument":   {start(other, s.clusterDir()), true},
+		"other cluster's binary":      {start(other), false},
+		"other cluster's folder flag": {start(other, "--data-dir="+other+"/etcd"), false},
+		"own folder inside another":   {start(other, "/elsewhere"+s.clusterDir()), false},
+	} {
+		if got := s.ownsProcess(tc.pid); got != tc.want {
+			t.Errorf("%s: ownsProcess = %v, want %v (%q)", name, got, tc.want, readCmdline(tc.pid))
+		}
+	}
+}
+
+func readCmdline(pid int) string {
+	raw, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return strings.ReplaceAll(string(raw), "\x00", " ")
 }
