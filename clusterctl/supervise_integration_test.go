@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,20 +18,52 @@ import (
 
 // syncBuffer is the supervisor's log, read by the test while it writes.
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	waiters []logWaiter
+}
+
+type logWaiter struct {
+	text string
+	n    int
+	ch   chan struct{}
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.buf.Write(p)
+	n, err := b.buf.Write(p)
+	b.waiters = slices.DeleteFunc(b.waiters, func(w logWaiter) bool {
+		if strings.Count(b.buf.String(), w.text) >= w.n {
+			close(w.ch)
+			return true
+		}
+		return false
+	})
+	return n, err
 }
 
 func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// waitFor returns a channel closed once the log holds text: the event a
+// test waits for, rather than a time.
+func (b *syncBuffer) waitFor(text string) <-chan struct{} { return b.waitForN(text, 1) }
+
+// waitForN returns a channel closed once the log holds text n times.
+func (b *syncBuffer) waitForN(text string, n int) <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ch := make(chan struct{})
+	if strings.Count(b.buf.String(), text) >= n {
+		close(ch)
+	} else {
+		b.waiters = append(b.waiters, logWaiter{text, n, ch})
+	}
+	return ch
 }
 
 // startSupervisor runs Supervise in-process until the returned stop is

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -283,4 +284,56 @@ func TestOwnsProcessMatchesTheClusterFolderExactly(t *testing.T) {
 func readCmdline(pid int) string {
 	raw, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	return strings.ReplaceAll(string(raw), "\x00", " ")
+}
+
+// A status probe that holds its shared lock on the pid file just when a new
+// supervisor takes the file must not make that supervisor think another
+// one runs: it would exit and leave the cluster unsupervised.
+func TestSupervisorIsNotPutOffByAProbe(t *testing.T) {
+	s := fakeCluster(t)
+	log := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done, finished := make(chan error, 1), make(chan struct{})
+	defer func() {
+		cancel()
+		<-finished
+	}()
+	met := make(chan struct{})
+	var once, metOnce sync.Once
+	defer func(w, p func()) { whileProbing, probeInTheWay = w, p }(whileProbing, probeInTheWay)
+	probeInTheWay = func() { metOnce.Do(func() { close(met) }) }
+	whileProbing = func() {
+		once.Do(func() {
+			// The probe holds its lock: start the supervisor now, and let
+			// the probe go only once the supervisor has met the lock (or
+			// given up).
+			go func() {
+				defer close(finished)
+				done <- Supervise(ctx, s, log)
+			}()
+			select {
+			case <-met:
+			case err := <-done:
+				done <- err
+			}
+		})
+	}
+	// The pid file as a starting supervisor creates it, just before it
+	// locks it: the moment a probe can catch.
+	if err := os.WriteFile(s.supervisorFile(), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if pid := s.supervisorPID(); pid != 0 {
+		t.Fatalf("supervisorPID = %d before any supervisor ran", pid)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the supervisor gave up (%v) because a probe held the pid file:\n%s", err, log.String())
+	case <-log.waitFor("supervising simulated cluster"):
+	case <-time.After(time.Minute): // a hang, not a timing
+		t.Fatalf("the supervisor neither started nor gave up:\n%s", log.String())
+	}
+	if pid := s.supervisorPID(); pid != os.Getpid() {
+		t.Errorf("supervisorPID = %d, want this process (%d)", pid, os.Getpid())
+	}
 }

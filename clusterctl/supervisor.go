@@ -45,6 +45,14 @@ func (s *sim) supervisorLog() string {
 	return filepath.Join(s.clusterDir(), "logs", "k8slab-supervisor.log")
 }
 
+// Test hooks: whileProbing runs while supervisorPID holds its shared lock
+// on a pid file no supervisor holds; probeInTheWay runs when a starting
+// supervisor finds such a probe's lock in its way.
+var (
+	whileProbing  = func() {}
+	probeInTheWay = func() {}
+)
+
 // supervisorPID returns the pid of the cluster's running supervisor, or 0.
 // A supervisor holds an exclusive lock on its pid file while it runs, so a
 // file left by one that died (or by a previous boot) does not count.
@@ -56,6 +64,7 @@ func (s *sim) supervisorPID() int {
 	defer f.Close()
 	err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
 	if err == nil {
+		whileProbing()
 		return 0 // nobody holds it
 	}
 	raw, _ := io.ReadAll(f)
@@ -139,6 +148,43 @@ func (s *sim) stopSupervisor() error {
 	return nil
 }
 
+// lockSupervisorFile takes the exclusive lock a running supervisor holds
+// on its pid file, and reports false when another supervisor holds it.
+// supervisorPID's probes hold a shared lock for a moment; one of them in
+// the way is waited out, never taken for a supervisor, or a probe at the
+// wrong moment (ensureSupervisor's own, say) would leave the cluster with
+// none. A shared lock of our own tells the two apart: it is refused only
+// while an exclusive one is held.
+func lockSupervisorFile(ctx context.Context, f *os.File) (bool, error) {
+	fd := int(f.Fd())
+	for {
+		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			return false, err
+		}
+		err = syscall.Flock(fd, syscall.LOCK_SH|syscall.LOCK_NB)
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return false, nil // a supervisor holds it
+		}
+		if err != nil {
+			return false, err
+		}
+		probeInTheWay()
+		if err := syscall.Flock(fd, syscall.LOCK_UN); err != nil {
+			return false, err
+		}
+		// A probe holds its lock for a few microseconds.
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
 // ErrNotSimulated is returned by Supervise for a provider other than the
 // simulator: kind's kubelet restarts its own control plane.
 var ErrNotSimulated = errors.New("only simulated clusters are supervised")
@@ -161,7 +207,9 @@ func Supervise(ctx context.Context, p Provider, log io.Writer) error {
 		return err
 	}
 	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if held, err := lockSupervisorFile(ctx, f); err != nil {
+		return fmt.Errorf("locking %s: %w", s.supervisorFile(), err)
+	} else if !held {
 		logf("another supervisor watches cluster %q; leaving it to that one", s.name)
 		return nil
 	}
