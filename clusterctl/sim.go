@@ -19,6 +19,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/clock"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -55,6 +56,9 @@ type sim struct {
 	// supervisor is the command line of the supervisor process (see
 	// supervise.go); empty means no supervisor is started.
 	supervisor []string
+	// clock is the supervisor's: its back-off and liveness decisions are
+	// made from it, so that tests can step it.
+	clock clock.WithTicker
 }
 
 // NewSim prepares a simulated cluster provider. Binaries are looked up in
@@ -72,6 +76,7 @@ func NewSim(c Config) (Provider, error) {
 		instant:    c.SimInstant,
 		course:     c.SimCourse,
 		supervisor: c.Supervisor,
+		clock:      clock.RealClock{},
 	}
 	for _, dir := range []string{c.SimBinDir, filepath.Join(c.CacheDir, "sim", SimKubeVersion)} {
 		if dir != "" && hasAll(dir, simBinaries) {

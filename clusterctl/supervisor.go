@@ -47,10 +47,12 @@ func (s *sim) supervisorLog() string {
 
 // Test hooks: whileProbing runs while supervisorPID holds its shared lock
 // on a pid file no supervisor holds; probeInTheWay runs when a starting
-// supervisor finds such a probe's lock in its way.
+// supervisor finds such a probe's lock in its way; supervisedRound runs
+// after each round of the supervisor's decisions, with its clock's time.
 var (
-	whileProbing  = func() {}
-	probeInTheWay = func() {}
+	whileProbing    = func() {}
+	probeInTheWay   = func() {}
+	supervisedRound = func(time.Time) {}
 )
 
 // supervisorPID returns the pid of the cluster's running supervisor, or 0.
@@ -199,8 +201,9 @@ func Supervise(ctx context.Context, p Provider, log io.Writer) error {
 	if !ok {
 		return ErrNotSimulated
 	}
+	clk := s.clock
 	logf := func(format string, args ...any) {
-		fmt.Fprintf(log, time.Now().UTC().Format(time.RFC3339)+" "+format+"\n", args...)
+		fmt.Fprintf(log, clk.Now().UTC().Format(time.RFC3339)+" "+format+"\n", args...)
 	}
 	f, err := os.OpenFile(s.supervisorFile(), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
@@ -226,14 +229,14 @@ func Supervise(ctx context.Context, p Provider, log io.Writer) error {
 
 	watches := map[string]*componentWatch{}
 	exits := make(chan string, 16)
-	tick := time.NewTicker(superviseTick)
+	tick := clk.NewTicker(superviseTick)
 	defer tick.Stop()
 	var (
 		comps     []component
 		seen      os.FileInfo
 		lastErr   string
-		lastProbe = time.Now()
-		since     = time.Now()
+		lastProbe = clk.Now()
+		since     = clk.Now()
 		failures  = map[string]int{}
 	)
 	for {
@@ -251,14 +254,14 @@ func Supervise(ctx context.Context, p Provider, log io.Writer) error {
 		if err == nil {
 			err = s.superviseOnce(ctx, comps, watches, logf, exits)
 		}
-		if err == nil && time.Since(lastProbe) >= livenessInterval {
+		if err == nil && clk.Since(lastProbe) >= livenessInterval {
 			// A long gap means this process was frozen too (the machine
 			// slept): the silence may be ours, so count afresh.
-			if time.Since(lastProbe) > 3*livenessInterval {
+			if clk.Since(lastProbe) > 3*livenessInterval {
 				clear(failures)
 			}
 			s.checkLiveness(ctx, comps, watches, failures, since, logf)
-			lastProbe = time.Now()
+			lastProbe = clk.Now()
 		}
 		// Say each problem once, not four times a second.
 		if err != nil && ctx.Err() == nil && err.Error() != lastErr {
@@ -269,13 +272,14 @@ func Supervise(ctx context.Context, p Provider, log io.Writer) error {
 		} else {
 			lastErr = ""
 		}
+		supervisedRound(clk.Now())
 		select {
 		case <-ctx.Done():
 			logf("stopping (%v)", context.Cause(ctx))
 			return nil
 		case name := <-exits:
 			logf("%s exited", name)
-		case <-tick.C:
+		case <-tick.C():
 		}
 	}
 }
@@ -301,7 +305,7 @@ func (s *sim) superviseOnce(ctx context.Context, comps []component, watches map[
 		}
 	}
 	if !missing {
-		now := time.Now()
+		now := s.clock.Now()
 		for _, w := range watches {
 			if !w.startedAt.IsZero() && now.Sub(w.startedAt) > backoffReset {
 				w.backoff = minBackoff
@@ -314,7 +318,7 @@ func (s *sim) superviseOnce(ctx context.Context, comps []component, watches map[
 		return err
 	}
 	defer unlock()
-	now := time.Now()
+	now := s.clock.Now()
 	for _, c := range comps {
 		w := watches[c.Name]
 		if w == nil {
@@ -361,7 +365,7 @@ func (s *sim) checkLiveness(ctx context.Context, comps []component, watches map[
 		if w := watches[c.Name]; w != nil && w.startedAt.After(started) {
 			started = w.startedAt
 		}
-		if pid == 0 || processStopped(pid) || time.Since(started) < livenessGrace {
+		if pid == 0 || processStopped(pid) || s.clock.Since(started) < livenessGrace {
 			delete(failures, c.Name)
 			continue
 		}
