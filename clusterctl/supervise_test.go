@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/k8slab/k8slab/clusterctl/internal/supervisor"
+
 	clocktesting "k8s.io/utils/clock/testing"
 )
 
@@ -91,8 +93,8 @@ func steppedSupervisor(t *testing.T, s *sim, log *syncBuffer) (ctx context.Conte
 	clk = clocktesting.NewFakeClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	s.clock = clk
 	rounds := make(chan time.Time, 64)
-	defer func(f func(time.Time)) { t.Cleanup(func() { supervisedRound = f }) }(supervisedRound)
-	supervisedRound = func(now time.Time) { rounds <- now }
+	defer func(f func(time.Time)) { t.Cleanup(func() { supervisor.Round = f }) }(supervisor.Round)
+	supervisor.Round = func(now time.Time) { rounds <- now }
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	finished := make(chan struct{})
@@ -170,13 +172,13 @@ func TestSuperviseRestartsWithBackoffAndStops(t *testing.T) {
 	restarts := func() int { return strings.Count(log.String(), "crashy-one was down") }
 	for i, wait := range []time.Duration{time.Second, 2 * time.Second} {
 		<-log.waitForN("crashy-one (pid", i+1) // it exited
-		for range wait/superviseTick - 1 {
-			step(superviseTick)
+		for range wait/supervisor.Tick - 1 {
+			step(supervisor.Tick)
 		}
 		if n := restarts(); n != i+1 {
-			t.Fatalf("crashy-one started %d times %v into a back-off of %v, want %d\n%s", n, wait-superviseTick, wait, i+1, log.String())
+			t.Fatalf("crashy-one started %d times %v into a back-off of %v, want %d\n%s", n, wait-supervisor.Tick, wait, i+1, log.String())
 		}
-		step(superviseTick)
+		step(supervisor.Tick)
 		if n := restarts(); n != i+2 {
 			t.Fatalf("crashy-one started %d times once a back-off of %v passed, want %d\n%s", n, wait, i+2, log.String())
 		}
@@ -198,7 +200,7 @@ func TestSuperviseRestartsWithBackoffAndStops(t *testing.T) {
 	if err := os.Remove(filepath.Join(s.clusterDir(), "kwok.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	s.clock.(*clocktesting.FakeClock).Step(superviseTick)
+	s.clock.(*clocktesting.FakeClock).Step(supervisor.Tick)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +234,7 @@ func TestHealthSummary(t *testing.T) {
 }
 
 // A component that runs but never answers its health endpoint is killed
-// after livenessFailures failed checks, and restarted.
+// after supervisor.LivenessFailures failed checks, and restarted.
 func TestSuperviseKillsAComponentThatNeverAnswers(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -250,9 +252,9 @@ func TestSuperviseKillsAComponentThatNeverAnswers(t *testing.T) {
 `
 	})
 	defer func(i time.Duration, f int, g time.Duration) {
-		livenessInterval, livenessFailures, livenessGrace = i, f, g
-	}(livenessInterval, livenessFailures, livenessGrace)
-	livenessInterval, livenessFailures, livenessGrace = time.Second, 3, 0
+		supervisor.LivenessInterval, supervisor.LivenessFailures, supervisor.LivenessGrace = i, f, g
+	}(supervisor.LivenessInterval, supervisor.LivenessFailures, supervisor.LivenessGrace)
+	supervisor.LivenessInterval, supervisor.LivenessFailures, supervisor.LivenessGrace = time.Second, 3, 0
 
 	log := &syncBuffer{}
 	ctx, _, step, _ := steppedSupervisor(t, s, log)
@@ -266,13 +268,13 @@ func TestSuperviseKillsAComponentThatNeverAnswers(t *testing.T) {
 	first := h.Components[0].PID
 	// Two failed checks are not enough; the third kills it.
 	for i := 1; i <= 3; i++ {
-		step(livenessInterval)
+		step(supervisor.LivenessInterval)
 		if i < 3 && strings.Contains(log.String(), "health checks in a row") {
 			t.Fatalf("killed after %d failed checks, want 3:\n%s", i, log.String())
 		}
 	}
 	<-log.waitFor("): signal: killed exited") // it exited
-	step(superviseTick)
+	step(supervisor.Tick)
 	if h, _ := s.Health(ctx); len(h.Components) != 1 || !h.Components[0].Running || h.Components[0].PID == first {
 		t.Fatalf("silent-one was not restarted after it was killed: %+v\n%s", h, log.String())
 	}
@@ -350,9 +352,9 @@ func TestSupervisorIsNotPutOffByAProbe(t *testing.T) {
 	}()
 	met := make(chan struct{})
 	var once, metOnce sync.Once
-	defer func(w, p func()) { whileProbing, probeInTheWay = w, p }(whileProbing, probeInTheWay)
-	probeInTheWay = func() { metOnce.Do(func() { close(met) }) }
-	whileProbing = func() {
+	defer func(w, p func()) { supervisor.WhileProbing, supervisor.ProbeInTheWay = w, p }(supervisor.WhileProbing, supervisor.ProbeInTheWay)
+	supervisor.ProbeInTheWay = func() { metOnce.Do(func() { close(met) }) }
+	supervisor.WhileProbing = func() {
 		once.Do(func() {
 			// The probe holds its lock: start the supervisor now, and let
 			// the probe go only once the supervisor has met the lock (or
