@@ -15,6 +15,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/clusterview"
 	"github.com/k8slab/k8slab/progress"
 )
 
@@ -116,7 +117,7 @@ type labScreen struct {
 	// The cluster map replaces the goal while it is shown.
 	mapSvc      MapService
 	showMap     bool
-	mapView     *ClusterView
+	mapView     *clusterview.View
 	mapRendered string
 	mapUpdates  <-chan tea.Msg
 	mapCancel   context.CancelFunc
@@ -153,7 +154,7 @@ type labScreen struct {
 type (
 	clusterMapMsg struct {
 		id   streamID
-		view ClusterView
+		view clusterview.View
 	}
 	mapWatchStartedMsg struct {
 		id      streamID
@@ -206,7 +207,7 @@ func (s *labScreen) watchMap() tea.Cmd {
 	svc, lab, id := s.mapSvc, s.lab, s.newID()
 	s.mapID = id
 	return s.stream(func(ctx context.Context, send func(tea.Msg)) tea.Msg {
-		err := svc.WatchMap(ctx, lab, func(v ClusterView) { send(clusterMapMsg{id: id, view: v}) })
+		err := svc.WatchMap(ctx, lab, func(v clusterview.View) { send(clusterMapMsg{id: id, view: v}) })
 		return mapWatchEndedMsg{id: id, err: err}
 	}, func(ch <-chan tea.Msg, cancel context.CancelFunc) tea.Msg {
 		return mapWatchStartedMsg{id: id, updates: ch, cancel: cancel}
