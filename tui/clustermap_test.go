@@ -17,6 +17,7 @@ import (
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterview"
+	"github.com/k8slab/k8slab/tui/stream"
 )
 
 // rolloutObjects models deployment web with old pods at revision 1 and new
@@ -155,11 +156,11 @@ func BenchmarkTUIMemoryWithMap(b *testing.B) {
 		app := New(Options{Course: f.course, Store: f.store, Labs: newFakeLabs(), Map: &fakeMap{}})
 		app.Update(windowSize(120, 40))
 		lab, _ := f.course.Lab("first-lab")
-		app.lab.lab = lab
+		app.lab.d.lab = lab
 		v := view(11, 150, 0, 150)
 		app.lab.showMap = true
-		app.lab.mapID = 1
-		app.lab.Update(clusterMapMsg{id: 1, view: v})
+		id := app.lab.streams.Begin(stream.Map)
+		app.lab.Update(clusterMapMsg{id: id, view: v})
 		_ = app.View()
 		runtime.GC()
 		var after runtime.MemStats

@@ -297,14 +297,14 @@ func TestLabCompletionSummary(t *testing.T) {
 // and only there.
 func TestTaskFeatureNoteOnlyOnSim(t *testing.T) {
 	need := []checks.Feature{checks.NodePortFromHost, checks.Containers}
-	sim := &labScreen{provider: "sim"}
+	sim := &labData{provider: "sim"}
 	if got := sim.missing(need); !strings.Contains(got, "NodePort") || !strings.Contains(got, "containers") {
 		t.Errorf("sim note = %q, want both features named", got)
 	}
 	if got := sim.missing(nil); got != "" {
 		t.Errorf("a task without features got a note: %q", got)
 	}
-	if got := (&labScreen{provider: "kind"}).missing(need); got != "" {
+	if got := (&labData{provider: "kind"}).missing(need); got != "" {
 		t.Errorf("kind got a note: %q", got)
 	}
 }
@@ -313,15 +313,15 @@ func TestTaskFeatureNoteOnlyOnSim(t *testing.T) {
 // under such a task's goal; nobody else is.
 func TestClusterWideTaskNoteOnlyInWorkshops(t *testing.T) {
 	task := &checks.Task{ID: "label-worker", Features: []checks.Feature{checks.ClusterWide}}
-	if got := (&labScreen{provider: "kind", workshop: true}).taskNotes(task); !strings.Contains(got, "In this workshop") {
+	if got := (&labData{provider: "kind", workshop: true}).taskNotes(task); !strings.Contains(got, "In this workshop") {
 		t.Errorf("workshop note = %q", got)
 	}
-	for _, s := range []*labScreen{{provider: "kind"}, {provider: "sim"}} {
+	for _, s := range []*labData{{provider: "kind"}, {provider: "sim"}} {
 		if got := s.taskNotes(task); got != "" {
 			t.Errorf("outside a workshop (%s) the task got a note: %q", s.provider, got)
 		}
 	}
-	if got := (&labScreen{provider: "kind", workshop: true}).taskNotes(&checks.Task{ID: "t"}); got != "" {
+	if got := (&labData{provider: "kind", workshop: true}).taskNotes(&checks.Task{ID: "t"}); got != "" {
 		t.Errorf("an ordinary task got a workshop note: %q", got)
 	}
 }

@@ -17,7 +17,7 @@ func leftovers() []string {
 	buf = buf[:runtime.Stack(buf, true)]
 	var out []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "(*fakeLabs).Watch") || strings.Contains(g, "(*labScreen).stream") {
+		if strings.Contains(g, "(*fakeLabs).Watch") || strings.Contains(g, "stream.(*Controller).Run") {
 			out = append(out, g)
 		}
 	}
