@@ -117,7 +117,7 @@ func (l *taskList) Update(msg tea.Msg) tea.Cmd {
 	return navigate(taskMovedMsg{})
 }
 
-func (l *taskList) ShortHelp() []key.Binding { return []key.Binding{l.d.c.keys.Up, l.d.c.keys.Down} }
+func (l *taskList) ShortHelp() []key.Binding  { return []key.Binding{l.d.c.keys.Up, l.d.c.keys.Down} }
 func (l *taskList) FullHelp() [][]key.Binding { return [][]key.Binding{l.ShortHelp()} }
 
 // done counts the tasks done, now or earlier.
