@@ -27,6 +27,9 @@ type Options struct {
 	Renderer *lessons.Renderer
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// After paces the lab's retries after a failure; it defaults to
+	// time.After, and tests replace it to retry without waiting.
+	After func(time.Duration) <-chan time.Time
 	// NoColor is set when NO_COLOR asks for no colours.
 	NoColor bool
 	// Start opens a screen other than home, e.g. a quiz.
@@ -90,6 +93,9 @@ func New(o Options) *App {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.After == nil {
+		o.After = time.After
+	}
 	if o.Renderer == nil {
 		o.Renderer = lessons.NewRenderer()
 	}
@@ -103,6 +109,7 @@ func New(o Options) *App {
 		store:    o.Store,
 		renderer: o.Renderer,
 		now:      o.Now,
+		after:    o.After,
 		keys:     DefaultKeyMap(),
 		styles:   NewStyles(true, o.NoColor),
 	}

@@ -88,7 +88,7 @@ func newLabScreen(c *common, svc LabService, mapSvc MapService) *labScreen {
 		goal:    newGoalPane(d),
 		cmap:    newMapPane(c),
 		answer:  newLabAnswer(c.keys),
-		streams: stream.New(c.ctx, stream.RealClock, minBackoff, maxBackoff),
+		streams: stream.New(c.ctx, stream.ClockFunc(c.after), minBackoff, maxBackoff),
 	}
 }
 

@@ -24,10 +24,10 @@ type fakeLabs struct {
 	starts  int
 	resets  int
 	answers []map[string]string
-	// active counts watches running; endDelay makes a cancelled watch take
-	// that long to end, as an informer's does.
-	active   atomic.Int32
-	endDelay time.Duration
+	// active counts watches running; when ending is set, a cancelled
+	// watch ends only once it is closed, as an informer's takes a while.
+	active atomic.Int32
+	ending chan struct{}
 }
 
 func newFakeLabs() *fakeLabs { return &fakeLabs{results: make(chan checks.LabResult, 8)} }
@@ -37,11 +37,13 @@ func (f *fakeLabs) Watch(ctx context.Context, lab *checks.Lab, answers map[strin
 	f.answers = append(f.answers, answers)
 	f.mu.Unlock()
 	f.active.Add(1)
+	changed.notify()
+	defer changed.notify()
 	defer f.active.Add(-1)
 	for {
 		select {
 		case <-ctx.Done():
-			time.Sleep(f.endDelay)
+			f.end()
 			return nil
 		case r := <-f.results:
 			// select picks at random among ready cases: a watch already
@@ -49,7 +51,7 @@ func (f *fakeLabs) Watch(ctx context.Context, lab *checks.Lab, answers map[strin
 			// as a real one would stop delivering.
 			if ctx.Err() != nil {
 				f.results <- r
-				time.Sleep(f.endDelay)
+				f.end()
 				return nil
 			}
 			onResult(r)
@@ -57,10 +59,17 @@ func (f *fakeLabs) Watch(ctx context.Context, lab *checks.Lab, answers map[strin
 	}
 }
 
+func (f *fakeLabs) end() {
+	if f.ending != nil {
+		<-f.ending
+	}
+}
+
 func (f *fakeLabs) Start(context.Context, *checks.Lab) error {
 	f.mu.Lock()
 	f.starts++
 	f.mu.Unlock()
+	changed.notify()
 	return nil
 }
 
@@ -68,6 +77,7 @@ func (f *fakeLabs) Reset(context.Context, *checks.Lab) error {
 	f.mu.Lock()
 	f.resets++
 	f.mu.Unlock()
+	changed.notify()
 	return nil
 }
 
@@ -170,16 +180,11 @@ func TestLabResetAsksFirst(t *testing.T) {
 	press(tm, "n")
 	waitFor(t, tm, "graded live")
 	press(tm, "R", "y")
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	waitUntil(t, tm, "the reset", func(string) bool {
 		labs.mu.Lock()
-		n := labs.resets
-		labs.mu.Unlock()
-		if n == 1 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer labs.mu.Unlock()
+		return labs.resets == 1
+	})
 	finalScreen(t, tm)
 	labs.mu.Lock()
 	defer labs.mu.Unlock()
@@ -244,16 +249,11 @@ func TestLabQuestionAnswer(t *testing.T) {
 	waitFor(t, tm, "answer ›")
 	tm.Type("q3")
 	press(tm, "enter")
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	waitUntil(t, tm, "grading with the answer", func(string) bool {
 		labs.mu.Lock()
-		n := len(labs.answers)
-		labs.mu.Unlock()
-		if n >= 2 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer labs.mu.Unlock()
+		return len(labs.answers) >= 2
+	})
 	finalScreen(t, tm)
 	labs.mu.Lock()
 	defer labs.mu.Unlock()

@@ -32,9 +32,23 @@ func (f *flakyLabs) Watch(ctx context.Context, lab *checks.Lab, answers map[stri
 func TestLabRecoversFromUnreachableCluster(t *testing.T) {
 	f := newFixture(t)
 	labs := &flakyLabs{fakeLabs: newFakeLabs()}
-	tm := f.startLab(t, labs, 80, 24, false)
+	// The back-off's clock fires when the test says, not after a second.
+	waits := make(chan time.Duration, 1)
+	fire := make(chan time.Time, 1)
+	after := func(d time.Duration) <-chan time.Time {
+		waits <- d
+		return fire
+	}
+	app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Labs: labs, After: after})
+	tm := f.startApp(t, app, 80, 24)
+	waitFor(t, tm, "Next:")
+	press(tm, "j", "j", "j", "enter")
 	waitFor(t, tm, "! Create deployment web")
-	waitFor(t, tm, "Trying again by itself")
+	waitFor(t, tm, "Trying again by itself in 1s")
+	if d := <-waits; d != time.Second {
+		t.Errorf("the first retry waits %s, want 1s", d)
+	}
+	fire <- time.Time{}
 	labs.results <- labResult(checks.Pass, checks.Fail)
 	waitFor(t, tm, "✓ Create deployment web  done")
 	if strings.Contains(tm.last.Load().(string), "Trying again") {

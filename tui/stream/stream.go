@@ -34,12 +34,10 @@ type Clock interface {
 	After(time.Duration) <-chan time.Time
 }
 
-type realClock struct{}
+// ClockFunc is a Clock made of a function like time.After.
+type ClockFunc func(time.Duration) <-chan time.Time
 
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
-// RealClock is the wall clock.
-var RealClock Clock = realClock{}
+func (f ClockFunc) After(d time.Duration) <-chan time.Time { return f(d) }
 
 // Started hands a running stream's channel and cancel to the screen; pass
 // it to Controller.Attach.
