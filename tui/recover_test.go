@@ -127,3 +127,32 @@ func TestLabResetFailureIsShown(t *testing.T) {
 	}
 	finalScreen(t, tm)
 }
+
+// evilStart fails with an error whose text holds terminal escapes, as a
+// message from a hostile API server or kubeconfig could.
+type evilStart struct{ *fakeLabs }
+
+func (evilStart) Start(context.Context, *checks.Lab) error {
+	return errors.New("dial: \x1b]0;owned\a\x1b[2Jgone")
+}
+
+// A lab error is drawn as text: its escape sequences reach the terminal
+// written out, never as commands.
+func TestLabErrorsAreInert(t *testing.T) {
+	f := newFixture(t)
+	fire := make(chan time.Time) // the retry never comes
+	app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Labs: evilStart{newFakeLabs()},
+		After: func(time.Duration) <-chan time.Time { return fire }})
+	tm := f.startApp(t, app, 80, 24)
+	waitFor(t, tm, "Next:")
+	press(tm, "j", "j", "j", "enter")
+	waitFor(t, tm, "gone")
+	press(tm, "q")
+	raw := finalApp(t, tm).View().Content
+	if strings.Contains(raw, "\x1b]0;owned") || strings.Contains(raw, "\x1b[2J") {
+		t.Errorf("the error's escapes reached the terminal: %q", raw)
+	}
+	if !strings.Contains(raw, `\x1b]0;owned\x07\x1b[2Jgone`) {
+		t.Errorf("the error is not shown written out: %q", raw)
+	}
+}
