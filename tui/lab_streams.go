@@ -155,68 +155,78 @@ func (s *labScreen) clusterChanged(reachable bool) tea.Cmd {
 }
 
 // handleStream handles the messages of the lab's streams; ok reports
-// whether msg was one.
+// whether msg was one. A message of a stream no longer current is dropped.
 func (s *labScreen) handleStream(msg tea.Msg) (cmd tea.Cmd, ok bool) {
+	c := s.streams
 	switch msg := msg.(type) {
 	case stream.Started:
-		return s.streams.Attach(msg), true
+		return c.Attach(msg), true
 	case stream.RetryMsg:
-		if !s.streams.Current(stream.Retry, msg.ID) {
-			return nil, true
+		if c.Current(stream.Retry, msg.ID) {
+			return s.retry(), true
 		}
-		return s.retry(), true
 	case clusterMapMsg:
-		if !s.streams.Current(stream.Map, msg.id) {
-			return nil, true
+		if c.Current(stream.Map, msg.id) {
+			s.cmap.show(&msg.view)
+			return c.Listen(stream.Map), true
 		}
-		s.cmap.show(&msg.view)
-		return s.streams.Listen(stream.Map), true
 	case mapWatchEndedMsg:
-		if s.streams.Done(stream.Map, msg.id) && msg.err != nil {
+		if c.Done(stream.Map, msg.id) && msg.err != nil {
 			s.err = msg.err
 		}
-		return nil, true
 	case labActionDoneMsg:
-		if !s.streams.Done(stream.Action, msg.id) {
-			return nil, true
+		if c.Done(stream.Action, msg.id) {
+			return s.actionDone(msg.err), true
 		}
-		return s.actionDone(msg.err), true
 	case labResultMsg:
-		if !s.streams.Current(stream.Watch, msg.id) || s.d.lab == nil || msg.lab != s.d.lab.ID {
-			return nil, true
+		if c.Current(stream.Watch, msg.id) && s.d.lab != nil && msg.lab == s.d.lab.ID {
+			return tea.Batch(c.Listen(stream.Watch), s.graded(msg.res)), true
 		}
-		return tea.Batch(s.streams.Listen(stream.Watch), s.graded(msg.res)), true
 	case labWatchEndedMsg:
-		if !s.streams.Done(stream.Watch, msg.id) {
-			return nil, true
+		if c.Done(stream.Watch, msg.id) {
+			return s.watchEnded(msg.err), true
 		}
-		if msg.err != nil {
-			s.err = msg.err
-		}
-		if s.c.ctx.Err() != nil {
-			return nil, true
-		}
-		// The watch ends by itself only when the cluster failed it: try
-		// again later, and re-read every result then.
-		return s.streams.RetryLater(), true
 	case shellReadyMsg:
-		if !s.streams.Done(stream.Shell, msg.id) {
-			return nil, true // the learner left the lab meanwhile
+		// Not current: the learner left the lab meanwhile.
+		if c.Done(stream.Shell, msg.id) {
+			return s.shellReady(msg), true
 		}
-		if msg.err != nil {
-			s.err = msg.err
-			return nil, true
-		}
-		return tea.ExecProcess(msg.cmd, func(err error) tea.Msg { return shellExitedMsg{err} }), true
 	case shellExitedMsg:
-		// Back from the shell: the watch has kept grading, so the state is
-		// current; restart it if it had stopped.
-		if !s.streams.Active(stream.Watch) && !s.streams.Active(stream.Action) && s.svc != nil && s.d.lab != nil {
-			return s.watch(), true
-		}
-		return nil, true
+		return s.shellExited(), true
+	default:
+		return nil, false
 	}
-	return nil, false
+	return nil, true
+}
+
+// watchEnded follows the end of the current watch, which ends by itself
+// only when the cluster failed it: try again later, and re-read every
+// result then.
+func (s *labScreen) watchEnded(err error) tea.Cmd {
+	if err != nil {
+		s.err = err
+	}
+	if s.c.ctx.Err() != nil {
+		return nil
+	}
+	return s.streams.RetryLater()
+}
+
+func (s *labScreen) shellReady(msg shellReadyMsg) tea.Cmd {
+	if msg.err != nil {
+		s.err = msg.err
+		return nil
+	}
+	return tea.ExecProcess(msg.cmd, func(err error) tea.Msg { return shellExitedMsg{err} })
+}
+
+// shellExited follows the learner back from the shell: the watch has kept
+// grading, so the state is current; restart it if it had stopped.
+func (s *labScreen) shellExited() tea.Cmd {
+	if !s.streams.Active(stream.Watch) && !s.streams.Active(stream.Action) && s.svc != nil && s.d.lab != nil {
+		return s.watch()
+	}
+	return nil
 }
 
 // actionDone follows a lab start or reset.

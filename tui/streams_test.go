@@ -3,11 +3,14 @@ package tui
 import (
 	"context"
 	"errors"
+	"os/exec"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/k8slab/k8slab/checks"
 )
 
@@ -118,5 +121,47 @@ func TestQuitCancelsLabStart(t *testing.T) {
 		}
 	case <-time.After(testLimit):
 		t.Fatal("the lab start was not cancelled on quit")
+	}
+}
+
+// shellCounter counts the shells set up.
+type shellCounter struct {
+	*fakeLabs
+	calls atomic.Int32
+}
+
+func (s *shellCounter) Shell(*checks.Lab) (*exec.Cmd, error) {
+	s.calls.Add(1)
+	return exec.Command("true"), nil
+}
+
+// The shell key does no work in Update: finding the cluster may revive it
+// for minutes and the kubeconfig is written to disk, so both run in a
+// command, whose result carries its stream id. A shell set up for a lab
+// the learner has left meanwhile is not opened.
+func TestShellIsSetUpInACommand(t *testing.T) {
+	f := newFixture(t)
+	labs := &shellCounter{fakeLabs: newFakeLabs()}
+	app := New(Options{Course: f.course, Store: f.store, Labs: labs})
+	lab, _ := f.course.Lab("first-lab")
+	s := app.lab
+	s.d.lab = lab
+
+	cmd := s.handleKey(tea.KeyPressMsg{Code: 't', Text: "t"})
+	if cmd == nil || labs.calls.Load() != 0 {
+		t.Fatalf("the shell key set the shell up in Update (%d calls)", labs.calls.Load())
+	}
+	ready := cmd()
+	if labs.calls.Load() != 1 {
+		t.Fatal("the command did not set the shell up")
+	}
+	s.stop() // the learner left the lab
+	if s.Update(ready) != nil {
+		t.Error("a shell set up for a lab already left was opened")
+	}
+
+	again := s.handleKey(tea.KeyPressMsg{Code: 't', Text: "t"})()
+	if s.Update(again) == nil {
+		t.Error("the current shell was not opened")
 	}
 }
