@@ -14,3 +14,11 @@ type component interface {
 	View() string
 	SetSize(width, height int)
 }
+
+// The lab page's parts.
+var (
+	_ component = (*taskList)(nil)
+	_ component = (*goalPane)(nil)
+	_ component = (*mapPane)(nil)
+	_ component = (*labAnswer)(nil)
+)
