@@ -27,8 +27,9 @@ const (
 PS1='(k8slab ${K8SLAB_NAMESPACE}) '"$PS1"
 printf '%s\n' "$K8SLAB_BANNER"
 `
-	// otherShell prints the banner and becomes the learner's shell ($0).
-	otherShell = `printf '%s\n' "$K8SLAB_BANNER"; exec "$0" -i`
+	// otherShell, run by /bin/sh whatever the learner's shell speaks
+	// (fish has no $0), prints the banner and becomes the learner's shell.
+	otherShell = `printf '%s\n' "$K8SLAB_BANNER"; exec "$K8SLAB_SHELL" -i`
 )
 
 // Shell opens the learner's $SHELL with KUBECONFIG pointing at a copy of the
@@ -70,8 +71,8 @@ func (s *Service) Shell(lab *checks.Lab) (*exec.Cmd, error) {
 		}
 		cmd = exec.Command(shell, "--rcfile", rc, "-i")
 	} else {
-		cmd = exec.Command(shell, "-c", otherShell, shell)
+		cmd = exec.Command("/bin/sh", "-c", otherShell)
 	}
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kc, "K8SLAB_LAB="+lab.ID, "K8SLAB_NAMESPACE="+ns, "K8SLAB_BANNER="+banner)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kc, "K8SLAB_LAB="+lab.ID, "K8SLAB_NAMESPACE="+ns, "K8SLAB_BANNER="+banner, "K8SLAB_SHELL="+shell)
 	return cmd, nil
 }
