@@ -9,8 +9,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // The shell's start-up code is constant text: the lab's title and
@@ -36,7 +36,7 @@ printf '%s\n' "$K8SLAB_BANNER"
 // cluster's kubeconfig whose default namespace is the lab's, so plain
 // kubectl commands land in the lab. Bash also gets a prompt marker. It
 // resolves the cluster and writes files: call it from a tea.Cmd.
-func (s *Service) Shell(lab *checks.Lab) (*exec.Cmd, error) {
+func (s *Service) Shell(lab *labfile.Lab) (*exec.Cmd, error) {
 	if s.stateDir == "" {
 		return nil, errNoStateDir
 	}

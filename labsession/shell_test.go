@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 const shellKubeconfig = `apiVersion: v1
@@ -38,7 +38,7 @@ func TestShellNeverRunsTheLabTitle(t *testing.T) {
 			t.Setenv("SHELL", shell)
 			t.Setenv("HOME", t.TempDir()) // no ~/.bashrc of the machine's
 			s := New(func() clusterctl.Target { return clusterctl.Target{Kubeconfig: kc, Context: "k8slab"} }, t.TempDir(), Options{})
-			cmd, err := s.Shell(&checks.Lab{ID: "web", Title: title, Namespace: "lab-web"})
+			cmd, err := s.Shell(&labfile.Lab{ID: "web", Title: title, Namespace: "lab-web"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,9 +62,9 @@ func TestShellNeverRunsTheLabTitle(t *testing.T) {
 // namespace name (a doctored workshop marker) is refused.
 func TestShellRefusesANamespaceThatIsNoName(t *testing.T) {
 	s := New(func() clusterctl.Target { return clusterctl.Target{Kubeconfig: "unused"} }, t.TempDir(), Options{
-		Namespace: func(*checks.Lab) string { return "../$(touch x)" },
+		Namespace: func(*labfile.Lab) string { return "../$(touch x)" },
 	})
-	if _, err := s.Shell(&checks.Lab{ID: "web"}); err == nil || !strings.Contains(err.Error(), "not a valid namespace name") {
+	if _, err := s.Shell(&labfile.Lab{ID: "web"}); err == nil || !strings.Contains(err.Error(), "not a valid namespace name") {
 		t.Errorf("Shell = %v, want the namespace refused", err)
 	}
 }

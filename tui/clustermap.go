@@ -8,14 +8,14 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterview"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // MapService feeds the map: it calls onChange with a new view whenever an
 // object in the lab's namespace (or a node) changes, until ctx ends.
 type MapService interface {
-	WatchMap(ctx context.Context, lab *checks.Lab, onChange func(clusterview.View)) error
+	WatchMap(ctx context.Context, lab *labfile.Lab, onChange func(clusterview.View)) error
 }
 
 // renderClusterMap draws the view for a width. It is called when the view

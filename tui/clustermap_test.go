@@ -15,8 +15,8 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterview"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/tui/stream"
 )
 
@@ -78,7 +78,7 @@ func view(nodes, oldReady, newStarting, newReady int) clusterview.View {
 // fakeMap plays a scripted sequence of views.
 type fakeMap struct{ views chan clusterview.View }
 
-func (f *fakeMap) WatchMap(ctx context.Context, _ *checks.Lab, onChange func(clusterview.View)) error {
+func (f *fakeMap) WatchMap(ctx context.Context, _ *labfile.Lab, onChange func(clusterview.View)) error {
 	for {
 		select {
 		case <-ctx.Done():

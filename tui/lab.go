@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/tui/stream"
 )
@@ -17,15 +18,15 @@ import (
 // scripted fake.
 type LabService interface {
 	// Watch grades lab now and after every relevant change until ctx ends.
-	Watch(ctx context.Context, lab *checks.Lab, answers map[string]string, onResult func(checks.LabResult)) error
+	Watch(ctx context.Context, lab *labfile.Lab, answers map[string]string, onResult func(checks.LabResult)) error
 	// Start creates the lab namespace and applies the setup; Reset makes it
 	// afresh.
-	Start(ctx context.Context, lab *checks.Lab) error
-	Reset(ctx context.Context, lab *checks.Lab) error
+	Start(ctx context.Context, lab *labfile.Lab) error
+	Reset(ctx context.Context, lab *labfile.Lab) error
 	// Shell is the learner's shell, set up for the lab's cluster and
 	// namespace. It may resolve the cluster and write files, so the screen
 	// calls it in a command.
-	Shell(lab *checks.Lab) (*exec.Cmd, error)
+	Shell(lab *labfile.Lab) (*exec.Cmd, error)
 }
 
 type labConfirm int
@@ -92,7 +93,7 @@ func newLabScreen(c *common, svc LabService, mapSvc MapService) *labScreen {
 	}
 }
 
-func (s *labScreen) open(lab *checks.Lab) tea.Cmd {
+func (s *labScreen) open(lab *labfile.Lab) tea.Cmd {
 	s.stop()
 	s.d.lab, s.d.result, s.d.cursor, s.confirm, s.err, s.busy = lab, nil, 0, confirmNone, nil, ""
 	s.started, s.done, s.actionErr = false, "", nil

@@ -10,7 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // goalPane shows the task under the cursor: what is still wrong with it,
@@ -112,7 +112,7 @@ func (g *goalPane) render() tea.Cmd {
 // wrapping would split a command in the middle of a token: commands are
 // broken at spaces with shell line continuations, so that copying them
 // works, and manifests are shown as they are.
-func (g *goalPane) solutionBlock(t *checks.Task) string {
+func (g *goalPane) solutionBlock(t *labfile.Task) string {
 	st := g.d.c.styles
 	var b strings.Builder
 	b.WriteString("\n\n  " + st.Bold.Render("Reference solution") + st.Muted.Render(" (marked as seen in your progress):") + "\n\n")
@@ -170,30 +170,30 @@ func (g *goalPane) detail() string {
 // taskNotes says, under a task's goal, what this cluster or this learner
 // cannot do of it: a simulated cluster's missing features, a workshop
 // learner's missing rights.
-func (d *labData) taskNotes(t *checks.Task) string {
+func (d *labData) taskNotes(t *labfile.Task) string {
 	var md strings.Builder
 	if missing := d.missing(t.Features); missing != "" {
 		md.WriteString("\n**Note:** this task needs " + missing + ", which a simulated cluster cannot show; do it on a kind cluster.\n")
 	}
-	if d.workshop && slices.Contains(t.Features, checks.ClusterWide) {
+	if d.workshop && slices.Contains(t.Features, labfile.ClusterWide) {
 		md.WriteString("\n**In this workshop:** this task changes the whole cluster, which your account may not do. Your instructor shows it; follow along, and it is not graded for you.\n")
 	}
 	return md.String()
 }
 
 // missing names the features in fs that a simulated cluster lacks.
-func (d *labData) missing(fs []checks.Feature) string {
+func (d *labData) missing(fs []labfile.Feature) string {
 	if d.provider != "sim" {
 		return ""
 	}
 	var out []string
 	for _, f := range fs {
 		switch f {
-		case checks.Containers:
+		case labfile.Containers:
 			out = append(out, "running containers (logs, exec)")
-		case checks.Storage:
+		case labfile.Storage:
 			out = append(out, "bound volumes")
-		case checks.NodePortFromHost:
+		case labfile.NodePortFromHost:
 			out = append(out, "a NodePort from your machine")
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labenv"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/tui/stream"
 )
@@ -97,7 +97,7 @@ func (s *labScreen) askReset() tea.Cmd {
 	}
 	s.confirm = confirmReset
 	s.resetPrompt = " Its namespace is deleted and set up again. y/n"
-	if len(checks.ClusterScopedKinds(s.d.lab)) > 0 {
+	if len(labenv.ClusterScopedKinds(s.d.lab)) > 0 {
 		// Say it: a volume is outside the namespace the learner sees.
 		s.resetPrompt = " Its namespace, and what its setup made outside it, are deleted and set up again. y/n"
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterview"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/tui/stream"
 )
@@ -74,7 +75,7 @@ func (s *labScreen) start() tea.Cmd {
 }
 
 // action runs a lab action (start, reset) with a time limit.
-func (s *labScreen) action(what string, do func(context.Context, *checks.Lab) error) tea.Cmd {
+func (s *labScreen) action(what string, do func(context.Context, *labfile.Lab) error) tea.Cmd {
 	lab := s.d.lab
 	s.actionErr = nil
 	_, cmd := s.streams.Do(stream.Action, labActionTimeout, func(ctx context.Context, id stream.ID) tea.Msg {

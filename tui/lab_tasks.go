@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/progress"
 )
 
@@ -17,7 +18,7 @@ import (
 // it and the task list moves the cursor.
 type labData struct {
 	c       *common
-	lab     *checks.Lab
+	lab     *labfile.Lab
 	result  *checks.LabResult
 	cursor  int
 	answers map[string]string
@@ -27,7 +28,7 @@ type labData struct {
 	workshop bool
 }
 
-func (d *labData) task() *checks.Task {
+func (d *labData) task() *labfile.Task {
 	if d.lab == nil || d.cursor >= len(d.lab.Tasks) {
 		return nil
 	}

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // leftovers lists goroutines of the lab's streams that are still running.
@@ -99,7 +101,7 @@ type blockingStart struct {
 	ended   chan error
 }
 
-func (b *blockingStart) Start(ctx context.Context, _ *checks.Lab) error {
+func (b *blockingStart) Start(ctx context.Context, _ *labfile.Lab) error {
 	close(b.entered)
 	<-ctx.Done()
 	b.ended <- ctx.Err()
@@ -130,7 +132,7 @@ type shellCounter struct {
 	calls atomic.Int32
 }
 
-func (s *shellCounter) Shell(*checks.Lab) (*exec.Cmd, error) {
+func (s *shellCounter) Shell(*labfile.Lab) (*exec.Cmd, error) {
 	s.calls.Add(1)
 	return exec.Command("true"), nil
 }
