@@ -47,8 +47,8 @@ type Options struct {
 	Tasks []string
 	// Answers are the learner's answers to question tasks, by task id.
 	Answers map[string]string
-	// Cache, when set, is the informer cache Watch shares with other views
-	// of the lab (the cluster map); Evaluate ignores it.
+	// Cache is the informer cache Watch reads through, which it may share
+	// with other views of the lab (the cluster map); Evaluate ignores it.
 	Cache *clustercache.Cache
 	// snapshot, when set, serves objects (watch mode's cache).
 	snapshot clustercache.Snapshot

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/k8slab/k8slab/clustercache"
 	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/labenv"
 	authv1 "k8s.io/api/authentication/v1"
@@ -33,6 +34,10 @@ import (
 type Clients struct {
 	Config  *rest.Config
 	Dynamic dynamic.Interface
+	// Watch is for the status grader's informers: a client without the
+	// client-side timeout, which would cut every watch (see
+	// clustercache.WatchClient).
+	Watch dynamic.Interface
 }
 
 // NewClients makes the clients for cfg.
@@ -41,7 +46,11 @@ func NewClients(cfg *rest.Config) (Clients, error) {
 	if err != nil {
 		return Clients{}, err
 	}
-	return Clients{Config: cfg, Dynamic: dyn}, nil
+	watch, err := clustercache.WatchClient(cfg)
+	if err != nil {
+		return Clients{}, err
+	}
+	return Clients{Config: cfg, Dynamic: dyn, Watch: watch}, nil
 }
 
 // InitOptions tune init.

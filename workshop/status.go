@@ -163,7 +163,7 @@ func (g *Grader) Run(ctx context.Context, debounce time.Duration, onTable func(T
 			if _, ok := g.informers[n.Resource]; ok {
 				continue
 			}
-			inf := clustercache.NewInformer(g.c.Dynamic, clustercache.Key{Resource: n.Resource}, "", byNamespace)
+			inf := clustercache.NewInformer(g.c.Watch, clustercache.Key{Resource: n.Resource}, "", byNamespace)
 			if _, err := inf.AddEventHandler(handler); err != nil {
 				return err
 			}
@@ -172,7 +172,7 @@ func (g *Grader) Run(ctx context.Context, debounce time.Duration, onTable func(T
 	}
 	// The class itself: learners' namespaces, found by the workshop label,
 	// so learners added by a later init appear.
-	g.nsInf = clustercache.NewInformer(g.c.Dynamic, clustercache.Key{Resource: namespacesGVR}, WorkshopLabel+"="+g.name, byNamespace)
+	g.nsInf = clustercache.NewInformer(g.c.Watch, clustercache.Key{Resource: namespacesGVR}, WorkshopLabel+"="+g.name, byNamespace)
 	if _, err := g.nsInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { g.markDirty("*") },
 		UpdateFunc: func(any, any) {},
