@@ -35,11 +35,11 @@ type Cache struct {
 	client   dynamic.Interface
 	requests *atomic.Int64
 
-	mu        sync.Mutex
-	stop      chan struct{}
-	closed    bool
-	running   sync.WaitGroup
-	entries   map[Key]*cacheEntry
+	mu      sync.Mutex
+	stop    chan struct{}
+	closed  bool
+	running sync.WaitGroup
+	entries map[Key]*cacheEntry
 	// pending holds an informer that will replace entries' once it has
 	// synced (see KeepManagedFields).
 	pending   map[Key]*cacheEntry
