@@ -93,8 +93,8 @@ type Grader struct {
 	dirty map[string]bool // namespaces to grade again; "*" means all
 	// dirtyLabs are labs whose every cell is graded again.
 	dirtyLabs map[string]bool
-	cells map[string]*Cell
-	kick  chan struct{}
+	cells     map[string]*Cell
+	kick      chan struct{}
 }
 
 // NewGrader prepares a grader; Run starts it.
