@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/answer"
 	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/internal/textsafe"
 	"github.com/k8slab/k8slab/labfile"
@@ -22,8 +23,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-
-	"github.com/k8slab/k8slab/quiz"
 )
 
 // Engine evaluates labs against one cluster.
@@ -312,7 +311,7 @@ func evalQuestion(ctx context.Context, snap clustercache.Snapshot, ns string, t 
 	switch {
 	case strings.TrimSpace(given) == "":
 		cr.Status, cr.Messages = Fail, []string{"not answered yet"}
-	case quiz.Normalize(given) == quiz.Normalize(want):
+	case answer.Normalize(given) == answer.Normalize(want):
 		cr.Status = Pass
 	default:
 		cr.Status, cr.Messages = Fail, []string{fmt.Sprintf("%q is not what the cluster says; look again", given)}
