@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/k8slab/k8slab/internal/ident"
 	"github.com/k8slab/k8slab/internal/source"
-	"github.com/k8slab/k8slab/quiz"
 )
 
 // Lesson is one Markdown lesson.
@@ -89,7 +89,7 @@ func ParseLesson(data []byte) (*Lesson, source.Problems) {
 	switch {
 	case fm.ID == "":
 		ps = append(ps, source.Problem{Line: 1, Message: "front matter has no id"})
-	case !quiz.ValidID(fm.ID):
+	case !ident.Valid(fm.ID):
 		ps = append(ps, source.Problem{Line: at("id"), Message: fmt.Sprintf("lesson id %q must be lowercase letters, digits and dashes", fm.ID)})
 	}
 	if strings.TrimSpace(fm.Title) == "" {
