@@ -77,14 +77,32 @@ func engineSpecFor(name string) (engineSpec, bool) {
 	return engineSpec{}, false
 }
 
+// EngineEnv is the variable kind's own CLI reads to choose its engine
+// ("docker", "podman" or "nerdctl"); k8slab honours it the same way, so a
+// learner with two engines picks one for both tools.
+const EngineEnv = "KIND_EXPERIMENTAL_PROVIDER"
+
 // DetectEngine finds a running container engine kind can use and returns
-// its name: EngineDocker, EnginePodman or EngineNerdctl. An installed engine
-// that is not running is skipped if a later one works. Otherwise the error
-// is a *Problem wrapping ErrNoEngine (no engine CLI installed) or
-// ErrEngineNotRunning (the first installed engine's failure), or ctx's error.
-func DetectEngine(ctx context.Context) (engine string, err error) {
+// its name: EngineDocker, EnginePodman or EngineNerdctl. only, when not
+// empty, is the one engine to consider (as EngineEnv names it); otherwise
+// an installed engine that is not running is skipped if a later one works.
+// The error is a *Problem wrapping ErrNoEngine (no engine CLI installed) or
+// ErrEngineNotRunning (the first installed engine's failure), a *Problem
+// for an engine kind does not know, or ctx's error.
+func DetectEngine(ctx context.Context, only string) (engine string, err error) {
+	specs := engineSpecs()
+	if only != "" {
+		e, ok := engineSpecFor(only)
+		if !ok {
+			return "", &Problem{
+				Summary: fmt.Sprintf("%s=%s names no container engine kind supports", EngineEnv, only),
+				Fix:     fmt.Sprintf("set %s to %s, %s or %s, or unset it to let k8slab find the engine that runs", EngineEnv, EngineDocker, EnginePodman, EngineNerdctl),
+			}
+		}
+		specs = []engineSpec{e}
+	}
 	var firstProblem error
-	for _, e := range engineSpecs() {
+	for _, e := range specs {
 		installed, err := engineInstalled(ctx, e)
 		if err != nil {
 			return "", err
@@ -106,7 +124,7 @@ func DetectEngine(ctx context.Context) (engine string, err error) {
 	if firstProblem != nil {
 		return "", firstProblem
 	}
-	return "", noEngineProblem("", nil)
+	return "", noEngineProblem(only, nil)
 }
 
 // engineInstalled reports whether e's CLI is on PATH and really is e. The

@@ -7,9 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/k8slab/k8slab/clusterctl/enginetest"
 )
 
 // engineFixture reads a captured engine CLI output from testdata/kind.
@@ -87,7 +90,7 @@ func assertContains(t *testing.T, what, text string, words ...string) {
 
 func TestDetectEngineNoCLI(t *testing.T) {
 	replayEngines(t, map[string]cliResult{})
-	engine, err := DetectEngine(context.Background())
+	engine, err := DetectEngine(context.Background(), "")
 	if engine != "" {
 		t.Errorf("engine = %q, want none", engine)
 	}
@@ -153,7 +156,7 @@ func TestDetectEngineDockerNotRunning(t *testing.T) {
 				dockerV:    {out: version},
 				dockerInfo: {out: engineFixture(t, tt.fixture), err: errExit1},
 			})
-			engine, err := DetectEngine(context.Background())
+			engine, err := DetectEngine(context.Background(), "")
 			if engine != "" {
 				t.Errorf("engine = %q, want none", engine)
 			}
@@ -172,7 +175,7 @@ func TestDetectEnginePodmanMachineDown(t *testing.T) {
 		podmanV:    {out: engineFixture(t, "podman-version.txt")},
 		podmanInfo: {out: engineFixture(t, "podman-info-machine-down.txt"), err: fmt.Errorf("exit status 125")},
 	})
-	_, err := DetectEngine(context.Background())
+	_, err := DetectEngine(context.Background(), "")
 	p := mustProblem(t, err, ErrEngineNotRunning)
 	assertContains(t, "Summary", p.Summary, "Podman is installed", "Cannot connect to Podman.")
 	assertContains(t, "Fix", p.Fix, "podman machine start", "podman machine init", "--provider sim")
@@ -205,7 +208,7 @@ func TestDetectEngineFindsRunningEngine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := replayEngines(t, tt.results)
-			got, err := DetectEngine(context.Background())
+			got, err := DetectEngine(context.Background(), "")
 			if err != nil || got != tt.want {
 				t.Fatalf("DetectEngine = %q, %v; want %q", got, err, tt.want)
 			}
@@ -225,7 +228,7 @@ func TestDetectEngineTimeout(t *testing.T) {
 		// answers.
 		dockerInfo: {err: fmt.Errorf("signal: killed: %w", context.DeadlineExceeded)},
 	})
-	_, err := DetectEngine(context.Background())
+	_, err := DetectEngine(context.Background(), "")
 	p := mustProblem(t, err, ErrEngineNotRunning)
 	assertContains(t, "Summary", p.Summary, "did not answer within 5s")
 	assertContains(t, "Fix", p.Fix, "starting", "--provider sim")
@@ -235,36 +238,54 @@ func TestDetectEngineCancelled(t *testing.T) {
 	replayEngines(t, map[string]cliResult{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := DetectEngine(ctx)
+	_, err := DetectEngine(ctx, "")
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
 
-// TestDetectEngineRealDocker runs this machine's docker CLI. With no engine
-// running (as on the build machine) DetectEngine must come back, quickly,
-// with the engine-not-running Problem rather than hang or fall through.
+// TestDetectEngineRealDocker runs this machine's docker CLI (or a stand-in
+// where there is none) against an engine that is down: DetectEngine must
+// come back, quickly, with the engine-not-running Problem rather than hang
+// or fall through.
 func TestDetectEngineRealDocker(t *testing.T) {
-	if _, err := exec.LookPath("docker"); err != nil {
-		t.Skip("no docker CLI on PATH")
-	}
-	if dockerEngineAnswers() {
-		t.Skip("a Docker engine is running here")
-	}
+	enginetest.DockerDown(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	engine, err := DetectEngine(ctx)
+	engine, err := DetectEngine(ctx, os.Getenv(EngineEnv))
 	if err == nil {
-		t.Skipf("another engine works here: %s", engine)
+		t.Fatalf("DetectEngine = %q with Docker's engine down", engine)
 	}
 	p := mustProblem(t, err, ErrEngineNotRunning)
 	t.Logf("Summary: %s\nFix: %s", p.Summary, p.Fix)
+	assertContains(t, "Summary", p.Summary, "Docker is installed", "not running")
 	assertContains(t, "Fix", p.Fix, "docker info", "--provider sim")
 }
 
-// dockerEngineAnswers reports whether `docker info` works on this machine.
-func dockerEngineAnswers() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return exec.CommandContext(ctx, "docker", "info").Run() == nil
+// With an engine named (EngineEnv), only that one is asked, even when
+// another would answer.
+func TestDetectEngineOnlyTheOneNamed(t *testing.T) {
+	dockerUp := map[string]cliResult{
+		dockerV: {out: engineFixture(t, "docker-version.txt")}, dockerInfo: {out: `{"ServerVersion":"28.2.2"}`},
+	}
+	calls := replayEngines(t, dockerUp)
+	engine, err := DetectEngine(context.Background(), EnginePodman)
+	p := mustProblem(t, err, ErrNoEngine)
+	assertContains(t, "Summary", p.Summary, "set to use podman", "`podman` is not on your PATH")
+	if engine != "" || slices.Contains(*calls, dockerInfo) {
+		t.Errorf("engine = %q, calls %q: Docker was used though podman was named", engine, *calls)
+	}
+
+	replayEngines(t, map[string]cliResult{
+		dockerV: {out: engineFixture(t, "docker-version.txt")}, dockerInfo: {out: `{"ServerVersion":"28.2.2"}`},
+		podmanV: {out: engineFixture(t, "podman-version.txt")}, podmanInfo: {out: `{}`},
+	})
+	if engine, err := DetectEngine(context.Background(), EnginePodman); engine != EnginePodman || err != nil {
+		t.Errorf("DetectEngine(podman) = %q, %v", engine, err)
+	}
+
+	_, err = DetectEngine(context.Background(), "lxc")
+	p = mustProblem(t, err, nil)
+	assertContains(t, "Summary", p.Summary, EngineEnv+"=lxc")
+	assertContains(t, "Fix", p.Fix, "docker, podman or nerdctl", "unset it")
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/k8slab/k8slab/clusterctl/enginetest"
 	"sigs.k8s.io/kind/pkg/apis/config/defaults"
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	kinderrors "sigs.k8s.io/kind/pkg/errors"
@@ -495,16 +496,11 @@ func TestRunUncancellableAnswersCancel(t *testing.T) {
 }
 
 // TestKindOnThisMachine drives the real kind library against this
-// machine's docker CLI with no engine running: every operation must come
+// machine's docker CLI with its engine down: every operation must come
 // back with the engine-not-running Problem, and nothing may be written to
 // the kubeconfig or to ~/.kube/config.
 func TestKindOnThisMachine(t *testing.T) {
-	if _, err := osexec.LookPath("docker"); err != nil {
-		t.Skip("no docker CLI on PATH")
-	}
-	if dockerEngineAnswers() {
-		t.Skip("a Docker engine is running here; this test needs one that is not")
-	}
+	enginetest.DockerDown(t)
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("KUBECONFIG", filepath.Join(home, "env-kubeconfig"))

@@ -75,6 +75,7 @@ func (g *globals) clusterConfig(f *clusterFlags) (clusterctl.Config, error) {
 		Kubeconfig: f.kubeconfig,
 		Context:    f.context,
 		NodeImage:  f.nodeImage,
+		Engine:     os.Getenv(clusterctl.EngineEnv),
 	}, nil
 }
 
