@@ -414,6 +414,14 @@ func (p *progressPrinter) step(s clusterctl.Step) {
 		if !p.tty {
 			fmt.Fprintf(p.w, "• %s ...\n", s.Name)
 		}
+	case clusterctl.StepWarning:
+		// A warning from kind about the step in progress: its own line,
+		// and the running step's spinner carries on below it.
+		if p.tty {
+			fmt.Fprintf(p.w, "\r! %s\x1b[K\n", s.Name)
+		} else {
+			fmt.Fprintf(p.w, "  ! %s\n", s.Name)
+		}
 	case clusterctl.StepDone, clusterctl.StepFailed:
 		mark := "✓"
 		if s.State == clusterctl.StepFailed {
