@@ -28,6 +28,10 @@ const (
 // well within a second.
 const engineCheckTimeout = 5 * time.Second
 
+// podmanCheckTimeout is engineCheckTimeout for Podman, whose info does the
+// work a daemon would have done already.
+const podmanCheckTimeout = 20 * time.Second
+
 // runCommand runs a container engine CLI and returns its stdout and stderr
 // together, the way a learner sees them. It is a variable only so tests can
 // replay outputs captured from real engines.
@@ -50,6 +54,8 @@ type Spec struct {
 	// infoArgs is the info command kind runs before creating a cluster, so
 	// an engine that passes here passes kind's own check too.
 	infoArgs []string
+	// infoTimeout bounds infoArgs; see engineCheckTimeout.
+	infoTimeout time.Duration
 }
 
 // Specs lists the engines in the order Detect prefers them:
@@ -57,9 +63,11 @@ type Spec struct {
 // nerdctl, which kind also supports.
 func specs() []Spec {
 	return []Spec{
-		{Docker, "Docker", "Docker version", []string{"info", "--format", "{{json .}}"}},
-		{Podman, "Podman", "podman version", []string{"info", "--format", "json"}},
-		{Nerdctl, "nerdctl", "nerdctl version", []string{"info", "--format", "{{json .}}"}},
+		{Docker, "Docker", "Docker version", []string{"info", "--format", "{{json .}}"}, engineCheckTimeout},
+		// Podman has no daemon: `podman info` opens its storage itself,
+		// which took 3 to over 5 s on this two-core build machine under load.
+		{Podman, "Podman", "podman version", []string{"info", "--format", "json"}, podmanCheckTimeout},
+		{Nerdctl, "nerdctl", "nerdctl version", []string{"info", "--format", "{{json .}}"}, engineCheckTimeout},
 	}
 }
 
@@ -145,7 +153,7 @@ func engineInstalled(ctx context.Context, e Spec) (bool, error) {
 // Probe runs e's info command, as kind does before creating a
 // cluster, and explains a failure as a *problem.Problem.
 func Probe(ctx context.Context, e Spec) error {
-	cctx, cancel := context.WithTimeout(ctx, engineCheckTimeout)
+	cctx, cancel := context.WithTimeout(ctx, e.infoTimeout)
 	defer cancel()
 	out, err := runCommand(cctx, e.Name, e.infoArgs...)
 	if err == nil {
@@ -163,7 +171,7 @@ func Probe(ctx context.Context, e Spec) error {
 	if errors.Is(cctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
 		return &problem.Problem{
 			Summary: fmt.Sprintf("%s did not answer within %s (`%s` timed out)",
-				e.Display, engineCheckTimeout, cmdline),
+				e.Display, e.infoTimeout, cmdline),
 			Fix: fmt.Sprintf("if %s is still starting, wait until it is ready and try again; otherwise restart it and check that `%s info` answers. %s",
 				e.Display, e.Name, SimHint),
 			Err: fmt.Errorf("%w: %s: %w", problem.ErrEngineNotRunning, cmdline, err),

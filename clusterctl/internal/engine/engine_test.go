@@ -290,3 +290,15 @@ func TestDetectEngineOnlyTheOneNamed(t *testing.T) {
 	assertContains(t, "Summary", p.Summary, Env+"=lxc")
 	assertContains(t, "Fix", p.Fix, "docker, podman or nerdctl", "unset it")
 }
+
+// Podman, with no daemon, gets longer: its info opened its storage in over
+// 5 s on the loaded build machine, and k8slab said Podman did not answer.
+func TestDetectEnginePodmanTimeoutIsLonger(t *testing.T) {
+	replayEngines(t, map[string]cliResult{
+		podmanV:    {out: engineFixture(t, "podman-version.txt")},
+		podmanInfo: {err: fmt.Errorf("signal: killed: %w", context.DeadlineExceeded)},
+	})
+	_, err := Detect(context.Background(), Podman)
+	p := mustProblem(t, err, problem.ErrEngineNotRunning)
+	assertContains(t, "Summary", p.Summary, "Podman did not answer within 20s")
+}

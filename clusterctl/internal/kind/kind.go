@@ -225,10 +225,22 @@ func (k *Cluster) Create(ctx context.Context, progress func(problem.Step)) error
 	if err != nil {
 		err = translate(err, k.opts.Engine)
 		steps.finish(err)
+		if verr := k.removeLeftovers(ctx); verr != nil {
+			problem.Warn(progress, verr.Error())
+		}
 		return err
 	}
 	steps.finish(nil)
 	return secureKubeconfig(k.opts.KubeconfigPath)
+}
+
+// removeLeftovers deletes what kind's own clean-up misses: with Podman,
+// the volumes of nodes whose container was never made.
+func (k *Cluster) removeLeftovers(ctx context.Context) error {
+	if k.opts.Engine != engine.Podman {
+		return nil
+	}
+	return removeLeftoverVolumes(ctx, config(k.opts))
 }
 
 // stopCreate ends a Create whose ctx was cancelled while kind runs. kind
@@ -239,7 +251,10 @@ func (k *Cluster) Create(ctx context.Context, progress func(problem.Step)) error
 func (k *Cluster) stopCreate(ctx context.Context, steps *kindSteps, done <-chan error) error {
 	const stopping = "Stopping: deleting the node containers kind has made so far"
 	steps.interrupt(stopping)
-	del := func() error { return k.kind(log.NoopLogger{}).Delete(k.opts.Name, k.opts.KubeconfigPath) }
+	del := func() error {
+		err := k.kind(log.NoopLogger{}).Delete(k.opts.Name, k.opts.KubeconfigPath)
+		return errors.Join(err, k.removeLeftovers(ctx))
+	}
 	steps.onStage(func() { _ = del() })
 	_ = del()
 	<-done
@@ -328,7 +343,10 @@ func (k *Cluster) Delete(ctx context.Context, progress func(problem.Step)) error
 		return err
 	}
 	return problem.Run(progress, "Deleting kind cluster "+k.opts.Name, func() error {
-		return translate(p.Delete(k.opts.Name, k.opts.KubeconfigPath), k.opts.Engine)
+		if err := p.Delete(k.opts.Name, k.opts.KubeconfigPath); err != nil {
+			return translate(err, k.opts.Engine)
+		}
+		return k.removeLeftovers(ctx)
 	})
 }
 

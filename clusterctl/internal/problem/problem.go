@@ -80,3 +80,11 @@ func Run(progress func(Step), name string, f func() error) error {
 	}
 	return err
 }
+
+// Warn tells progress (which may be nil) of a warning about the operation
+// in progress.
+func Warn(progress func(Step), msg string) {
+	if progress != nil {
+		progress(Step{Name: msg, State: StepWarning})
+	}
+}
