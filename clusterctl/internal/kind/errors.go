@@ -115,6 +115,13 @@ func translate(err error, engineName string) error {
 			Fix:     "create it empty with `sudo mkdir -p /lib/modules` (nothing else reads it) and try again. " + engine.SimHint,
 			Err:     verbose,
 		}
+	case has("cgroups in hybrid mode not supported"):
+		return &problem.Problem{
+			Summary: "Podman's container runtime, crun, cannot start the node container on this machine's cgroup layout (cgroup v1 with a cgroup v2 hierarchy alongside, \"hybrid\")",
+			Fix: "make Podman use runc instead: install it (`sudo apt-get install runc` on Debian and Ubuntu), then write a file containing `[engine]` and `runtime = \"runc\"` " +
+				"(for example ~/.config/containers/containers.conf, or a file you name in the CONTAINERS_CONF variable) and try again. " + engine.SimHint,
+			Err: verbose,
+		}
 	case e.Name == engine.Podman && has("rlimit_nofile", "rlimit type 7", "setrlimit") && has("operation not permitted", "invalid argument"):
 		return &problem.Problem{
 			Summary: "Podman could not start the node container: it asks for a larger open-files limit (nofile) than this machine allows a process (its hard limit)",

@@ -304,6 +304,10 @@ func TestTranslateKindError(t *testing.T) {
 		// Podman's output captured here (Debian's 4.3.1 asks for
 		// nofile=1048576; the hard limit is 20000) for the command kind
 		// runs; kind itself stops first at the missing /lib/modules.
+		// Podman's output captured here for the command kind runs, with
+		// Debian's crun 1.8 on this hybrid cgroup v1 machine.
+		{"kind-create-podman-crun-hybrid.txt", engine.Podman, nil,
+			[]string{"crun", "hybrid"}, []string{"apt-get install runc", "[engine]", `runtime = "runc"`, "CONTAINERS_CONF"}},
 		// Captured here: a host with no /lib/modules (a container).
 		{"kind-create-podman-no-lib-modules.txt", engine.Podman, nil,
 			[]string{"no /lib/modules"}, []string{"sudo mkdir -p /lib/modules"}},

@@ -20,6 +20,7 @@ func TestNodeNames(t *testing.T) {
 // TestRemoveLeftoverVolumes runs this machine's Podman (CI installs it for
 // the kind tests): the volumes kind labels with this cluster's node names
 // go, and a volume of another cluster whose name shares the prefix stays.
+// About a dozen podman commands: 10-17 s on the loaded build machine.
 func TestRemoveLeftoverVolumes(t *testing.T) {
 	if _, err := exec.LookPath("podman"); err != nil {
 		t.Skip("no podman on PATH")
@@ -34,7 +35,11 @@ func TestRemoveLeftoverVolumes(t *testing.T) {
 			t.Skipf("podman cannot create volumes here: %v", err)
 		}
 		vol := strings.TrimSpace(string(out))
-		t.Cleanup(func() { _ = exec.Command("podman", "volume", "rm", "--force", vol).Run() })
+		t.Cleanup(func() {
+			cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_ = exec.CommandContext(cctx, "podman", "volume", "rm", "--force", vol).Run()
+		})
 		return vol
 	}
 	ours := []string{create(name + "-control-plane"), create(name + "-worker2")}
