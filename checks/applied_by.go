@@ -12,8 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/k8slab/k8slab/internal/kube"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 func init() {
@@ -22,26 +25,26 @@ func init() {
 
 // AppliedBy holds when the object was last written by kubectl apply
 // (client-side) or server-side apply, not changed imperatively since.
-type AppliedBy Resource
+type AppliedBy labfile.Resource
 
-func (c *AppliedBy) validate(v *validator, node *yaml.Node, what string) {
-	v.resource((*Resource)(c), node, what)
+func (c *AppliedBy) Validate(v *labfile.Validator, node *yaml.Node, what string) {
+	v.Resource((*labfile.Resource)(c), node, what)
 	if c.Name == "" {
-		v.add(node, "%s: appliedBy needs the object's name", what)
+		v.Add(node, "%s: appliedBy needs the object's name", what)
 	}
 }
 
-func (c *AppliedBy) reads(ns string) []Key {
-	return resourceReads(Resource(*c), ns)
+func (c *AppliedBy) reads(ns string) []clustercache.Key {
+	return resourceReads(labfile.Resource(*c), ns)
 }
 
 // readsManagedFields: who wrote the object is told by its managedFields.
-func (c *AppliedBy) readsManagedFields(ns string) []Key {
+func (c *AppliedBy) readsManagedFields(ns string) []clustercache.Key {
 	return c.reads(ns)
 }
 
-func (c *AppliedBy) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
-	return appliedBy(ctx, snap, ns, Resource(*c))
+func (c *AppliedBy) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
+	return appliedBy(ctx, snap, ns, labfile.Resource(*c))
 }
 
 // clientSideApplyManager is the field manager 'kubectl apply' records.
@@ -119,8 +122,8 @@ func quoted(cmd string) string {
 
 // appliedBy holds when the object was last written by kubectl apply
 // (client-side) or server-side apply, judged from metadata.managedFields.
-func appliedBy(ctx context.Context, snap Snapshot, ns string, res Resource) Outcome {
-	k, err := lookupKind(res.APIVersion, res.Kind)
+func appliedBy(ctx context.Context, snap clustercache.Snapshot, ns string, res labfile.Resource) Outcome {
+	k, err := kube.LookupKind(res.APIVersion, res.Kind)
 	if err != nil {
 		return Outcome{Status: Error, Messages: []string{err.Error()}}
 	}
@@ -128,14 +131,14 @@ func appliedBy(ctx context.Context, snap Snapshot, ns string, res Resource) Outc
 		return Outcome{Status: Error, Messages: []string{"appliedBy needs the name of an object"}}
 	}
 	listNS := ""
-	if k.namespaced {
+	if k.Namespaced {
 		listNS = ns
 		if res.Namespace != "" {
 			listNS = res.Namespace
 		}
 	}
 	kind := strings.ToLower(res.Kind)
-	items, err := snap.List(ctx, k.gvr, listNS)
+	items, err := snap.List(ctx, k.GVR, listNS)
 	if err != nil {
 		return outcomeFromError(err, kind+"s"+inNamespace(listNS))
 	}
@@ -212,6 +215,13 @@ func appliedBy(ctx context.Context, snap Snapshot, ns string, res Resource) Outc
 			paths = describePaths(leafPaths(w.fields))
 		case w.time.IsZero() || w.time.Equal(applied.time):
 			paths = divergedPaths(w.fields, lastApplied, obj)
+			if !w.time.IsZero() && !createsObjects(w.manager) {
+				// A field the apply never set, owned by a command that
+				// changes objects, was added by that command: before the
+				// apply or after it, in the same second, the object is
+				// not what the file says.
+				paths = append(paths, addedPaths(w.fields, lastApplied)...)
+			}
 			if len(paths) == 0 {
 				continue
 			}
@@ -411,4 +421,44 @@ func sameJSON(a, b any) bool {
 	ja, errA := json.Marshal(a)
 	jb, errB := json.Marshal(b)
 	return errA == nil && errB == nil && bytes.Equal(ja, jb)
+}
+
+// fieldWriters are the managedFields entries of obj that own the field at
+// path (raw keys, "f:metadata", "f:annotations", ...): who last set it.
+func fieldWriters(obj metav1.Object, path ...string) []write {
+	var out []write
+	for _, w := range writesOf(obj) {
+		for _, p := range leafPaths(w.fields) {
+			if slices.Equal(p, path) {
+				out = append(out, w)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// createsObjects are the kubectl commands that make an object; what they
+// wrote in the same second as an apply came before it.
+func createsObjects(manager string) bool {
+	switch manager {
+	case "kubectl-create", "kubectl-run", "kubectl-expose":
+		return true
+	}
+	return false
+}
+
+// addedPaths lists the fields f owns that a client-side apply's
+// last-applied configuration does not have.
+func addedPaths(f *metav1.FieldsV1, lastApplied map[string]any) []string {
+	if len(lastApplied) == 0 {
+		return nil
+	}
+	var added [][]string
+	for _, p := range leafPaths(f) {
+		if _, ok := lookupPath(lastApplied, p); !ok {
+			added = append(added, p)
+		}
+	}
+	return describePaths(added)
 }

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/k8slab/k8slab/clustercache"
 	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -22,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
@@ -34,13 +37,15 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 func at(sec int) metav1.Time { return metav1.NewTime(t0.Add(time.Duration(sec) * time.Second)) }
 
 var listKinds = map[schema.GroupVersionResource]string{
-	deploymentsGVR:    "DeploymentList",
-	replicaSetsGVR:    "ReplicaSetList",
-	podsGVR:           "PodList",
-	servicesGVR:       "ServiceList",
-	endpointSlicesGVR: "EndpointSliceList",
-	nodesGVR:          "NodeList",
-	coreEventsGVR:     "EventList",
+	kube.DeploymentsGVR:    "DeploymentList",
+	kube.ReplicaSetsGVR:    "ReplicaSetList",
+	kube.PodsGVR:           "PodList",
+	kube.ServicesGVR:       "ServiceList",
+	kube.EndpointSlicesGVR: "EndpointSliceList",
+	kube.NodesGVR:          "NodeList",
+	kube.EventsGVR:         "EventList",
+	secretsGVR:             "SecretList",
+	configMapsGVR:          "ConfigMapList",
 }
 
 func toUnstructured(t *testing.T, obj runtime.Object) *unstructured.Unstructured {
@@ -61,6 +66,10 @@ func toUnstructured(t *testing.T, obj runtime.Object) *unstructured.Unstructured
 		gv, kind = "discovery.k8s.io/v1", "EndpointSlice"
 	case *corev1.Event:
 		gv, kind = "v1", "Event"
+	case *corev1.Secret:
+		gv, kind = "v1", "Secret"
+	case *corev1.ConfigMap:
+		gv, kind = "v1", "ConfigMap"
 	default:
 		t.Fatalf("no kind for %T", obj)
 	}
@@ -83,9 +92,9 @@ func fakeClient(t *testing.T, objs ...runtime.Object) *dynamicfake.FakeDynamicCl
 	return dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, us...)
 }
 
-func snapshotOf(t *testing.T, objs ...runtime.Object) Snapshot {
+func snapshotOf(t *testing.T, objs ...runtime.Object) clustercache.Snapshot {
 	t.Helper()
-	return NewSnapshot(fakeClient(t, objs...), nil)
+	return clustercache.NewSnapshot(fakeClient(t, objs...), nil)
 }
 
 // expect asserts the status and that the messages mention every word.
@@ -298,12 +307,12 @@ func TestRolloutComplete(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := rolloutComplete(context.Background(), snapshotOf(t, tt.d), testNS, WorkloadRef{Deployment: "web"})
+			got := rolloutComplete(context.Background(), snapshotOf(t, tt.d), testNS, labfile.WorkloadRef{Deployment: "web"})
 			expect(t, got, tt.status, tt.words...)
 		})
 	}
 	t.Run("missing", func(t *testing.T) {
-		got := rolloutComplete(context.Background(), snapshotOf(t, deployment("api", 1)), testNS, WorkloadRef{Deployment: "web"})
+		got := rolloutComplete(context.Background(), snapshotOf(t, deployment("api", 1)), testNS, labfile.WorkloadRef{Deployment: "web"})
 		expect(t, got, Missing, "deployment web not found in namespace "+testNS)
 	})
 }
@@ -315,25 +324,59 @@ func TestRolledBack(t *testing.T) {
 	withHistory := func(h string) func(*appsv1.ReplicaSet) {
 		return func(rs *appsv1.ReplicaSet) { rs.Annotations[kube.RevisionHistoryAnnotation] = h }
 	}
+	createdRS := func(sec int) func(*appsv1.ReplicaSet) {
+		return func(rs *appsv1.ReplicaSet) { rs.CreationTimestamp = at(sec) }
+	}
+	historyBy := func(manager string) func(*appsv1.ReplicaSet) {
+		return func(rs *appsv1.ReplicaSet) {
+			rs.ManagedFields = append(rs.ManagedFields, managed(manager, metav1.ManagedFieldsOperationUpdate, "", 5,
+				`{"f:metadata":{"f:annotations":{"f:deployment.kubernetes.io/revision-history":{}}}}`))
+		}
+	}
 	tests := []struct {
 		name   string
 		objs   []runtime.Object
 		status Status
 		words  []string
 	}{
-		{"rolled back via revision-history", func() []runtime.Object {
+		{"rolled back: the current ReplicaSet is older than another template's", func() []runtime.Object {
 			d := deployment("web", 3, atImage("nginx:1.27"))
 			return []runtime.Object{d,
-				replicaSet(d, "aaa", 3, "nginx:1.27", withHistory("1")),
+				replicaSet(d, "aaa", 3, "nginx:1.27", createdRS(1)),
 				replicaSet(d, "bbb", 2, "nginx:1.28")}
 		}(), Pass, nil},
-		{"rolled back via identical older template", func() []runtime.Object {
+		{"rolled back within one second: history as the controller wrote it", func() []runtime.Object {
 			d := deployment("web", 3, atImage("nginx:1.27"))
 			return []runtime.Object{d,
-				replicaSet(d, "aaa", 1, "nginx:1.27"),
-				replicaSet(d, "bbb", 2, "nginx:1.28"),
-				replicaSet(d, "ccc", 3, "nginx:1.27")}
+				replicaSet(d, "aaa", 3, "nginx:1.27", createdRS(1), withHistory("1"), historyBy(controllerManager)),
+				replicaSet(d, "bbb", 2, "nginx:1.28", createdRS(1))}
 		}(), Pass, nil},
+		{"rolled back to the newer template: history as the controller wrote it", func() []runtime.Object {
+			d := deployment("web", 3, atImage("nginx:1.28"))
+			return []runtime.Object{d,
+				replicaSet(d, "aaa", 3, "nginx:1.27", createdRS(1), withHistory("1")),
+				replicaSet(d, "bbb", 4, "nginx:1.28", createdRS(2), withHistory("2"), historyBy(controllerManager))}
+		}(), Pass, nil},
+		// The one-command false pass of issue #19: the annotation is
+		// anyone's to write.
+		{"history annotated by hand on a new template", func() []runtime.Object {
+			d := deployment("web", 3, atImage("nginx:1.28"))
+			return []runtime.Object{d,
+				replicaSet(d, "aaa", 1, "nginx:1.27"),
+				replicaSet(d, "bbb", 2, "nginx:1.28", withHistory("1"), historyBy("kubectl-annotate"))}
+		}(), Fail, []string{"was written by 'kubectl annotate', not by the deployment controller", "kubectl rollout undo deployment/web"}},
+		{"history annotated by hand within one second", func() []runtime.Object {
+			d := deployment("web", 3, atImage("nginx:1.28"))
+			return []runtime.Object{d,
+				replicaSet(d, "aaa", 1, "nginx:1.27", createdRS(2)),
+				replicaSet(d, "bbb", 2, "nginx:1.28", withHistory("1"), historyBy("kubectl-annotate"))}
+		}(), Fail, []string{"an annotation does not roll anything back"}},
+		{"history without a record of its writer", func() []runtime.Object {
+			d := deployment("web", 3, atImage("nginx:1.28"))
+			return []runtime.Object{d,
+				replicaSet(d, "aaa", 1, "nginx:1.27"),
+				replicaSet(d, "bbb", 2, "nginx:1.28", withHistory("1"))}
+		}(), Fail, []string{"revision 2, which is a new template"}},
 		{"new template", func() []runtime.Object {
 			d := deployment("web", 3, atImage("nginx:1.28"))
 			return []runtime.Object{d,
@@ -363,7 +406,7 @@ func TestRolledBack(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := rolledBack(context.Background(), snapshotOf(t, tt.objs...), testNS, WorkloadRef{Deployment: "web"})
+			got := rolledBack(context.Background(), snapshotOf(t, tt.objs...), testNS, labfile.WorkloadRef{Deployment: "web"})
 			expect(t, got, tt.status, tt.words...)
 		})
 	}
@@ -377,6 +420,20 @@ func TestServiceEndpoints(t *testing.T) {
 		return append([]runtime.Object{d,
 			pod("web-1", app("web"), ip("10.0.0.11")),
 			pod("web-2", app("web"), ip("10.0.0.12"))}, extra...)
+	}
+	targetPort := func(p intstr.IntOrString) func(*corev1.Service) {
+		return func(s *corev1.Service) { s.Spec.Ports[0].TargetPort = p }
+	}
+	// listening is base with pods whose container declares port (named
+	// name), behind svc.
+	listening := func(svc *corev1.Service, port int32, name string) []runtime.Object {
+		declares := func(p *corev1.Pod) {
+			p.Spec.Containers = []corev1.Container{{Name: "nginx", Image: "nginx", Ports: []corev1.ContainerPort{{Name: name, ContainerPort: port}}}}
+		}
+		return []runtime.Object{d, svc,
+			pod("web-1", app("web"), ip("10.0.0.11"), declares),
+			pod("web-2", app("web"), ip("10.0.0.12"), declares),
+			endpointSlice("web", endpoint{pod: "web-1"}, endpoint{pod: "web-2"})}
 	}
 	tests := []struct {
 		name   string
@@ -422,6 +479,17 @@ func TestServiceEndpoints(t *testing.T) {
 		{"deleted pod still listed", base(service("web", web),
 			endpointSlice("web", endpoint{pod: "web-1"}, endpoint{pod: "web-2"}, endpoint{pod: "web-0"})),
 			Fail, []string{"still lists pod web-0, which no longer exists"}},
+		// The Service selects the right pods and reaches nothing: its
+		// target port is not one the pods listen on (issue #19).
+		{"target port the pods do not declare", listening(service("web", web, targetPort(intstr.FromInt32(8080))), 80, "http"),
+			Fail, []string{"service web sends port 80 to port 8080, but deployment web's containers listen on http (80)"}},
+		{"named target port the pods do not have", listening(service("web", web, targetPort(intstr.FromString("web"))), 80, "http"),
+			Fail, []string{"port named web, which pod web-1 of deployment web does not have (its ports: http (80))"}},
+		{"named target port", listening(service("web", web, targetPort(intstr.FromString("http"))), 80, "http"), Pass, nil},
+		{"numbered target port", listening(service("web", web, targetPort(intstr.FromInt32(80))), 80, ""), Pass, nil},
+		{"target port left out, port declared", listening(service("web", web), 80, ""), Pass, nil},
+		{"no ports declared", base(service("web", web, targetPort(intstr.FromInt32(8080))),
+			endpointSlice("web", endpoint{pod: "web-1"}, endpoint{pod: "web-2"})), Pass, nil},
 		{"no service", base(), Missing, []string{"service web not found in namespace " + testNS}},
 		{"no deployment", []runtime.Object{service("web", web)}, Missing, []string{"deployment web not found"}},
 	}
@@ -479,6 +547,15 @@ func TestAppliedBy(t *testing.T) {
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields),
 			managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 10, replicasFields)),
 			Fail, []string{"'kubectl scale'", "change replicas"}},
+		// A field the file does not have, added in the same second as
+		// the apply: half the time a script's label went unseen (#19).
+		{"labelled in the same second as the apply", withFields(3, applied3,
+			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields),
+			managed("kubectl-label", metav1.ManagedFieldsOperationUpdate, "", 10, `{"f:metadata":{"f:labels":{"f:tier":{}}}}`)),
+			Fail, []string{"'kubectl label'", "metadata.labels.tier"}},
+		{"created, then applied in the same second", withFields(3, applied3,
+			managed("kubectl-create", metav1.ManagedFieldsOperationUpdate, "", 10, `{"f:metadata":{"f:labels":{"f:tier":{}}}}`),
+			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields)), Pass, nil},
 		{"scaled, then the change applied in the same second", withFields(5, applied5,
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields),
 			managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 10, replicasFields)), Pass, nil},
@@ -494,7 +571,7 @@ func TestAppliedBy(t *testing.T) {
 			Fail, []string{"written only imperatively (by 'kubectl create')", "kubectl apply -f"}},
 		{"no managed fields", withFields(3, applied3), Fail, []string{"managedFields is empty"}},
 	}
-	res := Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}
+	res := labfile.Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := appliedBy(context.Background(), snapshotOf(t, tt.d), testNS, res)
@@ -508,11 +585,11 @@ func TestAppliedBy(t *testing.T) {
 	t.Run("cluster-scoped", func(t *testing.T) {
 		n := node("k8slab-worker", nil)
 		n.ManagedFields = []metav1.ManagedFieldsEntry{managed("kubectl", metav1.ManagedFieldsOperationApply, "", 10, `{"f:metadata":{"f:labels":{"f:disk":{}}}}`)}
-		got := appliedBy(context.Background(), snapshotOf(t, n), testNS, Resource{APIVersion: "v1", Kind: "Node", Name: "k8slab-worker"})
+		got := appliedBy(context.Background(), snapshotOf(t, n), testNS, labfile.Resource{APIVersion: "v1", Kind: "Node", Name: "k8slab-worker"})
 		expect(t, got, Pass)
 	})
 	t.Run("unknown kind", func(t *testing.T) {
-		got := appliedBy(context.Background(), snapshotOf(t), testNS, Resource{APIVersion: "v1", Kind: "Deployment", Name: "web"})
+		got := appliedBy(context.Background(), snapshotOf(t), testNS, labfile.Resource{APIVersion: "v1", Kind: "Deployment", Name: "web"})
 		expect(t, got, Error, "apps/v1")
 	})
 }
@@ -591,7 +668,7 @@ func TestPodReplaced(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := podReplaced(context.Background(), snapshotOf(t, tt.objs...), testNS, WorkloadRef{Deployment: "web"})
+			got := podReplaced(context.Background(), snapshotOf(t, tt.objs...), testNS, labfile.WorkloadRef{Deployment: "web"})
 			expect(t, got, tt.status, tt.words...)
 		})
 	}
@@ -657,27 +734,27 @@ func TestPredicatesReportAPIErrors(t *testing.T) {
 	predicates := []struct {
 		name  string
 		reads []string
-		check func(Snapshot) Outcome
+		check func(clustercache.Snapshot) Outcome
 	}{
-		{"rolloutComplete", []string{"deployments"}, func(s Snapshot) Outcome {
-			return rolloutComplete(ctx, s, testNS, WorkloadRef{Deployment: "web"})
+		{"rolloutComplete", []string{"deployments"}, func(s clustercache.Snapshot) Outcome {
+			return rolloutComplete(ctx, s, testNS, labfile.WorkloadRef{Deployment: "web"})
 		}},
-		{"rolledBack", []string{"deployments", "replicasets"}, func(s Snapshot) Outcome {
-			return rolledBack(ctx, s, testNS, WorkloadRef{Deployment: "web"})
+		{"rolledBack", []string{"deployments", "replicasets"}, func(s clustercache.Snapshot) Outcome {
+			return rolledBack(ctx, s, testNS, labfile.WorkloadRef{Deployment: "web"})
 		}},
-		{"serviceEndpoints", []string{"services", "deployments", "pods", "endpointslices"}, func(s Snapshot) Outcome {
+		{"serviceEndpoints", []string{"services", "deployments", "pods", "endpointslices"}, func(s clustercache.Snapshot) Outcome {
 			return serviceEndpoints(ctx, s, testNS, ServiceEndpoints{Service: "web", Deployment: "web"})
 		}},
-		{"appliedBy", []string{"deployments"}, func(s Snapshot) Outcome {
-			return appliedBy(ctx, s, testNS, Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"})
+		{"appliedBy", []string{"deployments"}, func(s clustercache.Snapshot) Outcome {
+			return appliedBy(ctx, s, testNS, labfile.Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"})
 		}},
-		{"podReplaced", []string{"deployments", "replicasets", "pods", "events"}, func(s Snapshot) Outcome {
-			return podReplaced(ctx, s, testNS, WorkloadRef{Deployment: "web"})
+		{"podReplaced", []string{"deployments", "replicasets", "pods", "events"}, func(s clustercache.Snapshot) Outcome {
+			return podReplaced(ctx, s, testNS, labfile.WorkloadRef{Deployment: "web"})
 		}},
-		{"nodeLabelled", []string{"nodes"}, func(s Snapshot) Outcome {
+		{"nodeLabelled", []string{"nodes"}, func(s clustercache.Snapshot) Outcome {
 			return nodeLabelled(ctx, s, NodeLabelled{Key: "disk"})
 		}},
-		{"servedThroughRollout", []string{"deployments", "services", "replicasets", "events", "pods"}, func(s Snapshot) Outcome {
+		{"servedThroughRollout", []string{"deployments", "services", "replicasets", "events", "pods"}, func(s clustercache.Snapshot) Outcome {
 			return servedThroughRollout(ctx, s, testNS, ServedThroughRollout{Deployment: "web", Service: "web"})
 		}},
 	}
@@ -709,7 +786,7 @@ func TestPredicatesReportAPIErrors(t *testing.T) {
 				c.PrependReactor("list", res, func(k8stesting.Action) (bool, runtime.Object, error) {
 					return true, nil, e.err(res)
 				})
-				got := p.check(NewSnapshot(c, nil))
+				got := p.check(clustercache.NewSnapshot(c, nil))
 				if got.Status != e.status {
 					t.Errorf("%s with %s %s: %s %q, want %s", p.name, res, e.name, got.Status, got.Messages, e.status)
 				}
@@ -731,14 +808,14 @@ func TestPredicatesSurviveOddObjects(t *testing.T) {
 		"status":   []any{int64(1), int64(2)},
 	}}
 	c := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, odd)
-	snap := NewSnapshot(c, nil)
+	snap := clustercache.NewSnapshot(c, nil)
 	ctx := context.Background()
 	for _, got := range []Outcome{
-		rolloutComplete(ctx, snap, testNS, WorkloadRef{Deployment: "web"}),
-		rolledBack(ctx, snap, testNS, WorkloadRef{Deployment: "web"}),
-		podReplaced(ctx, snap, testNS, WorkloadRef{Deployment: "web"}),
+		rolloutComplete(ctx, snap, testNS, labfile.WorkloadRef{Deployment: "web"}),
+		rolledBack(ctx, snap, testNS, labfile.WorkloadRef{Deployment: "web"}),
+		podReplaced(ctx, snap, testNS, labfile.WorkloadRef{Deployment: "web"}),
 		serviceEndpoints(ctx, snap, testNS, ServiceEndpoints{Service: "web", Deployment: "web"}),
-		appliedBy(ctx, snap, testNS, Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}),
+		appliedBy(ctx, snap, testNS, labfile.Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}),
 		servedThroughRollout(ctx, snap, testNS, ServedThroughRollout{Deployment: "web", Service: "web"}),
 	} {
 		if got.Status == Pass || len(got.Messages) == 0 {

@@ -1,10 +1,13 @@
-package checks
+// Package celexpr is the one CEL environment of lab files: expressions
+// are compiled once when a lab loads and evaluated when it is graded.
+package celexpr
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -27,6 +30,9 @@ var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 		cel.Variable("labNamespace", cel.StringType),
 		ext.Strings(),
 		ext.Lists(),
+		// Optional fields (`object.?spec.?paused.orValue(false)`) say
+		// what a missing field means right where it is read.
+		cel.OptionalTypes(),
 		cel.CrossTypeNumericComparisons(true),
 	)
 })
@@ -35,15 +41,17 @@ var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 // instructor's course folder can).
 const costLimit = 1_000_000
 
-// compiled is a checked, ready-to-run expression.
-type compiled struct {
+// Expr is a checked, ready-to-run expression.
+type Expr struct {
 	src  string
 	prog cel.Program
+	// ast is the checked expression, for lints.
+	ast *cel.Ast
 }
 
-// compileExpr type-checks src; want is the result type it must have (nil
+// Compile type-checks src; want is the result type it must have (nil
 // for any).
-func compileExpr(src string, want *cel.Type) (*compiled, error) {
+func Compile(src string, want *cel.Type) (*Expr, error) {
 	env, err := celEnv()
 	if err != nil {
 		return nil, err
@@ -59,10 +67,10 @@ func compileExpr(src string, want *cel.Type) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &compiled{src: src, prog: prog}, nil
+	return &Expr{src: src, prog: prog, ast: ast}, nil
 }
 
-func (c *compiled) eval(ctx context.Context, vars map[string]any) (ref.Val, error) {
+func (c *Expr) eval(ctx context.Context, vars map[string]any) (ref.Val, error) {
 	if _, ok := vars["labNamespace"]; !ok {
 		if ns, ok := vars["namespace"]; ok {
 			vars["labNamespace"] = ns
@@ -84,25 +92,47 @@ func (c *compiled) eval(ctx context.Context, vars map[string]any) (ref.Val, erro
 	return out, err
 }
 
-// evalBool runs a rule. A missing field ("no such key") means the learner
-// has not set it yet, which is a plain false, not a broken check.
-func (c *compiled) evalBool(ctx context.Context, vars map[string]any) (bool, error) {
+// absentRE matches what cel-go says when a rule reads a map key or a list
+// index that the object does not have.
+// Lists say it in two ways, by how they were made.
+var absentRE = regexp.MustCompile(`no such key: (.*)|index '(-?\d+)' out of range in list size '\d+'|index out of bounds: (-?\d+)`)
+
+// absent reports what a rule read that the object lacks, from the error
+// cel-go gave, or "" when err is something else.
+func absent(err error) string {
+	m := absentRE.FindStringSubmatch(err.Error())
+	switch {
+	case m == nil:
+		return ""
+	case m[1] != "":
+		return fmt.Sprintf("field %s is not set", m[1])
+	}
+	return fmt.Sprintf("a list has no item %s", m[2]+m[3])
+}
+
+// EvalBool runs a rule. A rule that reads a field the object lacks is
+// neither true nor false: missing says what it lacked, and the caller
+// reports it as not done. Reading it as false would flip every negation
+// (`!object.spec.paused`, with paused left out when false, could never
+// pass); lint asks for has() or an optional (`object.?spec.?paused`)
+// wherever a field may be missing.
+func (c *Expr) EvalBool(ctx context.Context, vars map[string]any) (ok bool, missing string, err error) {
 	out, err := c.eval(ctx, vars)
 	if err != nil {
-		if strings.Contains(err.Error(), "no such key") || strings.Contains(err.Error(), "index out of bounds") {
-			return false, nil
+		if m := absent(err); m != "" {
+			return false, m, nil
 		}
-		return false, err
+		return false, "", err
 	}
 	b, isBool := out.(types.Bool)
 	if !isBool {
-		return false, fmt.Errorf("expression %q yielded %v, not true or false", c.src, out)
+		return false, "", fmt.Errorf("expression %q yielded %v, not true or false", c.src, out)
 	}
-	return bool(b), nil
+	return bool(b), "", nil
 }
 
-// evalString runs an expression whose value is shown as text.
-func (c *compiled) evalString(ctx context.Context, vars map[string]any) (string, error) {
+// EvalString runs an expression whose value is shown as text.
+func (c *Expr) EvalString(ctx context.Context, vars map[string]any) (string, error) {
 	out, err := c.eval(ctx, vars)
 	if err != nil {
 		return "", err
