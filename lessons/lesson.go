@@ -47,6 +47,9 @@ type splitFile struct {
 // fields says what the front matter must hold, for the problems.
 func splitFrontMatter(data []byte, kind, fields string) (splitFile, source.Problems) {
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if ps := source.CheckText(string(data), 1); ps != nil {
+		return splitFile{}, ps
+	}
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	if len(lines) == 0 || !bytes.Equal(bytes.TrimRight(lines[0], " \r\n"), fence) {
 		return splitFile{}, source.Problems{{Line: 1, Message: fmt.Sprintf("%s must start with front matter: a line '---', then %s, then '---'", kind, fields)}}
