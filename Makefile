@@ -20,7 +20,7 @@ CHAINSAW_VERSION := v0.2.12
 PROCESS_BENCH := BenchmarkGradeWholeProcess|BenchmarkStartupToFirstFrame|BenchmarkLabMap300Pods
 BENCH_RUNS  ?= 15
 
-.PHONY: all build run test unit fuzz lint bench bench-grade bench-tools sim clean
+.PHONY: all build run test unit fuzz lint bench bench-grade bench-tools sim kind-node-parts clean
 
 all: lint test build
 
@@ -77,6 +77,14 @@ bench-tools:
 # on 2 cores; the Go build cache makes later rebuilds take seconds).
 sim:
 	bash clusterctl/simbuild/build.sh $(SIM_BIN)
+
+# Parts of an offline kind node image for testing on a machine with no
+# registry (issue #20), built from pinned sources into ~/.cache/k8slab/kind
+# and cached: a Debian rootfs with kind's node scripts (debootstrap, as root),
+# containerd, runc, crictl and CNI plugins. Not yet a node image: the
+# Kubernetes binaries, the images inside the node and the assembly are to do.
+kind-node-parts:
+	bash clusterctl/kindbuild/build.sh
 
 clean:
 	rm -rf bin

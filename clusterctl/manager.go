@@ -35,6 +35,10 @@ type Config struct {
 	Kubeconfig, Context string
 	// NodeImage overrides kind's pinned node image.
 	NodeImage string
+	// Engine, when set, is the only container engine kind may use
+	// (EngineDocker, EnginePodman or EngineNerdctl); empty means the first
+	// that runs. The CLI takes it from EngineEnv, as kind does.
+	Engine string
 	// Supervisor is the command line that runs 'k8slab cluster supervise'
 	// for this cluster; a simulated cluster started with it set is watched
 	// by that detached process, which restarts components that exit. Empty:
@@ -91,7 +95,7 @@ func Select(ctx context.Context, c Config) (p Provider, reason string, err error
 				return p, fmt.Sprintf("the %s cluster k8slab created earlier", name), err
 			}
 		}
-		engine, engineErr := DetectEngine(ctx)
+		engine, engineErr := DetectEngine(ctx, c.Engine)
 		if engineErr == nil {
 			p, err := NewKind(KindOptions{Name: c.Name, KubeconfigPath: c.KubeconfigFor(Kind), NodeImage: c.NodeImage, Engine: engine})
 			return p, fmt.Sprintf("kind, because %s is running", engine), err
@@ -110,7 +114,7 @@ func Select(ctx context.Context, c Config) (p Provider, reason string, err error
 }
 
 func newKindFor(ctx context.Context, c Config) (Provider, string, error) {
-	engine, err := DetectEngine(ctx)
+	engine, err := DetectEngine(ctx, c.Engine)
 	if err != nil {
 		return nil, "", err
 	}

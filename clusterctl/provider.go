@@ -6,9 +6,9 @@ package clusterctl
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
+
+	"github.com/k8slab/k8slab/clusterctl/internal/problem"
 )
 
 // Provider creates and manages one cluster.
@@ -31,66 +31,31 @@ type Provider interface {
 }
 
 // ErrAlreadyRunning is returned by Create when the cluster is up already.
-var ErrAlreadyRunning = errors.New("cluster is already running")
+var ErrAlreadyRunning = problem.ErrAlreadyRunning
 
 // Progress receives the steps of a long operation as they happen. It may be
 // nil.
 type Progress func(Step)
 
 // StepState is where a step is.
-type StepState int
+type StepState = problem.StepState
 
 const (
-	StepStarted StepState = iota
-	StepDone
-	StepFailed
+	StepStarted = problem.StepStarted
+	StepDone    = problem.StepDone
+	StepFailed  = problem.StepFailed
+	StepWarning = problem.StepWarning
 )
 
 // Step is one named stage of creating or deleting a cluster, the unit a
 // progress display shows.
-type Step struct {
-	Name  string
-	State StepState
-	// Detail is an optional line of explanation.
-	Detail string
-	// Elapsed is set on StepDone and StepFailed.
-	Elapsed time.Duration
-}
+type Step = problem.Step
 
-func (p Progress) run(name string, f func() error) error {
-	start := time.Now()
-	if p != nil {
-		p(Step{Name: name, State: StepStarted})
-	}
-	err := f()
-	if p != nil {
-		st := Step{Name: name, State: StepDone, Elapsed: time.Since(start)}
-		if err != nil {
-			st.State, st.Detail = StepFailed, err.Error()
-		}
-		p(st)
-	}
-	return err
-}
+func (p Progress) run(name string, f func() error) error { return problem.Run(p, name, f) }
 
 // Problem is a failure explained for a learner: what happened, in plain
 // words, and what to do about it.
-type Problem struct {
-	Summary string
-	Fix     string
-	// Err is the underlying error, kept for --verbose output and errors.Is.
-	Err error
-}
-
-func (p *Problem) Error() string {
-	msg := p.Summary
-	if p.Fix != "" {
-		msg += "\n  what to do: " + p.Fix
-	}
-	return msg
-}
-
-func (p *Problem) Unwrap() error { return p.Err }
+type Problem = problem.Problem
 
 func problemf(err error, fix, format string, args ...any) *Problem {
 	return &Problem{Summary: fmt.Sprintf(format, args...), Fix: fix, Err: err}

@@ -411,8 +411,10 @@ func (a *App) remember(screen, id string) tea.Cmd {
 }
 
 // quit saves where the reader was before leaving. While a cluster is being
-// created it asks first, then cancels the creation, which cleans up after
-// itself, and quits when that is done.
+// created it asks first, then cancels the creation and quits when that has
+// ended: the simulated cluster deletes what it started; kind cannot be interrupted,
+// so its provider deletes the node containers under it and waits for kind
+// to give up, which can take a minute.
 func (a *App) quit() tea.Cmd {
 	if a.cluster.busy {
 		if !a.quitting && a.status != quitWhileCreating {
@@ -420,7 +422,7 @@ func (a *App) quit() tea.Cmd {
 			return nil
 		}
 		a.quitting = true
-		a.status = "Stopping the cluster creation…"
+		a.status = "Stopping the cluster creation and deleting what it made so far…"
 		if a.cluster.cancel != nil {
 			a.cluster.cancel()
 		}

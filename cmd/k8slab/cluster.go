@@ -75,6 +75,7 @@ func (g *globals) clusterConfig(f *clusterFlags) (clusterctl.Config, error) {
 		Kubeconfig: f.kubeconfig,
 		Context:    f.context,
 		NodeImage:  f.nodeImage,
+		Engine:     os.Getenv(clusterctl.EngineEnv),
 	}, nil
 }
 
@@ -412,6 +413,14 @@ func (p *progressPrinter) step(s clusterctl.Step) {
 		p.cur, p.start = s.Name, time.Now()
 		if !p.tty {
 			fmt.Fprintf(p.w, "• %s ...\n", s.Name)
+		}
+	case clusterctl.StepWarning:
+		// A warning from kind about the step in progress: its own line,
+		// and the running step's spinner carries on below it.
+		if p.tty {
+			fmt.Fprintf(p.w, "\r! %s\x1b[K\n", s.Name)
+		} else {
+			fmt.Fprintf(p.w, "  ! %s\n", s.Name)
 		}
 	case clusterctl.StepDone, clusterctl.StepFailed:
 		mark := "✓"

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,24 +8,13 @@ import (
 
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/clusterctl/clustertest"
+	"github.com/k8slab/k8slab/clusterctl/enginetest"
 )
 
-// dockerWithoutEngine skips unless the docker CLI is installed and its engine
-// is down: the situation on machines (and CI runners) without Docker running.
-func dockerWithoutEngine(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("docker"); err != nil {
-		t.Skip("no docker CLI")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if exec.CommandContext(ctx, "docker", "info").Run() == nil {
-		t.Skip("a docker engine is running")
-	}
-}
-
+// Each test sets up the engine it is about: CI runs on a machine where
+// Podman answers, for the kind tests.
 func TestClusterUpKindExplainsMissingEngine(t *testing.T) {
-	dockerWithoutEngine(t)
+	enginetest.DockerDown(t)
 	start := time.Now()
 	out, err := run(t, "", "--state-dir", t.TempDir(), "cluster", "up", "--provider", "kind")
 	if err == nil {
@@ -50,7 +37,7 @@ func TestClusterUpKindExplainsMissingEngine(t *testing.T) {
 // With no engine, auto falls back to the simulator and says why; the cluster
 // it makes is then torn down again.
 func TestClusterUpAutoFallsBackToSim(t *testing.T) {
-	dockerWithoutEngine(t)
+	enginetest.DockerDown(t)
 	t.Setenv("K8SLAB_SIM_BIN", clustertest.BinDir(t))
 	state := t.TempDir()
 	t.Cleanup(func() { run(t, "", "--state-dir", state, "cluster", "down") })

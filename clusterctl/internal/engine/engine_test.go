@@ -1,4 +1,4 @@
-package clusterctl
+package engine
 
 import (
 	"context"
@@ -7,15 +7,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/k8slab/k8slab/clusterctl/enginetest"
+	"github.com/k8slab/k8slab/clusterctl/internal/problem"
 )
 
 // engineFixture reads a captured engine CLI output from testdata/kind.
 func engineFixture(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "kind", name))
+	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,14 +65,14 @@ const (
 	podmanInfo = "podman info --format json"
 )
 
-func mustProblem(t *testing.T, err error, sentinel error) *Problem {
+func mustProblem(t *testing.T, err error, sentinel error) *problem.Problem {
 	t.Helper()
 	if err == nil {
 		t.Fatal("got no error, want a Problem")
 	}
-	p, ok := errors.AsType[*Problem](err)
+	p, ok := errors.AsType[*problem.Problem](err)
 	if !ok {
-		t.Fatalf("error is %T, not a *Problem: %v", err, err)
+		t.Fatalf("error is %T, not a *problem.Problem: %v", err, err)
 	}
 	if sentinel != nil && !errors.Is(err, sentinel) {
 		t.Errorf("error does not wrap %v: %v", sentinel, err)
@@ -87,11 +91,11 @@ func assertContains(t *testing.T, what, text string, words ...string) {
 
 func TestDetectEngineNoCLI(t *testing.T) {
 	replayEngines(t, map[string]cliResult{})
-	engine, err := DetectEngine(context.Background())
+	engine, err := Detect(context.Background(), "")
 	if engine != "" {
 		t.Errorf("engine = %q, want none", engine)
 	}
-	p := mustProblem(t, err, ErrNoEngine)
+	p := mustProblem(t, err, problem.ErrNoEngine)
 	assertContains(t, "Summary", p.Summary, "no container engine found", "Docker", "Podman")
 	assertContains(t, "Fix", p.Fix, "install Docker", "Podman", "--provider sim")
 }
@@ -153,11 +157,11 @@ func TestDetectEngineDockerNotRunning(t *testing.T) {
 				dockerV:    {out: version},
 				dockerInfo: {out: engineFixture(t, tt.fixture), err: errExit1},
 			})
-			engine, err := DetectEngine(context.Background())
+			engine, err := Detect(context.Background(), "")
 			if engine != "" {
 				t.Errorf("engine = %q, want none", engine)
 			}
-			p := mustProblem(t, err, ErrEngineNotRunning)
+			p := mustProblem(t, err, problem.ErrEngineNotRunning)
 			assertContains(t, "Summary", p.Summary, tt.summary...)
 			assertContains(t, "Fix", p.Fix, tt.fix...)
 			if strings.Contains(p.Summary, `{"ID"`) {
@@ -172,8 +176,8 @@ func TestDetectEnginePodmanMachineDown(t *testing.T) {
 		podmanV:    {out: engineFixture(t, "podman-version.txt")},
 		podmanInfo: {out: engineFixture(t, "podman-info-machine-down.txt"), err: fmt.Errorf("exit status 125")},
 	})
-	_, err := DetectEngine(context.Background())
-	p := mustProblem(t, err, ErrEngineNotRunning)
+	_, err := Detect(context.Background(), "")
+	p := mustProblem(t, err, problem.ErrEngineNotRunning)
 	assertContains(t, "Summary", p.Summary, "Podman is installed", "Cannot connect to Podman.")
 	assertContains(t, "Fix", p.Fix, "podman machine start", "podman machine init", "--provider sim")
 }
@@ -189,25 +193,25 @@ func TestDetectEngineFindsRunningEngine(t *testing.T) {
 		{"docker", map[string]cliResult{
 			dockerV: {out: dockerVersion}, dockerInfo: {out: `{"ServerVersion":"28.2.2"}`},
 			podmanV: {out: podmanVersion}, podmanInfo: {out: `{}`},
-		}, EngineDocker},
+		}, Docker},
 		{"podman when docker is down", map[string]cliResult{
 			dockerV: {out: dockerVersion}, dockerInfo: {out: engineFixture(t, "docker-info-json-daemon-down.txt"), err: errExit1},
 			podmanV: {out: podmanVersion}, podmanInfo: {out: `{}`},
-		}, EnginePodman},
+		}, Podman},
 		{"podman when docker is podman's shim", map[string]cliResult{
 			dockerV: {out: engineFixture(t, "docker-version-podman-shim.txt")},
 			podmanV: {out: podmanVersion}, podmanInfo: {out: `{}`},
-		}, EnginePodman},
+		}, Podman},
 		{"nerdctl", map[string]cliResult{
 			"nerdctl -v": {out: "nerdctl version 2.0.3\n"}, "nerdctl info --format {{json .}}": {out: `{}`},
-		}, EngineNerdctl},
+		}, Nerdctl},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := replayEngines(t, tt.results)
-			got, err := DetectEngine(context.Background())
+			got, err := Detect(context.Background(), "")
 			if err != nil || got != tt.want {
-				t.Fatalf("DetectEngine = %q, %v; want %q", got, err, tt.want)
+				t.Fatalf("Detect = %q, %v; want %q", got, err, tt.want)
 			}
 			for _, c := range *calls {
 				if c == dockerInfo && tt.name == "podman when docker is podman's shim" {
@@ -225,8 +229,8 @@ func TestDetectEngineTimeout(t *testing.T) {
 		// answers.
 		dockerInfo: {err: fmt.Errorf("signal: killed: %w", context.DeadlineExceeded)},
 	})
-	_, err := DetectEngine(context.Background())
-	p := mustProblem(t, err, ErrEngineNotRunning)
+	_, err := Detect(context.Background(), "")
+	p := mustProblem(t, err, problem.ErrEngineNotRunning)
 	assertContains(t, "Summary", p.Summary, "did not answer within 5s")
 	assertContains(t, "Fix", p.Fix, "starting", "--provider sim")
 }
@@ -235,36 +239,66 @@ func TestDetectEngineCancelled(t *testing.T) {
 	replayEngines(t, map[string]cliResult{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := DetectEngine(ctx)
+	_, err := Detect(ctx, "")
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
 
-// TestDetectEngineRealDocker runs this machine's docker CLI. With no engine
-// running (as on the build machine) DetectEngine must come back, quickly,
-// with the engine-not-running Problem rather than hang or fall through.
+// TestDetectEngineRealDocker runs this machine's docker CLI (or a stand-in
+// where there is none) against an engine that is down: Detect must
+// come back, quickly, with the engine-not-running Problem rather than hang
+// or fall through.
 func TestDetectEngineRealDocker(t *testing.T) {
-	if _, err := exec.LookPath("docker"); err != nil {
-		t.Skip("no docker CLI on PATH")
-	}
-	if dockerEngineAnswers() {
-		t.Skip("a Docker engine is running here")
-	}
+	enginetest.DockerDown(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	engine, err := DetectEngine(ctx)
+	engine, err := Detect(ctx, os.Getenv(Env))
 	if err == nil {
-		t.Skipf("another engine works here: %s", engine)
+		t.Fatalf("Detect = %q with Docker's engine down", engine)
 	}
-	p := mustProblem(t, err, ErrEngineNotRunning)
+	p := mustProblem(t, err, problem.ErrEngineNotRunning)
 	t.Logf("Summary: %s\nFix: %s", p.Summary, p.Fix)
+	assertContains(t, "Summary", p.Summary, "Docker is installed", "not running")
 	assertContains(t, "Fix", p.Fix, "docker info", "--provider sim")
 }
 
-// dockerEngineAnswers reports whether `docker info` works on this machine.
-func dockerEngineAnswers() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return exec.CommandContext(ctx, "docker", "info").Run() == nil
+// With an engine named (Env), only that one is asked, even when
+// another would answer.
+func TestDetectEngineOnlyTheOneNamed(t *testing.T) {
+	dockerUp := map[string]cliResult{
+		dockerV: {out: engineFixture(t, "docker-version.txt")}, dockerInfo: {out: `{"ServerVersion":"28.2.2"}`},
+	}
+	calls := replayEngines(t, dockerUp)
+	engine, err := Detect(context.Background(), Podman)
+	p := mustProblem(t, err, problem.ErrNoEngine)
+	assertContains(t, "Summary", p.Summary, "set to use podman", "`podman` is not on your PATH")
+	if engine != "" || slices.Contains(*calls, dockerInfo) {
+		t.Errorf("engine = %q, calls %q: Docker was used though podman was named", engine, *calls)
+	}
+
+	replayEngines(t, map[string]cliResult{
+		dockerV: {out: engineFixture(t, "docker-version.txt")}, dockerInfo: {out: `{"ServerVersion":"28.2.2"}`},
+		podmanV: {out: engineFixture(t, "podman-version.txt")}, podmanInfo: {out: `{}`},
+	})
+	if engine, err := Detect(context.Background(), Podman); engine != Podman || err != nil {
+		t.Errorf("Detect(podman) = %q, %v", engine, err)
+	}
+
+	_, err = Detect(context.Background(), "lxc")
+	p = mustProblem(t, err, nil)
+	assertContains(t, "Summary", p.Summary, Env+"=lxc")
+	assertContains(t, "Fix", p.Fix, "docker, podman or nerdctl", "unset it")
+}
+
+// Podman, with no daemon, gets longer: its info opened its storage in over
+// 5 s on the loaded build machine, and k8slab said Podman did not answer.
+func TestDetectEnginePodmanTimeoutIsLonger(t *testing.T) {
+	replayEngines(t, map[string]cliResult{
+		podmanV:    {out: engineFixture(t, "podman-version.txt")},
+		podmanInfo: {err: fmt.Errorf("signal: killed: %w", context.DeadlineExceeded)},
+	})
+	_, err := Detect(context.Background(), Podman)
+	p := mustProblem(t, err, problem.ErrEngineNotRunning)
+	assertContains(t, "Summary", p.Summary, "Podman did not answer within 20s")
 }

@@ -1,4 +1,4 @@
-package clusterctl
+package kind
 
 import (
 	"context"
@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/k8slab/k8slab/clusterctl/enginetest"
+	"github.com/k8slab/k8slab/clusterctl/internal/engine"
+	"github.com/k8slab/k8slab/clusterctl/internal/problem"
 	"sigs.k8s.io/kind/pkg/apis/config/defaults"
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	kinderrors "sigs.k8s.io/kind/pkg/errors"
@@ -19,10 +22,45 @@ import (
 	"sigs.k8s.io/kind/pkg/log"
 )
 
+// fixture reads a captured kind CLI output from testdata (see
+// clusterctl/internal/engine/testdata/README.md for how each was made).
+func fixture(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func mustProblem(t *testing.T, err error, sentinel error) *problem.Problem {
+	t.Helper()
+	if err == nil {
+		t.Fatal("got no error, want a Problem")
+	}
+	p, ok := errors.AsType[*problem.Problem](err)
+	if !ok {
+		t.Fatalf("error is %T, not a *problem.Problem: %v", err, err)
+	}
+	if sentinel != nil && !errors.Is(err, sentinel) {
+		t.Errorf("error does not wrap %v: %v", sentinel, err)
+	}
+	return p
+}
+
+func assertContains(t *testing.T, what, text string, words ...string) {
+	t.Helper()
+	for _, w := range words {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s does not mention %q:\n%s", what, w, text)
+		}
+	}
+}
+
 func TestKindConfig(t *testing.T) {
-	cfg := kindConfig(KindOptions{})
-	if cfg.Name != DefaultKindClusterName {
-		t.Errorf("Name = %q, want %q", cfg.Name, DefaultKindClusterName)
+	cfg := config(Options{})
+	if cfg.Name != DefaultClusterName {
+		t.Errorf("Name = %q, want %q", cfg.Name, DefaultClusterName)
 	}
 	if cfg.APIVersion != "kind.x-k8s.io/v1alpha4" || cfg.Kind != "Cluster" {
 		t.Errorf("TypeMeta = %+v", cfg.TypeMeta)
@@ -35,7 +73,7 @@ func TestKindConfig(t *testing.T) {
 		if n.Role != wantRoles[i] {
 			t.Errorf("node %d role = %q, want %q", i, n.Role, wantRoles[i])
 		}
-		if n.Image != DefaultKindNodeImage {
+		if n.Image != DefaultNodeImage {
 			t.Errorf("node %d image = %q, want the pinned default", i, n.Image)
 		}
 		if i > 0 && len(n.ExtraPortMappings) != 0 {
@@ -47,7 +85,7 @@ func TestKindConfig(t *testing.T) {
 		t.Errorf("control-plane port mappings = %+v, want [%+v]", pm, want)
 	}
 
-	custom := kindConfig(KindOptions{Name: "lab2", NodeImage: "kindest/node:v1.36.1"})
+	custom := config(Options{Name: "lab2", NodeImage: "kindest/node:v1.36.1"})
 	if custom.Name != "lab2" {
 		t.Errorf("Name = %q, want lab2", custom.Name)
 	}
@@ -58,70 +96,70 @@ func TestKindConfig(t *testing.T) {
 	}
 
 	// kind fills in defaults in place; each call must start afresh.
-	if kindConfig(KindOptions{}) == cfg || &kindConfig(KindOptions{}).Nodes[0] == &cfg.Nodes[0] {
-		t.Error("kindConfig shares state between calls")
+	if config(Options{}) == cfg || &config(Options{}).Nodes[0] == &cfg.Nodes[0] {
+		t.Error("config shares state between calls")
 	}
 }
 
 func TestDefaultKindNodeImage(t *testing.T) {
 	// Bumping kind should bump the pin with it: kind supports its own
 	// default image best.
-	if DefaultKindNodeImage != defaults.Image {
-		t.Errorf("DefaultKindNodeImage = %q, kind's default is %q", DefaultKindNodeImage, defaults.Image)
+	if DefaultNodeImage != defaults.Image {
+		t.Errorf("DefaultNodeImage = %q, kind's default is %q", DefaultNodeImage, defaults.Image)
 	}
-	if !strings.Contains(DefaultKindNodeImage, "@sha256:") {
-		t.Errorf("DefaultKindNodeImage %q is not pinned by digest", DefaultKindNodeImage)
+	if !strings.Contains(DefaultNodeImage, "@sha256:") {
+		t.Errorf("DefaultNodeImage %q is not pinned by digest", DefaultNodeImage)
 	}
 }
 
 func TestNewKindValidation(t *testing.T) {
 	dir := t.TempDir()
 	kc := filepath.Join(dir, "kind.kubeconfig")
-	ok := KindOptions{KubeconfigPath: kc, Engine: EngineDocker}
+	ok := Options{KubeconfigPath: kc, Engine: engine.Docker}
 
-	p, err := NewKind(ok)
+	p, err := New(ok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Name() != "kind" || p.ClusterName() != DefaultKindClusterName || p.KubeconfigPath() != kc {
+	if p.Name() != "kind" || p.ClusterName() != DefaultClusterName || p.KubeconfigPath() != kc {
 		t.Errorf("got %q %q %q", p.Name(), p.ClusterName(), p.KubeconfigPath())
 	}
-	if kp := p.(*kindProvider); kp.opts.NodeImage != DefaultKindNodeImage {
-		t.Errorf("NodeImage = %q, want the default", kp.opts.NodeImage)
+	if p.opts.NodeImage != DefaultNodeImage {
+		t.Errorf("NodeImage = %q, want the default", p.opts.NodeImage)
 	}
 
 	longest := strings.Repeat("a", maxKindNameLen)
 	for _, name := range []string{"k8slab", "lab-2", "0x", "a", longest} {
 		o := ok
 		o.Name = name
-		if _, err := NewKind(o); err != nil {
+		if _, err := New(o); err != nil {
 			t.Errorf("name %q: %v", name, err)
 		}
 	}
 	for _, name := range []string{"K8slab", "-lab", "lab-", "lab_2", "lab.2", "lab 2", "läb", longest + "a"} {
 		o := ok
 		o.Name = name
-		_, err := NewKind(o)
+		_, err := New(o)
 		p := mustProblem(t, err, nil)
 		assertContains(t, "Summary", p.Summary, fmt.Sprintf("%q", name), "DNS label", "49 characters", "lowercase letters, digits and '-'")
 	}
 
 	rel := ok
 	rel.KubeconfigPath = "rel/kind.kubeconfig"
-	if p, err := NewKind(rel); err != nil || !filepath.IsAbs(p.KubeconfigPath()) {
+	if p, err := New(rel); err != nil || !filepath.IsAbs(p.KubeconfigPath()) {
 		t.Errorf("relative kubeconfig path: %v", err)
 	}
 
-	for name, o := range map[string]KindOptions{
-		"no kubeconfig path":       {Engine: EngineDocker},
-		"kubeconfig is a dir":      {KubeconfigPath: dir, Engine: EngineDocker},
+	for name, o := range map[string]Options{
+		"no kubeconfig path":       {Engine: engine.Docker},
+		"kubeconfig is a dir":      {KubeconfigPath: dir, Engine: engine.Docker},
 		"no engine":                {KubeconfigPath: kc},
 		"unknown engine":           {KubeconfigPath: kc, Engine: "lxc"},
-		"image with a space":       {KubeconfigPath: kc, Engine: EngineDocker, NodeImage: "kindest/node v1"},
+		"image with a space":       {KubeconfigPath: kc, Engine: engine.Docker, NodeImage: "kindest/node v1"},
 		"engine in the wrong case": {KubeconfigPath: kc, Engine: "Docker"},
 	} {
-		if _, err := NewKind(o); err == nil {
-			t.Errorf("%s: NewKind accepted %+v", name, o)
+		if _, err := New(o); err == nil {
+			t.Errorf("%s: New accepted %+v", name, o)
 		}
 	}
 }
@@ -131,7 +169,7 @@ func TestNewKindValidation(t *testing.T) {
 // "Command Output" is the exec.RunError's Output.
 func kindErrorFixture(t *testing.T, name string) error {
 	t.Helper()
-	raw := engineFixture(t, name)
+	raw := fixture(t, name)
 	_, after, ok := strings.Cut(raw, "ERROR: ")
 	if !ok {
 		t.Fatalf("%s has no ERROR line", name)
@@ -211,60 +249,76 @@ func TestTranslateKindError(t *testing.T) {
 		fix      []string
 	}{
 		// Captured from the real kind CLI on the build machine.
-		{"kind-create-engine-down.txt", EngineDocker, ErrEngineNotRunning,
+		{"kind-create-engine-down.txt", engine.Docker, problem.ErrEngineNotRunning,
 			[]string{"Docker is installed", "not running", "Cannot connect to the Docker daemon"},
 			[]string{"start Docker", "--provider sim"}},
-		{"kind-create-permission-denied.txt", EngineDocker, ErrEngineNotRunning,
+		{"kind-create-permission-denied.txt", engine.Docker, problem.ErrEngineNotRunning,
 			[]string{"not allowed", "permission denied"},
 			[]string{"usermod -aG docker"}},
-		{"kind-create-no-docker-cli.txt", EngineDocker, ErrNoEngine,
+		{"kind-create-no-docker-cli.txt", engine.Docker, problem.ErrNoEngine,
 			[]string{"no container engine found", "docker"},
 			[]string{"install Docker", "--provider sim"}},
-		{"kind-get-clusters-engine-down.txt", EngineDocker, ErrEngineNotRunning,
+		{"kind-get-clusters-engine-down.txt", engine.Docker, problem.ErrEngineNotRunning,
 			[]string{"not running"}, []string{"start Docker"}},
-		{"kind-delete-engine-down.txt", EngineDocker, ErrEngineNotRunning,
+		{"kind-delete-engine-down.txt", engine.Docker, problem.ErrEngineNotRunning,
 			[]string{"not running"}, []string{"start Docker"}},
 
-		{"kind-create-already-exists.txt", EngineDocker, nil,
+		{"kind-create-already-exists.txt", engine.Docker, nil,
 			[]string{`"k8slab" already exists`},
 			[]string{"delete it", "docker ps -a --filter label=io.x-k8s.kind.cluster=k8slab", "docker rm -f", "another name"}},
-		{"kind-create-container-name-in-use.txt", EngineDocker, nil,
+		{"kind-create-container-name-in-use.txt", engine.Docker, nil,
 			[]string{"already exists"}, []string{"docker rm -f"}},
-		{"kind-create-port-in-use.txt", EngineDocker, nil,
+		{"kind-create-port-in-use.txt", engine.Docker, nil,
 			[]string{"port 30080", "already in use", "http://127.0.0.1:30080"},
 			[]string{"lsof -i :30080", "docker ps"}},
-		{"kind-create-no-space.txt", EngineDocker, nil,
+		{"kind-create-no-space.txt", engine.Docker, nil,
 			[]string{"out of disk space"},
 			[]string{"docker system prune", "docker system df"}},
-		{"kind-create-out-of-memory.txt", EngineDocker, nil,
+		{"kind-create-out-of-memory.txt", engine.Docker, nil,
 			[]string{"ran out of memory"},
 			[]string{"more memory", "Docker Desktop", "--provider sim"}},
-		{"kind-create-kubelet-unhealthy.txt", EngineDocker, nil,
+		{"kind-create-kubelet-unhealthy.txt", engine.Docker, nil,
 			[]string{"control plane did not start"},
 			[]string{"memory", "disk", "docker system prune"}},
-		{"kind-create-pull-offline.txt", EngineDocker, nil,
-			[]string{"could not download the node image", DefaultKindNodeImage, "cannot be reached"},
+		{"kind-create-pull-offline.txt", engine.Docker, nil,
+			[]string{"could not download the node image", DefaultNodeImage, "cannot be reached"},
 			[]string{"internet connection", "proxy"}},
-		{"kind-create-pull-timeout.txt", EngineDocker, nil,
+		{"kind-create-pull-timeout.txt", engine.Docker, nil,
 			[]string{"could not download", "cannot be reached"}, []string{"internet connection"}},
-		{"kind-create-podman-pull-offline.txt", EnginePodman, nil,
+		{"kind-create-podman-pull-offline.txt", engine.Podman, nil,
 			[]string{"could not download", "docker.io/kindest/node@sha256:"},
 			[]string{"internet connection", "Podman"}},
-		{"kind-create-pull-manifest-unknown.txt", EngineDocker, nil,
+		{"kind-create-pull-manifest-unknown.txt", engine.Docker, nil,
 			[]string{"kindest/node:v1.99.0", "does not exist"},
-			[]string{"tag", DefaultKindNodeImage}},
-		{"kind-create-pull-access-denied.txt", EngineDocker, nil,
+			[]string{"tag", DefaultNodeImage}},
+		{"kind-create-pull-access-denied.txt", engine.Docker, nil,
 			[]string{"kindest/nodes:v1.37.0", "refused", "name is wrong"},
 			[]string{"check the node image's name"}},
-		{"kind-create-pull-rate-limit.txt", EngineDocker, nil,
+		{"kind-create-pull-rate-limit.txt", engine.Docker, nil,
 			[]string{"download limit"}, []string{"docker login"}},
-		{"kind-create-rootless-cgroup1.txt", EngineDocker, nil,
-			[]string{"rootless"}, []string{"https://kind.sigs.k8s.io/docs/user/rootless/"}},
+		{"kind-create-rootless-cgroup1.txt", engine.Docker, nil,
+			[]string{"rootless", "cgroup v2"}, []string{"https://kind.sigs.k8s.io/docs/user/rootless/", "systemd.unified_cgroup_hierarchy=1", "runs as root"}},
+		{"kind-create-rootless-delegate.txt", engine.Podman, nil,
+			[]string{"Podman runs rootless", "does not delegate"},
+			[]string{"/etc/systemd/system/user@.service.d/delegate.conf", "Delegate=yes", "daemon-reload", "log out"}},
+		// Podman's output captured here (Debian's 4.3.1 asks for
+		// nofile=1048576; the hard limit is 20000) for the command kind
+		// runs; kind itself stops first at the missing /lib/modules.
+		// Podman's output captured here for the command kind runs, with
+		// Debian's crun 1.8 on this hybrid cgroup v1 machine.
+		{"kind-create-podman-crun-hybrid.txt", engine.Podman, nil,
+			[]string{"crun", "hybrid"}, []string{"apt-get install runc", "[engine]", `runtime = "runc"`, "CONTAINERS_CONF"}},
+		// Captured here: a host with no /lib/modules (a container).
+		{"kind-create-podman-no-lib-modules.txt", engine.Podman, nil,
+			[]string{"no /lib/modules"}, []string{"sudo mkdir -p /lib/modules"}},
+		{"kind-create-podman-nofile.txt", engine.Podman, nil,
+			[]string{"open-files limit", "hard limit"},
+			[]string{"default_ulimits = []", "[containers]", "CONTAINERS_CONF", "containers.conf"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
 			kindErr := kindErrorFixture(t, tt.fixture)
-			err := translateKindError(kindErr, tt.engine)
+			err := translate(kindErr, tt.engine)
 			p := mustProblem(t, err, tt.sentinel)
 			assertContains(t, "Summary", p.Summary, tt.summary...)
 			assertContains(t, "Fix", p.Fix, tt.fix...)
@@ -273,7 +327,7 @@ func TestTranslateKindError(t *testing.T) {
 			}
 			// The command's output stays reachable for --verbose.
 			if re := kindexec.RunErrorForError(kindErr); re != nil && len(re.Output) > 0 {
-				last := lastMeaningfulLine(string(re.Output), nil)
+				last := engine.LastMeaningfulLine(string(re.Output), nil)
 				assertContains(t, "Err", p.Err.Error(), last)
 			}
 		})
@@ -281,15 +335,15 @@ func TestTranslateKindError(t *testing.T) {
 }
 
 func TestTranslateKindErrorOthers(t *testing.T) {
-	if translateKindError(nil, EngineDocker) != nil {
+	if translate(nil, engine.Docker) != nil {
 		t.Error("nil error translated to non-nil")
 	}
-	already := &Problem{Summary: "explained already"}
-	if got := translateKindError(already, EngineDocker); got != already {
+	already := &problem.Problem{Summary: "explained already"}
+	if got := translate(already, engine.Docker); got != already {
 		t.Errorf("a Problem was re-translated: %v", got)
 	}
 	unknown := kinderrors.Wrap(errors.New("boom"), "failed to frobnicate")
-	p := mustProblem(t, translateKindError(unknown, EngineDocker), nil)
+	p := mustProblem(t, translate(unknown, engine.Docker), nil)
 	assertContains(t, "Summary", p.Summary, "kind could not create the cluster", "failed to frobnicate: boom")
 	if !errors.Is(p, unknown) {
 		t.Error("the Problem does not wrap kind's error")
@@ -297,9 +351,9 @@ func TestTranslateKindErrorOthers(t *testing.T) {
 }
 
 // recordSteps collects what a Progress is told.
-func recordSteps() (Progress, *[]Step) {
-	var steps []Step
-	return func(s Step) { steps = append(steps, s) }, &steps
+func recordSteps() (func(problem.Step), *[]problem.Step) {
+	var steps []problem.Step
+	return func(s problem.Step) { steps = append(steps, s) }, &steps
 }
 
 // statusLines replays what kind's cli.Status logs at V(0) for a logger
@@ -328,10 +382,10 @@ func (s *statusLines) end(ok bool) {
 	s.status = ""
 }
 
-func stepSummary(steps []Step) []string {
+func stepSummary(steps []problem.Step) []string {
 	var out []string
 	for _, s := range steps {
-		state := map[StepState]string{StepStarted: "start", StepDone: "done", StepFailed: "FAIL"}[s.State]
+		state := map[problem.StepState]string{problem.StepStarted: "start", problem.StepDone: "done", problem.StepFailed: "FAIL", problem.StepWarning: "warn"}[s.State]
 		out = append(out, state+" "+s.Name)
 	}
 	return out
@@ -339,10 +393,10 @@ func stepSummary(steps []Step) []string {
 
 func TestKindStepsSuccess(t *testing.T) {
 	progress, steps := recordSteps()
-	k := newKindSteps(progress, kindConfig(KindOptions{}))
+	k := newSteps(progress, config(Options{}))
 	s := &statusLines{l: k}
 	k.V(0).Infof("Creating cluster %q ...\n", "k8slab")
-	k.V(1).Infof("Pulling image: %s ...", DefaultKindNodeImage)
+	k.V(1).Infof("Pulling image: %s ...", DefaultNodeImage)
 	s.start("Ensuring node image (kindest/node:v1.37.0) 🖼️")
 	s.start("Preparing nodes 📦 📦 📦 ")
 	s.end(true)
@@ -364,6 +418,8 @@ func TestKindStepsSuccess(t *testing.T) {
 		"start Installing the default StorageClass", "done Installing the default StorageClass",
 		"start Joining the worker nodes", "done Joining the worker nodes",
 		"start Waiting for the control plane to be Ready", "done Waiting for the control plane to be Ready",
+		// kind's warnings reach the learner (#19.14: they were dropped).
+		"warn kind: cgroup v1 is deprecated",
 	}
 	if got := stepSummary(*steps); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("steps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -378,7 +434,7 @@ func TestKindStepsSuccess(t *testing.T) {
 
 func TestKindStepsFailure(t *testing.T) {
 	progress, steps := recordSteps()
-	k := newKindSteps(progress, kindConfig(KindOptions{}))
+	k := newSteps(progress, config(Options{}))
 	s := &statusLines{l: k}
 	s.start("Ensuring node image (kindest/node:v1.37.0) 🖼️")
 	s.start("Preparing nodes 📦 📦 📦 ")
@@ -388,13 +444,13 @@ func TestKindStepsFailure(t *testing.T) {
 	s.start("Starting control-plane 🕹️")
 	s.end(false)
 	k.V(0).Infof("Deleted nodes: %q", []string{"k8slab-worker"})
-	k.finish(translateKindError(kindErrorFixture(t, "kind-create-kubelet-unhealthy.txt"), EngineDocker))
+	k.finish(translate(kindErrorFixture(t, "kind-create-kubelet-unhealthy.txt"), engine.Docker))
 	// kind may still log after an interrupted Create has returned.
 	s.start("Installing CNI 🔌")
 
 	got := *steps
 	last := got[len(got)-1]
-	if last.Name != "Starting the control plane" || last.State != StepFailed {
+	if last.Name != "Starting the control plane" || last.State != problem.StepFailed {
 		t.Fatalf("last step = %+v, want the control plane failed", last)
 	}
 	if !strings.Contains(last.Detail, "control plane did not start") {
@@ -407,14 +463,14 @@ func TestKindStepsFailure(t *testing.T) {
 
 func TestKindStepsWaitTimesOut(t *testing.T) {
 	progress, steps := recordSteps()
-	k := newKindSteps(progress, kindConfig(KindOptions{}))
+	k := newSteps(progress, config(Options{}))
 	s := &statusLines{l: k}
 	s.start("Waiting ≤ 3m0s for control-plane = Ready ⏳")
 	s.end(false)
 	k.V(0).Info(" • WARNING: Timed out waiting for Ready ⚠️")
 	k.finish(nil)
 	got := *steps
-	if len(got) != 2 || got[1].State != StepDone || !strings.Contains(got[1].Detail, "not Ready yet") {
+	if len(got) != 2 || got[1].State != problem.StepDone || !strings.Contains(got[1].Detail, "not Ready yet") {
 		t.Errorf("steps = %+v, want the wait done with a not-Ready-yet note", got)
 	}
 }
@@ -483,33 +539,28 @@ func TestCheckPortFree(t *testing.T) {
 	}
 }
 
-func TestRunUncancellableAnswersCancel(t *testing.T) {
+func TestWaitOrLeaveAnswersCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	release := make(chan struct{})
 	defer close(release)
 	go cancel()
-	err := runUncancellable(ctx, func() error { <-release; return nil })
+	err := waitOrLeave(ctx, func() error { <-release; return nil })
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
 
 // TestKindOnThisMachine drives the real kind library against this
-// machine's docker CLI with no engine running: every operation must come
+// machine's docker CLI with its engine down: every operation must come
 // back with the engine-not-running Problem, and nothing may be written to
 // the kubeconfig or to ~/.kube/config.
 func TestKindOnThisMachine(t *testing.T) {
-	if _, err := osexec.LookPath("docker"); err != nil {
-		t.Skip("no docker CLI on PATH")
-	}
-	if dockerEngineAnswers() {
-		t.Skip("a Docker engine is running here; this test needs one that is not")
-	}
+	enginetest.DockerDown(t)
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("KUBECONFIG", filepath.Join(home, "env-kubeconfig"))
 	kc := filepath.Join(t.TempDir(), "state", "kind.kubeconfig")
-	p, err := NewKind(KindOptions{KubeconfigPath: kc, Engine: EngineDocker})
+	p, err := New(Options{KubeconfigPath: kc, Engine: engine.Docker})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -518,25 +569,70 @@ func TestKindOnThisMachine(t *testing.T) {
 
 	progress, steps := recordSteps()
 	err = p.Create(ctx, progress)
-	prob := mustProblem(t, err, ErrEngineNotRunning)
+	prob := mustProblem(t, err, problem.ErrEngineNotRunning)
 	assertContains(t, "Summary", prob.Summary, "not running")
 	if got := stepSummary(*steps); len(got) != 2 || got[0] != "start Checking Docker" || got[1] != "FAIL Checking Docker" {
 		t.Errorf("steps = %q", got)
 	}
 
 	_, err = p.Exists(ctx)
-	mustProblem(t, err, ErrEngineNotRunning)
-	mustProblem(t, p.Delete(ctx, nil), ErrEngineNotRunning)
+	mustProblem(t, err, problem.ErrEngineNotRunning)
+	mustProblem(t, p.Delete(ctx, nil), problem.ErrEngineNotRunning)
 
 	// Past k8slab's own check, straight into kind's library, the error
 	// kind returns must still be recognised.
-	kp := p.(*kindProvider)
-	kindErr := kp.kind(log.NoopLogger{}).Create(kp.opts.Name, kp.createOptions()...)
-	mustProblem(t, translateKindError(kindErr, EngineDocker), ErrEngineNotRunning)
+	kindErr := p.kind(log.NoopLogger{}).Create(p.opts.Name, p.createOptions()...)
+	mustProblem(t, translate(kindErr, engine.Docker), problem.ErrEngineNotRunning)
 
 	for _, path := range []string{kc, filepath.Join(home, ".kube", "config"), filepath.Join(home, "env-kubeconfig")} {
 		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s was written (stat: %v)", path, err)
+		}
+	}
+}
+
+// TestCreateCancelledDeletesWhatItMade cancels a Create while kind is
+// making the nodes (#19.14: kind carried on, and its half-made cluster
+// stayed, while the TUI said the creation cleaned up after itself). The
+// engine is testdata/fakeengine/docker, where containers are files.
+func TestCreateCancelledDeletesWhatItMade(t *testing.T) {
+	abs, err := filepath.Abs(filepath.Join("testdata", "fakeengine"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	t.Setenv("PATH", abs+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("FAKE_ENGINE_STATE", state)
+	t.Setenv("HOME", t.TempDir())
+	p, err := New(Options{KubeconfigPath: filepath.Join(t.TempDir(), "kc"), Engine: engine.Docker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var steps []problem.Step
+	err = p.Create(ctx, func(s problem.Step) {
+		steps = append(steps, s)
+		// Cancel once kind has begun making the node containers.
+		if s.Name == "Writing the node configuration" && s.State == problem.StepStarted {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "what it had made is deleted") {
+		t.Fatalf("Create = %v, want cancelled with its nodes deleted", err)
+	}
+	calls, _ := os.ReadFile(filepath.Join(state, "calls"))
+	if !strings.Contains(string(calls), "run --name k8slab-control-plane") {
+		t.Fatalf("kind made no node container before the cancel; calls:\n%s", calls)
+	}
+	left, _ := os.ReadDir(filepath.Join(state, "containers"))
+	if len(left) != 0 {
+		t.Errorf("containers left behind: %v\ncalls:\n%s", left, calls)
+	}
+	got := strings.Join(stepSummary(steps), "\n")
+	for _, want := range []string{"start Stopping: deleting the node containers", "done Stopping", "done Deleting the half-made kind cluster k8slab"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("steps lack %q:\n%s", want, got)
 		}
 	}
 }
