@@ -6,7 +6,7 @@ LDFLAGS     := -s -w -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # How long each fuzz target runs in `make test`; raise it for a real hunt.
 FUZZTIME    ?= 5s
-FUZZ_TARGETS := ./quiz:FuzzParse ./lessons:FuzzParseLesson ./checks:FuzzParseLab ./checks:FuzzCompileExpr ./images:FuzzParse ./course:FuzzLoadCourse ./lessons:FuzzParseCheatSheet
+FUZZ_TARGETS := ./quiz:FuzzParse ./lessons:FuzzParseLesson ./checks:FuzzParseLab ./internal/celexpr:FuzzCompileExpr ./images:FuzzParse ./course:FuzzLoadCourse ./lessons:FuzzParseCheatSheet
 
 # The simulated cluster's binaries (etcd, kube-apiserver, ...), built from the
 # Go module proxy by a separate module so this one never imports k8s.io/kubernetes.

@@ -12,8 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/k8slab/k8slab/internal/kube"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 func init() {
@@ -22,26 +25,26 @@ func init() {
 
 // AppliedBy holds when the object was last written by kubectl apply
 // (client-side) or server-side apply, not changed imperatively since.
-type AppliedBy Resource
+type AppliedBy labfile.Resource
 
-func (c *AppliedBy) validate(v *validator, node *yaml.Node, what string) {
-	v.resource((*Resource)(c), node, what)
+func (c *AppliedBy) Validate(v *labfile.Validator, node *yaml.Node, what string) {
+	v.Resource((*labfile.Resource)(c), node, what)
 	if c.Name == "" {
-		v.add(node, "%s: appliedBy needs the object's name", what)
+		v.Add(node, "%s: appliedBy needs the object's name", what)
 	}
 }
 
-func (c *AppliedBy) reads(ns string) []Key {
-	return resourceReads(Resource(*c), ns)
+func (c *AppliedBy) reads(ns string) []clustercache.Key {
+	return resourceReads(labfile.Resource(*c), ns)
 }
 
 // readsManagedFields: who wrote the object is told by its managedFields.
-func (c *AppliedBy) readsManagedFields(ns string) []Key {
+func (c *AppliedBy) readsManagedFields(ns string) []clustercache.Key {
 	return c.reads(ns)
 }
 
-func (c *AppliedBy) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
-	return appliedBy(ctx, snap, ns, Resource(*c))
+func (c *AppliedBy) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
+	return appliedBy(ctx, snap, ns, labfile.Resource(*c))
 }
 
 // clientSideApplyManager is the field manager 'kubectl apply' records.
@@ -119,8 +122,8 @@ func quoted(cmd string) string {
 
 // appliedBy holds when the object was last written by kubectl apply
 // (client-side) or server-side apply, judged from metadata.managedFields.
-func appliedBy(ctx context.Context, snap Snapshot, ns string, res Resource) Outcome {
-	k, err := lookupKind(res.APIVersion, res.Kind)
+func appliedBy(ctx context.Context, snap clustercache.Snapshot, ns string, res labfile.Resource) Outcome {
+	k, err := kube.LookupKind(res.APIVersion, res.Kind)
 	if err != nil {
 		return Outcome{Status: Error, Messages: []string{err.Error()}}
 	}
@@ -128,14 +131,14 @@ func appliedBy(ctx context.Context, snap Snapshot, ns string, res Resource) Outc
 		return Outcome{Status: Error, Messages: []string{"appliedBy needs the name of an object"}}
 	}
 	listNS := ""
-	if k.namespaced {
+	if k.Namespaced {
 		listNS = ns
 		if res.Namespace != "" {
 			listNS = res.Namespace
 		}
 	}
 	kind := strings.ToLower(res.Kind)
-	items, err := snap.List(ctx, k.gvr, listNS)
+	items, err := snap.List(ctx, k.GVR, listNS)
 	if err != nil {
 		return outcomeFromError(err, kind+"s"+inNamespace(listNS))
 	}

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/k8slab/k8slab/clustercache"
 	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -34,13 +36,13 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 func at(sec int) metav1.Time { return metav1.NewTime(t0.Add(time.Duration(sec) * time.Second)) }
 
 var listKinds = map[schema.GroupVersionResource]string{
-	deploymentsGVR:    "DeploymentList",
-	replicaSetsGVR:    "ReplicaSetList",
-	podsGVR:           "PodList",
-	servicesGVR:       "ServiceList",
-	endpointSlicesGVR: "EndpointSliceList",
-	nodesGVR:          "NodeList",
-	coreEventsGVR:     "EventList",
+	kube.DeploymentsGVR:    "DeploymentList",
+	kube.ReplicaSetsGVR:    "ReplicaSetList",
+	kube.PodsGVR:           "PodList",
+	kube.ServicesGVR:       "ServiceList",
+	kube.EndpointSlicesGVR: "EndpointSliceList",
+	kube.NodesGVR:          "NodeList",
+	kube.EventsGVR:         "EventList",
 }
 
 func toUnstructured(t *testing.T, obj runtime.Object) *unstructured.Unstructured {
@@ -83,9 +85,9 @@ func fakeClient(t *testing.T, objs ...runtime.Object) *dynamicfake.FakeDynamicCl
 	return dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, us...)
 }
 
-func snapshotOf(t *testing.T, objs ...runtime.Object) Snapshot {
+func snapshotOf(t *testing.T, objs ...runtime.Object) clustercache.Snapshot {
 	t.Helper()
-	return NewSnapshot(fakeClient(t, objs...), nil)
+	return clustercache.NewSnapshot(fakeClient(t, objs...), nil)
 }
 
 // expect asserts the status and that the messages mention every word.
@@ -298,12 +300,12 @@ func TestRolloutComplete(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := rolloutComplete(context.Background(), snapshotOf(t, tt.d), testNS, WorkloadRef{Deployment: "web"})
+			got := rolloutComplete(context.Background(), snapshotOf(t, tt.d), testNS, labfile.WorkloadRef{Deployment: "web"})
 			expect(t, got, tt.status, tt.words...)
 		})
 	}
 	t.Run("missing", func(t *testing.T) {
-		got := rolloutComplete(context.Background(), snapshotOf(t, deployment("api", 1)), testNS, WorkloadRef{Deployment: "web"})
+		got := rolloutComplete(context.Background(), snapshotOf(t, deployment("api", 1)), testNS, labfile.WorkloadRef{Deployment: "web"})
 		expect(t, got, Missing, "deployment web not found in namespace "+testNS)
 	})
 }
@@ -363,7 +365,7 @@ func TestRolledBack(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := rolledBack(context.Background(), snapshotOf(t, tt.objs...), testNS, WorkloadRef{Deployment: "web"})
+			got := rolledBack(context.Background(), snapshotOf(t, tt.objs...), testNS, labfile.WorkloadRef{Deployment: "web"})
 			expect(t, got, tt.status, tt.words...)
 		})
 	}
@@ -494,7 +496,7 @@ func TestAppliedBy(t *testing.T) {
 			Fail, []string{"written only imperatively (by 'kubectl create')", "kubectl apply -f"}},
 		{"no managed fields", withFields(3, applied3), Fail, []string{"managedFields is empty"}},
 	}
-	res := Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}
+	res := labfile.Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := appliedBy(context.Background(), snapshotOf(t, tt.d), testNS, res)
@@ -508,11 +510,11 @@ func TestAppliedBy(t *testing.T) {
 	t.Run("cluster-scoped", func(t *testing.T) {
 		n := node("k8slab-worker", nil)
 		n.ManagedFields = []metav1.ManagedFieldsEntry{managed("kubectl", metav1.ManagedFieldsOperationApply, "", 10, `{"f:metadata":{"f:labels":{"f:disk":{}}}}`)}
-		got := appliedBy(context.Background(), snapshotOf(t, n), testNS, Resource{APIVersion: "v1", Kind: "Node", Name: "k8slab-worker"})
+		got := appliedBy(context.Background(), snapshotOf(t, n), testNS, labfile.Resource{APIVersion: "v1", Kind: "Node", Name: "k8slab-worker"})
 		expect(t, got, Pass)
 	})
 	t.Run("unknown kind", func(t *testing.T) {
-		got := appliedBy(context.Background(), snapshotOf(t), testNS, Resource{APIVersion: "v1", Kind: "Deployment", Name: "web"})
+		got := appliedBy(context.Background(), snapshotOf(t), testNS, labfile.Resource{APIVersion: "v1", Kind: "Deployment", Name: "web"})
 		expect(t, got, Error, "apps/v1")
 	})
 }
@@ -591,7 +593,7 @@ func TestPodReplaced(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := podReplaced(context.Background(), snapshotOf(t, tt.objs...), testNS, WorkloadRef{Deployment: "web"})
+			got := podReplaced(context.Background(), snapshotOf(t, tt.objs...), testNS, labfile.WorkloadRef{Deployment: "web"})
 			expect(t, got, tt.status, tt.words...)
 		})
 	}
@@ -657,27 +659,27 @@ func TestPredicatesReportAPIErrors(t *testing.T) {
 	predicates := []struct {
 		name  string
 		reads []string
-		check func(Snapshot) Outcome
+		check func(clustercache.Snapshot) Outcome
 	}{
-		{"rolloutComplete", []string{"deployments"}, func(s Snapshot) Outcome {
-			return rolloutComplete(ctx, s, testNS, WorkloadRef{Deployment: "web"})
+		{"rolloutComplete", []string{"deployments"}, func(s clustercache.Snapshot) Outcome {
+			return rolloutComplete(ctx, s, testNS, labfile.WorkloadRef{Deployment: "web"})
 		}},
-		{"rolledBack", []string{"deployments", "replicasets"}, func(s Snapshot) Outcome {
-			return rolledBack(ctx, s, testNS, WorkloadRef{Deployment: "web"})
+		{"rolledBack", []string{"deployments", "replicasets"}, func(s clustercache.Snapshot) Outcome {
+			return rolledBack(ctx, s, testNS, labfile.WorkloadRef{Deployment: "web"})
 		}},
-		{"serviceEndpoints", []string{"services", "deployments", "pods", "endpointslices"}, func(s Snapshot) Outcome {
+		{"serviceEndpoints", []string{"services", "deployments", "pods", "endpointslices"}, func(s clustercache.Snapshot) Outcome {
 			return serviceEndpoints(ctx, s, testNS, ServiceEndpoints{Service: "web", Deployment: "web"})
 		}},
-		{"appliedBy", []string{"deployments"}, func(s Snapshot) Outcome {
-			return appliedBy(ctx, s, testNS, Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"})
+		{"appliedBy", []string{"deployments"}, func(s clustercache.Snapshot) Outcome {
+			return appliedBy(ctx, s, testNS, labfile.Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"})
 		}},
-		{"podReplaced", []string{"deployments", "replicasets", "pods", "events"}, func(s Snapshot) Outcome {
-			return podReplaced(ctx, s, testNS, WorkloadRef{Deployment: "web"})
+		{"podReplaced", []string{"deployments", "replicasets", "pods", "events"}, func(s clustercache.Snapshot) Outcome {
+			return podReplaced(ctx, s, testNS, labfile.WorkloadRef{Deployment: "web"})
 		}},
-		{"nodeLabelled", []string{"nodes"}, func(s Snapshot) Outcome {
+		{"nodeLabelled", []string{"nodes"}, func(s clustercache.Snapshot) Outcome {
 			return nodeLabelled(ctx, s, NodeLabelled{Key: "disk"})
 		}},
-		{"servedThroughRollout", []string{"deployments", "services", "replicasets", "events", "pods"}, func(s Snapshot) Outcome {
+		{"servedThroughRollout", []string{"deployments", "services", "replicasets", "events", "pods"}, func(s clustercache.Snapshot) Outcome {
 			return servedThroughRollout(ctx, s, testNS, ServedThroughRollout{Deployment: "web", Service: "web"})
 		}},
 	}
@@ -709,7 +711,7 @@ func TestPredicatesReportAPIErrors(t *testing.T) {
 				c.PrependReactor("list", res, func(k8stesting.Action) (bool, runtime.Object, error) {
 					return true, nil, e.err(res)
 				})
-				got := p.check(NewSnapshot(c, nil))
+				got := p.check(clustercache.NewSnapshot(c, nil))
 				if got.Status != e.status {
 					t.Errorf("%s with %s %s: %s %q, want %s", p.name, res, e.name, got.Status, got.Messages, e.status)
 				}
@@ -731,14 +733,14 @@ func TestPredicatesSurviveOddObjects(t *testing.T) {
 		"status":   []any{int64(1), int64(2)},
 	}}
 	c := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, odd)
-	snap := NewSnapshot(c, nil)
+	snap := clustercache.NewSnapshot(c, nil)
 	ctx := context.Background()
 	for _, got := range []Outcome{
-		rolloutComplete(ctx, snap, testNS, WorkloadRef{Deployment: "web"}),
-		rolledBack(ctx, snap, testNS, WorkloadRef{Deployment: "web"}),
-		podReplaced(ctx, snap, testNS, WorkloadRef{Deployment: "web"}),
+		rolloutComplete(ctx, snap, testNS, labfile.WorkloadRef{Deployment: "web"}),
+		rolledBack(ctx, snap, testNS, labfile.WorkloadRef{Deployment: "web"}),
+		podReplaced(ctx, snap, testNS, labfile.WorkloadRef{Deployment: "web"}),
 		serviceEndpoints(ctx, snap, testNS, ServiceEndpoints{Service: "web", Deployment: "web"}),
-		appliedBy(ctx, snap, testNS, Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}),
+		appliedBy(ctx, snap, testNS, labfile.Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}),
 		servedThroughRollout(ctx, snap, testNS, ServedThroughRollout{Deployment: "web", Service: "web"}),
 	} {
 		if got.Status == Pass || len(got.Messages) == 0 {

@@ -1,3 +1,7 @@
+// Package checks grades a lab: it decides, from objects read from the live
+// Kubernetes API, whether a learner has done each task, and explains what
+// is still wrong. It only reads; the lab's model comes from labfile, the
+// objects from clustercache, and labenv makes and removes labs.
 package checks
 
 import (
@@ -9,7 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/internal/textsafe"
+	"github.com/k8slab/k8slab/labfile"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -42,14 +49,14 @@ type Options struct {
 	Answers map[string]string
 	// Cache, when set, is the informer cache Watch shares with other views
 	// of the lab (the cluster map); Evaluate ignores it.
-	Cache *Cache
+	Cache *clustercache.Cache
 	// snapshot, when set, serves objects (watch mode's cache).
-	snapshot Snapshot
+	snapshot clustercache.Snapshot
 }
 
 // Evaluate grades lab once. Every list it needs is fetched once, in
 // parallel, before the checks run.
-func (e *Engine) Evaluate(ctx context.Context, lab *Lab, opts Options) LabResult {
+func (e *Engine) Evaluate(ctx context.Context, lab *labfile.Lab, opts Options) LabResult {
 	start := e.now()
 	before := e.requests.Load()
 	ns := lab.Namespace
@@ -58,11 +65,11 @@ func (e *Engine) Evaluate(ctx context.Context, lab *Lab, opts Options) LabResult
 	}
 	snap := opts.snapshot
 	if snap == nil {
-		snap = NewSnapshot(e.client, &e.requests)
+		snap = clustercache.NewSnapshot(e.client, &e.requests)
 	}
 	tasks := selectTasks(lab, opts.Tasks)
 	res := LabResult{Lab: lab.ID, Title: lab.Title, Namespace: ns, At: start.UTC()}
-	if err := lab.compile(); err != nil {
+	if err := lab.Compile(); err != nil {
 		for _, t := range tasks {
 			res.MaxScore += t.Points
 			res.Tasks = append(res.Tasks, TaskResult{ID: t.ID, Title: t.Title, MaxPoints: t.Points, Status: Error,
@@ -80,7 +87,7 @@ func (e *Engine) Evaluate(ctx context.Context, lab *Lab, opts Options) LabResult
 		}
 		for i := range t.Checks {
 			c := &t.Checks[i]
-			out := c.evaluate(ctx, snap, ns)
+			out := evaluateCheck(ctx, c, snap, ns)
 			tr.Checks = append(tr.Checks, CheckResult{Name: c.Name, Status: out.Status, Messages: out.Messages, Settling: out.Settling})
 		}
 		// Messages quote the cluster (annotations, server errors): make
@@ -118,8 +125,8 @@ func (e *Engine) Evaluate(ctx context.Context, lab *Lab, opts Options) LabResult
 // Requests is the number of API requests the engine has made so far.
 func (e *Engine) Requests() int64 { return e.requests.Load() }
 
-func selectTasks(lab *Lab, ids []string) []*Task {
-	var out []*Task
+func selectTasks(lab *labfile.Lab, ids []string) []*labfile.Task {
+	var out []*labfile.Task
 	for i := range lab.Tasks {
 		if len(ids) == 0 || slices.Contains(ids, lab.Tasks[i].ID) {
 			out = append(out, &lab.Tasks[i])
@@ -130,8 +137,8 @@ func selectTasks(lab *Lab, ids []string) []*Task {
 
 // needs lists the resources a lab's checks read, so they can be listed
 // once each, concurrently.
-func needs(ns string, tasks []*Task) []Key {
-	set := map[Key]bool{}
+func needs(ns string, tasks []*labfile.Task) []clustercache.Key {
+	set := map[clustercache.Key]bool{}
 	for _, t := range tasks {
 		if t.Question != nil {
 			for _, k := range resourceReads(t.Question.Resource, ns) {
@@ -139,14 +146,14 @@ func needs(ns string, tasks []*Task) []Key {
 			}
 		}
 		for i := range t.Checks {
-			if spec := t.Checks[i].Spec; spec != nil {
+			if spec := kindOf(&t.Checks[i]); spec != nil {
 				for _, k := range spec.reads(ns) {
 					set[k] = true
 				}
 			}
 		}
 	}
-	keys := make([]Key, 0, len(set))
+	keys := make([]clustercache.Key, 0, len(set))
 	for k := range set {
 		keys = append(keys, k)
 	}
@@ -158,13 +165,13 @@ func needs(ns string, tasks []*Task) []Key {
 type managedFieldsReader interface {
 	// readsManagedFields lists the keys whose managedFields evaluate reads
 	// (a subset of reads).
-	readsManagedFields(ns string) []Key
+	readsManagedFields(ns string) []clustercache.Key
 }
 
 // managedFieldsNeeds is the keys whose managedFields the tasks' checks
 // and questions read.
-func managedFieldsNeeds(ns string, tasks []*Task) []Key {
-	var keys []Key
+func managedFieldsNeeds(ns string, tasks []*labfile.Task) []clustercache.Key {
+	var keys []clustercache.Key
 	for _, t := range tasks {
 		if q := t.Question; q != nil && mentionsManagedFields(q.Answer) {
 			keys = append(keys, resourceReads(q.Resource, ns)...)
@@ -189,28 +196,28 @@ func mentionsManagedFields(expr string) bool {
 // resourceReads is what selecting r reads: its kind in its namespace (none
 // for cluster-scoped kinds). An unknown kind reads nothing; the loader has
 // reported it.
-func resourceReads(r Resource, labNamespace string) []Key {
-	k, err := lookupKind(r.APIVersion, r.Kind)
+func resourceReads(r labfile.Resource, labNamespace string) []clustercache.Key {
+	k, err := kube.LookupKind(r.APIVersion, r.Kind)
 	if err != nil {
 		return nil
 	}
-	key := Key{Resource: k.gvr}
-	if k.namespaced {
+	key := clustercache.Key{Resource: k.GVR}
+	if k.Namespaced {
 		key.Namespace = resourceNamespace(r, labNamespace)
 	}
-	return []Key{key}
+	return []clustercache.Key{key}
 }
 
 // inLabNamespace is the keys for resources read in the lab namespace.
-func inLabNamespace(ns string, gvrs ...schema.GroupVersionResource) []Key {
-	keys := make([]Key, len(gvrs))
+func inLabNamespace(ns string, gvrs ...schema.GroupVersionResource) []clustercache.Key {
+	keys := make([]clustercache.Key, len(gvrs))
 	for i, g := range gvrs {
-		keys[i] = Key{Resource: g, Namespace: ns}
+		keys[i] = clustercache.Key{Resource: g, Namespace: ns}
 	}
 	return keys
 }
 
-func prefetch(ctx context.Context, snap Snapshot, ns string, tasks []*Task) {
+func prefetch(ctx context.Context, snap clustercache.Snapshot, ns string, tasks []*labfile.Task) {
 	var wg sync.WaitGroup
 	for _, k := range needs(ns, tasks) {
 		wg.Add(1)
@@ -222,7 +229,7 @@ func prefetch(ctx context.Context, snap Snapshot, ns string, tasks []*Task) {
 	wg.Wait()
 }
 
-func resourceNamespace(r Resource, labNamespace string) string {
+func resourceNamespace(r labfile.Resource, labNamespace string) string {
 	if r.Namespace != "" {
 		return r.Namespace
 	}
@@ -236,13 +243,13 @@ func describe(kind, name string) string {
 
 // selectObjects lists r's kind and keeps the named object or those
 // matching the selector.
-func selectObjects(ctx context.Context, snap Snapshot, ns string, r Resource) ([]unstructured.Unstructured, string, *Outcome) {
-	k, err := lookupKind(r.APIVersion, r.Kind)
+func selectObjects(ctx context.Context, snap clustercache.Snapshot, ns string, r labfile.Resource) ([]unstructured.Unstructured, string, *Outcome) {
+	k, err := kube.LookupKind(r.APIVersion, r.Kind)
 	if err != nil {
 		return nil, "", &Outcome{Status: Error, Messages: []string{err.Error()}}
 	}
 	listNS := ""
-	if k.namespaced {
+	if k.Namespaced {
 		listNS = resourceNamespace(r, ns)
 	}
 	what := strings.ToLower(r.Kind) + "s"
@@ -252,7 +259,7 @@ func selectObjects(ctx context.Context, snap Snapshot, ns string, r Resource) ([
 	if listNS != "" {
 		what += " in namespace " + listNS
 	}
-	items, err := snap.List(ctx, k.gvr, listNS)
+	items, err := snap.List(ctx, k.GVR, listNS)
 	if err != nil {
 		out := outcomeFromError(err, what)
 		return nil, what, &out
@@ -281,7 +288,7 @@ func selectObjects(ctx context.Context, snap Snapshot, ns string, r Resource) ([
 	return items, what, nil
 }
 
-func evalQuestion(ctx context.Context, snap Snapshot, ns string, t *Task, given string) CheckResult {
+func evalQuestion(ctx context.Context, snap clustercache.Snapshot, ns string, t *labfile.Task, given string) CheckResult {
 	q := t.Question
 	cr := CheckResult{Name: q.Prompt}
 	items, _, failed := selectObjects(ctx, snap, ns, q.Resource)
@@ -293,11 +300,11 @@ func evalQuestion(ctx context.Context, snap Snapshot, ns string, t *Task, given 
 	for i, it := range items {
 		list[i] = it.Object
 	}
-	if q.answer == nil {
+	if q.AnswerExpr == nil {
 		cr.Status, cr.Messages = Error, []string{"the question has no answer expression; load labs with ParseLab"}
 		return cr
 	}
-	want, err := q.answer.evalString(ctx, map[string]any{"objects": list, "namespace": ns})
+	want, err := q.AnswerExpr.EvalString(ctx, map[string]any{"objects": list, "namespace": ns})
 	if err != nil {
 		cr.Status, cr.Messages = Error, []string{fmt.Sprintf("computing the answer: %v", err)}
 		return cr
@@ -315,17 +322,17 @@ func evalQuestion(ctx context.Context, snap Snapshot, ns string, t *Task, given 
 
 // Expected returns the right answer to a question task, as the cluster
 // says now; tests and 'lab solve' use it.
-func (e *Engine) Expected(ctx context.Context, lab *Lab, ns string, t *Task) (string, error) {
+func (e *Engine) Expected(ctx context.Context, lab *labfile.Lab, ns string, t *labfile.Task) (string, error) {
 	if t.Question == nil {
 		return "", fmt.Errorf("task %s is not a question", t.ID)
 	}
-	if err := lab.compile(); err != nil {
+	if err := lab.Compile(); err != nil {
 		return "", err
 	}
 	if ns == "" {
 		ns = lab.Namespace
 	}
-	snap := NewSnapshot(e.client, &e.requests)
+	snap := clustercache.NewSnapshot(e.client, &e.requests)
 	items, _, failed := selectObjects(ctx, snap, ns, t.Question.Resource)
 	if failed != nil {
 		return "", fmt.Errorf("%s", strings.Join(failed.Messages, "; "))
@@ -334,8 +341,8 @@ func (e *Engine) Expected(ctx context.Context, lab *Lab, ns string, t *Task) (st
 	for i, it := range items {
 		list[i] = it.Object
 	}
-	if t.Question.answer == nil {
+	if t.Question.AnswerExpr == nil {
 		return "", fmt.Errorf("task %s has no answer expression", t.ID)
 	}
-	return t.Question.answer.evalString(ctx, map[string]any{"objects": list, "namespace": ns})
+	return t.Question.AnswerExpr.EvalString(ctx, map[string]any{"objects": list, "namespace": ns})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // gradeScript does what shell-based lab platforms do to grade the
@@ -28,7 +29,7 @@ func kubectlCalls(b *testing.B) int {
 	return strings.Count(string(src), "$(k ") + strings.Count(string(src), "\nk ")
 }
 
-func deploymentsLab(b *testing.B) *checks.Lab {
+func deploymentsLab(b *testing.B) *labfile.Lab {
 	builtIn, err := course.Load(assets.Course())
 	if err != nil {
 		b.Fatal(err)

@@ -17,6 +17,8 @@ import (
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/clusterctl/clustertest"
 	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/labenv"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/labverify"
 )
 
@@ -76,19 +78,19 @@ func (lc *labCluster) restoreNodes(t testing.TB) {
 // phase is one fresh run of a lab in a namespace of its own.
 type phase struct {
 	lc   *labCluster
-	lab  *checks.Lab
+	lab  *labfile.Lab
 	ns   string
 	kube string
 }
 
 var phaseCount int
 
-func (lc *labCluster) fresh(t testing.TB, lab *checks.Lab) *phase {
+func (lc *labCluster) fresh(t testing.TB, lab *labfile.Lab) *phase {
 	t.Helper()
 	lc.restoreNodes(t)
 	phaseCount++
 	ns := fmt.Sprintf("%s-%d", lab.Namespace, phaseCount)
-	if err := checks.StartLab(context.Background(), lc.client, lab, ns); err != nil {
+	if err := labenv.StartLab(context.Background(), lc.client, lab, ns); err != nil {
 		t.Fatalf("start lab: %v", err)
 	}
 	kube := filepath.Join(lc.dir, ns+".kubeconfig")
@@ -98,16 +100,16 @@ func (lc *labCluster) fresh(t testing.TB, lab *checks.Lab) *phase {
 	return &phase{lc: lc, lab: lab, ns: ns, kube: kube}
 }
 
-func (p *phase) run(t testing.TB, steps []checks.Step) {
+func (p *phase) run(t testing.TB, steps []labfile.Step) {
 	t.Helper()
 	for _, st := range steps {
-		if err := checks.RunStep(context.Background(), p.lc.client, p.kube, p.ns, st); err != nil {
+		if err := labenv.RunStep(context.Background(), p.lc.client, p.kube, p.ns, st); err != nil {
 			t.Fatalf("step: %v", err)
 		}
 	}
 }
 
-func (p *phase) evaluate(t testing.TB, task *checks.Task, answer string) checks.TaskResult {
+func (p *phase) evaluate(t testing.TB, task *labfile.Task, answer string) checks.TaskResult {
 	t.Helper()
 	opts := checks.Options{Namespace: p.ns, Tasks: []string{task.ID}, Answers: map[string]string{task.ID: answer}}
 	res := p.lc.engine.Evaluate(context.Background(), p.lab, opts)
@@ -116,7 +118,7 @@ func (p *phase) evaluate(t testing.TB, task *checks.Task, answer string) checks.
 
 // solve brings task to passing: its solution (or, for a question, the
 // answer the cluster gives), polled until the checks agree.
-func (p *phase) solve(t testing.TB, task *checks.Task) {
+func (p *phase) solve(t testing.TB, task *labfile.Task) {
 	t.Helper()
 	answer := ""
 	if task.Question != nil {
@@ -177,12 +179,12 @@ func TestLabsOnSimulatedCluster(t *testing.T) {
 }
 
 // simLacks are the features a simulated cluster lacks: all of them.
-var simLacks = map[checks.Feature]bool{checks.Containers: true, checks.Storage: true, checks.NodePortFromHost: true}
+var simLacks = map[labfile.Feature]bool{labfile.Containers: true, labfile.Storage: true, labfile.NodePortFromHost: true}
 
 // snapshotOutside fingerprints the namespaced objects outside lab
 // namespaces (the default and kube-system namespaces' deployments,
 // services, pods and config maps) and the PersistentVolumes.
-func snapshotOutside(t *testing.T, lc *labCluster, lab *checks.Lab) string {
+func snapshotOutside(t *testing.T, lc *labCluster, lab *labfile.Lab) string {
 	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder

@@ -8,8 +8,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/k8slab/k8slab/internal/kube"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 func init() {
@@ -26,28 +29,28 @@ type NodeLabelled struct {
 	Only bool `yaml:"only"`
 }
 
-func (c *NodeLabelled) validate(v *validator, node *yaml.Node, what string) {
+func (c *NodeLabelled) Validate(v *labfile.Validator, node *yaml.Node, what string) {
 	if c.Key == "" {
-		v.add(node, "%s: nodeLabelled needs a key", what)
+		v.Add(node, "%s: nodeLabelled needs a key", what)
 	}
 	switch c.Role {
 	case "", "worker", "control-plane", "any":
 	default:
-		v.add(node, "%s: role %q must be worker, control-plane or any", what, c.Role)
+		v.Add(node, "%s: role %q must be worker, control-plane or any", what, c.Role)
 	}
 }
 
-func (c *NodeLabelled) reads(string) []Key {
-	return []Key{{Resource: nodesGVR}}
+func (c *NodeLabelled) reads(string) []clustercache.Key {
+	return []clustercache.Key{{Resource: kube.NodesGVR}}
 }
 
-func (c *NodeLabelled) evaluate(ctx context.Context, snap Snapshot, _ string) Outcome {
+func (c *NodeLabelled) evaluate(ctx context.Context, snap clustercache.Snapshot, _ string) Outcome {
 	return nodeLabelled(ctx, snap, *c)
 }
 
 // nodeLabelled holds when a node of the role has the label and, with
 // Only, no other node has it.
-func nodeLabelled(ctx context.Context, snap Snapshot, spec NodeLabelled) Outcome {
+func nodeLabelled(ctx context.Context, snap clustercache.Snapshot, spec NodeLabelled) Outcome {
 	role := spec.Role
 	if role == "" {
 		role = "worker"
@@ -58,7 +61,7 @@ func nodeLabelled(ctx context.Context, snap Snapshot, spec NodeLabelled) Outcome
 	case role != "worker" && role != "control-plane" && role != "any":
 		return Outcome{Status: Error, Messages: []string{fmt.Sprintf("nodeLabelled role %q must be worker, control-plane or any", spec.Role)}}
 	}
-	nodes, unreadable := listTyped[corev1.Node](ctx, snap, nodesGVR, "")
+	nodes, unreadable := listTyped[corev1.Node](ctx, snap, kube.NodesGVR, "")
 	if unreadable != nil {
 		return *unreadable
 	}

@@ -5,8 +5,12 @@ import (
 	"fmt"
 
 	"github.com/google/cel-go/cel"
-	"github.com/k8slab/k8slab/internal/source"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/celexpr"
+	"github.com/k8slab/k8slab/internal/source"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 func init() {
@@ -15,7 +19,7 @@ func init() {
 
 // ObjectCheck selects objects and asserts CEL expressions on them.
 type ObjectCheck struct {
-	Resource `yaml:",inline"`
+	labfile.Resource `yaml:",inline"`
 	// Assert lists CEL expressions; with Name they see `object`, without it
 	// `objects` (a list). All must be true.
 	Assert []Assertion `yaml:"assert"`
@@ -35,25 +39,25 @@ type Assertion struct {
 	// while only such assertions fail, the task is settling, not wrong.
 	Settling bool `yaml:"settling"`
 
-	expr, message *compiled
+	expr, message *celexpr.Expr
 }
 
-func (oc *ObjectCheck) validate(v *validator, node *yaml.Node, what string) {
-	v.resource(&oc.Resource, node, what)
+func (oc *ObjectCheck) Validate(v *labfile.Validator, node *yaml.Node, what string) {
+	v.Resource(&oc.Resource, node, what)
 	if len(oc.Assert) == 0 {
-		v.add(node, "%s: object needs at least one assertion under 'assert'", what)
+		v.Add(node, "%s: object needs at least one assertion under 'assert'", what)
 	}
 	for i := range oc.Assert {
-		v.assertion(&oc.Assert[i], source.Item(node, "assert", i), what)
+		validateAssertion(v, &oc.Assert[i], source.Item(node, "assert", i), what)
 	}
 }
 
-func (oc *ObjectCheck) reads(ns string) []Key {
+func (oc *ObjectCheck) reads(ns string) []clustercache.Key {
 	return resourceReads(oc.Resource, ns)
 }
 
 // readsManagedFields: an assertion that names managedFields reads them.
-func (oc *ObjectCheck) readsManagedFields(ns string) []Key {
+func (oc *ObjectCheck) readsManagedFields(ns string) []clustercache.Key {
 	for _, a := range oc.Assert {
 		if mentionsManagedFields(a.Expr) || mentionsManagedFields(a.MessageExpression) {
 			return oc.reads(ns)
@@ -62,25 +66,25 @@ func (oc *ObjectCheck) readsManagedFields(ns string) []Key {
 	return nil
 }
 
-func (oc *ObjectCheck) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
+func (oc *ObjectCheck) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
 	return evalObject(ctx, snap, ns, oc)
 }
 
-func (v *validator) assertion(a *Assertion, node *yaml.Node, what string) {
+func validateAssertion(v *labfile.Validator, a *Assertion, node *yaml.Node, what string) {
 	if a.Expr == "" {
-		v.add(node, "%s: an assertion needs 'expr'", what)
+		v.Add(node, "%s: an assertion needs 'expr'", what)
 		return
 	}
-	v.compile(source.Field(node, "expr"), what+": expr", a.Expr, cel.BoolType, func(c *compiled) { a.expr = c })
+	v.Compile(source.Field(node, "expr"), what+": expr", a.Expr, cel.BoolType, func(c *celexpr.Expr) { a.expr = c })
 	if a.Message == "" && a.MessageExpression == "" {
-		v.add(node, "%s: an assertion needs 'message' (or 'messageExpression') telling the learner what to fix", what)
+		v.Add(node, "%s: an assertion needs 'message' (or 'messageExpression') telling the learner what to fix", what)
 	}
 	if a.MessageExpression != "" {
-		v.compile(source.Field(node, "messageExpression"), what+": messageExpression", a.MessageExpression, cel.StringType, func(c *compiled) { a.message = c })
+		v.Compile(source.Field(node, "messageExpression"), what+": messageExpression", a.MessageExpression, cel.StringType, func(c *celexpr.Expr) { a.message = c })
 	}
 }
 
-func evalObject(ctx context.Context, snap Snapshot, ns string, oc *ObjectCheck) Outcome {
+func evalObject(ctx context.Context, snap clustercache.Snapshot, ns string, oc *ObjectCheck) Outcome {
 	items, _, failed := selectObjects(ctx, snap, ns, oc.Resource)
 	if failed != nil {
 		return *failed
@@ -101,7 +105,7 @@ func evalObject(ctx context.Context, snap Snapshot, ns string, oc *ObjectCheck) 
 		if a.expr == nil {
 			return Outcome{Status: Error, Messages: []string{"assertion was not compiled; load labs with ParseLab"}}
 		}
-		ok, err := a.expr.evalBool(ctx, vars)
+		ok, err := a.expr.EvalBool(ctx, vars)
 		if err != nil {
 			return Outcome{Status: Error, Messages: []string{fmt.Sprintf("evaluating %q: %v", a.Expr, err)}}
 		}
@@ -120,7 +124,7 @@ func evalObject(ctx context.Context, snap Snapshot, ns string, oc *ObjectCheck) 
 
 func assertionMessage(ctx context.Context, a *Assertion, vars map[string]any) string {
 	if a.message != nil {
-		if msg, err := a.message.evalString(ctx, vars); err == nil && msg != "" {
+		if msg, err := a.message.EvalString(ctx, vars); err == nil && msg != "" {
 			return msg
 		}
 	}

@@ -11,9 +11,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/k8slab/k8slab/internal/kube"
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 func init() {
@@ -22,31 +25,32 @@ func init() {
 
 // PodReplaced holds when a pod of the deployment was created to replace
 // one that went away, i.e. the controller healed it.
-type PodReplaced WorkloadRef
+type PodReplaced labfile.WorkloadRef
 
-func (c *PodReplaced) validate(v *validator, node *yaml.Node, what string) {
-	v.deployment(c.Deployment, node, what)
+func (c *PodReplaced) Validate(v *labfile.Validator, node *yaml.Node, what string) {
+	v.Deployment(c.Deployment, node, what)
 }
 
-func (c *PodReplaced) reads(ns string) []Key {
-	return append(inLabNamespace(ns, deploymentsGVR, replicaSetsGVR, podsGVR), replicaSetEvents(ns))
+func (c *PodReplaced) reads(ns string) []clustercache.Key {
+	return append(inLabNamespace(ns, kube.DeploymentsGVR, kube.ReplicaSetsGVR, kube.PodsGVR), replicaSetEvents(ns))
 }
 
 // readsManagedFields: lastSpecWrite dates the deployment's and the
 // ReplicaSet's last changes from their managedFields.
-func (c *PodReplaced) readsManagedFields(ns string) []Key {
-	return inLabNamespace(ns, deploymentsGVR, replicaSetsGVR)
+func (c *PodReplaced) readsManagedFields(ns string) []clustercache.Key {
+	return inLabNamespace(ns, kube.DeploymentsGVR, kube.ReplicaSetsGVR)
 }
 
-// replicaSetEvents is the events vanishedPod reads, those about
+// replicaSetEvents is the events vanishedPod reads (the ReplicaSet
+// controller records each pod it creates and deletes), those about
 // ReplicaSets: a namespace of 300 pods holds over a thousand events about
 // the pods themselves, which it need not cache.
-func replicaSetEvents(ns string) Key {
-	return Key{Resource: coreEventsGVR, Namespace: ns, FieldSelector: "involvedObject.kind=ReplicaSet"}
+func replicaSetEvents(ns string) clustercache.Key {
+	return clustercache.Key{Resource: kube.EventsGVR, Namespace: ns, FieldSelector: "involvedObject.kind=ReplicaSet"}
 }
 
-func (c *PodReplaced) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
-	return podReplaced(ctx, snap, ns, WorkloadRef(*c))
+func (c *PodReplaced) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
+	return podReplaced(ctx, snap, ns, labfile.WorkloadRef(*c))
 }
 
 // replacementDelay is how much later than the last change to a workload a
@@ -67,10 +71,6 @@ func lastSpecWrite(obj metav1.Object) time.Time {
 	return last
 }
 
-// coreEventsGVR is where the ReplicaSet controller records each pod it
-// creates and deletes.
-var coreEventsGVR = knownKinds["v1/Event"].gvr
-
 // podReplaced holds when the deployment's current ReplicaSet made a pod to
 // replace one that went away. Two kinds of evidence count. A pod created
 // well after the last change to the deployment and to the ReplicaSet:
@@ -78,16 +78,16 @@ var coreEventsGVR = knownKinds["v1/Event"].gvr
 // that went away. Or, since a script deletes a pod within a second of
 // scaling, faster than timestamps can tell apart, the ReplicaSet's events:
 // a pod it created that is gone (or going) without its having deleted it.
-func podReplaced(ctx context.Context, snap Snapshot, ns string, ref WorkloadRef) Outcome {
+func podReplaced(ctx context.Context, snap clustercache.Snapshot, ns string, ref labfile.WorkloadRef) Outcome {
 	d, out := getDeployment(ctx, snap, ns, ref.Deployment)
 	if out != nil {
 		return *out
 	}
-	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, replicaSetsGVR, ns)
+	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}
-	pods, unreadable := listTyped[corev1.Pod](ctx, snap, podsGVR, ns)
+	pods, unreadable := listTyped[corev1.Pod](ctx, snap, kube.PodsGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}

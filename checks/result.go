@@ -1,6 +1,11 @@
 package checks
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/k8slab/k8slab/internal/kube"
+)
 
 // Status is the outcome of a check. The learner's "not done yet" (Fail,
 // Missing) is kept apart from what stopped k8slab from judging
@@ -138,4 +143,23 @@ func (t *TaskResult) Problems() []string {
 		}
 	}
 	return out
+}
+
+// outcomeFromError turns an API error met while reading what into the
+// matching status, so "cannot reach the cluster" and "forbidden" are never
+// mistaken for "not done yet".
+func outcomeFromError(err error, what string) Outcome {
+	switch kube.Classify(err) {
+	case kube.Forbidden:
+		return Outcome{Status: Forbidden, Messages: []string{fmt.Sprintf("not allowed to read %s: %v", what, kube.Reason(err))}}
+	case kube.Unauthorized:
+		return Outcome{Status: Forbidden, Messages: []string{fmt.Sprintf("the cluster rejected the credentials while reading %s", what)}}
+	case kube.NotFound:
+		return Outcome{Status: Missing, Messages: []string{fmt.Sprintf("%s not found", what)}}
+	case kube.Timeout:
+		return Outcome{Status: Unreachable, Messages: []string{fmt.Sprintf("the cluster did not answer in time while reading %s", what)}}
+	case kube.Unreachable:
+		return Outcome{Status: Unreachable, Messages: []string{fmt.Sprintf("cannot reach the cluster to read %s: %v", what, kube.Reason(err))}}
+	}
+	return Outcome{Status: Error, Messages: []string{fmt.Sprintf("reading %s: %v", what, err)}}
 }

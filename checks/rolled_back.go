@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/k8slab/k8slab/internal/kube"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 func init() {
@@ -17,18 +20,18 @@ func init() {
 
 // RolledBack holds when the deployment's current template is an earlier
 // revision's, brought back with a new revision number.
-type RolledBack WorkloadRef
+type RolledBack labfile.WorkloadRef
 
-func (c *RolledBack) validate(v *validator, node *yaml.Node, what string) {
-	v.deployment(c.Deployment, node, what)
+func (c *RolledBack) Validate(v *labfile.Validator, node *yaml.Node, what string) {
+	v.Deployment(c.Deployment, node, what)
 }
 
-func (c *RolledBack) reads(ns string) []Key {
-	return inLabNamespace(ns, deploymentsGVR, replicaSetsGVR, podsGVR)
+func (c *RolledBack) reads(ns string) []clustercache.Key {
+	return inLabNamespace(ns, kube.DeploymentsGVR, kube.ReplicaSetsGVR, kube.PodsGVR)
 }
 
-func (c *RolledBack) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
-	return rolledBack(ctx, snap, ns, WorkloadRef(*c))
+func (c *RolledBack) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
+	return rolledBack(ctx, snap, ns, labfile.WorkloadRef(*c))
 }
 
 // rolledBack holds when the deployment runs a template it ran before under
@@ -36,12 +39,12 @@ func (c *RolledBack) evaluate(ctx context.Context, snap Snapshot, ns string) Out
 // ReplicaSet for the template (which 'kubectl rollout undo' or applying an
 // old manifest brings about), gives it the next revision number and keeps
 // its old numbers in the revision-history annotation.
-func rolledBack(ctx context.Context, snap Snapshot, ns string, ref WorkloadRef) Outcome {
+func rolledBack(ctx context.Context, snap clustercache.Snapshot, ns string, ref labfile.WorkloadRef) Outcome {
 	d, out := getDeployment(ctx, snap, ns, ref.Deployment)
 	if out != nil {
 		return *out
 	}
-	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, replicaSetsGVR, ns)
+	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}

@@ -3,6 +3,10 @@ package checks
 import (
 	appsv1 "k8s.io/api/apps/v1"
 
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
+
 	"context"
 	"fmt"
 	"strings"
@@ -16,24 +20,24 @@ func init() {
 
 // RolloutComplete holds when the deployment's rollout has finished, as
 // 'kubectl rollout status' decides it.
-type RolloutComplete WorkloadRef
+type RolloutComplete labfile.WorkloadRef
 
-func (c *RolloutComplete) validate(v *validator, node *yaml.Node, what string) {
-	v.deployment(c.Deployment, node, what)
+func (c *RolloutComplete) Validate(v *labfile.Validator, node *yaml.Node, what string) {
+	v.Deployment(c.Deployment, node, what)
 }
 
-func (c *RolloutComplete) reads(ns string) []Key {
-	return inLabNamespace(ns, deploymentsGVR)
+func (c *RolloutComplete) reads(ns string) []clustercache.Key {
+	return inLabNamespace(ns, kube.DeploymentsGVR)
 }
 
-func (c *RolloutComplete) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
-	return rolloutComplete(ctx, snap, ns, WorkloadRef(*c))
+func (c *RolloutComplete) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
+	return rolloutComplete(ctx, snap, ns, labfile.WorkloadRef(*c))
 }
 
 // rolloutComplete makes the decision 'kubectl rollout status' makes
 // (k8s.io/kubectl/pkg/polymorphichelpers DeploymentStatusViewer), so a lab
 // agrees with what the learner sees in the terminal.
-func rolloutComplete(ctx context.Context, snap Snapshot, ns string, ref WorkloadRef) Outcome {
+func rolloutComplete(ctx context.Context, snap clustercache.Snapshot, ns string, ref labfile.WorkloadRef) Outcome {
 	d, out := getDeployment(ctx, snap, ns, ref.Deployment)
 	if out != nil {
 		return *out

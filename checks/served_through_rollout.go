@@ -11,10 +11,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/k8slab/k8slab/internal/kube"
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
+
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 func init() {
@@ -36,25 +39,25 @@ type ServedThroughRollout struct {
 	Service    string `yaml:"service"`
 }
 
-func (c *ServedThroughRollout) validate(v *validator, node *yaml.Node, what string) {
-	v.deployment(c.Deployment, node, what)
+func (c *ServedThroughRollout) Validate(v *labfile.Validator, node *yaml.Node, what string) {
+	v.Deployment(c.Deployment, node, what)
 	if c.Service == "" {
-		v.add(node, "%s needs the service's name", what)
+		v.Add(node, "%s needs the service's name", what)
 	}
 }
 
-func (c *ServedThroughRollout) reads(ns string) []Key {
-	return append(inLabNamespace(ns, deploymentsGVR, replicaSetsGVR, podsGVR, servicesGVR), deploymentEvents(ns))
+func (c *ServedThroughRollout) reads(ns string) []clustercache.Key {
+	return append(inLabNamespace(ns, kube.DeploymentsGVR, kube.ReplicaSetsGVR, kube.PodsGVR, kube.ServicesGVR), deploymentEvents(ns))
 }
 
 // deploymentEvents are the events about Deployments, where the
 // deployment controller records its scalings; the many about pods are
 // not needed.
-func deploymentEvents(ns string) Key {
-	return Key{Resource: coreEventsGVR, Namespace: ns, FieldSelector: "involvedObject.kind=Deployment"}
+func deploymentEvents(ns string) clustercache.Key {
+	return clustercache.Key{Resource: kube.EventsGVR, Namespace: ns, FieldSelector: "involvedObject.kind=Deployment"}
 }
 
-func (c *ServedThroughRollout) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
+func (c *ServedThroughRollout) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
 	return servedThroughRollout(ctx, snap, ns, *c)
 }
 
@@ -131,12 +134,12 @@ func readySince(p *corev1.Pod) (time.Time, bool) {
 
 func clock(t time.Time) string { return t.UTC().Format("15:04:05 UTC") }
 
-func servedThroughRollout(ctx context.Context, snap Snapshot, ns string, spec ServedThroughRollout) Outcome {
+func servedThroughRollout(ctx context.Context, snap clustercache.Snapshot, ns string, spec ServedThroughRollout) Outcome {
 	d, out := getDeployment(ctx, snap, ns, spec.Deployment)
 	if out != nil {
 		return *out
 	}
-	svcs, unreadable := listTyped[corev1.Service](ctx, snap, servicesGVR, ns)
+	svcs, unreadable := listTyped[corev1.Service](ctx, snap, kube.ServicesGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}
@@ -147,7 +150,7 @@ func servedThroughRollout(ctx context.Context, snap Snapshot, ns string, spec Se
 	if len(svc.Spec.Selector) == 0 {
 		return failed(fmt.Sprintf("service %s has no selector, so no pod was ever behind it", svc.Name))
 	}
-	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, replicaSetsGVR, ns)
+	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}
@@ -206,7 +209,7 @@ func servedThroughRollout(ctx context.Context, snap Snapshot, ns string, spec Se
 			svc.Name, clock(svc.CreationTimestamp.Time), d.Name, clock(last.at)))
 	}
 
-	pods, unreadable := listTyped[corev1.Pod](ctx, snap, podsGVR, ns)
+	pods, unreadable := listTyped[corev1.Pod](ctx, snap, kube.PodsGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}

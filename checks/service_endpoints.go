@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/k8slab/k8slab/internal/kube"
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 func init() {
@@ -25,25 +28,25 @@ type ServiceEndpoints struct {
 	Deployment string `yaml:"deployment"`
 }
 
-func (c *ServiceEndpoints) validate(v *validator, node *yaml.Node, what string) {
+func (c *ServiceEndpoints) Validate(v *labfile.Validator, node *yaml.Node, what string) {
 	if c.Service == "" || c.Deployment == "" {
-		v.add(node, "%s: serviceEndpoints needs service and deployment", what)
+		v.Add(node, "%s: serviceEndpoints needs service and deployment", what)
 	}
 }
 
-func (c *ServiceEndpoints) reads(ns string) []Key {
-	return inLabNamespace(ns, servicesGVR, endpointSlicesGVR, podsGVR, deploymentsGVR)
+func (c *ServiceEndpoints) reads(ns string) []clustercache.Key {
+	return inLabNamespace(ns, kube.ServicesGVR, kube.EndpointSlicesGVR, kube.PodsGVR, kube.DeploymentsGVR)
 }
 
-func (c *ServiceEndpoints) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
+func (c *ServiceEndpoints) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
 	return serviceEndpoints(ctx, snap, ns, *c)
 }
 
 // serviceEndpoints holds when the service's EndpointSlices route to
 // exactly the deployment's ready pods. Each way it can go wrong has its
 // own message, since each has a different fix.
-func serviceEndpoints(ctx context.Context, snap Snapshot, ns string, spec ServiceEndpoints) Outcome {
-	svcs, unreadable := listTyped[corev1.Service](ctx, snap, servicesGVR, ns)
+func serviceEndpoints(ctx context.Context, snap clustercache.Snapshot, ns string, spec ServiceEndpoints) Outcome {
+	svcs, unreadable := listTyped[corev1.Service](ctx, snap, kube.ServicesGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}
@@ -55,11 +58,11 @@ func serviceEndpoints(ctx context.Context, snap Snapshot, ns string, spec Servic
 	if out != nil {
 		return *out
 	}
-	pods, unreadable := listTyped[corev1.Pod](ctx, snap, podsGVR, ns)
+	pods, unreadable := listTyped[corev1.Pod](ctx, snap, kube.PodsGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}
-	eps, unreadable := listTyped[discoveryv1.EndpointSlice](ctx, snap, endpointSlicesGVR, ns)
+	eps, unreadable := listTyped[discoveryv1.EndpointSlice](ctx, snap, kube.EndpointSlicesGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}

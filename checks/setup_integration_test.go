@@ -10,7 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labenv"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 const setupPVLab = `apiVersion: k8slab.dev/v1alpha1
@@ -61,7 +62,7 @@ func TestSetupVolumeOnSimulatedCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
-	lab, ps := checks.ParseLab([]byte(setupPVLab))
+	lab, ps := labfile.ParseLab([]byte(setupPVLab))
 	if len(ps) > 0 {
 		t.Fatal(ps)
 	}
@@ -88,7 +89,7 @@ func TestSetupVolumeOnSimulatedCluster(t *testing.T) {
 	bystanders := []*corev1.PersistentVolume{
 		mkPV("bystander", nil),
 		mkPV("setup-pv-b-data", nil),
-		mkPV("setup-pv-c-data", map[string]string{checks.ManagedByLabel: checks.ManagedByValue, checks.LabNamespaceLabel: "setup-pv-c"}),
+		mkPV("setup-pv-c-data", map[string]string{labenv.ManagedByLabel: labenv.ManagedByValue, labenv.LabNamespaceLabel: "setup-pv-c"}),
 	}
 	const ns = "setup-pv-a"
 	waitPhase := func(name string, want corev1.PersistentVolumePhase) *corev1.PersistentVolume {
@@ -120,24 +121,24 @@ func TestSetupVolumeOnSimulatedCluster(t *testing.T) {
 		waitPhase(ns+"-data", corev1.VolumeBound)
 	}
 
-	if err := checks.StartLab(ctx, lc.client, lab, ns); err != nil {
+	if err := labenv.StartLab(ctx, lc.client, lab, ns); err != nil {
 		t.Fatal(err)
 	}
 	first := waitPhase(ns+"-data", corev1.VolumeAvailable)
-	if first.Labels[checks.ManagedByLabel] != checks.ManagedByValue || first.Labels[checks.LabNamespaceLabel] != ns {
+	if first.Labels[labenv.ManagedByLabel] != labenv.ManagedByValue || first.Labels[labenv.LabNamespaceLabel] != ns {
 		t.Errorf("labels %v", first.Labels)
 	}
 	if first.Spec.ClaimRef == nil || first.Spec.ClaimRef.Namespace != ns || first.Spec.HostPath.Path != "/tmp/k8slab/"+ns {
 		t.Errorf("placeholder not replaced: %+v", first.Spec)
 	}
 
-	err := checks.StartLab(ctx, lc.client, lab, "setup-pv-b")
+	err := labenv.StartLab(ctx, lc.client, lab, "setup-pv-b")
 	if err == nil || !strings.Contains(err.Error(), "PersistentVolume setup-pv-b-data exists but was not created by k8slab for namespace setup-pv-b") {
 		t.Errorf("taking over a volume made by hand: %v", err)
 	}
 
 	claimBound()
-	if err := checks.ResetLab(ctx, lc.client, lab, ns); err != nil {
+	if err := labenv.ResetLab(ctx, lc.client, lab, ns); err != nil {
 		t.Fatal(err)
 	}
 	second := waitPhase(ns+"-data", corev1.VolumeAvailable)
@@ -155,7 +156,7 @@ func TestSetupVolumeOnSimulatedCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	released := waitPhase(ns+"-data", corev1.VolumeReleased)
-	if err := checks.StartLab(ctx, lc.client, lab, ns); err != nil {
+	if err := labenv.StartLab(ctx, lc.client, lab, ns); err != nil {
 		t.Fatal(err)
 	}
 	if third := waitPhase(ns+"-data", corev1.VolumeAvailable); third.UID == released.UID {
@@ -163,7 +164,7 @@ func TestSetupVolumeOnSimulatedCluster(t *testing.T) {
 	}
 	claimBound()
 
-	if err := checks.RemoveLab(ctx, lc.client, lab, ns); err != nil {
+	if err := labenv.RemoveLab(ctx, lc.client, lab, ns); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pvs.Get(ctx, ns+"-data", metav1.GetOptions{}); err == nil {

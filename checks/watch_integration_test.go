@@ -11,6 +11,8 @@ import (
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // The learner's grading reads through a shared Cache, which drops
@@ -31,7 +33,7 @@ func TestDeclarativeLabGradedThroughTheCache(t *testing.T) {
 	p.run(t, tasks[0].Solution)
 	await("the solution passes", func(r checks.TaskResult) bool { return r.Status == checks.Pass })
 
-	p.run(t, []checks.Step{{Run: "kubectl scale deployment web --replicas=3"}})
+	p.run(t, []labfile.Step{{Run: "kubectl scale deployment web --replicas=3"}})
 	await("kubectl scale is reported", func(r checks.TaskResult) bool {
 		for _, cr := range r.Checks {
 			if cr.Status == checks.Fail && strings.Contains(strings.Join(cr.Messages, " "), "'kubectl scale' (imperative)") {
@@ -67,17 +69,17 @@ func TestPodReplacedGradedThroughTheCache(t *testing.T) {
 
 // courseLab reads a lab of the built-in course (module/labs/id.yaml)
 // and the named tasks of it.
-func courseLab(t *testing.T, module, id string, taskIDs ...string) (*checks.Lab, []*checks.Task) {
+func courseLab(t *testing.T, module, id string, taskIDs ...string) (*labfile.Lab, []*labfile.Task) {
 	t.Helper()
 	data, err := fs.ReadFile(assets.Course(), module+"/labs/"+id+".yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lab, ps := checks.ParseLab(data)
+	lab, ps := labfile.ParseLab(data)
 	if ps != nil {
 		t.Fatal(ps)
 	}
-	var tasks []*checks.Task
+	var tasks []*labfile.Task
 	for _, tid := range taskIDs {
 		for i := range lab.Tasks {
 			if lab.Tasks[i].ID == tid {
@@ -96,15 +98,15 @@ func courseLab(t *testing.T, module, id string, taskIDs ...string) (*checks.Lab,
 // first. The returned function waits up to 90 s for a result ok accepts.
 func gradeThroughCache(t *testing.T, p *phase, taskID string, mapResources ...string) func(what string, ok func(checks.TaskResult) bool) {
 	t.Helper()
-	c := checks.NewCache(p.lc.client, nil)
+	c := clustercache.NewCache(p.lc.client, nil)
 	t.Cleanup(c.Close)
-	var keys []checks.Key
+	var keys []clustercache.Key
 	for _, r := range mapResources {
 		gvr := schema.GroupVersionResource{Version: "v1", Resource: r}
 		if r == "deployments" || r == "replicasets" {
 			gvr.Group = "apps"
 		}
-		keys = append(keys, checks.Key{Resource: gvr, Namespace: p.ns})
+		keys = append(keys, clustercache.Key{Resource: gvr, Namespace: p.ns})
 	}
 	stopMap, err := c.Watch(keys, func() {})
 	if err != nil {

@@ -11,6 +11,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // cacheLab is the check list of a lab grading an appliedBy (which reads a
@@ -27,9 +31,9 @@ const cacheLab = `      - name: applied
 
 // labWithChecks parses a one-task lab whose check list is checksYAML,
 // written at the indentation of a task's checks.
-func labWithChecks(t *testing.T, checksYAML string) *Lab {
+func labWithChecks(t *testing.T, checksYAML string) *labfile.Lab {
 	t.Helper()
-	lab, ps := ParseLab([]byte(oneTaskLab + checksYAML))
+	lab, ps := labfile.ParseLab([]byte(oneTaskLab + checksYAML))
 	if ps != nil {
 		t.Fatal(ps)
 	}
@@ -60,7 +64,7 @@ func hasManagedFields(items []unstructured.Unstructured) bool {
 }
 
 // waitForCache syncs keys or fails the test.
-func waitForCache(t *testing.T, c *Cache, keys []Key) {
+func waitForCache(t *testing.T, c *clustercache.Cache, keys []clustercache.Key) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -76,7 +80,7 @@ func TestCacheKeepsManagedFieldsOnlyWhereChecksReadThem(t *testing.T) {
 	lab := labWithChecks(t, cacheLab)
 	d := deployment("web", 3, func(d *appsv1.Deployment) { d.ManagedFields = written })
 	p := pod("web-1", map[string]string{"app": "web"}, func(p *corev1.Pod) { p.ManagedFields = written })
-	c := NewCache(fakeClient(t, d, p), nil)
+	c := clustercache.NewCache(fakeClient(t, d, p), nil)
 	defer c.Close()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -99,7 +103,7 @@ func TestCacheKeepsManagedFieldsOnlyWhereChecksReadThem(t *testing.T) {
 	if tr := res.Tasks[0]; tr.Status != Pass {
 		t.Errorf("appliedBy through the cache: %+v; want a pass (web was written by kubectl apply)", tr)
 	}
-	pods, err := c.List(ctx, podsGVR, testNS)
+	pods, err := c.List(ctx, kube.PodsGVR, testNS)
 	if err != nil || len(pods) != 1 {
 		t.Fatalf("pods: %v, %v", pods, err)
 	}
@@ -109,7 +113,7 @@ func TestCacheKeepsManagedFieldsOnlyWhereChecksReadThem(t *testing.T) {
 	if got := pods[0].GetName(); got != "web-1" {
 		t.Errorf("pod name %q: dropping managedFields must leave the rest", got)
 	}
-	deps, err := c.List(ctx, deploymentsGVR, testNS)
+	deps, err := c.List(ctx, kube.DeploymentsGVR, testNS)
 	if err != nil || !hasManagedFields(deps) {
 		t.Errorf("the cache dropped the deployment's managedFields, which appliedBy reads (%v)", err)
 	}
@@ -120,23 +124,23 @@ func TestCacheKeepsManagedFieldsOnlyWhereChecksReadThem(t *testing.T) {
 func TestKeepManagedFieldsRereadsAWatchedKey(t *testing.T) {
 	d := deployment("web", 3, func(d *appsv1.Deployment) { d.ManagedFields = written })
 	client := fakeClient(t, d)
-	c := NewCache(client, nil)
+	c := clustercache.NewCache(client, nil)
 	defer c.Close()
-	key := Key{Resource: deploymentsGVR, Namespace: testNS}
-	stop, err := c.Watch([]Key{key}, func() {})
+	key := clustercache.Key{Resource: kube.DeploymentsGVR, Namespace: testNS}
+	stop, err := c.Watch([]clustercache.Key{key}, func() {})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stop()
-	waitForCache(t, c, []Key{key})
-	if deps, _ := c.List(context.Background(), deploymentsGVR, testNS); len(deps) != 1 || hasManagedFields(deps) {
+	waitForCache(t, c, []clustercache.Key{key})
+	if deps, _ := c.List(context.Background(), kube.DeploymentsGVR, testNS); len(deps) != 1 || hasManagedFields(deps) {
 		t.Fatalf("before: %d deployments, managedFields %v; want 1 without", len(deps), hasManagedFields(deps))
 	}
-	if err := c.KeepManagedFields([]Key{key}); err != nil {
+	if err := c.KeepManagedFields([]clustercache.Key{key}); err != nil {
 		t.Fatal(err)
 	}
-	waitForCache(t, c, []Key{key})
-	if deps, _ := c.List(context.Background(), deploymentsGVR, testNS); len(deps) != 1 || !hasManagedFields(deps) {
+	waitForCache(t, c, []clustercache.Key{key})
+	if deps, _ := c.List(context.Background(), kube.DeploymentsGVR, testNS); len(deps) != 1 || !hasManagedFields(deps) {
 		t.Errorf("after: %d deployments, managedFields %v; want 1 with", len(deps), hasManagedFields(deps))
 	}
 }
@@ -161,10 +165,10 @@ func TestManagedFieldsNeeds(t *testing.T) {
             - {expr: "object.data.x == 'y'", message: "set x"}
 `)
 	got := managedFieldsNeeds(testNS, selectTasks(lab, nil))
-	want := []Key{
-		{Resource: deploymentsGVR, Namespace: testNS},
-		{Resource: replicaSetsGVR, Namespace: testNS},
-		{Resource: servicesGVR, Namespace: testNS},
+	want := []clustercache.Key{
+		{Resource: kube.DeploymentsGVR, Namespace: testNS},
+		{Resource: kube.ReplicaSetsGVR, Namespace: testNS},
+		{Resource: kube.ServicesGVR, Namespace: testNS},
 	}
 	for _, k := range want {
 		if !slices.Contains(got, k) {
@@ -186,7 +190,7 @@ func TestPodReplacedListsOnlyReplicaSetEvents(t *testing.T) {
 `)
 	keys := needs(testNS, selectTasks(lab, nil))
 	client := fakeClient(t)
-	c := NewCache(client, nil)
+	c := clustercache.NewCache(client, nil)
 	defer c.Close()
 	stop, err := c.Watch(keys, func() {})
 	if err != nil {

@@ -10,22 +10,24 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/k8slab/k8slab/internal/kube"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
 )
 
 // listTyped lists a resource through the snapshot and converts each object
 // into its typed form.
-func listTyped[T any](ctx context.Context, snap Snapshot, gvr schema.GroupVersionResource, ns string) ([]T, *Outcome) {
-	return listKeyTyped[T](ctx, snap, Key{Resource: gvr, Namespace: ns})
+func listTyped[T any](ctx context.Context, snap clustercache.Snapshot, gvr schema.GroupVersionResource, ns string) ([]T, *Outcome) {
+	return listKeyTyped[T](ctx, snap, clustercache.Key{Resource: gvr, Namespace: ns})
 }
 
-// listKeyTyped is listTyped for what a Key selects.
-func listKeyTyped[T any](ctx context.Context, snap Snapshot, k Key) ([]T, *Outcome) {
+// listKeyTyped is listTyped for what a clustercache.Key selects.
+func listKeyTyped[T any](ctx context.Context, snap clustercache.Snapshot, k clustercache.Key) ([]T, *Outcome) {
 	gvr, ns := k.Resource, k.Namespace
-	items, err := listKey(ctx, snap, k)
+	items, err := clustercache.ListKey(ctx, snap, k)
 	if err != nil {
 		out := outcomeFromError(err, gvr.Resource+inNamespace(ns))
 		return nil, &out
@@ -85,8 +87,8 @@ func missing(format string, args ...any) Outcome {
 
 // getDeployment returns the named deployment, or the outcome to report
 // when it cannot be had.
-func getDeployment(ctx context.Context, snap Snapshot, ns, name string) (*appsv1.Deployment, *Outcome) {
-	ds, unreadable := listTyped[appsv1.Deployment](ctx, snap, deploymentsGVR, ns)
+func getDeployment(ctx context.Context, snap clustercache.Snapshot, ns, name string) (*appsv1.Deployment, *Outcome) {
+	ds, unreadable := listTyped[appsv1.Deployment](ctx, snap, kube.DeploymentsGVR, ns)
 	if unreadable != nil {
 		return nil, unreadable
 	}

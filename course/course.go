@@ -12,8 +12,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/k8slab/k8slab/checks"
+	// The check kinds register themselves with labfile: a course's labs
+	// cannot be read without them.
+	_ "github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/internal/source"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/quiz"
 )
@@ -32,7 +35,7 @@ type Course struct {
 
 	lessonByID map[string]*lessons.Lesson
 	quizzes    map[string]*quiz.Quiz
-	labs       map[string]*checks.Lab
+	labs       map[string]*labfile.Lab
 }
 
 // Module is one chapter of a course.
@@ -44,7 +47,7 @@ type Module struct {
 	// Quiz is nil when the module has none.
 	Quiz *quiz.Quiz
 	// Labs are the module's hands-on labs, in file name order.
-	Labs []*checks.Lab
+	Labs []*labfile.Lab
 }
 
 // Lesson returns the lesson with the given id.
@@ -71,14 +74,14 @@ func (c *Course) Quiz(id string) (*quiz.Quiz, bool) {
 }
 
 // Lab returns the lab with the given id.
-func (c *Course) Lab(id string) (*checks.Lab, bool) {
+func (c *Course) Lab(id string) (*labfile.Lab, bool) {
 	l, ok := c.labs[id]
 	return l, ok
 }
 
 // AllLabs returns every lab in course order.
-func (c *Course) AllLabs() []*checks.Lab {
-	var out []*checks.Lab
+func (c *Course) AllLabs() []*labfile.Lab {
+	var out []*labfile.Lab
 	for _, m := range c.Modules {
 		out = append(out, m.Labs...)
 	}
@@ -130,7 +133,7 @@ const CourseFile = "course.yaml"
 // Load reads and validates the course rooted at fsys. On any problem it
 // returns a source.Problems error listing all of them, with file and line.
 func Load(fsys fs.FS, opts ...Option) (*Course, error) {
-	l := &loader{fsys: fsys, parseLab: checks.ParseLab}
+	l := &loader{fsys: fsys, parseLab: labfile.ParseLab}
 	for _, o := range opts {
 		o(l)
 	}
@@ -145,7 +148,7 @@ func Load(fsys fs.FS, opts ...Option) (*Course, error) {
 type loader struct {
 	fsys     fs.FS
 	problems source.Problems
-	parseLab func([]byte) (*checks.Lab, source.Problems)
+	parseLab func([]byte) (*labfile.Lab, source.Problems)
 }
 
 // Option changes how Load works.
@@ -156,7 +159,7 @@ type Option func(*loader)
 // them then show when the lab is graded, not at load; 'k8slab lint' finds
 // them all.
 func CompileLabsLazily() Option {
-	return func(l *loader) { l.parseLab = checks.ParseLabLazily }
+	return func(l *loader) { l.parseLab = labfile.ParseLabLazily }
 }
 
 func (l *loader) add(file string, ps source.Problems) {
@@ -186,7 +189,7 @@ func (l *loader) load() *Course {
 	if len(cf.Modules) == 0 {
 		l.problem(CourseFile, root.Line, "the course lists no modules; add their folder names under 'modules'")
 	}
-	c := &Course{ID: cf.ID, Title: cf.Title, Description: cf.Description, lessonByID: map[string]*lessons.Lesson{}, quizzes: map[string]*quiz.Quiz{}, labs: map[string]*checks.Lab{}}
+	c := &Course{ID: cf.ID, Title: cf.Title, Description: cf.Description, lessonByID: map[string]*lessons.Lesson{}, quizzes: map[string]*quiz.Quiz{}, labs: map[string]*labfile.Lab{}}
 	seen := map[string]bool{}
 	for i, dir := range cf.Modules {
 		line := source.Item(root, "modules", i).Line
@@ -375,7 +378,7 @@ var ErrNoLab = errors.New("no lab")
 // (every lab's expressions compiled) was most of its start-up. Lab files
 // are named after their lab, which Load enforces, so one file is read;
 // 'k8slab lint' validates the whole course.
-func LoadLab(fsys fs.FS, id string) (*checks.Lab, error) {
+func LoadLab(fsys fs.FS, id string) (*labfile.Lab, error) {
 	modules, err := moduleDirs(fsys)
 	if err != nil {
 		return nil, err
@@ -390,7 +393,7 @@ func LoadLab(fsys fs.FS, id string) (*checks.Lab, error) {
 			case err != nil:
 				return nil, source.Problems{{File: file, Message: fmt.Sprintf("cannot read: %v", unwrapPathError(err))}}
 			default:
-				lab, ps := checks.ParseLab(data)
+				lab, ps := labfile.ParseLab(data)
 				if len(ps) > 0 {
 					return nil, ps.InFile(file, 0)
 				}

@@ -12,7 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/tui"
 )
 
@@ -32,7 +33,7 @@ var (
 // lab's grading shares: nothing is listed or watched twice. It returns an
 // error, rather than waiting for ever, when the cluster will not let the
 // learner read what the map shows.
-func (s *Service) WatchMap(ctx context.Context, lab *checks.Lab, onChange func(tui.ClusterView)) error {
+func (s *Service) WatchMap(ctx context.Context, lab *labfile.Lab, onChange func(tui.ClusterView)) error {
 	conn, err := s.connect()
 	if err != nil {
 		return err
@@ -40,9 +41,9 @@ func (s *Service) WatchMap(ctx context.Context, lab *checks.Lab, onChange func(t
 	namespace := s.Namespace(lab)
 	cache, release := s.acquireCache(conn, namespace)
 	defer release()
-	keys := []checks.Key{{Resource: nodesGVR}}
+	keys := []clustercache.Key{{Resource: nodesGVR}}
 	for _, r := range []schema.GroupVersionResource{podsGVR, replicaSetsGVR, deploymentsGVR, servicesGVR, slicesGVR} {
-		keys = append(keys, checks.Key{Resource: r, Namespace: namespace})
+		keys = append(keys, clustercache.Key{Resource: r, Namespace: namespace})
 	}
 	var (
 		nodes  typed[corev1.Node]
@@ -103,7 +104,7 @@ type converted[T any] struct {
 	obj             T
 }
 
-func (c *typed[T]) list(ctx context.Context, cache *checks.Cache, gvr schema.GroupVersionResource, ns string) ([]T, error) {
+func (c *typed[T]) list(ctx context.Context, cache *clustercache.Cache, gvr schema.GroupVersionResource, ns string) ([]T, error) {
 	items, err := cache.List(ctx, gvr, ns)
 	if err != nil {
 		return nil, err

@@ -12,7 +12,10 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/clustercache"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/labenv"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // Service is the lab screen's view of the cluster. Which cluster is
@@ -41,7 +44,7 @@ type connection struct {
 
 type sharedCache struct {
 	conn  *connection
-	cache *checks.Cache
+	cache *clustercache.Cache
 	users int
 }
 
@@ -49,10 +52,10 @@ type sharedCache struct {
 type Options struct {
 	// Namespace picks a lab's namespace (--namespace, a workshop
 	// learner's own); nil means the lab's default.
-	Namespace func(*checks.Lab) string
-	// Reset replaces checks.ResetLab, for learners who may not delete and
+	Namespace func(*labfile.Lab) string
+	// Reset replaces labenv.ResetLab, for learners who may not delete and
 	// recreate their namespaces.
-	Reset func(ctx context.Context, client dynamic.Interface, lab *checks.Lab, ns string) error
+	Reset func(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string) error
 }
 
 // New returns a service for the cluster resolve picks; stateDir is where
@@ -62,7 +65,7 @@ func New(resolve func() clusterctl.Target, stateDir string, opts Options) *Servi
 }
 
 // Namespace is where lab runs.
-func (s *Service) Namespace(lab *checks.Lab) string {
+func (s *Service) Namespace(lab *labfile.Lab) string {
 	if s.opts.Namespace != nil {
 		if ns := s.opts.Namespace(lab); ns != "" {
 			return ns
@@ -110,12 +113,12 @@ func dial(t clusterctl.Target) (*connection, error) {
 
 // acquireCache returns the namespace's shared cache for conn, making it on
 // first use; release closes it when its last user is done.
-func (s *Service) acquireCache(conn *connection, ns string) (c *checks.Cache, release func()) {
+func (s *Service) acquireCache(conn *connection, ns string) (c *clustercache.Cache, release func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sc, ok := s.caches[ns]
 	if !ok || sc.conn != conn {
-		sc = &sharedCache{conn: conn, cache: checks.NewCache(conn.watchClient, nil)}
+		sc = &sharedCache{conn: conn, cache: clustercache.NewCache(conn.watchClient, nil)}
 		s.caches[ns] = sc
 	}
 	sc.users++
@@ -137,7 +140,7 @@ func (s *Service) acquireCache(conn *connection, ns string) (c *checks.Cache, re
 }
 
 // Watch grades lab now and after every change until ctx ends.
-func (s *Service) Watch(ctx context.Context, lab *checks.Lab, answers map[string]string, onResult func(checks.LabResult)) error {
+func (s *Service) Watch(ctx context.Context, lab *labfile.Lab, answers map[string]string, onResult func(checks.LabResult)) error {
 	conn, err := s.connect()
 	if err != nil {
 		return err
@@ -149,16 +152,16 @@ func (s *Service) Watch(ctx context.Context, lab *checks.Lab, answers map[string
 }
 
 // Start creates the lab namespace and applies the lab's setup.
-func (s *Service) Start(ctx context.Context, lab *checks.Lab) error {
+func (s *Service) Start(ctx context.Context, lab *labfile.Lab) error {
 	conn, err := s.connect()
 	if err != nil {
 		return err
 	}
-	return checks.StartLab(ctx, conn.client, lab, s.Namespace(lab))
+	return labenv.StartLab(ctx, conn.client, lab, s.Namespace(lab))
 }
 
 // Reset makes the lab namespace afresh.
-func (s *Service) Reset(ctx context.Context, lab *checks.Lab) error {
+func (s *Service) Reset(ctx context.Context, lab *labfile.Lab) error {
 	conn, err := s.connect()
 	if err != nil {
 		return err
@@ -166,7 +169,7 @@ func (s *Service) Reset(ctx context.Context, lab *checks.Lab) error {
 	if s.opts.Reset != nil {
 		return s.opts.Reset(ctx, conn.client, lab, s.Namespace(lab))
 	}
-	return checks.ResetLab(ctx, conn.client, lab, s.Namespace(lab))
+	return labenv.ResetLab(ctx, conn.client, lab, s.Namespace(lab))
 }
 
 // errNoStateDir guards the shell hand-off, which writes a kubeconfig copy.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/tui"
 )
 
@@ -62,7 +63,7 @@ func TestGradingAndMapShareOneWatchPerResource(t *testing.T) {
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "k8slab-worker"}}
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: ns, Labels: map[string]string{"app": "web"}}, Spec: corev1.PodSpec{NodeName: "k8slab-worker"}}
 	s, client := fakeService(t, node, pod)
-	lab, ps := checks.ParseLab([]byte(testLab))
+	lab, ps := labfile.ParseLab([]byte(testLab))
 	if ps != nil {
 		t.Fatal(ps)
 	}
@@ -128,7 +129,7 @@ func TestMapReportsAFailedSync(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	err := s.WatchMap(ctx, &checks.Lab{Namespace: "lab-web"}, func(tui.ClusterView) { t.Error("a view without the nodes") })
+	err := s.WatchMap(ctx, &labfile.Lab{Namespace: "lab-web"}, func(tui.ClusterView) { t.Error("a view without the nodes") })
 	if err == nil || ctx.Err() != nil {
 		t.Fatalf("WatchMap = %v (ctx %v); want a prompt error naming nodes", err, ctx.Err())
 	}

@@ -6,14 +6,14 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // Shell opens the learner's $SHELL with KUBECONFIG pointing at a copy of the
 // cluster's kubeconfig whose default namespace is the lab's, so plain
 // kubectl commands land in the lab. Bash also gets a prompt marker.
-func (s *Service) Shell(lab *checks.Lab) (*exec.Cmd, error) {
+func (s *Service) Shell(lab *labfile.Lab) (*exec.Cmd, error) {
 	if s.stateDir == "" {
 		return nil, errNoStateDir
 	}

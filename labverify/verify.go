@@ -26,6 +26,9 @@ import (
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labenv"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // Config says which cluster to prove labs on.
@@ -45,7 +48,7 @@ type Config struct {
 	// Lacks names features the cluster does not have (a simulated cluster
 	// runs no containers); labs and tasks that need one are skipped and
 	// listed in LabReport.Skipped, never reported as failures.
-	Lacks map[checks.Feature]bool
+	Lacks map[labfile.Feature]bool
 }
 
 // Failure is one broken promise of a lab.
@@ -83,7 +86,7 @@ type LabReport struct {
 func (r LabReport) Passed() bool { return len(r.Failures) == 0 }
 
 // Verify proves each lab in turn.
-func Verify(ctx context.Context, cfg Config, labs []*checks.Lab) []LabReport {
+func Verify(ctx context.Context, cfg Config, labs []*labfile.Lab) []LabReport {
 	out := make([]LabReport, 0, len(labs))
 	for _, lab := range labs {
 		out = append(out, VerifyLab(ctx, cfg, lab))
@@ -94,7 +97,7 @@ func Verify(ctx context.Context, cfg Config, labs []*checks.Lab) []LabReport {
 // verifier is the state of proving one lab.
 type verifier struct {
 	cfg    Config
-	lab    *checks.Lab
+	lab    *labfile.Lab
 	engine *checks.Engine
 	dir    string
 	runID  string
@@ -106,11 +109,11 @@ type verifier struct {
 	// them are skipped rather than reported again after another timeout.
 	unsolved map[string]bool
 	// tasks are the lab's tasks this cluster can show.
-	tasks []*checks.Task
+	tasks []*labfile.Task
 }
 
 // VerifyLab proves one lab and deletes every namespace it made.
-func VerifyLab(ctx context.Context, cfg Config, lab *checks.Lab) LabReport {
+func VerifyLab(ctx context.Context, cfg Config, lab *labfile.Lab) LabReport {
 	if cfg.SolveTimeout == 0 {
 		cfg.SolveTimeout = 60 * time.Second
 	}
@@ -167,7 +170,7 @@ func (v *verifier) fresh(ctx context.Context) (*run, error) {
 	v.phases++
 	ns := namespaceName(v.lab.Namespace, v.runID, v.phases)
 	v.made = append(v.made, ns)
-	if err := checks.StartLab(ctx, v.cfg.Client, v.lab, ns); err != nil {
+	if err := labenv.StartLab(ctx, v.cfg.Client, v.lab, ns); err != nil {
 		return nil, fmt.Errorf("starting the lab in namespace %s: %w", ns, err)
 	}
 	kube := filepath.Join(v.dir, ns+".kubeconfig")
@@ -186,16 +189,16 @@ func namespaceName(base, id string, n int) string {
 	return base + suffix
 }
 
-func (r *run) steps(ctx context.Context, steps []checks.Step) error {
+func (r *run) steps(ctx context.Context, steps []labfile.Step) error {
 	for _, st := range steps {
-		if err := checks.RunStep(ctx, r.v.cfg.Client, r.kube, r.ns, st); err != nil {
+		if err := labenv.RunStep(ctx, r.v.cfg.Client, r.kube, r.ns, st); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (r *run) evaluate(ctx context.Context, task *checks.Task, answer string) checks.TaskResult {
+func (r *run) evaluate(ctx context.Context, task *labfile.Task, answer string) checks.TaskResult {
 	opts := checks.Options{Namespace: r.ns, Tasks: []string{task.ID}, Answers: map[string]string{task.ID: answer}}
 	res := r.v.engine.Evaluate(ctx, r.v.lab, opts)
 	return res.Tasks[0]
@@ -203,7 +206,7 @@ func (r *run) evaluate(ctx context.Context, task *checks.Task, answer string) ch
 
 // solve brings a task to passing with its solution (or, for a question,
 // the answer the cluster gives), polling until the checks agree.
-func (r *run) solve(ctx context.Context, task *checks.Task) (answer string, err error) {
+func (r *run) solve(ctx context.Context, task *labfile.Task) (answer string, err error) {
 	if task.Question != nil {
 		answer, err = r.v.engine.Expected(ctx, r.v.lab, r.ns, task)
 		if err != nil {
@@ -280,7 +283,7 @@ func (v *verifier) prove(ctx context.Context) {
 	// some objects are unique in the whole cluster (a Service's nodePort),
 	// so only one namespace may hold them at a time.
 	v.progress("a reset restores the start")
-	if err := checks.ResetLab(ctx, v.cfg.Client, lab, r.ns); err != nil {
+	if err := labenv.ResetLab(ctx, v.cfg.Client, lab, r.ns); err != nil {
 		v.fail("", "", "reset", err.Error())
 		return
 	}
@@ -310,7 +313,7 @@ func (v *verifier) prove(ctx context.Context) {
 }
 
 // lacking names a feature task needs that the cluster lacks, or "".
-func (v *verifier) lacking(task *checks.Task) checks.Feature {
+func (v *verifier) lacking(task *labfile.Task) labfile.Feature {
 	for _, f := range task.Features {
 		if v.cfg.Lacks[f] {
 			return f
@@ -321,7 +324,7 @@ func (v *verifier) lacking(task *checks.Task) checks.Feature {
 
 // mistake makes mistake m of task i after the earlier tasks' solutions and
 // requires a failure that says what m promises.
-func (v *verifier) mistake(ctx context.Context, i int, m checks.Mistake) {
+func (v *verifier) mistake(ctx context.Context, i int, m labfile.Mistake) {
 	task := v.tasks[i]
 	for _, prev := range v.tasks[:i] {
 		if v.unsolved[prev.ID] {
@@ -399,7 +402,7 @@ var nodesGVR = schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
 // saveNodes remembers node labels: nodes are the only cluster-wide objects
 // a lab may change, and every run must start from the same nodes.
 func (v *verifier) saveNodes(ctx context.Context) error {
-	cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
 	list, err := v.cfg.Client.Resource(nodesGVR).List(cctx, metav1.ListOptions{})
 	if apierrors.IsForbidden(err) {
@@ -419,11 +422,11 @@ func (v *verifier) saveNodes(ctx context.Context) error {
 // whose labels differ.
 func (v *verifier) restoreNodes(ctx context.Context) error {
 	for name, want := range v.nodes {
-		cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		n, err := v.cfg.Client.Resource(nodesGVR).Get(cctx, name, metav1.GetOptions{})
 		if err == nil && !reflect.DeepEqual(n.GetLabels(), want) {
 			n.SetLabels(want)
-			_, err = v.cfg.Client.Resource(nodesGVR).Update(cctx, n, metav1.UpdateOptions{FieldManager: checks.FieldManager})
+			_, err = v.cfg.Client.Resource(nodesGVR).Update(cctx, n, metav1.UpdateOptions{FieldManager: labenv.FieldManager})
 		}
 		cancel()
 		if err != nil && !apierrors.IsNotFound(err) {
@@ -442,11 +445,11 @@ func (v *verifier) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var errs []error
-	clusterScoped := len(checks.ClusterScopedKinds(v.lab)) > 0
+	clusterScoped := len(labenv.ClusterScopedKinds(v.lab)) > 0
 	for _, ns := range v.made {
 		if clusterScoped {
 			// The volumes the setup made go only after their namespace.
-			if err := checks.RemoveLab(ctx, v.cfg.Client, v.lab, ns); err != nil {
+			if err := labenv.RemoveLab(ctx, v.cfg.Client, v.lab, ns); err != nil {
 				errs = append(errs, err)
 			}
 			continue
@@ -486,8 +489,8 @@ func sleep(ctx context.Context, d time.Duration) {
 func (v *verifier) drop(ctx context.Context, ns string) {
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	if len(checks.ClusterScopedKinds(v.lab)) > 0 {
-		_ = checks.RemoveLab(ctx, v.cfg.Client, v.lab, ns) // cleanup retries and reports
+	if len(labenv.ClusterScopedKinds(v.lab)) > 0 {
+		_ = labenv.RemoveLab(ctx, v.cfg.Client, v.lab, ns) // cleanup retries and reports
 		return
 	}
 	holdsNodePort := false

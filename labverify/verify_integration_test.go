@@ -12,10 +12,10 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/k8slab/k8slab/assets"
-	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/clusterctl/clustertest"
 	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/labverify"
 )
 
@@ -45,7 +45,7 @@ func TestVerifyOnSimulatedCluster(t *testing.T) {
 			t.Fatal("no dynamic-provisioning lab")
 		}
 		sim := cfg
-		sim.Lacks = map[checks.Feature]bool{checks.Containers: true, checks.Storage: true, checks.NodePortFromHost: true}
+		sim.Lacks = map[labfile.Feature]bool{labfile.Containers: true, labfile.Storage: true, labfile.NodePortFromHost: true}
 		rep := labverify.VerifyLab(ctx, sim, lab)
 		for _, f := range rep.Failures {
 			t.Errorf("%s", f)

@@ -1,8 +1,8 @@
 package progress
 
 import (
-	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // Summary is how far a learner is through a course. The TUI's course map
@@ -95,7 +95,7 @@ func LabTasksDone(d Data, lab string, ids []string) int {
 	return n
 }
 
-func taskIDs(tasks []checks.Task) []string {
+func taskIDs(tasks []labfile.Task) []string {
 	ids := make([]string, len(tasks))
 	for i, t := range tasks {
 		ids[i] = t.ID

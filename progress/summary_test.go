@@ -3,8 +3,8 @@ package progress
 import (
 	"testing"
 
-	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/quiz"
 )
@@ -14,8 +14,8 @@ import (
 func TestSummarize(t *testing.T) {
 	c := &course.Course{Modules: []*course.Module{
 		{ID: "a", Lessons: []*lessons.Lesson{{ID: "l1"}, {ID: "l2"}}, Quiz: &quiz.Quiz{ID: "a"},
-			Labs: []*checks.Lab{{ID: "lab1", Tasks: []checks.Task{{ID: "t1"}, {ID: "t2"}}}}},
-		{ID: "b", Lessons: []*lessons.Lesson{{ID: "l3"}}, Labs: []*checks.Lab{{ID: "lab2", Tasks: []checks.Task{{ID: "t1"}}}}},
+			Labs: []*labfile.Lab{{ID: "lab1", Tasks: []labfile.Task{{ID: "t1"}, {ID: "t2"}}}}},
+		{ID: "b", Lessons: []*lessons.Lesson{{ID: "l3"}}, Labs: []*labfile.Lab{{ID: "lab2", Tasks: []labfile.Task{{ID: "t1"}}}}},
 	}}
 	var d Data
 	d.MarkLessonRead("l1", 0, fixed)

@@ -8,8 +8,8 @@ import (
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -65,7 +65,7 @@ type RolloutView struct {
 // MapService feeds the map: it calls onChange with a new view whenever an
 // object in the lab's namespace (or a node) changes, until ctx ends.
 type MapService interface {
-	WatchMap(ctx context.Context, lab *checks.Lab, onChange func(ClusterView)) error
+	WatchMap(ctx context.Context, lab *labfile.Lab, onChange func(ClusterView)) error
 }
 
 // BuildClusterView turns API objects into a view. Pods without a node (not

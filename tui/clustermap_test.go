@@ -10,7 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
-	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labfile"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -103,7 +103,7 @@ func TestBuildClusterView(t *testing.T) {
 // fakeMap plays a scripted sequence of views.
 type fakeMap struct{ views chan ClusterView }
 
-func (f *fakeMap) WatchMap(ctx context.Context, _ *checks.Lab, onChange func(ClusterView)) error {
+func (f *fakeMap) WatchMap(ctx context.Context, _ *labfile.Lab, onChange func(ClusterView)) error {
 	for {
 		select {
 		case <-ctx.Done():

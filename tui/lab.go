@@ -15,6 +15,8 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labenv"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/progress"
 )
 
@@ -22,14 +24,14 @@ import (
 // scripted fake.
 type LabService interface {
 	// Watch grades lab now and after every relevant change until ctx ends.
-	Watch(ctx context.Context, lab *checks.Lab, answers map[string]string, onResult func(checks.LabResult)) error
+	Watch(ctx context.Context, lab *labfile.Lab, answers map[string]string, onResult func(checks.LabResult)) error
 	// Start creates the lab namespace and applies the setup; Reset makes it
 	// afresh.
-	Start(ctx context.Context, lab *checks.Lab) error
-	Reset(ctx context.Context, lab *checks.Lab) error
+	Start(ctx context.Context, lab *labfile.Lab) error
+	Reset(ctx context.Context, lab *labfile.Lab) error
 	// Shell is the learner's shell, set up for the lab's cluster and
 	// namespace.
-	Shell(lab *checks.Lab) (*exec.Cmd, error)
+	Shell(lab *labfile.Lab) (*exec.Cmd, error)
 }
 
 // streamID identifies one watch, map stream or action of the lab screen.
@@ -92,7 +94,7 @@ type labScreen struct {
 	svc           LabService
 	width, height int
 
-	lab     *checks.Lab
+	lab     *labfile.Lab
 	result  *checks.LabResult
 	cursor  int
 	confirm labConfirm
@@ -234,7 +236,7 @@ func (s *labScreen) redrawMap() {
 	}
 }
 
-func (s *labScreen) open(lab *checks.Lab) tea.Cmd {
+func (s *labScreen) open(lab *labfile.Lab) tea.Cmd {
 	s.stop()
 	s.lab, s.result, s.cursor, s.confirm, s.err, s.busy = lab, nil, 0, confirmNone, nil, ""
 	s.started, s.backoff, s.done, s.actionErr = false, 0, "", nil
@@ -282,7 +284,7 @@ func (s *labScreen) stopWatch() {
 
 // action runs a lab action (start, reset) under the program's context with
 // a time limit.
-func (s *labScreen) action(what string, do func(context.Context, *checks.Lab) error) tea.Cmd {
+func (s *labScreen) action(what string, do func(context.Context, *labfile.Lab) error) tea.Cmd {
 	lab, parent, id := s.lab, s.c.ctx, s.newID()
 	s.actionID, s.actionErr = id, nil
 	return func() tea.Msg {
@@ -352,7 +354,7 @@ func (s *labScreen) stop() {
 	s.showMap, s.mapView = false, nil
 }
 
-func (s *labScreen) task() *checks.Task {
+func (s *labScreen) task() *labfile.Task {
 	if s.lab == nil || s.cursor >= len(s.lab.Tasks) {
 		return nil
 	}
@@ -406,7 +408,7 @@ func (s *labScreen) renderGoal() tea.Cmd {
 // the lesson renderer shows line for line: a heredoc keeps its YAML as
 // written, and a long command is broken at spaces with " \" so that
 // copying it gives the same command.
-func solutionMarkdown(t *checks.Task) string {
+func solutionMarkdown(t *labfile.Task) string {
 	var b strings.Builder
 	b.WriteString("\n**Reference solution** (marked as seen in your progress):\n")
 	for _, step := range t.Solution {
@@ -727,7 +729,7 @@ func (s *labScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		if s.svc != nil {
 			s.confirm = confirmReset
 			s.resetPrompt = " Its namespace is deleted and set up again. y/n"
-			if len(checks.ClusterScopedKinds(s.lab)) > 0 {
+			if len(labenv.ClusterScopedKinds(s.lab)) > 0 {
 				// Say it: a volume is outside the namespace the learner sees.
 				s.resetPrompt = " Its namespace, and what its setup made outside it, are deleted and set up again. y/n"
 			}
@@ -948,12 +950,12 @@ func (s *labScreen) unavailable() string {
 // taskNotes says, under a task's goal, what this cluster or this learner
 // cannot do of it: a simulated cluster's missing features, a workshop
 // learner's missing rights.
-func (s *labScreen) taskNotes(t *checks.Task) string {
+func (s *labScreen) taskNotes(t *labfile.Task) string {
 	var md strings.Builder
 	if missing := s.missing(t.Features); missing != "" {
 		md.WriteString("\n**Note:** this task needs " + missing + ", which a simulated cluster cannot show; do it on a kind cluster.\n")
 	}
-	if s.workshop && slices.Contains(t.Features, checks.ClusterWide) {
+	if s.workshop && slices.Contains(t.Features, labfile.ClusterWide) {
 		md.WriteString("\n**In this workshop:** this task changes the whole cluster, which your account may not do. Your instructor shows it; follow along, and it is not graded for you.\n")
 	}
 	return md.String()
@@ -968,18 +970,18 @@ func (s *labScreen) missingFeatures() string {
 }
 
 // missing names the features in fs that a simulated cluster lacks.
-func (s *labScreen) missing(fs []checks.Feature) string {
+func (s *labScreen) missing(fs []labfile.Feature) string {
 	if s.provider != "sim" {
 		return ""
 	}
 	var out []string
 	for _, f := range fs {
 		switch f {
-		case checks.Containers:
+		case labfile.Containers:
 			out = append(out, "running containers (logs, exec)")
-		case checks.Storage:
+		case labfile.Storage:
 			out = append(out, "bound volumes")
-		case checks.NodePortFromHost:
+		case labfile.NodePortFromHost:
 			out = append(out, "a NodePort from your machine")
 		}
 	}

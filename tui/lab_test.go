@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/progress"
 )
 
@@ -32,7 +33,7 @@ type fakeLabs struct {
 
 func newFakeLabs() *fakeLabs { return &fakeLabs{results: make(chan checks.LabResult, 8)} }
 
-func (f *fakeLabs) Watch(ctx context.Context, lab *checks.Lab, answers map[string]string, onResult func(checks.LabResult)) error {
+func (f *fakeLabs) Watch(ctx context.Context, lab *labfile.Lab, answers map[string]string, onResult func(checks.LabResult)) error {
 	f.mu.Lock()
 	f.answers = append(f.answers, answers)
 	f.mu.Unlock()
@@ -57,21 +58,21 @@ func (f *fakeLabs) Watch(ctx context.Context, lab *checks.Lab, answers map[strin
 	}
 }
 
-func (f *fakeLabs) Start(context.Context, *checks.Lab) error {
+func (f *fakeLabs) Start(context.Context, *labfile.Lab) error {
 	f.mu.Lock()
 	f.starts++
 	f.mu.Unlock()
 	return nil
 }
 
-func (f *fakeLabs) Reset(context.Context, *checks.Lab) error {
+func (f *fakeLabs) Reset(context.Context, *labfile.Lab) error {
 	f.mu.Lock()
 	f.resets++
 	f.mu.Unlock()
 	return nil
 }
 
-func (f *fakeLabs) Shell(*checks.Lab) (*exec.Cmd, error) { return exec.Command("true"), nil }
+func (f *fakeLabs) Shell(*labfile.Lab) (*exec.Cmd, error) { return exec.Command("true"), nil }
 
 func labResult(statuses ...checks.Status) checks.LabResult {
 	ids := []string{"create-web", "scale"}
@@ -194,7 +195,7 @@ type failingStart struct {
 	cluster *fakeCluster
 }
 
-func (f *failingStart) Start(ctx context.Context, lab *checks.Lab) error {
+func (f *failingStart) Start(ctx context.Context, lab *labfile.Lab) error {
 	f.cluster.mu.Lock()
 	up := f.cluster.up
 	f.cluster.mu.Unlock()
@@ -296,7 +297,7 @@ func TestLabCompletionSummary(t *testing.T) {
 // A task that needs a feature the simulated cluster lacks says so there,
 // and only there.
 func TestTaskFeatureNoteOnlyOnSim(t *testing.T) {
-	need := []checks.Feature{checks.NodePortFromHost, checks.Containers}
+	need := []labfile.Feature{labfile.NodePortFromHost, labfile.Containers}
 	sim := &labScreen{provider: "sim"}
 	if got := sim.missing(need); !strings.Contains(got, "NodePort") || !strings.Contains(got, "containers") {
 		t.Errorf("sim note = %q, want both features named", got)
@@ -312,7 +313,7 @@ func TestTaskFeatureNoteOnlyOnSim(t *testing.T) {
 // A workshop learner, who may not change cluster-wide objects, is told so
 // under such a task's goal; nobody else is.
 func TestClusterWideTaskNoteOnlyInWorkshops(t *testing.T) {
-	task := &checks.Task{ID: "label-worker", Features: []checks.Feature{checks.ClusterWide}}
+	task := &labfile.Task{ID: "label-worker", Features: []labfile.Feature{labfile.ClusterWide}}
 	if got := (&labScreen{provider: "kind", workshop: true}).taskNotes(task); !strings.Contains(got, "In this workshop") {
 		t.Errorf("workshop note = %q", got)
 	}
@@ -321,7 +322,7 @@ func TestClusterWideTaskNoteOnlyInWorkshops(t *testing.T) {
 			t.Errorf("outside a workshop (%s) the task got a note: %q", s.provider, got)
 		}
 	}
-	if got := (&labScreen{provider: "kind", workshop: true}).taskNotes(&checks.Task{ID: "t"}); got != "" {
+	if got := (&labScreen{provider: "kind", workshop: true}).taskNotes(&labfile.Task{ID: "t"}); got != "" {
 		t.Errorf("an ordinary task got a workshop note: %q", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // flakyLabs fails its first watch as an unreachable API server does (one
@@ -19,7 +20,7 @@ type flakyLabs struct {
 	calls atomic.Int32
 }
 
-func (f *flakyLabs) Watch(ctx context.Context, lab *checks.Lab, answers map[string]string, onResult func(checks.LabResult)) error {
+func (f *flakyLabs) Watch(ctx context.Context, lab *labfile.Lab, answers map[string]string, onResult func(checks.LabResult)) error {
 	if f.calls.Add(1) == 1 {
 		onResult(labResult(checks.Unreachable, checks.Unreachable))
 		return errors.New("could not start watching the lab's objects")
@@ -84,7 +85,7 @@ func TestLabDropsStaleResultsWhileUnreachable(t *testing.T) {
 // does: the namespace stays terminating.
 type failingReset struct{ *fakeLabs }
 
-func (f *failingReset) Reset(context.Context, *checks.Lab) error {
+func (f *failingReset) Reset(context.Context, *labfile.Lab) error {
 	return errors.New("namespace lab-first-lab is still being deleted: context deadline exceeded")
 }
 

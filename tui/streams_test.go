@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // leftovers lists goroutines of the lab's streams that are still running.
@@ -78,7 +79,7 @@ type blockingStart struct {
 	ended   chan error
 }
 
-func (b *blockingStart) Start(ctx context.Context, _ *checks.Lab) error {
+func (b *blockingStart) Start(ctx context.Context, _ *labfile.Lab) error {
 	close(b.entered)
 	<-ctx.Done()
 	b.ended <- ctx.Err()

@@ -5,9 +5,10 @@ import (
 	"slices"
 	"sort"
 
-	"k8s.io/apimachinery/pkg/runtime/schema"
-
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labenv"
+	"github.com/k8slab/k8slab/labfile"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // Access is what a workshop's labs need beyond the learner's own
@@ -39,22 +40,22 @@ func (r Restricted) String() string {
 const placeholder = "k8slab-placeholder-namespace"
 
 // Analyse works out the access a set of labs needs.
-func Analyse(labs []*checks.Lab) Access {
+func Analyse(labs []*labfile.Lab) Access {
 	a := Access{NamespaceRead: map[string][]schema.GroupVersionResource{}}
 	for _, lab := range labs {
 		// What the setup made outside the namespace (a volume), the
 		// learner may read: a reset then says plainly when only the
 		// instructor can make it anew.
-		for _, r := range checks.ClusterScopedResources(lab) {
+		for _, r := range labenv.ClusterScopedResources(lab) {
 			a.ClusterRead = addGVR(a.ClusterRead, r)
 		}
 		for i := range lab.Tasks {
 			task := &lab.Tasks[i]
-			if slices.Contains(task.Features, checks.ClusterWide) {
+			if slices.Contains(task.Features, labfile.ClusterWide) {
 				a.Restricted = addRestricted(a.Restricted, Restricted{Lab: lab.ID, Task: task.ID,
 					Reason: "it changes cluster-wide objects (it declares cluster-wide), which a workshop learner may not; demonstrate it"})
 			}
-			for _, n := range lab.Needs(placeholder, []string{task.ID}) {
+			for _, n := range checks.Needs(lab, placeholder, []string{task.ID}) {
 				switch n.Namespace {
 				case placeholder:
 				case "":

@@ -19,6 +19,8 @@ import (
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/clusterctl/clustertest"
 	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/labenv"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/workshop"
 )
 
@@ -178,11 +180,11 @@ func work(b *testing.B, c workshop.Clients, learners []string) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			ctx := context.Background()
-			if err := checks.ApplyYAML(ctx, c.Dynamic, workshop.LabNamespace("bench", l, "pods"), podsDone); err != nil {
+			if err := labenv.ApplyYAML(ctx, c.Dynamic, workshop.LabNamespace("bench", l, "pods"), podsDone); err != nil {
 				errs <- err
 				return
 			}
-			if err := checks.ApplyYAML(ctx, c.Dynamic, workshop.LabNamespace("bench", l, "deployments"), deploymentStarted); err != nil {
+			if err := labenv.ApplyYAML(ctx, c.Dynamic, workshop.LabNamespace("bench", l, "deployments"), deploymentStarted); err != nil {
 				errs <- err
 			}
 		}()
@@ -197,7 +199,7 @@ func work(b *testing.B, c workshop.Clients, learners []string) {
 // firstAndLive starts a grader, waits for the first full table, then has
 // an odd learner (not done yet) create the pods lab's web pod and waits for
 // the table to show the task passed.
-func firstAndLive(b *testing.B, c, admin workshop.Clients, labs []*checks.Lab, size int) (first, live time.Duration) {
+func firstAndLive(b *testing.B, c, admin workshop.Clients, labs []*labfile.Lab, size int) (first, live time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	learner := workshop.LearnerIDs(size)[1]
@@ -234,7 +236,7 @@ func firstAndLive(b *testing.B, c, admin workshop.Clients, labs []*checks.Lab, s
 		b.Fatal("the odd learner's web pod is left over from an earlier round")
 	}
 	changed := time.Now()
-	if err := checks.ApplyYAML(ctx, admin.Dynamic, ns, podsDone); err != nil {
+	if err := labenv.ApplyYAML(ctx, admin.Dynamic, ns, podsDone); err != nil {
 		b.Fatal(err)
 	}
 	timeout := time.After(30 * time.Second)

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labenv"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-
-	"github.com/k8slab/k8slab/checks"
 )
 
 // DeleteResult counts what delete removed.
@@ -32,7 +32,7 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 	selector := metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name}
 	var errs []error
 	del := func(gvr schema.GroupVersionResource, allNamespaces bool, count *int) {
-		cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		list, err := c.Dynamic.Resource(gvr).List(cctx, selector)
 		cancel()
 		if err != nil {
@@ -40,7 +40,7 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 			return
 		}
 		for _, o := range list.Items {
-			cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+			cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 			var err error
 			if allNamespaces && o.GetNamespace() != "" {
 				err = c.Dynamic.Resource(gvr).Namespace(o.GetNamespace()).Delete(cctx, o.GetName(), metav1.DeleteOptions{})
@@ -59,7 +59,7 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 	del(clusterRoleBindingsGVR, false, &res.ClusterObjects)
 	del(clusterRolesGVR, false, &res.ClusterObjects)
 	namespaced := map[string]bool{}
-	cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	nsList, err := c.Dynamic.Resource(namespacesGVR).List(cctx, selector)
 	cancel()
 	if err != nil {
@@ -71,7 +71,7 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 	// Roles and bindings init put in namespaces it does not own (such as
 	// kube-system); those in the workshop's namespaces go with them.
 	for _, gvr := range []schema.GroupVersionResource{roleBindingsGVR, rolesGVR} {
-		cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		list, err := c.Dynamic.Resource(gvr).List(cctx, selector)
 		cancel()
 		if err != nil {
@@ -82,7 +82,7 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 			if namespaced[o.GetNamespace()] {
 				continue
 			}
-			cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+			cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 			err := c.Dynamic.Resource(gvr).Namespace(o.GetNamespace()).Delete(cctx, o.GetName(), metav1.DeleteOptions{})
 			cancel()
 			if err != nil && !apierrors.IsNotFound(err) {
@@ -96,7 +96,7 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 		if ns.GetDeletionTimestamp() != nil {
 			continue
 		}
-		cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		err := c.Dynamic.Resource(namespacesGVR).Delete(cctx, ns.GetName(), metav1.DeleteOptions{})
 		cancel()
 		if err != nil && !apierrors.IsNotFound(err) {
@@ -112,7 +112,7 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 	for _, ns := range nsList.Items {
 		names = append(names, ns.GetName())
 	}
-	n, err := checks.DeleteClusterObjects(ctx, c.Dynamic, checks.AllClusterScopedKinds(), names, false)
+	n, err := labenv.DeleteClusterObjects(ctx, c.Dynamic, labenv.AllClusterScopedKinds(), names, false)
 	res.ClusterObjects += n
 	if err != nil {
 		errs = append(errs, err)
@@ -125,7 +125,7 @@ func WaitDeleted(ctx context.Context, c Clients, name string, timeout time.Durat
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
-		cctx, ccancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		cctx, ccancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		list, err := c.Dynamic.Resource(namespacesGVR).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
 		ccancel()
 		if err == nil && len(list.Items) == 0 {

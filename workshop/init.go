@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labenv"
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -25,8 +27,6 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-
-	"github.com/k8slab/k8slab/checks"
 )
 
 // Clients reach the cluster as the instructor.
@@ -181,7 +181,7 @@ func Init(ctx context.Context, c Clients, p Plan, opts InitOptions) (*InitResult
 func waitDefaultAccount(ctx context.Context, c Clients, ns string) error {
 	deadline := time.Now().Add(time.Minute)
 	for {
-		cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		_, err := c.Dynamic.Resource(serviceAccountsGVR).Namespace(ns).Get(cctx, "default", metav1.GetOptions{})
 		cancel()
 		if err == nil {
@@ -207,7 +207,7 @@ func waitQuotas(ctx context.Context, c Clients, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	for {
-		cctx, ccancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		cctx, ccancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		list, err := c.Dynamic.Resource(resourceQuotasGVR).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
 		ccancel()
 		pending := 0
@@ -235,7 +235,7 @@ func waitQuotas(ctx context.Context, c Clients, name string) error {
 // refuseForeign stops init from adopting a namespace someone else made:
 // delete would later remove it.
 func refuseForeign(ctx context.Context, c Clients, p Plan) error {
-	cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
 	list, err := c.Dynamic.Resource(namespacesGVR).List(cctx, metav1.ListOptions{})
 	if err != nil {
@@ -267,7 +267,7 @@ type initializer struct {
 }
 
 func (w *initializer) labels(learner, lab string) map[string]string {
-	l := map[string]string{WorkshopLabel: w.p.Name, checks.ManagedByLabel: checks.ManagedByValue}
+	l := map[string]string{WorkshopLabel: w.p.Name, labenv.ManagedByLabel: labenv.ManagedByValue}
 	if learner != "" {
 		l[LearnerLabel] = learner
 	}
@@ -393,7 +393,7 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 		}
 		// With the instructor's rights: a learner may not create the
 		// cluster-scoped objects (volumes) a setup may hold.
-		if err := checks.ApplySetup(ctx, w.c.Dynamic, lab, ns); err != nil {
+		if err := labenv.ApplySetup(ctx, w.c.Dynamic, lab, ns); err != nil {
 			return "", err
 		}
 	}
@@ -434,7 +434,7 @@ func (w *initializer) apply(ctx context.Context, gvr schema.GroupVersionResource
 		ri = w.c.Dynamic.Resource(gvr).Namespace(ns)
 	}
 	force := true
-	cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
 	if _, err := ri.Patch(cctx, o.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force}); err != nil {
 		where := ""
@@ -470,7 +470,7 @@ func kindOf(gvr schema.GroupVersionResource) string {
 
 func (w *initializer) token(ctx context.Context, home string) (string, error) {
 	secs := int64(w.opts.TokenTTL / time.Second)
-	cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
 	req, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&authv1.TokenRequest{
 		TypeMeta: metav1.TypeMeta{APIVersion: "authentication.k8s.io/v1", Kind: "TokenRequest"},

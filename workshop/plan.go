@@ -11,14 +11,15 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labenv"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // Labels on everything a workshop creates; delete finds objects by them.
 const (
 	WorkshopLabel = "k8slab.dev/workshop"
 	LearnerLabel  = "k8slab.dev/learner"
-	LabLabel      = checks.LabLabel
+	LabLabel      = labenv.LabLabel
 )
 
 // FieldManager is the name workshop writes appear under.
@@ -34,7 +35,7 @@ var dnsLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 type Plan struct {
 	Name     string
 	Learners []string
-	Labs     []*checks.Lab
+	Labs     []*labfile.Lab
 }
 
 // LearnerIDs names n learners learner-01, learner-02, ... learner-100:

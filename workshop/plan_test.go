@@ -11,6 +11,7 @@ import (
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 func TestLearnerIDsKeepNamesAsTheClassGrows(t *testing.T) {
@@ -46,7 +47,7 @@ func TestReadRoster(t *testing.T) {
 	}
 }
 
-func builtinLabs(t *testing.T) []*checks.Lab {
+func builtinLabs(t *testing.T) []*labfile.Lab {
 	t.Helper()
 	c, err := course.Load(assets.Course())
 	if err != nil {

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labenv"
+	"github.com/k8slab/k8slab/labfile"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-
-	"github.com/k8slab/k8slab/checks"
 )
 
 // resettable are the kinds a learner may create in a lab namespace, in
@@ -38,10 +39,10 @@ var resettable = []schema.GroupVersionResource{
 // delete and recreate the namespace (that needs cluster-wide rights, and
 // would take the learner's Role with it), so it empties the namespace of
 // everything a learner can make and applies the setup again.
-func ResetLab(ctx context.Context, client dynamic.Interface, lab *checks.Lab, ns string) error {
+func ResetLab(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string) error {
 	var errs []error
 	for _, gvr := range resettable {
-		cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		err := client.Resource(gvr).Namespace(ns).DeleteCollection(cctx, metav1.DeleteOptions{}, metav1.ListOptions{})
 		cancel()
 		if err != nil && !apierrors.IsNotFound(err) {
@@ -57,7 +58,7 @@ func ResetLab(ctx context.Context, client dynamic.Interface, lab *checks.Lab, ns
 	deadline := time.Now().Add(2 * time.Minute)
 	for _, gvr := range []schema.GroupVersionResource{resettable[0], resettable[11], resettable[14]} {
 		for {
-			cctx, cancel := context.WithTimeout(ctx, checks.RequestTimeout)
+			cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 			list, err := client.Resource(gvr).Namespace(ns).List(cctx, metav1.ListOptions{})
 			cancel()
 			if err != nil {
@@ -76,5 +77,5 @@ func ResetLab(ctx context.Context, client dynamic.Interface, lab *checks.Lab, ns
 			}
 		}
 	}
-	return checks.StartLab(ctx, client, lab, ns)
+	return labenv.StartLab(ctx, client, lab, ns)
 }

@@ -16,6 +16,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // States of a learner's lab.
@@ -68,7 +70,7 @@ type Table struct {
 type Grader struct {
 	c      Clients
 	name   string
-	labs   []*checks.Lab
+	labs   []*labfile.Lab
 	graded map[string][]string // lab id -> task ids status grades
 	engine *checks.Engine
 	now    func() time.Time
@@ -87,7 +89,7 @@ type Grader struct {
 }
 
 // NewGrader prepares a grader; Run starts it.
-func NewGrader(c Clients, name string, labs []*checks.Lab) *Grader {
+func NewGrader(c Clients, name string, labs []*labfile.Lab) *Grader {
 	access := Analyse(labs)
 	g := &Grader{c: c, name: name, labs: labs, graded: map[string][]string{}, engine: checks.NewEngine(c.Dynamic), now: time.Now,
 		informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{}, dirty: map[string]bool{"*": true}, cells: map[string]*Cell{}, kick: make(chan struct{}, 1)}
@@ -157,11 +159,11 @@ func (g *Grader) Run(ctx context.Context, debounce time.Duration, onTable func(T
 		if len(g.graded[lab.ID]) == 0 {
 			continue // no ids would mean every task
 		}
-		for _, n := range lab.Needs(placeholder, g.graded[lab.ID]) {
+		for _, n := range checks.Needs(lab, placeholder, g.graded[lab.ID]) {
 			if _, ok := g.informers[n.Resource]; ok {
 				continue
 			}
-			inf := checks.NewInformer(g.c.Dynamic, checks.Key{Resource: n.Resource}, "", byNamespace)
+			inf := clustercache.NewInformer(g.c.Dynamic, clustercache.Key{Resource: n.Resource}, "", byNamespace)
 			if _, err := inf.AddEventHandler(handler); err != nil {
 				return err
 			}
@@ -170,7 +172,7 @@ func (g *Grader) Run(ctx context.Context, debounce time.Duration, onTable func(T
 	}
 	// The class itself: learners' namespaces, found by the workshop label,
 	// so learners added by a later init appear.
-	g.nsInf = checks.NewInformer(g.c.Dynamic, checks.Key{Resource: namespacesGVR}, WorkshopLabel+"="+g.name, byNamespace)
+	g.nsInf = clustercache.NewInformer(g.c.Dynamic, clustercache.Key{Resource: namespacesGVR}, WorkshopLabel+"="+g.name, byNamespace)
 	if _, err := g.nsInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { g.markDirty("*") },
 		UpdateFunc: func(any, any) {},
@@ -221,7 +223,7 @@ func (g *Grader) Run(ctx context.Context, debounce time.Duration, onTable func(T
 }
 
 // Snapshot grades the class once, from a cold start.
-func Snapshot(ctx context.Context, c Clients, name string, labs []*checks.Lab) (Table, error) {
+func Snapshot(ctx context.Context, c Clients, name string, labs []*labfile.Lab) (Table, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g := NewGrader(c, name, labs)
@@ -277,13 +279,13 @@ func (g *Grader) grade(ctx context.Context) Table {
 	g.dirty = map[string]bool{}
 	g.mu.Unlock()
 
-	labByID := map[string]*checks.Lab{}
+	labByID := map[string]*labfile.Lab{}
 	for _, l := range g.labs {
 		labByID[l.ID] = l
 	}
 	type job struct {
 		key  string
-		lab  *checks.Lab
+		lab  *labfile.Lab
 		cell *Cell
 	}
 	var jobs []job
@@ -340,7 +342,7 @@ func (g *Grader) grade(ctx context.Context) Table {
 	return g.table(learners, now)
 }
 
-func (g *Grader) gradeCell(ctx context.Context, lab *checks.Lab, cell *Cell, snap checks.Snapshot) {
+func (g *Grader) gradeCell(ctx context.Context, lab *labfile.Lab, cell *Cell, snap clustercache.Snapshot) {
 	tasks := g.graded[lab.ID]
 	if len(tasks) == 0 {
 		cell.State = NotGraded

@@ -21,10 +21,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/k8slab/k8slab/assets"
-	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/clusterctl/clustertest"
 	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/labenv"
 	"github.com/k8slab/k8slab/workshop"
 )
 
@@ -115,7 +115,7 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 	bNS := workshop.LabNamespace("ws", b, "pods")
 
 	t.Run("learner works in own namespace", func(t *testing.T) {
-		if err := checks.StartLab(ctx, learnerA.Dynamic, pods, aNS); err != nil {
+		if err := labenv.StartLab(ctx, learnerA.Dynamic, pods, aNS); err != nil {
 			t.Fatalf("lab start as the learner: %v", err)
 		}
 		kube := filepath.Join(dir, "a-pods.kubeconfig")
@@ -124,7 +124,7 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 		}
 		for _, task := range pods.Tasks {
 			for _, st := range task.Solution {
-				if err := checks.RunStep(ctx, learnerA.Dynamic, kube, aNS, st); err != nil {
+				if err := labenv.RunStep(ctx, learnerA.Dynamic, kube, aNS, st); err != nil {
 					t.Fatalf("task %s as the learner: %v", task.ID, err)
 				}
 			}
@@ -273,12 +273,12 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 			volume(corev1.VolumeBound)
 		}
 		first := volume(corev1.VolumeAvailable)
-		if first.Labels[checks.LabNamespaceLabel] != sNS {
+		if first.Labels[labenv.LabNamespaceLabel] != sNS {
 			t.Errorf("init's volume is labelled %v", first.Labels)
 		}
 		// The learner may read the volume but not change it: start leaves
 		// it to the instructor.
-		if err := checks.StartLab(ctx, learnerA.Dynamic, storage, sNS); err != nil {
+		if err := labenv.StartLab(ctx, learnerA.Dynamic, storage, sNS); err != nil {
 			t.Fatalf("lab start as the learner: %v", err)
 		}
 		claim()
@@ -312,7 +312,7 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 			t.Errorf("labelled objects left: %s", left)
 		}
 		// The volumes labs' setups made go once their claims have.
-		sel := metav1.ListOptions{LabelSelector: checks.LabNamespaceLabel}
+		sel := metav1.ListOptions{LabelSelector: labenv.LabNamespaceLabel}
 		for deadline := time.Now().Add(time.Minute); ; time.Sleep(250 * time.Millisecond) {
 			pvs, err := adminK.CoreV1().PersistentVolumes().List(ctx, sel)
 			if err != nil {

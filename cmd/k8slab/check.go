@@ -23,6 +23,7 @@ import (
 	"github.com/k8slab/k8slab/checks/report"
 	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/internal/source"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // quietKlog keeps client-go's own logging off stderr: graders such as
@@ -36,7 +37,7 @@ func quietKlog() {
 	klog.SetOutput(io.Discard)
 }
 
-func (g *globals) findLab(id string) (*checks.Lab, error) {
+func (g *globals) findLab(id string) (*labfile.Lab, error) {
 	fsys, where, err := g.courseFS()
 	if err != nil {
 		return nil, err
@@ -119,7 +120,7 @@ the TASK that 'k8slab check LAB TASK' and '--answer TASK=ANSWER' take.`,
 }
 
 // writeLabTasks lists one lab's tasks with the ids check takes.
-func writeLabTasks(w io.Writer, format string, lab *checks.Lab) error {
+func writeLabTasks(w io.Writer, format string, lab *labfile.Lab) error {
 	type taskInfo struct {
 		ID       string `json:"id"`
 		Title    string `json:"title"`
@@ -270,7 +271,7 @@ SIGTERM) ends --watch and --until-done with the status of the last result.`,
 // checkRun writes one check command's results.
 type checkRun struct {
 	g      *globals
-	lab    *checks.Lab
+	lab    *labfile.Lab
 	opts   checks.Options
 	format report.Format
 	// watching: --watch or --until-done.
@@ -383,7 +384,7 @@ func (c *checkRun) ungraded(status checks.Status, note, problem string) report.R
 	return report.Report{LabResult: r, Problem: problem}
 }
 
-func hasTask(lab *checks.Lab, id string) bool {
+func hasTask(lab *labfile.Lab, id string) bool {
 	for _, t := range lab.Tasks {
 		if t.ID == id {
 			return true
@@ -392,7 +393,7 @@ func hasTask(lab *checks.Lab, id string) bool {
 	return false
 }
 
-func taskIDs(lab *checks.Lab) string {
+func taskIDs(lab *labfile.Lab) string {
 	var ids []string
 	for _, t := range lab.Tasks {
 		ids = append(ids, t.ID)

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/labenv"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/workshop"
 )
@@ -50,9 +50,9 @@ func newLabStartCmd(g *globals, reset bool) *cobra.Command {
 			case reset && g.learner(&t) != nil:
 				err = workshop.ResetLab(cmd.Context(), client, lab, ns)
 			case reset:
-				err = checks.ResetLab(cmd.Context(), client, lab, ns)
+				err = labenv.ResetLab(cmd.Context(), client, lab, ns)
 			default:
-				err = checks.StartLab(cmd.Context(), client, lab, ns)
+				err = labenv.StartLab(cmd.Context(), client, lab, ns)
 			}
 			if err != nil {
 				return err
@@ -107,7 +107,7 @@ default (a workshop learner's namespace) it refuses unless --force is given.`,
 			if err := clusterctl.WriteNamespacedKubeconfig(kubeconfig, t.context, ns, nsConfig); err != nil {
 				return err
 			}
-			if err := checks.StartLab(cmd.Context(), client, lab, ns); err != nil {
+			if err := labenv.StartLab(cmd.Context(), client, lab, ns); err != nil {
 				return err
 			}
 			for _, task := range lab.Tasks {
@@ -115,7 +115,7 @@ default (a workshop learner's namespace) it refuses unless --force is given.`,
 					continue
 				}
 				for _, st := range task.Solution {
-					if err := checks.RunStep(cmd.Context(), client, nsConfig, ns, st); err != nil {
+					if err := labenv.RunStep(cmd.Context(), client, nsConfig, ns, st); err != nil {
 						return fmt.Errorf("task %s: %w", task.ID, err)
 					}
 				}

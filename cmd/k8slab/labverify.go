@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/labverify"
 )
 
@@ -34,13 +34,13 @@ Point --content at your course folder to prove labs you are writing.`,
 			if format != "text" && format != "json" {
 				return fmt.Errorf("--format %q: use text or json", format)
 			}
-			var labs []*checks.Lab
+			var labs []*labfile.Lab
 			if len(args) == 1 {
 				lab, err := g.findLab(args[0])
 				if err != nil {
 					return err
 				}
-				labs = []*checks.Lab{lab}
+				labs = []*labfile.Lab{lab}
 			} else {
 				course, err := g.loadCourse()
 				if err != nil {
@@ -60,7 +60,7 @@ Point --content at your course folder to prove labs you are writing.`,
 			if tg.Own && tg.Config.Provider == clusterctl.Sim {
 				// The simulated cluster runs no containers, has no
 				// provisioner and no node ports on the host.
-				cfg.Lacks = map[checks.Feature]bool{checks.Containers: true, checks.Storage: true, checks.NodePortFromHost: true}
+				cfg.Lacks = map[labfile.Feature]bool{labfile.Containers: true, labfile.Storage: true, labfile.NodePortFromHost: true}
 			}
 			if format == "text" {
 				cfg.Progress = g.out

@@ -3,7 +3,7 @@ package main
 import (
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/workshop"
 )
 
@@ -23,7 +23,7 @@ func (g *globals) learner(t *target) *workshop.Marker {
 
 // labNamespace is where lab runs: --namespace, else the learner's own
 // namespace in a workshop, else the lab's default.
-func (g *globals) labNamespace(t *target, lab *checks.Lab) string {
+func (g *globals) labNamespace(t *target, lab *labfile.Lab) string {
 	if t.namespace != "" {
 		return t.namespace
 	}

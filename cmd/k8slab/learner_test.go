@@ -9,7 +9,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/workshop"
 )
 
@@ -36,7 +36,7 @@ func learnerKubeconfig(t *testing.T, marker string) string {
 
 func TestWorkshopLearnerLabsBindToTheirNamespaces(t *testing.T) {
 	g := &globals{}
-	lab := &checks.Lab{ID: "deployments", Namespace: "lab-deployments"}
+	lab := &labfile.Lab{ID: "deployments", Namespace: "lab-deployments"}
 	learner := &target{kubeconfig: learnerKubeconfig(t, `{"workshop":"kubecon","learner":"ada"}`)}
 	if got := g.labNamespace(learner, lab); got != "kubecon-ada-deployments" {
 		t.Errorf("learner's namespace = %q", got)

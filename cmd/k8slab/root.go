@@ -15,9 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/k8slab/k8slab/assets"
-	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/labsession"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/tui"
@@ -219,7 +219,7 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 		revive.Do(func() { g.reviveRecorded(tg) })
 		return tg
 	}
-	opts := labsession.Options{Namespace: func(lab *checks.Lab) string { return g.labNamespace(&t, lab) }}
+	opts := labsession.Options{Namespace: func(lab *labfile.Lab) string { return g.labNamespace(&t, lab) }}
 	learner := g.learner(&t) != nil
 	if learner {
 		opts.Reset = workshop.ResetLab

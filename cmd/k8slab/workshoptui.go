@@ -7,7 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/workshop"
 	"github.com/k8slab/k8slab/workshop/classview"
 )
@@ -15,7 +15,7 @@ import (
 // runWorkshopTUI shows the live class table. The grader runs beside the
 // program and hands over only its latest table, so a slow terminal never
 // holds grading back.
-func runWorkshopTUI(cmd *cobra.Command, c workshop.Clients, name string, labs []*checks.Lab) error {
+func runWorkshopTUI(cmd *cobra.Command, c workshop.Clients, name string, labs []*labfile.Lab) error {
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
 	tables := make(chan workshop.Table, 1)

@@ -1,4 +1,4 @@
-package checks
+package labfile
 
 import (
 	"errors"
@@ -14,6 +14,9 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/google/cel-go/cel"
+
+	"github.com/k8slab/k8slab/internal/celexpr"
+	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/internal/source"
 )
 
@@ -37,6 +40,9 @@ func ParseLabLazily(data []byte) (*Lab, source.Problems) {
 }
 
 func parseLab(data []byte, lazy bool) (*Lab, source.Problems) {
+	if len(checkKinds) == 0 {
+		panic("labfile: no check kinds are registered; import github.com/k8slab/k8slab/checks")
+	}
 	root, ps := source.Parse(data)
 	if ps != nil {
 		return nil, ps
@@ -44,7 +50,7 @@ func parseLab(data []byte, lazy bool) (*Lab, source.Problems) {
 	var lab Lab
 	decodeProblems := source.Decode(root, &lab)
 	ps = append(ps, source.CheckHeader(root, lab.Header, "Lab")...)
-	v := &validator{lazy: lazy}
+	v := &Validator{lazy: lazy}
 	v.lab(&lab, root)
 	if ps = decodeProblems.Merge(append(ps, v.ps...)); len(ps) > 0 {
 		ps.Sort()
@@ -62,7 +68,9 @@ func parseLab(data []byte, lazy bool) (*Lab, source.Problems) {
 	return &lab, nil
 }
 
-type validator struct {
+// Validator collects a lab file's problems while it is decoded. Check
+// kinds receive it to report their own.
+type Validator struct {
 	ps source.Problems
 	// lazy defers CEL compilation to the lab's first evaluation and
 	// skips what only lint needs to know.
@@ -70,12 +78,12 @@ type validator struct {
 	pending []func() error
 }
 
-// compile compiles src to a result of type want (nil for any) and hands it
+// Compile compiles src to a result of type want (nil for any) and hands it
 // to set, now or, for a lazy parse, on the lab's first evaluation.
-func (v *validator) compile(node *yaml.Node, what, src string, want *cel.Type, set func(*compiled)) {
+func (v *Validator) Compile(node *yaml.Node, what, src string, want *cel.Type, set func(*celexpr.Expr)) {
 	if v.lazy {
 		v.pending = append(v.pending, func() error {
-			c, err := compileExpr(src, want)
+			c, err := celexpr.Compile(src, want)
 			if err != nil {
 				return fmt.Errorf("line %d: %s: %v", node.Line, what, err)
 			}
@@ -84,30 +92,31 @@ func (v *validator) compile(node *yaml.Node, what, src string, want *cel.Type, s
 		})
 		return
 	}
-	c, err := compileExpr(src, want)
+	c, err := celexpr.Compile(src, want)
 	if err != nil {
-		v.add(node, "%s: %v", what, err)
+		v.Add(node, "%s: %v", what, err)
 		return
 	}
 	set(c)
 }
 
-func (v *validator) add(node *yaml.Node, format string, args ...any) {
+// Add reports a problem at node.
+func (v *Validator) Add(node *yaml.Node, format string, args ...any) {
 	v.ps.Add(node, format, args...)
 }
 
-func (v *validator) lab(lab *Lab, root *yaml.Node) {
+func (v *Validator) lab(lab *Lab, root *yaml.Node) {
 	switch {
 	case lab.ID == "":
-		v.add(root, "missing id")
+		v.Add(root, "missing id")
 	case !idRE.MatchString(lab.ID) || len(lab.ID) > 50:
-		v.add(source.Field(root, "id"), "lab id %q must be lowercase letters, digits and dashes, at most 50", lab.ID)
+		v.Add(source.Field(root, "id"), "lab id %q must be lowercase letters, digits and dashes, at most 50", lab.ID)
 	}
 	if strings.TrimSpace(lab.Title) == "" {
-		v.add(root, "missing title")
+		v.Add(root, "missing title")
 	}
 	if lab.Namespace != "" && (!idRE.MatchString(lab.Namespace) || len(lab.Namespace) > 63) {
-		v.add(source.Field(root, "namespace"), "namespace %q is not a valid Kubernetes namespace name", lab.Namespace)
+		v.Add(source.Field(root, "namespace"), "namespace %q is not a valid Kubernetes namespace name", lab.Namespace)
 	}
 	v.features(lab.Features, root)
 	if lab.Setup != "" {
@@ -115,68 +124,68 @@ func (v *validator) lab(lab *Lab, root *yaml.Node) {
 	}
 	tasks := source.Items(root, "tasks")
 	if len(lab.Tasks) == 0 {
-		v.add(root, "a lab needs at least one task under 'tasks'")
+		v.Add(root, "a lab needs at least one task under 'tasks'")
 	}
 	seen := map[string]bool{}
 	for i := range min(len(lab.Tasks), len(tasks)) {
 		t, node := &lab.Tasks[i], tasks[i]
 		t.Line = node.Line
 		if seen[t.ID] {
-			v.add(source.Field(node, "id"), "task id %q is used twice", t.ID)
+			v.Add(source.Field(node, "id"), "task id %q is used twice", t.ID)
 		}
 		seen[t.ID] = true
 		v.task(t, node)
 	}
 }
 
-func (v *validator) features(fs []Feature, node *yaml.Node) {
+func (v *Validator) features(fs []Feature, node *yaml.Node) {
 	for i, f := range fs {
 		switch f {
 		case Containers, Storage, NodePortFromHost, ClusterWide:
 		default:
-			v.add(source.Item(node, "features", i), "unknown feature %q; use containers, storage, nodeport-from-host or cluster-wide", f)
+			v.Add(source.Item(node, "features", i), "unknown feature %q; use containers, storage, nodeport-from-host or cluster-wide", f)
 		}
 	}
 }
 
-func (v *validator) task(t *Task, node *yaml.Node) {
+func (v *Validator) task(t *Task, node *yaml.Node) {
 	name := "task"
 	switch {
 	case t.ID == "":
-		v.add(node, "task has no id")
+		v.Add(node, "task has no id")
 	case !idRE.MatchString(t.ID):
-		v.add(source.Field(node, "id"), "task id %q must be lowercase letters, digits and dashes", t.ID)
+		v.Add(source.Field(node, "id"), "task id %q must be lowercase letters, digits and dashes", t.ID)
 	default:
 		name = fmt.Sprintf("task %q", t.ID)
 	}
 	if strings.TrimSpace(t.Title) == "" {
-		v.add(node, "%s has no title", name)
+		v.Add(node, "%s has no title", name)
 	}
 	if strings.TrimSpace(t.Goal) == "" {
-		v.add(node, "%s has no goal; say in Markdown what the learner must achieve", name)
+		v.Add(node, "%s has no goal; say in Markdown what the learner must achieve", name)
 	}
 	if len(t.Hints) == 0 {
-		v.add(node, "%s has no hints; give at least one, each more specific than the last", name)
+		v.Add(node, "%s has no hints; give at least one, each more specific than the last", name)
 	}
 	if t.Points < 0 {
-		v.add(source.Field(node, "points"), "%s: points must not be negative", name)
+		v.Add(source.Field(node, "points"), "%s: points must not be negative", name)
 	}
 	v.features(t.Features, node)
 	if t.Question != nil {
 		v.question(t.Question, source.Field(node, "question"), name)
 		if len(t.Checks) > 0 {
-			v.add(source.Field(node, "checks"), "%s is a question; it takes no checks", name)
+			v.Add(source.Field(node, "checks"), "%s is a question; it takes no checks", name)
 		}
 		return
 	}
 	if len(t.Checks) == 0 {
-		v.add(node, "%s has no checks and no question, so it can never be graded", name)
+		v.Add(node, "%s has no checks and no question, so it can never be graded", name)
 	}
 	if len(t.Solution) == 0 {
-		v.add(node, "%s has no solution; the test suite applies it to prove the checks pass", name)
+		v.Add(node, "%s has no solution; the test suite applies it to prove the checks pass", name)
 	}
 	if len(t.Mistakes) == 0 {
-		v.add(node, "%s has no mistakes; add at least one realistic wrong attempt that the checks must reject", name)
+		v.Add(node, "%s has no mistakes; add at least one realistic wrong attempt that the checks must reject", name)
 	}
 	for i, st := range t.Solution {
 		v.step(st, source.Item(node, "solution", i), name)
@@ -184,13 +193,13 @@ func (v *validator) task(t *Task, node *yaml.Node) {
 	for i, m := range t.Mistakes {
 		mn := source.Item(node, "mistakes", i)
 		if m.Name == "" {
-			v.add(mn, "%s: a mistake needs a name", name)
+			v.Add(mn, "%s: a mistake needs a name", name)
 		}
 		if m.Expect == "" {
-			v.add(mn, "%s: mistake %q needs 'expect', part of the message the checks must give", name, m.Name)
+			v.Add(mn, "%s: mistake %q needs 'expect', part of the message the checks must give", name, m.Name)
 		}
 		if len(m.Steps) == 0 {
-			v.add(mn, "%s: mistake %q has no steps", name, m.Name)
+			v.Add(mn, "%s: mistake %q has no steps", name, m.Name)
 		}
 		for j, st := range m.Steps {
 			v.step(st, source.Item(mn, "steps", j), name)
@@ -201,12 +210,12 @@ func (v *validator) task(t *Task, node *yaml.Node) {
 	}
 }
 
-func (v *validator) step(st Step, node *yaml.Node, task string) {
+func (v *Validator) step(st Step, node *yaml.Node, task string) {
 	switch {
 	case st.Run != "" && st.Apply != "":
-		v.add(node, "%s: a step has either 'run' or 'apply', not both", task)
+		v.Add(node, "%s: a step has either 'run' or 'apply', not both", task)
 	case st.Run == "" && st.Apply == "":
-		v.add(node, "%s: a step needs 'run' (a shell command) or 'apply' (manifests)", task)
+		v.Add(node, "%s: a step needs 'run' (a shell command) or 'apply' (manifests)", task)
 	case st.Apply != "":
 		v.manifests(source.Field(node, "apply"), st.Apply, "apply")
 	}
@@ -216,24 +225,24 @@ func (v *validator) step(st Step, node *yaml.Node, task string) {
 // without a namespace (the lab's is used). A lazy parse leaves it to lint:
 // the manifests are decoded again when they are applied, and checking them
 // was a fifth of loading the course.
-func (v *validator) manifests(node *yaml.Node, text, what string) {
+func (v *Validator) manifests(node *yaml.Node, text, what string) {
 	if v.lazy {
 		return
 	}
-	objs, err := decodeManifests(text)
+	objs, err := DecodeManifests(text)
 	if err != nil {
-		v.add(node, "%s: %v", what, err)
+		v.Add(node, "%s: %v", what, err)
 		return
 	}
 	for _, o := range objs {
-		if _, err := lookupKind(o.GetAPIVersion(), o.GetKind()); err != nil {
-			v.add(node, "%s: %v", what, err)
+		if _, err := kube.LookupKind(o.GetAPIVersion(), o.GetKind()); err != nil {
+			v.Add(node, "%s: %v", what, err)
 		}
 		if o.GetNamespace() != "" {
-			v.add(node, "%s: %s %s sets namespace %q; leave it out, the lab's namespace is used", what, o.GetKind(), o.GetName(), o.GetNamespace())
+			v.Add(node, "%s: %s %s sets namespace %q; leave it out, the lab's namespace is used", what, o.GetKind(), o.GetName(), o.GetNamespace())
 		}
 		if o.GetName() == "" {
-			v.add(node, "%s: a %s has no metadata.name", what, o.GetKind())
+			v.Add(node, "%s: a %s has no metadata.name", what, o.GetKind())
 		}
 	}
 }
@@ -241,32 +250,32 @@ func (v *validator) manifests(node *yaml.Node, text, what string) {
 // setup checks the lab's setup manifests. A cluster-scoped object is
 // shared by the whole cluster, so its name must contain the lab namespace
 // placeholder: then two learners, or two labs, never ask for the same one.
-func (v *validator) setup(node *yaml.Node, text string) {
+func (v *Validator) setup(node *yaml.Node, text string) {
 	v.manifests(node, text, "setup")
 	if v.lazy {
 		return
 	}
-	objs, err := decodeManifests(text)
+	objs, err := DecodeManifests(text)
 	if err != nil {
 		return // reported by manifests
 	}
 	for _, o := range objs {
-		k, err := lookupKind(o.GetAPIVersion(), o.GetKind())
-		if err != nil || k.namespaced || o.GetName() == "" {
+		k, err := kube.LookupKind(o.GetAPIVersion(), o.GetKind())
+		if err != nil || k.Namespaced || o.GetName() == "" {
 			continue
 		}
 		if key := o.GetAPIVersion() + "/" + o.GetKind(); !slices.Contains(setupClusterKinds, key) {
-			v.add(node, "setup: %s %s is cluster-scoped, and a setup may make only %s of those; leave it out or make it namespaced", o.GetKind(), o.GetName(), strings.Join(setupClusterKinds, ", "))
+			v.Add(node, "setup: %s %s is cluster-scoped, and a setup may make only %s of those; leave it out or make it namespaced", o.GetKind(), o.GetName(), strings.Join(setupClusterKinds, ", "))
 			continue
 		}
 		if !strings.Contains(o.GetName(), LabNamespacePlaceholder) {
-			v.add(node, "setup: %s %s is cluster-scoped, so its name must contain %s (for example %s-%s), which becomes the lab namespace: a fixed name would clash between learners and labs", o.GetKind(), o.GetName(), LabNamespacePlaceholder, LabNamespacePlaceholder, o.GetName())
+			v.Add(node, "setup: %s %s is cluster-scoped, so its name must contain %s (for example %s-%s), which becomes the lab namespace: a fixed name would clash between learners and labs", o.GetKind(), o.GetName(), LabNamespacePlaceholder, LabNamespacePlaceholder, o.GetName())
 		}
 	}
 }
 
-// decodeManifests splits YAML documents into objects.
-func decodeManifests(text string) ([]*unstructured.Unstructured, error) {
+// DecodeManifests splits YAML documents into objects.
+func DecodeManifests(text string) ([]*unstructured.Unstructured, error) {
 	dec := yaml.NewDecoder(strings.NewReader(text))
 	var out []*unstructured.Unstructured
 	for {
@@ -302,39 +311,41 @@ func decodeManifests(text string) ([]*unstructured.Unstructured, error) {
 	return out, nil
 }
 
-func (v *validator) resource(r *Resource, node *yaml.Node, what string) {
+// Resource reports a selection of objects that names no known kind or
+// selects them two ways.
+func (v *Validator) Resource(r *Resource, node *yaml.Node, what string) {
 	if r.Kind == "" || r.APIVersion == "" {
-		v.add(node, "%s needs apiVersion and kind", what)
+		v.Add(node, "%s needs apiVersion and kind", what)
 		return
 	}
-	if _, err := lookupKind(r.APIVersion, r.Kind); err != nil {
-		v.add(node, "%s: %v", what, err)
+	if _, err := kube.LookupKind(r.APIVersion, r.Kind); err != nil {
+		v.Add(node, "%s: %v", what, err)
 	}
 	if r.Name != "" && r.LabelSelector != "" {
-		v.add(node, "%s: give name or labelSelector, not both", what)
+		v.Add(node, "%s: give name or labelSelector, not both", what)
 	}
 	if r.LabelSelector != "" {
 		if _, err := labels.Parse(r.LabelSelector); err != nil {
-			v.add(source.Field(node, "labelSelector"), "%s: label selector %q: %v", what, r.LabelSelector, err)
+			v.Add(source.Field(node, "labelSelector"), "%s: label selector %q: %v", what, r.LabelSelector, err)
 		}
 	}
 }
 
-func (v *validator) question(q *Question, node *yaml.Node, task string) {
+func (v *Validator) question(q *Question, node *yaml.Node, task string) {
 	if strings.TrimSpace(q.Prompt) == "" {
-		v.add(node, "%s: the question has no prompt", task)
+		v.Add(node, "%s: the question has no prompt", task)
 	}
-	v.resource(&q.Resource, source.Field(node, "resource"), task+" question resource")
+	v.Resource(&q.Resource, source.Field(node, "resource"), task+" question resource")
 	if q.Answer == "" {
-		v.add(node, "%s: the question needs 'answer', a CEL expression over objects", task)
+		v.Add(node, "%s: the question needs 'answer', a CEL expression over objects", task)
 		return
 	}
-	v.compile(source.Field(node, "answer"), task+": answer", q.Answer, nil, func(c *compiled) { q.answer = c })
+	v.Compile(source.Field(node, "answer"), task+": answer", q.Answer, nil, func(c *celexpr.Expr) { q.AnswerExpr = c })
 }
 
-// deployment reports a workload check without its deployment's name.
-func (v *validator) deployment(name string, node *yaml.Node, what string) {
+// Deployment reports a workload check without its deployment's name.
+func (v *Validator) Deployment(name string, node *yaml.Node, what string) {
 	if name == "" {
-		v.add(node, "%s needs the deployment's name", what)
+		v.Add(node, "%s needs the deployment's name", what)
 	}
 }

@@ -1,4 +1,4 @@
-package checks
+package labenv
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
+
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 const pvSetup = `apiVersion: v1
@@ -28,7 +31,7 @@ spec:
 `
 
 func TestSetupObjectsReplacesThePlaceholderEverywhere(t *testing.T) {
-	lab := &Lab{ID: "storage", Setup: pvSetup}
+	lab := &labfile.Lab{ID: "storage", Setup: pvSetup}
 	objs, err := SetupObjects(lab, "team-a")
 	if err != nil {
 		t.Fatal(err)
@@ -45,16 +48,16 @@ func TestSetupObjectsReplacesThePlaceholderEverywhere(t *testing.T) {
 	if got := ClusterScopedKinds(lab); len(got) != 1 || got[0] != "v1/PersistentVolume" {
 		t.Errorf("cluster-scoped kinds = %v", got)
 	}
-	if got := ClusterScopedKinds(&Lab{Setup: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"}); got != nil {
+	if got := ClusterScopedKinds(&labfile.Lab{Setup: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"}); got != nil {
 		t.Errorf("a namespaced setup has cluster-scoped kinds %v", got)
 	}
 }
 
-var pvGVR = knownKinds["v1/PersistentVolume"].gvr
+var pvGVR = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumes"}
 
 func pvClient(objs ...runtime.Object) *dynamicfake.FakeDynamicClient {
 	return dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
-		map[schema.GroupVersionResource]string{pvGVR: "PersistentVolumeList", namespacesGVR: "NamespaceList"}, objs...)
+		map[schema.GroupVersionResource]string{pvGVR: "PersistentVolumeList", kube.NamespacesGVR: "NamespaceList"}, objs...)
 }
 
 func pv(name string, labels map[string]string) *unstructured.Unstructured {
@@ -68,7 +71,7 @@ func pv(name string, labels map[string]string) *unstructured.Unstructured {
 
 func TestApplySetupLabelsWhatItCreates(t *testing.T) {
 	client := pvClient()
-	if err := ApplySetup(context.Background(), client, &Lab{ID: "storage", Setup: pvSetup}, "team-a"); err != nil {
+	if err := ApplySetup(context.Background(), client, &labfile.Lab{ID: "storage", Setup: pvSetup}, "team-a"); err != nil {
 		t.Fatal(err)
 	}
 	got, err := client.Resource(pvGVR).Get(context.Background(), "team-a-data", metav1.GetOptions{})
@@ -88,7 +91,7 @@ func TestApplySetupRefusesAnObjectItDidNotMake(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			client := pvClient(pv("team-a-data", labels))
-			err := ApplySetup(context.Background(), client, &Lab{ID: "storage", Setup: pvSetup}, "team-a")
+			err := ApplySetup(context.Background(), client, &labfile.Lab{ID: "storage", Setup: pvSetup}, "team-a")
 			if err == nil || !strings.Contains(err.Error(), "PersistentVolume team-a-data exists but was not created by k8slab for namespace team-a") {
 				t.Fatalf("err = %v", err)
 			}
@@ -102,7 +105,7 @@ func TestApplySetupRefusesAnObjectItDidNotMake(t *testing.T) {
 
 func TestApplySetupRefusesANameWithoutTheNamespace(t *testing.T) {
 	// A lab parsed lazily is not linted at load; the rule still holds.
-	lab := &Lab{ID: "storage", Setup: strings.ReplaceAll(pvSetup, "${LAB_NAMESPACE}-data", "shared-data")}
+	lab := &labfile.Lab{ID: "storage", Setup: strings.ReplaceAll(pvSetup, "${LAB_NAMESPACE}-data", "shared-data")}
 	err := ApplySetup(context.Background(), pvClient(), lab, "team-a")
 	if err == nil || !strings.Contains(err.Error(), "its name must contain ${LAB_NAMESPACE}") {
 		t.Fatalf("err = %v", err)
@@ -138,11 +141,11 @@ func TestDeleteClusterObjectsDeletesOnlyThoseMadeForTheNamespace(t *testing.T) {
 // namespace, so there is nothing to clean up after choosing another.
 func TestStartLabRefusedMakesNoNamespace(t *testing.T) {
 	client := pvClient(pv("team-a-data", nil))
-	err := StartLab(context.Background(), client, &Lab{ID: "storage", Setup: pvSetup}, "team-a")
+	err := StartLab(context.Background(), client, &labfile.Lab{ID: "storage", Setup: pvSetup}, "team-a")
 	if err == nil || !strings.Contains(err.Error(), "PersistentVolume team-a-data exists but was not created by k8slab") {
 		t.Fatalf("err = %v", err)
 	}
-	if _, err := client.Resource(namespacesGVR).Get(context.Background(), "team-a", metav1.GetOptions{}); err == nil {
+	if _, err := client.Resource(kube.NamespacesGVR).Get(context.Background(), "team-a", metav1.GetOptions{}); err == nil {
 		t.Error("the refused start left namespace team-a behind")
 	}
 }

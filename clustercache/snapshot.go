@@ -1,16 +1,16 @@
-package checks
+package clustercache
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
-	"github.com/k8slab/k8slab/internal/kube"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/k8slab/k8slab/internal/kube"
 )
 
 // Snapshot serves the objects one evaluation reads. Checks ask it rather
@@ -29,8 +29,8 @@ type keyLister interface {
 	ListKey(ctx context.Context, k Key) ([]unstructured.Unstructured, error)
 }
 
-// listKey lists what k selects, or more: see Key.FieldSelector.
-func listKey(ctx context.Context, snap Snapshot, k Key) ([]unstructured.Unstructured, error) {
+// ListKey lists what k selects from snap, or more: see Key.FieldSelector.
+func ListKey(ctx context.Context, snap Snapshot, k Key) ([]unstructured.Unstructured, error) {
 	if kl, ok := snap.(keyLister); ok {
 		return kl.ListKey(ctx, k)
 	}
@@ -56,7 +56,7 @@ type Key struct {
 	// the API server picks: a check that reads a sliver of a big resource
 	// (the ReplicaSet events among a namespace's thousands of pod events)
 	// neither transfers nor caches the rest. It saves memory and traffic
-	// only: a Snapshot may return more (see listKey), so the check still
+	// only: a Snapshot may return more (see ListKey), so the check still
 	// picks what it reads.
 	FieldSelector string
 }
@@ -90,7 +90,7 @@ func (s *listingSnapshot) ListKey(ctx context.Context, key Key) ([]unstructured.
 	s.mu.Unlock()
 	l.once.Do(func() {
 		s.requests.Add(1)
-		ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+		ctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		defer cancel()
 		var list *unstructured.UnstructuredList
 		opts := metav1.ListOptions{FieldSelector: key.FieldSelector}
@@ -104,23 +104,4 @@ func (s *listingSnapshot) ListKey(ctx context.Context, key Key) ([]unstructured.
 		}
 	})
 	return l.items, l.err
-}
-
-// outcomeFromError turns an API error met while reading what into the
-// matching status, so "cannot reach the cluster" and "forbidden" are never
-// mistaken for "not done yet".
-func outcomeFromError(err error, what string) Outcome {
-	switch kube.Classify(err) {
-	case kube.Forbidden:
-		return Outcome{Status: Forbidden, Messages: []string{fmt.Sprintf("not allowed to read %s: %v", what, kube.Reason(err))}}
-	case kube.Unauthorized:
-		return Outcome{Status: Forbidden, Messages: []string{fmt.Sprintf("the cluster rejected the credentials while reading %s", what)}}
-	case kube.NotFound:
-		return Outcome{Status: Missing, Messages: []string{fmt.Sprintf("%s not found", what)}}
-	case kube.Timeout:
-		return Outcome{Status: Unreachable, Messages: []string{fmt.Sprintf("the cluster did not answer in time while reading %s", what)}}
-	case kube.Unreachable:
-		return Outcome{Status: Unreachable, Messages: []string{fmt.Sprintf("cannot reach the cluster to read %s: %v", what, kube.Reason(err))}}
-	}
-	return Outcome{Status: Error, Messages: []string{fmt.Sprintf("reading %s: %v", what, err)}}
 }

@@ -1,4 +1,8 @@
-package checks
+// Package labenv starts, resets and removes a lab's environment on a
+// cluster: its namespace, the objects its setup makes (volumes included),
+// and the steps of a solution or mistake. It is the one package that
+// writes to a cluster for a lab; it never deletes what k8slab did not make.
+package labenv
 
 import (
 	"context"
@@ -15,31 +19,23 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
-)
 
-// LabNamespacePlaceholder stands for the lab namespace in a lab's setup.
-// It is replaced as text before the setup is decoded, so it may appear in
-// any field; a cluster-scoped object must have it in its name, so that
-// two learners or labs never ask for the same object.
-const LabNamespacePlaceholder = "${LAB_NAMESPACE}"
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
+)
 
 // LabNamespaceLabel names the lab namespace a cluster-scoped setup object
 // was made for. Removing the lab deletes only objects that carry it (and
 // ManagedByLabel) with that namespace.
 const LabNamespaceLabel = "k8slab.dev/lab-namespace"
 
-// setupClusterKinds are the cluster-scoped kinds a setup may make. Only
-// these are ever deleted when a lab goes: never nodes or namespaces,
-// whatever labels someone put on them.
-var setupClusterKinds = []string{"storage.k8s.io/v1/StorageClass", "v1/PersistentVolume"}
-
 // SetupObjects decodes the lab's setup for namespace ns, with the
 // placeholder replaced by ns.
-func SetupObjects(lab *Lab, ns string) ([]*unstructured.Unstructured, error) {
+func SetupObjects(lab *labfile.Lab, ns string) ([]*unstructured.Unstructured, error) {
 	if strings.TrimSpace(lab.Setup) == "" {
 		return nil, nil
 	}
-	objs, err := decodeManifests(strings.ReplaceAll(lab.Setup, LabNamespacePlaceholder, ns))
+	objs, err := labfile.DecodeManifests(strings.ReplaceAll(lab.Setup, labfile.LabNamespacePlaceholder, ns))
 	if err != nil {
 		return nil, fmt.Errorf("lab %s setup: %w", lab.ID, err)
 	}
@@ -50,7 +46,7 @@ func SetupObjects(lab *Lab, ns string) ([]*unstructured.Unstructured, error) {
 // into ns, cluster-scoped ones labelled as made for ns. It refuses to take
 // over a cluster-scoped object of the same name that k8slab did not make
 // for ns.
-func ApplySetup(ctx context.Context, client dynamic.Interface, lab *Lab, ns string) error {
+func ApplySetup(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string) error {
 	objs, err := SetupObjects(lab, ns)
 	if err != nil {
 		return err
@@ -58,17 +54,17 @@ func ApplySetup(ctx context.Context, client dynamic.Interface, lab *Lab, ns stri
 	var namespaced []*unstructured.Unstructured
 	var errs []error
 	for _, o := range objs {
-		k, err := lookupKind(o.GetAPIVersion(), o.GetKind())
+		k, err := kube.LookupKind(o.GetAPIVersion(), o.GetKind())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("lab %s setup: %w", lab.ID, err))
 			continue
 		}
-		if k.namespaced {
+		if k.Namespaced {
 			namespaced = append(namespaced, o)
 			continue
 		}
-		if key := o.GetAPIVersion() + "/" + o.GetKind(); !slices.Contains(setupClusterKinds, key) {
-			errs = append(errs, fmt.Errorf("lab %s setup: %s %s is cluster-scoped; a setup may make only %s", lab.ID, o.GetKind(), o.GetName(), strings.Join(setupClusterKinds, ", ")))
+		if key := o.GetAPIVersion() + "/" + o.GetKind(); !slices.Contains(labfile.SetupClusterKinds(), key) {
+			errs = append(errs, fmt.Errorf("lab %s setup: %s %s is cluster-scoped; a setup may make only %s", lab.ID, o.GetKind(), o.GetName(), strings.Join(labfile.SetupClusterKinds(), ", ")))
 			continue
 		}
 		if err := applyClusterScoped(ctx, client, lab, k, o, ns); err != nil {
@@ -91,17 +87,17 @@ func foreignObject(o *unstructured.Unstructured, ns string) error {
 // refuseForeignSetupObjects reports the first cluster-scoped object of the
 // setup that exists already but was not made by k8slab for ns. Objects
 // the credentials may not read are left to the instructor who made them.
-func refuseForeignSetupObjects(ctx context.Context, client dynamic.Interface, lab *Lab, ns string) error {
+func refuseForeignSetupObjects(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string) error {
 	objs, err := SetupObjects(lab, ns)
 	if err != nil {
 		return err
 	}
 	for _, o := range objs {
-		k, err := lookupKind(o.GetAPIVersion(), o.GetKind())
-		if err != nil || k.namespaced {
+		k, err := kube.LookupKind(o.GetAPIVersion(), o.GetKind())
+		if err != nil || k.Namespaced {
 			continue
 		}
-		existing, err := getObject(ctx, client.Resource(k.gvr), o.GetName())
+		existing, err := getObject(ctx, client.Resource(k.GVR), o.GetName())
 		if apierrors.IsForbidden(err) {
 			continue
 		}
@@ -121,13 +117,13 @@ func ownedBy(o *unstructured.Unstructured, ns string) bool {
 	return l[ManagedByLabel] == ManagedByValue && l[LabNamespaceLabel] == ns
 }
 
-func applyClusterScoped(ctx context.Context, client dynamic.Interface, lab *Lab, k kindInfo, o *unstructured.Unstructured, ns string) error {
+func applyClusterScoped(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, k kube.Kind, o *unstructured.Unstructured, ns string) error {
 	o = o.DeepCopy()
 	name := o.GetName()
 	// Lint enforces this for authored labs; a lazily parsed lab is not
 	// linted at load, and a name without the namespace would be shared.
 	if !strings.Contains(name, ns) {
-		return fmt.Errorf("lab %s setup: %s %s is cluster-scoped, so its name must contain %s", lab.ID, o.GetKind(), name, LabNamespacePlaceholder)
+		return fmt.Errorf("lab %s setup: %s %s is cluster-scoped, so its name must contain %s", lab.ID, o.GetKind(), name, labfile.LabNamespacePlaceholder)
 	}
 	labels := o.GetLabels()
 	if labels == nil {
@@ -136,7 +132,7 @@ func applyClusterScoped(ctx context.Context, client dynamic.Interface, lab *Lab,
 	labels[ManagedByLabel] = ManagedByValue
 	labels[LabNamespaceLabel] = ns
 	o.SetLabels(labels)
-	ri := client.Resource(k.gvr)
+	ri := client.Resource(k.GVR)
 
 	existing, err := getObject(ctx, ri, name)
 	if apierrors.IsForbidden(err) {
@@ -170,7 +166,7 @@ func applyClusterScoped(ctx context.Context, client dynamic.Interface, lab *Lab,
 		}
 		existing = nil
 	}
-	cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
 	if existing == nil {
 		// Create, not apply: if someone made the name meanwhile, creation
@@ -196,8 +192,6 @@ func applyClusterScoped(ctx context.Context, client dynamic.Interface, lab *Lab,
 	return nil
 }
 
-var claimsGVR = knownKinds["v1/PersistentVolumeClaim"].gvr
-
 // volumePhase is pv's phase, or Released when it is still shown Bound to a
 // claim that is gone: the volume controller may not have noticed yet.
 func volumePhase(ctx context.Context, client dynamic.Interface, pv *unstructured.Unstructured) string {
@@ -209,7 +203,7 @@ func volumePhase(ctx context.Context, client dynamic.Interface, pv *unstructured
 	if ref["uid"] == "" || ref["name"] == "" {
 		return phase
 	}
-	claim, err := getObject(ctx, client.Resource(claimsGVR).Namespace(ref["namespace"]), ref["name"])
+	claim, err := getObject(ctx, client.Resource(kube.PersistentVolumeClaimsGVR).Namespace(ref["namespace"]), ref["name"])
 	if err == nil && (claim == nil || string(claim.GetUID()) != ref["uid"]) {
 		return "Released"
 	}
@@ -218,7 +212,7 @@ func volumePhase(ctx context.Context, client dynamic.Interface, pv *unstructured
 
 // ClusterScopedKinds are the kinds of the lab's cluster-scoped setup
 // objects (their API version/kind keys), sorted; nil when it has none.
-func ClusterScopedKinds(lab *Lab) []string {
+func ClusterScopedKinds(lab *labfile.Lab) []string {
 	objs, err := SetupObjects(lab, "")
 	if err != nil {
 		return nil
@@ -227,7 +221,7 @@ func ClusterScopedKinds(lab *Lab) []string {
 	var out []string
 	for _, o := range objs {
 		key := o.GetAPIVersion() + "/" + o.GetKind()
-		if k, ok := knownKinds[key]; ok && !k.namespaced && !seen[key] {
+		if k, ok := kube.KnownKind(key); ok && !k.Namespaced && !seen[key] {
 			seen[key] = true
 			out = append(out, key)
 		}
@@ -237,10 +231,11 @@ func ClusterScopedKinds(lab *Lab) []string {
 }
 
 // ClusterScopedResources are the API resources of ClusterScopedKinds.
-func ClusterScopedResources(lab *Lab) []schema.GroupVersionResource {
+func ClusterScopedResources(lab *labfile.Lab) []schema.GroupVersionResource {
 	var out []schema.GroupVersionResource
 	for _, key := range ClusterScopedKinds(lab) {
-		out = append(out, knownKinds[key].gvr)
+		k, _ := kube.KnownKind(key)
+		out = append(out, k.GVR)
 	}
 	return out
 }
@@ -250,7 +245,7 @@ func ClusterScopedResources(lab *Lab) []schema.GroupVersionResource {
 // k8slab's labels and nothing else). The namespace goes first, so that
 // claims release their volumes before the volumes are deleted. Only a
 // namespace k8slab created for this lab is deleted.
-func RemoveLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns string) error {
+func RemoveLab(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string) error {
 	if ns == "" {
 		ns = lab.Namespace
 	}
@@ -262,8 +257,8 @@ func RemoveLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns strin
 		if err := checkOwned(existing, lab); err != nil {
 			return err
 		}
-		cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
-		err := client.Resource(namespacesGVR).Delete(cctx, ns, metav1.DeleteOptions{})
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
+		err := client.Resource(kube.NamespacesGVR).Delete(cctx, ns, metav1.DeleteOptions{})
 		cancel()
 		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting namespace %s: %w", ns, err)
@@ -279,7 +274,7 @@ func RemoveLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns strin
 // AllClusterScopedKinds are every cluster-scoped kind a setup may hold,
 // for a caller that does not know which labs made a namespace.
 func AllClusterScopedKinds() []string {
-	return slices.Clone(setupClusterKinds)
+	return labfile.SetupClusterKinds()
 }
 
 // DeleteClusterObjects deletes the objects of the given cluster-scoped
@@ -298,16 +293,16 @@ func DeleteClusterObjects(ctx context.Context, client dynamic.Interface, kinds, 
 	var errs []error
 	deleted := 0
 	for _, key := range kinds {
-		k, ok := knownKinds[key]
-		if !ok || k.namespaced || !slices.Contains(setupClusterKinds, key) {
+		k, ok := kube.KnownKind(key)
+		if !ok || k.Namespaced || !slices.Contains(labfile.SetupClusterKinds(), key) {
 			continue
 		}
-		ri := client.Resource(k.gvr)
-		cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+		ri := client.Resource(k.GVR)
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		list, err := ri.List(cctx, metav1.ListOptions{LabelSelector: selector})
 		cancel()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("listing %s made for lab namespaces: %w", k.gvr.Resource, err))
+			errs = append(errs, fmt.Errorf("listing %s made for lab namespaces: %w", k.GVR.Resource, err))
 			continue
 		}
 		for i := range list.Items {
@@ -338,7 +333,7 @@ func DeleteClusterObjects(ctx context.Context, client dynamic.Interface, kinds, 
 // uid), so a same-named object made meanwhile by someone else is safe.
 func deleteOwned(ctx context.Context, ri dynamic.ResourceInterface, o *unstructured.Unstructured, ns string) error {
 	uid := o.GetUID()
-	cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
 	err := ri.Delete(cctx, o.GetName(), metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
 	if err != nil && !apierrors.IsNotFound(err) {
@@ -348,7 +343,7 @@ func deleteOwned(ctx context.Context, ri dynamic.ResourceInterface, o *unstructu
 }
 
 func getObject(ctx context.Context, ri dynamic.ResourceInterface, name string) (*unstructured.Unstructured, error) {
-	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	ctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
 	got, err := ri.Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {

@@ -1,12 +1,17 @@
-// Package checks decides, from the live Kubernetes API, whether a learner
-// has done a lab's tasks, and explains what is still wrong.
-package checks
+// Package labfile is the lab file: its model (a lab, its tasks, their
+// checks, solutions and mistakes), and loading it, which validates every
+// field and compiles every expression once, reporting each problem with
+// its line. It does not talk to a cluster; check kinds register their
+// settings here from package checks, which grades.
+package labfile
 
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
+	"github.com/k8slab/k8slab/internal/celexpr"
 	"github.com/k8slab/k8slab/internal/source"
 )
 
@@ -25,7 +30,7 @@ type Lab struct {
 	// Setup is YAML manifests (one or more documents) applied in the lab
 	// namespace when the lab starts and when it is reset. It may hold
 	// cluster-scoped objects (a PersistentVolume) named after the lab
-	// namespace with LabNamespacePlaceholder; see ApplySetup.
+	// namespace with LabNamespacePlaceholder; see labenv.ApplySetup.
 	Setup string `yaml:"setup"`
 	Tasks []Task `yaml:"tasks"`
 
@@ -40,8 +45,9 @@ type Lab struct {
 	compileErr  error
 }
 
-// compile finishes a lazy parse; it is safe to call from many goroutines.
-func (l *Lab) compile() error {
+// Compile finishes a lazy parse (see ParseLabLazily); it is safe to call
+// from many goroutines, and does nothing for a lab parsed in full.
+func (l *Lab) Compile() error {
 	l.compileOnce.Do(func() {
 		var errs []error
 		for _, f := range l.pending {
@@ -129,7 +135,8 @@ type Question struct {
 	// insensitive.
 	Answer string `yaml:"answer"`
 
-	answer *compiled
+	// AnswerExpr is Answer compiled; nil until the lab is compiled.
+	AnswerExpr *celexpr.Expr `yaml:"-"`
 }
 
 // Resource selects objects: by name, or all (optionally by label selector).
@@ -146,4 +153,21 @@ type Resource struct {
 // WorkloadRef names a Deployment in the lab namespace.
 type WorkloadRef struct {
 	Deployment string `yaml:"deployment"`
+}
+
+// LabNamespacePlaceholder stands for the lab namespace in a lab's setup.
+// It is replaced as text before the setup is decoded, so it may appear in
+// any field; a cluster-scoped object must have it in its name, so that
+// two learners or labs never ask for the same object.
+const LabNamespacePlaceholder = "${LAB_NAMESPACE}"
+
+// setupClusterKinds are the cluster-scoped kinds a setup may make. Only
+// these are ever deleted when a lab goes: never nodes or namespaces,
+// whatever labels someone put on them.
+var setupClusterKinds = []string{"storage.k8s.io/v1/StorageClass", "v1/PersistentVolume"}
+
+// SetupClusterKinds lists, as "apiVersion/Kind", the cluster-scoped kinds
+// a lab's setup may make.
+func SetupClusterKinds() []string {
+	return slices.Clone(setupClusterKinds)
 }

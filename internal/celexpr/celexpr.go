@@ -1,4 +1,6 @@
-package checks
+// Package celexpr is the one CEL environment of lab files: expressions
+// are compiled once when a lab loads and evaluated when it is graded.
+package celexpr
 
 import (
 	"context"
@@ -35,15 +37,15 @@ var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 // instructor's course folder can).
 const costLimit = 1_000_000
 
-// compiled is a checked, ready-to-run expression.
-type compiled struct {
+// Expr is a checked, ready-to-run expression.
+type Expr struct {
 	src  string
 	prog cel.Program
 }
 
-// compileExpr type-checks src; want is the result type it must have (nil
+// Compile type-checks src; want is the result type it must have (nil
 // for any).
-func compileExpr(src string, want *cel.Type) (*compiled, error) {
+func Compile(src string, want *cel.Type) (*Expr, error) {
 	env, err := celEnv()
 	if err != nil {
 		return nil, err
@@ -59,10 +61,10 @@ func compileExpr(src string, want *cel.Type) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &compiled{src: src, prog: prog}, nil
+	return &Expr{src: src, prog: prog}, nil
 }
 
-func (c *compiled) eval(ctx context.Context, vars map[string]any) (ref.Val, error) {
+func (c *Expr) eval(ctx context.Context, vars map[string]any) (ref.Val, error) {
 	if _, ok := vars["labNamespace"]; !ok {
 		if ns, ok := vars["namespace"]; ok {
 			vars["labNamespace"] = ns
@@ -84,9 +86,9 @@ func (c *compiled) eval(ctx context.Context, vars map[string]any) (ref.Val, erro
 	return out, err
 }
 
-// evalBool runs a rule. A missing field ("no such key") means the learner
+// EvalBool runs a rule. A missing field ("no such key") means the learner
 // has not set it yet, which is a plain false, not a broken check.
-func (c *compiled) evalBool(ctx context.Context, vars map[string]any) (bool, error) {
+func (c *Expr) EvalBool(ctx context.Context, vars map[string]any) (bool, error) {
 	out, err := c.eval(ctx, vars)
 	if err != nil {
 		if strings.Contains(err.Error(), "no such key") || strings.Contains(err.Error(), "index out of bounds") {
@@ -101,8 +103,8 @@ func (c *compiled) evalBool(ctx context.Context, vars map[string]any) (bool, err
 	return bool(b), nil
 }
 
-// evalString runs an expression whose value is shown as text.
-func (c *compiled) evalString(ctx context.Context, vars map[string]any) (string, error) {
+// EvalString runs an expression whose value is shown as text.
+func (c *Expr) EvalString(ctx context.Context, vars map[string]any) (string, error) {
 	out, err := c.eval(ctx, vars)
 	if err != nil {
 		return "", err

@@ -1,7 +1,6 @@
-package checks
+package labfile
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -27,32 +26,28 @@ type Check struct {
 	// "rolloutComplete").
 	Kind string
 	// Spec is the decoded kind; nil until the lab has been validated.
-	Spec CheckKind
+	Spec CheckSpec
 
 	Line int
 	node *yaml.Node
 }
 
-// CheckKind is one sort of check: decoded from its key, validated once
-// when the lab loads, then evaluated against a snapshot of the cluster.
-type CheckKind interface {
-	// validate reports authoring mistakes (and compiles expressions);
+// CheckSpec is one sort of check's settings: decoded from its key and
+// validated once when the lab loads. Package checks registers each kind
+// and evaluates it.
+type CheckSpec interface {
+	// Validate reports authoring mistakes (and compiles expressions);
 	// node is the kind's value in the lab file, what names the check.
-	validate(v *validator, node *yaml.Node, what string)
-	// reads lists what evaluate will read, so that a lab's checks list
-	// each resource once, concurrently.
-	reads(ns string) []Key
-	// evaluate decides the check; ns is the lab namespace.
-	evaluate(ctx context.Context, snap Snapshot, ns string) Outcome
+	Validate(v *Validator, node *yaml.Node, what string)
 }
 
 // checkKinds maps each key a check may use to its kind's constructor.
-var checkKinds = map[string]func() CheckKind{}
+var checkKinds = map[string]func() CheckSpec{}
 
-// registerCheckKind is called from each kind's file.
-func registerCheckKind(key string, newKind func() CheckKind) {
+// RegisterCheckKind is called from each kind's file, in an init function.
+func RegisterCheckKind(key string, newKind func() CheckSpec) {
 	if _, dup := checkKinds[key]; dup {
-		panic("checks: kind " + key + " registered twice")
+		panic("labfile: check kind " + key + " registered twice")
 	}
 	checkKinds[key] = newKind
 }
@@ -76,12 +71,12 @@ func (c *Check) UnmarshalYAML(node *yaml.Node) error {
 }
 
 // check decodes and validates one check: a name and exactly one kind.
-func (v *validator) check(c *Check, node *yaml.Node, task string) {
+func (v *Validator) check(c *Check, node *yaml.Node, task string) {
 	if node.Kind == yaml.AliasNode {
 		node = node.Alias
 	}
 	if node == nil || node.Kind != yaml.MappingNode {
-		v.add(node, "%s: a check must be a mapping with a name and one kind (%s)", task, strings.Join(CheckKinds(), ", "))
+		v.Add(node, "%s: a check must be a mapping with a name and one kind (%s)", task, strings.Join(CheckKinds(), ", "))
 		return
 	}
 	type found struct {
@@ -94,24 +89,24 @@ func (v *validator) check(c *Check, node *yaml.Node, task string) {
 		switch _, isKind := checkKinds[k.Value]; {
 		case k.Value == "name":
 			if val.Kind != yaml.ScalarNode {
-				v.add(val, "%s: a check's name must be text", task)
+				v.Add(val, "%s: a check's name must be text", task)
 				continue
 			}
 			c.Name = val.Value
 		case isKind:
 			kinds = append(kinds, found{k.Value, val})
 		default:
-			v.add(k, "%s", unknownCheckKey(k.Value))
+			v.Add(k, "%s", unknownCheckKey(k.Value))
 		}
 	}
 	what := task + " check"
 	if c.Name != "" {
 		what = fmt.Sprintf("%s check %q", task, c.Name)
 	} else {
-		v.add(node, "%s has no name; say what it checks, e.g. \"deployment web has 5 replicas\"", what)
+		v.Add(node, "%s has no name; say what it checks, e.g. \"deployment web has 5 replicas\"", what)
 	}
 	if len(kinds) != 1 {
-		v.add(node, "%s must have exactly one of %s (found %d)", what, strings.Join(CheckKinds(), ", "), len(kinds))
+		v.Add(node, "%s must have exactly one of %s (found %d)", what, strings.Join(CheckKinds(), ", "), len(kinds))
 		return
 	}
 	c.Kind = kinds[0].key
@@ -120,7 +115,7 @@ func (v *validator) check(c *Check, node *yaml.Node, task string) {
 		v.ps = append(v.ps, ps...)
 		return
 	}
-	spec.validate(v, kinds[0].node, what)
+	spec.Validate(v, kinds[0].node, what)
 	c.Spec = spec
 }
 
@@ -135,14 +130,4 @@ func unknownCheckKey(key string) string {
 		return fmt.Sprintf("unknown field %q (did you mean %q?)", key, best)
 	}
 	return fmt.Sprintf("unknown field %q; a check has a name and one of %s", key, strings.Join(CheckKinds(), ", "))
-}
-
-// evaluate runs the check with its own deadline.
-func (c *Check) evaluate(ctx context.Context, snap Snapshot, ns string) Outcome {
-	if c.Spec == nil {
-		return Outcome{Status: Error, Messages: []string{"check was not validated; load labs with ParseLab"}}
-	}
-	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
-	defer cancel()
-	return c.Spec.evaluate(ctx, snap, ns)
 }

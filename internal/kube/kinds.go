@@ -1,4 +1,4 @@
-package checks
+package kube
 
 import (
 	"fmt"
@@ -8,18 +8,19 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// RequestTimeout bounds every request a check makes.
+// RequestTimeout bounds every single request k8slab makes to a cluster
+// (a watch is not a request: it has none).
 const RequestTimeout = 10 * time.Second
 
-// kindInfo is how a kind maps to its API resource.
-type kindInfo struct {
-	gvr        schema.GroupVersionResource
-	namespaced bool
+// Kind is how a kind maps to its API resource.
+type Kind struct {
+	GVR        schema.GroupVersionResource
+	Namespaced bool
 }
 
 // knownKinds are the kinds labs use. A fixed table costs no discovery
 // requests; anything else is an authoring error that lint reports.
-var knownKinds = map[string]kindInfo{
+var knownKinds = map[string]Kind{
 	"v1/Pod":                                 {schema.GroupVersionResource{Version: "v1", Resource: "pods"}, true},
 	"v1/Service":                             {schema.GroupVersionResource{Version: "v1", Resource: "services"}, true},
 	"v1/ConfigMap":                           {schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, true},
@@ -40,18 +41,31 @@ var knownKinds = map[string]kindInfo{
 	"batch/v1/Job":                           {schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}, true},
 }
 
-// Resources used by the built-in predicates.
+// Resources k8slab reads or writes by name.
 var (
-	deploymentsGVR    = knownKinds["apps/v1/Deployment"].gvr
-	replicaSetsGVR    = knownKinds["apps/v1/ReplicaSet"].gvr
-	podsGVR           = knownKinds["v1/Pod"].gvr
-	servicesGVR       = knownKinds["v1/Service"].gvr
-	endpointSlicesGVR = knownKinds["discovery.k8s.io/v1/EndpointSlice"].gvr
-	nodesGVR          = knownKinds["v1/Node"].gvr
+	DeploymentsGVR            = knownKinds["apps/v1/Deployment"].GVR
+	ReplicaSetsGVR            = knownKinds["apps/v1/ReplicaSet"].GVR
+	PodsGVR                   = knownKinds["v1/Pod"].GVR
+	ServicesGVR               = knownKinds["v1/Service"].GVR
+	EndpointSlicesGVR         = knownKinds["discovery.k8s.io/v1/EndpointSlice"].GVR
+	NodesGVR                  = knownKinds["v1/Node"].GVR
+	NamespacesGVR             = knownKinds["v1/Namespace"].GVR
+	EventsGVR                 = knownKinds["v1/Event"].GVR
+	PersistentVolumeClaimsGVR = knownKinds["v1/PersistentVolumeClaim"].GVR
+	// ServiceAccountsGVR is not a kind labs use; k8slab waits for a
+	// namespace's default one.
+	ServiceAccountsGVR = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
 )
 
-// lookupKind finds the resource for apiVersion and kind.
-func lookupKind(apiVersion, kind string) (kindInfo, error) {
+// KnownKind looks up a kind by "apiVersion/Kind" ("apps/v1/Deployment").
+func KnownKind(key string) (Kind, bool) {
+	k, ok := knownKinds[key]
+	return k, ok
+}
+
+// LookupKind finds the resource for apiVersion and kind, among the kinds
+// labs use.
+func LookupKind(apiVersion, kind string) (Kind, error) {
 	if k, ok := knownKinds[apiVersion+"/"+kind]; ok {
 		return k, nil
 	}
@@ -62,7 +76,7 @@ func lookupKind(apiVersion, kind string) (kindInfo, error) {
 		}
 	}
 	if len(known) > 0 {
-		return kindInfo{}, fmt.Errorf("%s is served as apiVersion %s, not %q", kind, strings.Join(known, " or "), apiVersion)
+		return Kind{}, fmt.Errorf("%s is served as apiVersion %s, not %q", kind, strings.Join(known, " or "), apiVersion)
 	}
-	return kindInfo{}, fmt.Errorf("kind %s %s is not one that checks can read", apiVersion, kind)
+	return Kind{}, fmt.Errorf("kind %s %s is not one that checks can read", apiVersion, kind)
 }

@@ -1,10 +1,12 @@
-package checks
+// Package clustercache keeps what k8slab's views of a lab read from the
+// cluster in shared informers, and lists once per evaluation when there is
+// no cache: the one place that reads objects for grading and the map.
+package clustercache
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -297,7 +299,10 @@ func (c *Cache) WaitForSync(ctx context.Context, keys []Key) error {
 }
 
 func describeKey(k Key) string {
-	return k.Resource.Resource + inNamespace(k.Namespace)
+	if k.Namespace == "" {
+		return k.Resource.Resource
+	}
+	return k.Resource.Resource + " in namespace " + k.Namespace
 }
 
 // List serves a synced resource from its informer.
@@ -341,10 +346,6 @@ func (c *Cache) Close() {
 	c.mu.Unlock()
 	c.running.Wait()
 }
-
-// debounce gathers bursts of changes (a rollout touches many objects at
-// once) into one evaluation.
-const debounce = 50 * time.Millisecond
 
 // syncTimeout bounds the wait for a watch's first full read.
 const syncTimeout = 30 * time.Second
@@ -391,48 +392,4 @@ func (c *Cache) Follow(ctx context.Context, keys []Key, quiet time.Duration, upd
 		case <-time.After(quiet):
 		}
 	}
-}
-
-// Watch evaluates the lab, then again whenever an object its checks read
-// changes, and calls onResult with every result that differs from the last
-// one. It returns when ctx ends, or with an error when the objects cannot
-// be read at all. opts.Cache, when set, is shared with other views of the
-// lab; otherwise Watch makes its own and closes it on return.
-func (e *Engine) Watch(ctx context.Context, lab *Lab, opts Options, onResult func(LabResult)) error {
-	ns := lab.Namespace
-	if opts.Namespace != "" {
-		ns = opts.Namespace
-	}
-	c := opts.Cache
-	if c == nil {
-		c = NewCache(e.client, &e.requests)
-		defer c.Close()
-	}
-	graded := opts
-	graded.snapshot = c
-	tasks := selectTasks(lab, opts.Tasks)
-	if err := c.KeepManagedFields(managedFieldsNeeds(ns, tasks)); err != nil {
-		return err
-	}
-	var last *LabResult
-	err := c.Follow(ctx, needs(ns, tasks), debounce, func() error {
-		res := e.Evaluate(ctx, lab, graded)
-		if last == nil || !sameOutcome(*last, res) {
-			last = &res
-			onResult(res)
-		}
-		return nil
-	})
-	var syncErr *SyncError
-	if errors.As(err, &syncErr) {
-		// Report what a plain evaluation says (unreachable, forbidden...).
-		opts.Cache = nil
-		onResult(e.Evaluate(ctx, lab, opts))
-	}
-	return err
-}
-
-// sameOutcome compares what a learner sees, ignoring timing.
-func sameOutcome(a, b LabResult) bool {
-	return reflect.DeepEqual(a.Tasks, b.Tasks)
 }

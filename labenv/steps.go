@@ -1,4 +1,4 @@
-package checks
+package labenv
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/dynamic"
+
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // StepTimeout bounds one solution or mistake step.
@@ -17,7 +19,7 @@ const StepTimeout = 2 * time.Minute
 // RunStep performs a solution or mistake step: a shell command run with
 // KUBECONFIG set to kubeconfig (whose context should default to the lab
 // namespace), or manifests applied in namespace.
-func RunStep(ctx context.Context, client dynamic.Interface, kubeconfig, namespace string, st Step) error {
+func RunStep(ctx context.Context, client dynamic.Interface, kubeconfig, namespace string, st labfile.Step) error {
 	ctx, cancel := context.WithTimeout(ctx, StepTimeout)
 	defer cancel()
 	if st.Apply != "" {

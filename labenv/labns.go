@@ -1,4 +1,4 @@
-package checks
+package labenv
 
 import (
 	"context"
@@ -11,9 +11,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 // Labels k8slab puts on the namespaces it creates. Reset deletes only a
@@ -28,12 +30,10 @@ const (
 // FieldManager is the name k8slab's writes appear under in managedFields.
 const FieldManager = "k8slab"
 
-var namespacesGVR = knownKinds["v1/Namespace"].gvr
-
 // StartLab creates the lab's namespace (if missing) and applies its setup
 // (see ApplySetup). It refuses a namespace that exists but was not made by
 // k8slab for this lab.
-func StartLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns string) error {
+func StartLab(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string) error {
 	if ns == "" {
 		ns = lab.Namespace
 	}
@@ -58,7 +58,7 @@ func StartLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns string
 // ResetLab removes the lab (its namespace, then the cluster-scoped
 // objects its setup made for that namespace, see RemoveLab) and starts it
 // afresh. Only a namespace k8slab created for this lab is deleted.
-func ResetLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns string) error {
+func ResetLab(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string) error {
 	if ns == "" {
 		ns = lab.Namespace
 	}
@@ -69,9 +69,9 @@ func ResetLab(ctx context.Context, client dynamic.Interface, lab *Lab, ns string
 }
 
 func getNamespace(ctx context.Context, client dynamic.Interface, ns string) (*unstructured.Unstructured, error) {
-	ctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	ctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
-	got, err := client.Resource(namespacesGVR).Get(ctx, ns, metav1.GetOptions{})
+	got, err := client.Resource(kube.NamespacesGVR).Get(ctx, ns, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -81,7 +81,7 @@ func getNamespace(ctx context.Context, client dynamic.Interface, ns string) (*un
 	return got, nil
 }
 
-func checkOwned(ns *unstructured.Unstructured, lab *Lab) error {
+func checkOwned(ns *unstructured.Unstructured, lab *labfile.Lab) error {
 	l := ns.GetLabels()
 	if l[ManagedByLabel] != ManagedByValue || l[LabLabel] != lab.ID {
 		return fmt.Errorf("namespace %s exists but was not created by k8slab for lab %s, so k8slab will not change or delete it; choose another with --namespace", ns.GetName(), lab.ID)
@@ -89,7 +89,7 @@ func checkOwned(ns *unstructured.Unstructured, lab *Lab) error {
 	return nil
 }
 
-func ensureNamespace(ctx context.Context, client dynamic.Interface, lab *Lab, ns string) error {
+func ensureNamespace(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string) error {
 	existing, err := getNamespace(ctx, client, ns)
 	if err != nil {
 		return err
@@ -111,22 +111,20 @@ func ensureNamespace(ctx context.Context, client dynamic.Interface, lab *Lab, ns
 	if err != nil {
 		return err
 	}
-	cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
-	_, err = client.Resource(namespacesGVR).Create(cctx, &unstructured.Unstructured{Object: u}, metav1.CreateOptions{FieldManager: FieldManager})
+	_, err = client.Resource(kube.NamespacesGVR).Create(cctx, &unstructured.Unstructured{Object: u}, metav1.CreateOptions{FieldManager: FieldManager})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating namespace %s: %w", ns, err)
 	}
 	return nil
 }
 
-var serviceAccountsGVR = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
-
 func waitDefaultServiceAccount(ctx context.Context, client dynamic.Interface, ns string) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	for {
-		_, err := client.Resource(serviceAccountsGVR).Namespace(ns).Get(ctx, "default", metav1.GetOptions{})
+		_, err := client.Resource(kube.ServiceAccountsGVR).Namespace(ns).Get(ctx, "default", metav1.GetOptions{})
 		switch {
 		case err == nil:
 			return nil
@@ -167,16 +165,16 @@ func waitGone(ctx context.Context, client dynamic.Interface, ns string) error {
 func Apply(ctx context.Context, client dynamic.Interface, ns string, objs []*unstructured.Unstructured) error {
 	var errs []error
 	for _, o := range objs {
-		k, err := lookupKind(o.GetAPIVersion(), o.GetKind())
+		k, err := kube.LookupKind(o.GetAPIVersion(), o.GetKind())
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		o = o.DeepCopy()
-		var ri dynamic.ResourceInterface = client.Resource(k.gvr)
-		if k.namespaced {
+		var ri dynamic.ResourceInterface = client.Resource(k.GVR)
+		if k.Namespaced {
 			o.SetNamespace(ns)
-			ri = client.Resource(k.gvr).Namespace(ns)
+			ri = client.Resource(k.GVR).Namespace(ns)
 		}
 		data, err := o.MarshalJSON()
 		if err != nil {
@@ -184,7 +182,7 @@ func Apply(ctx context.Context, client dynamic.Interface, ns string, objs []*uns
 			continue
 		}
 		force := true
-		cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		_, err = ri.Patch(cctx, o.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
 		cancel()
 		if err != nil {
@@ -196,7 +194,7 @@ func Apply(ctx context.Context, client dynamic.Interface, ns string, objs []*uns
 
 // ApplyYAML applies manifests given as YAML text.
 func ApplyYAML(ctx context.Context, client dynamic.Interface, ns, text string) error {
-	objs, err := decodeManifests(text)
+	objs, err := labfile.DecodeManifests(text)
 	if err != nil {
 		return err
 	}
