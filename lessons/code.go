@@ -18,9 +18,9 @@ func isShell(lang string) bool {
 // codeLines shows a code block line for line, never re-wrapped (issue
 // 22): a shell command too wide for width is broken at a space outside
 // quotes with a " \" continuation, which the shell reads as the same
-// command, and any other line too wide (a heredoc's body, YAML, output)
-// is cut at the edge, where a "↩" says it goes on, and continues on the
-// next line.
+// command, and any other line too wide (a heredoc's body, YAML, output, a
+// command with a comment) is cut at the edge, where a "↩" says it goes
+// on, and continues on the next line.
 func (rd *render) codeLines(code, lang string, width int) []string {
 	width = max(width, 8)
 	shell := isShell(lang)
@@ -42,7 +42,9 @@ func (rd *render) codeLines(code, lang string, width int) []string {
 		if ansi.StringWidth(line) <= width {
 			pieces = []string{line}
 		} else {
-			if shell && kind == lang && !strings.HasSuffix(line, `\`) {
+			// A command with a comment is cut, not re-spaced: the
+			// spaces before a comment line it up with its neighbours.
+			if _, comment := splitComment(line); shell && kind == lang && comment == "" && !strings.HasSuffix(line, `\`) {
 				pieces = wrapCommand(line, width)
 			} else {
 				pieces = []string{line}
@@ -53,7 +55,7 @@ func (rd *render) codeLines(code, lang string, width int) []string {
 				out = append(out, rd.highlight(p, kind))
 				continue
 			}
-			cut := splitCells(p, width-1)
+			cut := cutCode(p, width-1)
 			for i, c := range cut {
 				hl := rd.highlight(c, "text")
 				if i < len(cut)-1 {
@@ -155,4 +157,21 @@ func yamlKeyEnd(s string) int {
 		}
 	}
 	return 0
+}
+
+// cutCode cuts a line of code into pieces of at most width cells, after a
+// space where one falls in the second half of a piece (the space stays at
+// the end of the piece, so that taking the marks out gives the line back),
+// otherwise at the edge.
+func cutCode(line string, width int) []string {
+	var out []string
+	for ansi.StringWidth(line) > width {
+		piece := ansi.Cut(line, 0, width)
+		if i := strings.LastIndexByte(piece, ' '); i >= len(piece)/2 && strings.TrimSpace(piece[:i]) != "" {
+			piece = piece[:i+1]
+		}
+		out = append(out, piece)
+		line = line[len(piece):]
+	}
+	return append(out, line)
 }
