@@ -215,6 +215,13 @@ func appliedBy(ctx context.Context, snap clustercache.Snapshot, ns string, res l
 			paths = describePaths(leafPaths(w.fields))
 		case w.time.IsZero() || w.time.Equal(applied.time):
 			paths = divergedPaths(w.fields, lastApplied, obj)
+			if !w.time.IsZero() && !createsObjects(w.manager) {
+				// A field the apply never set, owned by a command that
+				// changes objects, was added by that command: before the
+				// apply or after it, in the same second, the object is
+				// not what the file says.
+				paths = append(paths, addedPaths(w.fields, lastApplied)...)
+			}
 			if len(paths) == 0 {
 				continue
 			}
@@ -414,4 +421,44 @@ func sameJSON(a, b any) bool {
 	ja, errA := json.Marshal(a)
 	jb, errB := json.Marshal(b)
 	return errA == nil && errB == nil && bytes.Equal(ja, jb)
+}
+
+// fieldWriters are the managedFields entries of obj that own the field at
+// path (raw keys, "f:metadata", "f:annotations", ...): who last set it.
+func fieldWriters(obj metav1.Object, path ...string) []write {
+	var out []write
+	for _, w := range writesOf(obj) {
+		for _, p := range leafPaths(w.fields) {
+			if slices.Equal(p, path) {
+				out = append(out, w)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// createsObjects are the kubectl commands that make an object; what they
+// wrote in the same second as an apply came before it.
+func createsObjects(manager string) bool {
+	switch manager {
+	case "kubectl-create", "kubectl-run", "kubectl-expose":
+		return true
+	}
+	return false
+}
+
+// addedPaths lists the fields f owns that a client-side apply's
+// last-applied configuration does not have.
+func addedPaths(f *metav1.FieldsV1, lastApplied map[string]any) []string {
+	if len(lastApplied) == 0 {
+		return nil
+	}
+	var added [][]string
+	for _, p := range leafPaths(f) {
+		if _, ok := lookupPath(lastApplied, p); !ok {
+			added = append(added, p)
+		}
+	}
+	return describePaths(added)
 }

@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
@@ -43,6 +44,8 @@ var listKinds = map[schema.GroupVersionResource]string{
 	kube.EndpointSlicesGVR: "EndpointSliceList",
 	kube.NodesGVR:          "NodeList",
 	kube.EventsGVR:         "EventList",
+	secretsGVR:             "SecretList",
+	configMapsGVR:          "ConfigMapList",
 }
 
 func toUnstructured(t *testing.T, obj runtime.Object) *unstructured.Unstructured {
@@ -63,6 +66,10 @@ func toUnstructured(t *testing.T, obj runtime.Object) *unstructured.Unstructured
 		gv, kind = "discovery.k8s.io/v1", "EndpointSlice"
 	case *corev1.Event:
 		gv, kind = "v1", "Event"
+	case *corev1.Secret:
+		gv, kind = "v1", "Secret"
+	case *corev1.ConfigMap:
+		gv, kind = "v1", "ConfigMap"
 	default:
 		t.Fatalf("no kind for %T", obj)
 	}
@@ -317,25 +324,59 @@ func TestRolledBack(t *testing.T) {
 	withHistory := func(h string) func(*appsv1.ReplicaSet) {
 		return func(rs *appsv1.ReplicaSet) { rs.Annotations[kube.RevisionHistoryAnnotation] = h }
 	}
+	createdRS := func(sec int) func(*appsv1.ReplicaSet) {
+		return func(rs *appsv1.ReplicaSet) { rs.CreationTimestamp = at(sec) }
+	}
+	historyBy := func(manager string) func(*appsv1.ReplicaSet) {
+		return func(rs *appsv1.ReplicaSet) {
+			rs.ManagedFields = append(rs.ManagedFields, managed(manager, metav1.ManagedFieldsOperationUpdate, "", 5,
+				`{"f:metadata":{"f:annotations":{"f:deployment.kubernetes.io/revision-history":{}}}}`))
+		}
+	}
 	tests := []struct {
 		name   string
 		objs   []runtime.Object
 		status Status
 		words  []string
 	}{
-		{"rolled back via revision-history", func() []runtime.Object {
+		{"rolled back: the current ReplicaSet is older than another template's", func() []runtime.Object {
 			d := deployment("web", 3, atImage("nginx:1.27"))
 			return []runtime.Object{d,
-				replicaSet(d, "aaa", 3, "nginx:1.27", withHistory("1")),
+				replicaSet(d, "aaa", 3, "nginx:1.27", createdRS(1)),
 				replicaSet(d, "bbb", 2, "nginx:1.28")}
 		}(), Pass, nil},
-		{"rolled back via identical older template", func() []runtime.Object {
+		{"rolled back within one second: history as the controller wrote it", func() []runtime.Object {
 			d := deployment("web", 3, atImage("nginx:1.27"))
 			return []runtime.Object{d,
-				replicaSet(d, "aaa", 1, "nginx:1.27"),
-				replicaSet(d, "bbb", 2, "nginx:1.28"),
-				replicaSet(d, "ccc", 3, "nginx:1.27")}
+				replicaSet(d, "aaa", 3, "nginx:1.27", createdRS(1), withHistory("1"), historyBy(controllerManager)),
+				replicaSet(d, "bbb", 2, "nginx:1.28", createdRS(1))}
 		}(), Pass, nil},
+		{"rolled back to the newer template: history as the controller wrote it", func() []runtime.Object {
+			d := deployment("web", 3, atImage("nginx:1.28"))
+			return []runtime.Object{d,
+				replicaSet(d, "aaa", 3, "nginx:1.27", createdRS(1), withHistory("1")),
+				replicaSet(d, "bbb", 4, "nginx:1.28", createdRS(2), withHistory("2"), historyBy(controllerManager))}
+		}(), Pass, nil},
+		// The one-command false pass of issue #19: the annotation is
+		// anyone's to write.
+		{"history annotated by hand on a new template", func() []runtime.Object {
+			d := deployment("web", 3, atImage("nginx:1.28"))
+			return []runtime.Object{d,
+				replicaSet(d, "aaa", 1, "nginx:1.27"),
+				replicaSet(d, "bbb", 2, "nginx:1.28", withHistory("1"), historyBy("kubectl-annotate"))}
+		}(), Fail, []string{"was written by 'kubectl annotate', not by the deployment controller", "kubectl rollout undo deployment/web"}},
+		{"history annotated by hand within one second", func() []runtime.Object {
+			d := deployment("web", 3, atImage("nginx:1.28"))
+			return []runtime.Object{d,
+				replicaSet(d, "aaa", 1, "nginx:1.27", createdRS(2)),
+				replicaSet(d, "bbb", 2, "nginx:1.28", withHistory("1"), historyBy("kubectl-annotate"))}
+		}(), Fail, []string{"an annotation does not roll anything back"}},
+		{"history without a record of its writer", func() []runtime.Object {
+			d := deployment("web", 3, atImage("nginx:1.28"))
+			return []runtime.Object{d,
+				replicaSet(d, "aaa", 1, "nginx:1.27"),
+				replicaSet(d, "bbb", 2, "nginx:1.28", withHistory("1"))}
+		}(), Fail, []string{"revision 2, which is a new template"}},
 		{"new template", func() []runtime.Object {
 			d := deployment("web", 3, atImage("nginx:1.28"))
 			return []runtime.Object{d,
@@ -379,6 +420,20 @@ func TestServiceEndpoints(t *testing.T) {
 		return append([]runtime.Object{d,
 			pod("web-1", app("web"), ip("10.0.0.11")),
 			pod("web-2", app("web"), ip("10.0.0.12"))}, extra...)
+	}
+	targetPort := func(p intstr.IntOrString) func(*corev1.Service) {
+		return func(s *corev1.Service) { s.Spec.Ports[0].TargetPort = p }
+	}
+	// listening is base with pods whose container declares port (named
+	// name), behind svc.
+	listening := func(svc *corev1.Service, port int32, name string) []runtime.Object {
+		declares := func(p *corev1.Pod) {
+			p.Spec.Containers = []corev1.Container{{Name: "nginx", Image: "nginx", Ports: []corev1.ContainerPort{{Name: name, ContainerPort: port}}}}
+		}
+		return []runtime.Object{d, svc,
+			pod("web-1", app("web"), ip("10.0.0.11"), declares),
+			pod("web-2", app("web"), ip("10.0.0.12"), declares),
+			endpointSlice("web", endpoint{pod: "web-1"}, endpoint{pod: "web-2"})}
 	}
 	tests := []struct {
 		name   string
@@ -424,6 +479,17 @@ func TestServiceEndpoints(t *testing.T) {
 		{"deleted pod still listed", base(service("web", web),
 			endpointSlice("web", endpoint{pod: "web-1"}, endpoint{pod: "web-2"}, endpoint{pod: "web-0"})),
 			Fail, []string{"still lists pod web-0, which no longer exists"}},
+		// The Service selects the right pods and reaches nothing: its
+		// target port is not one the pods listen on (issue #19).
+		{"target port the pods do not declare", listening(service("web", web, targetPort(intstr.FromInt32(8080))), 80, "http"),
+			Fail, []string{"service web sends port 80 to port 8080, but deployment web's containers listen on http (80)"}},
+		{"named target port the pods do not have", listening(service("web", web, targetPort(intstr.FromString("web"))), 80, "http"),
+			Fail, []string{"port named web, which pod web-1 of deployment web does not have (its ports: http (80))"}},
+		{"named target port", listening(service("web", web, targetPort(intstr.FromString("http"))), 80, "http"), Pass, nil},
+		{"numbered target port", listening(service("web", web, targetPort(intstr.FromInt32(80))), 80, ""), Pass, nil},
+		{"target port left out, port declared", listening(service("web", web), 80, ""), Pass, nil},
+		{"no ports declared", base(service("web", web, targetPort(intstr.FromInt32(8080))),
+			endpointSlice("web", endpoint{pod: "web-1"}, endpoint{pod: "web-2"})), Pass, nil},
 		{"no service", base(), Missing, []string{"service web not found in namespace " + testNS}},
 		{"no deployment", []runtime.Object{service("web", web)}, Missing, []string{"deployment web not found"}},
 	}
@@ -481,6 +547,15 @@ func TestAppliedBy(t *testing.T) {
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields),
 			managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 10, replicasFields)),
 			Fail, []string{"'kubectl scale'", "change replicas"}},
+		// A field the file does not have, added in the same second as
+		// the apply: half the time a script's label went unseen (#19).
+		{"labelled in the same second as the apply", withFields(3, applied3,
+			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields),
+			managed("kubectl-label", metav1.ManagedFieldsOperationUpdate, "", 10, `{"f:metadata":{"f:labels":{"f:tier":{}}}}`)),
+			Fail, []string{"'kubectl label'", "metadata.labels.tier"}},
+		{"created, then applied in the same second", withFields(3, applied3,
+			managed("kubectl-create", metav1.ManagedFieldsOperationUpdate, "", 10, `{"f:metadata":{"f:labels":{"f:tier":{}}}}`),
+			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields)), Pass, nil},
 		{"scaled, then the change applied in the same second", withFields(5, applied5,
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields),
 			managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 10, replicasFields)), Pass, nil},

@@ -105,6 +105,58 @@ func TestValidVariantsPass(t *testing.T) {
 		docs                   []string
 		want                   checks.Status
 	}{
+		// The declarative lab once passed a Service of another type than
+		// the goal names (#19).
+		{
+			name: "declarative service web as a NodePort",
+			lab:  "declarative", task: "apply-files", check: "service web sends port 80 to targetPort 80 of app=web",
+			docs: []string{`apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 80, protocol: TCP, nodePort: 30080}]
+`},
+			want: checks.Fail,
+		},
+		{
+			name: "declarative service web as a ClusterIP",
+			lab:  "declarative", task: "apply-files", check: "service web sends port 80 to targetPort 80 of app=web",
+			docs: []string{`apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: ClusterIP
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 80, protocol: TCP}]
+`},
+			want: checks.Pass,
+		},
+		// The capstone once passed a readiness probe on any path and pods
+		// labelled anything (#19).
+		{
+			name: "capstone backend probed on / through a named port",
+			lab:  "three-tier", task: "backend", check: "deployment backend runs 2 replicas of httpd:2.4, ready-checked",
+			docs: []string{deploymentYAML("backend", 2, rolling, `{name: httpd, image: httpd:2.4,
+        ports: [{name: web, containerPort: 80, protocol: TCP}],
+        readinessProbe: {httpGet: {path: /, port: web}}}`)},
+			want: checks.Pass,
+		},
+		{
+			name: "capstone backend probed on another path",
+			lab:  "three-tier", task: "backend", check: "deployment backend runs 2 replicas of httpd:2.4, ready-checked",
+			docs: []string{deploymentYAML("backend", 2, rolling, `{name: httpd, image: httpd:2.4,
+        readinessProbe: {httpGet: {path: /healthz, port: 80}}}`)},
+			want: checks.Fail,
+		},
+		{
+			name: "capstone backend pods labelled app=api",
+			lab:  "three-tier", task: "backend", check: "deployment backend runs 2 replicas of httpd:2.4, ready-checked",
+			docs: []string{strings.ReplaceAll(deploymentYAML("backend", 2, rolling, `{name: httpd, image: httpd:2.4,
+        readinessProbe: {httpGet: {path: /, port: 80}}}`), "{app: backend}", "{app: api}")},
+			want: checks.Fail,
+		},
 		{
 			name: "readiness probe on a named port that is 80",
 			lab:  "health", task: "readiness-probe", check: "web has an HTTP readiness probe on port 80",
@@ -137,25 +189,25 @@ func TestValidVariantsPass(t *testing.T) {
 		},
 		{
 			name: "maxSurge left at 25%, one pod of 4",
-			lab:  "rolling-updates", task: "careful-strategy", check: "web rolls out with maxSurge 1 and maxUnavailable 0",
+			lab:  "rolling-updates", task: "careful-strategy", check: "web adds at most one extra pod at a time",
 			docs: []string{deploymentYAML("web", 4, `{type: RollingUpdate, rollingUpdate: {maxSurge: 25%, maxUnavailable: 0}}`, `{name: nginx, image: nginx:1.26}`)},
 			want: checks.Pass,
 		},
 		{
 			name: "maxUnavailable 24%, no pod of 4",
-			lab:  "rolling-updates", task: "careful-strategy", check: "web rolls out with maxSurge 1 and maxUnavailable 0",
+			lab:  "rolling-updates", task: "careful-strategy", check: "web never has fewer than 4 available",
 			docs: []string{deploymentYAML("web", 4, `{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 24%}}`, `{name: nginx, image: nginx:1.26}`)},
 			want: checks.Pass,
 		},
 		{
 			name: "maxSurge 26%, two pods of 4",
-			lab:  "rolling-updates", task: "careful-strategy", check: "web rolls out with maxSurge 1 and maxUnavailable 0",
+			lab:  "rolling-updates", task: "careful-strategy", check: "web adds at most one extra pod at a time",
 			docs: []string{deploymentYAML("web", 4, `{type: RollingUpdate, rollingUpdate: {maxSurge: 26%, maxUnavailable: 0}}`, `{name: nginx, image: nginx:1.26}`)},
 			want: checks.Fail,
 		},
 		{
 			name: "maxUnavailable 25%, one pod of 4",
-			lab:  "rolling-updates", task: "careful-strategy", check: "web rolls out with maxSurge 1 and maxUnavailable 0",
+			lab:  "rolling-updates", task: "careful-strategy", check: "web never has fewer than 4 available",
 			docs: []string{deploymentYAML("web", 4, `{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 25%}}`, `{name: nginx, image: nginx:1.26}`)},
 			want: checks.Fail,
 		},

@@ -47,8 +47,20 @@ func (oc *ObjectCheck) Validate(v *labfile.Validator, node *yaml.Node, what stri
 	if len(oc.Assert) == 0 {
 		v.Add(node, "%s: object needs at least one assertion under 'assert'", what)
 	}
+	all, nonEmpty := false, false
 	for i := range oc.Assert {
-		validateAssertion(v, &oc.Assert[i], source.Item(node, "assert", i), what)
+		a := &oc.Assert[i]
+		validateAssertion(v, a, source.Item(node, "assert", i), what)
+		if a.expr != nil && oc.Name == "" {
+			al, ne := a.expr.AllOverObjects()
+			all, nonEmpty = all || al, nonEmpty || ne
+		}
+	}
+	// objects.all(...) holds when the selection is empty: with nothing
+	// selected nothing was checked, and a learner who deleted everything
+	// would pass.
+	if all && !nonEmpty {
+		v.Add(node, "%s: objects.all(...) holds when nothing is selected; also assert that something is (objects.size() > 0, or objects.exists(...))", what)
 	}
 }
 
@@ -76,6 +88,12 @@ func validateAssertion(v *labfile.Validator, a *Assertion, node *yaml.Node, what
 		return
 	}
 	v.Compile(source.Field(node, "expr"), what+": expr", a.Expr, cel.BoolType, func(c *celexpr.Expr) { a.expr = c })
+	if a.expr != nil {
+		// Compiled now, so lint is running: a lazy parse compiles later.
+		for _, f := range a.expr.NegationProblems() {
+			v.Add(source.Field(node, "expr"), "%s: %s may be missing and is read under a negation (! or !=); a rule that reads a missing field is not done, so this one fails whenever the field is left out: guard it (has(x.f) && ..., 'key' in x.labels && ...) or give it a default (x.?f.orValue(...))", what, f)
+		}
+	}
 	if a.Message == "" && a.MessageExpression == "" {
 		v.Add(node, "%s: an assertion needs 'message' (or 'messageExpression') telling the learner what to fix", what)
 	}
@@ -105,7 +123,7 @@ func evalObject(ctx context.Context, snap clustercache.Snapshot, ns string, oc *
 		if a.expr == nil {
 			return Outcome{Status: Error, Messages: []string{"assertion was not compiled; load labs with ParseLab"}}
 		}
-		ok, err := a.expr.EvalBool(ctx, vars)
+		ok, missing, err := a.expr.EvalBool(ctx, vars)
 		if err != nil {
 			return Outcome{Status: Error, Messages: []string{fmt.Sprintf("evaluating %q: %v", a.Expr, err)}}
 		}
@@ -114,7 +132,13 @@ func evalObject(ctx context.Context, snap clustercache.Snapshot, ns string, oc *
 		}
 		out.Status = Fail
 		out.Settling = out.Settling && a.Settling
-		out.Messages = append(out.Messages, assertionMessage(ctx, a, vars))
+		msg := assertionMessage(ctx, a, vars)
+		if missing != "" {
+			// Not the rule found false: a field it reads is absent, which
+			// the learner may need to know to fix it.
+			msg += " (" + missing + ")"
+		}
+		out.Messages = append(out.Messages, msg)
 	}
 	if out.Status == Pass {
 		out.Settling = false

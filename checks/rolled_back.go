@@ -2,10 +2,10 @@ package checks
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"context"
 	"fmt"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -30,15 +30,34 @@ func (c *RolledBack) reads(ns string) []clustercache.Key {
 	return inLabNamespace(ns, kube.DeploymentsGVR, kube.ReplicaSetsGVR, kube.PodsGVR)
 }
 
+// The engine finds managedFields readers by a type assertion; this keeps
+// a changed signature from silently dropping the ReplicaSets' ones.
+var _ managedFieldsReader = (*RolledBack)(nil)
+
+// readsManagedFields: who wrote a ReplicaSet's revision-history annotation
+// tells the deployment controller's record from a learner's claim.
+func (c *RolledBack) readsManagedFields(ns string) []clustercache.Key {
+	return inLabNamespace(ns, kube.ReplicaSetsGVR)
+}
+
 func (c *RolledBack) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
 	return rolledBack(ctx, snap, ns, labfile.WorkloadRef(*c))
 }
 
-// rolledBack holds when the deployment runs a template it ran before under
-// an earlier revision. The deployment controller, on finding an existing
-// ReplicaSet for the template (which 'kubectl rollout undo' or applying an
-// old manifest brings about), gives it the next revision number and keeps
-// its old numbers in the revision-history annotation.
+// controllerManager is the field manager of every write the
+// kube-controller-manager's controllers make.
+const controllerManager = "kube-controller-manager"
+
+// rolledBack holds when the deployment runs a template it ran before,
+// judged from what only the API server and the deployment controller
+// write. The API server stamps each ReplicaSet's creation, so a current
+// ReplicaSet older than another template's ReplicaSet means the deployment
+// left its template and came back to it ('kubectl rollout undo', or
+// applying an old manifest). Creation times have one-second resolution,
+// and a return to the newer of two templates leaves no trace in them; then
+// the revision-history annotation decides, but only as the deployment
+// controller wrote it when it renumbered the ReplicaSet: anyone can
+// 'kubectl annotate' a ReplicaSet, and that is a claim, not a rollback.
 func rolledBack(ctx context.Context, snap clustercache.Snapshot, ns string, ref labfile.WorkloadRef) Outcome {
 	d, out := getDeployment(ctx, snap, ns, ref.Deployment)
 	if out != nil {
@@ -57,23 +76,36 @@ func rolledBack(ctx context.Context, snap clustercache.Snapshot, ns string, ref 
 	case cur == nil:
 		return settling(fmt.Sprintf("deployment %s's current template has no ReplicaSet yet; wait a moment for the deployment controller", d.Name))
 	}
+	created := cur.CreationTimestamp.Unix()
+	later := false
+	for i := range owned {
+		rs := &owned[i]
+		if !equalIgnoreHash(&rs.Spec.Template, &cur.Spec.Template) && rs.CreationTimestamp.Unix() > created {
+			later = true
+		}
+	}
 	rev, top := kube.Revision(cur), kube.Revision(&owned[0])
-	if rev < top {
+	var claimedBy *write
+	byController := false
+	for _, w := range fieldWriters(cur, "f:metadata", "f:annotations", "f:"+kube.RevisionHistoryAnnotation) {
+		if w.manager == controllerManager && w.operation == metav1.ManagedFieldsOperationUpdate {
+			byController = true
+		} else if claimedBy == nil {
+			claimedBy = &w
+		}
+	}
+	switch {
+	case later && rev < top:
 		// The template is an earlier one, but the controller has not
 		// renumbered its ReplicaSet yet: a rollback in progress.
 		return settling(fmt.Sprintf("deployment %s's template is that of revision %d, but the deployment controller has not made it the current revision (%d is) yet; wait a moment",
 			d.Name, rev, top))
-	}
-	if strings.TrimSpace(cur.Annotations[kube.RevisionHistoryAnnotation]) != "" {
+	case later, byController && claimedBy == nil:
 		return passed()
-	}
-	for i := range owned {
-		rs := &owned[i]
-		if rs.Name != cur.Name && kube.Revision(rs) < rev && equalIgnoreHash(&rs.Spec.Template, &cur.Spec.Template) {
-			return passed()
-		}
-	}
-	if len(owned) == 1 || rev <= 1 {
+	case claimedBy != nil:
+		return failed(fmt.Sprintf("replicaset %s's annotation %s was written by %s, not by the deployment controller: an annotation does not roll anything back; roll back with kubectl rollout undo deployment/%s",
+			cur.Name, kube.RevisionHistoryAnnotation, quoted(claimedBy.command()), d.Name))
+	case len(owned) == 1 || rev <= 1:
 		return failed(fmt.Sprintf("deployment %s is at revision %d, its first: change it (for example with kubectl set image) before rolling back", d.Name, rev))
 	}
 	return failed(fmt.Sprintf("deployment %s is at revision %d, which is a new template, not an earlier one: roll back with kubectl rollout undo deployment/%s",

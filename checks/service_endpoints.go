@@ -7,10 +7,13 @@ import (
 
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/k8slab/k8slab/clustercache"
 	"github.com/k8slab/k8slab/internal/kube"
@@ -130,6 +133,8 @@ func serviceEndpoints(ctx context.Context, snap clustercache.Snapshot, ns string
 		msgs = append(msgs, fmt.Sprintf("deployment %s has no Ready pods, so service %s has nowhere to send traffic; look at kubectl get pods -l %s", d.Name, svc.Name, want))
 	}
 
+	msgs = append(msgs, unreachablePorts(svc, d.Name, ready, byName)...)
+
 	// Endpoints that are not ready get no traffic, so only ready ones
 	// count; the EndpointSlice controller lists unready pods too.
 	listed := map[string]bool{}
@@ -226,4 +231,73 @@ func serviceEndpoints(ctx context.Context, snap clustercache.Snapshot, ns string
 		return failed(msgs...)
 	}
 	return passed()
+}
+
+// unreachablePorts says which of svc's ports lead nowhere on the
+// deployment's ready pods: a named targetPort that a pod does not declare
+// (Kubernetes then leaves the pod out of that port's endpoints), or a
+// number that none of its containers declares when they declare their
+// ports. A Service so set up selects the right pods and reaches nothing.
+func unreachablePorts(svc *corev1.Service, deployment string, ready map[string]bool, byName map[string]*corev1.Pod) []string {
+	names := make([]string, 0, len(ready))
+	for n := range ready {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var msgs []string
+	for _, sp := range svc.Spec.Ports {
+		proto := sp.Protocol
+		if proto == "" {
+			proto = corev1.ProtocolTCP
+		}
+		// One ready pod that has the port is enough: during a rollout the
+		// old template's pods may differ, and they are on their way out.
+		found := false
+		var example string
+		var declared []string
+		for _, n := range names {
+			var ports []string
+			for _, c := range byName[n].Spec.Containers {
+				for _, cp := range c.Ports {
+					if cp.Protocol != proto && (cp.Protocol != "" || proto != corev1.ProtocolTCP) {
+						continue
+					}
+					label := strconv.Itoa(int(cp.ContainerPort))
+					if cp.Name != "" {
+						label = cp.Name + " (" + label + ")"
+					}
+					ports = append(ports, label)
+					if sp.TargetPort.Type == intstr.String && cp.Name == sp.TargetPort.StrVal ||
+						sp.TargetPort.Type == intstr.Int && targetNumber(sp) == cp.ContainerPort {
+						found = true
+					}
+				}
+			}
+			if example == "" {
+				example, declared = n, ports
+			}
+		}
+		switch {
+		case found || example == "":
+		case sp.TargetPort.Type == intstr.String && len(declared) == 0:
+			msgs = append(msgs, fmt.Sprintf("service %s sends port %d to the port named %s, but pod %s of deployment %s names none of its ports, so the Service reaches nothing there; use the number the container listens on, or name that port %s in the pod template",
+				svc.Name, sp.Port, sp.TargetPort.StrVal, example, deployment, sp.TargetPort.StrVal))
+		case sp.TargetPort.Type == intstr.String:
+			msgs = append(msgs, fmt.Sprintf("service %s sends port %d to the port named %s, which pod %s of deployment %s does not have (its ports: %s), so the Service reaches nothing there; set targetPort to one of them",
+				svc.Name, sp.Port, sp.TargetPort.StrVal, example, deployment, strings.Join(declared, ", ")))
+		case len(declared) > 0:
+			msgs = append(msgs, fmt.Sprintf("service %s sends port %d to port %d, but deployment %s's containers listen on %s (pod %s), so the Service reaches nothing; set targetPort to that port",
+				svc.Name, sp.Port, targetNumber(sp), deployment, strings.Join(declared, ", "), example))
+		}
+	}
+	return msgs
+}
+
+// targetNumber is the port traffic goes to: targetPort, or port when it
+// is left out.
+func targetNumber(sp corev1.ServicePort) int32 {
+	if sp.TargetPort.Type == intstr.Int && sp.TargetPort.IntVal != 0 {
+		return sp.TargetPort.IntVal
+	}
+	return sp.Port
 }

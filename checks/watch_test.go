@@ -26,7 +26,7 @@ const cacheLab = `      - name: applied
           apiVersion: v1
           kind: Pod
           assert:
-            - {expr: "objects.all(p, p.status.phase == 'Running')", message: "wait"}
+            - {expr: "objects.size() > 0 && objects.all(p, p.status.phase == 'Running')", message: "wait"}
 `
 
 // labWithChecks parses a one-task lab whose check list is checksYAML,

@@ -98,6 +98,10 @@ type Task struct {
 	// whose message contains Expect.
 	Mistakes []Mistake `yaml:"mistakes"`
 	Checks   []Check   `yaml:"checks"`
+	// Requires lists what the goal asks for, each tied to the checks that
+	// verify it; lint wants a mistake that breaks each one alone, and lab
+	// verify proves that it does.
+	Requires []Requirement `yaml:"requires"`
 	// Question, when set, makes this a question about the live cluster:
 	// the learner types an answer and Answer computes the right one.
 	Question *Question `yaml:"question"`
@@ -123,6 +127,18 @@ type Mistake struct {
 	Steps []Step `yaml:"steps"`
 	// Expect is a substring of the failure message the checks must give.
 	Expect string `yaml:"expect"`
+	// Breaks is the id of the task's requirement this mistake breaks; lab
+	// verify proves that no check of another requirement fails with it.
+	Breaks string `yaml:"breaks"`
+}
+
+// Requirement is one thing a task's goal asks for.
+type Requirement struct {
+	ID string `yaml:"id"`
+	// Says is the requirement in the goal's words.
+	Says string `yaml:"says"`
+	// Checks names the task's checks that verify it.
+	Checks []string `yaml:"checks"`
 }
 
 // Question asks about the live cluster ("how many nodes?").

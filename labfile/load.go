@@ -76,6 +76,8 @@ type Validator struct {
 	// skips what only lint needs to know.
 	lazy    bool
 	pending []func() error
+	// requireAll: the lab states its tasks' requirements.
+	requireAll bool
 }
 
 // Compile compiles src to a result of type want (nil for any) and hands it
@@ -126,6 +128,11 @@ func (v *Validator) lab(lab *Lab, root *yaml.Node) {
 	if len(lab.Tasks) == 0 {
 		v.Add(root, "a lab needs at least one task under 'tasks'")
 	}
+	// A lab that states the requirements of one task states them for
+	// every task that is not a question.
+	for _, t := range lab.Tasks {
+		v.requireAll = v.requireAll || len(t.Requires) > 0
+	}
 	seen := map[string]bool{}
 	for i := range min(len(lab.Tasks), len(tasks)) {
 		t, node := &lab.Tasks[i], tasks[i]
@@ -167,8 +174,10 @@ func (v *Validator) task(t *Task, node *yaml.Node) {
 	if len(t.Hints) == 0 {
 		v.Add(node, "%s has no hints; give at least one, each more specific than the last", name)
 	}
-	if t.Points < 0 {
-		v.Add(source.Field(node, "points"), "%s: points must not be negative", name)
+	// A task is worth at least one point: left out, it is worth 1, so a
+	// written 0 would silently become 1 in every report's totals.
+	if pn := source.Field(node, "points"); pn != nil && t.Points < 1 {
+		v.Add(pn, "%s: points must be at least 1 (leave it out for 1)", name)
 	}
 	v.features(t.Features, node)
 	if t.Question != nil {
@@ -207,6 +216,59 @@ func (v *Validator) task(t *Task, node *yaml.Node) {
 	}
 	for i := range t.Checks {
 		v.check(&t.Checks[i], t.Checks[i].node, name)
+	}
+	v.requires(t, node, name)
+}
+
+// requires checks that every requirement a task states is verified by a
+// check and broken by a mistake, so that no part of the goal goes
+// ungraded (a Service that reaches nothing, a label other than the one
+// asked for).
+func (v *Validator) requires(t *Task, node *yaml.Node, name string) {
+	if len(t.Requires) == 0 {
+		if v.requireAll {
+			v.Add(node, "%s has no 'requires'; list what its goal asks for, each with the checks that verify it", name)
+		}
+		return
+	}
+	checks := map[string]bool{}
+	for _, c := range t.Checks {
+		checks[c.Name] = true
+	}
+	broken := map[string]bool{}
+	for i, m := range t.Mistakes {
+		if m.Breaks != "" {
+			broken[m.Breaks] = true
+			if !slices.ContainsFunc(t.Requires, func(r Requirement) bool { return r.ID == m.Breaks }) {
+				v.Add(source.Field(source.Item(node, "mistakes", i), "breaks"), "%s: mistake %q breaks %q, which is not one of the task's requirements", name, m.Name, m.Breaks)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for i, r := range t.Requires {
+		rn := source.Item(node, "requires", i)
+		switch {
+		case r.ID == "":
+			v.Add(rn, "%s: a requirement needs an id", name)
+			continue
+		case seen[r.ID]:
+			v.Add(rn, "%s: requirement %q is listed twice", name, r.ID)
+		}
+		seen[r.ID] = true
+		if strings.TrimSpace(r.Says) == "" {
+			v.Add(rn, "%s: requirement %q needs 'says', what the goal asks for in its words", name, r.ID)
+		}
+		if len(r.Checks) == 0 {
+			v.Add(rn, "%s: requirement %q has no checks, so nothing verifies it; name the checks that do", name, r.ID)
+		}
+		for _, c := range r.Checks {
+			if !checks[c] {
+				v.Add(rn, "%s: requirement %q names check %q, which the task does not have", name, r.ID, c)
+			}
+		}
+		if !broken[r.ID] {
+			v.Add(rn, "%s: requirement %q has no mistake that breaks it; add one with 'breaks: %s'", name, r.ID, r.ID)
+		}
 	}
 }
 

@@ -353,6 +353,10 @@ func (v *verifier) mistake(ctx context.Context, i int, m labfile.Mistake) {
 	for {
 		last = r.evaluate(ctx, task, "")
 		if last.Status != checks.Pass && hasMessage(last, m.Expect) {
+			if others := brokenBeyond(task, m, last); len(others) > 0 {
+				v.fail(task.ID, m.Name, "mistake", fmt.Sprintf("breaks more than requirement %q: check %s failed too; a requirement's mistake must break it alone, or the requirement must list those checks",
+					m.Breaks, strings.Join(others, ", ")))
+			}
 			return
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
@@ -365,6 +369,31 @@ func (v *verifier) mistake(ctx context.Context, i int, m labfile.Mistake) {
 		return
 	}
 	v.fail(task.ID, m.Name, "mistake", fmt.Sprintf("want a failure saying %q, got %s", m.Expect, describe(last)))
+}
+
+// brokenBeyond lists the checks a mistake that breaks one requirement
+// fails besides that requirement's: then it does not prove the
+// requirement is checked on its own. A check still settling is the
+// cluster catching up, not broken.
+func brokenBeyond(task *labfile.Task, m labfile.Mistake, r checks.TaskResult) []string {
+	if m.Breaks == "" {
+		return nil
+	}
+	mine := map[string]bool{}
+	for _, req := range task.Requires {
+		if req.ID == m.Breaks {
+			for _, c := range req.Checks {
+				mine[c] = true
+			}
+		}
+	}
+	var out []string
+	for _, c := range r.Checks {
+		if c.Status != checks.Pass && !c.Settling && !mine[c.Name] {
+			out = append(out, fmt.Sprintf("%q", c.Name))
+		}
+	}
+	return out
 }
 
 func hasMessage(r checks.TaskResult, want string) bool {

@@ -1,6 +1,8 @@
 package labverify
 
 import (
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labfile"
 	"strings"
 	"testing"
 )
@@ -20,5 +22,32 @@ func TestFailureNamesTaskAndMistake(t *testing.T) {
 	want := `lab pods, task web-pod, mistake "Forgot the label": the checks accept this mistake`
 	if f.String() != want {
 		t.Errorf("got %q, want %q", f.String(), want)
+	}
+}
+
+func TestMistakeMustBreakItsRequirementAlone(t *testing.T) {
+	task := &labfile.Task{Requires: []labfile.Requirement{
+		{ID: "image", Checks: []string{"runs 1.27"}},
+		{ID: "done", Checks: []string{"rollout finished"}},
+	}}
+	res := func(statuses ...checks.Status) checks.TaskResult {
+		r := checks.TaskResult{}
+		for i, name := range []string{"runs 1.27", "rollout finished"} {
+			r.Checks = append(r.Checks, checks.CheckResult{Name: name, Status: statuses[i]})
+		}
+		return r
+	}
+	alone := brokenBeyond(task, labfile.Mistake{Breaks: "image"}, res(checks.Fail, checks.Pass))
+	more := brokenBeyond(task, labfile.Mistake{Breaks: "image"}, res(checks.Fail, checks.Fail))
+	settlingToo := res(checks.Fail, checks.Fail)
+	settlingToo.Checks[1].Settling = true
+	if len(alone) != 0 || len(brokenBeyond(task, labfile.Mistake{Breaks: "image"}, settlingToo)) != 0 {
+		t.Errorf("a mistake that breaks only its requirement was blamed: %q", alone)
+	}
+	if len(more) != 1 || more[0] != `"rollout finished"` {
+		t.Errorf("a mistake that breaks two requirements: got %q", more)
+	}
+	if got := brokenBeyond(task, labfile.Mistake{}, res(checks.Fail, checks.Fail)); len(got) != 0 {
+		t.Errorf("a mistake tied to no requirement was held to one: %q", got)
 	}
 }

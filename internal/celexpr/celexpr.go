@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -29,6 +30,9 @@ var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 		cel.Variable("labNamespace", cel.StringType),
 		ext.Strings(),
 		ext.Lists(),
+		// Optional fields (`object.?spec.?paused.orValue(false)`) say
+		// what a missing field means right where it is read.
+		cel.OptionalTypes(),
 		cel.CrossTypeNumericComparisons(true),
 	)
 })
@@ -41,6 +45,8 @@ const costLimit = 1_000_000
 type Expr struct {
 	src  string
 	prog cel.Program
+	// ast is the checked expression, for lints.
+	ast *cel.Ast
 }
 
 // Compile type-checks src; want is the result type it must have (nil
@@ -61,7 +67,7 @@ func Compile(src string, want *cel.Type) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Expr{src: src, prog: prog}, nil
+	return &Expr{src: src, prog: prog, ast: ast}, nil
 }
 
 func (c *Expr) eval(ctx context.Context, vars map[string]any) (ref.Val, error) {
@@ -86,21 +92,43 @@ func (c *Expr) eval(ctx context.Context, vars map[string]any) (ref.Val, error) {
 	return out, err
 }
 
-// EvalBool runs a rule. A missing field ("no such key") means the learner
-// has not set it yet, which is a plain false, not a broken check.
-func (c *Expr) EvalBool(ctx context.Context, vars map[string]any) (bool, error) {
+// absentRE matches what cel-go says when a rule reads a map key or a list
+// index that the object does not have.
+// Lists say it in two ways, by how they were made.
+var absentRE = regexp.MustCompile(`no such key: (.*)|index '(-?\d+)' out of range in list size '\d+'|index out of bounds: (-?\d+)`)
+
+// absent reports what a rule read that the object lacks, from the error
+// cel-go gave, or "" when err is something else.
+func absent(err error) string {
+	m := absentRE.FindStringSubmatch(err.Error())
+	switch {
+	case m == nil:
+		return ""
+	case m[1] != "":
+		return fmt.Sprintf("field %s is not set", m[1])
+	}
+	return fmt.Sprintf("a list has no item %s", m[2]+m[3])
+}
+
+// EvalBool runs a rule. A rule that reads a field the object lacks is
+// neither true nor false: missing says what it lacked, and the caller
+// reports it as not done. Reading it as false would flip every negation
+// (`!object.spec.paused`, with paused left out when false, could never
+// pass); lint asks for has() or an optional (`object.?spec.?paused`)
+// wherever a field may be missing.
+func (c *Expr) EvalBool(ctx context.Context, vars map[string]any) (ok bool, missing string, err error) {
 	out, err := c.eval(ctx, vars)
 	if err != nil {
-		if strings.Contains(err.Error(), "no such key") || strings.Contains(err.Error(), "index out of bounds") {
-			return false, nil
+		if m := absent(err); m != "" {
+			return false, m, nil
 		}
-		return false, err
+		return false, "", err
 	}
 	b, isBool := out.(types.Bool)
 	if !isBool {
-		return false, fmt.Errorf("expression %q yielded %v, not true or false", c.src, out)
+		return false, "", fmt.Errorf("expression %q yielded %v, not true or false", c.src, out)
 	}
-	return bool(b), nil
+	return bool(b), "", nil
 }
 
 // EvalString runs an expression whose value is shown as text.
