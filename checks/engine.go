@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/answer"
 	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/internal/textsafe"
 	"github.com/k8slab/k8slab/labfile"
@@ -22,8 +23,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-
-	"github.com/k8slab/k8slab/quiz"
 )
 
 // Engine evaluates labs against one cluster.
@@ -47,8 +46,8 @@ type Options struct {
 	Tasks []string
 	// Answers are the learner's answers to question tasks, by task id.
 	Answers map[string]string
-	// Cache, when set, is the informer cache Watch shares with other views
-	// of the lab (the cluster map); Evaluate ignores it.
+	// Cache is the informer cache Watch reads through, which it may share
+	// with other views of the lab (the cluster map); Evaluate ignores it.
 	Cache *clustercache.Cache
 	// snapshot, when set, serves objects (watch mode's cache).
 	snapshot clustercache.Snapshot
@@ -312,7 +311,7 @@ func evalQuestion(ctx context.Context, snap clustercache.Snapshot, ns string, t 
 	switch {
 	case strings.TrimSpace(given) == "":
 		cr.Status, cr.Messages = Fail, []string{"not answered yet"}
-	case quiz.Normalize(given) == quiz.Normalize(want):
+	case answer.Normalize(given) == answer.Normalize(want):
 		cr.Status = Pass
 	default:
 		cr.Status, cr.Messages = Fail, []string{fmt.Sprintf("%q is not what the cluster says; look again", given)}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/clustercache"
 	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/labfile"
 )
@@ -91,8 +92,13 @@ func BenchmarkWatchReaction(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	results := make(chan checks.LabResult, 16)
+	cache, err := clustercache.NewForConfig(lc.cfg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cache.Close()
 	go func() {
-		_ = checks.NewEngine(lc.client).Watch(ctx, lab, checks.Options{Namespace: p.ns, Tasks: []string{"scale-up"}}, func(r checks.LabResult) {
+		_ = checks.NewEngine(lc.client).Watch(ctx, lab, checks.Options{Namespace: p.ns, Tasks: []string{"scale-up"}, Cache: cache}, func(r checks.LabResult) {
 			results <- r
 		})
 	}()

@@ -17,8 +17,9 @@ const debounce = 50 * time.Millisecond
 // Watch evaluates the lab, then again whenever an object its checks read
 // changes, and calls onResult with every result that differs from the last
 // one. It returns when ctx ends, or with an error when the objects cannot
-// be read at all. opts.Cache, when set, is shared with other views of the
-// lab; otherwise Watch makes its own and closes it on return.
+// be read at all. It reads through opts.Cache, which the caller makes
+// (clustercache.NewForConfig: the cache owns how it watches) and may
+// share with other views of the lab.
 func (e *Engine) Watch(ctx context.Context, lab *labfile.Lab, opts Options, onResult func(LabResult)) error {
 	ns := lab.Namespace
 	if opts.Namespace != "" {
@@ -26,8 +27,7 @@ func (e *Engine) Watch(ctx context.Context, lab *labfile.Lab, opts Options, onRe
 	}
 	c := opts.Cache
 	if c == nil {
-		c = clustercache.NewCache(e.client, &e.requests)
-		defer c.Close()
+		return errors.New("internal: Engine.Watch needs Options.Cache; make one with clustercache.NewForConfig")
 	}
 	graded := opts
 	graded.snapshot = c

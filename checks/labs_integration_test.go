@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
@@ -26,6 +27,7 @@ import (
 // runs in namespaces of its own.
 type labCluster struct {
 	kubeconfig string
+	cfg        *rest.Config
 	client     dynamic.Interface
 	typed      kubernetes.Interface
 	engine     *checks.Engine
@@ -42,7 +44,7 @@ func startLabCluster(t testing.TB) *labCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lc := &labCluster{kubeconfig: p.KubeconfigPath(), dir: dir, client: dynamic.NewForConfigOrDie(rc), typed: kubernetes.NewForConfigOrDie(rc)}
+	lc := &labCluster{kubeconfig: p.KubeconfigPath(), cfg: rc, dir: dir, client: dynamic.NewForConfigOrDie(rc), typed: kubernetes.NewForConfigOrDie(rc)}
 	lc.engine = checks.NewEngine(lc.client)
 	nodes, err := lc.typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {

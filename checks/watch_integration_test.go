@@ -98,7 +98,10 @@ func courseLab(t *testing.T, module, id string, taskIDs ...string) (*labfile.Lab
 // first. The returned function waits up to 90 s for a result ok accepts.
 func gradeThroughCache(t *testing.T, p *phase, taskID string, mapResources ...string) func(what string, ok func(checks.TaskResult) bool) {
 	t.Helper()
-	c := clustercache.NewCache(p.lc.client, nil)
+	c, err := clustercache.NewForConfig(p.lc.cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(c.Close)
 	var keys []clustercache.Key
 	for _, r := range mapResources {

@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/k8slab/k8slab/internal/kube"
@@ -34,11 +35,14 @@ type Cache struct {
 	client   dynamic.Interface
 	requests *atomic.Int64
 
-	mu        sync.Mutex
-	stop      chan struct{}
-	closed    bool
-	running   sync.WaitGroup
-	entries   map[Key]*cacheEntry
+	mu      sync.Mutex
+	stop    chan struct{}
+	closed  bool
+	running sync.WaitGroup
+	entries map[Key]*cacheEntry
+	// pending holds an informer that will replace entries' once it has
+	// synced (see KeepManagedFields).
+	pending   map[Key]*cacheEntry
 	listeners map[int]*listener
 	nextID    int
 	// keepManaged lists the keys whose objects keep metadata.managedFields.
@@ -52,7 +56,8 @@ type cacheEntry struct {
 	lastErr atomic.Pointer[error]
 	// managedFields says whether the informer keeps managedFields.
 	managedFields bool
-	// stop ends this informer alone.
+	// ctx ends with the informer; stop ends this informer alone.
+	ctx  context.Context
 	stop context.CancelFunc
 }
 
@@ -61,15 +66,40 @@ type listener struct {
 	notify func()
 }
 
-// NewCache returns an empty cache reading through client; requests, when
-// not nil, counts its API requests (one list and one watch per resource).
+// NewForConfig returns an empty cache that reads through a client of its
+// own, made from cfg by WatchClient; requests, when not nil, counts its API
+// requests (one list and one watch per resource). Every cache outside
+// tests is made here, so that none watches through a client with a
+// timeout.
+func NewForConfig(cfg *rest.Config, requests *atomic.Int64) (*Cache, error) {
+	client, err := WatchClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return NewCache(client, requests), nil
+}
+
+// WatchClient returns a client for watches: a copy of cfg without its
+// client-side timeout. That timeout bounds a whole request, and a watch
+// is one long request: with it, every watch would be cut (and its
+// resource listed again) each few seconds. The informer asks the server to
+// end each watch after some minutes (timeoutSeconds) instead, and then
+// resumes it.
+func WatchClient(cfg *rest.Config) (dynamic.Interface, error) {
+	wcfg := rest.CopyConfig(cfg)
+	wcfg.Timeout = 0
+	return dynamic.NewForConfig(wcfg)
+}
+
+// NewCache returns an empty cache reading through client, which must have
+// no client-side timeout (see WatchClient); tests give it a fake client.
 func NewCache(client dynamic.Interface, requests *atomic.Int64) *Cache {
 	if requests == nil {
 		requests = &atomic.Int64{}
 	}
 	return &Cache{
 		client: client, requests: requests, stop: make(chan struct{}),
-		entries: map[Key]*cacheEntry{}, listeners: map[int]*listener{}, keepManaged: map[Key]bool{},
+		entries: map[Key]*cacheEntry{}, pending: map[Key]*cacheEntry{}, listeners: map[int]*listener{}, keepManaged: map[Key]bool{},
 	}
 }
 
@@ -77,7 +107,10 @@ func NewCache(client dynamic.Interface, requests *atomic.Int64) *Cache {
 // objects of keys, which it otherwise drops: a pod's managedFields are a
 // third of it once decoded, and of all checks only those that ask who
 // wrote an object read them. It is called before the keys are watched; a
-// key already watched without them is read afresh.
+// key already watched without them is read afresh, and the informer that
+// has them replaces the old one only once it has read everything: until
+// then the old one serves (the map goes on), and WaitForSync waits for
+// the new one (grading does not judge objects stripped of what it reads).
 func (c *Cache) KeepManagedFields(keys []Key) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -89,15 +122,53 @@ func (c *Cache) KeepManagedFields(keys []Key) error {
 			continue
 		}
 		c.keepManaged[k] = true
-		if e, ok := c.entries[k]; ok && !e.managedFields {
-			e.stop()
-			delete(c.entries, k)
-			if err := c.ensure(k); err != nil {
-				return err
-			}
+		old, ok := c.entries[k]
+		if !ok || old.managedFields {
+			continue
 		}
+		next, err := c.start(k)
+		if err != nil {
+			return err
+		}
+		c.pending[k] = next
+		c.running.Add(1)
+		go c.swapWhenSynced(k, next)
 	}
 	return nil
+}
+
+// swapWhenSynced puts next in place once it has synced (unless
+// WaitForSync did first), then tells k's listeners; it gives up when the
+// cache closes.
+func (c *Cache) swapWhenSynced(k Key, next *cacheEntry) {
+	defer c.running.Done()
+	err := wait.PollUntilContextCancel(next.ctx, 20*time.Millisecond, true, func(context.Context) (bool, error) {
+		return next.inf.HasSynced(), nil
+	})
+	if err != nil {
+		return // closed
+	}
+	c.mu.Lock()
+	swapped := c.swapIfSynced(k)
+	c.mu.Unlock()
+	if swapped {
+		c.changed(k)
+	}
+}
+
+// swapIfSynced puts k's pending informer in place of the current one if
+// it has synced, and stops the old one; c.mu must be held.
+func (c *Cache) swapIfSynced(k Key) bool {
+	next, ok := c.pending[k]
+	if !ok || !next.inf.HasSynced() {
+		return false
+	}
+	if old, ok := c.entries[k]; ok {
+		old.stop()
+	}
+	c.entries[k] = next
+	delete(c.pending, k)
+	return true
 }
 
 // dropManagedFields is the informers' transform for objects whose
@@ -143,39 +214,48 @@ func (c *Cache) ensure(k Key) error {
 	if _, ok := c.entries[k]; ok {
 		return nil
 	}
+	e, err := c.start(k)
+	if err != nil {
+		return err
+	}
+	c.entries[k] = e
+	return nil
+}
+
+// start starts an informer for k; c.mu must be held.
+func (c *Cache) start(k Key) (*cacheEntry, error) {
 	e := &cacheEntry{inf: newInformer(c.client, k), managedFields: c.keepManaged[k]}
 	if !e.managedFields {
 		if err := e.inf.SetTransform(dropManagedFields); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	err := e.inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
 		e.lastErr.Store(&err)
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	changed := func() {
 		e.lastErr.Store(nil)
 		c.changed(k)
 	}
 	ctx, stop := context.WithCancel(wait.ContextForChannel(c.stop))
-	e.stop = stop
+	e.ctx, e.stop = ctx, stop
 	if _, err := e.inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { changed() },
 		UpdateFunc: func(any, any) { changed() },
 		DeleteFunc: func(any) { changed() },
 	}); err != nil {
-		return err
+		return nil, err
 	}
-	c.entries[k] = e
 	c.requests.Add(2) // the informer's list and watch
 	c.running.Add(1)
 	go func() {
 		defer c.running.Done()
 		e.inf.RunWithContext(ctx)
 	}()
-	return nil
+	return e, nil
 }
 
 // newInformer watches one resource in one namespace for the Cache.
@@ -257,6 +337,7 @@ func (c *Cache) WaitForSync(ctx context.Context, keys []Key) error {
 	for {
 		failures := map[string]error{}
 		final := false
+		var swapped []Key
 		c.mu.Lock()
 		for _, k := range keys {
 			e, ok := c.entries[k]
@@ -264,7 +345,14 @@ func (c *Cache) WaitForSync(ctx context.Context, keys []Key) error {
 				c.mu.Unlock()
 				return fmt.Errorf("internal: %s is not watched", describeKey(k))
 			}
-			if e.inf.HasSynced() {
+			if c.swapIfSynced(k) {
+				swapped = append(swapped, k)
+				e = c.entries[k]
+			}
+			if next, ok := c.pending[k]; ok {
+				// Not read until the informer that replaces e is.
+				e = next
+			} else if e.inf.HasSynced() {
 				continue
 			}
 			var err error
@@ -278,6 +366,9 @@ func (c *Cache) WaitForSync(ctx context.Context, keys []Key) error {
 			failures[describeKey(k)] = err
 		}
 		c.mu.Unlock()
+		for _, k := range swapped {
+			c.changed(k)
+		}
 		if len(failures) == 0 {
 			return nil
 		}

@@ -19,6 +19,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/clock"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -55,6 +56,9 @@ type sim struct {
 	// supervisor is the command line of the supervisor process (see
 	// supervise.go); empty means no supervisor is started.
 	supervisor []string
+	// clock is the supervisor's: its back-off and liveness decisions are
+	// made from it, so that tests can step it.
+	clock clock.WithTicker
 }
 
 // NewSim prepares a simulated cluster provider. Binaries are looked up in
@@ -72,6 +76,7 @@ func NewSim(c Config) (Provider, error) {
 		instant:    c.SimInstant,
 		course:     c.SimCourse,
 		supervisor: c.Supervisor,
+		clock:      clock.RealClock{},
 	}
 	for _, dir := range []string{c.SimBinDir, filepath.Join(c.CacheDir, "sim", SimKubeVersion)} {
 		if dir != "" && hasAll(dir, simBinaries) {
@@ -444,7 +449,25 @@ func (s *sim) ownsProcess(pid int) bool {
 		_, statErr := os.Stat("/proc/self")
 		return statErr != nil
 	}
-	return bytes.Contains(cmdline, []byte(s.clusterDir()))
+	return namesFolder(cmdline, s.clusterDir())
+}
+
+// namesFolder reports whether a NUL-separated command line has an
+// argument, or a flag's value (--data-dir=...), that is dir or a path in
+// it. A substring would not do: the folder of cluster k8slab is a prefix
+// of cluster k8slab-2's.
+func namesFolder(cmdline []byte, dir string) bool {
+	dir = filepath.Clean(dir)
+	in := func(p string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
+	for arg := range strings.SplitSeq(string(cmdline), "\x00") {
+		if in(arg) {
+			return true
+		}
+		if _, value, ok := strings.Cut(arg, "="); ok && strings.HasPrefix(arg, "-") && in(value) {
+			return true
+		}
+	}
+	return false
 }
 
 func processAlive(pid int) bool {

@@ -329,8 +329,18 @@ func (f *fixture) wrongProbePort(t *testing.T) {
 	f.waitEvent(t, "probe-tcp", "Warning Unhealthy: Readiness probe failed: dial tcp "+ips["probe-tcp"]+":8080: connect: connection refused")
 	f.waitEvent(t, "probe-http", `Warning Unhealthy: Readiness probe failed: Get "http://`+ips["probe-http"]+`:8080/healthz": dial tcp `)
 	f.waitEvent(t, "probe-unnamed", `Warning Unhealthy: Readiness probe errored and resulted in unknown state: port "web" not found`)
-	// Nothing changes later: a probe that cannot pass never does.
-	time.Sleep(2 * time.Second)
+	// Nothing changes later: a probe that cannot pass never does. A pod
+	// created now, whose probe aims at the right port, going all the way to
+	// Ready is the simulator taking longer than any stage of the others.
+	good := nginxPod("probe-ok", "nginx:1.27")
+	good.Spec.Containers[0].ReadinessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/", Port: intstr.FromString("http")}}}
+	f.createPod(t, good)
+	f.waitPod(t, "probe-ok", 30*time.Second, func(p *corev1.Pod) string {
+		if !ready(p) {
+			return "a pod whose probe aims at the right port is not Ready"
+		}
+		return ""
+	})
 	for name := range pods {
 		f.waitPod(t, name, time.Second, func(p *corev1.Pod) string {
 			if ready(p) {
@@ -369,8 +379,19 @@ func (f *fixture) liveness(t *testing.T) {
 		}
 		return ""
 	})
-	// Long enough for two restarts of the pod above.
-	time.Sleep(6 * time.Second)
+	// The pod above restarted twice more since: long enough for live-ok's
+	// restarts too, had its probe been taken for a failing one.
+	var restarts int32
+	f.waitPod(t, "live", time.Second, func(p *corev1.Pod) string {
+		restarts = p.Status.ContainerStatuses[0].RestartCount
+		return ""
+	})
+	f.waitPod(t, "live", 60*time.Second, func(p *corev1.Pod) string {
+		if n := p.Status.ContainerStatuses[0].RestartCount; n < restarts+2 {
+			return fmt.Sprintf("restarted %d times, not yet %d", n, restarts+2)
+		}
+		return ""
+	})
 	f.waitPod(t, "live-ok", time.Second, func(p *corev1.Pod) string {
 		if n := p.Status.ContainerStatuses[0].RestartCount; n != 0 {
 			t.Fatalf("a container whose liveness probe passes was restarted %d times", n)

@@ -3,16 +3,11 @@ package clusterctl
 // A simulated cluster is five ordinary processes (etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler, kwok) that kwokctl forks once and
 // then forgets: nothing restarts one that exits. On kind the kubelet restarts
-// control-plane static pods; here a supervisor does: a detached
-// 'k8slab cluster supervise' process that 'cluster up' starts and
-// 'cluster down' stops. It restarts each component that exits, with
-// back-off, from the command line kwokctl recorded in kwok.yaml, the same
-// way kwokctl starts it (its own session, its log file, its pid file), so
-// kwokctl's 'delete cluster' still finds and stops everything.
-//
-// The supervisor holds an exclusive lock on its pid file for as long as it
-// runs: a second one started by a racing 'cluster up' exits at once, and a
-// stale pid file (after a reboot) is never mistaken for a live supervisor.
+// control-plane static pods; here a supervisor does (internal/supervisor):
+// a detached 'k8slab cluster supervise' process that 'cluster up' starts and
+// 'cluster down' stops. This file is the simulator's side of it: reading
+// the components kwokctl recorded, telling how each one is, and repairing
+// a cluster that no supervisor watches.
 
 import (
 	"context"
@@ -28,6 +23,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/k8slab/k8slab/clusterctl/internal/supervisor"
 
 	"sigs.k8s.io/yaml"
 )
@@ -122,32 +119,8 @@ type HealthReporter interface {
 	Health(ctx context.Context) (ClusterHealth, error)
 }
 
-// component is one entry of kwokctl's recorded configuration: how to run it
-// and where it answers.
-type component struct {
-	Name    string   `json:"name"`
-	Binary  string   `json:"binary"`
-	Args    []string `json:"args"`
-	WorkDir string   `json:"workDir"`
-	Envs    []struct {
-		Name  string `json:"name"`
-		Value string `json:"value"`
-	} `json:"envs"`
-	Metric *struct {
-		Scheme string `json:"scheme"`
-		Host   string `json:"host"`
-	} `json:"metric"`
-}
-
-// processName is the base name kwokctl uses for the component's pid and
-// log files.
-func (c component) processName() string {
-	base := filepath.Base(c.Binary)
-	return strings.TrimSuffix(base, filepath.Ext(base))
-}
-
-func (c component) pidFile() string { return filepath.Join(c.WorkDir, "pids", c.processName()+".pid") }
-func (c component) logFile() string { return filepath.Join(c.WorkDir, "logs", c.processName()+".log") }
+// component is one process of the cluster as kwokctl recorded it.
+type component = supervisor.Component
 
 // components reads the components kwokctl recorded in kwok.yaml, in the
 // order kwokctl starts them (etcd first).
@@ -176,7 +149,7 @@ func (s *sim) components() ([]component, error) {
 
 // pidOf returns the pid of the component's live process, or 0.
 func (s *sim) pidOf(c component) int {
-	raw, err := os.ReadFile(c.pidFile())
+	raw, err := os.ReadFile(c.PIDFile())
 	if err != nil {
 		return 0
 	}
@@ -185,40 +158,6 @@ func (s *sim) pidOf(c component) int {
 		return 0
 	}
 	return pid
-}
-
-// startComponent starts c as kwokctl would: in its own session (so a
-// terminal's hang-up does not reach it), output appended to its log file,
-// its pid in its pid file. The caller must hold the start lock.
-func startComponent(c component) (*exec.Cmd, error) {
-	if err := os.MkdirAll(filepath.Dir(c.logFile()), 0o700); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(c.pidFile()), 0o700); err != nil {
-		return nil, err
-	}
-	logf, err := os.OpenFile(c.logFile(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close()
-	cmd := exec.Command(c.Binary, c.Args...)
-	cmd.Dir = c.WorkDir
-	cmd.Env = os.Environ()
-	for _, e := range c.Envs {
-		cmd.Env = append(cmd.Env, e.Name+"="+e.Value)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", c.Name, err)
-	}
-	if err := os.WriteFile(c.pidFile(), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return nil, err
-	}
-	return cmd, nil
 }
 
 // startMissing starts every component that is not running, in kwokctl's
@@ -238,7 +177,7 @@ func (s *sim) startMissing(ctx context.Context) ([]*exec.Cmd, error) {
 		if s.pidOf(c) != 0 {
 			continue
 		}
-		cmd, err := startComponent(c)
+		cmd, err := supervisor.Start(c)
 		if err != nil {
 			return started, err
 		}
@@ -297,7 +236,7 @@ func (s *sim) Health(ctx context.Context) (ClusterHealth, error) {
 		switch {
 		case !ch.Running:
 			ch.Detail = "not running"
-		case processStopped(ch.PID):
+		case supervisor.Stopped(ch.PID):
 			ch.Detail = "stopped (SIGSTOP), does not answer"
 		default:
 			if err := s.probe(ctx, c, false); err != nil {
@@ -377,19 +316,6 @@ func (s *sim) probe(ctx context.Context, c component, live bool) error {
 		return fmt.Errorf("health check says %s", resp.Status)
 	}
 	return nil
-}
-
-// processStopped reports whether pid is stopped by a signal (SIGSTOP,
-// Ctrl-Z): it lives but cannot answer.
-func processStopped(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	if i := strings.LastIndexByte(string(stat), ')'); i > 0 && i+2 < len(stat) {
-		return stat[i+2] == 'T'
-	}
-	return false
 }
 
 // repair brings an existing cluster back to health: it starts every

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,20 +18,52 @@ import (
 
 // syncBuffer is the supervisor's log, read by the test while it writes.
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	waiters []logWaiter
+}
+
+type logWaiter struct {
+	text string
+	n    int
+	ch   chan struct{}
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.buf.Write(p)
+	n, err := b.buf.Write(p)
+	b.waiters = slices.DeleteFunc(b.waiters, func(w logWaiter) bool {
+		if strings.Count(b.buf.String(), w.text) >= w.n {
+			close(w.ch)
+			return true
+		}
+		return false
+	})
+	return n, err
 }
 
 func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// waitFor returns a channel closed once the log holds text: the event a
+// test waits for, rather than a time.
+func (b *syncBuffer) waitFor(text string) <-chan struct{} { return b.waitForN(text, 1) }
+
+// waitForN returns a channel closed once the log holds text n times.
+func (b *syncBuffer) waitForN(text string, n int) <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ch := make(chan struct{})
+	if strings.Count(b.buf.String(), text) >= n {
+		close(ch)
+	} else {
+		b.waiters = append(b.waiters, logWaiter{text, n, ch})
+	}
+	return ch
 }
 
 // startSupervisor runs Supervise in-process until the returned stop is
@@ -51,9 +84,16 @@ func startSupervisor(t *testing.T, p Provider, log *syncBuffer) (stop func()) {
 	return stop
 }
 
+// backWithin is what a learner is promised: a component that dies or
+// stalls is back, and the cluster healthy, within 30 s. It bounds the
+// waits below; how long each took is logged, not asserted tighter, since
+// a kube-apiserver starts in 3 s on a quiet laptop and in over 10 s on two
+// cores at load 10.
+const backWithin = 30 * time.Second
+
 // waitHealth polls the cluster's health until ok accepts it, for at most
-// bound, and returns how long it took. The bounds are the promises
-// (10 s after a kill, 30 s after a stall), not speed measurements.
+// bound, and returns how long it took. The bounds are promises, not speed
+// measurements.
 func waitHealth(t *testing.T, s *sim, bound time.Duration, what string, ok func(ClusterHealth) bool) time.Duration {
 	t.Helper()
 	start := time.Now()
@@ -153,7 +193,8 @@ func TestSimSupervisorHealsEveryFault(t *testing.T) {
 		return h
 	}
 
-	// Each component killed in turn: restarted and healthy within 10 s.
+	// Each component killed in turn: restarted and healthy within the
+	// promise.
 	for _, name := range []string{"kube-scheduler", "kube-controller-manager", "kwok-controller", "etcd", "kube-apiserver"} {
 		before := pidsOf(current())
 		if before[name] == 0 {
@@ -162,7 +203,7 @@ func TestSimSupervisorHealsEveryFault(t *testing.T) {
 		if err := syscall.Kill(before[name], syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		took := waitHealth(t, s, 10*time.Second, name+" killed", func(h ClusterHealth) bool {
+		took := waitHealth(t, s, backWithin, name+" killed", func(h ClusterHealth) bool {
 			now := pidsOf(h)
 			return healthy(h) && now[name] != 0 && now[name] != before[name]
 		})
@@ -184,7 +225,7 @@ func TestSimSupervisorHealsEveryFault(t *testing.T) {
 			_ = syscall.Kill(apiserver, syscall.SIGCONT)
 		}
 	}()
-	waitHealth(t, s, 10*time.Second, "degraded while the API server is stopped", func(h ClusterHealth) bool {
+	waitHealth(t, s, backWithin, "degraded while the API server is stopped", func(h ClusterHealth) bool {
 		return h.State == HealthDegraded && strings.Contains(h.Summary(), "kube-apiserver does not answer")
 	})
 	time.Sleep(20 * time.Second)
@@ -192,7 +233,7 @@ func TestSimSupervisorHealsEveryFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	resumed = true
-	took := waitHealth(t, s, 30*time.Second, "healthy after a 20 s stall", healthy)
+	took := waitHealth(t, s, backWithin, "healthy after a 20 s stall", healthy)
 	after := pidsOf(current())
 	var restarted []string
 	for name, pid := range before {
@@ -212,7 +253,7 @@ func TestSimSupervisorHealsEveryFault(t *testing.T) {
 	if err := syscall.Kill(pidsOf(h)["kube-scheduler"], syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitHealth(t, s, 10*time.Second, "degraded with the scheduler down", func(h ClusterHealth) bool {
+	waitHealth(t, s, backWithin, "degraded with the scheduler down", func(h ClusterHealth) bool {
 		return h.State == HealthDegraded && h.Summary() == "degraded: kube-scheduler is down; run 'k8slab cluster up' to repair it"
 	})
 	var steps []string
@@ -235,7 +276,7 @@ func TestSimSupervisorHealsEveryFault(t *testing.T) {
 	for _, pid := range pidsOf(current()) {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	waitHealth(t, s, 10*time.Second, "stopped after every process was killed", func(h ClusterHealth) bool {
+	waitHealth(t, s, backWithin, "stopped after every process was killed", func(h ClusterHealth) bool {
 		return h.State == HealthStopped && h.Summary() == "stopped: run 'k8slab cluster up'"
 	})
 	start := time.Now()

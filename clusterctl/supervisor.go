@@ -8,36 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
-)
 
-// Back-off between restarts of a component that keeps exiting: a restart
-// comes at least minBackoff after the previous start, then twice that,
-// capped at maxBackoff so that a component that failed while its API
-// server was stalled (a closed laptop lid) is back within seconds of the
-// API server answering again. A component that stayed up for backoffReset
-// starts over at minBackoff.
-const (
-	minBackoff   = time.Second
-	maxBackoff   = 4 * time.Second
-	backoffReset = 30 * time.Second
-	// superviseTick is how often the supervisor looks at the processes it
-	// did not start itself (kwokctl's); those it started it hears of at once.
-	superviseTick = 250 * time.Millisecond
-)
-
-// Liveness, as the kubelet's probes do for kind's control plane: a
-// component that runs but has not answered its health endpoint for
-// livenessFailures checks livenessInterval apart is killed, so that it is
-// restarted. One that started less than livenessGrace ago is left alone.
-// Variables so tests can shorten them.
-var (
-	livenessInterval = 10 * time.Second
-	livenessFailures = 8
-	livenessGrace    = 2 * time.Minute
+	"github.com/k8slab/k8slab/clusterctl/internal/supervisor"
 )
 
 func (s *sim) supervisorFile() string { return filepath.Join(s.clusterDir(), "k8slab-supervisor.pid") }
@@ -45,26 +19,9 @@ func (s *sim) supervisorLog() string {
 	return filepath.Join(s.clusterDir(), "logs", "k8slab-supervisor.log")
 }
 
-// supervisorPID returns the pid of the cluster's running supervisor, or 0.
-// A supervisor holds an exclusive lock on its pid file while it runs, so a
-// file left by one that died (or by a previous boot) does not count.
-func (s *sim) supervisorPID() int {
-	f, err := os.Open(s.supervisorFile())
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
-	if err == nil {
-		return 0 // nobody holds it
-	}
-	raw, _ := io.ReadAll(f)
-	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
-	if err != nil || pid <= 0 {
-		return -1 // running, still writing its pid
-	}
-	return pid
-}
+// supervisorPID returns the pid of the cluster's running supervisor, -1
+// while one is starting, or 0.
+func (s *sim) supervisorPID() int { return supervisor.PID(s.supervisorFile()) }
 
 // ensureSupervisor starts the supervisor unless one runs or none is
 // configured (library use, tests that supervise in-process).
@@ -153,180 +110,18 @@ func Supervise(ctx context.Context, p Provider, log io.Writer) error {
 	if !ok {
 		return ErrNotSimulated
 	}
-	logf := func(format string, args ...any) {
-		fmt.Fprintf(log, time.Now().UTC().Format(time.RFC3339)+" "+format+"\n", args...)
-	}
-	f, err := os.OpenFile(s.supervisorFile(), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		logf("another supervisor watches cluster %q; leaving it to that one", s.name)
-		return nil
-	}
-	if err := f.Truncate(0); err != nil {
-		return err
-	}
-	if _, err := f.WriteAt([]byte(strconv.Itoa(os.Getpid())), 0); err != nil {
-		return err
-	}
-	// Remove the file before the lock goes with f.Close, so no reader sees
-	// a file whose pid is about to be stale.
-	defer os.Remove(s.supervisorFile())
-	logf("supervising simulated cluster %q (pid %d)", s.name, os.Getpid())
-
-	watches := map[string]*componentWatch{}
-	exits := make(chan string, 16)
-	tick := time.NewTicker(superviseTick)
-	defer tick.Stop()
-	var (
-		comps     []component
-		seen      os.FileInfo
-		lastErr   string
-		lastProbe = time.Now()
-		since     = time.Now()
-		failures  = map[string]int{}
-	)
-	for {
-		// A tick that comes late (the machine slept) is just a tick: every
-		// decision below is made from what runs now.
-		st, err := os.Stat(filepath.Join(s.clusterDir(), "kwok.yaml"))
-		if err != nil {
-			logf("cluster %q is gone; stopping", s.name)
-			return nil
-		}
-		if seen == nil || !st.ModTime().Equal(seen.ModTime()) || st.Size() != seen.Size() {
-			comps, err = s.components()
-			seen = st
-		}
-		if err == nil {
-			err = s.superviseOnce(ctx, comps, watches, logf, exits)
-		}
-		if err == nil && time.Since(lastProbe) >= livenessInterval {
-			// A long gap means this process was frozen too (the machine
-			// slept): the silence may be ours, so count afresh.
-			if time.Since(lastProbe) > 3*livenessInterval {
-				clear(failures)
-			}
-			s.checkLiveness(ctx, comps, watches, failures, since, logf)
-			lastProbe = time.Now()
-		}
-		// Say each problem once, not four times a second.
-		if err != nil && ctx.Err() == nil && err.Error() != lastErr {
-			logf("%v", err)
-		}
-		if err != nil {
-			lastErr = err.Error()
-		} else {
-			lastErr = ""
-		}
-		select {
-		case <-ctx.Done():
-			logf("stopping (%v)", context.Cause(ctx))
-			return nil
-		case name := <-exits:
-			logf("%s exited", name)
-		case <-tick.C:
-		}
-	}
+	return supervisor.Run(ctx, supervised{s}, s.clock, log)
 }
 
-// componentWatch is the supervisor's memory of one component.
-type componentWatch struct {
-	// backoff is the least time between this start and the next.
-	backoff time.Duration
-	// next is the earliest time of the next restart.
-	next      time.Time
-	startedAt time.Time
-	restarts  int
-}
+// supervised is the simulated cluster as its supervisor sees it.
+type supervised struct{ *sim }
 
-// superviseOnce starts each component that is not running and whose
-// back-off has passed.
-func (s *sim) superviseOnce(ctx context.Context, comps []component, watches map[string]*componentWatch, logf func(string, ...any), exits chan<- string) error {
-	missing := false
-	for _, c := range comps {
-		if s.pidOf(c) == 0 {
-			missing = true
-			break
-		}
-	}
-	if !missing {
-		now := time.Now()
-		for _, w := range watches {
-			if !w.startedAt.IsZero() && now.Sub(w.startedAt) > backoffReset {
-				w.backoff = minBackoff
-			}
-		}
-		return nil
-	}
-	unlock, err := s.lockStart(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	now := time.Now()
-	for _, c := range comps {
-		w := watches[c.Name]
-		if w == nil {
-			w = &componentWatch{backoff: minBackoff}
-			watches[c.Name] = w
-		}
-		if s.pidOf(c) != 0 {
-			if !w.startedAt.IsZero() && now.Sub(w.startedAt) > backoffReset {
-				w.backoff = minBackoff
-			}
-			continue
-		}
-		if now.Before(w.next) {
-			continue
-		}
-		cmd, err := startComponent(c)
-		if err != nil {
-			logf("restarting %s failed: %v", c.Name, err)
-		} else {
-			w.restarts++
-			logf("%s was down; restarted it (pid %d, restart %d; should it exit, the next restart waits until %v after this one)", c.Name, cmd.Process.Pid, w.restarts, w.backoff)
-			go func(name string) {
-				err := cmd.Wait()
-				select {
-				case exits <- fmt.Sprintf("%s (pid %d): %v", name, cmd.Process.Pid, err):
-				default:
-				}
-			}(c.Name)
-		}
-		w.startedAt, w.next = now, now.Add(w.backoff)
-		w.backoff = min(2*w.backoff, maxBackoff)
-	}
-	return nil
-}
-
-// checkLiveness probes each running component and kills one that has
-// failed livenessFailures probes in a row. A process stopped by a signal is
-// left alone: someone stopped it on purpose (a debugger), and SIGCONT
-// brings it back.
-func (s *sim) checkLiveness(ctx context.Context, comps []component, watches map[string]*componentWatch, failures map[string]int, since time.Time, logf func(string, ...any)) {
-	for _, c := range comps {
-		pid := s.pidOf(c)
-		started := since
-		if w := watches[c.Name]; w != nil && w.startedAt.After(started) {
-			started = w.startedAt
-		}
-		if pid == 0 || processStopped(pid) || time.Since(started) < livenessGrace {
-			delete(failures, c.Name)
-			continue
-		}
-		if err := s.probe(ctx, c, true); err == nil {
-			delete(failures, c.Name)
-			continue
-		}
-		failures[c.Name]++
-		if failures[c.Name] < livenessFailures {
-			continue
-		}
-		logf("%s (pid %d) failed %d health checks in a row; killing it so that it restarts", c.Name, pid, failures[c.Name])
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-		delete(failures, c.Name)
-	}
+func (s supervised) Name() string                                  { return s.name }
+func (s supervised) ConfigFile() string                            { return filepath.Join(s.clusterDir(), "kwok.yaml") }
+func (s supervised) PIDFile() string                               { return s.supervisorFile() }
+func (s supervised) Components() ([]component, error)              { return s.components() }
+func (s supervised) PIDOf(c component) int                         { return s.pidOf(c) }
+func (s supervised) LockStart(ctx context.Context) (func(), error) { return s.lockStart(ctx) }
+func (s supervised) Probe(ctx context.Context, c component, live bool) error {
+	return s.probe(ctx, c, live)
 }

@@ -15,6 +15,7 @@ import (
 	// The check kinds register themselves with labfile: a course's labs
 	// cannot be read without them.
 	_ "github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/internal/ident"
 	"github.com/k8slab/k8slab/internal/source"
 	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/lessons"
@@ -198,7 +199,7 @@ func (l *loader) load() *Course {
 			continue
 		}
 		seen[dir] = true
-		if !quiz.ValidID(dir) {
+		if !ident.Valid(dir) {
 			l.problem(CourseFile, line, "module %q must be a folder name of lowercase letters, digits and dashes", dir)
 			continue
 		}
@@ -385,7 +386,7 @@ func LoadLab(fsys fs.FS, id string) (*labfile.Lab, error) {
 	}
 	var known []string
 	for _, dir := range modules {
-		if quiz.ValidID(id) {
+		if ident.Valid(id) {
 			file := path.Join(dir, "labs", id+".yaml")
 			data, err := source.ReadFile(fsys, file)
 			switch {
@@ -428,7 +429,7 @@ func moduleDirs(fsys fs.FS) ([]string, error) {
 	}
 	var dirs []string
 	for _, dir := range cf.Modules {
-		if quiz.ValidID(dir) {
+		if ident.Valid(dir) {
 			dirs = append(dirs, dir)
 		}
 	}

@@ -38,6 +38,35 @@ type Image struct {
 	Tags []string `yaml:"tags"`
 	// Ports are the TCP ports the image's default command listens on.
 	Ports []int `yaml:"ports"`
+	// Exits, when set, says the default command stops at once unless it
+	// is configured: the simulated kubelet then restarts it with back-off
+	// (CrashLoopBackOff), as a real one would.
+	Exits *Exit `yaml:"exits"`
+	// Memory, when set, is how much memory the container uses; under a
+	// lower memory limit the simulated kubelet reports it OOMKilled.
+	Memory *Memory `yaml:"memory"`
+}
+
+// Exit is how an image's default command fails when a setting is missing.
+type Exit struct {
+	// Code is the exit code (1 to 255).
+	Code int `yaml:"code"`
+	// Log is the line the command prints before it exits.
+	Log string `yaml:"log"`
+	// UnlessEnv: the command runs when any of these variables is set in
+	// the container (a non-empty value, or valueFrom).
+	UnlessEnv []string `yaml:"unlessEnv"`
+	// UnlessFile: the command runs when a volume is mounted at any of
+	// these absolute paths or at a directory above one.
+	UnlessFile []string `yaml:"unlessFile"`
+}
+
+// Memory is how much memory a container of an image uses: a fixed amount,
+// or the size given after a flag in its command or args (stress's
+// "--vm-bytes 150M"; suffixes B, K, M, G in powers of 1024).
+type Memory struct {
+	MiB     int    `yaml:"mib"`
+	FromArg string `yaml:"fromArg"`
 }
 
 // Compiled on first use, not at start-up: every command pays package
@@ -121,6 +150,29 @@ func Parse(data []byte) (*Catalog, source.Problems) {
 			}
 			portSeen[port] = true
 		}
+		if e := img.Exits; e != nil {
+			en := source.Field(node, "exits")
+			if e.Code < 1 || e.Code > 255 {
+				ps.Add(en, "image %q: exits.code must be between 1 and 255 (a command that exits 0 has succeeded)", img.Image)
+			}
+			if strings.TrimSpace(e.Log) == "" || strings.Contains(e.Log, "\n") {
+				ps.Add(en, "image %q: exits.log must be the one line the command prints before it exits", img.Image)
+			}
+			if len(e.UnlessEnv)+len(e.UnlessFile) == 0 {
+				ps.Add(en, "image %q: exits needs unlessEnv or unlessFile, the setting that makes the command run; an image that always exits is of no use in a lab", img.Image)
+			}
+			for _, f := range e.UnlessFile {
+				if !strings.HasPrefix(f, "/") {
+					ps.Add(en, "image %q: exits.unlessFile %q must be an absolute path", img.Image, f)
+				}
+			}
+		}
+		if m := img.Memory; m != nil {
+			mn := source.Field(node, "memory")
+			if (m.MiB > 0) == (m.FromArg != "") || m.MiB < 0 {
+				ps.Add(mn, "image %q: memory needs exactly one of mib (a positive number) and fromArg (the flag before the size)", img.Image)
+			}
+		}
 	}
 	if ps = decodeProblems.Merge(ps); len(ps) > 0 {
 		ps.Sort()
@@ -193,7 +245,7 @@ func (c *Catalog) Refs() []Ref {
 	var out []Ref
 	for _, img := range c.Images {
 		for _, tag := range img.Tags {
-			out = append(out, Ref{Ref: normalizeRepo(img.Image) + ":" + tag, Ports: slices.Clone(img.Ports)})
+			out = append(out, Ref{Ref: normalizeRepo(img.Image) + ":" + tag, Ports: slices.Clone(img.Ports), Exits: img.Exits, Memory: img.Memory})
 		}
 	}
 	slices.SortFunc(out, func(a, b Ref) int { return strings.Compare(a.Ref, b.Ref) })
@@ -202,8 +254,10 @@ func (c *Catalog) Refs() []Ref {
 
 // Ref is one image:tag the catalogue knows.
 type Ref struct {
-	Ref   string
-	Ports []int
+	Ref    string
+	Ports  []int
+	Exits  *Exit
+	Memory *Memory
 }
 
 // Lookup reports whether the catalogue knows an image reference and, if so,

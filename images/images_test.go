@@ -140,3 +140,61 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseBehaviour(t *testing.T) {
+	data := `apiVersion: k8slab.dev/v1alpha1
+kind: ImageCatalog
+images:
+  - image: db
+    tags: ["1"]
+    exits: {code: 0, log: "", unlessFile: [etc/app.conf]}
+  - image: stress
+    tags: ["1"]
+    memory: {mib: 100, fromArg: --vm-bytes}
+  - image: app
+    tags: ["1"]
+    exits: {code: 2, log: "no config"}
+    memory: {}
+`
+	_, ps := images.Parse([]byte(data))
+	want := []string{
+		`6: image "db": exits.code must be between 1 and 255`,
+		`6: image "db": exits.log must be the one line`,
+		`6: image "db": exits.unlessFile "etc/app.conf" must be an absolute path`,
+		`9: image "stress": memory needs exactly one of mib`,
+		`12: image "app": exits needs unlessEnv or unlessFile`,
+		`13: image "app": memory needs exactly one of mib`,
+	}
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.String())
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(got, func(g string) bool { return strings.HasPrefix(g, "line "+w) }) {
+			t.Errorf("missing problem %q in:\n%s", w, strings.Join(got, "\n"))
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d problems, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
+	}
+
+	cat, err := images.Load(assets.Course())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pg, stress *images.Ref
+	for _, r := range cat.Refs() {
+		switch r.Ref {
+		case "postgres:17":
+			pg = &r
+		case "polinux/stress:latest":
+			stress = &r
+		}
+	}
+	if pg == nil || pg.Exits == nil || pg.Exits.Code != 1 || !slices.Contains(pg.Exits.UnlessEnv, "POSTGRES_PASSWORD") {
+		t.Errorf("postgres:17 = %+v; want it to exit 1 without POSTGRES_PASSWORD", pg)
+	}
+	if stress == nil || stress.Memory == nil || stress.Memory.FromArg != "--vm-bytes" {
+		t.Errorf("polinux/stress = %+v; want its memory from --vm-bytes", stress)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/k8slab/k8slab/internal/kube"
@@ -49,7 +50,7 @@ func StartLab(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, n
 	// namespace appears, and until it does every pod is refused ("error
 	// looking up service account"): the setup's and the learner's first
 	// 'kubectl run' alike. The lab is ready once it is there.
-	if err := waitDefaultServiceAccount(ctx, client, ns); err != nil {
+	if err := WaitDefaultServiceAccount(ctx, client, ns); err != nil {
 		return err
 	}
 	return ApplySetup(ctx, client, lab, ns)
@@ -120,25 +121,28 @@ func ensureNamespace(ctx context.Context, client dynamic.Interface, lab *labfile
 	return nil
 }
 
-func waitDefaultServiceAccount(ctx context.Context, client dynamic.Interface, ns string) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	for {
-		_, err := client.Resource(kube.ServiceAccountsGVR).Namespace(ns).Get(ctx, "default", metav1.GetOptions{})
+// WaitDefaultServiceAccount waits (up to a minute) until the service
+// account controller has given namespace ns its "default" account: until
+// then every pod there is refused. Someone who may not read service
+// accounts (a workshop learner) cannot tell, and goes on.
+func WaitDefaultServiceAccount(ctx context.Context, client dynamic.Interface, ns string) error {
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
+		defer cancel()
+		_, last = client.Resource(kube.ServiceAccountsGVR).Namespace(ns).Get(cctx, "default", metav1.GetOptions{})
 		switch {
-		case err == nil:
-			return nil
-		case apierrors.IsForbidden(err):
-			return nil // a learner who may not read service accounts: go on
-		case !apierrors.IsNotFound(err) && ctx.Err() == nil:
-			return fmt.Errorf("waiting for namespace %s's default service account: %w", ns, err)
+		case last == nil, apierrors.IsForbidden(last):
+			return true, nil
+		case apierrors.IsNotFound(last):
+			return false, nil
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("namespace %s has no default service account yet (is kube-controller-manager running? 'k8slab cluster status' says): %w", ns, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
+		return false, fmt.Errorf("waiting for namespace %s's default service account: %w", ns, last)
+	})
+	if err != nil && (wait.Interrupted(err) || ctx.Err() != nil) {
+		return fmt.Errorf("namespace %s has no default service account yet (is kube-controller-manager running? 'k8slab cluster status' says): %w", ns, err)
 	}
+	return err
 }
 
 func waitGone(ctx context.Context, client dynamic.Interface, ns string) error {

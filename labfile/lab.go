@@ -63,6 +63,25 @@ func (l *Lab) Compile() error {
 	return l.compileErr
 }
 
+// Task returns the lab's task with id, or nil.
+func (l *Lab) Task(id string) *Task {
+	for i := range l.Tasks {
+		if l.Tasks[i].ID == id {
+			return &l.Tasks[i]
+		}
+	}
+	return nil
+}
+
+// TaskIDs lists the lab's task ids in order.
+func (l *Lab) TaskIDs() []string {
+	ids := make([]string, len(l.Tasks))
+	for i, t := range l.Tasks {
+		ids[i] = t.ID
+	}
+	return ids
+}
+
 // Feature is something a cluster may lack.
 type Feature string
 

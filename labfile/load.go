@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -16,11 +15,10 @@ import (
 	"github.com/google/cel-go/cel"
 
 	"github.com/k8slab/k8slab/internal/celexpr"
+	"github.com/k8slab/k8slab/internal/ident"
 	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/internal/source"
 )
-
-var idRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 
 // ParseLab decodes and validates one lab file and compiles its expressions,
 // reporting every problem with its line. A lab that parses cannot fail at
@@ -111,13 +109,13 @@ func (v *Validator) lab(lab *Lab, root *yaml.Node) {
 	switch {
 	case lab.ID == "":
 		v.Add(root, "missing id")
-	case !idRE.MatchString(lab.ID) || len(lab.ID) > 50:
+	case !ident.Valid(lab.ID) || len(lab.ID) > 50:
 		v.Add(source.Field(root, "id"), "lab id %q must be lowercase letters, digits and dashes, at most 50", lab.ID)
 	}
 	if strings.TrimSpace(lab.Title) == "" {
 		v.Add(root, "missing title")
 	}
-	if lab.Namespace != "" && (!idRE.MatchString(lab.Namespace) || len(lab.Namespace) > 63) {
+	if lab.Namespace != "" && !ident.DNSLabel(lab.Namespace) {
 		v.Add(source.Field(root, "namespace"), "namespace %q is not a valid Kubernetes namespace name", lab.Namespace)
 	}
 	v.features(lab.Features, root)
@@ -160,7 +158,7 @@ func (v *Validator) task(t *Task, node *yaml.Node) {
 	switch {
 	case t.ID == "":
 		v.Add(node, "task has no id")
-	case !idRE.MatchString(t.ID):
+	case !ident.Valid(t.ID):
 		v.Add(source.Field(node, "id"), "task id %q must be lowercase letters, digits and dashes", t.ID)
 	default:
 		name = fmt.Sprintf("task %q", t.ID)

@@ -13,8 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/clusterview"
 	"github.com/k8slab/k8slab/labfile"
-	"github.com/k8slab/k8slab/tui"
 )
 
 // mapDebounce gathers the burst of changes a rollout makes into one redraw.
@@ -33,7 +33,7 @@ var (
 // lab's grading shares: nothing is listed or watched twice. It returns an
 // error, rather than waiting for ever, when the cluster will not let the
 // learner read what the map shows.
-func (s *Service) WatchMap(ctx context.Context, lab *labfile.Lab, onChange func(tui.ClusterView)) error {
+func (s *Service) WatchMap(ctx context.Context, lab *labfile.Lab, onChange func(clusterview.View)) error {
 	conn, err := s.connect()
 	if err != nil {
 		return err
@@ -53,32 +53,32 @@ func (s *Service) WatchMap(ctx context.Context, lab *labfile.Lab, onChange func(
 		svcs   typed[corev1.Service]
 		slices typed[discoveryv1.EndpointSlice]
 	)
-	build := func() (tui.ClusterView, error) {
+	build := func() (clusterview.View, error) {
 		n, err := nodes.list(ctx, cache, nodesGVR, "")
 		if err != nil {
-			return tui.ClusterView{}, err
+			return clusterview.View{}, err
 		}
 		p, err := pods.list(ctx, cache, podsGVR, namespace)
 		if err != nil {
-			return tui.ClusterView{}, err
+			return clusterview.View{}, err
 		}
 		r, err := rss.list(ctx, cache, replicaSetsGVR, namespace)
 		if err != nil {
-			return tui.ClusterView{}, err
+			return clusterview.View{}, err
 		}
 		d, err := deps.list(ctx, cache, deploymentsGVR, namespace)
 		if err != nil {
-			return tui.ClusterView{}, err
+			return clusterview.View{}, err
 		}
 		sv, err := svcs.list(ctx, cache, servicesGVR, namespace)
 		if err != nil {
-			return tui.ClusterView{}, err
+			return clusterview.View{}, err
 		}
 		sl, err := slices.list(ctx, cache, slicesGVR, namespace)
 		if err != nil {
-			return tui.ClusterView{}, err
+			return clusterview.View{}, err
 		}
-		return tui.BuildClusterView(n, p, r, d, sv, sl), nil
+		return clusterview.Build(n, p, r, d, sv, sl), nil
 	}
 	return cache.Follow(ctx, keys, mapDebounce, func() error {
 		v, err := build()
@@ -133,7 +133,7 @@ func (c *typed[T]) list(ctx context.Context, cache *clustercache.Cache, gvr sche
 	return out, nil
 }
 
-// mapPod converts only the parts of a pod that tui.BuildClusterView reads:
+// mapPod converts only the parts of a pod that clusterview.Build reads:
 // the map keeps a typed copy of every pod in the namespace, and a whole
 // pod (its spec, volumes, container statuses) is several times that.
 func mapPod(u *unstructured.Unstructured, into *corev1.Pod) error {

@@ -11,8 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/k8slab/k8slab/clusterview"
 	"github.com/k8slab/k8slab/internal/kube"
-	"github.com/k8slab/k8slab/tui"
 )
 
 // The map keeps only the parts of a pod it draws: pods cut down by mapPod
@@ -74,8 +74,8 @@ func TestMapPodKeepsWhatTheMapDraws(t *testing.T) {
 		}
 		slim = append(slim, p)
 	}
-	want := tui.BuildClusterView(nodes, pods, rss, []appsv1.Deployment{dep}, nil, nil)
-	got := tui.BuildClusterView(nodes, slim, rss, []appsv1.Deployment{dep}, nil, nil)
+	want := clusterview.Build(nodes, pods, rss, []appsv1.Deployment{dep}, nil, nil)
+	got := clusterview.Build(nodes, slim, rss, []appsv1.Deployment{dep}, nil, nil)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("the map from cut-down pods differs:\n got %+v\nwant %+v", got, want)
 	}

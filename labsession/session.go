@@ -102,9 +102,7 @@ func dial(t clusterctl.Target) (*connection, error) {
 	if err != nil {
 		return nil, err
 	}
-	wcfg := *cfg
-	wcfg.Timeout = 0
-	watchClient, err := dynamic.NewForConfig(&wcfg)
+	watchClient, err := clustercache.WatchClient(cfg)
 	if err != nil {
 		return nil, err
 	}

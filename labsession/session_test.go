@@ -19,8 +19,8 @@ import (
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/clusterview"
 	"github.com/k8slab/k8slab/labfile"
-	"github.com/k8slab/k8slab/tui"
 )
 
 const testLab = `apiVersion: k8slab.dev/v1alpha1
@@ -71,7 +71,7 @@ func TestGradingAndMapShareOneWatchPerResource(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	graded := make(chan checks.LabResult, 8)
-	mapped := make(chan tui.ClusterView, 8)
+	mapped := make(chan clusterview.View, 8)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -82,7 +82,7 @@ func TestGradingAndMapShareOneWatchPerResource(t *testing.T) {
 	}()
 	go func() {
 		defer wg.Done()
-		if err := s.WatchMap(ctx, lab, func(v tui.ClusterView) { mapped <- v }); err != nil {
+		if err := s.WatchMap(ctx, lab, func(v clusterview.View) { mapped <- v }); err != nil {
 			t.Errorf("WatchMap: %v", err)
 		}
 	}()
@@ -129,7 +129,7 @@ func TestMapReportsAFailedSync(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	err := s.WatchMap(ctx, &labfile.Lab{Namespace: "lab-web"}, func(tui.ClusterView) { t.Error("a view without the nodes") })
+	err := s.WatchMap(ctx, &labfile.Lab{Namespace: "lab-web"}, func(clusterview.View) { t.Error("a view without the nodes") })
 	if err == nil || ctx.Err() != nil {
 		t.Fatalf("WatchMap = %v (ctx %v); want a prompt error naming nodes", err, ctx.Err())
 	}

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/k8slab/k8slab/internal/ident"
 	"github.com/k8slab/k8slab/internal/source"
-	"github.com/k8slab/k8slab/quiz"
 )
 
 // Lesson is one Markdown lesson.
@@ -47,6 +47,9 @@ type splitFile struct {
 // fields says what the front matter must hold, for the problems.
 func splitFrontMatter(data []byte, kind, fields string) (splitFile, source.Problems) {
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if ps := source.CheckText(string(data), 1); ps != nil {
+		return splitFile{}, ps
+	}
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	if len(lines) == 0 || !bytes.Equal(bytes.TrimRight(lines[0], " \r\n"), fence) {
 		return splitFile{}, source.Problems{{Line: 1, Message: fmt.Sprintf("%s must start with front matter: a line '---', then %s, then '---'", kind, fields)}}
@@ -86,7 +89,7 @@ func ParseLesson(data []byte) (*Lesson, source.Problems) {
 	switch {
 	case fm.ID == "":
 		ps = append(ps, source.Problem{Line: 1, Message: "front matter has no id"})
-	case !quiz.ValidID(fm.ID):
+	case !ident.Valid(fm.ID):
 		ps = append(ps, source.Problem{Line: at("id"), Message: fmt.Sprintf("lesson id %q must be lowercase letters, digits and dashes", fm.ID)})
 	}
 	if strings.TrimSpace(fm.Title) == "" {

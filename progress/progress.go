@@ -151,8 +151,8 @@ func Open(dir string, opts ...Option) (s *Store, warning string, err error) {
 		return nil, "", fmt.Errorf("%s: %w; upgrade k8slab to use it (the file was left as it is)", s.path, err)
 	}
 	if err != nil {
-		aside := s.path + ".corrupt-" + s.now().UTC().Format("20060102T150405Z")
-		if rerr := os.Rename(s.path, aside); rerr != nil {
+		aside, rerr := s.moveAside()
+		if rerr != nil {
 			return nil, "", fmt.Errorf("%s is unreadable (%v) and could not be moved aside: %w", s.path, err, rerr)
 		}
 		s.data = fresh()
@@ -323,10 +323,25 @@ func (s *Store) Save() error {
 	return nil
 }
 
+// moveAside renames the progress file to a name beside it that no other
+// file has, so that a file broken twice in one second does not replace the
+// first one moved aside. The caller holds the folder's lock, or is Open.
+func (s *Store) moveAside() (string, error) {
+	stem := s.path + ".corrupt-" + s.now().UTC().Format("20060102T150405Z")
+	aside := stem
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(aside); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		aside = fmt.Sprintf("%s-%d", stem, i)
+	}
+	return aside, os.Rename(s.path, aside)
+}
+
 // readCurrent is the progress on disk now: what another process saved
-// since this one opened the file, or what this one loaded when the file
-// is unreadable (it is never overwritten blind: Open moved a corrupt one
-// aside, and a newer schema is refused).
+// since this one opened the file, or what this one loaded when the file is
+// unreadable. An unreadable file is never written over: it is moved aside,
+// as Open does, and a newer schema is refused.
 func (s *Store) readCurrent() (Data, error) {
 	raw, err := os.ReadFile(s.path)
 	switch {
@@ -340,6 +355,9 @@ func (s *Store) readCurrent() (Data, error) {
 		return Data{}, fmt.Errorf("%s: %w; it was left as it is", s.path, err)
 	}
 	if err != nil {
+		if _, rerr := s.moveAside(); rerr != nil {
+			return Data{}, fmt.Errorf("%s is unreadable (%v) and could not be moved aside, so it was left as it is: %w", s.path, err, rerr)
+		}
 		return s.base(), nil
 	}
 	return d, nil

@@ -379,3 +379,44 @@ func TestParallelProcessesLoseNoUpdate(t *testing.T) {
 		t.Errorf("%d lessons recorded; want all 300 updates of the three processes", n)
 	}
 }
+
+// A file that turns unreadable after Open (another program, or the learner
+// with an editor, broke it) is moved aside by the next save like one found
+// broken at Open, never written over; a second one broken in the same
+// second does not replace the first one moved aside.
+func TestSaveMovesAsideAFileBrokenAfterOpen(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName)
+	s, _, _ := Open(dir, WithClock(clock))
+	if err := s.Update(func(d *Data) { d.MarkLessonRead("pods", 1, fixed) }); err != nil {
+		t.Fatal(err)
+	}
+	for i, broken := range []string{`{"version": 2, "lessons": [`, `not json at all`} {
+		if err := os.WriteFile(path, []byte(broken), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Update(func(d *Data) { d.MarkLessonRead("services", i, fixed) }); err != nil {
+			t.Fatal(err)
+		}
+		asides, _ := filepath.Glob(path + ".corrupt-*")
+		found := false
+		for _, a := range asides {
+			if kept, _ := os.ReadFile(a); string(kept) == broken {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("save %d overwrote the broken file %q; moved aside: %v", i, broken, asides)
+		}
+		if len(asides) != i+1 {
+			t.Errorf("after %d broken files, %d moved aside: %v", i+1, len(asides), asides)
+		}
+	}
+	reopened, warning, err := Open(dir, WithClock(clock))
+	if err != nil || warning != "" {
+		t.Fatalf("the file saved after moving the broken one aside does not open: %v %q", err, warning)
+	}
+	if _, ok := reopened.Snapshot().Lessons["services"]; !ok {
+		t.Error("the save after moving the broken file aside lost the change")
+	}
+}

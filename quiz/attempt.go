@@ -4,6 +4,8 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/k8slab/k8slab/internal/answer"
 )
 
 // Answer is what a learner gave for one question. Choices index the options
@@ -31,12 +33,12 @@ func (q *Question) Correct(a Answer) bool {
 	case TrueFalse:
 		return a.Bool != nil && q.Answer != nil && *a.Bool == *q.Answer
 	case FreeText:
-		given := Normalize(a.Text)
+		given := answer.Normalize(a.Text)
 		if given == "" {
 			return false
 		}
 		for _, acc := range q.Accept {
-			if Normalize(acc) == given {
+			if answer.Normalize(acc) == given {
 				return true
 			}
 		}

@@ -4,11 +4,12 @@ package quiz
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/k8slab/k8slab/internal/answer"
+	"github.com/k8slab/k8slab/internal/ident"
 	"github.com/k8slab/k8slab/internal/source"
 )
 
@@ -62,12 +63,6 @@ type Option struct {
 // DefaultPassPercent applies when a quiz does not set passPercent.
 const DefaultPassPercent = 70
 
-var idRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
-
-// ValidID reports whether id is lowercase kebab-case, the form every id in a
-// course takes so that it can be typed on a command line.
-func ValidID(id string) bool { return idRE.MatchString(id) }
-
 // Parse decodes and validates a quiz file, reporting every problem found.
 func Parse(data []byte) (*Quiz, source.Problems) {
 	root, ps := source.Parse(data)
@@ -77,7 +72,7 @@ func Parse(data []byte) (*Quiz, source.Problems) {
 	var q Quiz
 	decodeProblems := source.Decode(root, &q)
 	ps = append(ps, source.CheckHeader(root, q.Header, "Quiz")...)
-	if q.ID != "" && !ValidID(q.ID) {
+	if q.ID != "" && !ident.Valid(q.ID) {
 		ps.Add(source.Field(root, "id"), "quiz id %q must be lowercase letters, digits and dashes", q.ID)
 	}
 	if strings.TrimSpace(q.Title) == "" {
@@ -118,7 +113,7 @@ func validateQuestion(q *Question, node *yaml.Node) source.Problems {
 		ps.Add(node, "question has no id; add a short kebab-case 'id'")
 	} else {
 		name = fmt.Sprintf("question %q", q.ID)
-		if !ValidID(q.ID) {
+		if !ident.Valid(q.ID) {
 			ps.Add(source.Field(node, "id"), "%s: id must be lowercase letters, digits and dashes", name)
 		}
 	}
@@ -173,7 +168,7 @@ func validateQuestion(q *Question, node *yaml.Node) source.Problems {
 			ps.Add(node, "%s is free text and needs 'accept' with at least one accepted answer", name)
 		}
 		for i, a := range q.Accept {
-			if Normalize(a) == "" {
+			if answer.Normalize(a) == "" {
 				ps.Add(source.Item(node, "accept", i), "%s: accepted answer %d is empty", name, i+1)
 			}
 		}
@@ -183,17 +178,4 @@ func validateQuestion(q *Question, node *yaml.Node) source.Problems {
 		ps.Add(source.Field(node, "type"), "%s has unknown type %q; use one of single, multiple, truefalse, text", name, q.Type)
 	}
 	return ps
-}
-
-var spaceRE = regexp.MustCompile(`\s+`)
-
-// Normalize reduces a free-text answer to the form answers are compared in:
-// lower case, single spaces, without surrounding quotes, backticks or a
-// trailing full stop, so that "`kubectl`." and "KubeCtl" both match kubectl.
-func Normalize(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.TrimRight(s, ".!")
-	s = strings.Trim(s, " \t`'\"“”‘’")
-	s = strings.TrimRight(s, ".!")
-	return spaceRE.ReplaceAllString(strings.TrimSpace(s), " ")
 }

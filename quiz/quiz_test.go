@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/k8slab/k8slab/internal/answer"
 	"github.com/k8slab/k8slab/quiz"
 )
 
@@ -101,7 +102,7 @@ func TestNormalize(t *testing.T) {
 		"container runtime!":     "container runtime",
 		"":                       "",
 	} {
-		if got := quiz.Normalize(in); got != want {
+		if got := answer.Normalize(in); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
 		}
 	}

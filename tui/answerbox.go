@@ -1,6 +1,9 @@
 package tui
 
 import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -83,3 +86,51 @@ func (b *answerBox) View() string {
 	}
 	return b.input.View()
 }
+
+// answerSubmittedMsg carries an answer the learner entered.
+type answerSubmittedMsg struct{ text string }
+
+// labAnswer is the lab page's answer field for a question task: it owns
+// the keyboard while open, and hands the answer to the page on enter.
+type labAnswer struct {
+	keys *KeyMap
+	box  answerBox
+	open bool
+}
+
+func newLabAnswer(keys *KeyMap) *labAnswer {
+	return &labAnswer{keys: keys, box: newAnswerBox("answer › ", "", 100)}
+}
+
+// edit opens the field on the current answer.
+func (a *labAnswer) edit(value string) tea.Cmd {
+	a.open = true
+	return a.box.Edit(value)
+}
+
+func (a *labAnswer) close() {
+	a.open = false
+	a.box.Blur()
+}
+
+func (a *labAnswer) SetSize(w, _ int) { a.box.SetWidth(max(10, min(w, 80)-12)) }
+
+func (a *labAnswer) Update(msg tea.Msg) tea.Cmd {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch {
+		case key.Matches(k, a.keys.Submit):
+			a.close()
+			return navigate(answerSubmittedMsg{strings.TrimSpace(a.box.Value())})
+		case key.Matches(k, a.keys.Cancel):
+			a.close()
+			return nil
+		}
+	}
+	return a.box.Update(msg)
+}
+
+func (a *labAnswer) ShortHelp() []key.Binding {
+	return []key.Binding{a.keys.Submit, a.keys.Cancel, a.keys.ForceQuit}
+}
+func (a *labAnswer) FullHelp() [][]key.Binding { return [][]key.Binding{a.ShortHelp()} }
+func (a *labAnswer) View() string              { return a.box.View() }

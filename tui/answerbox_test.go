@@ -129,6 +129,13 @@ func TestLabAnswersKeptAcrossReopening(t *testing.T) {
 	waitFor(t, tm, "answer › 3")
 	press(tm, "enter")
 	waitFor(t, tm, "Your answer: 3")
+	// The new answer is graded by a watch started in a command: quitting
+	// before it ran would end the program first, so wait for it.
+	waitUntil(t, tm, "grading with the new answer", func(string) bool {
+		labs.mu.Lock()
+		defer labs.mu.Unlock()
+		return len(labs.answers) == 2
+	})
 	screen := finalScreen(t, tm)
 	if strings.Contains(screen, "03") {
 		t.Errorf("typing appended to the old answer:\n%s", screen)

@@ -27,6 +27,9 @@ type Options struct {
 	Renderer *lessons.Renderer
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// After paces the lab's retries after a failure; it defaults to
+	// time.After, and tests replace it to retry without waiting.
+	After func(time.Duration) <-chan time.Time
 	// NoColor is set when NO_COLOR asks for no colours.
 	NoColor bool
 	// Start opens a screen other than home, e.g. a quiz.
@@ -90,6 +93,9 @@ func New(o Options) *App {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.After == nil {
+		o.After = time.After
+	}
 	if o.Renderer == nil {
 		o.Renderer = lessons.NewRenderer()
 	}
@@ -103,6 +109,7 @@ func New(o Options) *App {
 		store:    o.Store,
 		renderer: o.Renderer,
 		now:      o.Now,
+		after:    o.After,
 		keys:     DefaultKeyMap(),
 		styles:   NewStyles(true, o.NoColor),
 	}
@@ -113,7 +120,7 @@ func New(o Options) *App {
 	a.lesson = newLessonScreen(c)
 	a.quiz = newQuizScreen(c)
 	a.lab = newLabScreen(c, o.Labs, o.Map)
-	a.lab.workshop = o.Workshop
+	a.lab.d.workshop = o.Workshop
 	a.cheat = newCheatSheetScreen(c)
 	a.gloss = newGlossaryScreen(c)
 	c.keys.CheatSheet.SetEnabled(o.Course.CheatSheet != nil)
@@ -165,7 +172,7 @@ func (a *App) syncKeys() {
 	// lab screen learns that the cluster went away or came back.
 	a.cluster.fast = a.base() == a.lab
 	if a.cluster.status != nil && a.cluster.status.Reachable {
-		a.lab.provider = a.cluster.status.Provider
+		a.lab.d.provider = a.cluster.status.Provider
 	}
 }
 
@@ -186,9 +193,9 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 			if done.err == nil && done.reason != "" {
 				a.status, a.statusIsErr = "Cluster ready. In your shell: eval \"$(k8slab cluster env)\"", false
 			}
-			if done.err == nil && a.base() == a.lab && a.lab.lab != nil {
+			if done.err == nil && a.base() == a.lab && a.lab.d.lab != nil {
 				// The lab was waiting for a cluster: start it now.
-				return tea.Batch(cmd, a.lab.open(a.lab.lab))
+				return tea.Batch(cmd, a.lab.open(a.lab.d.lab))
 			}
 		}
 		return cmd
@@ -293,7 +300,7 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 		case a.quiz:
 			a.home.focus(quizRow, a.quiz.attempt.Quiz.ID)
 		case a.lab:
-			a.home.focus(labRow, a.lab.lab.ID)
+			a.home.focus(labRow, a.lab.d.lab.ID)
 		}
 		a.active = a.home
 		a.resize()

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -65,6 +66,7 @@ func (r recorder) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (r recorder) View() tea.View {
 	v := r.App.View()
 	r.last.Store(screenText(r.App))
+	changed.notify()
 	return v
 }
 
@@ -92,16 +94,52 @@ func waitFor(t *testing.T, tm *session, text string) {
 	})
 }
 
+// waitUntil waits for ok to hold of the screen or of a fake's state. It
+// re-checks on every event that may change either (a frame drawn, a fake
+// service called), never on a timer; testLimit only bounds a test that
+// would otherwise hang.
 func waitUntil(t *testing.T, tm *session, what string, ok func(screen string) bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	limit := time.NewTimer(testLimit)
+	defer limit.Stop()
+	for {
+		next := changed.next() // before the check, so no change is missed
 		if ok(tm.last.Load().(string)) {
 			return
 		}
-		time.Sleep(2 * time.Millisecond)
+		select {
+		case <-next:
+		case <-limit.C:
+			t.Fatalf("waited in vain for %s; last frame:\n%s", what, tm.last.Load())
+		}
 	}
-	t.Fatalf("waited in vain for %s; last frame:\n%s", what, tm.last.Load())
+}
+
+// testLimit bounds how long a test waits for an event before it fails; it
+// is no part of what a test asserts, so it is generous for a loaded
+// machine.
+const testLimit = time.Minute
+
+// changed is a broadcast of "something a test may wait for changed":
+// each notify closes the channel waiters hold and makes a new one.
+var changed = &signal{ch: make(chan struct{})}
+
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (s *signal) next() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ch
+}
+
+func (s *signal) notify() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.ch)
+	s.ch = make(chan struct{})
 }
 
 func press(tm *session, keys ...string) {
@@ -145,7 +183,7 @@ func finalScreen(t *testing.T, tm *session) string {
 
 func finalApp(t *testing.T, tm *session) *App {
 	t.Helper()
-	app := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(recorder).App
+	app := tm.FinalModel(t, teatest.WithFinalTimeout(testLimit)).(recorder).App
 	if err := app.Flush(); err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func TestQuitWhileCreatingCancelsFirst(t *testing.T) {
 	press(tm, "q")
 	waitFor(t, tm, "Press q again to stop it and quit")
 	press(tm, "q")
-	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(testLimit))
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
 	if svc.ctxErr == nil {

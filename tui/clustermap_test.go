@@ -10,11 +10,14 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
-	"github.com/k8slab/k8slab/labfile"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/k8slab/k8slab/clusterview"
+	"github.com/k8slab/k8slab/labfile"
+	"github.com/k8slab/k8slab/tui/stream"
 )
 
 // rolloutObjects models deployment web with old pods at revision 1 and new
@@ -68,42 +71,14 @@ func rolloutObjects(nodes, oldReady, newStarting, newReady int) ([]corev1.Node, 
 	return ns, pods, rss, []appsv1.Deployment{dep}, []corev1.Service{svc}, []discoveryv1.EndpointSlice{slice}
 }
 
-func view(nodes, oldReady, newStarting, newReady int) ClusterView {
-	return BuildClusterView(rolloutObjects(nodes, oldReady, newStarting, newReady))
-}
-
-func TestBuildClusterView(t *testing.T) {
-	v := view(3, 2, 1, 1)
-	if len(v.Nodes) != 3 || v.Nodes[0].Role != "control-plane" || len(v.Nodes[0].Pods) != 0 {
-		t.Fatalf("nodes = %+v", v.Nodes)
-	}
-	r := v.Rollouts[0]
-	if r.Old != 2 || r.New != 2 || r.NewReady != 1 || r.Revision != "2" || r.Desired != 4 {
-		t.Errorf("rollout = %+v", r)
-	}
-	if got := len(v.Services[0].Endpoints); got != 3 {
-		t.Errorf("service endpoints = %d, want the 3 ready pods", got)
-	}
-	newest := 0
-	for _, n := range v.Nodes {
-		for _, p := range n.Pods {
-			if p.Newest != (p.Revision == "2") {
-				t.Errorf("pod %s revision %s newest=%v", p.Name, p.Revision, p.Newest)
-			}
-			if p.Newest {
-				newest++
-			}
-		}
-	}
-	if newest != 2 {
-		t.Errorf("%d pods marked newest, want 2", newest)
-	}
+func view(nodes, oldReady, newStarting, newReady int) clusterview.View {
+	return clusterview.Build(rolloutObjects(nodes, oldReady, newStarting, newReady))
 }
 
 // fakeMap plays a scripted sequence of views.
-type fakeMap struct{ views chan ClusterView }
+type fakeMap struct{ views chan clusterview.View }
 
-func (f *fakeMap) WatchMap(ctx context.Context, _ *labfile.Lab, onChange func(ClusterView)) error {
+func (f *fakeMap) WatchMap(ctx context.Context, _ *labfile.Lab, onChange func(clusterview.View)) error {
 	for {
 		select {
 		case <-ctx.Done():
@@ -124,7 +99,7 @@ func TestClusterMapRollout(t *testing.T) {
 	}{{"80x24", 80, 24, false}, {"140x40_no_color", 140, 40, true}} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
-			maps := &fakeMap{views: make(chan ClusterView, 8)}
+			maps := &fakeMap{views: make(chan clusterview.View, 8)}
 			app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Labs: newFakeLabs(), Map: maps, NoColor: c.noColor})
 			tm := f.startApp(t, app, c.w, c.h)
 			waitFor(t, tm, "Next:")
@@ -160,7 +135,9 @@ func BenchmarkClusterMapRender(b *testing.B) {
 			}
 		})
 		b.Run(fmt.Sprintf("build_%dnodes_%dpods", size.nodes, size.pods), func(b *testing.B) {
-			objs := func() ClusterView { return BuildClusterView(rolloutObjects(size.nodes+1, size.pods/2, 0, size.pods/2)) }
+			objs := func() clusterview.View {
+				return clusterview.Build(rolloutObjects(size.nodes+1, size.pods/2, 0, size.pods/2))
+			}
 			for b.Loop() {
 				_ = objs()
 			}
@@ -179,11 +156,11 @@ func BenchmarkTUIMemoryWithMap(b *testing.B) {
 		app := New(Options{Course: f.course, Store: f.store, Labs: newFakeLabs(), Map: &fakeMap{}})
 		app.Update(windowSize(120, 40))
 		lab, _ := f.course.Lab("first-lab")
-		app.lab.lab = lab
+		app.lab.d.lab = lab
 		v := view(11, 150, 0, 150)
 		app.lab.showMap = true
-		app.lab.mapID = 1
-		app.lab.Update(clusterMapMsg{id: 1, view: v})
+		id := app.lab.streams.Begin(stream.Map)
+		app.lab.Update(clusterMapMsg{id: id, view: v})
 		_ = app.View()
 		runtime.GC()
 		var after runtime.MemStats

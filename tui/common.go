@@ -25,6 +25,7 @@ type common struct {
 	store    *progress.Store
 	renderer *lessons.Renderer
 	now      func() time.Time
+	after    func(time.Duration) <-chan time.Time
 	keys     *KeyMap
 	styles   *Styles
 }

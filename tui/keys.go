@@ -65,6 +65,9 @@ type KeyMap struct {
 	AllTerms      key.Binding
 	ToCheatSheet  key.Binding
 	CloseGlossary key.Binding
+
+	// Sort changes the order of the workshop's class table.
+	Sort key.Binding
 }
 
 // DefaultKeyMap returns the standard bindings.
@@ -117,5 +120,7 @@ func DefaultKeyMap() *KeyMap {
 		AllTerms:      key.NewBinding(key.WithKeys("backspace"), key.WithHelp("⌫", "all terms")),
 		ToCheatSheet:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "cheat sheet")),
 		CloseGlossary: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+
+		Sort: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 	}
 }

@@ -25,10 +25,10 @@ type fakeLabs struct {
 	starts  int
 	resets  int
 	answers []map[string]string
-	// active counts watches running; endDelay makes a cancelled watch take
-	// that long to end, as an informer's does.
-	active   atomic.Int32
-	endDelay time.Duration
+	// active counts watches running; when ending is set, a cancelled
+	// watch ends only once it is closed, as an informer's takes a while.
+	active atomic.Int32
+	ending chan struct{}
 }
 
 func newFakeLabs() *fakeLabs { return &fakeLabs{results: make(chan checks.LabResult, 8)} }
@@ -38,11 +38,13 @@ func (f *fakeLabs) Watch(ctx context.Context, lab *labfile.Lab, answers map[stri
 	f.answers = append(f.answers, answers)
 	f.mu.Unlock()
 	f.active.Add(1)
+	changed.notify()
+	defer changed.notify()
 	defer f.active.Add(-1)
 	for {
 		select {
 		case <-ctx.Done():
-			time.Sleep(f.endDelay)
+			f.end()
 			return nil
 		case r := <-f.results:
 			// select picks at random among ready cases: a watch already
@@ -50,7 +52,7 @@ func (f *fakeLabs) Watch(ctx context.Context, lab *labfile.Lab, answers map[stri
 			// as a real one would stop delivering.
 			if ctx.Err() != nil {
 				f.results <- r
-				time.Sleep(f.endDelay)
+				f.end()
 				return nil
 			}
 			onResult(r)
@@ -58,10 +60,17 @@ func (f *fakeLabs) Watch(ctx context.Context, lab *labfile.Lab, answers map[stri
 	}
 }
 
+func (f *fakeLabs) end() {
+	if f.ending != nil {
+		<-f.ending
+	}
+}
+
 func (f *fakeLabs) Start(context.Context, *labfile.Lab) error {
 	f.mu.Lock()
 	f.starts++
 	f.mu.Unlock()
+	changed.notify()
 	return nil
 }
 
@@ -69,6 +78,7 @@ func (f *fakeLabs) Reset(context.Context, *labfile.Lab) error {
 	f.mu.Lock()
 	f.resets++
 	f.mu.Unlock()
+	changed.notify()
 	return nil
 }
 
@@ -171,16 +181,11 @@ func TestLabResetAsksFirst(t *testing.T) {
 	press(tm, "n")
 	waitFor(t, tm, "graded live")
 	press(tm, "R", "y")
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	waitUntil(t, tm, "the reset", func(string) bool {
 		labs.mu.Lock()
-		n := labs.resets
-		labs.mu.Unlock()
-		if n == 1 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer labs.mu.Unlock()
+		return labs.resets == 1
+	})
 	finalScreen(t, tm)
 	labs.mu.Lock()
 	defer labs.mu.Unlock()
@@ -245,16 +250,11 @@ func TestLabQuestionAnswer(t *testing.T) {
 	waitFor(t, tm, "answer ›")
 	tm.Type("q3")
 	press(tm, "enter")
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	waitUntil(t, tm, "grading with the answer", func(string) bool {
 		labs.mu.Lock()
-		n := len(labs.answers)
-		labs.mu.Unlock()
-		if n >= 2 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer labs.mu.Unlock()
+		return len(labs.answers) >= 2
+	})
 	finalScreen(t, tm)
 	labs.mu.Lock()
 	defer labs.mu.Unlock()
@@ -298,14 +298,14 @@ func TestLabCompletionSummary(t *testing.T) {
 // and only there.
 func TestTaskFeatureNoteOnlyOnSim(t *testing.T) {
 	need := []labfile.Feature{labfile.NodePortFromHost, labfile.Containers}
-	sim := &labScreen{provider: "sim"}
+	sim := &labData{provider: "sim"}
 	if got := sim.missing(need); !strings.Contains(got, "NodePort") || !strings.Contains(got, "containers") {
 		t.Errorf("sim note = %q, want both features named", got)
 	}
 	if got := sim.missing(nil); got != "" {
 		t.Errorf("a task without features got a note: %q", got)
 	}
-	if got := (&labScreen{provider: "kind"}).missing(need); got != "" {
+	if got := (&labData{provider: "kind"}).missing(need); got != "" {
 		t.Errorf("kind got a note: %q", got)
 	}
 }
@@ -314,15 +314,15 @@ func TestTaskFeatureNoteOnlyOnSim(t *testing.T) {
 // under such a task's goal; nobody else is.
 func TestClusterWideTaskNoteOnlyInWorkshops(t *testing.T) {
 	task := &labfile.Task{ID: "label-worker", Features: []labfile.Feature{labfile.ClusterWide}}
-	if got := (&labScreen{provider: "kind", workshop: true}).taskNotes(task); !strings.Contains(got, "In this workshop") {
+	if got := (&labData{provider: "kind", workshop: true}).taskNotes(task); !strings.Contains(got, "In this workshop") {
 		t.Errorf("workshop note = %q", got)
 	}
-	for _, s := range []*labScreen{{provider: "kind"}, {provider: "sim"}} {
+	for _, s := range []*labData{{provider: "kind"}, {provider: "sim"}} {
 		if got := s.taskNotes(task); got != "" {
 			t.Errorf("outside a workshop (%s) the task got a note: %q", s.provider, got)
 		}
 	}
-	if got := (&labScreen{provider: "kind", workshop: true}).taskNotes(&labfile.Task{ID: "t"}); got != "" {
+	if got := (&labData{provider: "kind", workshop: true}).taskNotes(&labfile.Task{ID: "t"}); got != "" {
 		t.Errorf("an ordinary task got a workshop note: %q", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/clusterview"
 )
 
 // rollout is a result where create-web fails only because its rollout is
@@ -83,7 +84,7 @@ func testSettling(t *testing.T, w, h int) {
 func TestLabHelpAt80Columns(t *testing.T) {
 	f := newFixture(t)
 	labs := newFakeLabs()
-	app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Labs: labs, Map: &fakeMap{views: make(chan ClusterView)}})
+	app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Labs: labs, Map: &fakeMap{views: make(chan clusterview.View)}})
 	tm := f.startApp(t, app, 80, 24)
 	waitFor(t, tm, "Next:")
 	press(tm, "j", "j", "j", "enter")

@@ -106,6 +106,12 @@ func (s *lessonScreen) Update(msg tea.Msg) tea.Cmd {
 		if s.lesson == nil || msg.key != (renderKey{s.lesson.ID, s.textWidth(), s.c.styles.Markdown}) {
 			return nil // stale: the learner moved on or resized
 		}
+		if s.rendered {
+			// A second rendering of the same text (a window size that
+			// arrived before the first was done asks for one) would put
+			// the reader back where the lesson opened.
+			return nil
+		}
 		s.err = msg.err
 		s.rendered = true
 		s.viewport.SetContent(msg.content)

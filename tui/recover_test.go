@@ -33,9 +33,23 @@ func (f *flakyLabs) Watch(ctx context.Context, lab *labfile.Lab, answers map[str
 func TestLabRecoversFromUnreachableCluster(t *testing.T) {
 	f := newFixture(t)
 	labs := &flakyLabs{fakeLabs: newFakeLabs()}
-	tm := f.startLab(t, labs, 80, 24, false)
+	// The back-off's clock fires when the test says, not after a second.
+	waits := make(chan time.Duration, 1)
+	fire := make(chan time.Time, 1)
+	after := func(d time.Duration) <-chan time.Time {
+		waits <- d
+		return fire
+	}
+	app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Labs: labs, After: after})
+	tm := f.startApp(t, app, 80, 24)
+	waitFor(t, tm, "Next:")
+	press(tm, "j", "j", "j", "enter")
 	waitFor(t, tm, "! Create deployment web")
-	waitFor(t, tm, "Trying again by itself")
+	waitFor(t, tm, "Trying again by itself in 1s")
+	if d := <-waits; d != time.Second {
+		t.Errorf("the first retry waits %s, want 1s", d)
+	}
+	fire <- time.Time{}
 	labs.results <- labResult(checks.Pass, checks.Fail)
 	waitFor(t, tm, "✓ Create deployment web  done")
 	if strings.Contains(tm.last.Load().(string), "Trying again") {
@@ -113,4 +127,33 @@ func TestLabResetFailureIsShown(t *testing.T) {
 		t.Error("the failed reset was forgotten when results came")
 	}
 	finalScreen(t, tm)
+}
+
+// evilStart fails with an error whose text holds terminal escapes, as a
+// message from a hostile API server or kubeconfig could.
+type evilStart struct{ *fakeLabs }
+
+func (evilStart) Start(context.Context, *labfile.Lab) error {
+	return errors.New("dial: \x1b]0;owned\a\x1b[2Jgone")
+}
+
+// A lab error is drawn as text: its escape sequences reach the terminal
+// written out, never as commands.
+func TestLabErrorsAreInert(t *testing.T) {
+	f := newFixture(t)
+	fire := make(chan time.Time) // the retry never comes
+	app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Labs: evilStart{newFakeLabs()},
+		After: func(time.Duration) <-chan time.Time { return fire }})
+	tm := f.startApp(t, app, 80, 24)
+	waitFor(t, tm, "Next:")
+	press(tm, "j", "j", "j", "enter")
+	waitFor(t, tm, "gone")
+	press(tm, "q")
+	raw := finalApp(t, tm).View().Content
+	if strings.Contains(raw, "\x1b]0;owned") || strings.Contains(raw, "\x1b[2J") {
+		t.Errorf("the error's escapes reached the terminal: %q", raw)
+	}
+	if !strings.Contains(raw, `\x1b]0;owned\x07\x1b[2Jgone`) {
+		t.Errorf("the error is not shown written out: %q", raw)
+	}
 }

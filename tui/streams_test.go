@@ -3,10 +3,14 @@ package tui
 import (
 	"context"
 	"errors"
+	"os/exec"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/labfile"
@@ -18,7 +22,7 @@ func leftovers() []string {
 	buf = buf[:runtime.Stack(buf, true)]
 	var out []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "(*fakeLabs).Watch") || strings.Contains(g, "(*labScreen).stream") {
+		if strings.Contains(g, "(*fakeLabs).Watch") || strings.Contains(g, "stream.(*Controller).Run") {
 			out = append(out, g)
 		}
 	}
@@ -27,11 +31,12 @@ func leftovers() []string {
 
 // After answering a question (which restarts the watch) and leaving the
 // lab, no watch and no goroutine of it is left, although the old watch
-// takes 100 ms to end; stale messages of old streams change nothing.
+// ends only after the new one started; stale messages of old streams
+// change nothing.
 func TestLabStreamsHaveIdentity(t *testing.T) {
 	f := newFixture(t)
 	labs := newFakeLabs()
-	labs.endDelay = 100 * time.Millisecond
+	labs.ending = make(chan struct{})
 	tm := openQuestionLab2(t, f, labs)
 	waitFor(t, tm, "press a to answer")
 	waitUntil(t, tm, "the first watch", func(string) bool { return labs.active.Load() == 1 })
@@ -40,10 +45,10 @@ func TestLabStreamsHaveIdentity(t *testing.T) {
 	tm.Type("3")
 	press(tm, "enter")
 	waitFor(t, tm, "Your answer: 3")
-	waitUntil(t, tm, "the old watch ended and the new one running", func(string) bool {
+	waitUntil(t, tm, "the new watch running while the old one still ends", func(string) bool {
 		labs.mu.Lock()
 		defer labs.mu.Unlock()
-		return len(labs.answers) == 2 && labs.active.Load() == 1
+		return len(labs.answers) == 2 && labs.active.Load() == 2
 	})
 	// Messages of the earlier streams (start action 1, watch 2) arriving
 	// late, as the race delivered them: the new watch (3) stays current.
@@ -52,6 +57,8 @@ func TestLabStreamsHaveIdentity(t *testing.T) {
 	tm.Send(labWatchEndedMsg{id: 2})
 	tm.Send(labResultMsg{id: 2, lab: "question-lab", res: pass})
 	tm.Send(labActionDoneMsg{id: 1, what: "start"})
+	close(labs.ending)
+	waitUntil(t, tm, "the old watch ended", func(string) bool { return labs.active.Load() == 1 })
 	labs.results <- func() checks.LabResult {
 		r := pass
 		r.Tasks = []checks.TaskResult{{ID: "count-nodes", Status: checks.Fail}}
@@ -62,7 +69,7 @@ func TestLabStreamsHaveIdentity(t *testing.T) {
 	press(tm, "esc")
 	waitFor(t, tm, "Next:")
 	waitUntil(t, tm, "every watch stopped", func(string) bool { return labs.active.Load() == 0 })
-	waitUntil(t, tm, "no stream goroutine left", func(string) bool { return len(leftovers()) == 0 })
+	waitForNoLeftovers(t)
 	labs.mu.Lock()
 	n := len(labs.answers)
 	labs.mu.Unlock()
@@ -70,6 +77,21 @@ func TestLabStreamsHaveIdentity(t *testing.T) {
 		t.Errorf("%d watches started; want 2 (a stale message restarted one?)", n)
 	}
 	finalScreen(t, tm)
+}
+
+// waitForNoLeftovers waits for the streams' goroutines to end once their
+// watches returned. A goroutine's end sends no event, so this looks again
+// after yielding, as goleak does; testLimit only bounds a leak.
+func waitForNoLeftovers(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(testLimit)
+	for len(leftovers()) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("stream goroutines left:\n%s", strings.Join(leftovers(), "\n\n"))
+		}
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // blockingStart never finishes starting the lab until its context ends.
@@ -99,7 +121,49 @@ func TestQuitCancelsLabStart(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("start ended with %v, want context.Canceled", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(testLimit):
 		t.Fatal("the lab start was not cancelled on quit")
+	}
+}
+
+// shellCounter counts the shells set up.
+type shellCounter struct {
+	*fakeLabs
+	calls atomic.Int32
+}
+
+func (s *shellCounter) Shell(*labfile.Lab) (*exec.Cmd, error) {
+	s.calls.Add(1)
+	return exec.Command("true"), nil
+}
+
+// The shell key does no work in Update: finding the cluster may revive it
+// for minutes and the kubeconfig is written to disk, so both run in a
+// command, whose result carries its stream id. A shell set up for a lab
+// the learner has left meanwhile is not opened.
+func TestShellIsSetUpInACommand(t *testing.T) {
+	f := newFixture(t)
+	labs := &shellCounter{fakeLabs: newFakeLabs()}
+	app := New(Options{Course: f.course, Store: f.store, Labs: labs})
+	lab, _ := f.course.Lab("first-lab")
+	s := app.lab
+	s.d.lab = lab
+
+	cmd := s.handleKey(tea.KeyPressMsg{Code: 't', Text: "t"})
+	if cmd == nil || labs.calls.Load() != 0 {
+		t.Fatalf("the shell key set the shell up in Update (%d calls)", labs.calls.Load())
+	}
+	ready := cmd()
+	if labs.calls.Load() != 1 {
+		t.Fatal("the command did not set the shell up")
+	}
+	s.stop() // the learner left the lab
+	if s.Update(ready) != nil {
+		t.Error("a shell set up for a lab already left was opened")
+	}
+
+	again := s.handleKey(tea.KeyPressMsg{Code: 't', Text: "t"})()
+	if s.Update(again) == nil {
+		t.Error("the current shell was not opened")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/k8slab/k8slab/checks"
@@ -58,5 +59,30 @@ func TestLongTextsWrapAt80Columns(t *testing.T) {
 	screen = finalScreen(t, tm)
 	if got := strings.Join(strings.Fields(screen), " "); !strings.Contains(got, "Lab complete in 0s with 0 hints. Well done! Next: More (esc for the course map).") {
 		t.Errorf("the summary is not shown whole:\n%s", screen)
+	}
+}
+
+// A second rendering of a lesson already shown (a late window size asks
+// for one while the first is under way) leaves the reader where they
+// scrolled to; under load it used to put them back at the top.
+func TestLessonDuplicateRenderKeepsPlace(t *testing.T) {
+	f := newFixture(t)
+	app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }})
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	l, _ := f.course.Lesson("long-lesson")
+	s := app.lesson
+	app.active = s
+	first := s.open(l, f.store.Snapshot())
+	second := s.Update(tea.WindowSizeMsg{Width: 80, Height: 24}) // not rendered yet: asks again
+	if second == nil {
+		t.Fatal("a window size before the first rendering asked for none; the test no longer shows the race")
+	}
+	s.Update(first())
+	for range 5 {
+		s.Update(tea.KeyPressMsg{Code: 'j', Text: "j"})
+	}
+	s.Update(second())
+	if got := s.viewport.YOffset(); got != 5 {
+		t.Errorf("offset after a second rendering = %d, want 5", got)
 	}
 }

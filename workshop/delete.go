@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/k8slab/k8slab/internal/ident"
 	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/labenv"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -26,7 +27,7 @@ type DeleteResult struct {
 // terminating.
 func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 	var res DeleteResult
-	if !dnsLabel.MatchString(name) {
+	if !ident.Valid(name) {
 		return res, fmt.Errorf("workshop name %q: use lowercase letters, digits and dashes", name)
 	}
 	selector := metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name}

@@ -11,12 +11,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/atomicfile"
 	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/labenv"
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -33,6 +34,10 @@ import (
 type Clients struct {
 	Config  *rest.Config
 	Dynamic dynamic.Interface
+	// Watch is for the status grader's informers: a client without the
+	// client-side timeout, which would cut every watch (see
+	// clustercache.WatchClient).
+	Watch dynamic.Interface
 }
 
 // NewClients makes the clients for cfg.
@@ -41,7 +46,11 @@ func NewClients(cfg *rest.Config) (Clients, error) {
 	if err != nil {
 		return Clients{}, err
 	}
-	return Clients{Config: cfg, Dynamic: dyn}, nil
+	watch, err := clustercache.WatchClient(cfg)
+	if err != nil {
+		return Clients{}, err
+	}
+	return Clients{Config: cfg, Dynamic: dyn, Watch: watch}, nil
 }
 
 // InitOptions tune init.
@@ -174,31 +183,6 @@ func Init(ctx context.Context, c Clients, p Plan, opts InitOptions) (*InitResult
 		return res, err
 	}
 	return res, nil
-}
-
-// waitDefaultAccount waits for the controller to give a new namespace its
-// default ServiceAccount: admission refuses pods until it exists.
-func waitDefaultAccount(ctx context.Context, c Clients, ns string) error {
-	deadline := time.Now().Add(time.Minute)
-	for {
-		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
-		_, err := c.Dynamic.Resource(serviceAccountsGVR).Namespace(ns).Get(cctx, "default", metav1.GetOptions{})
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if !apierrors.IsNotFound(err) {
-			return fmt.Errorf("reading the default service account of %s: %w", ns, err)
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("namespace %s still has no default service account after a minute; is kube-controller-manager running?", ns)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // waitQuotas waits until the quota controller has counted every learner
@@ -388,7 +372,7 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 			continue
 		}
 		ns := LabNamespace(w.p.Name, learner, lab.ID)
-		if err := waitDefaultAccount(ctx, w.c, ns); err != nil {
+		if err := labenv.WaitDefaultServiceAccount(ctx, w.c.Dynamic, ns); err != nil {
 			return "", err
 		}
 		// With the instructor's rights: a learner may not create the
@@ -546,29 +530,9 @@ func (w *initializer) writeKubeconfig(learner, token string) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(w.opts.OutDir, learner+".kubeconfig")
-	return path, writePrivate(path, data)
-}
-
-// writePrivate writes a file only its owner can read, never exposing the
-// token through a moment of wider permissions.
-func writePrivate(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".kubeconfig-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	// Only its owner can read it, from the first byte: the file holds a
+	// token.
+	return path, atomicfile.WriteFile(path, data, 0o600)
 }
 
 // ReadMarker returns the workshop marker of the kubeconfig's current (or

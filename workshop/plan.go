@@ -8,9 +8,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 
+	"github.com/k8slab/k8slab/internal/ident"
 	"github.com/k8slab/k8slab/labenv"
 	"github.com/k8slab/k8slab/labfile"
 )
@@ -28,8 +28,6 @@ const FieldManager = "k8slab-workshop"
 // LearnerAccount is the ServiceAccount each learner acts as, in their home
 // namespace.
 const LearnerAccount = "learner"
-
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 
 // Plan is a workshop: its name, its learners and the labs they do.
 type Plan struct {
@@ -111,7 +109,7 @@ func LabNamespace(workshop, learner, lab string) string {
 
 // Validate reports a plan whose names Kubernetes would refuse.
 func (p Plan) Validate() error {
-	if !dnsLabel.MatchString(p.Name) || len(p.Name) > 30 {
+	if !ident.Valid(p.Name) || len(p.Name) > 30 {
 		return fmt.Errorf("workshop name %q: use lowercase letters, digits and dashes, at most 30", p.Name)
 	}
 	if len(p.Learners) == 0 {
@@ -121,7 +119,7 @@ func (p Plan) Validate() error {
 		return fmt.Errorf("the course has no labs for a workshop")
 	}
 	for _, l := range p.Learners {
-		if !dnsLabel.MatchString(l) {
+		if !ident.Valid(l) {
 			return fmt.Errorf("learner id %q: use lowercase letters, digits and dashes", l)
 		}
 		for _, lab := range p.Labs {

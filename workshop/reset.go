@@ -35,6 +35,16 @@ var resettable = []schema.GroupVersionResource{
 	{Version: "v1", Resource: "persistentvolumeclaims"},
 }
 
+// ResetFor is how a lab is reset for whoever works in it: a workshop
+// learner, who may not delete their namespaces, with ResetLab; anyone
+// else with labenv.ResetLab. The CLI and the TUI both choose here.
+func ResetFor(learner bool) func(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string) error {
+	if learner {
+		return ResetLab
+	}
+	return labenv.ResetLab
+}
+
 // ResetLab starts a learner's lab afresh with a learner's rights: it cannot
 // delete and recreate the namespace (that needs cluster-wide rights, and
 // would take the learner's Role with it), so it empties the namespace of

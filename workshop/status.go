@@ -75,8 +75,15 @@ type Grader struct {
 	engine *checks.Engine
 	now    func() time.Time
 
-	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
-	nsInf     cache.SharedIndexInformer
+	// informers are keyed by resource and field selector (the namespace
+	// is always all): a check that reads a sliver of a resource (the
+	// ReplicaSet events) caches only that sliver of the whole cluster.
+	informers map[clustercache.Key]cache.SharedIndexInformer
+	// readers maps an informer and a namespace that is not a learner's
+	// (kube-system) to the labs whose checks read it there: a change there
+	// regrades those labs' cells.
+	readers map[clustercache.Key]map[string][]string
+	nsInf   cache.SharedIndexInformer
 
 	// syncTime and gradeTime split the time to the first table between
 	// listing the class and grading it, for benchmarks.
@@ -84,15 +91,18 @@ type Grader struct {
 
 	mu    sync.Mutex
 	dirty map[string]bool // namespaces to grade again; "*" means all
-	cells map[string]*Cell
-	kick  chan struct{}
+	// dirtyLabs are labs whose every cell is graded again.
+	dirtyLabs map[string]bool
+	cells     map[string]*Cell
+	kick      chan struct{}
 }
 
 // NewGrader prepares a grader; Run starts it.
 func NewGrader(c Clients, name string, labs []*labfile.Lab) *Grader {
 	access := Analyse(labs)
 	g := &Grader{c: c, name: name, labs: labs, graded: map[string][]string{}, engine: checks.NewEngine(c.Dynamic), now: time.Now,
-		informers: map[schema.GroupVersionResource]cache.SharedIndexInformer{}, dirty: map[string]bool{"*": true}, cells: map[string]*Cell{}, kick: make(chan struct{}, 1)}
+		informers: map[clustercache.Key]cache.SharedIndexInformer{}, readers: map[clustercache.Key]map[string][]string{},
+		dirty: map[string]bool{"*": true}, dirtyLabs: map[string]bool{}, cells: map[string]*Cell{}, kick: make(chan struct{}, 1)}
 	for _, lab := range labs {
 		for _, t := range lab.Tasks {
 			if t.Question == nil && !access.IsRestricted(lab.ID, t.ID) {
@@ -120,7 +130,11 @@ func (g *Grader) Objects() int {
 // Watches is the number of watches the grader keeps open.
 func (g *Grader) Watches() int { return len(g.informers) + 1 }
 
-func (g *Grader) markDirty(obj any) {
+// markDirty marks what a change to obj, seen by the informer of key, may
+// change: the cells of obj's namespace, and of the labs that read key's
+// objects there when it is not a learner's (kube-system); a
+// cluster-scoped object, or a call without an object, marks every cell.
+func (g *Grader) markDirty(key clustercache.Key, obj any) {
 	ns := "*"
 	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = d.Obj
@@ -130,6 +144,9 @@ func (g *Grader) markDirty(obj any) {
 	}
 	g.mu.Lock()
 	g.dirty[ns] = true
+	for _, lab := range g.readers[key][ns] {
+		g.dirtyLabs[lab] = true
+	}
 	g.mu.Unlock()
 	select {
 	case g.kick <- struct{}{}:
@@ -148,10 +165,12 @@ func metaOf(obj any) (metav1.Object, error) {
 // again after every change (changes are gathered for debounce). It returns
 // when ctx ends, or an error if the watches cannot start.
 func (g *Grader) Run(ctx context.Context, debounce time.Duration, onTable func(Table)) error {
-	handler := cache.ResourceEventHandlerFuncs{
-		AddFunc:    g.markDirty,
-		UpdateFunc: func(_, n any) { g.markDirty(n) },
-		DeleteFunc: g.markDirty,
+	handler := func(key clustercache.Key) cache.ResourceEventHandlerFuncs {
+		return cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(o any) { g.markDirty(key, o) },
+			UpdateFunc: func(_, n any) { g.markDirty(key, n) },
+			DeleteFunc: func(o any) { g.markDirty(key, o) },
+		}
 	}
 	// Indexed by namespace: each cell's checks list one namespace.
 	byNamespace := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
@@ -160,23 +179,30 @@ func (g *Grader) Run(ctx context.Context, debounce time.Duration, onTable func(T
 			continue // no ids would mean every task
 		}
 		for _, n := range checks.Needs(lab, placeholder, g.graded[lab.ID]) {
-			if _, ok := g.informers[n.Resource]; ok {
+			key := clustercache.Key{Resource: n.Resource, FieldSelector: n.FieldSelector}
+			if n.Namespace != placeholder && n.Namespace != "" {
+				if g.readers[key] == nil {
+					g.readers[key] = map[string][]string{}
+				}
+				g.readers[key][n.Namespace] = append(g.readers[key][n.Namespace], lab.ID)
+			}
+			if _, ok := g.informers[key]; ok {
 				continue
 			}
-			inf := clustercache.NewInformer(g.c.Dynamic, clustercache.Key{Resource: n.Resource}, "", byNamespace)
-			if _, err := inf.AddEventHandler(handler); err != nil {
+			inf := clustercache.NewInformer(g.c.Watch, key, "", byNamespace)
+			if _, err := inf.AddEventHandler(handler(key)); err != nil {
 				return err
 			}
-			g.informers[n.Resource] = inf
+			g.informers[key] = inf
 		}
 	}
 	// The class itself: learners' namespaces, found by the workshop label,
 	// so learners added by a later init appear.
-	g.nsInf = clustercache.NewInformer(g.c.Dynamic, clustercache.Key{Resource: namespacesGVR}, WorkshopLabel+"="+g.name, byNamespace)
+	g.nsInf = clustercache.NewInformer(g.c.Watch, clustercache.Key{Resource: namespacesGVR}, WorkshopLabel+"="+g.name, byNamespace)
 	if _, err := g.nsInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { g.markDirty("*") },
+		AddFunc:    func(any) { g.markDirty(clustercache.Key{}, "*") },
 		UpdateFunc: func(any, any) {},
-		DeleteFunc: func(any) { g.markDirty("*") },
+		DeleteFunc: func(any) { g.markDirty(clustercache.Key{}, "*") },
 	}); err != nil {
 		return err
 	}
@@ -246,14 +272,25 @@ func Snapshot(ctx context.Context, c Clients, name string, labs []*labfile.Lab) 
 
 // cacheSnapshot serves the engine's lists from the shared informers.
 type cacheSnapshot struct {
-	informers map[schema.GroupVersionResource]cache.SharedIndexInformer
+	informers map[clustercache.Key]cache.SharedIndexInformer
 }
 
-func (s cacheSnapshot) List(_ context.Context, gvr schema.GroupVersionResource, namespace string) ([]unstructured.Unstructured, error) {
-	inf, ok := s.informers[gvr]
+func (s cacheSnapshot) List(ctx context.Context, gvr schema.GroupVersionResource, namespace string) ([]unstructured.Unstructured, error) {
+	return s.ListKey(ctx, clustercache.Key{Resource: gvr, Namespace: namespace})
+}
+
+// ListKey serves k from the informer of its resource and field selector,
+// or, failing that, from the whole resource's (a Snapshot may return
+// more than the selector picks).
+func (s cacheSnapshot) ListKey(_ context.Context, k clustercache.Key) ([]unstructured.Unstructured, error) {
+	inf, ok := s.informers[clustercache.Key{Resource: k.Resource, FieldSelector: k.FieldSelector}]
 	if !ok {
-		return nil, fmt.Errorf("internal: %s is not watched", gvr.Resource)
+		inf, ok = s.informers[clustercache.Key{Resource: k.Resource}]
 	}
+	if !ok {
+		return nil, fmt.Errorf("internal: %s is not watched", k.Resource.Resource)
+	}
+	namespace := k.Namespace
 	var items []any
 	if namespace == "" {
 		items = inf.GetStore().List()
@@ -275,8 +312,8 @@ func (s cacheSnapshot) List(_ context.Context, gvr schema.GroupVersionResource, 
 // grade evaluates the dirty cells and returns the whole table.
 func (g *Grader) grade(ctx context.Context) Table {
 	g.mu.Lock()
-	dirty := g.dirty
-	g.dirty = map[string]bool{}
+	dirty, dirtyLabs := g.dirty, g.dirtyLabs
+	g.dirty, g.dirtyLabs = map[string]bool{}, map[string]bool{}
 	g.mu.Unlock()
 
 	labByID := map[string]*labfile.Lab{}
@@ -307,7 +344,7 @@ func (g *Grader) grade(ctx context.Context) Table {
 			continue
 		}
 		key := learner + "/" + labID
-		if g.cells[key] != nil && !dirty["*"] && !dirty[ns.GetName()] {
+		if g.cells[key] != nil && !dirty["*"] && !dirty[ns.GetName()] && !dirtyLabs[labID] {
 			continue
 		}
 		jobs = append(jobs, job{key: key, lab: lab, cell: &Cell{Lab: labID, Namespace: ns.GetName()}})

@@ -35,6 +35,11 @@ type Profile struct {
 	// Liveness is how long a container whose liveness probe cannot pass
 	// runs before the kubelet restarts it.
 	Liveness *Delay
+	// CrashSeen is how long a container that exited shows as terminated
+	// before the kubelet reports CrashLoopBackOff (its next sync). The
+	// back-off itself is the kubelet's, whatever the profile: 10 s after
+	// the first restart, doubling up to 5 minutes.
+	CrashSeen *Delay
 }
 
 // Instant starts pods at once, as kwok's built-in stages do; tests use it.
@@ -45,6 +50,7 @@ var Instant = Profile{
 	PullBackoff: &Delay{300, 600},
 	PullRetry:   &Delay{20000, 40000},
 	Liveness:    &Delay{3000, 5000},
+	CrashSeen:   &Delay{300, 600},
 }
 
 // Realistic takes about as long as a kind cluster with images cached, so a
@@ -58,7 +64,8 @@ var Realistic = Profile{
 	PullBackoff: &Delay{2000, 5000},
 	PullRetry:   &Delay{20000, 40000},
 	// The defaults: a probe every 10 s, restart after 3 failures.
-	Liveness: &Delay{25000, 35000},
+	Liveness:  &Delay{25000, 35000},
+	CrashSeen: &Delay{500, 1500},
 }
 
 // Stages returns the complete stage set (node and pod stages: kwokctl
@@ -69,12 +76,16 @@ func Stages(cat *images.Catalog, p Profile) ([]byte, error) {
 	g := &generator{
 		Profile: p,
 		jq:      jqPrograms(refs),
-		known:   knownSnippet(refs),
+		known:   knownSnippet(refs) + behaveSnippet(refs),
 	}
 	g.PodStarts = []podStart{{Name: "pod-start", ProbeFails: false}, {Name: "pod-not-ready", ProbeFails: true}}
 	g.PullFails = []pullFail{
 		{Name: "pod-pull-failed", Delay: p.PullFail, Waiting: "none"},
 		{Name: "pod-pull-retry", Delay: p.PullRetry, Waiting: "ImagePullBackOff"},
+	}
+	g.CrashRestarts = []crashRestart{
+		{Name: "pod-crash-restart-now", State: "restart-now"},
+		{Name: "pod-crash-restart", State: "backoff", Backoff: true},
 	}
 	g.StartStatus = g.expand(startStatus)
 	g.ProbeEvent = g.expand(strings.ReplaceAll(probeEvent, "PROBEKINDS", `"readinessProbe" "startupProbe"`))
@@ -82,6 +93,9 @@ func Stages(cat *images.Catalog, p Profile) ([]byte, error) {
 	g.KillEvent = g.expand(killEvent)
 	g.LivenessStatus = g.expand(livenessStatus)
 	g.Backoff = g.expand(backoffStatus)
+	g.CrashRestart = g.expand(strings.ReplaceAll(crashStatus, "MODE", "restart"))
+	g.CrashBackoff = g.expand(strings.ReplaceAll(crashStatus, "MODE", "backoff"))
+	g.CrashBackoffEvent = g.expand(crashEvent)
 	t, err := template.New("stages").Delims("[[", "]]").Funcs(template.FuncMap{
 		"jq": func(name string) (string, error) {
 			prog, ok := g.jq[name]
@@ -121,6 +135,9 @@ type generator struct {
 
 	LivenessStatus, LivenessEvent, KillEvent string
 
+	CrashRestarts                                 []crashRestart
+	CrashRestart, CrashBackoff, CrashBackoffEvent string
+
 	jq    map[string]string
 	known string
 }
@@ -128,6 +145,13 @@ type generator struct {
 type podStart struct {
 	Name       string
 	ProbeFails bool
+}
+
+// crashRestart is a stage that runs a crashed container again: at once
+// after its first exit, or after the kubelet's back-off.
+type crashRestart struct {
+	Name, State string
+	Backoff     bool
 }
 
 type pullFail struct {
@@ -145,7 +169,7 @@ func (g *generator) PullEvent(typ, reason, msg string) string {
 }
 
 func (g *generator) expand(s string) string {
-	return strings.NewReplacer("KNOWN", g.known, "REF", refSnippet, "PROBES", probeSnippet).Replace(s)
+	return strings.NewReplacer("KNOWN", g.known, "REF", refSnippet, "PROBES", probeSnippet, "CRASH", crashSnippet).Replace(s)
 }
 
 // yamlString quotes s as a JSON string, which YAML reads as a
@@ -170,18 +194,22 @@ func jqPrograms(refs []images.Ref) map[string]string {
 		known[r.Ref] = ports
 	}
 	knownJSON, _ := json.Marshal(known)
+	behaveJSON, _ := json.Marshal(behaviours(refs))
 	// norm is images.Normalize: Docker Hub prefixes go, no tag is latest.
 	defs := `def norm: sub("^(docker\\.io|index\\.docker\\.io|registry-1\\.docker\\.io)/"; "")` +
 		` | (if test("^library/[^/]+$") then .[8:] else . end)` +
 		` | (if test("@|:[^/]*$") then . else . + ":latest" end);` +
 		` def known: ` + string(knownJSON) + `;` +
-		` def portOf($c): if type == "string" then (. as $n | [($c.ports // [])[] | select(.name == $n) | .containerPort] | first) else . end; `
+		` def portOf($c): if type == "string" then (. as $n | [($c.ports // [])[] | select(.name == $n) | .containerPort] | first) else . end; ` +
+		` def behave: ` + string(behaveJSON) + `;` + crashJQ
 	statuses := `((.status.containerStatuses // []) + (.status.initContainerStatuses // []))[]`
 	return map[string]string{
 		"unknownImage":    defs + `any((.spec.initContainers // [])[], (.spec.containers // [])[]; .image | norm as $r | known | has($r) | not)`,
 		"failingProbe":    defs + failing(`$c.readinessProbe, $c.startupProbe`),
 		"failingLiveness": defs + failing(`$c.livenessProbe`),
 		"imageChanged":    defs + `. as $pod | any(($pod.spec.containers // [])[]; . as $c | any(($pod.status.containerStatuses // [])[]; .name == $c.name and .state.running != null and (.image | norm) != ($c.image | norm)))`,
+		"crash":           defs + crashStateJQ,
+		"crashBackoff":    crashBackoffJQ,
 		"needsStart":      `.status.phase == "Pending" or (.status.phase == "Running" and any(` + statuses + `; .state.waiting != null))`,
 		"pullWaiting": `[` + statuses + ` | .state.waiting.reason // empty] as $w` +
 			` | if any($w[]; . == "ErrImagePull") then "ErrImagePull" elif any($w[]; . == "ImagePullBackOff") then "ImagePullBackOff" else "none" end`,
@@ -258,7 +286,8 @@ const probeSnippet = `{{ $ready := true }}{{ $started := true }}{{ $probeKind :=
 // fails; the image named in full, as the runtime reports it), the others
 // wait with ErrImagePull; an init container that cannot start holds back
 // everything after it. A container that ran with another image restarts
-// (its restart count goes up). kwok's PodIPsWith hands out a new address on
+// (its restart count goes up). A container whose image's command cannot
+// run (catalogue: exits, memory) has terminated. kwok's PodIPsWith hands out a new address on
 // every call, so a pod that has one keeps it.
 const startStatus = `{{ $now := Now }}
 {{ $root := . }}
@@ -312,6 +341,7 @@ containerStatuses:
 {{ range .spec.containers }}
 REF
 PROBES
+CRASH
 {{ $prev := dict }}{{ range $root.status.containerStatuses }}{{ if eq (toString .name) (toString $c.name) }}{{ $prev = . }}{{ end }}{{ end }}
 {{ $restarts := int (default 0 $prev.restartCount) }}
 {{ $wasRunning := and $prev.state $prev.state.running }}
@@ -345,6 +375,16 @@ PROBES
       message: {{ $pullErr | Quote }}
       {{ end }}
   {{ $waiting = true }}
+  {{ $unready = append $unready .name }}
+  {{ else if $exitCode }}
+  ready: false
+  started: false
+  state:
+    terminated:
+      exitCode: {{ $exitCode }}
+      reason: {{ $exitReason | Quote }}
+      startedAt: {{ $now | Quote }}
+      finishedAt: {{ $now | Quote }}
   {{ $unready = append $unready .name }}
   {{ else }}
   ready: {{ $ready }}
@@ -546,3 +586,149 @@ PROBES
 {{ end }}
 {{ end }}
 `
+
+// behaviour is what the catalogue declares an image does when it runs,
+// as kwok's templates and jq programs read it.
+type behaviour struct {
+	Code  int      `json:"code,omitempty"`
+	Log   string   `json:"log,omitempty"`
+	Env   []string `json:"env"`
+	Files []string `json:"files"`
+	MiB   int      `json:"mib,omitempty"`
+	Arg   string   `json:"arg,omitempty"`
+}
+
+// behaviours maps each image:tag that fails or uses memory to what it does.
+func behaviours(refs []images.Ref) map[string]behaviour {
+	out := map[string]behaviour{}
+	for _, r := range refs {
+		if r.Exits == nil && r.Memory == nil {
+			continue
+		}
+		b := behaviour{Env: []string{}, Files: []string{}}
+		if e := r.Exits; e != nil {
+			b.Code, b.Log = e.Code, e.Log
+			b.Env = append(b.Env, e.UnlessEnv...)
+			b.Files = append(b.Files, e.UnlessFile...)
+		}
+		if m := r.Memory; m != nil {
+			b.MiB, b.Arg = m.MiB, m.FromArg
+		}
+		out[r.Ref] = b
+	}
+	return out
+}
+
+// behaveSnippet is a kwok template fragment that defines $behave, the
+// same map as the jq programs' behave.
+func behaveSnippet(refs []images.Ref) string {
+	data, _ := json.Marshal(behaviours(refs))
+	return `{{ $behave := fromJson ` + strconv.Quote(string(data)) + ` }}`
+}
+
+// crashJQ defines crashOf($c): how the container $c ends ({code, reason})
+// or null when it runs. A missing setting stops it before it allocates
+// anything, so that comes first; otherwise it is OOM-killed when it uses
+// more memory than its limit, with the exit code 137 (SIGKILL) and the
+// reason containerd reports.
+const crashJQ = ` def qbytes: tostring | capture("^(?<n>[0-9.]+)(?<u>[a-zA-Z]*)$") as $q` +
+	` | ($q.n | tonumber) * ({"": 1, "k": 1000, "M": 1000000, "G": 1000000000, "T": 1000000000000,` +
+	` "Ki": 1024, "Mi": 1048576, "Gi": 1073741824, "Ti": 1099511627776, "m": 0.001}[$q.u] // 1);` +
+	` def stressbytes: capture("^(?<n>[0-9]+)(?<u>[bBkKmMgG]?)$") as $q` +
+	` | ($q.n | tonumber) * ({"": 1, "b": 1, "k": 1024, "m": 1048576, "g": 1073741824}[$q.u | ascii_downcase]);` +
+	` def memUse($c; $b): if ($b.mib // 0) > 0 then $b.mib * 1048576` +
+	` elif ($b.arg // "") != "" then ((($c.command // []) + ($c.args // [])) as $a` +
+	` | [range(0; ($a | length) - 1) as $i | select($a[$i] == $b.arg) | $a[$i + 1]] | first // null` +
+	` | if . == null then null else (try stressbytes catch null) end)` +
+	` else null end;` +
+	` def crashOf($c): ($c.image | norm) as $r | (behave[$r] // null) as $b` +
+	` | if $b == null then null else` +
+	` (if ($b.code // 0) > 0` +
+	` and (any(($c.env // [])[]; . as $e | any($b.env[]; . == $e.name) and ((($e.value // "") != "") or $e.valueFrom != null)) | not)` +
+	` and (any(($c.volumeMounts // [])[]; (.mountPath | rtrimstr("/")) as $m | any($b.files[]; . == $m or startswith($m + "/"))) | not)` +
+	` then {code: $b.code, reason: "Error"}` +
+	` else (memUse($c; $b) as $use | ($c.resources.limits.memory // null) as $lim` +
+	` | if $use != null and $lim != null and $use > ($lim | qbytes) then {code: 137, reason: "OOMKilled"} else null end) end) end;`
+
+// crashStateJQ says where a pod whose containers crash is in the
+// kubelet's restart loop: "none" (nothing crashes), "start" (not started
+// yet), "restart-now" (exited for the first time: the kubelet restarts it
+// at once), "exited" (exited again: back-off comes next), "backoff"
+// (waiting in CrashLoopBackOff) or "running".
+const crashStateJQ = `. as $pod | [($pod.spec.containers // [])[] | . as $c | select(crashOf($c) != null) | $c.name] as $names` +
+	` | if ($names | length) == 0 then "none" else` +
+	` [($pod.status.containerStatuses // [])[] | . as $s | select(any($names[]; . == $s.name))] as $st` +
+	` | if any($st[]; .state.waiting.reason == "CrashLoopBackOff") then "backoff"` +
+	` elif any($st[]; .state.terminated != null and (.restartCount // 0) == 0) then "restart-now"` +
+	` elif any($st[]; .state.terminated != null) then "exited"` +
+	` elif ($st | length) == 0 or any($st[]; .state.waiting != null) then "start"` +
+	` else "running" end end`
+
+// crashBackoffJQ is how long the kubelet backs off before it restarts a
+// container in CrashLoopBackOff: 10 s after the first restart, doubled
+// after each one, at most 300 s (kubelet.go: initialCrashLoopBackOff,
+// MaxContainerBackOff).
+const crashBackoffJQ = `[(.status.containerStatuses // [])[] | select(.state.waiting.reason == "CrashLoopBackOff") | (.restartCount // 1)] | min // 1` +
+	` | [10 * pow(2; . - 1), 300] | min | floor | tostring + "s"`
+
+// crashSnippet, with a known container as dot after REF, sets $exitCode
+// (0 when it runs) and $exitReason, as crashOf does in jq.
+const crashSnippet = `{{ $exitCode := 0 }}{{ $exitReason := "" }}{{ $cc := . }}` +
+	`{{ with get $behave $ref }}{{ $b := . }}` +
+	`{{ if gt (int (default 0 $b.code)) 0 }}{{ $ok := false }}` +
+	`{{ range $cc.env }}{{ if and (has (toString .name) $b.env) (or (ne (toString (default "" .value)) "") .valueFrom) }}{{ $ok = true }}{{ end }}{{ end }}` +
+	`{{ range $cc.volumeMounts }}{{ $m := trimSuffix "/" (toString .mountPath) }}{{ range $b.files }}{{ if or (eq . $m) (hasPrefix (printf "%s/" $m) .) }}{{ $ok = true }}{{ end }}{{ end }}{{ end }}` +
+	`{{ if not $ok }}{{ $exitCode = int $b.code }}{{ $exitReason = "Error" }}{{ end }}{{ end }}` +
+	`{{ if not $exitCode }}{{ $use := 0.0 }}` +
+	`{{ if gt (int (default 0 $b.mib)) 0 }}{{ $use = mulf $b.mib 1048576 }}` +
+	`{{ else if $b.arg }}{{ $a := concat (default list $cc.command) (default list $cc.args) }}{{ $size := "" }}` +
+	`{{ range $i, $x := $a }}{{ if and (eq (toString $x) $b.arg) (lt (add1 $i) (len $a)) (not $size) }}{{ $size = toString (index $a (add1 $i)) }}{{ end }}{{ end }}` +
+	`{{ if regexMatch "^[0-9]+[bBkKmMgG]?$" $size }}{{ $n := float64 (regexFind "^[0-9]+" $size) }}{{ $u := lower (regexReplaceAll "^[0-9]+" $size "") }}` +
+	`{{ $use = mulf $n (get (dict "" 1 "b" 1 "k" 1024 "m" 1048576 "g" 1073741824) $u) }}{{ end }}{{ end }}` +
+	`{{ $lim := "" }}{{ with $cc.resources }}{{ with .limits }}{{ $lim = toString (default "" .memory) }}{{ end }}{{ end }}` +
+	`{{ if and (gt $use 0.0) (regexMatch "^[0-9.]+[a-zA-Z]*$" $lim) }}` +
+	`{{ $limBytes := mulf (float64 (regexFind "^[0-9.]+" $lim)) (get (dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "m" 0.001) (regexReplaceAll "^[0-9.]+" $lim "")) }}` +
+	`{{ if gt $use $limBytes }}{{ $exitCode = 137 }}{{ $exitReason = "OOMKilled" }}{{ end }}{{ end }}` +
+	`{{ end }}{{ end }}`
+
+// crashStatus, for every container that crashes, either restarts it (MODE
+// "restart": its restart count goes up and the new run ends as the last
+// did) or puts it into CrashLoopBackOff with the kubelet's message (MODE
+// "backoff"); other containers keep their status.
+const crashStatus = `{{ $now := Now }}
+{{ $root := . }}
+{{ $pod := printf "%s_%s(%s)" .metadata.name .metadata.namespace .metadata.uid }}
+KNOWN
+containerStatuses:
+{{ range .spec.containers }}
+REF
+CRASH
+{{ $prev := dict }}{{ range $root.status.containerStatuses }}{{ if eq (toString .name) (toString $cc.name) }}{{ $prev = . }}{{ end }}{{ end }}
+{{ if and $exitCode $prev.state }}
+{{ $cs := deepCopy $prev }}
+{{ if eq "MODE" "restart" }}
+{{ if $prev.state.terminated }}{{ $_ := set $cs "lastState" (dict "terminated" $prev.state.terminated) }}{{ end }}
+{{ $_ := set $cs "restartCount" (add1 (int (default 0 $prev.restartCount))) }}
+{{ $_ := set $cs "state" (dict "terminated" (dict "exitCode" $exitCode "reason" $exitReason "startedAt" $now "finishedAt" $now)) }}
+{{ else if $prev.state.terminated }}
+{{ $n := int (default 1 $prev.restartCount) }}{{ $secs := 10 }}{{ range $i, $_ := until (sub $n 1 | int) }}{{ $secs = mul $secs 2 }}{{ end }}{{ if gt $secs 300 }}{{ $secs = 300 }}{{ end }}
+{{ $_ := set $cs "lastState" (dict "terminated" $prev.state.terminated) }}
+{{ $back := printf "%ds" $secs }}{{ if ge $secs 60 }}{{ $back = printf "%dm%ds" (div $secs 60) (mod $secs 60) }}{{ end }}
+{{ $_ := set $cs "state" (dict "waiting" (dict "reason" "CrashLoopBackOff" "message" (printf "back-off %s restarting failed container=%s pod=%s" $back $cc.name $pod))) }}
+{{ end }}
+- {{ toJson $cs }}
+{{ else if $prev }}
+- {{ toJson $prev }}
+{{ end }}
+{{ end }}
+`
+
+// crashEvent is the kubelet's BackOff event for the first container that
+// crashed (kuberuntime_manager.go, doBackOff).
+var crashEvent = kubeletEvent(`KNOWN
+{{ $path := "" }}{{ $msg := "" }}
+{{ $pod := printf "%s_%s(%s)" .metadata.name .metadata.namespace .metadata.uid }}
+{{ range .spec.containers }}{{ if not $path }}REF
+CRASH
+{{ if $exitCode }}{{ $path = printf "spec.containers{%s}" .name }}{{ $msg = printf "Back-off restarting failed container %s in pod %s" .name $pod }}{{ end }}{{ end }}{{ end }}
+`, "Warning", "BackOff")

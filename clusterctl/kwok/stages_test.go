@@ -47,12 +47,15 @@ func TestStages(t *testing.T) {
 			names = append(names, st.Metadata.Name)
 			delays[st.Metadata.Name] = st.Spec.Delay != nil && st.Spec.Delay.DurationMilliseconds > 0
 		}
-		want := []string{"node-initialize", "node-heartbeat-with-lease", "pod-start", "pod-not-ready", "pod-restart", "pod-unhealthy", "pod-liveness-restart", "pod-pull-failed", "pod-pull-retry", "pod-pull-backoff", "pod-complete", "pod-delete"}
+		want := []string{"node-initialize", "node-heartbeat-with-lease", "pod-start", "pod-not-ready", "pod-restart", "pod-unhealthy", "pod-liveness-restart", "pod-crash-start", "pod-crash-restart-now", "pod-crash-restart", "pod-crash-backoff", "pod-pull-failed", "pod-pull-retry", "pod-pull-backoff", "pod-complete", "pod-delete"}
 		if !slices.Equal(names, want) {
 			t.Errorf("%s: stages %v, want %v", name, names, want)
 		}
 		if !strings.Contains(string(data), `\"nginx:1.27\":[80]`) || !strings.Contains(string(data), `"nginx:1.27" (list "80")`) {
 			t.Errorf("%s: nginx:1.27 and its port are not in the selectors and templates", name)
+		}
+		if !strings.Contains(string(data), `POSTGRES_PASSWORD`) || !strings.Contains(string(data), `--vm-bytes`) {
+			t.Errorf("%s: the behaviour of postgres and polinux/stress is not in the stages", name)
 		}
 		if name == "instant" && (delays["pod-start"] || delays["node-initialize"]) {
 			t.Errorf("instant profile delays pods or nodes")

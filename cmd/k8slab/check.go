@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -9,18 +8,17 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/klog/v2"
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/checks/report"
+	"github.com/k8slab/k8slab/checks/runner"
 	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/internal/source"
 	"github.com/k8slab/k8slab/labfile"
@@ -159,12 +157,6 @@ type checkFlags struct {
 	answers   []string
 }
 
-// The default time limits: a single grading, and waiting with --until-done.
-const (
-	checkTimeout     = 30 * time.Second
-	untilDoneTimeout = 10 * time.Minute
-)
-
 func newCheckCmd(g *globals) *cobra.Command {
 	var f checkFlags
 	cmd := &cobra.Command{
@@ -204,59 +196,38 @@ SIGTERM) ends --watch and --until-done with the status of the last result.`,
 			if err != nil {
 				return err
 			}
-			opts := checks.Options{Namespace: g.labNamespace(&f.target, lab), Answers: map[string]string{}}
+			tasks := strings.Join(lab.TaskIDs(), ", ")
+			run := &runner.Check{Lab: lab, Watch: f.watch, UntilDone: f.untilDone, Timeout: f.timeout, Out: g.out, Err: g.err,
+				Options: checks.Options{Namespace: g.labNamespace(&f.target, lab), Answers: map[string]string{}}}
 			if len(args) == 2 {
-				if !hasTask(lab, args[1]) {
-					return fmt.Errorf("lab %s has no task %q; its tasks are: %s", lab.ID, args[1], taskIDs(lab))
+				if lab.Task(args[1]) == nil {
+					return fmt.Errorf("lab %s has no task %q; its tasks are: %s", lab.ID, args[1], tasks)
 				}
-				opts.Tasks = []string{args[1]}
+				run.Options.Tasks = []string{args[1]}
 			}
 			for _, a := range f.answers {
 				id, val, ok := strings.Cut(a, "=")
-				if !ok || !hasTask(lab, id) {
-					return fmt.Errorf("--answer %q: use TASK=ANSWER with a task of lab %s (%s)", a, lab.ID, taskIDs(lab))
+				if !ok || lab.Task(id) == nil {
+					return fmt.Errorf("--answer %q: use TASK=ANSWER with a task of lab %s (%s)", a, lab.ID, tasks)
 				}
-				opts.Answers[id] = val
+				run.Options.Answers[id] = val
 			}
-			format, err := report.ParseFormat(f.format)
-			if err != nil {
+			if run.Format, err = report.ParseFormat(f.format); err != nil {
 				return err
 			}
-			if f.watch && !f.untilDone && format.SingleDocument() {
-				return fmt.Errorf("--watch --format %s: a %s document holds one result, and --watch writes one per change; "+
-					"use --until-done to write the final result once, or --format json for one JSON document per line", format, format)
+			if err := run.Validate(); err != nil {
+				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			run := &checkRun{g: g, lab: lab, opts: opts, format: format, watching: f.watch || f.untilDone}
-			run.stream = format == report.Text && run.watching || format == report.JSON && f.watch
-
 			cfg, err := g.restConfig(&f.target)
 			if err != nil {
-				return run.finish(run.ungraded(checks.Error, "not graded: no cluster to grade against", err.Error()))
+				return exitWith(run.NotGraded(checks.Error, "not graded: no cluster to grade against", err.Error()))
 			}
 			if err := reach(ctx, cfg); err != nil {
-				return run.finish(run.ungraded(checks.Unreachable, "not graded: the cluster could not be reached", err.Error()))
+				return exitWith(run.NotGraded(checks.Unreachable, "not graded: the cluster could not be reached", err.Error()))
 			}
-			client, err := dynamic.NewForConfig(cfg)
-			if err != nil {
-				return err
-			}
-			engine := checks.NewEngine(client)
-			if !run.watching {
-				timeout := f.timeout
-				if timeout <= 0 {
-					timeout = checkTimeout
-				}
-				ctx, cancel := context.WithTimeout(ctx, timeout)
-				defer cancel()
-				return run.finish(report.Report{LabResult: engine.Evaluate(ctx, lab, opts)})
-			}
-			timeout := f.timeout
-			if timeout <= 0 && f.untilDone {
-				timeout = untilDoneTimeout
-			}
-			return run.watch(ctx, engine, f.untilDone, timeout)
+			return exitWith(run.Run(ctx, cfg))
 		},
 	}
 	f.target.flags(cmd)
@@ -268,135 +239,10 @@ SIGTERM) ends --watch and --until-done with the status of the last result.`,
 	return cmd
 }
 
-// checkRun writes one check command's results.
-type checkRun struct {
-	g      *globals
-	lab    *labfile.Lab
-	opts   checks.Options
-	format report.Format
-	// watching: --watch or --until-done.
-	watching bool
-	// stream: every result is written as it comes (text, and json as
-	// JSON Lines under --watch); otherwise only the final one is.
-	stream bool
-}
-
-// write writes one result in the form the run uses.
-func (c *checkRun) write(r report.Report) error {
-	switch {
-	case c.stream && c.format == report.JSON:
-		return report.WriteJSONLine(c.g.out, r)
-	case c.stream:
-		fmt.Fprintf(c.g.out, "--- %s\n", r.At.Local().Format("15:04:05"))
-	}
-	return report.Write(c.g.out, c.format, r)
-}
-
-// finish writes the final result and turns it into the exit status.
-func (c *checkRun) finish(r report.Report) error {
-	if err := c.write(r); err != nil {
+// exitWith turns a grading's exit status into the command's.
+func exitWith(status int, err error) error {
+	if err != nil || status == runner.ExitPassed {
 		return err
 	}
-	return exitStatus(r)
-}
-
-func exitStatus(r report.Report) error {
-	switch {
-	case r.Problem != "" || r.Broken():
-		return exitCode(2)
-	case !r.Passed():
-		return exitCode(1)
-	}
-	return nil
-}
-
-// watch grades on every change until ctx ends (Ctrl-C), the timeout runs
-// out, or, with untilDone, every task passes. The exit status is always the
-// last result's: stopping a watch never turns "not done" into success.
-func (c *checkRun) watch(ctx context.Context, engine *checks.Engine, untilDone bool, timeout time.Duration) error {
-	interrupted := ctx
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
-	}
-	var last *report.Report
-	var writeErr error
-	err := engine.Watch(ctx, c.lab, c.opts, func(res checks.LabResult) {
-		// A grading cut short by the end of the watch is not a result.
-		if ctx.Err() != nil {
-			return
-		}
-		last = &report.Report{LabResult: res}
-		if c.stream && writeErr == nil {
-			writeErr = c.write(*last)
-		}
-		if untilDone && res.Passed() {
-			cancel()
-		}
-	})
-	if writeErr != nil {
-		return writeErr
-	}
-	timedOut := interrupted.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded)
-	if last == nil {
-		why := "stopped before the first grading"
-		if timedOut {
-			why = fmt.Sprintf("no grading finished within --timeout %s", timeout)
-		}
-		if err != nil {
-			why = err.Error()
-		}
-		return c.finish(c.ungraded(checks.Error, "not graded", why))
-	}
-	if !c.stream {
-		if werr := report.Write(c.g.out, c.format, *last); werr != nil {
-			return werr
-		}
-	} else if timedOut && c.format == report.Text {
-		fmt.Fprintf(c.g.out, "Stopped after --timeout %s: %s.\n", timeout, report.Verdict(*last))
-	}
-	if err != nil {
-		fmt.Fprintln(c.g.err, "k8slab:", err)
-		return exitCode(2)
-	}
-	return exitStatus(*last)
-}
-
-// ungraded is the result when the lab could not be graded at all: every
-// selected task is marked with status and a short note, and problem (said
-// once, at the top) tells why.
-func (c *checkRun) ungraded(status checks.Status, note, problem string) report.Report {
-	ns := c.lab.Namespace
-	if c.opts.Namespace != "" {
-		ns = c.opts.Namespace
-	}
-	r := checks.LabResult{Lab: c.lab.ID, Title: c.lab.Title, Namespace: ns, At: time.Now().UTC()}
-	for _, t := range c.lab.Tasks {
-		if len(c.opts.Tasks) > 0 && !slices.Contains(c.opts.Tasks, t.ID) {
-			continue
-		}
-		r.Tasks = append(r.Tasks, checks.TaskResult{ID: t.ID, Title: t.Title, Status: status, MaxPoints: t.Points,
-			Checks: []checks.CheckResult{{Name: "cluster", Status: status, Messages: []string{note}}}})
-		r.MaxScore += t.Points
-	}
-	return report.Report{LabResult: r, Problem: problem}
-}
-
-func hasTask(lab *labfile.Lab, id string) bool {
-	for _, t := range lab.Tasks {
-		if t.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
-func taskIDs(lab *labfile.Lab) string {
-	var ids []string
-	for _, t := range lab.Tasks {
-		ids = append(ids, t.ID)
-	}
-	return strings.Join(ids, ", ")
+	return exitCode(status)
 }

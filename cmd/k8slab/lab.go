@@ -47,10 +47,8 @@ func newLabStartCmd(g *globals, reset bool) *cobra.Command {
 			}
 			ns := g.labNamespace(&t, lab)
 			switch {
-			case reset && g.learner(&t) != nil:
-				err = workshop.ResetLab(cmd.Context(), client, lab, ns)
 			case reset:
-				err = labenv.ResetLab(cmd.Context(), client, lab, ns)
+				err = workshop.ResetFor(g.learner(&t) != nil)(cmd.Context(), client, lab, ns)
 			default:
 				err = labenv.StartLab(cmd.Context(), client, lab, ns)
 			}

@@ -221,9 +221,7 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 	}
 	opts := labsession.Options{Namespace: func(lab *labfile.Lab) string { return g.labNamespace(&t, lab) }}
 	learner := g.learner(&t) != nil
-	if learner {
-		opts.Reset = workshop.ResetLab
-	}
+	opts.Reset = workshop.ResetFor(learner)
 	labs := labsession.New(resolve, state, opts)
 	app := tui.New(tui.Options{
 		Course:   loaded,

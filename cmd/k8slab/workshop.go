@@ -36,8 +36,8 @@ func (g *globals) workshopClients(t *target) (workshop.Clients, error) {
 	// A class is thousands of objects; the default client-side limit
 	// would make init crawl.
 	cfg.QPS, cfg.Burst = 200, 400
-	// The client-wide timeout would also cut the status watches every few
-	// seconds; every call the workshop makes has a context deadline.
+	// Every call the workshop makes has a context deadline of its own
+	// (the status watches have none: clustercache.WatchClient).
 	cfg.Timeout = 0
 	return workshop.NewClients(cfg)
 }

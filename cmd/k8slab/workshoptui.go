@@ -2,14 +2,15 @@ package main
 
 import (
 	"context"
+	"os"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/k8slab/k8slab/labfile"
+	"github.com/k8slab/k8slab/tui"
 	"github.com/k8slab/k8slab/workshop"
-	"github.com/k8slab/k8slab/workshop/classview"
 )
 
 // runWorkshopTUI shows the live class table. The grader runs beside the
@@ -35,13 +36,13 @@ func runWorkshopTUI(cmd *cobra.Command, c workshop.Clients, name string, labs []
 	next := func() tea.Msg {
 		select {
 		case t := <-tables:
-			return classview.TableMsg{Table: t}
+			return tui.ClassTableMsg{Table: t}
 		case err := <-failed:
-			return classview.ErrMsg{Err: err}
+			return tui.ClassErrMsg{Err: err}
 		case <-ctx.Done():
 			return nil
 		}
 	}
-	_, err := tea.NewProgram(classview.New(name, next), tea.WithContext(ctx)).Run()
+	_, err := tea.NewProgram(tui.NewClassView(name, next, os.Getenv("NO_COLOR") != ""), tea.WithContext(ctx)).Run()
 	return err
 }

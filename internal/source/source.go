@@ -17,6 +17,8 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/k8slab/k8slab/internal/textsafe"
 )
 
 // Problem is one thing wrong with an authored file. Parsers fill Line and
@@ -107,6 +109,9 @@ func (ps *Problems) Add(node *yaml.Node, format string, args ...any) {
 // Parse reads a single YAML document. An empty document is a problem, as is
 // more than one document.
 func Parse(data []byte) (*yaml.Node, Problems) {
+	if ps := CheckText(string(data), 1); ps != nil {
+		return nil, ps
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -147,6 +152,15 @@ func checkShape(n *yaml.Node, depth int) Problems {
 		return Problems{{Line: n.Line, Message: fmt.Sprintf("YAML alias *%s: aliases are not allowed in course files; write the value out", n.Value)}}
 	}
 	var ps Problems
+	if n.Kind == yaml.ScalarNode {
+		// A quoted string's escapes ("\e") make control characters the
+		// raw file does not show.
+		line := n.Line
+		if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+			line++ // a block's text starts under its '|' or '>'
+		}
+		ps = CheckText(n.Value, line)
+	}
 	for _, c := range n.Content {
 		more := checkShape(c, depth+1)
 		ps = append(ps, more...)
@@ -155,6 +169,20 @@ func checkShape(n *yaml.Node, depth int) Problems {
 		}
 	}
 	return ps
+}
+
+// CheckText refuses text with a control character other than newline and
+// tab (escape, bell, a bare carriage return, the C1 range): course text is
+// drawn in a terminal, where such a character is a command to the
+// terminal, not text. line is the line text starts on; the problem names
+// the line of the character.
+func CheckText(text string, line int) Problems {
+	i, r := textsafe.Find(text)
+	if i < 0 {
+		return nil
+	}
+	line += strings.Count(text[:i], "\n")
+	return Problems{{Line: line, Message: fmt.Sprintf("control character %U in the text; a terminal would obey it instead of showing it, so remove it", r)}}
 }
 
 // ReadFile reads an authored file, refusing one over MaxFileSize before

@@ -17,3 +17,19 @@ func TestInert(t *testing.T) {
 		}
 	}
 }
+
+func TestFind(t *testing.T) {
+	for in, want := range map[string]int{
+		"plain text\nand\ttabs":     -1,
+		"windows\r\nlines\r\n":      -1,
+		"ünï \x1b[31m":              6,
+		"bare\rreturn":              4,
+		"bell\a":                    4,
+		"line\u2028separator":       4,
+		"c1 \u009b31m csi, after ü": 3,
+	} {
+		if got, _ := Find(in); got != want {
+			t.Errorf("Find(%q) = %d, want %d", in, got, want)
+		}
+	}
+}

@@ -1,7 +1,4 @@
-// Package classview is the instructor's live table of a workshop:
-// learners × labs, sortable by progress or by how long a learner has been
-// stuck, with a learner's failing messages a keypress away.
-package classview
+package tui
 
 import (
 	"fmt"
@@ -9,101 +6,123 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/internal/textsafe"
 	"github.com/k8slab/k8slab/workshop"
 )
 
-// TableMsg delivers a new table from the grader.
-type TableMsg struct{ Table workshop.Table }
+// ClassTableMsg delivers a new table from the workshop grader.
+type ClassTableMsg struct{ Table workshop.Table }
 
-// ErrMsg reports that grading stopped.
-type ErrMsg struct{ Err error }
+// ClassErrMsg reports that grading stopped.
+type ClassErrMsg struct{ Err error }
 
-// Sort orders.
+// Sort orders of the class table.
 const (
-	ByLearner = iota
-	ByProgress
-	ByStuck
+	byLearner = iota
+	byProgress
+	byStuck
 	sortCount
 )
 
 var sortNames = []string{"learner", "progress", "stuck longest"}
 
-// Model is the live table.
-type Model struct {
-	name   string
-	table  workshop.Table
-	rows   []workshop.Row
-	sortBy int
-	cursor int
-	detail bool
-	err    error
-	width  int
-	height int
-	now    func() time.Time
+// ClassView is the instructor's live table of a workshop: learners × labs,
+// sortable by progress or by how long a learner has been stuck, with a
+// learner's failing messages a keypress away. It runs as a program of its
+// own (k8slab workshop watch) with the course screens' keys and styles.
+type ClassView struct {
+	keys    *KeyMap
+	styles  *Styles
+	help    help.Model
+	noColor bool
+	name    string
+	table   workshop.Table
+	rows    []workshop.Row
+	sortBy  int
+	cursor  int
+	detail  bool
+	err     error
+	width   int
+	height  int
+	now     func() time.Time
 	// next asks the grader for the following table (a tea.Cmd that blocks
 	// on it); nil in tests.
 	next tea.Cmd
 }
 
-// New returns the view; next, when set, is run after every table to wait
-// for the next one.
-func New(name string, next tea.Cmd) *Model {
-	return &Model{name: name, now: time.Now, next: next, sortBy: ByProgress}
+// NewClassView returns the view; next, when set, is run after every table
+// to wait for the next one. noColor is set when NO_COLOR asks for none.
+func NewClassView(name string, next tea.Cmd, noColor bool) *ClassView {
+	st := NewStyles(true, noColor)
+	h := help.New()
+	h.Styles = st.Help
+	return &ClassView{keys: DefaultKeyMap(), styles: st, help: h, noColor: noColor, name: name, now: time.Now, next: next, sortBy: byProgress}
 }
 
-var keys = struct {
-	Up, Down, Sort, Detail, Back, Quit key.Binding
-}{
-	Up:     key.NewBinding(key.WithKeys("up", "k")),
-	Down:   key.NewBinding(key.WithKeys("down", "j")),
-	Sort:   key.NewBinding(key.WithKeys("s")),
-	Detail: key.NewBinding(key.WithKeys("enter")),
-	Back:   key.NewBinding(key.WithKeys("esc")),
-	Quit:   key.NewBinding(key.WithKeys("q", "ctrl+c")),
-}
-
-// Init waits for the first table.
-func (m *Model) Init() tea.Cmd { return m.next }
+// Init asks for the terminal's background and waits for the first table.
+func (m *ClassView) Init() tea.Cmd { return tea.Batch(tea.RequestBackgroundColor, m.next) }
 
 // Update handles tables, errors and keys.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *ClassView) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-	case TableMsg:
+		m.help.SetWidth(msg.Width)
+	case tea.BackgroundColorMsg:
+		m.styles = NewStyles(msg.IsDark(), m.noColor)
+		m.help.Styles = m.styles.Help
+	case ClassTableMsg:
 		m.table = msg.Table
 		m.resort()
 		return m, m.next
-	case ErrMsg:
+	case ClassErrMsg:
 		m.err = msg.Err
 	case tea.KeyPressMsg:
-		switch {
-		case key.Matches(msg, keys.Quit):
-			return m, tea.Quit
-		case key.Matches(msg, keys.Up):
-			m.cursor = max(0, m.cursor-1)
-		case key.Matches(msg, keys.Down):
-			m.cursor = min(max(0, len(m.rows)-1), m.cursor+1)
-		case key.Matches(msg, keys.Sort):
-			m.sortBy = (m.sortBy + 1) % sortCount
-			m.resort()
-		case key.Matches(msg, keys.Detail):
-			m.detail = !m.detail
-		case key.Matches(msg, keys.Back):
-			m.detail = false
-		}
+		return m, m.key(msg)
 	}
 	return m, nil
 }
 
+func (m *ClassView) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit
+	case key.Matches(msg, k.Up):
+		m.cursor = max(0, m.cursor-1)
+	case key.Matches(msg, k.Down):
+		m.cursor = min(max(0, len(m.rows)-1), m.cursor+1)
+	case key.Matches(msg, k.Sort):
+		m.sortBy = (m.sortBy + 1) % sortCount
+		m.resort()
+	case key.Matches(msg, k.Open):
+		m.detail = !m.detail
+	case key.Matches(msg, k.Back):
+		m.detail = false
+	}
+	return nil
+}
+
+// ShortHelp and FullHelp make the table a help.KeyMap, so its help bar
+// comes from the bindings.
+func (m *ClassView) ShortHelp() []key.Binding {
+	k := m.keys
+	if m.detail {
+		return []key.Binding{k.Back, k.Quit}
+	}
+	return []key.Binding{k.Up, k.Down, k.Open, k.Sort, k.Quit}
+}
+
+func (m *ClassView) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
 // resort orders rows, keeping the cursor on the same learner.
-func (m *Model) resort() {
+func (m *ClassView) resort() {
 	selected := ""
 	if m.cursor < len(m.rows) {
 		selected = m.rows[m.cursor].Learner
@@ -113,11 +132,11 @@ func (m *Model) resort() {
 	sort.SliceStable(m.rows, func(i, j int) bool {
 		a, b := m.rows[i], m.rows[j]
 		switch m.sortBy {
-		case ByProgress:
-			if pa, pb := progress(a), progress(b); pa != pb {
+		case byProgress:
+			if pa, pb := classProgress(a), classProgress(b); pa != pb {
 				return pa > pb
 			}
-		case ByStuck:
+		case byStuck:
 			if sa, sb := stuckFor(a, now), stuckFor(b, now); sa != sb {
 				return sa > sb
 			}
@@ -132,7 +151,7 @@ func (m *Model) resort() {
 	}
 }
 
-func progress(r workshop.Row) float64 {
+func classProgress(r workshop.Row) float64 {
 	if r.MaxScore == 0 {
 		return 0
 	}
@@ -157,14 +176,6 @@ func stuckFor(r workshop.Row, now time.Time) time.Duration {
 	return d
 }
 
-var (
-	bold   = lipgloss.NewStyle().Bold(true)
-	muted  = lipgloss.NewStyle().Faint(true)
-	good   = lipgloss.NewStyle().Foreground(lipgloss.Color("2"))
-	bad    = lipgloss.NewStyle().Foreground(lipgloss.Color("1"))
-	active = lipgloss.NewStyle().Reverse(true)
-)
-
 // cellText is a lab's state in a few characters.
 func cellText(c workshop.Cell) string {
 	switch c.State {
@@ -183,26 +194,27 @@ func cellText(c workshop.Cell) string {
 }
 
 // View draws the table, or a learner's failing messages.
-func (m *Model) View() tea.View {
+func (m *ClassView) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.WindowTitle = "k8slab workshop " + m.name
 	return v
 }
 
-func (m *Model) render() string {
+func (m *ClassView) render() string {
+	st := m.styles
 	width := m.width
 	if width == 0 {
 		width = 80
 	}
 	var b strings.Builder
-	header := fmt.Sprintf("Workshop %s · %d learners", m.name, len(m.rows))
+	header := fmt.Sprintf("Workshop %s · %d learners · sorted by %s", m.name, len(m.rows), sortNames[m.sortBy])
 	if !m.table.At.IsZero() {
 		header += " · updated " + m.table.At.Local().Format("15:04:05")
 	}
-	b.WriteString(bold.Render(header) + "\n")
+	b.WriteString(st.Bold.Render(header) + "\n")
 	if m.err != nil {
-		b.WriteString(bad.Render(wrap("Grading stopped: "+m.err.Error(), width)) + "\n")
+		b.WriteString(st.Wrong.Render(ansi.Wordwrap("Grading stopped: "+textsafe.Inert(m.err.Error()), width, "")) + "\n")
 	}
 	if m.table.At.IsZero() && m.err == nil {
 		b.WriteString("Listing the class's objects...\n")
@@ -213,23 +225,24 @@ func (m *Model) render() string {
 	} else {
 		b.WriteString(m.renderTable(width))
 	}
-	b.WriteString(muted.Render(wrap(fmt.Sprintf("↑/↓ move · enter details · s sort (now: %s) · q quit", sortNames[m.sortBy]), width)))
+	b.WriteString(" " + m.help.View(m))
 	return b.String()
 }
 
-func (m *Model) renderTable(width int) string {
+func (m *ClassView) renderTable(width int) string {
+	st := m.styles
 	var b strings.Builder
 	learnerW := len("learner")
 	for _, r := range m.rows {
 		learnerW = max(learnerW, len(r.Learner))
 	}
 	learnerW = min(learnerW, 24)
-	cols := []string{pad("learner", learnerW), pad("score", 7)}
+	cols := []string{padCell("learner", learnerW), padCell("score", 7)}
 	for _, lab := range m.table.Labs {
-		cols = append(cols, pad(short(lab), 12))
+		cols = append(cols, padCell(shortLabID(lab), 12))
 	}
 	cols = append(cols, "stuck on")
-	b.WriteString(bold.Render(ansi.Truncate(strings.Join(cols, " "), width, "…")) + "\n")
+	b.WriteString(st.Bold.Render(ansi.Truncate(strings.Join(cols, " "), width, "…")) + "\n")
 	visible := len(m.rows)
 	if m.height > 0 {
 		visible = max(1, m.height-4)
@@ -238,14 +251,14 @@ func (m *Model) renderTable(width int) string {
 	now := m.now()
 	for i := first; i < len(m.rows) && i < first+visible; i++ {
 		r := m.rows[i]
-		line := pad(r.Learner, learnerW) + " " + pad(fmt.Sprintf("%d/%d", r.Score, r.MaxScore), 7)
+		line := padCell(r.Learner, learnerW) + " " + padCell(fmt.Sprintf("%d/%d", r.Score, r.MaxScore), 7)
 		for _, c := range r.Cells {
-			text := pad(cellText(c), 12)
+			text := padCell(cellText(c), 12)
 			switch c.State {
 			case workshop.Passed:
-				text = good.Render(text)
+				text = st.Done.Render(text)
 			case workshop.Broken:
-				text = bad.Render(text)
+				text = st.Wrong.Render(text)
 			}
 			line += " " + text
 		}
@@ -254,7 +267,7 @@ func (m *Model) renderTable(width int) string {
 		}
 		line = ansi.Truncate(line, width, "…")
 		if i == m.cursor {
-			line = active.Render(ansi.Strip(line))
+			line = st.Selected.Render(ansi.Strip(line))
 		}
 		b.WriteString(line + "\n")
 	}
@@ -263,15 +276,16 @@ func (m *Model) renderTable(width int) string {
 
 // renderDetail lists what a learner still has to fix, wrapped to the
 // screen so nothing is cut off.
-func (m *Model) renderDetail(r workshop.Row, width int) string {
+func (m *ClassView) renderDetail(r workshop.Row, width int) string {
+	st := m.styles
 	var b strings.Builder
-	b.WriteString(bold.Render(fmt.Sprintf("%s · %d of %d points", r.Learner, r.Score, r.MaxScore)) + "\n")
+	b.WriteString(st.Bold.Render(fmt.Sprintf("%s · %d of %d points", r.Learner, r.Score, r.MaxScore)) + "\n")
 	for _, c := range r.Cells {
-		b.WriteString(fmt.Sprintf("\n%s (%s, namespace %s)\n", bold.Render(c.Lab), c.State, c.Namespace))
+		b.WriteString(fmt.Sprintf("\n%s (%s, namespace %s)\n", st.Bold.Render(c.Lab), c.State, c.Namespace))
 		for _, t := range c.Tasks {
-			mark := good.Render("✓")
+			mark := st.Done.Render("✓")
 			if t.Status != checks.Pass {
-				mark = bad.Render("✗")
+				mark = st.Wrong.Render("✗")
 			}
 			b.WriteString(fmt.Sprintf("  %s %s\n", mark, t.ID))
 			if t.Status == checks.Pass {
@@ -288,15 +302,13 @@ func (m *Model) renderDetail(r workshop.Row, width int) string {
 	return b.String()
 }
 
-func pad(s string, w int) string {
+func padCell(s string, w int) string {
 	s = ansi.Truncate(s, w, "…")
 	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
 }
 
 // short shortens a lab id for a column header; details show it in full.
-func short(id string) string { return ansi.Truncate(id, 12, "…") }
-
-func wrap(s string, width int) string { return ansi.Wordwrap(s, width, "") }
+func shortLabID(id string) string { return ansi.Truncate(id, 12, "…") }
 
 func wrapIndent(s string, width int, indent string) string {
 	lines := strings.Split(ansi.Wordwrap(s, max(10, width-len(indent)), ""), "\n")

@@ -1,0 +1,217 @@
+// Package runner grades a lab the way 'k8slab check' does: once within a
+// time limit, or following the cluster (watch) until every task passes
+// (until done) or the time runs out. It decides what is written when, and
+// what exit status a result means; the command only parses flags into a
+// Check.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/checks/report"
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/labfile"
+)
+
+// The default time limits: a single grading, and waiting until done.
+const (
+	DefaultTimeout   = 30 * time.Second
+	UntilDoneTimeout = 10 * time.Minute
+)
+
+// Exit statuses, the same in every format.
+const (
+	// ExitPassed: every selected task passes.
+	ExitPassed = 0
+	// ExitNotDone: some task is not done yet.
+	ExitNotDone = 1
+	// ExitNotGraded: the lab could not be graded (no cluster, unreachable,
+	// forbidden, an error).
+	ExitNotGraded = 2
+)
+
+// ExitStatus is what r means for a script: ExitNotGraded, ExitNotDone or
+// ExitPassed.
+func ExitStatus(r report.Report) int {
+	switch {
+	case r.Problem != "" || r.Broken():
+		return ExitNotGraded
+	case !r.Passed():
+		return ExitNotDone
+	}
+	return ExitPassed
+}
+
+// Check is one grading of a lab and where its results go.
+type Check struct {
+	Lab     *labfile.Lab
+	Options checks.Options
+	Format  report.Format
+	// Watch grades again whenever the lab's objects change; UntilDone
+	// stops once every task passes. Either follows the cluster.
+	Watch, UntilDone bool
+	// Timeout; 0 means DefaultTimeout for one grading, UntilDoneTimeout
+	// with UntilDone, and none with Watch alone.
+	Timeout time.Duration
+	// Out receives the results; Err the reason a watch broke off.
+	Out, Err io.Writer
+}
+
+// Validate refuses what cannot be written: a format holding one result
+// cannot take the stream of results Watch writes.
+func (c *Check) Validate() error {
+	if c.Watch && !c.UntilDone && c.Format.SingleDocument() {
+		return fmt.Errorf("--watch --format %s: a %s document holds one result, and --watch writes one per change; "+
+			"use --until-done to write the final result once, or --format json for one JSON document per line", c.Format, c.Format)
+	}
+	return nil
+}
+
+// following: the run grades again on changes.
+func (c *Check) following() bool { return c.Watch || c.UntilDone }
+
+// streaming: every result is written as it comes (text, and json as
+// JSON Lines under Watch); otherwise only the final one is.
+func (c *Check) streaming() bool {
+	return c.Format == report.Text && c.following() || c.Format == report.JSON && c.Watch
+}
+
+// Run grades against the cluster cfg, writes the results and returns the
+// exit status; an error only when writing failed.
+func (c *Check) Run(ctx context.Context, cfg *rest.Config) (int, error) {
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return c.NotGraded(checks.Error, "not graded: no client for the cluster", err.Error())
+	}
+	engine := checks.NewEngine(client)
+	if !c.following() {
+		timeout := c.Timeout
+		if timeout <= 0 {
+			timeout = DefaultTimeout
+		}
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		return c.finish(report.Report{LabResult: engine.Evaluate(ctx, c.Lab, c.Options)})
+	}
+	cache, err := clustercache.NewForConfig(cfg, nil)
+	if err != nil {
+		return c.NotGraded(checks.Error, "not graded: no client for the cluster", err.Error())
+	}
+	defer cache.Close()
+	timeout := c.Timeout
+	if timeout <= 0 && c.UntilDone {
+		timeout = UntilDoneTimeout
+	}
+	return c.follow(ctx, engine, cache, timeout)
+}
+
+// NotGraded writes the result of a lab that could not be graded at all
+// (see Ungraded) and returns its exit status.
+func (c *Check) NotGraded(status checks.Status, note, problem string) (int, error) {
+	return c.finish(Ungraded(c.Lab, c.Options, status, note, problem))
+}
+
+// write writes one result in the form the run uses.
+func (c *Check) write(r report.Report) error {
+	switch {
+	case c.streaming() && c.Format == report.JSON:
+		return report.WriteJSONLine(c.Out, r)
+	case c.streaming():
+		fmt.Fprintf(c.Out, "--- %s\n", r.At.Local().Format("15:04:05"))
+	}
+	return report.Write(c.Out, c.Format, r)
+}
+
+// finish writes the final result and turns it into the exit status.
+func (c *Check) finish(r report.Report) (int, error) {
+	if err := c.write(r); err != nil {
+		return ExitNotGraded, err
+	}
+	return ExitStatus(r), nil
+}
+
+// follow grades on every change until ctx ends (Ctrl-C), the timeout
+// runs out, or, with UntilDone, every task passes. The exit status is
+// always the last result's: stopping a watch never turns "not done" into
+// success.
+func (c *Check) follow(ctx context.Context, engine *checks.Engine, cache *clustercache.Cache, timeout time.Duration) (int, error) {
+	interrupted := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	opts := c.Options
+	opts.Cache = cache
+	var last *report.Report
+	var writeErr error
+	err := engine.Watch(ctx, c.Lab, opts, func(res checks.LabResult) {
+		// A grading cut short by the end of the watch is not a result.
+		if ctx.Err() != nil {
+			return
+		}
+		last = &report.Report{LabResult: res}
+		if c.streaming() && writeErr == nil {
+			writeErr = c.write(*last)
+		}
+		if c.UntilDone && res.Passed() {
+			cancel()
+		}
+	})
+	if writeErr != nil {
+		return ExitNotGraded, writeErr
+	}
+	timedOut := interrupted.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded)
+	if last == nil {
+		why := "stopped before the first grading"
+		if timedOut {
+			why = fmt.Sprintf("no grading finished within --timeout %s", timeout)
+		}
+		if err != nil {
+			why = err.Error()
+		}
+		return c.NotGraded(checks.Error, "not graded", why)
+	}
+	if !c.streaming() {
+		if werr := report.Write(c.Out, c.Format, *last); werr != nil {
+			return ExitNotGraded, werr
+		}
+	} else if timedOut && c.Format == report.Text {
+		fmt.Fprintf(c.Out, "Stopped after --timeout %s: %s.\n", timeout, report.Verdict(*last))
+	}
+	if err != nil {
+		fmt.Fprintln(c.Err, "k8slab:", err)
+		return ExitNotGraded, nil
+	}
+	return ExitStatus(*last), nil
+}
+
+// Ungraded is the result when the lab could not be graded at all: every
+// selected task is marked with status and a short note, and problem (said
+// once, at the top) tells why.
+func Ungraded(lab *labfile.Lab, opts checks.Options, status checks.Status, note, problem string) report.Report {
+	ns := lab.Namespace
+	if opts.Namespace != "" {
+		ns = opts.Namespace
+	}
+	r := checks.LabResult{Lab: lab.ID, Title: lab.Title, Namespace: ns, At: time.Now().UTC()}
+	for _, t := range lab.Tasks {
+		if len(opts.Tasks) > 0 && !slices.Contains(opts.Tasks, t.ID) {
+			continue
+		}
+		r.Tasks = append(r.Tasks, checks.TaskResult{ID: t.ID, Title: t.Title, Status: status, MaxPoints: t.Points,
+			Checks: []checks.CheckResult{{Name: "cluster", Status: status, Messages: []string{note}}}})
+		r.MaxScore += t.Points
+	}
+	return report.Report{LabResult: r, Problem: problem}
+}

@@ -1,0 +1,122 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/k8slab/k8slab/internal/textsafe"
+	"github.com/k8slab/k8slab/tui/stream"
+)
+
+// top is the task list and the line under it.
+func (s *labScreen) top() string {
+	s.tasks.notGraded = ""
+	if s.err != nil && s.busy == "" {
+		s.tasks.notGraded = s.unavailable()
+	}
+	return s.tasks.View() + s.statusLine()
+}
+
+// statusLine is the line under the tasks. It wraps: whatever it says, the
+// learner needs all of it. Errors come from the cluster or the system and
+// are made inert, so that no escape sequence in them reaches the terminal.
+func (s *labScreen) statusLine() string {
+	st := s.c.styles
+	var b strings.Builder
+	para := func(text string) {
+		b.WriteString(lipgloss.NewStyle().Width(max(20, s.width-1)).PaddingLeft(1).Render(text) + "\n")
+	}
+	t := s.d.task()
+	switch {
+	case s.answer.open:
+		b.WriteString(" " + s.answer.View() + "\n")
+	case s.confirm == confirmReset:
+		para(st.Wrong.Render("Reset the lab?") + s.resetPrompt)
+	case s.confirm == confirmSolution:
+		para(st.Wrong.Render("Show the reference solution?") + " It is marked as seen in your progress. y/n")
+	case s.notice != "":
+		para(st.Next.Render(s.notice))
+	case s.busy != "":
+		para(st.Muted.Render(s.busy + "…"))
+	case s.actionErr != nil:
+		para(st.Wrong.Render("The reset did not finish:") + " " + textsafe.Inert(s.actionErr.Error()) + ". Press R to try again; k8slab cluster status tells whether the cluster is healthy.")
+	case s.err != nil:
+		para(s.errorText())
+	case t != nil && t.Question != nil && s.d.answers[t.ID] == "":
+		para(st.Next.Render("Question:") + " " + t.Question.Prompt + st.Muted.Render(" · press a to answer"))
+	case t != nil && t.Question != nil:
+		para(st.Next.Render("Your answer:") + " " + textsafe.Inert(s.d.answers[t.ID]) + st.Muted.Render(" · press a to change it"))
+	case s.done != "":
+		para(st.Correct.Render(s.done))
+	default:
+		para(st.Muted.Render(fmt.Sprintf("%d of %d tasks done · graded live from the cluster", s.tasks.done(), len(s.d.lab.Tasks))))
+	}
+	if missing := s.d.missing(s.d.lab.Features); missing != "" {
+		para(st.Next.Render("Note:") + " a simulated cluster runs no containers, so it cannot show " + missing + "; a kind cluster can.")
+	}
+	return b.String()
+}
+
+// errorText says what went wrong and what happens next.
+func (s *labScreen) errorText() string {
+	st := s.c.styles
+	switch {
+	case s.noCluster:
+		return st.Wrong.Render("No lab cluster is running.") + " Press c to create one; the lab starts when it is ready."
+	case errors.Is(s.err, errUnreachable):
+		return st.Wrong.Render("Cannot reach the lab cluster.") + " Grading resumes by itself when it answers again."
+	case s.streams.Active(stream.Retry):
+		text := st.Wrong.Render(textsafe.Inert(s.err.Error())) + fmt.Sprintf(" Trying again by itself in %s; the results come back when the cluster answers.", s.streams.Backoff())
+		if s.canCreateCluster {
+			text += " Press c to start it."
+		}
+		return text
+	}
+	return st.Wrong.Render(textsafe.Inert(s.err.Error()))
+}
+
+// unavailable says briefly why tasks are not graded.
+func (s *labScreen) unavailable() string {
+	if s.noCluster {
+		return "no cluster"
+	}
+	return "cannot reach the cluster"
+}
+
+func (s *labScreen) summary() string {
+	data := s.d.progress()
+	hints := 0
+	for _, t := range data.Tasks {
+		hints += t.HintsUsed
+	}
+	next := "That was the last lab of the course."
+	for i, m := range s.c.course.Modules {
+		if m.ID == s.d.lab.Module && i+1 < len(s.c.course.Modules) && len(s.c.course.Modules[i+1].Lessons) > 0 {
+			next = "Next: " + s.c.course.Modules[i+1].Lessons[0].Title + " (esc for the course map)."
+		}
+	}
+	// The time runs from the lab's first opening to its last task's pass,
+	// both kept in progress, so reopening a finished lab says the same.
+	var finished time.Time
+	for _, t := range data.Tasks {
+		if t.PassedAt.After(finished) {
+			finished = t.PassedAt
+		}
+	}
+	took := ""
+	if !data.StartedAt.IsZero() && !finished.IsZero() && !finished.Before(data.StartedAt) {
+		took = " in " + finished.Sub(data.StartedAt).Round(time.Second).String()
+	}
+	return fmt.Sprintf("Lab complete%s with %s. Well done! %s", took, plural(hints, "hint"), next)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
