@@ -18,9 +18,12 @@ CHAINSAW_VERSION := v0.2.12
 # The whole-process benchmarks (cmd/k8slab): each iteration starts real
 # processes, so they run a fixed number of times and report medians.
 PROCESS_BENCH := BenchmarkGradeWholeProcess|BenchmarkStartupToFirstFrame|BenchmarkLabMap300Pods
+# Start-up in units that do not depend on the machine: package init's
+# allocations (bytes, count) and callgrind's instruction counts.
+STARTUP_BENCH := BenchmarkPackageInit|BenchmarkStartupInstructions
 BENCH_RUNS  ?= 15
 
-.PHONY: all build run test unit fuzz lint bench bench-grade bench-tools sim kind-node-parts clean
+.PHONY: all build run test unit fuzz lint bench bench-grade bench-startup bench-tools sim kind-node-parts clean
 
 all: lint test build
 
@@ -55,10 +58,18 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) run ./cmd/k8slab lint
 
-# Benchmarks: the whole-process ones (bench-grade), then lesson rendering
-# (cold and cached), grading in-process, simulated cluster up and down.
-bench: bench-grade
-	K8SLAB_SIM_BIN=$(SIM_BIN) $(GO) test -run '^$$' -bench . -skip '$(PROCESS_BENCH)' -benchmem -count 1 -timeout 30m ./...
+# Benchmarks: the whole-process ones (bench-grade), start-up (bench-startup),
+# then lesson rendering (cold and cached), grading in-process, simulated
+# cluster up and down.
+bench: bench-grade bench-startup
+	K8SLAB_SIM_BIN=$(SIM_BIN) $(GO) test -run '^$$' -bench . -skip '$(PROCESS_BENCH)|$(STARTUP_BENCH)' -benchmem -count 1 -timeout 30m ./...
+
+# Package init (inittrace: ms, bytes, allocations; medians of 15 runs) and
+# instructions (callgrind, needs valgrind) for 'k8slab version', 'k8slab
+# check' and the TUI's first frame.
+bench-startup:
+	$(GO) test -run '^$$' -bench 'BenchmarkPackageInit$$' -benchtime 15x -count 1 ./cmd/k8slab
+	$(GO) test -run '^$$' -bench 'BenchmarkStartupInstructions$$' -benchtime 1x -count 1 -timeout 30m ./cmd/k8slab
 
 # Whole processes side by side, BENCH_RUNS times each, medians: 'k8slab
 # check deployments' against bench/grade-deployments.sh (kubectl) and

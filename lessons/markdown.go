@@ -3,28 +3,28 @@ package lessons
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
+// Compiled on first use, not while the program starts.
 var (
-	listItemRE = regexp.MustCompile(`^\s*([-*+]|\d+[.)])\s+\S`)
-	fenceRE    = regexp.MustCompile("^\\s*(```|~~~)")
+	listItemRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([-*+]|\d+[.)])\s+\S`) })
+	fenceRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("^\\s*(```|~~~)") })
 )
 
-// prepareMarkdown adjusts authored Markdown for glamour, once at load time:
+// prepareMarkdown adjusts authored Markdown once at load time:
 //
-//   - It joins the wrapped lines of a list item into one. Authors wrap
-//     Markdown source at 80 columns, but glamour turns a soft line break
-//     inside a list item into a hard one, which leaves a stub line when the
-//     item is re-wrapped to the terminal's width.
-//   - It labels fenced blocks that name no language as "text". For an empty
-//     name, chroma matches the name against every lexer's file-name
-//     patterns, which was over 40% of the time spent rendering the course.
+//   - It joins the wrapped lines of a list item into one, as the renderer
+//     re-wraps items to the terminal's width anyway.
+//   - It labels fenced blocks that name no language as "text", which the
+//     renderer shows without highlighting. (Both began as work-arounds for
+//     glamour.)
 func prepareMarkdown(md string) string {
 	lines := strings.Split(md, "\n")
 	out := make([]string, 0, len(lines))
 	inFence, inItem := false, false
 	for _, line := range lines {
-		if fenceRE.MatchString(line) {
+		if fenceRE().MatchString(line) {
 			if !inFence && (strings.TrimSpace(line) == "```" || strings.TrimSpace(line) == "~~~") {
 				line += "text"
 			}
@@ -38,7 +38,7 @@ func prepareMarkdown(md string) string {
 		case inFence:
 		case trimmed == "":
 			inItem = false
-		case listItemRE.MatchString(line):
+		case listItemRE().MatchString(line):
 			inItem = true
 		case inItem && line != trimmed && len(out) > 0:
 			out[len(out)-1] = strings.TrimRight(out[len(out)-1], " ") + " " + trimmed

@@ -21,8 +21,7 @@ func loadBuiltIn(b *testing.B) []*lessons.Lesson {
 // BenchmarkRenderCourse renders every lesson of the built-in course at 80
 // columns: "cold" with a new Renderer per pass (the first time a learner
 // opens each lesson), "cached" with one that has seen them (going back to a
-// lesson, or to a width seen before). "new-glamour" is the cost of building
-// the underlying glamour renderer alone.
+// lesson, or to a width seen before).
 func BenchmarkRenderCourse(b *testing.B) {
 	all := loadBuiltIn(b)
 	renderAll := func(b *testing.B, r *lessons.Renderer) {
@@ -47,15 +46,6 @@ func BenchmarkRenderCourse(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(all)), "lessons/op")
 	})
-}
-
-func BenchmarkNewGlamourRenderer(b *testing.B) {
-	for i := 0; b.Loop(); i++ {
-		// A new width each time defeats the cache, so this builds one.
-		if _, err := lessons.NewRenderer().Render("x", lessons.Dark, 40+i%100); err != nil {
-			b.Fatal(err)
-		}
-	}
 }
 
 // peakRSSMB is the test process's resident-memory high-water mark so far.

@@ -48,7 +48,7 @@ func TestNoColorInlineCodeReadsNaturally(t *testing.T) {
 	}
 }
 
-// Colour mode keeps glamour's chip: inline code padded with non-breaking
+// Colour mode keeps the chip glamour drew: inline code padded with non-breaking
 // spaces on a background colour.
 func TestColourInlineCodeKeepsChip(t *testing.T) {
 	for _, style := range []lessons.Style{lessons.Dark, lessons.Light} {

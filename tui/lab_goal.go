@@ -96,40 +96,36 @@ func (g *goalPane) render() tea.Cmd {
 	for i := 0; i < st.HintsUsed && i < len(t.Hints); i++ {
 		fmt.Fprintf(&md, "\n**Hint %d.** %s\n", i+1, strings.TrimSpace(t.Hints[i]))
 	}
-	k := renderKey{id: g.d.lab.ID + "/" + t.ID + fmt.Sprintf("/%d/%v", st.HintsUsed, st.SolutionSeen), width: g.goalWidth(), style: c.styles.Markdown}
-	solution := ""
 	if st.SolutionSeen {
-		solution = g.solutionBlock(t)
+		md.WriteString(solutionMarkdown(t))
 	}
+	k := renderKey{id: g.d.lab.ID + "/" + t.ID + fmt.Sprintf("/%d/%v", st.HintsUsed, st.SolutionSeen), width: g.goalWidth(), style: c.styles.Markdown}
 	renderer, text := c.renderer, md.String()
 	return func() tea.Msg {
 		out, err := renderer.Render(text, k.style, k.width)
-		return lessonRenderedMsg{key: k, content: strings.Trim(out, "\n") + solution, err: err}
+		return lessonRenderedMsg{key: k, content: strings.Trim(out, "\n"), err: err}
 	}
 }
 
-// solutionBlock shows the reference solution outside Markdown, whose
-// wrapping would split a command in the middle of a token: commands are
-// broken at spaces with shell line continuations, so that copying them
-// works, and manifests are shown as they are.
-func (g *goalPane) solutionBlock(t *labfile.Task) string {
-	st := g.d.c.styles
+// solutionMarkdown shows the reference solution as shell code blocks, which
+// the lesson renderer shows line for line: a heredoc keeps its YAML as
+// written, and a long command is broken at spaces with " \" so that
+// copying it gives the same command.
+func solutionMarkdown(t *labfile.Task) string {
 	var b strings.Builder
-	b.WriteString("\n\n  " + st.Bold.Render("Reference solution") + st.Muted.Render(" (marked as seen in your progress):") + "\n\n")
-	width := g.goalWidth() - 4
+	b.WriteString("\n**Reference solution** (marked as seen in your progress):\n")
 	for _, step := range t.Solution {
-		var lines []string
-		if step.Run != "" {
-			lines = wrapCommand(step.Run, width)
-		} else {
-			lines = append([]string{"kubectl apply -f - <<'EOF'"}, strings.Split(strings.TrimSpace(step.Apply), "\n")...)
-			lines = append(lines, "EOF")
+		code := strings.TrimRight(step.Run, "\n")
+		if step.Run == "" {
+			code = "kubectl apply -f - <<'EOF'\n" + strings.TrimSpace(step.Apply) + "\nEOF"
 		}
-		for _, l := range lines {
-			b.WriteString("    " + st.Accent.Render(l) + "\n")
+		fence := "```"
+		for strings.Contains(code, fence) {
+			fence += "`"
 		}
+		b.WriteString("\n" + fence + "sh\n" + code + "\n" + fence + "\n")
 	}
-	return strings.TrimRight(b.String(), "\n")
+	return b.String()
 }
 
 // detail explains the state of the task under the cursor above its goal:

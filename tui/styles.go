@@ -37,7 +37,7 @@ type Styles struct {
 	Error  lipgloss.Style
 	Help   help.Styles
 
-	// Markdown is the glamour theme that matches; with NO_COLOR it is the
+	// Markdown is the lesson theme that matches; with NO_COLOR it is the
 	// theme made for no colours, and Bubble Tea's colour profile drops its
 	// colours and keeps bold and italics.
 	Markdown lessons.Style

@@ -90,7 +90,7 @@ terminal (a pipe or a file) or NO_COLOR is set, the text is plain, without colou
 	return cmd
 }
 
-// trimLineEnds drops the padding glamour adds to the end of every line, which
+// trimLineEnds drops any padding at the end of a line (table cells), which
 // is invisible on a terminal but clutters a file or a pipe.
 func trimLineEnds(s string) string {
 	lines := strings.Split(s, "\n")

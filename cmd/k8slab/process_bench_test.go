@@ -14,9 +14,14 @@ import (
 )
 
 // releaseBinary builds k8slab as 'make build' does (-trimpath, -s -w), so
-// that whole-process figures are those of the binary people run.
+// that whole-process figures are those of the binary people run. With
+// K8SLAB_BENCH_BIN set, it measures that binary instead: an earlier build,
+// to compare with.
 func releaseBinary(b *testing.B) string {
 	b.Helper()
+	if bin := os.Getenv("K8SLAB_BENCH_BIN"); bin != "" {
+		return bin
+	}
 	bin := filepath.Join(b.TempDir(), "k8slab")
 	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {

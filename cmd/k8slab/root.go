@@ -92,21 +92,23 @@ Run it with no arguments to open the course. Your progress is saved as you go
 			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 		}
 	}
-	wrapLong(root)
+	// Descriptions are wrapped when help is shown, not on every start.
+	help := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		wrapLong(c)
+		help(c, args)
+	})
 	return root
 }
 
-// wrapLong wraps every command's description at 80 columns, so that no
-// help text runs off a narrow terminal whoever wrote it.
+// wrapLong wraps a command's description at 80 columns, so that no help
+// text runs off a narrow terminal whoever wrote it.
 func wrapLong(c *cobra.Command) {
 	lines := strings.Split(c.Long, "\n")
 	for i, l := range lines {
 		lines[i] = ansi.Wordwrap(l, 80, "")
 	}
 	c.Long = strings.Join(lines, "\n")
-	for _, sub := range c.Commands() {
-		wrapLong(sub)
-	}
 }
 
 // unknownCommand rejects words that name no command, suggesting those one

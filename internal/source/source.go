@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -205,11 +206,12 @@ func ReadFile(fsys fs.FS, name string) ([]byte, error) {
 	return data, nil
 }
 
-var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+// Compiled on first use: only a file with an error needs it.
+var lineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`) })
 
 func syntaxProblem(err error) Problem {
 	msg := err.Error()
-	if m := lineRE.FindStringSubmatch(msg); m != nil {
+	if m := lineRE().FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		return Problem{Line: n, Message: "YAML syntax: " + m[2]}
 	}
@@ -237,7 +239,7 @@ func Decode(node *yaml.Node, out any) Problems {
 
 func typeProblem(msg string, fallbackLine int) Problem {
 	line := fallbackLine
-	if m := lineRE.FindStringSubmatch(msg); m != nil {
+	if m := lineRE().FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
@@ -423,12 +425,12 @@ func Items(node *yaml.Node, key string) []*yaml.Node {
 	return nil
 }
 
-var unmarshalRE = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (.+)$")
+var unmarshalRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (.+)$") })
 
 // authorTypeMessage rewrites yaml's type errors, which name Go types ("into
 // int"), into what an author writes.
 func authorTypeMessage(msg string) string {
-	m := unmarshalRE.FindStringSubmatch(msg)
+	m := unmarshalRE().FindStringSubmatch(msg)
 	if m == nil {
 		return msg
 	}
