@@ -35,6 +35,10 @@ func TestSimCrashFidelity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// RESTConfig's timeout bounds a whole request, a watch's stream
+	// included: it would end every watch here after 5 s, long before a
+	// crash loop's back-off. Each call has its own context instead.
+	cfg.Timeout = 0
 	f := &fixture{cs: kubernetes.NewForConfigOrDie(cfg), kubeconfig: p.KubeconfigPath(), cache: filepath.Join(state, "kubectl-cache")}
 	f.waitServiceAccount(t)
 
