@@ -95,8 +95,8 @@ func TestGlossaryEntriesAreWellFormed(t *testing.T) {
 }
 
 // syllabus is the module order of ../shared/SYLLABUS.md, with the kubectl
-// and YAML module before pods, the configuration and scheduling modules
-// after storage, and troubleshooting (issue #23) just before the capstone.
+// and YAML module before pods, and configuration, scheduling and
+// troubleshooting (issue #23) after storage, just before the capstone.
 var syllabus = []string{
 	"why-orchestration", "architecture", "kubectl-and-yaml", "pods",
 	"deployments", "rolling-updates", "services", "declarative", "health",
