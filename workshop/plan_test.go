@@ -87,10 +87,21 @@ func TestAnalyseBuiltinCourse(t *testing.T) {
 	if len(a.NamespaceRead["kube-system"]) != 1 || a.NamespaceRead["kube-system"][0].Resource != "pods" {
 		t.Errorf("kube-system reads: %v", a.NamespaceRead)
 	}
-	// Labelling a node changes a cluster-wide object, which a learner may
-	// not. Claiming a volume the setup provided is the learner's to do.
-	if len(a.Restricted) != 1 || !a.IsRestricted("explore-cluster", "label-worker") || a.IsRestricted("storage", "claim") {
+	// Labelling or tainting a node changes a cluster-wide object, which a
+	// learner may not: the architecture lab's label, and the scheduling
+	// lab's tasks whose steps label nodes. Claiming a volume the setup
+	// provided is the learner's to do.
+	restricted := [][2]string{
+		{"explore-cluster", "label-worker"}, {"scheduling", "ssd-node"},
+		{"scheduling", "on-ssd"}, {"scheduling", "on-control-plane"},
+	}
+	if len(a.Restricted) != len(restricted) || a.IsRestricted("storage", "claim") {
 		t.Errorf("restricted: %v", a.Restricted)
+	}
+	for _, r := range restricted {
+		if !a.IsRestricted(r[0], r[1]) {
+			t.Errorf("lab %s, task %s is not restricted; restricted: %v", r[0], r[1], a.Restricted)
+		}
 	}
 	// Questions read nodes but change nothing: not restricted.
 	if a.IsRestricted("explore-cluster", "count-nodes") {
