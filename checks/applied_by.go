@@ -155,7 +155,7 @@ func appliedBy(ctx context.Context, snap clustercache.Snapshot, ns string, res l
 		}
 	}
 	if obj == nil {
-		return missing("%s %s not found%s", kind, res.Name, inNamespace(listNS))
+		return missing("%s %s%s not found", kind, res.Name, inNamespace(listNS))
 	}
 	what := kind + " " + res.Name
 

@@ -313,7 +313,7 @@ func TestRolloutComplete(t *testing.T) {
 	}
 	t.Run("missing", func(t *testing.T) {
 		got := rolloutComplete(context.Background(), snapshotOf(t, deployment("api", 1)), testNS, labfile.WorkloadRef{Deployment: "web"})
-		expect(t, got, Missing, "deployment web not found in namespace "+testNS)
+		expect(t, got, Missing, "deployment web in namespace "+testNS+" not found")
 	})
 }
 
@@ -402,7 +402,7 @@ func TestRolledBack(t *testing.T) {
 				replicaSet(other, "zzz", 5, "nginx:1.28", withHistory("1"))}
 		}(), Fail, []string{"revision 2, which is a new template"}},
 		{"no replica sets", []runtime.Object{deployment("web", 3)}, Fail, []string{"no ReplicaSets yet"}},
-		{"missing deployment", nil, Missing, []string{"deployment web not found"}},
+		{"missing deployment", nil, Missing, []string{"deployment web in namespace " + testNS + " not found"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -490,8 +490,8 @@ func TestServiceEndpoints(t *testing.T) {
 		{"target port left out, port declared", listening(service("web", web), 80, ""), Pass, nil},
 		{"no ports declared", base(service("web", web, targetPort(intstr.FromInt32(8080))),
 			endpointSlice("web", endpoint{pod: "web-1"}, endpoint{pod: "web-2"})), Pass, nil},
-		{"no service", base(), Missing, []string{"service web not found in namespace " + testNS}},
-		{"no deployment", []runtime.Object{service("web", web)}, Missing, []string{"deployment web not found"}},
+		{"no service", base(), Missing, []string{"service web in namespace " + testNS + " not found"}},
+		{"no deployment", []runtime.Object{service("web", web)}, Missing, []string{"deployment web in namespace " + testNS + " not found"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -580,7 +580,7 @@ func TestAppliedBy(t *testing.T) {
 	}
 	t.Run("missing", func(t *testing.T) {
 		got := appliedBy(context.Background(), snapshotOf(t), testNS, res)
-		expect(t, got, Missing, "deployment web not found in namespace "+testNS)
+		expect(t, got, Missing, "deployment web in namespace "+testNS+" not found")
 	})
 	t.Run("cluster-scoped", func(t *testing.T) {
 		n := node("k8slab-worker", nil)
@@ -664,7 +664,7 @@ func TestPodReplaced(t *testing.T) {
 		}(), Fail, []string{"has been replaced yet"}},
 		{"no pods", []runtime.Object{d, rs}, Fail, []string{"no running pods"}},
 		{"no current replica set", []runtime.Object{d}, Fail, []string{"no ReplicaSet for its current template"}},
-		{"missing", nil, Missing, []string{"deployment web not found"}},
+		{"missing", nil, Missing, []string{"deployment web in namespace " + testNS + " not found"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -843,5 +843,35 @@ func TestTaskProblemsSayEachMessageOnce(t *testing.T) {
 	got := strings.Join(r.Problems(), " | ")
 	if want := "pod notes not found | claim data not found | d: error"; got != want {
 		t.Errorf("problems = %q, want %q", got, want)
+	}
+}
+
+// Every kind names a missing object in the same words as an object check,
+// so that a task whose checks all miss it says so once (a fresh capstone
+// task listed each missing object twice, in two wordings).
+func TestMissingObjectSaidInOneWording(t *testing.T) {
+	snap := clustercache.NewSnapshot(fakeClient(t), nil)
+	ctx := context.Background()
+	deploy := labfile.Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}
+	svc := labfile.Resource{APIVersion: "v1", Kind: "Service", Name: "web"}
+	_, _, byObject := selectObjects(ctx, snap, testNS, deploy)
+	_, _, svcByObject := selectObjects(ctx, snap, testNS, svc)
+	if byObject == nil || svcByObject == nil {
+		t.Fatal("an object check found objects in an empty cluster")
+	}
+	wantDeploy, wantSvc := byObject.Messages[0], svcByObject.Messages[0]
+	for name, got := range map[string]Outcome{
+		"rolloutComplete":  rolloutComplete(ctx, snap, testNS, labfile.WorkloadRef{Deployment: "web"}),
+		"appliedBy":        appliedBy(ctx, snap, testNS, deploy),
+		"startedAfter":     startedAfter(ctx, snap, testNS, StartedAfter{Deployment: "web", ConfigMap: "app-settings"}),
+		"serviceEndpoints": serviceEndpoints(ctx, snap, testNS, ServiceEndpoints{Service: "web", Deployment: "web"}),
+	} {
+		if got.Status != Missing || len(got.Messages) == 0 {
+			t.Errorf("%s: %s %q, want missing", name, got.Status, got.Messages)
+			continue
+		}
+		if m := got.Messages[0]; m != wantDeploy && m != wantSvc {
+			t.Errorf("%s says %q; an object check says %q or %q", name, m, wantDeploy, wantSvc)
+		}
 	}
 }

@@ -55,7 +55,7 @@ func serviceEndpoints(ctx context.Context, snap clustercache.Snapshot, ns string
 	}
 	svc := findNamed(svcs, spec.Service)
 	if svc == nil {
-		return missing("service %s not found%s", spec.Service, inNamespace(ns))
+		return missing("service %s%s not found", spec.Service, inNamespace(ns))
 	}
 	d, out := getDeployment(ctx, snap, ns, spec.Deployment)
 	if out != nil {
