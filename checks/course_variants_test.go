@@ -109,7 +109,7 @@ func TestValidVariantsPass(t *testing.T) {
 		// the goal names (#19).
 		{
 			name: "declarative service web as a NodePort",
-			lab:  "declarative", task: "apply-files", check: "service web sends port 80 to targetPort 80 of app=web",
+			lab:  "declarative", task: "apply-files", check: "service web is a ClusterIP Service",
 			docs: []string{`apiVersion: v1
 kind: Service
 metadata: {name: web}
@@ -122,7 +122,7 @@ spec:
 		},
 		{
 			name: "declarative service web as a ClusterIP",
-			lab:  "declarative", task: "apply-files", check: "service web sends port 80 to targetPort 80 of app=web",
+			lab:  "declarative", task: "apply-files", check: "service web is a ClusterIP Service",
 			docs: []string{`apiVersion: v1
 kind: Service
 metadata: {name: web}
