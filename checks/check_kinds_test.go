@@ -881,3 +881,34 @@ func TestMissingObjectSaidInOneWording(t *testing.T) {
 		}
 	}
 }
+
+// A rollout whose new pod cannot pull its image says so as soon as the
+// pod's status does, and not as "still in progress": waiting does not
+// fix a wrong tag (#22).
+func TestRolloutCompleteSaysTheImageCannotBePulled(t *testing.T) {
+	d := deployment("web", 3, func(d *appsv1.Deployment) {
+		d.Spec.Template = template("web", "nginx:1.277")
+		d.Status.UpdatedReplicas, d.Status.Replicas, d.Status.AvailableReplicas = 1, 4, 3
+	})
+	old := replicaSet(d, "aaa", 1, "nginx:1.27")
+	cur := replicaSet(d, "bbb", 2, "nginx:1.277")
+	pulling := func(reason string) *corev1.Pod {
+		p := pod("web-bbb-1", app("web"), ownedByRS(cur), notReady)
+		p.Spec.Containers = []corev1.Container{{Name: "web", Image: "nginx:1.277"}}
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "web", Image: "nginx:1.277",
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason}}}}
+		return p
+	}
+	for _, reason := range []string{"ErrImagePull", "ImagePullBackOff"} {
+		got := rolloutComplete(context.Background(), snapshotOf(t, d, old, cur, pulling(reason)), testNS, labfile.WorkloadRef{Deployment: "web"})
+		expect(t, got, Fail, "new pod web-bbb-1 cannot pull its image ("+reason+")", "however long you wait")
+		if got.Settling {
+			t.Errorf("%s: a pull failure is settling; waiting does not fix it", reason)
+		}
+	}
+	got := rolloutComplete(context.Background(), snapshotOf(t, d, old, cur, pulling("ContainerCreating")), testNS, labfile.WorkloadRef{Deployment: "web"})
+	expect(t, got, Fail, "still in progress")
+	if !got.Settling {
+		t.Error("a pod still being created is the rollout under way: settling")
+	}
+}
