@@ -906,7 +906,15 @@ func TestRolloutCompleteSaysTheImageCannotBePulled(t *testing.T) {
 			t.Errorf("%s: a pull failure is settling; waiting does not fix it", reason)
 		}
 	}
-	got := rolloutComplete(context.Background(), snapshotOf(t, d, old, cur, pulling("ContainerCreating")), testNS, labfile.WorkloadRef{Deployment: "web"})
+	unschedulable := pod("web-bbb-1", app("web"), ownedByRS(cur), notReady)
+	unschedulable.Status.Conditions = append(unschedulable.Status.Conditions, corev1.PodCondition{Type: corev1.PodScheduled,
+		Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, Message: "0/3 nodes are available: 3 Insufficient cpu."})
+	got := rolloutComplete(context.Background(), snapshotOf(t, d, old, cur, unschedulable), testNS, labfile.WorkloadRef{Deployment: "web"})
+	expect(t, got, Fail, "new pod web-bbb-1 cannot be scheduled", "however long you wait")
+	if got.Settling || strings.Contains(strings.Join(got.Messages, " "), "Insufficient") {
+		t.Errorf("an unschedulable pod: settling %v, %q; want not settling, and the cause left for the learner to find", got.Settling, got.Messages)
+	}
+	got = rolloutComplete(context.Background(), snapshotOf(t, d, old, cur, pulling("ContainerCreating")), testNS, labfile.WorkloadRef{Deployment: "web"})
 	expect(t, got, Fail, "still in progress")
 	if !got.Settling {
 		t.Error("a pod still being created is the rollout under way: settling")

@@ -73,7 +73,8 @@ func rolloutComplete(ctx context.Context, snap clustercache.Snapshot, ns string,
 var pullFailures = map[string]bool{"ErrImagePull": true, "ImagePullBackOff": true, "InvalidImageName": true}
 
 // cannotPull says which pod of the deployment's current template cannot
-// pull its image, as soon as the pod's status says so, or "".
+// pull its image or be scheduled, as soon as the pod's status says so, or
+// "". It names no cause: finding it is often the learner's task.
 func cannotPull(ctx context.Context, snap clustercache.Snapshot, ns string, d *appsv1.Deployment) (string, *Outcome) {
 	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
 	if unreadable != nil {
@@ -91,6 +92,11 @@ func cannotPull(ctx context.Context, snap clustercache.Snapshot, ns string, d *a
 		p := &pods[i]
 		if !kube.OwnedBy(p, "ReplicaSet", cur.Name, cur.UID) {
 			continue
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+				return fmt.Sprintf("its new pod %s cannot be scheduled: the scheduler finds no node for it", p.Name), nil
+			}
 		}
 		for _, cs := range append(slices.Clone(p.Status.InitContainerStatuses), p.Status.ContainerStatuses...) {
 			if w := cs.State.Waiting; w != nil && pullFailures[w.Reason] {
