@@ -195,7 +195,7 @@ func checkModuleRef(t *testing.T, ct courseText, name, phrase string, titles []s
 // them must leave it, and a new lab must state them from the start.
 var requiresToCome = []string{
 	"three-tier", "health",
-	"kubectl-and-yaml", "pods", "services", "dynamic-provisioning", "storage",
+	"kubectl-and-yaml", "pods", "services", "storage",
 }
 
 func TestEveryLabStatesItsRequirements(t *testing.T) {
