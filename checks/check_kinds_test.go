@@ -920,3 +920,19 @@ func TestRolloutCompleteSaysTheImageCannotBePulled(t *testing.T) {
 		t.Error("a pod still being created is the rollout under way: settling")
 	}
 }
+
+// In a task whose point is finding why a Service reaches nothing, the
+// failure points at where to look and does not name the pods' labels
+// (#22 item 11).
+func TestServiceEndpointsInvestigationKeepsTheAnswer(t *testing.T) {
+	d := deployment("web", 2)
+	objs := []runtime.Object{d, service("web", map[string]string{"app": "web-server"}),
+		pod("web-abc-1", app("web"), ip("10.244.1.5"))}
+	tell := serviceEndpoints(context.Background(), snapshotOf(t, objs...), testNS, ServiceEndpoints{Service: "web", Deployment: "web"})
+	expect(t, tell, Fail, "which matches no pods; the deployment's pods are labelled app=web")
+	look := serviceEndpoints(context.Background(), snapshotOf(t, objs...), testNS, ServiceEndpoints{Service: "web", Deployment: "web", Investigate: true})
+	expect(t, look, Fail, "selects app=web-server, which matches no pods", "kubectl get pods --show-labels")
+	if m := strings.Join(look.Messages, " "); strings.Contains(m, "labelled app=web") {
+		t.Errorf("an investigation's message names the answer: %q", m)
+	}
+}

@@ -175,14 +175,14 @@ spec:
 		},
 		{
 			name: "CPU request of report left to default from a 100m limit",
-			lab:  "health", task: "fix-report", check: "the report container requests 100m CPU",
+			lab:  "health", task: "fix-report", check: "the report container's request is what its author meant",
 			docs: []string{deploymentYAML("report", 1, rolling, `{name: report, image: nginx:1.27,
         resources: {limits: {cpu: 100m}}}`)},
 			want: checks.Pass,
 		},
 		{
 			name: "CPU limit of 100m next to a request of 100 CPUs",
-			lab:  "health", task: "fix-report", check: "the report container requests 100m CPU",
+			lab:  "health", task: "fix-report", check: "the report container's request is what its author meant",
 			docs: []string{deploymentYAML("report", 1, rolling, `{name: report, image: nginx:1.27,
         resources: {requests: {cpu: "100"}, limits: {cpu: 100m}}}`)},
 			want: checks.Fail,
