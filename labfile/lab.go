@@ -164,6 +164,21 @@ type LiveCheck interface {
 // no node ports on the host.
 var SimulatedClusterLacks = []Feature{Containers, Storage, NodePortFromHost}
 
+// Describe says what the feature gives, for a learner.
+func (f Feature) Describe() string {
+	switch f {
+	case Containers:
+		return "running containers (logs, exec, DNS from a pod)"
+	case Storage:
+		return "a volume provisioner"
+	case NodePortFromHost:
+		return "a NodePort reachable from your machine"
+	case ClusterWide:
+		return "changes to the whole cluster"
+	}
+	return string(f)
+}
+
 // Needs lists the features task t of l needs (the lab's and its own),
 // each once, in order.
 func (l *Lab) Needs(t *Task) []Feature {

@@ -273,8 +273,27 @@ func TestUnknownCommandsSuggestTheNearest(t *testing.T) {
 
 func TestLabsListsTaskIDs(t *testing.T) {
 	out, err := run(t, "", "labs", "explore-cluster")
-	if err != nil || !strings.Contains(out, "TASK") || !regexp.MustCompile(`(?m)^count-nodes +.*question \(--answer count-nodes=\.\.\.\)$`).MatchString(out) {
+	if err != nil || !strings.Contains(out, "TASK") || !regexp.MustCompile(`(?m)^count-nodes +.* live: question \(--answer count-nodes=\.\.\.\) +-$`).MatchString(out) {
 		t.Errorf("labs explore-cluster = %q, %v", out, err)
+	}
+	// Each task says whether manifests complete it, and what it needs of
+	// the cluster: no task is just "cluster state".
+	out, err = run(t, "", "labs", "deployments")
+	if err != nil || strings.Contains(out, "cluster state") ||
+		!regexp.MustCompile(`(?m)^replace-pod +Watch a pod being replaced +1 +live +-$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^apply-manifest +Keep web in a file +1 +manifests +-$`).MatchString(out) ||
+		!strings.Contains(out, "k8slab check deployments --tasks manifests") {
+		t.Errorf("labs deployments = %q, %v", out, err)
+	}
+	out, err = run(t, "", "labs", "services")
+	if err != nil || !regexp.MustCompile(`(?m)^reach-nodeport +.* live: question .* nodeport-from-host \(kind only\)$`).MatchString(out) {
+		t.Errorf("labs services = %q, %v", out, err)
+	}
+	// The list shows what some tasks need, not "-" for a lab with kind-only tasks.
+	out, err = run(t, "", "labs")
+	if err != nil || !regexp.MustCompile(`(?m)^services +.* 7 +4 +containers \(1 task\), nodeport-from-host \(1 task\)$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^dynamic-provisioning +.* storage$`).MatchString(out) {
+		t.Errorf("labs = %q, %v", out, err)
 	}
 	if _, err := run(t, "", "labs", "nope"); err == nil || !strings.Contains(err.Error(), "the labs are: explore-cluster") {
 		t.Errorf("labs nope: %v", err)
