@@ -403,3 +403,23 @@ func TestHelpFits80Columns(t *testing.T) {
 	}
 	walk(newRootCmd(nil, io.Discard, io.Discard))
 }
+
+// -n means the lab's namespace only where a command takes one; the
+// workshop commands and lab verify choose their own.
+func TestNamespaceHelpSaysWhatItMeans(t *testing.T) {
+	for _, args := range [][]string{{"workshop", "status"}, {"workshop", "delete"}, {"workshop", "init"}, {"lab", "verify"}, {"check"}, {"lab", "start"}} {
+		out, err := run(t, "", append(args, "--help")...)
+		labNS := strings.Contains(out, "namespace the lab runs in")
+		if want := args[0] == "check" || args[1] == "start"; err != nil || labNS != want {
+			t.Errorf("%v --help: says the lab's namespace %v, want %v (%v)", args, labNS, want, err)
+		}
+	}
+	out, _ := run(t, "", "progress", "--help")
+	if !strings.Contains(out, "labs you have finished") {
+		t.Errorf("progress --help leaves out labs:\n%s", out)
+	}
+	out, _ = run(t, "", "lint", "--help")
+	if !strings.Contains(out, "quiz\nanswers, lesson front matter") {
+		t.Errorf("lint --help:\n%s", out)
+	}
+}
