@@ -415,7 +415,7 @@ func TestNamespaceHelpSaysWhatItMeans(t *testing.T) {
 		}
 	}
 	out, _ := run(t, "", "progress", "--help")
-	if !strings.Contains(out, "labs you have finished") {
+	if !strings.Contains(out, "the labs\nyou have finished") {
 		t.Errorf("progress --help leaves out labs:\n%s", out)
 	}
 	out, _ = run(t, "", "lint", "--help")
