@@ -218,8 +218,16 @@ func TestREADMECIRecipeGivesACorrectSubmissionFullMarks(t *testing.T) {
 			// A wrong submission: the first manifest left out. Reset the
 			// lab (CI starts from a fresh cluster) and wait less: it
 			// never passes.
-			if _, stderr, code := runCode(t, "lab", "reset", id, "--kubeconfig", kubeconfig); code != 0 {
+			out, stderr, code := runCode(t, "lab", "reset", id, "--kubeconfig", kubeconfig)
+			if code != 0 {
 				t.Fatalf("lab reset: %s", stderr)
+			}
+			// Deleting the namespace takes seconds: reset says what it does.
+			for _, want := range []string{"• Deleting namespace lab-" + id + " and what the lab made for it ...\n  ✓ Deleting namespace lab-" + id,
+				"• Creating namespace lab-" + id + " and applying the lab's setup ...\n  ✓ Creating"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("lab reset does not say %q:\n%s", want, out)
+				}
 			}
 			wrong := right[1:]
 			if id == "deployments" {

@@ -22,6 +22,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/labsession"
 )
 
 type clusterFlags struct {
@@ -197,6 +198,9 @@ func newClusterDownCmd(g *globals, f *clusterFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The lab shells' kubeconfigs are copies of this cluster's:
+			// read where it answered before its kubeconfig goes.
+			servers := labsession.ClusterServers(p.KubeconfigPath())
 			pr := newProgressPrinter(g.out)
 			err = clusterctl.Down(cmd.Context(), p, clusterctl.NewRecords(cfg.StateDir), pr.step)
 			pr.stop()
@@ -204,7 +208,11 @@ func newClusterDownCmd(g *globals, f *clusterFlags) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(g.out, "No %s cluster %q is running now.\n", p.Name(), p.ClusterName())
-			return nil
+			n, err := labsession.ForgetShellFiles(cfg.StateDir, servers)
+			if n > 0 {
+				fmt.Fprintf(g.out, "Removed the kubeconfigs of %d lab %s that pointed at it.\n", n, map[bool]string{true: "shell", false: "shells"}[n == 1])
+			}
+			return err
 		},
 	}
 }
