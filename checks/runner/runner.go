@@ -317,8 +317,15 @@ func (c *Check) NothingToGrade() (int, error) {
 	if c.Options.Namespace != "" {
 		ns = c.Options.Namespace
 	}
+	var why []string
+	for _, k := range c.LeftOut {
+		why = append(why, k.ID+": "+k.Reason)
+	}
 	r := report.Report{LabResult: checks.LabResult{Lab: c.Lab.ID, Title: c.Lab.Title, Namespace: ns, At: time.Now().UTC()},
-		NotGraded: c.LeftOut, Problem: "no task of lab " + c.Lab.ID + " is left to grade; each is listed with why"}
+		NotGraded: c.LeftOut, Problem: "no task of lab " + c.Lab.ID + " is left to grade: " + strings.Join(why, "; ")}
+	if !c.Start.IsZero() {
+		r.Elapsed = time.Since(c.Start)
+	}
 	return c.finish(r)
 }
 
