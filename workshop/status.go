@@ -36,6 +36,7 @@ const (
 // Cell is one learner's lab.
 type Cell struct {
 	Lab       string              `json:"lab"`
+	Title     string              `json:"title,omitempty"`
 	Namespace string              `json:"namespace"`
 	State     string              `json:"state"`
 	Score     int                 `json:"score"`
@@ -347,7 +348,7 @@ func (g *Grader) grade(ctx context.Context) Table {
 		if g.cells[key] != nil && !dirty["*"] && !dirty[ns.GetName()] && !dirtyLabs[labID] {
 			continue
 		}
-		jobs = append(jobs, job{key: key, lab: lab, cell: &Cell{Lab: labID, Namespace: ns.GetName()}})
+		jobs = append(jobs, job{key: key, lab: lab, cell: &Cell{Lab: labID, Title: lab.Title, Namespace: ns.GetName()}})
 	}
 	// Cells are independent and the caches are read-only here: grade on
 	// every core.
@@ -426,7 +427,7 @@ func (g *Grader) table(learners map[string]bool, now time.Time) Table {
 		for _, lab := range g.labs {
 			c, ok := g.cells[l+"/"+lab.ID]
 			if !ok {
-				c = &Cell{Lab: lab.ID, State: "missing"}
+				c = &Cell{Lab: lab.ID, Title: lab.Title, State: "missing"}
 			}
 			row.Cells = append(row.Cells, *c)
 			row.Score += c.Score
