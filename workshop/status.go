@@ -24,6 +24,9 @@ import (
 const (
 	Passed     = "passed"
 	InProgress = "in progress"
+	// Started: the lab's namespace holds objects but no task passes yet
+	// (a Service with the wrong port).
+	Started    = "started"
 	NotStarted = "not started"
 	// NotGraded: none of the lab's tasks can be graded in a workshop
 	// (questions are answered on the learner's machine; some tasks need
@@ -389,12 +392,27 @@ func (g *Grader) gradeCell(ctx context.Context, lab *labfile.Lab, cell *Cell, sn
 	res := g.engine.EvaluateFrom(ctx, lab, checks.Options{Namespace: cell.Namespace, Tasks: tasks}, snap)
 	cell.Tasks, cell.Score, cell.MaxScore = res.Tasks, res.Score, res.MaxScore
 	cell.State = state(res)
+	if cell.State == NotStarted && g.hasObjects(cell.Namespace) {
+		cell.State = Started
+	}
 	for _, t := range res.Tasks {
 		if t.Status != checks.Pass {
 			cell.Failing = t.ID
 			break
 		}
 	}
+}
+
+// hasObjects reports whether any object the grader watches is in
+// namespace ns: a learner who has made something, if not yet what a task
+// asks for, has started.
+func (g *Grader) hasObjects(ns string) bool {
+	for _, inf := range g.informers {
+		if objs, err := inf.GetIndexer().ByIndex(cache.NamespaceIndex, ns); err == nil && len(objs) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func state(res checks.LabResult) string {
