@@ -331,6 +331,10 @@ func (g *Grader) grade(ctx context.Context) Table {
 	}
 	var jobs []job
 	learners := map[string]bool{}
+	// Only the labs the workshop has namespaces for are columns: a
+	// workshop of the day's labs (init --labs) is not drawn with the
+	// whole course's.
+	labsSeen := map[string]bool{}
 	now := g.now()
 	for _, o := range g.nsInf.GetStore().List() {
 		ns, ok := o.(*unstructured.Unstructured)
@@ -347,6 +351,7 @@ func (g *Grader) grade(ctx context.Context) Table {
 		if !ok {
 			continue
 		}
+		labsSeen[labID] = true
 		key := learner + "/" + labID
 		if g.cells[key] != nil && !dirty["*"] && !dirty[ns.GetName()] && !dirtyLabs[labID] {
 			continue
@@ -380,7 +385,7 @@ func (g *Grader) grade(ctx context.Context) Table {
 		}
 		g.cells[j.key] = j.cell
 	}
-	return g.table(learners, now)
+	return g.table(learners, labsSeen, now)
 }
 
 func (g *Grader) gradeCell(ctx context.Context, lab *labfile.Lab, cell *Cell, snap clustercache.Snapshot) {
@@ -430,10 +435,14 @@ func state(res checks.LabResult) string {
 	return NotStarted
 }
 
-func (g *Grader) table(learners map[string]bool, now time.Time) Table {
+func (g *Grader) table(learners, labsSeen map[string]bool, now time.Time) Table {
 	t := Table{Workshop: g.name, At: now}
+	var labs []*labfile.Lab
 	for _, l := range g.labs {
-		t.Labs = append(t.Labs, l.ID)
+		if labsSeen[l.ID] {
+			t.Labs = append(t.Labs, l.ID)
+			labs = append(labs, l)
+		}
 	}
 	names := make([]string, 0, len(learners))
 	for l := range learners {
@@ -442,7 +451,7 @@ func (g *Grader) table(learners map[string]bool, now time.Time) Table {
 	sort.Strings(names)
 	for _, l := range names {
 		row := Row{Learner: l}
-		for _, lab := range g.labs {
+		for _, lab := range labs {
 			c, ok := g.cells[l+"/"+lab.ID]
 			if !ok {
 				c = &Cell{Lab: lab.ID, Title: lab.Title, State: "missing"}
