@@ -163,6 +163,12 @@ func TestGraderRegradesOnAChangeOutsideLearnersNamespaces(t *testing.T) {
 // learner showed "not started" (and "-" in the table).
 func TestGraderShowsStartedForAnyObject(t *testing.T) {
 	client, lab, _ := fakeClass(t)
+	// What the cluster puts in every namespace is not the learner's.
+	rootCA := object("v1", "ConfigMap", "w-alice-g", "kube-root-ca.crt", nil)
+	cmGVR := schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	if _, err := client.Resource(cmGVR).Namespace("w-alice-g").Create(context.Background(), rootCA, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	tables := runGrader(t, client, lab)
 	if c, _ := (<-tables).Cell("alice", "g"); c.State != NotStarted {
 		t.Fatalf("an empty namespace is %q", c.State)
