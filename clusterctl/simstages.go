@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 
-
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/clusterctl/kwok"
 	"github.com/k8slab/k8slab/images"
@@ -47,4 +46,3 @@ func (s *sim) writeStages() ([]string, error) {
 	}
 	return []string{"--config", s.stagesPath()}, nil
 }
-

@@ -173,10 +173,7 @@ func TestClassTableScrollsSideways(t *testing.T) {
 			}
 			labs := headerLabs(out)
 			for _, l := range labs {
-				if strings.HasSuffix(l, "…") {
-					l = strings.TrimSuffix(l, "…")
-				}
-				seen[l] = true
+				seen[strings.TrimSuffix(l, "…")] = true
 			}
 			header := strings.Split(out, "\n")[1]
 			if more := m.col+len(labs) < len(courseLabs); more != strings.Contains(header, "›") {

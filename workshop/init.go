@@ -96,12 +96,12 @@ var DefaultQuota = corev1.ResourceList{
 // InitResult says what init did.
 type InitResult struct {
 	Kubeconfigs []string
+	Access      Access
+	Expires     time.Time
 	// Need and Capacity are what the class will request and what the
 	// cluster's nodes had free, counted before anything was made.
 	Need     Need
 	Capacity Capacity
-	Access      Access
-	Expires     time.Time
 }
 
 // learnerRules are what a learner may do inside their lab namespaces: the
