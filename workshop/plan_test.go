@@ -72,6 +72,26 @@ func TestValidateRefusesLongNamespaces(t *testing.T) {
 	}
 }
 
+// A learner's lab namespace may not be another learner's home: "Sam" and
+// "Sam Pods" would share ws-sam-pods, and sam could act in sam-pods' home.
+func TestValidateRefusesLearnersWhoseNamespacesCollide(t *testing.T) {
+	labs := builtinLabs(t)
+	ids, err := ReadRoster(strings.NewReader("Sam\nSam Pods\n"), "roster.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, order := range [][]string{ids, {ids[1], ids[0]}} {
+		err := Plan{Name: "ws", Learners: order, Labs: labs}.Validate()
+		if err == nil || !strings.Contains(err.Error(), "sam and sam-pods") && !strings.Contains(err.Error(), "sam-pods and sam") ||
+			!strings.Contains(err.Error(), "ws-sam-pods") || !strings.Contains(err.Error(), "rename one") {
+			t.Errorf("roster %v: %v", order, err)
+		}
+	}
+	if err := (Plan{Name: "ws", Learners: []string{"sam", "sam-pod"}, Labs: labs}).Validate(); err != nil {
+		t.Errorf("names that do not collide: %v", err)
+	}
+}
+
 func TestAnalyseBuiltinCourse(t *testing.T) {
 	a := Analyse(builtinLabs(t))
 	var clusterRead []string
