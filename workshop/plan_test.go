@@ -98,11 +98,20 @@ func TestAnalyseBuiltinCourse(t *testing.T) {
 	for _, r := range a.ClusterRead {
 		clusterRead = append(clusterRead, r.Resource)
 	}
-	// The architecture lab reads nodes, the declarative lab namespaces;
-	// the storage and capstone labs' setups provide PersistentVolumes,
-	// which learners may read; nothing else cluster-wide.
-	if !slices.Equal(clusterRead, []string{"namespaces", "nodes", "persistentvolumes"}) {
+	// The architecture and scheduling labs read nodes; nothing else is
+	// read cluster-wide: not namespaces or volumes, whose names are the
+	// class's.
+	if !slices.Equal(clusterRead, []string{"nodes"}) {
 		t.Errorf("cluster reads: %v", a.ClusterRead)
+	}
+	// The storage and capstone labs' setups provide PersistentVolumes,
+	// which each learner may get by name, their own only.
+	if len(a.SetupClusterObjects) != 1 || a.SetupClusterObjects[0].Resource != "persistentvolumes" {
+		t.Errorf("setup's cluster objects: %v", a.SetupClusterObjects)
+	}
+	rules := OwnClusterObjects("ws", "ada", builtinLabs(t))
+	if len(rules) != 1 || !slices.Equal(rules[0].Verbs, []string{"get"}) || !slices.Equal(rules[0].ResourceNames, []string{"ws-ada-storage-data", "ws-ada-three-tier-db"}) {
+		t.Errorf("own volumes: %+v", rules)
 	}
 	if len(a.NamespaceRead["kube-system"]) != 1 || a.NamespaceRead["kube-system"][0].Resource != "pods" {
 		t.Errorf("kube-system reads: %v", a.NamespaceRead)
