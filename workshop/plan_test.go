@@ -123,6 +123,9 @@ func TestAnalyseBuiltinCourse(t *testing.T) {
 	restricted := [][2]string{
 		{"explore-cluster", "label-worker"}, {"scheduling", "ssd-node"},
 		{"scheduling", "on-ssd"}, {"scheduling", "on-control-plane"},
+		// One nodePort for the whole cluster: only one learner could
+		// hold 30080.
+		{"services", "nodeport"},
 	}
 	if len(a.Restricted) != len(restricted) || a.IsRestricted("storage", "claim") {
 		t.Errorf("restricted: %v", a.Restricted)
@@ -181,5 +184,37 @@ func TestExportJUnit(t *testing.T) {
 	}
 	if err := Export(&buf, sampleTable(), "xlsx"); err == nil {
 		t.Error("an unknown format was accepted")
+	}
+}
+
+// Which Pod Security level each lab's namespace enforces, and which lab's
+// namespace has no CPU or memory caps (see PodSecurityLevel, resourceLab).
+func TestFenceOfEachLab(t *testing.T) {
+	for _, lab := range builtinLabs(t) {
+		level := PodSecurityLevel(lab)
+		wantLevel := PodSecurityBaseline
+		if lab.ID == "explore-cluster" {
+			wantLevel = PodSecurityRestricted
+		}
+		if level != wantLevel {
+			t.Errorf("lab %s enforces %s, want %s", lab.ID, level, wantLevel)
+		}
+		lr := limitsFor(lab, "ns", nil)
+		q := quotaFor(lab, "ns", nil, DefaultQuota)
+		_, capsCPU := q.Spec.Hard["requests.cpu"]
+		if lab.ID == "health" {
+			// report asks 100 CPUs so that no node can take it, and web
+			// must lack resources: no LimitRange, no CPU quota.
+			if lr != nil || capsCPU || q.Spec.Hard.Pods().IsZero() {
+				t.Errorf("health: LimitRange %v, quota %v", lr, q.Spec.Hard)
+			}
+			continue
+		}
+		if lr == nil || !capsCPU {
+			t.Errorf("lab %s has no LimitRange or CPU quota", lab.ID)
+		}
+	}
+	if PodSecurityLevel(nil) != PodSecurityRestricted {
+		t.Error("a home namespace is not restricted")
 	}
 }
