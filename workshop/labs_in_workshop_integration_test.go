@@ -37,8 +37,10 @@ func TestLabsInWorkshopOnSimulatedCluster(t *testing.T) {
 	cfg := labverify.Config{
 		Kubeconfig: p.KubeconfigPath(),
 		Client:     admin.Dynamic,
-		// A simulated cluster runs no containers and has no storage.
-		Lacks: map[labfile.Feature]bool{labfile.Containers: true, labfile.Storage: true, labfile.NodePortFromHost: true},
+		// A simulated cluster runs no containers and has no storage; a
+		// workshop learner may not do cluster-wide tasks (the instructor
+		// shows them, and the plain lab proof proves them).
+		Lacks: map[labfile.Feature]bool{labfile.Containers: true, labfile.Storage: true, labfile.NodePortFromHost: true, labfile.ClusterWide: true},
 		Prepare: func(ctx context.Context, lab *labfile.Lab, ns string) error {
 			return workshop.Fence(ctx, admin.Dynamic, "proof", "learner-01", lab, ns, nil)
 		},
