@@ -123,9 +123,6 @@ func TestAnalyseBuiltinCourse(t *testing.T) {
 	restricted := [][2]string{
 		{"explore-cluster", "label-worker"}, {"scheduling", "ssd-node"},
 		{"scheduling", "on-ssd"}, {"scheduling", "on-control-plane"},
-		// One nodePort for the whole cluster: only one learner could
-		// hold 30080.
-		{"services", "nodeport"},
 	}
 	if len(a.Restricted) != len(restricted) || a.IsRestricted("storage", "claim") {
 		t.Errorf("restricted: %v", a.Restricted)
