@@ -298,6 +298,8 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 		if again := volume(corev1.VolumeAvailable); again.UID == first.UID {
 			t.Error("init kept the released volume")
 		}
+		// The re-init revoked the old token: the new kubeconfig works.
+		learnerAK = typed(t, clientsFor(t, aPath))
 		claim()
 	})
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,6 +62,10 @@ func TestLabSolveRefusedForWorkshopLearners(t *testing.T) {
 }
 
 func TestWorkshopCommandsRefuseBadInput(t *testing.T) {
+	roster := filepath.Join(t.TempDir(), "class.txt")
+	if err := os.WriteFile(roster, []byte("Sam\nSam Pods\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -71,6 +76,10 @@ func TestWorkshopCommandsRefuseBadInput(t *testing.T) {
 		{[]string{"workshop", "init", "kubecon", "--roster", "/does/not/exist"}, "--roster"},
 		{[]string{"workshop", "status", "kubecon", "--format", "xlsx"}, "use csv, json, junit"},
 		{[]string{"workshop", "status", "kubecon"}, "needs a terminal"},
+		// Sam's pods lab would be Sam Pods' home: refused before any
+		// cluster is reached.
+		{[]string{"workshop", "init", "kubecon", "--roster", roster}, "learners sam and sam-pods would both get namespace kubecon-sam-pods"},
+		{[]string{"workshop", "revoke", "kubecon"}, "requires at least 2 arg"},
 	} {
 		_, err := run(t, "", append([]string{"--state-dir", stateDir(t)}, tc.args...)...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

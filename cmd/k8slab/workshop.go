@@ -25,7 +25,7 @@ their own and writes them a kubeconfig; learners run
 labs bound to their namespaces. 'status' grades the whole class live, and
 'delete' removes exactly what init made.`,
 	}
-	cmd.AddCommand(newWorkshopInitCmd(g), newWorkshopStatusCmd(g), newWorkshopDeleteCmd(g))
+	cmd.AddCommand(newWorkshopInitCmd(g), newWorkshopStatusCmd(g), newWorkshopRevokeCmd(g), newWorkshopDeleteCmd(g))
 	return cmd
 }
 
@@ -62,8 +62,9 @@ names in --roster FILE (one a line). Each learner gets a namespace per lab,
 labelled with the workshop, the learner and the lab; a ServiceAccount; a Role
 and RoleBinding for lab work in those namespaces only; read-only access where
 a lab reads outside them (nodes, kube-system pods); a ResourceQuota and a
-LimitRange; and a kubeconfig with a time-limited token, written 0600 into
---out.
+LimitRange; Pod Security labels and a NetworkPolicy that keep their pods off
+the nodes and away from other learners; and a kubeconfig with a time-limited
+token, written 0600 into --out.
 
 Each lab is set up when its learner first opens it, with the learner's own
 rights and within the quota. With --labs, the workshop has only those labs
@@ -74,8 +75,9 @@ setup for each learner, and room for their own work) against what the
 cluster's nodes have free, and refuses a class that does not fit, saying what
 to do (--labs, fewer learners, a bigger cluster, or --force).
 
-Running init again is safe: it repairs what drifted, issues fresh tokens, and
-with a larger --learners (or a longer roster) grows the class.`,
+Running init again is safe: it repairs what drifted, issues fresh tokens (the
+old ones stop working), and with a larger --learners (or a longer roster)
+grows the class.`,
 		Example: `  k8slab workshop init kubecon --learners 30
   k8slab workshop init kubecon --learners 20 --labs pods,deployments
   k8slab workshop init kubecon --roster class.txt --token-ttl 12h`,
@@ -191,6 +193,37 @@ their ServiceAccounts go; the files themselves are left for you to remove.`,
 	t.flags(cmd)
 	namespaceUsage(cmd, "not used: a workshop names its learners' namespaces itself, one per learner and lab")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the namespaces have finished terminating")
+	return cmd
+}
+
+func newWorkshopRevokeCmd(g *globals) *cobra.Command {
+	var t target
+	cmd := &cobra.Command{
+		Use:   "revoke NAME LEARNER...",
+		Short: "Make learners' kubeconfigs stop working",
+		Long: `Revoke the tokens of LEARNER (the name of their kubeconfig, such as
+learner-01): the Secret their tokens are bound to is deleted, and the API
+server refuses the token within about ten seconds (its token cache). Their
+namespaces and work stay. 'k8slab workshop init NAME' again issues fresh
+kubeconfigs, and revokes every learner's old ones.`,
+		Example: `  k8slab workshop revoke kubecon learner-07`,
+		Args:    cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			quietKlog()
+			c, err := g.workshopClients(&t)
+			if err != nil {
+				return err
+			}
+			for _, learner := range args[1:] {
+				if err := workshop.Revoke(cmd.Context(), c, args[0], learner); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.out, "Revoked %s's kubeconfig in workshop %s.\n", learner, args[0])
+			}
+			return nil
+		},
+	}
+	t.flags(cmd)
 	return cmd
 }
 
