@@ -168,6 +168,7 @@ func (s *labScreen) handle(msg tea.Msg) tea.Cmd {
 		return s.goal.Update(msg)
 	case taskMovedMsg:
 		s.goal.refresh()
+		s.goal.top()
 		return s.goal.render()
 	case answerSubmittedMsg:
 		return s.submit(msg.text)
@@ -239,7 +240,7 @@ func (s *labScreen) ShortHelpLines() [][]key.Binding {
 
 func (s *labScreen) FullHelp() [][]key.Binding {
 	k := s.c.keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Hint, k.Solution}, {k.Shell, k.Map, k.Reset}, {k.CheatSheet, k.Glossary}, {k.Back, k.Quit, k.Help}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Hint, k.Solution}, {k.Shell, k.Map, k.Reset}, {k.CheatSheet, k.Glossary}, {k.Back, k.Quit, k.Help}}
 }
 
 func (s *labScreen) View() string {

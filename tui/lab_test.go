@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
 	"sync"
@@ -350,4 +351,86 @@ func TestLabResetPromptNamesWhatIsOutsideTheNamespace(t *testing.T) {
 		press(tm, "n")
 		finalScreen(t, tm)
 	}
+}
+
+// A reset is a fresh start: a finished lab is no longer complete, and its
+// tasks fail as new ones, not as "done · changed since".
+func TestLabResetIsAFreshStart(t *testing.T) {
+	f := newFixture(t)
+	labs := newFakeLabs()
+	tm := f.startLab(t, labs, 80, 24, false)
+	waitFor(t, tm, "graded live")
+	labs.results <- labResult(checks.Pass, checks.Pass)
+	waitFor(t, tm, "Lab complete")
+	press(tm, "R", "y")
+	waitUntil(t, tm, "the reset", func(string) bool {
+		labs.mu.Lock()
+		defer labs.mu.Unlock()
+		return labs.resets == 1
+	})
+	labs.results <- labResult(checks.Fail, checks.Missing)
+	waitFor(t, tm, "deployment web needs 3 replicas")
+	screen := finalScreen(t, tm)
+	for _, stale := range []string{"changed since", "Done earlier", "Lab complete"} {
+		if strings.Contains(screen, stale) {
+			t.Errorf("after a reset the screen still says %q", stale)
+		}
+	}
+	golden.RequireEqual(t, screen)
+	if st := f.store.Snapshot().Labs["first-lab"].Tasks["create-web"]; !st.PassedAt.IsZero() {
+		t.Errorf("progress keeps the pass from before the reset: %+v", st)
+	}
+}
+
+// longGoals gives the first lab's tasks goals longer than a screen.
+func longGoals(f *fixture) {
+	lab, _ := f.course.Lab("first-lab")
+	var goal strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&goal, "Line %d of a long goal.\n\n", i+1)
+	}
+	lab.Tasks[0].Goal = goal.String()
+	lab.Tasks[1].Goal = goal.String()
+}
+
+// A hint asked for comes into sight even below a long goal, and asking
+// for one more than there are says so.
+func TestLabRevealedHintInSight(t *testing.T) {
+	f := newFixture(t)
+	longGoals(f)
+	labs := newFakeLabs()
+	tm := f.startLab(t, labs, 80, 24, false)
+	waitFor(t, tm, "graded live")
+	labs.results <- labResult(checks.Fail, checks.Fail)
+	waitFor(t, tm, "Not done yet")
+	press(tm, "h")
+	waitFor(t, tm, "Hint 1.")
+	press(tm, "h")
+	waitFor(t, tm, "Hint 2.")
+	press(tm, "h")
+	waitFor(t, tm, "No more hints for this task. S shows the reference solution.")
+	golden.RequireEqual(t, finalScreen(t, tm))
+}
+
+// The solution comes into sight too; moving to another task starts at its
+// top, where "Not done yet" is; g and G go to the top and bottom.
+func TestLabPaneScrollPerTask(t *testing.T) {
+	f := newFixture(t)
+	longGoals(f)
+	labs := newFakeLabs()
+	tm := f.startLab(t, labs, 80, 24, false)
+	waitFor(t, tm, "graded live")
+	labs.results <- labResult(checks.Fail, checks.Fail)
+	waitFor(t, tm, "Not done yet")
+	press(tm, "S", "y")
+	waitFor(t, tm, "Reference solution")
+	press(tm, "j")
+	waitUntil(t, tm, "the second task's top", func(s string) bool {
+		return strings.Contains(s, "• deployment web needs 5 replicas") && strings.Contains(s, "## Scale to five")
+	})
+	press(tm, "G")
+	waitFor(t, tm, "Line 30 of a long goal.")
+	press(tm, "g")
+	waitFor(t, tm, "• deployment web needs 5 replicas")
+	finalScreen(t, tm)
 }
