@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,15 +89,27 @@ func (s *labScreen) unavailable() string {
 }
 
 func (s *labScreen) summary() string {
-	data := s.d.progress()
-	hints := 0
+	all := s.c.store.Snapshot()
+	data := all.Labs[s.d.lab.ID]
+	hints, solutions := 0, 0
 	for _, t := range data.Tasks {
 		hints += t.HintsUsed
+		if t.SolutionSeen {
+			solutions++
+		}
 	}
-	next := "That was the last lab of the course."
-	for i, m := range s.c.course.Modules {
-		if m.ID == s.d.lab.Module && i+1 < len(s.c.course.Modules) && len(s.c.course.Modules[i+1].Lessons) > 0 {
-			next = "Next: " + s.c.course.Modules[i+1].Lessons[0].Title + " (esc for the course map)."
+	help := plural(hints, "hint")
+	if solutions > 0 {
+		help += " and " + plural(solutions, "solution") + " viewed"
+	}
+	// The course map's "Next", so the two agree.
+	rows := courseRows(s.c.course)
+	next := "That completes the course."
+	if i := nextOf(s.c.course, all, rows); i >= 0 {
+		next = "Next: " + rowTitle(s.c.course, rows[i]) + " (esc for the course map)."
+		labLeft := slices.ContainsFunc(rows, func(r homeRow) bool { return r.kind == labRow && !rowDone(s.c.course, all, r) })
+		if !labLeft {
+			next = "That was the last lab of the course. " + next
 		}
 	}
 	// The time runs from the lab's first opening to its last task's pass,
@@ -111,7 +124,7 @@ func (s *labScreen) summary() string {
 	if !data.StartedAt.IsZero() && !finished.IsZero() && !finished.Before(data.StartedAt) {
 		took = " in " + finished.Sub(data.StartedAt).Round(time.Second).String()
 	}
-	return fmt.Sprintf("Lab complete%s with %s. Well done! %s", took, plural(hints, "hint"), next)
+	return fmt.Sprintf("Lab complete%s with %s. Well done! %s", took, help, next)
 }
 
 func plural(n int, what string) string {

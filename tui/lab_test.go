@@ -278,10 +278,16 @@ func TestLabCompletionSummary(t *testing.T) {
 	waitFor(t, tm, "graded live")
 	press(tm, "h")
 	waitFor(t, tm, "Hint 1")
+	press(tm, "j", "S", "y")
+	waitFor(t, tm, "Reference solution")
 	now.Add(int64(2 * time.Minute))
 	labs.results <- labResult(checks.Pass, checks.Pass)
-	waitFor(t, tm, "Lab complete in 2m0s with 1 hint. Well done! Next: More")
-	finalScreen(t, tm)
+	// "Next" is the course map's: the first item not done, here the
+	// unread first lesson; the question lab is still to do.
+	waitFor(t, tm, "Lab complete in 2m0s with 1 hint and 1 solution viewed. Well done! Next: A long lesson")
+	if screen := finalScreen(t, tm); strings.Contains(screen, "last lab") {
+		t.Errorf("the summary calls this the last lab while the question lab is unfinished:\n%s", screen)
+	}
 
 	// Reopened later, the lab tells the same story: the time comes from
 	// progress, not from when the screen opened.
@@ -291,7 +297,19 @@ func TestLabCompletionSummary(t *testing.T) {
 	tm = f.startApp(t, app, 100, 30)
 	waitFor(t, tm, "graded live")
 	labs.results <- labResult(checks.Pass, checks.Pass)
-	waitFor(t, tm, "Lab complete in 2m0s with 1 hint.")
+	waitFor(t, tm, "Lab complete in 2m0s with 1 hint and 1 solution viewed.")
+	finalScreen(t, tm)
+
+	// With every other lab done, it says this was the last.
+	f.store.Apply(func(d *progress.Data) {
+		d.UpdateTask("question-lab", "count-nodes", func(ts *progress.TaskState) { ts.PassedAt = testNow })
+	})
+	labs = newFakeLabs()
+	app = New(Options{Course: f.course, Store: f.store, Now: clock, Labs: labs, Start: progress.Position{Screen: "lab", ID: "first-lab"}})
+	tm = f.startApp(t, app, 100, 30)
+	waitFor(t, tm, "graded live")
+	labs.results <- labResult(checks.Pass, checks.Pass)
+	waitFor(t, tm, "That was the last lab of the")
 	finalScreen(t, tm)
 }
 
