@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 )
@@ -39,6 +40,10 @@ type Options struct {
 	Cluster ClusterService
 	// Labs runs labs against the cluster; without it lab screens say so.
 	Labs LabService
+	// TerminalCommand is the one-line command that points kubectl in the
+	// learner's own terminal at a lab's cluster and namespace, shown on the
+	// lab screen; nil shows only the namespace.
+	TerminalCommand func(lab *labfile.Lab) string
 	// Map feeds the live cluster map on the lab screen.
 	Map MapService
 	// Workshop is true for a workshop learner, who may not change
@@ -121,6 +126,7 @@ func New(o Options) *App {
 	a.quiz = newQuizScreen(c)
 	a.lab = newLabScreen(c, o.Labs, o.Map)
 	a.lab.d.workshop = o.Workshop
+	a.lab.terminalCommand = o.TerminalCommand
 	a.cheat = newCheatSheetScreen(c)
 	a.gloss = newGlossaryScreen(c)
 	c.keys.CheatSheet.SetEnabled(o.Course.CheatSheet != nil)

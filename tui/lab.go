@@ -23,6 +23,8 @@ type LabService interface {
 	// afresh.
 	Start(ctx context.Context, lab *labfile.Lab) error
 	Reset(ctx context.Context, lab *labfile.Lab) error
+	// Namespace is where lab runs.
+	Namespace(lab *labfile.Lab) string
 	// Shell is the learner's shell, set up for the lab's cluster and
 	// namespace. It may resolve the cluster and write files, so the screen
 	// calls it in a command.
@@ -79,6 +81,12 @@ type labScreen struct {
 	notice string
 	// done is the completion summary, made once when every task passes.
 	done string
+	// terminalCommand makes the command shown for the learner's own
+	// terminal (see Options.TerminalCommand).
+	terminalCommand func(*labfile.Lab) string
+	// where tells the learner the lab's namespace and how to use it from
+	// their own terminal; made when the lab opens.
+	namespace, command string
 }
 
 func newLabScreen(c *common, svc LabService, mapSvc MapService) *labScreen {
@@ -107,6 +115,13 @@ func (s *labScreen) open(lab *labfile.Lab) tea.Cmd {
 	}
 	now := s.c.now()
 	save := s.c.saveProgress(func(d *progress.Data) { d.StartLab(lab.ID, now) })
+	s.namespace, s.command = "", ""
+	if s.svc != nil {
+		s.namespace = s.svc.Namespace(lab)
+	}
+	if s.terminalCommand != nil {
+		s.command = s.terminalCommand(lab)
+	}
 	if s.svc == nil {
 		s.err = errNoConnection
 		return tea.Batch(save, s.goal.render())

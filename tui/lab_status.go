@@ -10,6 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/k8slab/k8slab/internal/textsafe"
+	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/tui/stream"
 )
 
@@ -59,7 +60,29 @@ func (s *labScreen) statusLine() string {
 	if missing := s.d.missing(s.d.lab.Features); missing != "" {
 		para(st.Next.Render("Note:") + " a simulated cluster runs no containers, so it cannot show " + missing + "; a kind cluster can.")
 	}
+	b.WriteString(s.whereLine())
 	return b.String()
+}
+
+// whereLine names the lab's namespace and the command that points kubectl
+// in the learner's own terminal at it: without it, kubectl there works in
+// "default" and finds nothing of the lab. The command is shown verbatim,
+// on a line of its own when it does not fit beside the namespace.
+func (s *labScreen) whereLine() string {
+	if s.namespace == "" {
+		return ""
+	}
+	st := s.c.styles
+	head := " Namespace " + st.Bold.Render(s.namespace)
+	if s.command == "" {
+		return head + st.Muted.Render(" · in your terminal use kubectl -n "+s.namespace) + "\n"
+	}
+	one := head + st.Muted.Render(" · your terminal: ") + s.command
+	if lipgloss.Width(one) < s.width {
+		return one + "\n"
+	}
+	lines := lessons.WrapCommand(s.command, s.width-4)
+	return head + st.Muted.Render(" · for kubectl in your own terminal:") + "\n   " + strings.Join(lines, "\n   ") + "\n"
 }
 
 // errorText says what went wrong and what happens next.

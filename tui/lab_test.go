@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -451,4 +452,37 @@ func TestLabPaneScrollPerTask(t *testing.T) {
 	press(tm, "g")
 	waitFor(t, tm, "• deployment web needs 5 replicas")
 	finalScreen(t, tm)
+}
+
+func (f *fakeLabs) Namespace(lab *labfile.Lab) string { return "lab-" + lab.ID }
+
+// The lab screen names the lab's namespace and the one command that
+// points kubectl in the learner's own terminal at it, verbatim: on the
+// namespace's line when it fits, else on a line of its own.
+func TestLabShowsNamespaceAndTerminalCommand(t *testing.T) {
+	for _, tc := range []struct {
+		name, flags string
+		w, h        int
+	}{{"80x24", "", 80, 24}, {"80x24_long_command", " --content=/home/learner/my-course", 80, 24}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			labs := newFakeLabs()
+			command := func(lab *labfile.Lab) string {
+				return `eval "$(k8slab` + tc.flags + ` cluster env --lab ` + lab.ID + `)"`
+			}
+			app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Labs: labs, TerminalCommand: command})
+			tm := f.startApp(t, app, tc.w, tc.h)
+			waitFor(t, tm, "Next:")
+			press(tm, "j", "j", "j", "enter")
+			want := `eval "$(k8slab` + tc.flags + ` cluster env --lab first-lab)"`
+			// A command too long for the line is continued with " \",
+			// which the shell joins again.
+			waitUntil(t, tm, "the command", func(s string) bool {
+				return strings.Contains(regexp.MustCompile(` \\\n +`).ReplaceAllString(s, " "), want)
+			})
+			waitFor(t, tm, "Namespace lab-first-lab")
+			waitFor(t, tm, "graded live")
+			golden.RequireEqual(t, finalScreen(t, tm))
+		})
+	}
 }
