@@ -235,13 +235,13 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 	opts.Reset = workshop.ResetFor(learner)
 	labs := labsession.New(resolve, state, opts)
 	app := tui.New(tui.Options{
-		Course:   loaded,
-		Store:    store,
-		NoColor:  os.Getenv("NO_COLOR") != "",
-		Warning:  warning,
-		Cluster:  clusterctl.NewManager(g.resolve(&t).Config),
-		Labs:     labs,
-		Map:      labs,
+		Course:  loaded,
+		Store:   store,
+		NoColor: os.Getenv("NO_COLOR") != "",
+		Warning: warning,
+		Cluster: clusterctl.NewManager(g.resolve(&t).Config),
+		Labs:    labs,
+		Map:     labs,
 		// The same cluster and course as this TUI, so the namespace
 		// and cluster the command picks are the lab screen's.
 		TerminalCommand: func(lab *labfile.Lab) string {
