@@ -255,7 +255,12 @@ func (s *labScreen) ShortHelpLines() [][]key.Binding {
 
 func (s *labScreen) FullHelp() [][]key.Binding {
 	k := s.c.keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Hint, k.Solution}, {k.Shell, k.Map, k.Reset}, {k.CheatSheet, k.Glossary}, {k.Back, k.Quit, k.Help}}
+	return [][]key.Binding{{k.Up, k.Down}, {k.PageUp, k.PageDown}, {k.Top, k.Bottom}, {k.Hint, k.Solution}, {k.Shell, k.Map, k.Reset}, {k.CheatSheet, k.Glossary}, {k.Back, k.Quit, k.Help}}
+}
+
+// Legend says what the task list's marks mean.
+func (s *labScreen) Legend() []string {
+	return []string{"✓ done", "✗ not done yet", "· not started (what it checks is missing)", "◌ settling: the cluster is still carrying out a change", "… checking", "! cannot read the cluster"}
 }
 
 func (s *labScreen) View() string {

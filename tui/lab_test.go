@@ -486,3 +486,28 @@ func TestLabShowsNamespaceAndTerminalCommand(t *testing.T) {
 		})
 	}
 }
+
+// The full help (?) at 80x24 shows every key, esc and q included, and
+// what the task marks mean.
+func TestLabFullHelpAt80x24(t *testing.T) {
+	f := newFixture(t)
+	labs := newFakeLabs()
+	tm := f.startLab(t, labs, 80, 24, false)
+	waitFor(t, tm, "graded live")
+	labs.results <- labResult(checks.Fail, checks.Missing)
+	waitFor(t, tm, "deployment web needs 3 replicas")
+	press(tm, "?")
+	waitFor(t, tm, "✓ done")
+	screen := tm.last.Load().(string)
+	for _, want := range []string{"esc back", "q quit", "g/home top", "G/end bottom", "t shell", "R reset lab", "✗ not done yet", "· not started", "◌ settling", "… checking"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the full help lacks %q:\n%s", want, screen)
+		}
+	}
+	for i, line := range strings.Split(screen, "\n") {
+		if strings.HasSuffix(line, "…") {
+			t.Errorf("line %d is cut: %q", i, line)
+		}
+	}
+	golden.RequireEqual(t, finalScreen(t, tm))
+}
