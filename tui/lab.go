@@ -2,9 +2,12 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -271,12 +274,23 @@ func (s *labScreen) View() string {
 	// The lines above the pane vary (wrapped messages), so the pane gets
 	// what is left; View draws a copy sized for it, free of side effects.
 	h := max(1, s.height-lipgloss.Height(top))
-	if s.showMap {
-		vp := s.cmap.viewport
-		vp.SetHeight(h)
-		return top + "\n" + vp.View()
-	}
 	vp := s.goal.viewport
+	if s.showMap {
+		vp = s.cmap.viewport
+	}
 	vp.SetHeight(h)
-	return top + "\n" + vp.View()
+	return top + "\n" + s.moreBelow(vp)
+}
+
+// moreBelow draws the pane, its last line saying so when more of it lies
+// below: at 80x24 a map's services and legend, or a long goal's end,
+// would otherwise be out of sight with no sign that the pane scrolls.
+func (s *labScreen) moreBelow(vp viewport.Model) string {
+	out := vp.View()
+	if vp.Height() < 3 || vp.AtBottom() || vp.TotalLineCount() <= vp.Height() {
+		return out
+	}
+	lines := strings.Split(out, "\n")
+	lines[len(lines)-1] = s.c.styles.Muted.Render(fmt.Sprintf(" ↓ %d more lines below · pgdn/space, G for the end", vp.TotalLineCount()-vp.YOffset()-vp.Height()+1))
+	return strings.Join(lines, "\n")
 }

@@ -451,6 +451,8 @@ func TestLabPaneScrollPerTask(t *testing.T) {
 	waitFor(t, tm, "Line 30 of a long goal.")
 	press(tm, "g")
 	waitFor(t, tm, "• deployment web needs 5 replicas")
+	// More lies below, and the pane says so.
+	waitFor(t, tm, "more lines below · pgdn/space, G for the end")
 	finalScreen(t, tm)
 }
 
