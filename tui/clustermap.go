@@ -45,7 +45,8 @@ func renderClusterMap(v clusterview.View, s *Styles, width int) string {
 		// What the scheduler says is the point of looking: it wraps
 		// rather than being cut.
 		text := fmt.Sprintf("◇ %s pending, on no node: %s", p.Name, p.Unscheduled)
-		b.WriteString("\n" + s.Wrong.Render(lipgloss.Wrap(text, max(20, width-2), " ")))
+		wrapped := strings.ReplaceAll(lipgloss.Wrap(text, max(20, width-2), " "), "\n", "\n ")
+		b.WriteString("\n " + s.Wrong.Render(wrapped))
 	}
 	for _, r := range v.Rollouts {
 		b.WriteString("\n" + renderRollout(r, s, width))
@@ -81,7 +82,7 @@ func renderNode(n clusterview.Node, s *Styles, width int) string {
 	for i, p := range n.Pods {
 		names[i] = p.Name
 	}
-	short := shortPodNames(names, width-10)
+	short := shortPodNames(names, width-12)
 	for i, p := range n.Pods {
 		if i == maxPods {
 			lines = append(lines, s.Muted.Render(fmt.Sprintf("… %d more", len(n.Pods)-maxPods)))
