@@ -48,7 +48,8 @@ type KeyMap struct {
 	// looking something up, and types nothing anywhere else.
 	CheatSheet key.Binding
 	Glossary   key.Binding
-	// LessonTerms opens the glossary at the terms a lesson introduces.
+	// LessonTerms opens the glossary at the terms a lesson introduces. It
+	// is T, not t: t opens the lab's shell, and one key means one thing.
 	LessonTerms key.Binding
 	// Close leaves the cheat sheet for the screen it covers.
 	Close key.Binding
@@ -111,7 +112,7 @@ func DefaultKeyMap() *KeyMap {
 
 		CheatSheet:  key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "kubectl cheat sheet")),
 		Glossary:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "glossary")),
-		LessonTerms: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "terms")),
+		LessonTerms: key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "terms")),
 		Close:       key.NewBinding(key.WithKeys("esc", "backspace", "q"), key.WithHelp("esc/q", "back")),
 
 		ListUp:        key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "up")),

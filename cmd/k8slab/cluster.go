@@ -336,22 +336,46 @@ func newClusterKubeconfigCmd(g *globals, f *clusterFlags) *cobra.Command {
 }
 
 func newClusterEnvCmd(g *globals, f *clusterFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:     "env",
-		Short:   "Print the shell command that points kubectl at the lab cluster",
-		Long:    "Print 'export KUBECONFIG=...' for the lab cluster; run it with eval \"$(k8slab cluster env)\". Only that shell is affected.",
-		Example: `  eval "$(k8slab cluster env)"`,
-		Args:    cobra.NoArgs,
+	var labID string
+	cmd := &cobra.Command{
+		Use:   "env",
+		Short: "Print the shell command that points kubectl at the lab cluster",
+		Long: "Print 'export KUBECONFIG=...' for the lab cluster; run it with eval \"$(k8slab cluster env)\". Only that shell is affected.\n" +
+			"With --lab, kubectl in that shell also works in the lab's namespace, as in the lab screen's shell.",
+		Example: `  eval "$(k8slab cluster env)"
+  eval "$(k8slab cluster env --lab deployments)"`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g.resolveUnnamed(cmd, f, true)
 			path, err := g.clusterKubeconfig(cmd.Context(), f)
 			if err != nil {
 				return err
 			}
+			if labID != "" {
+				if path, err = g.labKubeconfig(labID, path, f.context); err != nil {
+					return err
+				}
+			}
 			fmt.Fprintf(g.out, "export KUBECONFIG=%s\n", shellQuote(path))
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&labID, "lab", "", "also make the lab's namespace kubectl's default (a copy of the kubeconfig; the cluster's own is not changed)")
+	return cmd
+}
+
+// labKubeconfig writes the copy of the cluster's kubeconfig that works in
+// the lab's namespace, and returns its path.
+func (g *globals) labKubeconfig(labID, kubeconfig, kubeContext string) (string, error) {
+	lab, err := g.findLab(labID)
+	if err != nil {
+		return "", err
+	}
+	state, err := g.stateDirectory()
+	if err != nil {
+		return "", err
+	}
+	return labsession.WriteLabKubeconfig(state, kubeconfig, kubeContext, g.labNamespace(&target{}, lab))
 }
 
 func (g *globals) clusterKubeconfig(ctx context.Context, f *clusterFlags) (string, error) {
