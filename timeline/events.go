@@ -104,6 +104,9 @@ func (r *reading) event(u *unstructured.Unstructured) {
 	at, precise := eventTime(u)
 	count, _, _ := unstructured.NestedInt64(u.Object, "count")
 	reason, msg := str(u, "reason"), strings.TrimSpace(str(u, "message"))
+	// client-go's event correlator rewords the 11th similar event in
+	// ten minutes (tools/record/events_cache.go).
+	msg = strings.TrimPrefix(msg, "(combined from similar events): ")
 	kind, name := str(u, "involvedObject", "kind"), str(u, "involvedObject", "name")
 	f := &fact{key: fmt.Sprintf("ev|%s|%d", u.GetUID(), count), time: at, precise: precise, actor: actorOfComponent(component, host)}
 	kubelet := func(rank int, item string) {
@@ -117,12 +120,14 @@ func (r *reading) event(u *unstructured.Unstructured) {
 		f.text = "scaled replicaset " + m[2] + " " + m[3] + " → " + m[4]
 	case (reason == "SuccessfulCreate" || reason == "SuccessfulDelete") && podNameRE.MatchString(msg):
 		pod := podNameRE.FindStringSubmatch(msg)[1]
-		verb := "created"
+		verb, subject := "created", pod
 		if reason == "SuccessfulDelete" {
-			verb = "deleted"
+			// A pod's end is a chain of its own (deleted, stopped,
+			// unserved), not ordered against its start.
+			verb, subject = "deleted", pod+"~"
 			f.provides = "deleted|" + pod
 		}
-		f.rank, f.subject = rankPods, pod
+		f.rank, f.subject = rankPods, subject
 		f.text = verb + " pod " + pod
 		f.mergeKey, f.head, f.item = verb+"|"+name, verb+" pods", pod
 	case reason == "Scheduled" && assignedRE.MatchString(msg):
@@ -143,6 +148,7 @@ func (r *reading) event(u *unstructured.Unstructured) {
 		kubelet(rankStarted, "started")
 	case kind == "Pod" && reason == "Killing":
 		kubelet(rankStop, "stopped")
+		f.subject = name + "~"
 	case kind == "Pod" && (reason == "Failed" || reason == "BackOff" || reason == "Unhealthy"):
 		kubelet(rankPulled, strings.ToLower(reason)+": "+msg)
 	default:

@@ -165,6 +165,8 @@ type summary struct {
 	// values are the fields a write is described by, in order.
 	values     [][2]string
 	generation int64
+	// writes are the keys of the person writes the object records.
+	writes map[string]bool
 	// pod only
 	pod *podSummary
 }
@@ -242,6 +244,15 @@ func person(manager, subresource string) bool {
 // setupManager is the field manager of k8slab's own writes (labenv).
 const setupManager = "k8slab"
 
+// actorOf names a person's write; kubectl writes /scale under its
+// user agent's name.
+func actorOf(m managed) string {
+	if m.manager == "kubectl" && m.subresource != "" {
+		return "you (kubectl, " + m.subresource + ")"
+	}
+	return actorOfManager(m.manager)
+}
+
 // actorOfManager names a person's write.
 func actorOfManager(manager string) string {
 	if manager == setupManager {
@@ -286,39 +297,90 @@ func (r *reading) workload(u *unstructured.Unstructured, kind string, values fun
 	created := u.GetCreationTimestamp().Time
 	var writes []managed
 	for _, m := range managedOf(u) {
-		if person(m.manager, m.subresource) && !m.time.IsZero() {
+		if person(m.manager, m.subresource) {
+			// A write through /scale by a manager new to the object
+			// is recorded without a time (apimachinery's
+			// managedfields.ScaleHandler.ToParent): when k8slab sees
+			// it is all there is.
 			writes = append(writes, m)
 		}
 	}
 	sort.SliceStable(writes, func(i, k int) bool { return writes[i].time.Before(writes[k].time) })
-	added := 0
+	cur.writes = map[string]bool{}
+	keyOf := func(m managed) string {
+		return fmt.Sprintf("w|%s|%s|%s|%s|%d", uid, m.manager, m.operation, m.subresource, m.time.Unix())
+	}
+	var fresh []int
 	for i, m := range writes {
-		key := fmt.Sprintf("w|%s|%s|%s|%s|%d", uid, m.manager, m.operation, m.subresource, m.time.Unix())
-		if _, ok := r.j.facts[key]; ok {
-			continue
+		k := keyOf(m)
+		cur.writes[k] = true
+		if prev == nil || !prev.writes[k] {
+			fresh = append(fresh, i)
 		}
-		var text string
-		switch {
-		case prev == nil && i == 0 && m.time.Sub(created) < time.Second:
-			text = "created " + obj
-			if r.live {
-				text += " (" + describe(cur.values) + ")"
+	}
+	at := func(m managed) time.Time {
+		if m.time.IsZero() {
+			return r.seen
+		}
+		return m.time
+	}
+	if prev == nil {
+		// Read after the fact (or new): every write the object records.
+		for _, i := range fresh {
+			m := writes[i]
+			if at(m).IsZero() {
+				continue // no time, and not seen: nowhere to put it
 			}
-		case prev != nil && i == len(writes)-1:
-			text = changeText(obj, prev.values, cur.values)
-		default:
-			text = ownedText(obj, m.fields, cur.values)
+			text := ownedText(obj, m.fields, cur.values)
+			if i == 0 && m.time.Sub(created) < time.Second {
+				text = "created " + obj
+				if r.live {
+					text += " (" + describe(cur.values) + ")"
+				}
+			}
+			r.add(&fact{key: keyOf(m), time: at(m), starts: true, actor: actorOf(m), manager: m.manager, object: obj, text: text})
 		}
-		r.add(&fact{key: key, time: m.time, starts: true, actor: actorOfManager(m.manager), manager: m.manager, object: obj, text: text})
-		added++
+		return
 	}
-	if added == 0 && prev != nil && cur.generation > prev.generation && len(writes) > 0 {
-		// Written again within the second of the last record: the
-		// record's time did not move, the spec did.
-		m := writes[len(writes)-1]
+	// One change is one write, though several records may move: a
+	// write that takes a field from another manager updates that
+	// manager's record too. The writer is the one that now owns a
+	// changed field, the latest if several.
+	pick := -1
+	for _, i := range fresh {
+		if pick < 0 || ownsChanged(writes[i].fields, prev.values, cur.values) || !ownsChanged(writes[pick].fields, prev.values, cur.values) {
+			pick = i
+		}
+	}
+	switch {
+	case pick >= 0:
+		m := writes[pick]
+		r.add(&fact{key: keyOf(m), time: at(m), starts: true, actor: actorOf(m), manager: m.manager, object: obj, text: changeText(obj, prev.values, cur.values)})
+	case cur.generation > prev.generation && len(writes) > 0:
+		// Written again within the second of the last record (or by a
+		// record without a time): the record did not move, the spec
+		// did. The writer is the latest owner of a changed field.
+		pick = len(writes) - 1
+		for i := range writes {
+			if ownsChanged(writes[i].fields, prev.values, cur.values) {
+				pick = i
+			}
+		}
+		m := writes[pick]
 		key := fmt.Sprintf("w|%s|%s|gen%d", uid, m.manager, cur.generation)
-		r.add(&fact{key: key, time: m.time, starts: true, actor: actorOfManager(m.manager), manager: m.manager, object: obj, text: changeText(obj, prev.values, cur.values)})
+		r.add(&fact{key: key, time: at(m), starts: true, actor: actorOf(m), manager: m.manager, object: obj, text: changeText(obj, prev.values, cur.values)})
 	}
+}
+
+// ownsChanged says whether a manager's fields include one whose value
+// changed.
+func ownsChanged(fields string, before, after [][2]string) bool {
+	for i := range after {
+		if i < len(before) && before[i][1] != after[i][1] && strings.Contains(fields, `"f:`+after[i][0]+`"`) {
+			return true
+		}
+	}
+	return false
 }
 
 func describe(values [][2]string) string {
@@ -454,7 +516,7 @@ func (r *reading) ownerless(u *unstructured.Unstructured, first bool) {
 func (r *reading) deleted(uid types.UID, name string, ps *podSummary, at time.Time) {
 	if ps.replicaSet != "" && !r.replicaSets[ps.replicaSet] {
 		r.add(&fact{key: "del|" + string(uid), time: at, actor: "garbage collector", text: "removed " + name + " (its replicaset is gone)",
-			rank: rankPods, subject: name, replacedBy: "deleted|" + name})
+			rank: rankPods, subject: name + "~", replacedBy: "deleted|" + name})
 		return
 	}
 	r.add(&fact{key: "del|" + string(uid), time: at, starts: true, actor: "you", object: "pod/" + name, text: "deleted pod " + name,
@@ -509,7 +571,8 @@ func (r *reading) slices(items []unstructured.Unstructured) {
 			addrs, _, _ := unstructured.NestedStringSlice(m, "addresses")
 			pod, _, _ := unstructured.NestedString(m, "targetRef", "name")
 			for _, a := range addrs {
-				now[svc][a] = pod
+				// The same address may come back on another pod.
+				now[svc][a+"|"+pod] = pod
 			}
 		}
 	}
@@ -533,17 +596,18 @@ func (r *reading) slices(items []unstructured.Unstructured) {
 	r.j.endpoints = now
 }
 
-func (r *reading) endpoint(svc, addr, pod string, added bool) {
-	verb, prep := "added", " to service "
+func (r *reading) endpoint(svc, addrPod, pod string, added bool) {
+	addr, _, _ := strings.Cut(addrPod, "|")
+	verb, prep, subject := "added", " to service ", pod
 	if !added {
-		verb, prep = "removed", " from service "
+		verb, prep, subject = "removed", " from service ", pod+"~"
 	}
 	item := addr
 	if pod != "" {
 		item += " (" + pod + ")"
 	}
-	r.add(&fact{key: fmt.Sprintf("ep|%s|%s|%s|%d", svc, addr, verb, r.seen.UnixNano()), time: r.seen, actor: "endpointslice controller",
-		text: verb + " " + item + prep + svc, rank: rankEndpoints, subject: pod,
+	r.add(&fact{key: fmt.Sprintf("ep|%s|%s|%s|%d", svc, addrPod, verb, r.seen.UnixNano()), time: r.seen, actor: "endpointslice controller",
+		text: verb + " " + item + prep + svc, rank: rankEndpoints, subject: subject,
 		mergeKey: "ep|" + verb + "|" + svc, head: verb, item: item, tail: prep + svc})
 }
 

@@ -8,6 +8,7 @@ package timeline
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -24,11 +25,6 @@ type Action struct {
 	Manager string `json:"manager,omitempty"`
 	Text    string `json:"text"`
 	Steps   []Step `json:"steps"`
-
-	// merge and items hold, while building, what each step may merge
-	// with.
-	merge []string
-	items [][]string
 }
 
 // Step is one thing the cluster did after an action.
@@ -106,6 +102,10 @@ func (f *fact) eff() time.Time {
 }
 
 // build groups facts into actions, oldest first, keeping the last n.
+// A fact follows the latest write before it happened; steps are ordered
+// by when they happened, on the recording component's clock where it is
+// precise (events reach the API server asynchronously, up to seconds
+// after the fact, so when k8slab saw them says little).
 func build(facts []*fact, n int) []Action {
 	present := map[string]bool{}
 	for _, f := range facts {
@@ -120,95 +120,125 @@ func build(facts []*fact, n int) []Action {
 		}
 		fs = append(fs, f)
 	}
-	order(fs)
-	var out []Action
-	var cur *Action
-	var base *fact
-	var lastObj map[string]bool
+	sortBy(fs, (*fact).assignAt)
+	type group struct {
+		base      *fact
+		act       Action
+		followers []*fact
+		objects   map[string]bool
+	}
+	var groups []*group
 	for _, f := range fs {
+		cur := (*group)(nil)
+		if len(groups) > 0 {
+			cur = groups[len(groups)-1]
+		}
 		if f.starts {
-			if cur != nil && base != nil && f.actor == base.actor && len(cur.Steps) == 0 &&
-				f.eff().Sub(base.eff()) <= time.Second && !lastObj[f.object] {
+			if cur != nil && cur.base != nil && cur.base.starts && f.actor == cur.base.actor && len(cur.followers) == 0 &&
+				f.eff().Sub(cur.base.eff()) <= time.Second && !cur.objects[f.object] {
 				// One apply or setup of several objects is one action.
-				cur.Text += ", " + f.text
-				lastObj[f.object] = true
+				cur.act.Text += ", " + f.text
+				cur.objects[f.object] = true
 				continue
 			}
-			out = append(out, Action{Time: f.eff(), Actor: f.actor, Manager: f.manager, Text: f.text})
-			cur, base = &out[len(out)-1], f
-			lastObj = map[string]bool{f.object: true}
+			groups = append(groups, &group{base: f, act: Action{Time: f.eff(), Actor: f.actor, Manager: f.manager, Text: f.text}, objects: map[string]bool{f.object: true}})
 			continue
 		}
 		if cur == nil {
-			out = append(out, Action{Time: f.eff(), Text: "before any change k8slab can attribute"})
-			cur, base = &out[len(out)-1], f
-			lastObj = map[string]bool{}
+			cur = &group{base: f, act: Action{Time: f.eff(), Text: "before any change k8slab can attribute"}, objects: map[string]bool{}}
+			groups = append(groups, cur)
 		}
-		off, precise := offset(base, f)
-		st := Step{Offset: off, Precise: precise, Time: f.eff(), Actor: f.actor, Text: f.text}
-		if k := len(cur.Steps); k > 0 && f.mergeKey != "" && cur.merge[k-1] == f.mergeKey && cur.Steps[k-1].Actor == f.actor {
-			cur.items[k-1] = append(cur.items[k-1], f.item)
-			cur.Steps[k-1].Text = f.head + " " + joinItems(cur.items[k-1]) + f.tail
-			continue
+		cur.followers = append(cur.followers, f)
+	}
+	if n > 0 && len(groups) > n {
+		groups = groups[len(groups)-n:]
+	}
+	out := make([]Action, 0, len(groups))
+	for _, g := range groups {
+		sortBy(g.followers, (*fact).happened)
+		chains(g.followers)
+		a := g.act
+		var merge []string
+		var items [][]string
+		var last time.Duration
+		for _, f := range g.followers {
+			off, precise := offset(g.base, f)
+			// A step is not shown before what caused it: the records
+			// are late by different amounts.
+			off = max(off, last, 0)
+			last = off
+			if k := len(a.Steps); k > 0 && f.mergeKey != "" && merge[k-1] == f.mergeKey && a.Steps[k-1].Actor == f.actor {
+				items[k-1] = append(items[k-1], f.item)
+				a.Steps[k-1].Text = f.head + " " + strings.Join(items[k-1], ", ") + f.tail
+				continue
+			}
+			a.Steps = append(a.Steps, Step{Offset: off, Precise: precise, Time: f.happened(), Actor: f.actor, Text: f.text})
+			merge = append(merge, f.mergeKey)
+			items = append(items, []string{f.item})
 		}
-		cur.Steps = append(cur.Steps, st)
-		cur.merge = append(cur.merge, f.mergeKey)
-		cur.items = append(cur.items, []string{f.item})
-	}
-	for i := range out {
-		out[i].merge, out[i].items = nil, nil
-	}
-	if n > 0 && len(out) > n {
-		out = out[len(out)-n:]
+		out = append(out, a)
 	}
 	return out
 }
 
-func joinItems(items []string) string {
-	s := ""
-	for i, it := range items {
-		if i > 0 {
-			s += ", "
+// seenLag is how much earlier than k8slab saw it a write may have
+// happened: the watch of one resource may deliver later than another's,
+// so a controller's precisely timed reaction can predate the sight of
+// the write that caused it.
+const seenLag = 250 * time.Millisecond
+
+// assignAt is when a fact happened for deciding which write it follows.
+func (f *fact) assignAt() time.Time {
+	if f.starts && !f.seen.IsZero() {
+		t := f.seen.Add(-seenLag)
+		if floor := f.time.Truncate(time.Second); t.Before(floor) {
+			t = floor
 		}
-		s += it
+		return t
 	}
-	return s
+	return f.happened()
 }
 
-// offset is the time from an action's write to a later fact, measured on
-// one clock: k8slab's when it saw both, else the server's records.
-func offset(base, f *fact) (time.Duration, bool) {
-	if !base.seen.IsZero() && !f.seen.IsZero() {
-		return f.seen.Sub(base.seen), true
+// happened is when a fact happened as best known: the recording
+// component's precise clock, else when k8slab saw it, else the server's
+// record to the second.
+func (f *fact) happened() time.Time {
+	if f.precise {
+		return f.time
 	}
-	return f.time.Sub(base.time), base.precise && f.precise
+	return f.eff()
 }
 
-// order sorts facts by when they happened, writes first on a tie, then
-// puts each pod's own facts in causal order (created, placed, pulled,
-// started, ready, served): the records come from clocks of different
-// precision and events are written asynchronously, so time alone can put
-// "started" before "placed".
-func order(fs []*fact) {
+// sortBy orders facts by at, writes first on a tie, then by rank. A fact
+// only known to the second is compared to the second: within it,
+// causality (rank) decides.
+func sortBy(fs []*fact, at func(*fact) time.Time) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
-		ta, tb := a.eff(), b.eff()
+		ta, tb := at(a), at(b)
 		if !a.precise && a.seen.IsZero() || !b.precise && b.seen.IsZero() {
-			// One side is only known to the second: within that second,
-			// causality decides.
 			ta, tb = ta.Truncate(time.Second), tb.Truncate(time.Second)
 		}
 		if !ta.Equal(tb) {
 			return ta.Before(tb)
+		}
+		if a.starts != b.starts {
+			return a.starts
 		}
 		if a.rank != b.rank {
 			return a.rank < b.rank
 		}
 		return a.key < b.key
 	})
+}
+
+// chains puts each pod's own steps within one action in causal order
+// (created, placed, pulled, started, ready, served) where the clocks
+// disagree.
+func chains(fs []*fact) {
 	positions := map[string][]int{}
 	for i, f := range fs {
-		if f.subject != "" && !f.starts {
+		if f.subject != "" {
 			positions[f.subject] = append(positions[f.subject], i)
 		}
 	}
@@ -225,4 +255,13 @@ func order(fs []*fact) {
 			fs[i] = chain[k]
 		}
 	}
+}
+
+// offset is the time from an action's write to a later fact, measured on
+// one clock: k8slab's when it saw both, else the server's records.
+func offset(base, f *fact) (time.Duration, bool) {
+	if !base.seen.IsZero() && (!f.seen.IsZero() || f.precise) {
+		return f.happened().Sub(base.seen), true
+	}
+	return f.time.Sub(base.time), base.precise && f.precise
 }
