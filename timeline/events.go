@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/k8slab/k8slab/internal/textsafe"
 )
 
 // Reasons and messages as Kubernetes 1.37 words them:
@@ -106,7 +108,7 @@ func (r *reading) event(u *unstructured.Unstructured) {
 	reason, msg := str(u, "reason"), strings.TrimSpace(str(u, "message"))
 	// client-go's event correlator rewords the 11th similar event in
 	// ten minutes (tools/record/events_cache.go).
-	msg = strings.TrimPrefix(msg, "(combined from similar events): ")
+	msg = textsafe.Inert(strings.TrimPrefix(msg, "(combined from similar events): "))
 	kind, name := str(u, "involvedObject", "kind"), str(u, "involvedObject", "name")
 	f := &fact{key: fmt.Sprintf("ev|%s|%d", u.GetUID(), count), time: at, precise: precise, actor: actorOfComponent(component, host)}
 	kubelet := func(rank int, item string) {

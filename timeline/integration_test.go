@@ -356,6 +356,27 @@ func TestTimelineOnSimulatedCluster(t *testing.T) {
 	if has(a, "started") != 0 || countAddrs(a) != 0 {
 		t.Errorf("a pod that cannot pull its image started or was served:\n%s", golden(a))
 	}
+
+	// 'lab explain' reads the same namespace once, after the fact.
+	state, err := timeline.Read(context.Background(), clustercache.NewSnapshot(l.client, nil), l.ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := timeline.WriteText(&b, timeline.Explain(state, 0), time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	text := b.String()
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d you \(kubectl-create\) created deployment/web$`),
+		regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d you \(kubectl-expose\) created service/web$`),
+		regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d you \(kubectl-set\) set deployment/web image \(now nginx:1\.277\)\n  \+\d+ s deployment controller scaled replicaset web-\w+ 0 → `),
+		regexp.MustCompile(`kubelet on k8slab-timeline-\w+: web-[-\w]+ pulling nginx:1\.277, failed: `),
+	} {
+		if !want.MatchString(text) {
+			t.Errorf("lab explain lacks %s:\n%s", want, text)
+		}
+	}
 }
 
 // settled is a rolling update of n pods done: n new pods started and

@@ -8,6 +8,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/k8slab/k8slab/internal/textsafe"
 )
 
 // State is what the cluster holds now in a lab namespace: the objects a
@@ -15,6 +17,11 @@ import (
 // (who wrote them); the rest are read without.
 type State struct {
 	Deployments, ReplicaSets, Pods, Services, EndpointSlices, Events []unstructured.Unstructured
+	// Seen, when set, is when k8slab first heard of a change to each
+	// resource since the last state ("deployments", "pods", ...): the
+	// watch's delivery, not when the state was read, which can be
+	// later under load.
+	Seen map[string]time.Time
 }
 
 // Journal turns successive states of a namespace into a timeline. What
@@ -93,22 +100,34 @@ func (j *Journal) Update(s State, seen time.Time) {
 		seen = time.Time{}
 	}
 	r := &reading{j: j, seen: seen, live: j.updated, present: map[types.UID]bool{}}
+	at := func(resource string) {
+		r.seen = seen
+		if t, ok := s.Seen[resource]; ok && !t.IsZero() && !seen.IsZero() && t.Before(seen) {
+			r.seen = t
+		}
+	}
 	r.readReplicaSets(s.ReplicaSets)
+	at("events")
 	for i := range s.Events {
 		if r.changed(&s.Events[i]) {
 			r.event(&s.Events[i])
 		}
 	}
+	at("deployments")
 	for i := range s.Deployments {
 		r.workload(&s.Deployments[i], "deployment", deploymentSummary)
 	}
+	at("services")
 	for i := range s.Services {
 		r.workload(&s.Services[i], "service", serviceSummary)
 	}
+	at("pods")
 	for i := range s.Pods {
 		r.pod(&s.Pods[i])
 	}
+	at("endpointslices")
 	r.slices(s.EndpointSlices)
+	r.seen = seen
 	r.gone()
 	j.updated = true
 }
@@ -196,7 +215,8 @@ func images(u *unstructured.Unstructured) string {
 		}
 		parts = append(parts, img)
 	}
-	return strings.Join(parts, ",")
+	// An image is whatever the learner wrote: shown, never obeyed.
+	return textsafe.Inert(strings.Join(parts, ","))
 }
 
 func serviceSummary(u *unstructured.Unstructured) [][2]string {

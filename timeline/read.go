@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -62,14 +63,36 @@ func Follow(ctx context.Context, cache *clustercache.Cache, ns string, n int, on
 	if err := cache.KeepManagedFields(managedKeys(ns)); err != nil {
 		return err
 	}
+	// When each resource's watch first delivered a change since the last
+	// read: under load the read itself may come hundreds of
+	// milliseconds later, and a write must not look later than what it
+	// caused.
+	keys := Keys(ns)
+	heard := make([]atomic.Int64, len(keys))
+	for i, k := range keys {
+		stop, err := cache.Watch([]clustercache.Key{k}, func() {
+			heard[i].CompareAndSwap(0, time.Now().UnixNano())
+		})
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	j := NewJournal(n)
-	return cache.Follow(ctx, Keys(ns), 0, func() error {
-		seen := time.Now()
+	return cache.Follow(ctx, keys, 0, func() error {
+		seen := map[string]time.Time{}
+		for i, k := range keys {
+			if t := heard[i].Swap(0); t != 0 {
+				seen[k.Resource.Resource] = time.Unix(0, t)
+			}
+		}
+		now := time.Now()
 		s, err := Read(ctx, cache, ns)
 		if err != nil {
 			return err
 		}
-		j.Update(s, seen)
+		s.Seen = seen
+		j.Update(s, now)
 		onChange(j.Actions())
 		return nil
 	})

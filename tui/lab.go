@@ -56,6 +56,9 @@ type labScreen struct {
 	streams *stream.Controller
 	showMap bool
 
+	timeline     *timelinePane
+	showTimeline bool
+
 	confirm labConfirm
 	// resetPrompt is what the reset confirmation says will happen, worked
 	// out when it is asked for rather than on every frame.
@@ -83,7 +86,7 @@ type labScreen struct {
 
 func newLabScreen(c *common, svc LabService, mapSvc MapService) *labScreen {
 	d := &labData{c: c, answers: map[string]string{}}
-	return &labScreen{
+	s := &labScreen{
 		c: c, svc: svc, mapSvc: mapSvc, d: d,
 		tasks:   &taskList{d: d},
 		goal:    newGoalPane(d),
@@ -91,6 +94,8 @@ func newLabScreen(c *common, svc LabService, mapSvc MapService) *labScreen {
 		answer:  newLabAnswer(c.keys),
 		streams: stream.New(c.ctx, stream.ClockFunc(c.after), minBackoff, maxBackoff),
 	}
+	s.timeline = newTimelinePane(c)
+	return s
 }
 
 func (s *labScreen) open(lab *labfile.Lab) tea.Cmd {
@@ -119,6 +124,8 @@ func (s *labScreen) stop() {
 	s.streams.StopAll()
 	s.showMap = false
 	s.cmap.show(nil)
+	s.showTimeline = false
+	s.timeline.show(nil, false)
 }
 
 func (s *labScreen) SetSize(w, h int) {
@@ -137,6 +144,7 @@ func (s *labScreen) layout() {
 	}
 	s.goal.SetSize(s.width, ph)
 	s.cmap.SetSize(s.width, ph)
+	s.timeline.SetSize(s.width, ph)
 }
 
 func (s *labScreen) Typing() bool { return s.answer.open }
@@ -205,6 +213,9 @@ func (s *labScreen) update(change func(*progress.TaskState)) tea.Cmd {
 
 // pane is the component below the task list.
 func (s *labScreen) pane() component {
+	if s.showTimeline {
+		return s.timeline
+	}
 	if s.showMap {
 		return s.cmap
 	}
@@ -233,13 +244,13 @@ func (s *labScreen) ShortHelpLines() [][]key.Binding {
 	if t := s.d.task(); t != nil && t.Question != nil {
 		work = append(work, k.Answer)
 	}
-	work = append(work, k.Shell, k.Map)
+	work = append(work, k.Shell, k.Map, k.Timeline)
 	return [][]key.Binding{work, {k.Reset, k.ClusterUp, k.PageDown, k.Back, k.Help}, {k.CheatSheet, k.Glossary}}
 }
 
 func (s *labScreen) FullHelp() [][]key.Binding {
 	k := s.c.keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Hint, k.Solution}, {k.Shell, k.Map, k.Reset}, {k.CheatSheet, k.Glossary}, {k.Back, k.Quit, k.Help}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Hint, k.Solution}, {k.Shell, k.Map, k.Timeline, k.Reset}, {k.CheatSheet, k.Glossary}, {k.Back, k.Quit, k.Help}}
 }
 
 func (s *labScreen) View() string {
@@ -250,6 +261,11 @@ func (s *labScreen) View() string {
 	// The lines above the pane vary (wrapped messages), so the pane gets
 	// what is left; View draws a copy sized for it, free of side effects.
 	h := max(1, s.height-lipgloss.Height(top))
+	if s.showTimeline {
+		vp := s.timeline.viewport
+		vp.SetHeight(h)
+		return top + "\n" + vp.View()
+	}
 	if s.showMap {
 		vp := s.cmap.viewport
 		vp.SetHeight(h)
