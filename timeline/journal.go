@@ -345,20 +345,26 @@ func (r *reading) workload(u *unstructured.Unstructured, kind string, values fun
 		return m.time
 	}
 	if prev == nil {
-		// Read after the fact (or new): every write the object records.
+		// New, or read after the fact: its creation, by the earliest
+		// writer (a record's time moves when a later write takes
+		// fields from it, so it may be later than the creation), and
+		// every later write it records.
+		if len(writes) > 0 {
+			text := "created " + obj
+			when := created
+			if r.live {
+				text += " (" + describe(cur.values) + ")"
+				when = r.seen
+			}
+			m := writes[0]
+			r.add(&fact{key: "create|" + string(uid), time: when, starts: true, actor: actorOf(m), manager: m.manager, object: obj, text: text})
+		}
 		for _, i := range fresh {
 			m := writes[i]
-			if at(m).IsZero() {
-				continue // no time, and not seen: nowhere to put it
+			if m.time.IsZero() || m.time.Sub(created) < time.Second {
+				continue // the creation, or no time to place it at
 			}
-			text := ownedText(obj, m.fields, cur.values)
-			if i == 0 && m.time.Sub(created) < time.Second {
-				text = "created " + obj
-				if r.live {
-					text += " (" + describe(cur.values) + ")"
-				}
-			}
-			r.add(&fact{key: keyOf(m), time: at(m), starts: true, actor: actorOf(m), manager: m.manager, object: obj, text: text})
+			r.add(&fact{key: keyOf(m), time: m.time, starts: true, actor: actorOf(m), manager: m.manager, object: obj, text: ownedText(obj, m.fields, cur.values)})
 		}
 		return
 	}
