@@ -295,7 +295,7 @@ func managedOf(u *unstructured.Unstructured) []managed {
 			m.time = e.Time.Time
 		}
 		if e.FieldsV1 != nil {
-			m.fields = string(e.FieldsV1.Raw)
+			m.fields = e.FieldsV1.GetRawString()
 		}
 		out = append(out, m)
 	}
