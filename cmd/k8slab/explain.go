@@ -19,7 +19,7 @@ func newLabExplainCmd(g *globals) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "explain LAB",
-		Short: "Show what the cluster did after each change in a lab (for instructors and bug reports)",
+		Short: "Show what the cluster did after each change in a lab",
 		Long: `Print the timeline of a lab's namespace: each change a person made (who, with
 which kubectl command, what it set) and what the controllers, the scheduler and
 the kubelets did next, in order. It reads what the cluster keeps: managedFields
