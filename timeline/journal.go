@@ -357,6 +357,12 @@ func (r *reading) workload(u *unstructured.Unstructured, kind string, values fun
 				when = r.seen
 			}
 			m := writes[0]
+			for _, w := range writes {
+				if !w.time.IsZero() { // untimed /scale records sort first
+					m = w
+					break
+				}
+			}
 			r.add(&fact{key: "create|" + string(uid), time: when, starts: true, actor: actorOf(m), manager: m.manager, object: obj, text: text})
 		}
 		for _, i := range fresh {

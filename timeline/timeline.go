@@ -185,7 +185,7 @@ func build(facts []*fact, n int) []Action {
 // happened: the watch of one resource may deliver later than another's,
 // so a controller's precisely timed reaction can predate the sight of
 // the write that caused it.
-const seenLag = 250 * time.Millisecond
+const seenLag = time.Second
 
 // assignAt is when a fact happened for deciding which write it follows.
 func (f *fact) assignAt() time.Time {
