@@ -67,8 +67,11 @@ type KeyMap struct {
 	ToCheatSheet  key.Binding
 	CloseGlossary key.Binding
 
-	// Sort changes the order of the workshop's class table.
-	Sort key.Binding
+	// Sort changes the order of the workshop's class table; Left and
+	// Right scroll its lab columns.
+	Sort  key.Binding
+	Left  key.Binding
+	Right key.Binding
 }
 
 // DefaultKeyMap returns the standard bindings.
@@ -123,6 +126,8 @@ func DefaultKeyMap() *KeyMap {
 		ToCheatSheet:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "cheat sheet")),
 		CloseGlossary: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 
-		Sort: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		Sort:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		Left:  key.NewBinding(key.WithKeys("left"), key.WithHelp("←/→", "more labs")),
+		Right: key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "more labs")),
 	}
 }

@@ -69,6 +69,12 @@ type InitOptions struct {
 	Parallel int
 	// Progress, when set, gets a line per learner.
 	Progress io.Writer
+	// SetUp applies every lab's setup now (the labs of the day); without
+	// it each lab is set up when its learner first opens it, with the
+	// learner's own rights, inside the quota.
+	SetUp bool
+	// Force goes ahead when the class does not fit the cluster's nodes.
+	Force bool
 }
 
 // DefaultQuota keeps one learner's lab from starving the rest while
@@ -92,6 +98,10 @@ type InitResult struct {
 	Kubeconfigs []string
 	Access      Access
 	Expires     time.Time
+	// Need and Capacity are what the class will request and what the
+	// cluster's nodes had free, counted before anything was made.
+	Need     Need
+	Capacity Capacity
 }
 
 // learnerRules are what a learner may do inside their lab namespaces: the
@@ -145,6 +155,11 @@ func Init(ctx context.Context, c Clients, p Plan, opts InitOptions) (*InitResult
 	if opts.Parallel == 0 {
 		opts.Parallel = 8
 	}
+	// Before anything is made: a class that cannot fit is refused.
+	need, capa, err := checkCapacity(ctx, c, p, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(opts.OutDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the kubeconfig folder: %w", err)
 	}
@@ -155,7 +170,7 @@ func Init(ctx context.Context, c Clients, p Plan, opts InitOptions) (*InitResult
 	if err := w.shared(ctx); err != nil {
 		return nil, err
 	}
-	res := &InitResult{Access: w.access, Expires: time.Now().Add(opts.TokenTTL)}
+	res := &InitResult{Access: w.access, Expires: time.Now().Add(opts.TokenTTL), Need: need, Capacity: capa}
 	paths := make([]string, len(p.Learners))
 	errs := make([]error, len(p.Learners))
 	sem := make(chan struct{}, opts.Parallel)
@@ -372,11 +387,19 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 			continue
 		}
 		ns := LabNamespace(w.p.Name, learner, lab.ID)
+		// With the instructor's rights: a learner may not create the
+		// cluster-scoped objects (volumes) a setup may hold. The rest
+		// waits for the learner's first start of the lab, unless these
+		// are the labs of the day.
+		if !w.opts.SetUp {
+			if err := labenv.ApplyClusterScopedSetup(ctx, w.c.Dynamic, lab, ns); err != nil {
+				return "", err
+			}
+			continue
+		}
 		if err := labenv.WaitDefaultServiceAccount(ctx, w.c.Dynamic, ns); err != nil {
 			return "", err
 		}
-		// With the instructor's rights: a learner may not create the
-		// cluster-scoped objects (volumes) a setup may hold.
 		if err := labenv.ApplySetup(ctx, w.c.Dynamic, lab, ns); err != nil {
 			return "", err
 		}

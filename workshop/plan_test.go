@@ -112,11 +112,11 @@ func TestAnalyseBuiltinCourse(t *testing.T) {
 func sampleTable() Table {
 	return Table{Workshop: "ws", Labs: []string{"pods", "explore-cluster"}, Rows: []Row{
 		{Learner: "ada", Score: 3, MaxScore: 3, Cells: []Cell{
-			{Lab: "pods", State: Passed, Score: 3, MaxScore: 3, Tasks: []checks.TaskResult{{ID: "web-pod", Status: checks.Pass}}},
+			{Lab: "pods", State: Passed, Score: 3, MaxScore: 3, Tasks: []checks.TaskResult{{ID: "web-pod", Title: "Run a web pod", Status: checks.Pass}}},
 			{Lab: "explore-cluster", State: NotGraded},
 		}},
 		{Learner: "bob", Score: 0, MaxScore: 3, Cells: []Cell{
-			{Lab: "pods", State: NotStarted, MaxScore: 3, Failing: "web-pod", Tasks: []checks.TaskResult{{ID: "web-pod", Status: checks.Missing,
+			{Lab: "pods", State: NotStarted, MaxScore: 3, Failing: "web-pod", Tasks: []checks.TaskResult{{ID: "web-pod", Title: "Run a web pod", Status: checks.Missing,
 				Checks: []checks.CheckResult{{Name: "pod web", Status: checks.Missing, Messages: []string{"pod web not found"}}}}}},
 			{Lab: "explore-cluster", State: NotGraded},
 		}},
@@ -137,18 +137,46 @@ func TestExportCSV(t *testing.T) {
 	}
 }
 
+// Workshop JUnit names a test as 'k8slab check' does ("TASK-ID: Title"),
+// written by the one JUnit writer in checks/report: a suite per learner
+// and lab. Before, workshop had a writer of its own that named tests
+// "lab/task-id".
 func TestExportJUnit(t *testing.T) {
 	var buf bytes.Buffer
 	if err := Export(&buf, sampleTable(), "junit"); err != nil {
 		t.Fatal(err)
 	}
-	var got junitSuites
+	var got struct {
+		Name   string `xml:"name,attr"`
+		Suites []struct {
+			Name     string `xml:"name,attr"`
+			Failures int    `xml:"failures,attr"`
+			Skipped  int    `xml:"skipped,attr"`
+			Cases    []struct {
+				Name      string `xml:"name,attr"`
+				ClassName string `xml:"classname,attr"`
+				Failure   *struct {
+					Text string `xml:",chardata"`
+				} `xml:"failure"`
+				Skipped *struct{} `xml:"skipped"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
 	if err := xml.Unmarshal(buf.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	bob := got.Suites[1]
-	if bob.Name != "bob" || bob.Failures != 1 || bob.Skipped != 1 || !strings.Contains(bob.Cases[0].Failure.Text, "pod web not found") {
-		t.Errorf("got %+v", bob)
+	if len(got.Suites) != 4 {
+		t.Fatalf("%d suites, want one per learner and lab:\n%s", len(got.Suites), buf.String())
+	}
+	bob := got.Suites[2]
+	if bob.Name != "bob/pods" || bob.Failures != 1 || len(bob.Cases) != 1 {
+		t.Fatalf("bob's pods suite: %+v", bob)
+	}
+	if c := bob.Cases[0]; c.Name != "web-pod: Run a web pod" || c.ClassName != "bob.pods" || c.Failure == nil || !strings.Contains(c.Failure.Text, "pod web not found") {
+		t.Errorf("bob's case: %+v", c)
+	}
+	if s := got.Suites[3]; s.Name != "bob/explore-cluster" || s.Skipped != 1 || s.Cases[0].Skipped == nil {
+		t.Errorf("a lab not graded in a workshop is one skipped case: %+v", s)
 	}
 	if err := Export(&buf, sampleTable(), "xlsx"); err == nil {
 		t.Error("an unknown format was accepted")

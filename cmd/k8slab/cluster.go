@@ -22,6 +22,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/labsession"
 )
 
 type clusterFlags struct {
@@ -33,6 +34,7 @@ type clusterFlags struct {
 	context    string
 	merge      bool
 	buildSim   bool
+	simNodes   clusterctl.SimNodes
 }
 
 func (g *globals) clusterConfig(f *clusterFlags) (clusterctl.Config, error) {
@@ -75,6 +77,7 @@ func (g *globals) clusterConfig(f *clusterFlags) (clusterctl.Config, error) {
 		Kubeconfig: f.kubeconfig,
 		Context:    f.context,
 		NodeImage:  f.nodeImage,
+		SimNodes:   f.simNodes,
 		Engine:     os.Getenv(clusterctl.EngineEnv),
 	}, nil
 }
@@ -129,6 +132,10 @@ func newClusterUpCmd(g *globals, f *clusterFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			sized := cmd.Flags().Changed("nodes") || cmd.Flags().Changed("node-cpu") || cmd.Flags().Changed("node-memory") || cmd.Flags().Changed("node-pods")
+			if sized && p.Name() != clusterctl.Sim {
+				return fmt.Errorf("--nodes and --node-cpu, --node-memory, --node-pods size a simulated cluster; add --provider sim (a kind cluster has three nodes, each seeing this machine's CPUs and memory)")
+			}
 			fmt.Fprintf(g.out, "Using %s.\n", reason)
 			if dir, need := simBuildDir(cfg, p); need {
 				if err := g.offerSimBuild(ctx, dir, f.buildSim); err != nil {
@@ -141,7 +148,25 @@ func newClusterUpCmd(g *globals, f *clusterFlags) *cobra.Command {
 			}
 			records := clusterctl.NewRecords(cfg.StateDir)
 			pr := newProgressPrinter(g.out)
-			err = clusterctl.Up(ctx, p, records, pr.step)
+			// Only a kind cluster auto chose falls back to the simulator
+			// (when kind cannot pull its node image); one asked for by name
+			// fails with kind's explanation.
+			var sim func() clusterctl.Provider
+			if f.provider == clusterctl.Auto {
+				sim = func() clusterctl.Provider {
+					sf := *f
+					sf.provider = clusterctl.Sim
+					scfg, sp, _, err := g.selectCluster(ctx, &sf)
+					if err != nil {
+						return nil
+					}
+					if _, missing := simBuildDir(scfg, sp); missing {
+						return nil
+					}
+					return sp
+				}
+			}
+			p, err = clusterctl.UpOrFallBack(ctx, p, records, pr.step, sim)
 			pr.stop()
 			switch {
 			case errors.Is(err, clusterctl.ErrAlreadyRunning):
@@ -157,11 +182,15 @@ func newClusterUpCmd(g *globals, f *clusterFlags) *cobra.Command {
 				}
 				fmt.Fprintln(g.out, "Its context was added to your default kubeconfig, as you asked.")
 			}
-			fmt.Fprintf(g.out, "Point kubectl at it with:\n  eval \"$(k8slab cluster env)\"\n")
+			fmt.Fprintf(g.out, "Point kubectl at it with:\n  eval \"$(%s)\"\n", envCommand(p.ClusterName()))
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&f.instant, "instant", false, "sim: pods start at once instead of after a realistic 1-2 s")
+	cmd.Flags().IntVar(&f.simNodes.Count, "nodes", clusterctl.DefaultSimNodes, "sim: nodes in all, the control plane included (a workshop needs more; see the README)")
+	cmd.Flags().StringVar(&f.simNodes.CPU, "node-cpu", clusterctl.DefaultSimCPU, "sim: CPUs each node has")
+	cmd.Flags().StringVar(&f.simNodes.Memory, "node-memory", clusterctl.DefaultSimMemory, "sim: memory each node has")
+	cmd.Flags().IntVar(&f.simNodes.Pods, "node-pods", clusterctl.DefaultSimPods, "sim: pods each node takes")
 	cmd.Flags().StringVar(&f.nodeImage, "node-image", "", "kind: node image to use instead of the pinned one")
 	cmd.Flags().BoolVar(&f.buildSim, "build-sim", false, "sim: build the simulator's binaries with Go if they are missing, without asking")
 	cmd.Flags().BoolVar(&f.merge, "merge-kubeconfig", false, "also add the cluster's context to your default kubeconfig (~/.kube/config)")
@@ -174,10 +203,14 @@ func newClusterDownCmd(g *globals, f *clusterFlags) *cobra.Command {
 		Short: "Delete the lab cluster (only one k8slab created)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			g.resolveUnnamed(cmd, f, true)
 			cfg, p, _, err := g.selectCluster(cmd.Context(), f)
 			if err != nil {
 				return err
 			}
+			// The lab shells' kubeconfigs are copies of this cluster's:
+			// read where it answered before its kubeconfig goes.
+			servers := labsession.ClusterServers(p.KubeconfigPath())
 			pr := newProgressPrinter(g.out)
 			err = clusterctl.Down(cmd.Context(), p, clusterctl.NewRecords(cfg.StateDir), pr.step)
 			pr.stop()
@@ -185,7 +218,11 @@ func newClusterDownCmd(g *globals, f *clusterFlags) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(g.out, "No %s cluster %q is running now.\n", p.Name(), p.ClusterName())
-			return nil
+			n, err := labsession.ForgetShellFiles(cfg.StateDir, servers)
+			if n > 0 {
+				fmt.Fprintf(g.out, "Removed the kubeconfigs of %d lab %s that pointed at it.\n", n, map[bool]string{true: "shell", false: "shells"}[n == 1])
+			}
+			return err
 		},
 	}
 }
@@ -201,6 +238,7 @@ cluster answers and is healthy, and 1 when it does not exist, does not answer
 or is degraded (a component is down).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			g.resolveUnnamed(cmd, f, false)
 			cfg, p, _, err := g.selectCluster(cmd.Context(), f)
 			if err != nil {
 				return err
@@ -286,6 +324,7 @@ func newClusterKubeconfigCmd(g *globals, f *clusterFlags) *cobra.Command {
 		Short: "Print the path of the lab cluster's kubeconfig",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			g.resolveUnnamed(cmd, f, true)
 			path, err := g.clusterKubeconfig(cmd.Context(), f)
 			if err != nil {
 				return err
@@ -304,6 +343,7 @@ func newClusterEnvCmd(g *globals, f *clusterFlags) *cobra.Command {
 		Example: `  eval "$(k8slab cluster env)"`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			g.resolveUnnamed(cmd, f, true)
 			path, err := g.clusterKubeconfig(cmd.Context(), f)
 			if err != nil {
 				return err
@@ -325,6 +365,36 @@ func (g *globals) clusterKubeconfig(ctx context.Context, f *clusterFlags) (strin
 		return "", fmt.Errorf("there is no %s cluster %q yet; create it with 'k8slab cluster up'", p.Name(), p.ClusterName())
 	}
 	return p.KubeconfigPath(), nil
+}
+
+// envCommand is the command that prints the KUBECONFIG line for the
+// cluster named name: without --name it finds the default one.
+func envCommand(name string) string {
+	if name == clusterctl.DefaultName {
+		return "k8slab cluster env"
+	}
+	return "k8slab cluster env --name " + shellQuote(name)
+}
+
+// resolveUnnamed makes a cluster command given no --name, --provider,
+// --kubeconfig or --context act on the cluster the TUI and 'check' find
+// (clusterctl.Resolve): the one 'cluster up --name' made when there is no
+// default one, or k8slab's cluster that $KUBECONFIG names. ownOnly leaves
+// a cluster k8slab did not make alone: env, kubeconfig and down are about
+// k8slab's own clusters, status about whichever the labs use.
+func (g *globals) resolveUnnamed(cmd *cobra.Command, f *clusterFlags, ownOnly bool) {
+	for _, name := range []string{"name", "provider", "kubeconfig", "context"} {
+		if cmd.Flags().Changed(name) {
+			return
+		}
+	}
+	tg := g.resolve(&target{})
+	switch {
+	case tg.Own && tg.Config.Provider != clusterctl.Auto:
+		f.provider, f.name = tg.Config.Provider, tg.Config.Name
+	case !tg.Own && !ownOnly:
+		f.provider, f.kubeconfig, f.context = clusterctl.Existing, tg.Kubeconfig, tg.Context
+	}
 }
 
 func shellQuote(s string) string {

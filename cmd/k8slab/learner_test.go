@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,5 +76,33 @@ func TestWorkshopCommandsRefuseBadInput(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: err = %v, want it to say %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// The root help tells a workshop learner to run 'k8slab --kubeconfig
+// learner-01.kubeconfig'; the flag must reach the lab commands whichever
+// side of them it is written.
+func TestKubeconfigBeforeTheLabCommand(t *testing.T) {
+	kc := learnerKubeconfig(t, `{"workshop":"kubecon","learner":"ada"}`)
+	_, err := run(t, "", "--state-dir", stateDir(t), "--kubeconfig", kc, "lab", "open", "health")
+	if err == nil || !strings.Contains(err.Error(), "opens in a terminal") {
+		t.Errorf("lab open after --kubeconfig: err = %v, want the no-terminal refusal", err)
+	}
+	root := newRootCmd(strings.NewReader(""), io.Discard, io.Discard)
+	args := []string{"--kubeconfig", kc, "--context", "k", "lab", "open", "health"}
+	cmd, rest, err := root.Find(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.ParseFlags(args); err != nil {
+		t.Fatalf("lab open: %v (rest %v)", err, rest)
+	}
+	if got := root.PersistentFlags().Lookup("kubeconfig").Value.String(); got != kc {
+		t.Errorf("the course's kubeconfig = %q, want %q", got, kc)
+	}
+	// A command with a --kubeconfig of its own takes the one before it.
+	_, err = run(t, "", "--state-dir", stateDir(t), "--kubeconfig", kc, "lab", "solve", "deployments")
+	if err == nil || !strings.Contains(err.Error(), "learner ada solves the lab themselves") {
+		t.Errorf("lab solve after --kubeconfig: err = %v", err)
 	}
 }

@@ -69,8 +69,11 @@ Run it with no arguments to open the course. Your progress is saved as you go
 	root.SetOut(out)
 	root.SetErr(errOut)
 	root.PersistentFlags().StringVar(&g.contentDir, "content", "", "load the course from this folder instead of the built-in one")
-	root.Flags().StringVar(&g.tui.kubeconfig, "kubeconfig", "", "kubeconfig the course's labs use (a workshop gives each learner one)")
-	root.Flags().StringVar(&g.tui.context, "context", "", "kubeconfig context the course's labs use")
+	// Persistent, so that 'k8slab --kubeconfig FILE lab open LAB' works as
+	// the help says; a command with a --kubeconfig of its own (check, lab
+	// start) takes the value into its own, whichever side it is written.
+	root.PersistentFlags().StringVar(&g.tui.kubeconfig, "kubeconfig", "", "kubeconfig the course's labs use (a workshop gives each learner one)")
+	root.PersistentFlags().StringVar(&g.tui.context, "context", "", "kubeconfig context the course's labs use")
 	root.PersistentFlags().StringVar(&g.stateDir, "state-dir", "", "keep progress here (default $XDG_STATE_HOME/k8slab or ~/.local/state/k8slab)")
 	root.AddCommand(
 		newLessonsCmd(g),
