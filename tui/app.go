@@ -171,6 +171,8 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (a *App) syncKeys() {
 	a.c.keys.ClusterUp.SetEnabled(a.cluster.canCreate())
 	a.c.keys.Map.SetEnabled(a.lab.mapSvc != nil)
+	_, hasTimeline := a.lab.mapSvc.(TimelineService)
+	a.c.keys.Timeline.SetEnabled(hasTimeline)
 	a.lab.canCreateCluster = a.cluster.canCreate()
 	a.lab.noCluster = a.cluster.status != nil && !a.cluster.status.Exists
 	a.lab.clusterUp = a.cluster.status != nil && a.cluster.status.Reachable

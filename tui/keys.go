@@ -38,6 +38,7 @@ type KeyMap struct {
 	Reset    key.Binding
 	Shell    key.Binding
 	Map      key.Binding
+	Timeline key.Binding
 	Answer   key.Binding
 	Yes      key.Binding
 	No       key.Binding
@@ -106,6 +107,7 @@ func DefaultKeyMap() *KeyMap {
 		Reset:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reset lab")),
 		Shell:    key.NewBinding(key.WithKeys("!", "t"), key.WithHelp("t", "shell")),
 		Map:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "map")),
+		Timeline: key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "what happened")),
 		Answer:   key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "answer")),
 		Yes:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		No:       key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no")),

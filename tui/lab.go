@@ -61,6 +61,9 @@ type labScreen struct {
 	streams *stream.Controller
 	showMap bool
 
+	timeline     *timelinePane
+	showTimeline bool
+
 	confirm labConfirm
 	// resetPrompt is what the reset confirmation says will happen, worked
 	// out when it is asked for rather than on every frame.
@@ -94,7 +97,7 @@ type labScreen struct {
 
 func newLabScreen(c *common, svc LabService, mapSvc MapService) *labScreen {
 	d := &labData{c: c, answers: map[string]string{}}
-	return &labScreen{
+	s := &labScreen{
 		c: c, svc: svc, mapSvc: mapSvc, d: d,
 		tasks:   &taskList{d: d},
 		goal:    newGoalPane(d),
@@ -102,6 +105,8 @@ func newLabScreen(c *common, svc LabService, mapSvc MapService) *labScreen {
 		answer:  newLabAnswer(c.keys),
 		streams: stream.New(c.ctx, stream.ClockFunc(c.after), minBackoff, maxBackoff),
 	}
+	s.timeline = newTimelinePane(c)
+	return s
 }
 
 func (s *labScreen) open(lab *labfile.Lab) tea.Cmd {
@@ -137,6 +142,8 @@ func (s *labScreen) stop() {
 	s.streams.StopAll()
 	s.showMap = false
 	s.cmap.show(nil)
+	s.showTimeline = false
+	s.timeline.show(nil, false)
 }
 
 func (s *labScreen) SetSize(w, h int) {
@@ -155,6 +162,7 @@ func (s *labScreen) layout() {
 	}
 	s.goal.SetSize(s.width, ph)
 	s.cmap.SetSize(s.width, ph)
+	s.timeline.SetSize(s.width, ph)
 }
 
 func (s *labScreen) Typing() bool { return s.answer.open }
@@ -224,6 +232,9 @@ func (s *labScreen) update(change func(*progress.TaskState)) tea.Cmd {
 
 // pane is the component below the task list.
 func (s *labScreen) pane() component {
+	if s.showTimeline {
+		return s.timeline
+	}
 	if s.showMap {
 		return s.cmap
 	}
@@ -252,13 +263,13 @@ func (s *labScreen) ShortHelpLines() [][]key.Binding {
 	if t := s.d.task(); t != nil && t.Question != nil {
 		work = append(work, k.Answer)
 	}
-	work = append(work, k.Shell, k.Map)
+	work = append(work, k.Shell, k.Map, k.Timeline)
 	return [][]key.Binding{work, {k.Reset, k.ClusterUp, k.PageDown, k.Back, k.Help}, {k.CheatSheet, k.Glossary}}
 }
 
 func (s *labScreen) FullHelp() [][]key.Binding {
 	k := s.c.keys
-	return [][]key.Binding{{k.Up, k.Down}, {k.PageUp, k.PageDown}, {k.Top, k.Bottom}, {k.Hint, k.Solution}, {k.Shell, k.Map, k.Reset}, {k.CheatSheet, k.Glossary}, {k.Back, k.Quit, k.Help}}
+	return [][]key.Binding{{k.Up, k.Down}, {k.PageUp, k.PageDown}, {k.Top, k.Bottom}, {k.Hint, k.Solution}, {k.Shell, k.Map, k.Timeline, k.Reset}, {k.CheatSheet, k.Glossary}, {k.Back, k.Quit, k.Help}}
 }
 
 // Legend says what the task list's marks mean.
@@ -275,7 +286,10 @@ func (s *labScreen) View() string {
 	// what is left; View draws a copy sized for it, free of side effects.
 	h := max(1, s.height-lipgloss.Height(top))
 	vp := s.goal.viewport
-	if s.showMap {
+	switch {
+	case s.showTimeline:
+		vp = s.timeline.viewport
+	case s.showMap:
 		vp = s.cmap.viewport
 	}
 	vp.SetHeight(h)

@@ -47,6 +47,7 @@ func (s *labScreen) keyActions() []keyAction {
 		{&k.Shell, s.openShell},
 		{&k.Answer, s.editAnswer},
 		{&k.Map, s.toggleMap},
+		{&k.Timeline, s.toggleTimeline},
 		{&k.Back, s.back},
 	}
 }
@@ -136,6 +137,7 @@ func (s *labScreen) toggleMap() tea.Cmd {
 		return nil
 	}
 	s.showMap = !s.showMap
+	s.showTimeline = false
 	if !s.showMap {
 		s.goal.refresh()
 		return nil

@@ -195,7 +195,7 @@ func (s *labScreen) handleStream(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 	case shellExitedMsg:
 		return s.shellExited(), true
 	default:
-		return nil, false
+		return s.handleTimeline(msg)
 	}
 	return nil, true
 }
