@@ -212,9 +212,14 @@ copy_from_rootfs() {
     [[ -f "${rootfs}${p}" && -x "${rootfs}${p}" ]] || continue
     mapfile -t -O "${#paths[@]}" paths < <(chroot "${rootfs}" ldd "${p}" 2>/dev/null | grep -o '/[^ ]*' || true)
   done
+  # Each path goes to its real directory (/lib is /usr/lib here), as the
+  # link it is (libxtables.so.12) and as the file the link names.
+  local d real
   for p in "${paths[@]}"; do
-    mkdir -p "${dest}/usr/lib"
-    (cd "${rootfs}" && cp -L --parents -r ".${p}" "${dest}/")
+    d="$(chroot "${rootfs}" readlink -f "$(dirname "${p}")")"
+    real="$(chroot "${rootfs}" readlink -f "${p}")"
+    (cd "${rootfs}" && cp -a --parents ".${d}/$(basename "${p}")" "${dest}/")
+    [[ "${real}" == "${d}/$(basename "${p}")" ]] || (cd "${rootfs}" && cp -a --parents ".${real}" "${dest}/")
   done
 }
 
@@ -364,7 +369,7 @@ stage_node() {
   local start=${SECONDS} n="${out}/node.tmp" rt="${out}/runtime"
   rm -rf "${n}"
   log "assembling ${NODE_IMAGE}"
-  cp -a "${out}/rootfs" "${n}"
+  mkdir -p "${n}"; cp -a "${out}/rootfs/." "${n}/"
   install -m 0755 "${rt}/containerd" "${rt}/ctr" "${rt}/containerd-shim-runc-v2" "${rt}/crictl" "${n}/usr/local/bin/"
   install -d "${n}/usr/local/sbin" "${n}/opt/cni/bin"
   install -m 0755 "${rt}/runc" "${n}/usr/local/sbin/"
@@ -381,6 +386,12 @@ stage_node() {
 [plugins."io.containerd.grpc.v1.cri".registry]
   config_path = "/etc/containerd/certs.d"
 EOF
+  # runc may not lower a process's oom_score_adj where the machine's
+  # capability bounding set lacks CAP_SYS_RESOURCE (this one does: every
+  # sandbox failed with "nsexec: failed to update /proc/self/oom_score_adj:
+  # Permission denied"); containerd then keeps it at its own, as for
+  # rootless nodes.
+  sed -i 's/restrict_oom_score_adj = false/restrict_oom_score_adj = true/' "${n}/etc/containerd/config.toml"
   local reg
   for reg in _default docker.io registry.k8s.io quay.io ghcr.io gcr.io; do
     install -d "${n}/etc/containerd/certs.d/${reg}"
