@@ -44,8 +44,8 @@ var listKinds = map[schema.GroupVersionResource]string{
 	kube.EndpointSlicesGVR: "EndpointSliceList",
 	kube.NodesGVR:          "NodeList",
 	kube.EventsGVR:         "EventList",
-	secretsGVR:             "SecretList",
-	configMapsGVR:          "ConfigMapList",
+	kube.SecretsGVR:        "SecretList",
+	kube.ConfigMapsGVR:     "ConfigMapList",
 }
 
 func toUnstructured(t *testing.T, obj runtime.Object) *unstructured.Unstructured {

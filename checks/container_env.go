@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/k8slab/k8slab/clustercache"
 	"github.com/k8slab/k8slab/internal/kube"
@@ -38,11 +37,6 @@ type ContainerEnv struct {
 	Message string `yaml:"message"`
 }
 
-var (
-	secretsGVR    = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
-	configMapsGVR = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
-)
-
 func (c *ContainerEnv) Validate(v *labfile.Validator, node *yaml.Node, what string) {
 	v.Deployment(c.Deployment, node, what)
 	if c.Variable == "" {
@@ -54,7 +48,7 @@ func (c *ContainerEnv) Validate(v *labfile.Validator, node *yaml.Node, what stri
 }
 
 func (c *ContainerEnv) reads(ns string) []clustercache.Key {
-	return inLabNamespace(ns, kube.DeploymentsGVR, secretsGVR, configMapsGVR)
+	return inLabNamespace(ns, kube.DeploymentsGVR, kube.SecretsGVR, kube.ConfigMapsGVR)
 }
 
 func (c *ContainerEnv) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
@@ -62,11 +56,11 @@ func (c *ContainerEnv) evaluate(ctx context.Context, snap clustercache.Snapshot,
 	if out != nil {
 		return *out
 	}
-	secrets, unreadable := listTyped[corev1.Secret](ctx, snap, secretsGVR, ns)
+	secrets, unreadable := listTyped[corev1.Secret](ctx, snap, kube.SecretsGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}
-	cms, unreadable := listTyped[corev1.ConfigMap](ctx, snap, configMapsGVR, ns)
+	cms, unreadable := listTyped[corev1.ConfigMap](ctx, snap, kube.ConfigMapsGVR, ns)
 	if unreadable != nil {
 		return *unreadable
 	}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
@@ -26,6 +27,7 @@ import (
 // labCluster is one simulated cluster shared by the lab tests; every lab
 // runs in namespaces of its own.
 type labCluster struct {
+	provider   clusterctl.Provider
 	kubeconfig string
 	cfg        *rest.Config
 	client     dynamic.Interface
@@ -44,7 +46,7 @@ func startLabCluster(t testing.TB) *labCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lc := &labCluster{kubeconfig: p.KubeconfigPath(), cfg: rc, dir: dir, client: dynamic.NewForConfigOrDie(rc), typed: kubernetes.NewForConfigOrDie(rc)}
+	lc := &labCluster{provider: p, kubeconfig: p.KubeconfigPath(), cfg: rc, dir: dir, client: dynamic.NewForConfigOrDie(rc), typed: kubernetes.NewForConfigOrDie(rc)}
 	lc.engine = checks.NewEngine(lc.client)
 	nodes, err := lc.typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -66,12 +68,18 @@ func (lc *labCluster) restoreNodes(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	for name, want := range lc.nodeLabels {
-		n, err := lc.typed.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		// The simulated kubelets write node status all the time, so an
+		// update may meet a newer version: read again and retry.
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			n, err := lc.typed.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			n.Labels = want
+			_, err = lc.typed.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{})
+			return err
+		})
 		if err != nil {
-			t.Fatal(err)
-		}
-		n.Labels = want
-		if _, err := lc.typed.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

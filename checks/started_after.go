@@ -45,9 +45,9 @@ func (c *StartedAfter) Validate(v *labfile.Validator, node *yaml.Node, what stri
 // newer than.
 func (c *StartedAfter) source() (kind string, res clustercache.Key) {
 	if c.Secret != "" {
-		return "secret", clustercache.Key{Resource: secretsGVR}
+		return "secret", clustercache.Key{Resource: kube.SecretsGVR}
 	}
-	return "configmap", clustercache.Key{Resource: configMapsGVR}
+	return "configmap", clustercache.Key{Resource: kube.ConfigMapsGVR}
 }
 
 func (c *StartedAfter) reads(ns string) []clustercache.Key {

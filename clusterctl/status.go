@@ -134,7 +134,7 @@ func nodeClient(cfg *rest.Config) (dynamic.ResourceInterface, error) {
 	if err != nil {
 		return nil, err
 	}
-	return dc.Resource(schema.GroupVersionResource{Version: "v1", Resource: "nodes"}), nil
+	return dc.Resource(kube.NodesGVR), nil
 }
 
 // ServerVersion is what 'kubectl version' shows for the server, read from

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -362,7 +363,10 @@ func (s *sim) repair(ctx context.Context, progress Progress) error {
 	})
 }
 
-// waitHealthy polls Health until every component is healthy.
+// waitHealthy polls Health until every component is healthy. The
+// controller manager and the scheduler exit some seconds after they lose
+// the API server, which may be after repair looked, so a component found
+// down while no supervisor runs is started again here.
 func (s *sim) waitHealthy(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -370,6 +374,13 @@ func (s *sim) waitHealthy(ctx context.Context, timeout time.Duration) error {
 		h, err := s.Health(ctx)
 		if err == nil && h.State == HealthHealthy {
 			return nil
+		}
+		if err == nil && !h.Supervised && slices.ContainsFunc(h.Components, func(c ComponentHealth) bool { return !c.Running }) {
+			s.dropStalePIDFiles()
+			cmds, _ := s.startMissing(ctx)
+			for _, cmd := range cmds {
+				go cmd.Wait() //nolint:errcheck // reaps it if it exits while we run
+			}
 		}
 		select {
 		case <-ctx.Done():

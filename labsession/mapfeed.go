@@ -14,20 +14,12 @@ import (
 
 	"github.com/k8slab/k8slab/clustercache"
 	"github.com/k8slab/k8slab/clusterview"
+	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/labfile"
 )
 
 // mapDebounce gathers the burst of changes a rollout makes into one redraw.
 const mapDebounce = 100 * time.Millisecond
-
-var (
-	podsGVR        = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
-	servicesGVR    = schema.GroupVersionResource{Version: "v1", Resource: "services"}
-	nodesGVR       = schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
-	replicaSetsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "replicasets"}
-	deploymentsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
-	slicesGVR      = schema.GroupVersionResource{Group: "discovery.k8s.io", Version: "v1", Resource: "endpointslices"}
-)
 
 // WatchMap feeds the cluster map of a lab namespace from the cache the
 // lab's grading shares: nothing is listed or watched twice. It returns an
@@ -41,8 +33,8 @@ func (s *Service) WatchMap(ctx context.Context, lab *labfile.Lab, onChange func(
 	namespace := s.Namespace(lab)
 	cache, release := s.acquireCache(conn, namespace)
 	defer release()
-	keys := []clustercache.Key{{Resource: nodesGVR}}
-	for _, r := range []schema.GroupVersionResource{podsGVR, replicaSetsGVR, deploymentsGVR, servicesGVR, slicesGVR} {
+	keys := []clustercache.Key{{Resource: kube.NodesGVR}}
+	for _, r := range []schema.GroupVersionResource{kube.PodsGVR, kube.ReplicaSetsGVR, kube.DeploymentsGVR, kube.ServicesGVR, kube.EndpointSlicesGVR} {
 		keys = append(keys, clustercache.Key{Resource: r, Namespace: namespace})
 	}
 	var (
@@ -54,27 +46,27 @@ func (s *Service) WatchMap(ctx context.Context, lab *labfile.Lab, onChange func(
 		slices typed[discoveryv1.EndpointSlice]
 	)
 	build := func() (clusterview.View, error) {
-		n, err := nodes.list(ctx, cache, nodesGVR, "")
+		n, err := nodes.list(ctx, cache, kube.NodesGVR, "")
 		if err != nil {
 			return clusterview.View{}, err
 		}
-		p, err := pods.list(ctx, cache, podsGVR, namespace)
+		p, err := pods.list(ctx, cache, kube.PodsGVR, namespace)
 		if err != nil {
 			return clusterview.View{}, err
 		}
-		r, err := rss.list(ctx, cache, replicaSetsGVR, namespace)
+		r, err := rss.list(ctx, cache, kube.ReplicaSetsGVR, namespace)
 		if err != nil {
 			return clusterview.View{}, err
 		}
-		d, err := deps.list(ctx, cache, deploymentsGVR, namespace)
+		d, err := deps.list(ctx, cache, kube.DeploymentsGVR, namespace)
 		if err != nil {
 			return clusterview.View{}, err
 		}
-		sv, err := svcs.list(ctx, cache, servicesGVR, namespace)
+		sv, err := svcs.list(ctx, cache, kube.ServicesGVR, namespace)
 		if err != nil {
 			return clusterview.View{}, err
 		}
-		sl, err := slices.list(ctx, cache, slicesGVR, namespace)
+		sl, err := slices.list(ctx, cache, kube.EndpointSlicesGVR, namespace)
 		if err != nil {
 			return clusterview.View{}, err
 		}

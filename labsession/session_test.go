@@ -20,6 +20,7 @@ import (
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/clusterview"
+	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/labfile"
 )
 
@@ -45,8 +46,8 @@ func fakeService(t *testing.T, objs ...runtime.Object) (*Service, *dynamicfake.F
 	_ = corev1.AddToScheme(scheme)
 	_ = appsv1.AddToScheme(scheme)
 	listKinds := map[schema.GroupVersionResource]string{
-		podsGVR: "PodList", servicesGVR: "ServiceList", nodesGVR: "NodeList",
-		replicaSetsGVR: "ReplicaSetList", deploymentsGVR: "DeploymentList", slicesGVR: "EndpointSliceList",
+		kube.PodsGVR: "PodList", kube.ServicesGVR: "ServiceList", kube.NodesGVR: "NodeList",
+		kube.ReplicaSetsGVR: "ReplicaSetList", kube.DeploymentsGVR: "DeploymentList", kube.EndpointSlicesGVR: "EndpointSliceList",
 	}
 	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, listKinds, objs...)
 	s := New(func() clusterctl.Target { return clusterctl.Target{Kubeconfig: "fake"} }, t.TempDir(), Options{})

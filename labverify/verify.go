@@ -21,8 +21,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
@@ -426,14 +426,12 @@ func describe(r checks.TaskResult) string {
 	return string(r.Status) + ": " + strings.Join(msgs, " | ")
 }
 
-var nodesGVR = schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
-
 // saveNodes remembers node labels: nodes are the only cluster-wide objects
 // a lab may change, and every run must start from the same nodes.
 func (v *verifier) saveNodes(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
-	list, err := v.cfg.Client.Resource(nodesGVR).List(cctx, metav1.ListOptions{})
+	list, err := v.cfg.Client.Resource(kube.NodesGVR).List(cctx, metav1.ListOptions{})
 	if apierrors.IsForbidden(err) {
 		return nil // these credentials cannot touch nodes either
 	}
@@ -451,22 +449,24 @@ func (v *verifier) saveNodes(ctx context.Context) error {
 // whose labels differ.
 func (v *verifier) restoreNodes(ctx context.Context) error {
 	for name, want := range v.nodes {
-		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
-		n, err := v.cfg.Client.Resource(nodesGVR).Get(cctx, name, metav1.GetOptions{})
-		if err == nil && !reflect.DeepEqual(n.GetLabels(), want) {
-			n.SetLabels(want)
-			_, err = v.cfg.Client.Resource(nodesGVR).Update(cctx, n, metav1.UpdateOptions{FieldManager: labenv.FieldManager})
-		}
-		cancel()
+		// Kubelets write node status all the time, so an update may meet
+		// a newer version: read again and retry.
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
+			defer cancel()
+			n, err := v.cfg.Client.Resource(kube.NodesGVR).Get(cctx, name, metav1.GetOptions{})
+			if err == nil && !reflect.DeepEqual(n.GetLabels(), want) {
+				n.SetLabels(want)
+				_, err = v.cfg.Client.Resource(kube.NodesGVR).Update(cctx, n, metav1.UpdateOptions{FieldManager: labenv.FieldManager})
+			}
+			return err
+		})
 		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("restoring the labels of node %s: %w", name, err)
 		}
 	}
 	return nil
 }
-
-var namespacesGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-var servicesGVR = schema.GroupVersionResource{Version: "v1", Resource: "services"}
 
 // cleanup deletes the throwaway namespaces (without waiting for them to
 // go) and puts node labels back.
@@ -483,7 +483,7 @@ func (v *verifier) cleanup() {
 			}
 			continue
 		}
-		err := v.cfg.Client.Resource(namespacesGVR).Delete(ctx, ns, metav1.DeleteOptions{})
+		err := v.cfg.Client.Resource(kube.NamespacesGVR).Delete(ctx, ns, metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("deleting namespace %s: %w", ns, err))
 		}
@@ -523,18 +523,18 @@ func (v *verifier) drop(ctx context.Context, ns string) {
 		return
 	}
 	holdsNodePort := false
-	if svcs, err := v.cfg.Client.Resource(servicesGVR).Namespace(ns).List(ctx, metav1.ListOptions{}); err == nil {
+	if svcs, err := v.cfg.Client.Resource(kube.ServicesGVR).Namespace(ns).List(ctx, metav1.ListOptions{}); err == nil {
 		for _, svc := range svcs.Items {
 			if t, _, _ := unstructured.NestedString(svc.Object, "spec", "type"); t == "NodePort" || t == "LoadBalancer" {
 				holdsNodePort = true
 			}
 		}
 	}
-	if err := v.cfg.Client.Resource(namespacesGVR).Delete(ctx, ns, metav1.DeleteOptions{}); err != nil || !holdsNodePort {
+	if err := v.cfg.Client.Resource(kube.NamespacesGVR).Delete(ctx, ns, metav1.DeleteOptions{}); err != nil || !holdsNodePort {
 		return
 	}
 	for ctx.Err() == nil {
-		if _, err := v.cfg.Client.Resource(namespacesGVR).Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+		if _, err := v.cfg.Client.Resource(kube.NamespacesGVR).Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
 			return
 		}
 		sleep(ctx, 250*time.Millisecond)

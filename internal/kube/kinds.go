@@ -52,6 +52,8 @@ var (
 	NamespacesGVR             = knownKinds["v1/Namespace"].GVR
 	EventsGVR                 = knownKinds["v1/Event"].GVR
 	PersistentVolumeClaimsGVR = knownKinds["v1/PersistentVolumeClaim"].GVR
+	ConfigMapsGVR             = knownKinds["v1/ConfigMap"].GVR
+	SecretsGVR                = knownKinds["v1/Secret"].GVR
 	// ServiceAccountsGVR is not a kind labs use; k8slab waits for a
 	// namespace's default one.
 	ServiceAccountsGVR = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
