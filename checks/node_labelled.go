@@ -29,6 +29,11 @@ type NodeLabelled struct {
 	Only bool `yaml:"only"`
 }
 
+// LiveOnly: this check grades what happened, not the objects as they are.
+func (c *NodeLabelled) LiveOnly() string {
+	return "a node labelled, which is outside the lab namespace"
+}
+
 func (c *NodeLabelled) Validate(v *labfile.Validator, node *yaml.Node, what string) {
 	if c.Key == "" {
 		v.Add(node, "%s: nodeLabelled needs a key", what)

@@ -27,6 +27,11 @@ func init() {
 // one that went away, i.e. the controller healed it.
 type PodReplaced labfile.WorkloadRef
 
+// LiveOnly: this check grades what happened, not the objects as they are.
+func (c *PodReplaced) LiveOnly() string {
+	return "a pod deleted and replaced on the live cluster"
+}
+
 func (c *PodReplaced) Validate(v *labfile.Validator, node *yaml.Node, what string) {
 	v.Deployment(c.Deployment, node, what)
 }

@@ -22,6 +22,11 @@ func init() {
 // revision's, brought back with a new revision number.
 type RolledBack labfile.WorkloadRef
 
+// LiveOnly: this check grades what happened, not the objects as they are.
+func (c *RolledBack) LiveOnly() string {
+	return "a rollback, which only the live cluster's revision history shows"
+}
+
 func (c *RolledBack) Validate(v *labfile.Validator, node *yaml.Node, what string) {
 	v.Deployment(c.Deployment, node, what)
 }

@@ -39,6 +39,11 @@ type ServedThroughRollout struct {
 	Service    string `yaml:"service"`
 }
 
+// LiveOnly: this check grades what happened, not the objects as they are.
+func (c *ServedThroughRollout) LiveOnly() string {
+	return "a rollout on the live cluster, which a fresh apply does not start"
+}
+
 func (c *ServedThroughRollout) Validate(v *labfile.Validator, node *yaml.Node, what string) {
 	v.Deployment(c.Deployment, node, what)
 	if c.Service == "" {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -156,6 +157,43 @@ func Up(ctx context.Context, p Provider, records *Records, progress Progress) er
 		}
 	}
 	return err
+}
+
+// UpOrFallBack is Up for a provider that --provider auto chose. When that
+// is kind and kind cannot download its node image (a container engine
+// runs, but no registry answers: offline, behind a proxy, a rate limit),
+// it removes what the attempt left and brings up the simulated cluster
+// sim gives instead, saying why through progress. sim returns nil when
+// the simulator's binaries are missing; then the error says how to use
+// --provider sim. It returns the provider that was brought up.
+func UpOrFallBack(ctx context.Context, p Provider, records *Records, progress Progress, sim func() Provider) (Provider, error) {
+	err := Up(ctx, p, records, progress)
+	if err == nil || p.Name() != Kind || !errors.Is(err, ErrNodeImagePull) {
+		return p, err
+	}
+	// A node container may have been made before the pull failed.
+	_ = Down(context.WithoutCancel(ctx), p, records, nil)
+	var sp Provider
+	if sim != nil {
+		sp = sim()
+	}
+	if sp == nil {
+		var prob *Problem
+		if errors.As(err, &prob) && !strings.Contains(prob.Fix, "--provider sim") {
+			fix := strings.TrimSuffix(strings.TrimSpace(prob.Fix), ".")
+			return p, &Problem{Summary: prob.Summary, Fix: fix + ". Or use --provider sim for a simulated cluster that needs no registry", Err: prob.Err}
+		}
+		return p, err
+	}
+	if progress != nil {
+		summary := err.Error()
+		var prob *Problem
+		if errors.As(err, &prob) {
+			summary = prob.Summary
+		}
+		progress(Step{Name: "kind: " + summary + "; making a simulated cluster instead", State: StepWarning})
+	}
+	return sp, Up(ctx, sp, records, progress)
 }
 
 // Down deletes a cluster, but only one that k8slab created.

@@ -3,6 +3,7 @@ package clusterctl
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -213,5 +214,49 @@ func TestRecordsRefuseCorruptFile(t *testing.T) {
 	}
 	if err := r.Put(Record{Name: "x", Provider: Sim}); err == nil {
 		t.Error("a corrupt record file was overwritten")
+	}
+}
+
+// pullFailing is kind on a machine with a container engine but no
+// registry: creating the cluster fails to pull the node image.
+type pullFailing struct{ *fakeProvider }
+
+func (p pullFailing) Create(context.Context, Progress) error {
+	return &Problem{Summary: "could not download the node image kindest/node:v1.37.2: the registry (Docker Hub) cannot be reached",
+		Fix: "check your internet connection, then try again", Err: fmt.Errorf("%w: dial tcp: i/o timeout", ErrNodeImagePull)}
+}
+
+func TestAutoFallsBackToTheSimulatorWhenKindCannotPull(t *testing.T) {
+	dir := t.TempDir()
+	records := NewRecords(dir)
+	kind := pullFailing{&fakeProvider{name: Kind, cluster: "k8slab", kubeconfig: filepath.Join(dir, "kind-kc")}}
+	sim := &fakeProvider{name: Sim, cluster: "k8slab", kubeconfig: filepath.Join(dir, "sim-kc")}
+	var steps []Step
+	got, err := UpOrFallBack(t.Context(), kind, records, func(s Step) { steps = append(steps, s) }, func() Provider { return sim })
+	if err != nil || got != sim || sim.created != 1 {
+		t.Fatalf("fallback: %v, %v, sim created %d times", got, err, sim.created)
+	}
+	if _, ok, _ := records.Get(Kind, "k8slab"); ok {
+		t.Error("the kind cluster that was never made is still recorded")
+	}
+	if _, ok, _ := records.Get(Sim, "k8slab"); !ok {
+		t.Error("the simulated cluster is not recorded")
+	}
+	if len(steps) == 0 || !strings.Contains(steps[0].Name, "the registry (Docker Hub) cannot be reached; making a simulated cluster instead") {
+		t.Errorf("the fallback is not explained: %+v", steps)
+	}
+
+	// Without the simulator's binaries: the error says --provider sim.
+	kind2 := pullFailing{&fakeProvider{name: Kind, cluster: "k8slab", kubeconfig: filepath.Join(dir, "kind-kc")}}
+	_, err = UpOrFallBack(t.Context(), kind2, NewRecords(t.TempDir()), nil, func() Provider { return nil })
+	if !errors.Is(err, ErrNodeImagePull) || !strings.Contains(err.Error(), "--provider sim") {
+		t.Errorf("no simulator: %v", err)
+	}
+
+	// Any other failure of kind is kind's to explain; no fallback.
+	other := &failingProvider{fakeProvider: &fakeProvider{name: Kind, cluster: "k8slab", kubeconfig: filepath.Join(dir, "kc3")}}
+	sim.created = 0
+	if _, err := UpOrFallBack(t.Context(), other, NewRecords(t.TempDir()), nil, func() Provider { return sim }); err == nil || sim.created != 0 {
+		t.Errorf("fell back on another failure: %v, sim created %d", err, sim.created)
 	}
 }

@@ -33,6 +33,9 @@ type Provider interface {
 // ErrAlreadyRunning is returned by Create when the cluster is up already.
 var ErrAlreadyRunning = problem.ErrAlreadyRunning
 
+// ErrNodeImagePull: kind could not download its node image.
+var ErrNodeImagePull = problem.ErrNodeImagePull
+
 // Progress receives the steps of a long operation as they happen. It may be
 // nil.
 type Progress func(Step)

@@ -213,3 +213,29 @@ func TestEveryLabStatesItsRequirements(t *testing.T) {
 		}
 	}
 }
+
+// A CI assignment grades only the tasks a set of manifests can complete
+// ('k8slab check --tasks manifests'), so every task of the built-in course
+// says which it is; lint refuses "manifests" where a check, a question or
+// a cluster-wide change makes it impossible.
+func TestEveryTaskSaysHowItIsGraded(t *testing.T) {
+	c, err := course.Load(assets.Course())
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifests := 0
+	for _, l := range c.AllLabs() {
+		for _, task := range l.Tasks {
+			switch task.Grading {
+			case labfile.GradedFromManifests:
+				manifests++
+			case labfile.GradedLive:
+			default:
+				t.Errorf("lab %s task %s (%s:%d) has no grading: mark it manifests or live", l.ID, task.ID, l.File, task.Line)
+			}
+		}
+	}
+	if manifests == 0 {
+		t.Error("no task of the course can be graded from manifests; the README's CI recipe grades nothing")
+	}
+}

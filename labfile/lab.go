@@ -128,8 +128,89 @@ type Task struct {
 	// NodePort from the host: a cluster without them cannot show or
 	// grade the task, and the test suite skips it there.
 	Features []Feature `yaml:"features"`
+	// Grading says whether applying a set of manifests can complete the
+	// task (GradedFromManifests), so a CI assignment that applies a
+	// student's files can grade it, or whether it needs actions on the
+	// live cluster (GradedLive: deleting a pod, a rollout's history, a
+	// rollback, an answer). Empty only in a lab that marks no task.
+	Grading Grading `yaml:"grading"`
 
 	Line int `yaml:"-"`
+}
+
+// Grading is how a task can be completed; see Task.Grading.
+type Grading string
+
+const (
+	// GradedFromManifests: the final objects decide the task, so
+	// applying the right manifests to a freshly started lab completes it.
+	GradedFromManifests Grading = "manifests"
+	// GradedLive: the task needs something manifests cannot hold: an
+	// action on the live cluster (delete a pod, roll back), the history
+	// of changes, a change outside the lab namespace, or an answer.
+	GradedLive Grading = "live"
+)
+
+// LiveCheck is implemented by a check kind that grades what happened
+// (a pod replaced, a rollback, a rollout's history) rather than the
+// objects as they are, so a task using it can never be completed by
+// applying manifests. Reason says why, for lint.
+type LiveCheck interface {
+	LiveOnly() (reason string)
+}
+
+// SimulatedClusterLacks are the features k8slab's simulated cluster does
+// not have: it runs no containers, has no volume provisioner and exposes
+// no node ports on the host.
+var SimulatedClusterLacks = []Feature{Containers, Storage, NodePortFromHost}
+
+// Describe says what the feature gives, for a learner.
+func (f Feature) Describe() string {
+	switch f {
+	case Containers:
+		return "running containers (logs, exec, DNS from a pod)"
+	case Storage:
+		return "a volume provisioner"
+	case NodePortFromHost:
+		return "a NodePort reachable from your machine"
+	case ClusterWide:
+		return "changes to the whole cluster"
+	}
+	return string(f)
+}
+
+// Needs lists the features task t of l needs (the lab's and its own),
+// each once, in order.
+func (l *Lab) Needs(t *Task) []Feature {
+	var out []Feature
+	for _, f := range append(slices.Clone(l.Features), t.Features...) {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Lacking lists the features task t of l needs that are in lacks.
+func (l *Lab) Lacking(t *Task, lacks []Feature) []Feature {
+	var out []Feature
+	for _, f := range l.Needs(t) {
+		if slices.Contains(lacks, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// MarksGrading reports whether the lab says, per task, whether manifests
+// can complete it.
+func (l *Lab) MarksGrading() bool {
+	for _, t := range l.Tasks {
+		if t.Grading != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Step is one action of a solution or mistake: a shell command (run with

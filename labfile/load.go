@@ -76,6 +76,8 @@ type Validator struct {
 	pending []func() error
 	// requireAll: the lab states its tasks' requirements.
 	requireAll bool
+	// gradingAll: the lab marks how its tasks are graded.
+	gradingAll bool
 }
 
 // Compile compiles src to a result of type want (nil for any) and hands it
@@ -130,6 +132,7 @@ func (v *Validator) lab(lab *Lab, root *yaml.Node) {
 	// every task that is not a question.
 	for _, t := range lab.Tasks {
 		v.requireAll = v.requireAll || len(t.Requires) > 0
+		v.gradingAll = v.gradingAll || t.Grading != ""
 	}
 	seen := map[string]bool{}
 	for i := range min(len(lab.Tasks), len(tasks)) {
@@ -179,6 +182,7 @@ func (v *Validator) task(t *Task, node *yaml.Node) {
 	}
 	v.features(t.Features, node)
 	if t.Question != nil {
+		v.grading(t, node, name)
 		v.question(t.Question, source.Field(node, "question"), name)
 		if len(t.Checks) > 0 {
 			v.Add(source.Field(node, "checks"), "%s is a question; it takes no checks", name)
@@ -215,7 +219,40 @@ func (v *Validator) task(t *Task, node *yaml.Node) {
 	for i := range t.Checks {
 		v.check(&t.Checks[i], t.Checks[i].node, name)
 	}
+	v.grading(t, node, name)
 	v.requires(t, node, name)
+}
+
+// grading checks a task's grading mark: known, present in a lab that
+// marks any task (CI relies on it to choose what to grade), and not
+// "manifests" for a task that manifests cannot complete.
+func (v *Validator) grading(t *Task, node *yaml.Node, name string) {
+	gn := source.Field(node, "grading")
+	switch t.Grading {
+	case "":
+		if v.gradingAll {
+			v.Add(node, "%s has no 'grading'; say 'manifests' if applying manifests can complete it, or 'live' if it needs actions on the live cluster", name)
+		}
+		return
+	case GradedFromManifests, GradedLive:
+	default:
+		v.Add(gn, "%s: grading %q: use 'manifests' (applying manifests completes it) or 'live' (it needs actions on the live cluster)", name, t.Grading)
+		return
+	}
+	if t.Grading != GradedFromManifests {
+		return
+	}
+	if t.Question != nil {
+		v.Add(gn, "%s is a question, which needs the learner's answer; manifests cannot complete it: mark it 'grading: live'", name)
+	}
+	if slices.Contains(t.Features, ClusterWide) {
+		v.Add(gn, "%s changes the whole cluster (feature cluster-wide), which manifests applied in the lab namespace cannot do: mark it 'grading: live'", name)
+	}
+	for _, c := range t.Checks {
+		if l, ok := c.Spec.(LiveCheck); ok {
+			v.Add(gn, "%s: its check %q needs %s, which manifests cannot do: mark it 'grading: live'", name, c.Name, l.LiveOnly())
+		}
+	}
 }
 
 // requires checks that every requirement a task states is verified by a

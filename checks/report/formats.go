@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/k8slab/k8slab/checks"
 )
@@ -26,8 +27,22 @@ func writeText(w io.Writer, r Report) error {
 			fmt.Fprintf(w, "    %s\n", m)
 		}
 	}
-	_, err := fmt.Fprintf(w, "Score %d/%d: %s\n", r.Score, r.MaxScore, Verdict(r))
+	for _, k := range r.NotGraded {
+		fmt.Fprintf(w, "- %s\n", notGradedLine(k))
+	}
+	notGraded := ""
+	if n := len(r.NotGraded); n > 0 {
+		notGraded = fmt.Sprintf(" (%d %s not graded)", n, plural(n, "task", "tasks"))
+	}
+	_, err := fmt.Fprintf(w, "Score %d/%d%s: %s\n", r.Score, r.MaxScore, notGraded, Verdict(r))
 	return err
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func writeJSON(w io.Writer, r Report, indent string) error {
@@ -40,7 +55,7 @@ func writeJSON(w io.Writer, r Report, indent string) error {
 // writeTAP writes TAP version 13: one test point per task, with a YAML
 // diagnostic block listing the checks of every task that did not pass.
 func writeTAP(w io.Writer, r Report) error {
-	fmt.Fprintf(w, "TAP version 13\n1..%d\n", len(r.Tasks))
+	fmt.Fprintf(w, "TAP version 13\n1..%d\n", len(r.Tasks)+len(r.NotGraded))
 	fmt.Fprintf(w, "# %s (namespace %s): score %d/%d, %s\n", r.Title, r.Namespace, r.Score, r.MaxScore, Verdict(r))
 	if r.Problem != "" {
 		for _, line := range strings.Split("could not grade: "+r.Problem, "\n") {
@@ -63,6 +78,9 @@ func writeTAP(w io.Writer, r Report) error {
 			}
 		}
 		fmt.Fprintln(w, "  ...")
+	}
+	for i, k := range r.NotGraded {
+		fmt.Fprintf(w, "ok %d - %s: %s # SKIP not graded: %s\n", len(r.Tasks)+i+1, k.ID, k.Title, strings.ReplaceAll(k.Reason, "#", "\\#"))
 	}
 	return nil
 }
@@ -98,9 +116,15 @@ type junitProperty struct {
 type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	ClassName string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 	Failure   *junitProblem `xml:"failure,omitempty"`
 	Error     *junitProblem `xml:"error,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitProblem struct {
@@ -113,7 +137,7 @@ type junitProblem struct {
 // A task that is not done is a failure; one k8slab could not judge is an
 // error. The checks behind a task are the failure's text.
 func writeJUnit(w io.Writer, r Report) error {
-	secs := fmt.Sprintf("%.3f", r.Duration.Seconds())
+	secs := seconds(r.elapsed())
 	s := junitSuite{
 		Name: r.Lab, Time: secs, Timestamp: r.At.UTC().Format("2006-01-02T15:04:05"),
 		Properties: []junitProperty{
@@ -124,7 +148,7 @@ func writeJUnit(w io.Writer, r Report) error {
 		SystemErr: r.Problem,
 	}
 	for _, t := range r.Tasks {
-		tc := junitCase{Name: taskName(t), ClassName: r.Lab}
+		tc := junitCase{Name: taskName(t), ClassName: r.Lab, Time: seconds(r.taskTime(t.ID))}
 		msg := strings.Join(t.Problems(), "; ")
 		switch {
 		case t.Status.Broken():
@@ -139,6 +163,12 @@ func writeJUnit(w io.Writer, r Report) error {
 		s.Cases = append(s.Cases, tc)
 		s.Tests++
 	}
+	for _, k := range r.NotGraded {
+		s.Cases = append(s.Cases, junitCase{Name: k.ID + ": " + k.Title, ClassName: r.Lab, Time: seconds(0),
+			Skipped: &junitSkipped{Message: "not graded: " + k.Reason}})
+		s.Tests++
+		s.Skipped++
+	}
 	doc := junitSuites{Name: "k8slab", Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Time: secs, Suites: []junitSuite{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -150,6 +180,10 @@ func writeJUnit(w io.Writer, r Report) error {
 	}
 	_, err := fmt.Fprintln(w)
 	return err
+}
+
+func seconds(d time.Duration) string {
+	return fmt.Sprintf("%.3f", d.Seconds())
 }
 
 // writeGradescope writes Gradescope's autograder results.json: one test per
@@ -170,12 +204,16 @@ func writeGradescope(w io.Writer, r Report) error {
 		Tests         []test  `json:"tests"`
 	}{
 		Score:         float64(r.Score),
-		ExecutionTime: r.Duration.Seconds(),
+		ExecutionTime: r.elapsed().Seconds(),
 		Output:        fmt.Sprintf("%s: %d/%d, %s", r.Title, r.Score, r.MaxScore, Verdict(r)),
 		Tests:         []test{},
 	}
 	if r.Problem != "" {
 		out.Output += "\nCould not grade: " + r.Problem
+	}
+	// A left-out task is no test: a 0/0 test would still show as passed.
+	for _, k := range r.NotGraded {
+		out.Output += "\n" + notGradedLine(k)
 	}
 	for i, t := range r.Tasks {
 		status := "passed"

@@ -11,7 +11,9 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/k8slab/k8slab/checks"
 )
@@ -53,6 +55,63 @@ type Report struct {
 	// (no kubeconfig, a server that does not answer). It is said once, at
 	// the top of the document, rather than repeated under every task.
 	Problem string `json:"problem,omitempty"`
+	// NotGraded are the lab's tasks this grading left out on purpose
+	// (--tasks manifests, a feature the cluster lacks), each with why:
+	// they count in no score, and every format names them.
+	NotGraded []Skipped `json:"notGraded,omitempty"`
+	// Elapsed is how long the whole run took, from the command's start to
+	// this result: for --until-done, the wait included. Zero means the
+	// grading's own Duration.
+	Elapsed time.Duration `json:"elapsedNanos,omitempty"`
+	// Settled is, per task id, how long after the run's start the task
+	// reached the status it has here; JUnit reports it as the task's time.
+	Settled map[string]time.Duration `json:"-"`
+}
+
+// Skipped is a task a grading left out, and why.
+type Skipped struct {
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	Points int    `json:"points"`
+	Reason string `json:"reason"`
+}
+
+// elapsed is the run's time for the formats that report one.
+func (r Report) elapsed() time.Duration {
+	if r.Elapsed > 0 {
+		return r.Elapsed
+	}
+	return r.Duration
+}
+
+// taskTime is how long task id took to reach its result.
+func (r Report) taskTime(id string) time.Duration {
+	if d, ok := r.Settled[id]; ok {
+		return d
+	}
+	return r.elapsed()
+}
+
+// Reason is, for a result that could not be graded, why, said once: the
+// problem that stopped the whole grading, or each distinct message of
+// the tasks that could not be judged. Empty when everything was judged.
+func (r Report) Reason() string {
+	if r.Problem != "" {
+		return r.Problem
+	}
+	var out []string
+	for _, t := range r.Tasks {
+		if !t.Status.Broken() {
+			continue
+		}
+		for _, m := range t.Problems() {
+			line := t.ID + ": " + m
+			if !slices.Contains(out, line) {
+				out = append(out, line)
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // Write writes r in format f.
@@ -85,6 +144,8 @@ func Verdict(r Report) string {
 		return "could not grade every task"
 	case !r.Passed():
 		return "not done yet"
+	case len(r.NotGraded) > 0:
+		return "every graded task done"
 	}
 	return "all tasks done"
 }
@@ -107,4 +168,9 @@ func detail(t checks.TaskResult) string {
 		}
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// notGradedLine says a left-out task and why, for text and TAP.
+func notGradedLine(k Skipped) string {
+	return fmt.Sprintf("%s: %s: not graded: %s", k.ID, k.Title, k.Reason)
 }

@@ -63,8 +63,22 @@ func ungraded() Report {
 	return r
 }
 
+// selected is a CI grading of the tasks manifests can complete: one
+// passed, one left out because it needs live actions, one because the
+// cluster lacks a feature; it ran for 45 s (--until-done).
+func selected() Report {
+	r := passed()
+	r.Elapsed = 45 * time.Second
+	r.Settled = map[string]time.Duration{"create-deployment": 31 * time.Second}
+	r.NotGraded = []Skipped{
+		{ID: "replace-pod", Title: "Replace a pod", Points: 1, Reason: "it needs actions on the live cluster (grading: live) and --tasks manifests grades only what manifests complete"},
+		{ID: "reach-nodeport", Title: "Reach the NodePort", Points: 1, Reason: "it needs a NodePort reachable from your machine, which a simulated cluster lacks: grade it on a kind cluster"},
+	}
+	return r
+}
+
 func TestGolden(t *testing.T) {
-	fixtures := map[string]Report{"mixed": mixed(), "passed": passed(), "ungraded": ungraded()}
+	fixtures := map[string]Report{"mixed": mixed(), "passed": passed(), "ungraded": ungraded(), "selected": selected()}
 	for name, r := range fixtures {
 		for _, f := range Formats {
 			t.Run(name+"."+string(f), func(t *testing.T) {
@@ -133,6 +147,67 @@ func TestFormatsCountTasks(t *testing.T) {
 	}
 	if err := json.Unmarshal(b.Bytes(), &gs); err != nil || len(gs.Tests) != 3 || gs.Tests[1].MaxScore != 2 || gs.Score != 1 {
 		t.Errorf("gradescope: %v %+v", err, gs)
+	}
+}
+
+// A task left out is named, with why, in every format, and counts in no
+// score: full marks stay full marks.
+func TestNotGradedTasksAreNamedWithTheirReason(t *testing.T) {
+	for _, f := range Formats {
+		var b bytes.Buffer
+		if err := Write(&b, f, selected()); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		for _, want := range []string{"replace-pod", "needs actions on the live cluster", "reach-nodeport", "simulated cluster lacks"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s does not say %q:\n%s", f, want, out)
+			}
+		}
+	}
+	var b bytes.Buffer
+	_ = Write(&b, Gradescope, selected())
+	var gs struct {
+		Score float64
+		Tests []struct {
+			MaxScore float64 `json:"max_score"`
+		}
+	}
+	if err := json.Unmarshal(b.Bytes(), &gs); err != nil || gs.Score != 1 || len(gs.Tests) != 1 {
+		t.Errorf("gradescope scores a left-out task: %v %+v", err, gs)
+	}
+	b.Reset()
+	_ = Write(&b, TAP, selected())
+	if !strings.Contains(b.String(), "1..3\n") || !strings.Contains(b.String(), "ok 3 - reach-nodeport: Reach the NodePort # SKIP") {
+		t.Errorf("tap does not skip the left-out tasks:\n%s", b.String())
+	}
+}
+
+// JUnit and Gradescope report the time the run took, not the last
+// grading's few milliseconds: an --until-done run of 45 s says 45.
+func TestTimeIsTheRunsTime(t *testing.T) {
+	var b bytes.Buffer
+	_ = Write(&b, JUnit, selected())
+	var suites struct {
+		Time   string `xml:"time,attr"`
+		Suites []struct {
+			Time  string `xml:"time,attr"`
+			Cases []struct {
+				Name string `xml:"name,attr"`
+				Time string `xml:"time,attr"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(b.Bytes(), &suites); err != nil {
+		t.Fatal(err)
+	}
+	if suites.Time != "45.000" || suites.Suites[0].Time != "45.000" || suites.Suites[0].Cases[0].Time != "31.000" {
+		t.Errorf("junit times: %+v; want the run's 45 s and the task's 31 s", suites)
+	}
+	b.Reset()
+	_ = Write(&b, Gradescope, selected())
+	if !strings.Contains(b.String(), `"execution_time": 45,`) {
+		t.Errorf("gradescope time:\n%s", b.String())
 	}
 }
 

@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -62,8 +64,16 @@ type Check struct {
 	// Timeout; 0 means DefaultTimeout for one grading, UntilDoneTimeout
 	// with UntilDone, and none with Watch alone.
 	Timeout time.Duration
-	// Out receives the results; Err the reason a watch broke off.
+	// Out receives the results; Err the reason the lab could not be
+	// graded, once, when the format is for machines (the text on Out
+	// says it already).
 	Out, Err io.Writer
+	// LeftOut are the lab's tasks left out of this run, and why (see
+	// Select); every result names them.
+	LeftOut []report.Skipped
+	// Start is when the run began (the command's start); results report
+	// the time since. Zero means when Run is called.
+	Start time.Time
 }
 
 // Validate refuses what cannot be written: a format holding one result
@@ -88,6 +98,9 @@ func (c *Check) streaming() bool {
 // Run grades against the cluster cfg, writes the results and returns the
 // exit status; an error only when writing failed.
 func (c *Check) Run(ctx context.Context, cfg *rest.Config) (int, error) {
+	if c.Start.IsZero() {
+		c.Start = time.Now()
+	}
 	client, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return c.NotGraded(checks.Error, "not graded: no client for the cluster", err.Error())
@@ -100,7 +113,7 @@ func (c *Check) Run(ctx context.Context, cfg *rest.Config) (int, error) {
 		}
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		return c.finish(report.Report{LabResult: engine.Evaluate(ctx, c.Lab, c.Options)})
+		return c.finish(c.report(engine.Evaluate(ctx, c.Lab, c.Options)))
 	}
 	cache, err := clustercache.NewForConfig(cfg, nil)
 	if err != nil {
@@ -117,7 +130,31 @@ func (c *Check) Run(ctx context.Context, cfg *rest.Config) (int, error) {
 // NotGraded writes the result of a lab that could not be graded at all
 // (see Ungraded) and returns its exit status.
 func (c *Check) NotGraded(status checks.Status, note, problem string) (int, error) {
-	return c.finish(Ungraded(c.Lab, c.Options, status, note, problem))
+	r := Ungraded(c.Lab, c.Options, status, note, problem)
+	r.NotGraded = c.LeftOut
+	if !c.Start.IsZero() {
+		r.Elapsed = time.Since(c.Start)
+	}
+	return c.finish(r)
+}
+
+// report is one grading as this run writes it.
+func (c *Check) report(res checks.LabResult) report.Report {
+	r := report.Report{LabResult: res, NotGraded: c.LeftOut}
+	if !c.Start.IsZero() {
+		r.Elapsed = res.At.Add(res.Duration).Sub(c.Start)
+	}
+	return r
+}
+
+// sayWhy writes, once, why r could not be graded to Err, for formats a
+// program reads: a CI log then shows the reason next to exit status 2,
+// not only inside the XML or JSON.
+func (c *Check) sayWhy(r report.Report) {
+	if c.Format == report.Text || c.Err == nil || ExitStatus(r) != ExitNotGraded {
+		return
+	}
+	fmt.Fprintf(c.Err, "k8slab: could not grade lab %s (exit status %d): %s\n", r.Lab, ExitNotGraded, r.Reason())
 }
 
 // write writes one result in the form the run uses.
@@ -136,6 +173,7 @@ func (c *Check) finish(r report.Report) (int, error) {
 	if err := c.write(r); err != nil {
 		return ExitNotGraded, err
 	}
+	c.sayWhy(r)
 	return ExitStatus(r), nil
 }
 
@@ -155,12 +193,22 @@ func (c *Check) follow(ctx context.Context, engine *checks.Engine, cache *cluste
 	opts.Cache = cache
 	var last *report.Report
 	var writeErr error
+	// settled: when each task reached the status it has now.
+	settled := map[string]time.Duration{}
+	status := map[string]checks.Status{}
 	err := engine.Watch(ctx, c.Lab, opts, func(res checks.LabResult) {
 		// A grading cut short by the end of the watch is not a result.
 		if ctx.Err() != nil {
 			return
 		}
-		last = &report.Report{LabResult: res}
+		r := c.report(res)
+		for _, t := range res.Tasks {
+			if s, ok := status[t.ID]; !ok || s != t.Status {
+				status[t.ID], settled[t.ID] = t.Status, r.Elapsed
+			}
+		}
+		r.Settled = maps.Clone(settled)
+		last = &r
 		if c.streaming() && writeErr == nil {
 			writeErr = c.write(*last)
 		}
@@ -183,6 +231,8 @@ func (c *Check) follow(ctx context.Context, engine *checks.Engine, cache *cluste
 		return c.NotGraded(checks.Error, "not graded", why)
 	}
 	if !c.streaming() {
+		// The final document's time is the whole wait.
+		last.Elapsed = time.Since(c.Start)
 		if werr := report.Write(c.Out, c.Format, *last); werr != nil {
 			return ExitNotGraded, werr
 		}
@@ -193,7 +243,90 @@ func (c *Check) follow(ctx context.Context, engine *checks.Engine, cache *cluste
 		fmt.Fprintln(c.Err, "k8slab:", err)
 		return ExitNotGraded, nil
 	}
+	c.sayWhy(*last)
 	return ExitStatus(*last), nil
+}
+
+// The values of --tasks that choose tasks by how they are graded.
+const (
+	OnlyManifests = string(labfile.GradedFromManifests)
+	OnlyLive      = string(labfile.GradedLive)
+)
+
+// Select chooses the tasks of lab a run grades. only is what --tasks
+// gave: "" for every task, "manifests" or "live" for the tasks marked so,
+// or task ids separated by commas. lacks are the features the cluster
+// does not have (labfile.SimulatedClusterLacks on a simulated one): a task
+// that needs one is never graded there, since it could pass only by luck
+// or by typing the expected answer. Every task left out comes back in
+// left, with why.
+func Select(lab *labfile.Lab, only string, lacks []labfile.Feature) (ids []string, left []report.Skipped, err error) {
+	want := func(t *labfile.Task) (bool, string) { return true, "" }
+	switch only {
+	case "":
+	case OnlyManifests, OnlyLive:
+		if !lab.MarksGrading() {
+			return nil, nil, fmt.Errorf("--tasks %s: lab %s does not say which tasks applying manifests completes (its tasks have no 'grading'); name the tasks instead, --tasks %s",
+				only, lab.ID, strings.Join(lab.TaskIDs(), ","))
+		}
+		want = func(t *labfile.Task) (bool, string) {
+			switch {
+			case string(t.Grading) == only:
+				return true, ""
+			case only == OnlyManifests:
+				return false, "it needs actions on the live cluster (grading: live), and --tasks manifests grades only what applying manifests completes"
+			}
+			return false, "applying manifests completes it (grading: manifests), and --tasks live grades only the others"
+		}
+	default:
+		named := strings.Split(only, ",")
+		for i, id := range named {
+			named[i] = strings.TrimSpace(id)
+			if lab.Task(named[i]) == nil {
+				return nil, nil, fmt.Errorf("--tasks %q: lab %s has no task %q; give manifests, live, or task ids separated by commas from: %s",
+					only, lab.ID, named[i], strings.Join(lab.TaskIDs(), ", "))
+			}
+		}
+		want = func(t *labfile.Task) (bool, string) {
+			return slices.Contains(named, t.ID), "not among --tasks " + only
+		}
+	}
+	for i := range lab.Tasks {
+		t := &lab.Tasks[i]
+		ok, why := want(t)
+		if missing := lab.Lacking(t, lacks); ok && len(missing) > 0 {
+			var needs []string
+			for _, f := range missing {
+				needs = append(needs, f.Describe())
+			}
+			ok, why = false, "it needs "+strings.Join(needs, " and ")+", which a simulated cluster lacks: it is graded on a kind cluster only"
+		}
+		if ok {
+			ids = append(ids, t.ID)
+			continue
+		}
+		left = append(left, report.Skipped{ID: t.ID, Title: t.Title, Points: t.Points, Reason: why})
+	}
+	return ids, left, nil
+}
+
+// NothingToGrade writes the result of a run that left every task out
+// (see Select): nothing was graded, which is not a pass.
+func (c *Check) NothingToGrade() (int, error) {
+	ns := c.Lab.Namespace
+	if c.Options.Namespace != "" {
+		ns = c.Options.Namespace
+	}
+	var why []string
+	for _, k := range c.LeftOut {
+		why = append(why, k.ID+": "+k.Reason)
+	}
+	r := report.Report{LabResult: checks.LabResult{Lab: c.Lab.ID, Title: c.Lab.Title, Namespace: ns, At: time.Now().UTC()},
+		NotGraded: c.LeftOut, Problem: "no task of lab " + c.Lab.ID + " is left to grade: " + strings.Join(why, "; ")}
+	if !c.Start.IsZero() {
+		r.Elapsed = time.Since(c.Start)
+	}
+	return c.finish(r)
 }
 
 // Ungraded is the result when the lab could not be graded at all: every

@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -19,6 +21,7 @@ import (
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/checks/report"
 	"github.com/k8slab/k8slab/checks/runner"
+	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/internal/source"
 	"github.com/k8slab/k8slab/labfile"
@@ -81,14 +84,30 @@ the TASK that 'k8slab check LAB TASK' and '--answer TASK=ANSWER' take.`,
 				Tasks     int      `json:"tasks"`
 				TaskIDs   []string `json:"taskIds"`
 				Points    int      `json:"points"`
-				Features  []string `json:"features"`
+				// Features the whole lab needs; TaskFeatures what single
+				// tasks need beyond them.
+				Features     []string            `json:"features"`
+				TaskFeatures map[string][]string `json:"taskFeatures,omitempty"`
+				// ManifestTasks are the tasks applying manifests completes
+				// ('check --tasks manifests').
+				ManifestTasks []string `json:"manifestTasks"`
 			}
 			var labs []labInfo
 			for _, l := range course.AllLabs() {
-				info := labInfo{ID: l.ID, Title: l.Title, Module: l.Module, Namespace: l.Namespace, Tasks: len(l.Tasks), Features: []string{}}
+				info := labInfo{ID: l.ID, Title: l.Title, Module: l.Module, Namespace: l.Namespace, Tasks: len(l.Tasks),
+					Features: []string{}, ManifestTasks: []string{}}
 				for _, t := range l.Tasks {
 					info.Points += t.Points
 					info.TaskIDs = append(info.TaskIDs, t.ID)
+					if t.Grading == labfile.GradedFromManifests {
+						info.ManifestTasks = append(info.ManifestTasks, t.ID)
+					}
+					for _, f := range t.Features {
+						if info.TaskFeatures == nil {
+							info.TaskFeatures = map[string][]string{}
+						}
+						info.TaskFeatures[t.ID] = append(info.TaskFeatures[t.ID], string(f))
+					}
 				}
 				for _, f := range l.Features {
 					info.Features = append(info.Features, string(f))
@@ -101,33 +120,69 @@ the TASK that 'k8slab check LAB TASK' and '--answer TASK=ANSWER' take.`,
 				return enc.Encode(labs)
 			}
 			tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tTITLE\tMODULE\tTASKS\tFEATURES")
+			fmt.Fprintln(tw, "ID\tTITLE\tMODULE\tTASKS\tMANIFESTS\tFEATURES")
 			for _, l := range labs {
-				features := strings.Join(l.Features, ",")
-				if features == "" {
-					features = "-"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", l.ID, l.Title, l.Module, l.Tasks, features)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", l.ID, l.Title, l.Module, l.Tasks, len(l.ManifestTasks), featureSummary(l.Features, l.TaskFeatures))
 			}
-			fmt.Fprintln(tw, "\n'k8slab labs LAB' lists a lab's tasks and their ids.")
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprint(g.out, `
+MANIFESTS: tasks that applying manifests completes (check --tasks manifests).
+FEATURES: a simulated cluster lacks containers, storage, nodeport-from-host.
+'k8slab labs LAB' lists a lab's tasks with their ids and how each is graded.
+`)
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "text or json")
 	return cmd
 }
 
-// writeLabTasks lists one lab's tasks with the ids check takes.
+// featureSummary is a lab's FEATURES cell: the lab's own, then each one
+// only some tasks need, with how many.
+func featureSummary(lab []string, tasks map[string][]string) string {
+	out := slices.Clone(lab)
+	count := map[string]int{}
+	var order []string
+	for _, id := range slices.Sorted(maps.Keys(tasks)) {
+		for _, f := range tasks[id] {
+			if count[f] == 0 && !slices.Contains(lab, f) {
+				order = append(order, f)
+			}
+			count[f]++
+		}
+	}
+	for _, f := range order {
+		out = append(out, fmt.Sprintf("%s (%d %s)", f, count[f], map[bool]string{true: "task", false: "tasks"}[count[f] == 1]))
+	}
+	if len(out) == 0 {
+		return "-"
+	}
+	return strings.Join(out, ", ")
+}
+
+// writeLabTasks lists one lab's tasks with the ids check takes, how each
+// is graded, and what each needs of the cluster.
 func writeLabTasks(w io.Writer, format string, lab *labfile.Lab) error {
 	type taskInfo struct {
 		ID       string `json:"id"`
 		Title    string `json:"title"`
 		Points   int    `json:"points"`
 		Question bool   `json:"question"`
+		// Grading: "manifests" or "live" (see labfile.Task.Grading).
+		Grading string `json:"grading,omitempty"`
+		// Needs: the features the task needs, the lab's included.
+		Needs []string `json:"needs"`
 	}
 	var tasks []taskInfo
-	for _, t := range lab.Tasks {
-		tasks = append(tasks, taskInfo{ID: t.ID, Title: t.Title, Points: t.Points, Question: t.Question != nil})
+	for i := range lab.Tasks {
+		t := &lab.Tasks[i]
+		info := taskInfo{ID: t.ID, Title: t.Title, Points: t.Points, Question: t.Question != nil, Grading: string(t.Grading), Needs: []string{}}
+		for _, f := range lab.Needs(t) {
+			info.Needs = append(info.Needs, string(f))
+		}
+		tasks = append(tasks, info)
 	}
 	if format == "json" {
 		enc := json.NewEncoder(w)
@@ -136,15 +191,38 @@ func writeLabTasks(w io.Writer, format string, lab *labfile.Lab) error {
 	}
 	fmt.Fprintf(w, "%s (lab %s, namespace %s)\n\n", lab.Title, lab.ID, lab.Namespace)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TASK\tTITLE\tPOINTS\tKIND")
+	fmt.Fprintln(tw, "TASK\tTITLE\tPOINTS\tGRADING\tNEEDS")
+	kindOnly := false
 	for _, t := range tasks {
-		kind := "cluster state"
-		if t.Question {
-			kind = "question (--answer " + t.ID + "=...)"
+		grading := t.Grading
+		if grading == "" {
+			grading = "not marked"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", t.ID, t.Title, t.Points, kind)
+		if t.Question {
+			grading += ": question (--answer " + t.ID + "=...)"
+		}
+		var needs []string
+		for _, f := range t.Needs {
+			if slices.Contains(labfile.SimulatedClusterLacks, labfile.Feature(f)) {
+				f += " (kind only)"
+				kindOnly = true
+			}
+			needs = append(needs, f)
+		}
+		if len(needs) == 0 {
+			needs = []string{"-"}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", t.ID, t.Title, t.Points, grading, strings.Join(needs, ", "))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nmanifests: applying manifests completes it; CI grades those with\n  k8slab check %s --tasks manifests\n", lab.ID)
+	fmt.Fprintln(w, "live: it needs actions on the live cluster (delete a pod, roll back, answer).")
+	if kindOnly {
+		fmt.Fprintln(w, "kind only: a simulated cluster lacks it; there the task is shown, not graded.")
+	}
+	return nil
 }
 
 // checkFlags are check's options.
@@ -155,6 +233,7 @@ type checkFlags struct {
 	untilDone bool
 	timeout   time.Duration
 	answers   []string
+	tasks     string
 }
 
 func newCheckCmd(g *globals) *cobra.Command {
@@ -170,7 +249,16 @@ Exit status: 0 when every task passes, 1 when some are not done yet, 2 when
 the lab could not be graded (no kubeconfig, cluster unreachable, access
 forbidden, bad arguments). On a normal pass or fail nothing is written to
 stderr. Every format writes a complete document even when the lab could not
-be graded, with the reason in it.
+be graded, with the reason in it; json, junit, tap and gradescope also say
+the reason once on stderr, so a CI log shows it.
+
+--tasks manifests grades only the tasks that applying manifests completes
+(each lab file marks its tasks 'grading: manifests' or 'live'; 'k8slab labs
+LAB' shows them): a CI assignment that applies a student's files grades those.
+--tasks live grades the others, --tasks ID,ID the tasks named. Every report
+lists the tasks left out, with why, and they count in no score. On a
+simulated cluster a task that needs what it lacks (a NodePort reachable from
+your machine, running containers) is not graded either.
 
 Formats: text, json, junit, tap, and gradescope (Gradescope's results.json).
 Each counts one test per task; a task's checks are its detail.
@@ -187,23 +275,44 @@ SIGTERM) ends --watch and --until-done with the status of the last result.`,
 		Example: `  k8slab check deployments
   k8slab check deployments scale-up --watch
   k8slab check deployments --until-done --timeout 5m -o junit > report.xml
+  k8slab check three-tier --tasks manifests --until-done -o junit > grade.xml
   k8slab check explore-cluster --answer count-nodes=3
   k8slab check rolling-updates --format gradescope > results.json`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			start := time.Now()
 			quietKlog()
 			lab, err := g.findLab(args[0])
 			if err != nil {
 				return err
 			}
 			tasks := strings.Join(lab.TaskIDs(), ", ")
-			run := &runner.Check{Lab: lab, Watch: f.watch, UntilDone: f.untilDone, Timeout: f.timeout, Out: g.out, Err: g.err,
+			run := &runner.Check{Lab: lab, Watch: f.watch, UntilDone: f.untilDone, Timeout: f.timeout, Out: g.out, Err: g.err, Start: start,
 				Options: checks.Options{Namespace: g.labNamespace(&f.target, lab), Answers: map[string]string{}}}
+			only := f.tasks
 			if len(args) == 2 {
 				if lab.Task(args[1]) == nil {
 					return fmt.Errorf("lab %s has no task %q; its tasks are: %s", lab.ID, args[1], tasks)
 				}
-				run.Options.Tasks = []string{args[1]}
+				if only != "" {
+					return fmt.Errorf("give either TASK (%s) or --tasks %s, not both", args[1], only)
+				}
+				only = args[1]
+			}
+			// A task needing what the cluster lacks is not graded there:
+			// on a simulated cluster typing the expected text would pass it.
+			var lacks []labfile.Feature
+			if tg := g.resolve(&f.target); tg.Own && tg.Config.Provider == clusterctl.Sim {
+				lacks = labfile.SimulatedClusterLacks
+			}
+			ids, left, err := runner.Select(lab, only, lacks)
+			if err != nil {
+				return err
+			}
+			run.Options.Tasks, run.LeftOut = ids, left
+			if len(args) == 2 {
+				// One task asked for by name: the others are not news.
+				run.LeftOut = slices.DeleteFunc(left, func(k report.Skipped) bool { return k.ID != args[1] })
 			}
 			for _, a := range f.answers {
 				id, val, ok := strings.Cut(a, "=")
@@ -217,6 +326,9 @@ SIGTERM) ends --watch and --until-done with the status of the last result.`,
 			}
 			if err := run.Validate(); err != nil {
 				return err
+			}
+			if len(ids) == 0 {
+				return exitWith(run.NothingToGrade())
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -236,6 +348,7 @@ SIGTERM) ends --watch and --until-done with the status of the last result.`,
 	cmd.Flags().BoolVar(&f.untilDone, "until-done", false, "keep checking until every task passes or --timeout runs out, then write the final result")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 0, "give up after this long (default 30s for one grading, 10m with --until-done, none with --watch)")
 	cmd.Flags().StringArrayVar(&f.answers, "answer", nil, "answer to a question task, as TASK=ANSWER (repeatable)")
+	cmd.Flags().StringVar(&f.tasks, "tasks", "", "grade only these tasks: manifests (what applying manifests completes, for CI), live, or task ids separated by commas")
 	return cmd
 }
 

@@ -273,8 +273,27 @@ func TestUnknownCommandsSuggestTheNearest(t *testing.T) {
 
 func TestLabsListsTaskIDs(t *testing.T) {
 	out, err := run(t, "", "labs", "explore-cluster")
-	if err != nil || !strings.Contains(out, "TASK") || !regexp.MustCompile(`(?m)^count-nodes +.*question \(--answer count-nodes=\.\.\.\)$`).MatchString(out) {
+	if err != nil || !strings.Contains(out, "TASK") || !regexp.MustCompile(`(?m)^count-nodes +.* live: question \(--answer count-nodes=\.\.\.\) +-$`).MatchString(out) {
 		t.Errorf("labs explore-cluster = %q, %v", out, err)
+	}
+	// Each task says whether manifests complete it, and what it needs of
+	// the cluster: no task is just "cluster state".
+	out, err = run(t, "", "labs", "deployments")
+	if err != nil || strings.Contains(out, "cluster state") ||
+		!regexp.MustCompile(`(?m)^replace-pod +Watch a pod being replaced +1 +live +-$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^apply-manifest +Keep web in a file +1 +manifests +-$`).MatchString(out) ||
+		!strings.Contains(out, "k8slab check deployments --tasks manifests") {
+		t.Errorf("labs deployments = %q, %v", out, err)
+	}
+	out, err = run(t, "", "labs", "services")
+	if err != nil || !regexp.MustCompile(`(?m)^reach-nodeport +.* live: question .* nodeport-from-host \(kind only\)$`).MatchString(out) {
+		t.Errorf("labs services = %q, %v", out, err)
+	}
+	// The list shows what some tasks need, not "-" for a lab with kind-only tasks.
+	out, err = run(t, "", "labs")
+	if err != nil || !regexp.MustCompile(`(?m)^services +.* 7 +4 +containers \(1 task\), nodeport-from-host \(1 task\)$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^dynamic-provisioning +.* storage$`).MatchString(out) {
+		t.Errorf("labs = %q, %v", out, err)
 	}
 	if _, err := run(t, "", "labs", "nope"); err == nil || !strings.Contains(err.Error(), "the labs are: explore-cluster") {
 		t.Errorf("labs nope: %v", err)
@@ -383,4 +402,24 @@ func TestHelpFits80Columns(t *testing.T) {
 		}
 	}
 	walk(newRootCmd(nil, io.Discard, io.Discard))
+}
+
+// -n means the lab's namespace only where a command takes one; the
+// workshop commands and lab verify choose their own.
+func TestNamespaceHelpSaysWhatItMeans(t *testing.T) {
+	for _, args := range [][]string{{"workshop", "status"}, {"workshop", "delete"}, {"workshop", "init"}, {"lab", "verify"}, {"check"}, {"lab", "start"}} {
+		out, err := run(t, "", append(args, "--help")...)
+		labNS := strings.Contains(out, "namespace the lab runs in")
+		if want := args[0] == "check" || args[1] == "start"; err != nil || labNS != want {
+			t.Errorf("%v --help: says the lab's namespace %v, want %v (%v)", args, labNS, want, err)
+		}
+	}
+	out, _ := run(t, "", "progress", "--help")
+	if !strings.Contains(out, "the labs\nyou have finished") {
+		t.Errorf("progress --help leaves out labs:\n%s", out)
+	}
+	out, _ = run(t, "", "lint", "--help")
+	if !strings.Contains(out, "quiz\nanswers, lesson front matter") {
+		t.Errorf("lint --help:\n%s", out)
+	}
 }

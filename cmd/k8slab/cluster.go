@@ -22,6 +22,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/labsession"
 )
 
 type clusterFlags struct {
@@ -141,7 +142,25 @@ func newClusterUpCmd(g *globals, f *clusterFlags) *cobra.Command {
 			}
 			records := clusterctl.NewRecords(cfg.StateDir)
 			pr := newProgressPrinter(g.out)
-			err = clusterctl.Up(ctx, p, records, pr.step)
+			// Only a kind cluster auto chose falls back to the simulator
+			// (when kind cannot pull its node image); one asked for by name
+			// fails with kind's explanation.
+			var sim func() clusterctl.Provider
+			if f.provider == clusterctl.Auto {
+				sim = func() clusterctl.Provider {
+					sf := *f
+					sf.provider = clusterctl.Sim
+					scfg, sp, _, err := g.selectCluster(ctx, &sf)
+					if err != nil {
+						return nil
+					}
+					if _, missing := simBuildDir(scfg, sp); missing {
+						return nil
+					}
+					return sp
+				}
+			}
+			p, err = clusterctl.UpOrFallBack(ctx, p, records, pr.step, sim)
 			pr.stop()
 			switch {
 			case errors.Is(err, clusterctl.ErrAlreadyRunning):
@@ -157,7 +176,7 @@ func newClusterUpCmd(g *globals, f *clusterFlags) *cobra.Command {
 				}
 				fmt.Fprintln(g.out, "Its context was added to your default kubeconfig, as you asked.")
 			}
-			fmt.Fprintf(g.out, "Point kubectl at it with:\n  eval \"$(k8slab cluster env)\"\n")
+			fmt.Fprintf(g.out, "Point kubectl at it with:\n  eval \"$(%s)\"\n", envCommand(p.ClusterName()))
 			return nil
 		},
 	}
@@ -174,10 +193,14 @@ func newClusterDownCmd(g *globals, f *clusterFlags) *cobra.Command {
 		Short: "Delete the lab cluster (only one k8slab created)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			g.resolveUnnamed(cmd, f, true)
 			cfg, p, _, err := g.selectCluster(cmd.Context(), f)
 			if err != nil {
 				return err
 			}
+			// The lab shells' kubeconfigs are copies of this cluster's:
+			// read where it answered before its kubeconfig goes.
+			servers := labsession.ClusterServers(p.KubeconfigPath())
 			pr := newProgressPrinter(g.out)
 			err = clusterctl.Down(cmd.Context(), p, clusterctl.NewRecords(cfg.StateDir), pr.step)
 			pr.stop()
@@ -185,7 +208,11 @@ func newClusterDownCmd(g *globals, f *clusterFlags) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(g.out, "No %s cluster %q is running now.\n", p.Name(), p.ClusterName())
-			return nil
+			n, err := labsession.ForgetShellFiles(cfg.StateDir, servers)
+			if n > 0 {
+				fmt.Fprintf(g.out, "Removed the kubeconfigs of %d lab %s that pointed at it.\n", n, map[bool]string{true: "shell", false: "shells"}[n == 1])
+			}
+			return err
 		},
 	}
 }
@@ -201,6 +228,7 @@ cluster answers and is healthy, and 1 when it does not exist, does not answer
 or is degraded (a component is down).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			g.resolveUnnamed(cmd, f, false)
 			cfg, p, _, err := g.selectCluster(cmd.Context(), f)
 			if err != nil {
 				return err
@@ -286,6 +314,7 @@ func newClusterKubeconfigCmd(g *globals, f *clusterFlags) *cobra.Command {
 		Short: "Print the path of the lab cluster's kubeconfig",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			g.resolveUnnamed(cmd, f, true)
 			path, err := g.clusterKubeconfig(cmd.Context(), f)
 			if err != nil {
 				return err
@@ -304,6 +333,7 @@ func newClusterEnvCmd(g *globals, f *clusterFlags) *cobra.Command {
 		Example: `  eval "$(k8slab cluster env)"`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			g.resolveUnnamed(cmd, f, true)
 			path, err := g.clusterKubeconfig(cmd.Context(), f)
 			if err != nil {
 				return err
@@ -325,6 +355,36 @@ func (g *globals) clusterKubeconfig(ctx context.Context, f *clusterFlags) (strin
 		return "", fmt.Errorf("there is no %s cluster %q yet; create it with 'k8slab cluster up'", p.Name(), p.ClusterName())
 	}
 	return p.KubeconfigPath(), nil
+}
+
+// envCommand is the command that prints the KUBECONFIG line for the
+// cluster named name: without --name it finds the default one.
+func envCommand(name string) string {
+	if name == clusterctl.DefaultName {
+		return "k8slab cluster env"
+	}
+	return "k8slab cluster env --name " + shellQuote(name)
+}
+
+// resolveUnnamed makes a cluster command given no --name, --provider,
+// --kubeconfig or --context act on the cluster the TUI and 'check' find
+// (clusterctl.Resolve): the one 'cluster up --name' made when there is no
+// default one, or k8slab's cluster that $KUBECONFIG names. ownOnly leaves
+// a cluster k8slab did not make alone: env, kubeconfig and down are about
+// k8slab's own clusters, status about whichever the labs use.
+func (g *globals) resolveUnnamed(cmd *cobra.Command, f *clusterFlags, ownOnly bool) {
+	for _, name := range []string{"name", "provider", "kubeconfig", "context"} {
+		if cmd.Flags().Changed(name) {
+			return
+		}
+	}
+	tg := g.resolve(&target{})
+	switch {
+	case tg.Own && tg.Config.Provider != clusterctl.Auto:
+		f.provider, f.name = tg.Config.Provider, tg.Config.Name
+	case !tg.Own && !ownOnly:
+		f.provider, f.kubeconfig, f.context = clusterctl.Existing, tg.Kubeconfig, tg.Context
+	}
 }
 
 func shellQuote(s string) string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,8 +66,37 @@ func TestClusterUpAutoFallsBackToSim(t *testing.T) {
 	if err != nil || !strings.Contains(out, "3 of 3 nodes ready") || !strings.Contains(out, "k8slab-cli-worker2") {
 		t.Errorf("status: %v\n%s", err, out)
 	}
-	if out, err := run(t, "", "--state-dir", state, "cluster", "down", "--name", "k8slab-cli"); err != nil {
+	// Without --name, env, kubeconfig and status find the cluster 'up
+	// --name' made, as the TUI and 'check' do, and up's last line says a
+	// command that works as printed.
+	t.Setenv("KUBECONFIG", "")
+	out, err = run(t, "", "--state-dir", state, "cluster", "env")
+	if err != nil || out != want {
+		t.Errorf("env without --name = %q, %v; want %q", out, err, want)
+	}
+	out, err = run(t, "", "--state-dir", state, "cluster", "status")
+	if err != nil || !strings.Contains(out, "Cluster:    k8slab-cli\nProvider:   sim\n") || !strings.Contains(out, "3 of 3 nodes ready") {
+		t.Errorf("status without --name: %v\n%s", err, out)
+	}
+	out, err = run(t, "", "--state-dir", state, "cluster", "up", "--name", "k8slab-cli")
+	if err != nil || !strings.Contains(out, `eval "$(k8slab cluster env --name k8slab-cli)"`) {
+		t.Errorf("up does not print the env command with --name: %v\n%s", err, out)
+	}
+	// A lab shell's kubeconfig (the TUI's 't') points at the cluster;
+	// down removes it with the cluster.
+	shellKC := filepath.Join(state, "labs", "lab-deployments.kubeconfig")
+	if err := os.MkdirAll(filepath.Dir(shellKC), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := clusterctl.WriteNamespacedKubeconfig(strings.TrimSpace(strings.TrimPrefix(want, "export KUBECONFIG=")), "", "lab-deployments", shellKC); err != nil {
+		t.Fatal(err)
+	}
+	out, err = run(t, "", "--state-dir", state, "cluster", "down", "--name", "k8slab-cli")
+	if err != nil {
 		t.Fatalf("down: %v\n%s", err, out)
+	}
+	if _, serr := os.Stat(shellKC); serr == nil || !strings.Contains(out, "Removed the kubeconfigs of 1 lab shell that pointed at it.") {
+		t.Errorf("down left the lab shell's kubeconfig (%v):\n%s", serr, out)
 	}
 	out, err = run(t, "", "--state-dir", state, "cluster", "status", "--name", "k8slab-cli", "--provider", clusterctl.Sim)
 	if code, ok := err.(exitCode); !ok || code != 1 || !strings.Contains(out, "not created") {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -47,8 +48,23 @@ func newLabStartCmd(g *globals, reset bool) *cobra.Command {
 			}
 			ns := g.labNamespace(&t, lab)
 			switch {
+			case reset && g.learner(&t) != nil:
+				// A workshop learner may not delete the namespace: it is
+				// emptied instead.
+				err = labStep(g, "Emptying namespace "+ns+" and applying the lab's setup again", func() error {
+					return workshop.ResetLab(cmd.Context(), client, lab, ns)
+				})
 			case reset:
-				err = workshop.ResetFor(g.learner(&t) != nil)(cmd.Context(), client, lab, ns)
+				// Deleting a namespace waits for everything in it to go,
+				// which takes seconds: say so, step by step.
+				err = labStep(g, "Deleting namespace "+ns+" and what the lab made for it", func() error {
+					return labenv.RemoveLab(cmd.Context(), client, lab, ns)
+				})
+				if err == nil {
+					err = labStep(g, "Creating namespace "+ns+" and applying the lab's setup", func() error {
+						return labenv.StartLab(cmd.Context(), client, lab, ns)
+					})
+				}
 			default:
 				err = labenv.StartLab(cmd.Context(), client, lab, ns)
 			}
@@ -61,6 +77,22 @@ func newLabStartCmd(g *globals, reset bool) *cobra.Command {
 	}
 	t.flags(cmd)
 	return cmd
+}
+
+// labStep runs one step of a lab command, showing it as cluster up shows
+// its steps: a spinner on a terminal, a line before and after elsewhere.
+func labStep(g *globals, name string, run func() error) error {
+	pr := newProgressPrinter(g.out)
+	defer pr.stop()
+	start := time.Now()
+	pr.step(clusterctl.Step{Name: name, State: clusterctl.StepStarted})
+	err := run()
+	state := clusterctl.StepDone
+	if err != nil {
+		state = clusterctl.StepFailed
+	}
+	pr.step(clusterctl.Step{Name: name, State: state, Elapsed: time.Since(start)})
+	return err
 }
 
 func newLabSolveCmd(g *globals) *cobra.Command {

@@ -97,6 +97,7 @@ Point --content at your course folder to prove labs you are writing.`,
 		},
 	}
 	t.flags(cmd)
+	namespaceUsage(cmd, "not used: lab verify makes throwaway namespaces of its own")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
 }

@@ -17,11 +17,12 @@ func newLintCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "lint [DIR]",
 		Short: "Check a course folder for mistakes",
-		Long: `Check a course folder: every file's syntax, required fields, ids, quiz answers
-lesson front matter, and the glossary and cheat sheet when the course has them
-(every glossary term's lesson must exist). Every problem is printed as FILE:LINE: MESSAGE, and
-the exit status is 1 when there are any. Without DIR, the folder given with
---content, or else the built-in course, is checked.`,
+		Long: `Check a course folder: every file's syntax, required fields, ids, quiz
+answers, lesson front matter, lab files (their checks, expressions, solutions
+and how each task is graded), and the glossary and cheat sheet when the course
+has them (every glossary term's lesson must exist). Every problem is printed as
+FILE:LINE: MESSAGE, and the exit status is 1 when there are any. Without DIR,
+the folder given with --content, or else the built-in course, is checked.`,
 		Example: "  k8slab lint ./my-course",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

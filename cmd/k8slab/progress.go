@@ -15,7 +15,7 @@ func newProgressCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "progress",
 		Short: "Show what you have done so far",
-		Long:  "Show, per module, the lessons you have read and your best quiz scores, and where the progress file is.",
+		Long:  "Show, per module, the lessons you have read, your best quiz scores and the labs you have finished, and where the progress file is.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			course, err := g.loadCourse()

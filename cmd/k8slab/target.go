@@ -29,6 +29,12 @@ func (t *target) flags(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&t.namespace, "namespace", "n", "", "namespace the lab runs in (default lab-<id>; workshops give each learner their own)")
 }
 
+// namespaceUsage rewrites the help of -n for a command where it does not
+// mean the lab's namespace.
+func namespaceUsage(cmd *cobra.Command, usage string) {
+	cmd.Flags().Lookup("namespace").Usage = usage
+}
+
 // resolve is the one answer to "which cluster?" for every command and
 // screen (see clusterctl.Resolve for the order).
 func (g *globals) resolve(t *target) clusterctl.Target {

@@ -117,6 +117,7 @@ with a larger --learners (or a longer roster) grows the class.`,
 		},
 	}
 	t.flags(cmd)
+	namespaceUsage(cmd, "not used: a workshop names its learners' namespaces itself, one per learner and lab")
 	cmd.Flags().IntVar(&learners, "learners", 0, "number of learners (learner-01, learner-02, ...)")
 	cmd.Flags().StringVar(&roster, "roster", "", "file with one learner name a line")
 	cmd.Flags().StringVar(&out, "out", "", "folder for the learners' kubeconfigs (default NAME-kubeconfigs)")
@@ -159,6 +160,7 @@ their ServiceAccounts go; the files themselves are left for you to remove.`,
 		},
 	}
 	t.flags(cmd)
+	namespaceUsage(cmd, "not used: a workshop names its learners' namespaces itself, one per learner and lab")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the namespaces have finished terminating")
 	return cmd
 }
@@ -210,6 +212,7 @@ cluster-wide rights cannot be done by learners, so neither is graded here.`,
 		},
 	}
 	t.flags(cmd)
+	namespaceUsage(cmd, "not used: a workshop names its learners' namespaces itself, one per learner and lab")
 	cmd.Flags().StringVar(&format, "format", "", "write a snapshot: csv, json or junit")
 	return cmd
 }

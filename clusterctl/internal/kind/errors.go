@@ -156,6 +156,7 @@ func pullProblem(e engine.Spec, image string, has func(...string) bool, err erro
 	if image == "" {
 		image = "the node image"
 	}
+	err = fmt.Errorf("%w: %w", problem.ErrNodeImagePull, err)
 	switch {
 	case has("manifest unknown", "not found: manifest", "manifest for"):
 		return &problem.Problem{
@@ -180,13 +181,13 @@ func pullProblem(e engine.Spec, image string, has func(...string) bool, err erro
 		return &problem.Problem{
 			Summary: fmt.Sprintf("could not download the node image %s: the registry (Docker Hub) cannot be reached", image),
 			Fix: fmt.Sprintf("check your internet connection, and any proxy %s needs%s, then try again. "+
-				"The image is downloaded once and then reused", e.Display, desktopHint(e, " (Docker Desktop: Settings → Resources → Proxies)")),
+				"The image is downloaded once and then reused. %s", e.Display, desktopHint(e, " (Docker Desktop: Settings → Resources → Proxies)"), engine.SimHint),
 			Err: err,
 		}
 	}
 	return &problem.Problem{
 		Summary: fmt.Sprintf("could not download the node image %s", image),
-		Fix:     fmt.Sprintf("run `%s pull %s` to see why, fix that, then try again", e.Name, image),
+		Fix:     fmt.Sprintf("run `%s pull %s` to see why, fix that, then try again. %s", e.Name, image, engine.SimHint),
 		Err:     err,
 	}
 }

@@ -19,6 +19,10 @@ var (
 	// engine's CLI is installed but the engine itself is not running or
 	// cannot be reached.
 	ErrEngineNotRunning = errors.New("container engine is not running or not reachable")
+	// ErrNodeImagePull: kind could not download its node image (no
+	// registry reachable, a rate limit, a wrong name). A caller that chose
+	// kind by itself can fall back to a simulated cluster.
+	ErrNodeImagePull = errors.New("the node image could not be pulled")
 )
 
 // Problem is a failure explained for a learner: what happened, in plain
