@@ -155,7 +155,7 @@ func appliedBy(ctx context.Context, snap clustercache.Snapshot, ns string, res l
 		}
 	}
 	if obj == nil {
-		return missing("%s %s not found%s", kind, res.Name, inNamespace(listNS))
+		return missing("%s %s%s not found", kind, res.Name, inNamespace(listNS))
 	}
 	what := kind + " " + res.Name
 
@@ -191,6 +191,15 @@ func appliedBy(ctx context.Context, snap clustercache.Snapshot, ns string, res l
 	if s := meta.Annotations[kube.LastAppliedAnnotation]; s != "" && applied.manager == clientSideApplyManager {
 		_ = json.Unmarshal([]byte(s), &lastApplied)
 	}
+	// A field a server-side apply shares with an imperative writer holds
+	// the value the file sets: a later write of another value would have
+	// taken the field from the apply, and an apply of another value would
+	// have taken it (or conflicted). So 'kubectl scale', then the same
+	// count applied server-side, is the file and the cluster agreeing.
+	sharedWithApply := map[string]bool{}
+	for _, p := range leafPaths(applied.fields) {
+		sharedWithApply[describePath(p)] = true
+	}
 	var culprit *write
 	var changed []string
 	for i := range writes {
@@ -207,7 +216,7 @@ func appliedBy(ctx context.Context, snap clustercache.Snapshot, ns string, res l
 			// the entry cannot be ordered. After a server-side apply, an
 			// imperative owner of spec fields is one the apply did not
 			// take them back from: a change since.
-			paths = describePaths(leafPaths(w.fields))
+			paths = slices.DeleteFunc(describePaths(leafPaths(w.fields)), func(p string) bool { return sharedWithApply[p] })
 			if len(paths) == 0 {
 				continue
 			}
@@ -242,7 +251,7 @@ func appliedBy(ctx context.Context, snap clustercache.Snapshot, ns string, res l
 	fix := fmt.Sprintf("make the same change in your file and run %s again", again)
 	switch {
 	case culprit.subresource == "scale":
-		fix = fmt.Sprintf("change replicas in your file and run %s again", again)
+		fix = fmt.Sprintf("make replicas in your file the count you want and run %s again", again)
 	case len(changed) > 0:
 		fix = fmt.Sprintf("make the same change (%s) in your file and run %s again", nameList(changed), again)
 	}

@@ -313,7 +313,7 @@ func TestRolloutComplete(t *testing.T) {
 	}
 	t.Run("missing", func(t *testing.T) {
 		got := rolloutComplete(context.Background(), snapshotOf(t, deployment("api", 1)), testNS, labfile.WorkloadRef{Deployment: "web"})
-		expect(t, got, Missing, "deployment web not found in namespace "+testNS)
+		expect(t, got, Missing, "deployment web in namespace "+testNS+" not found")
 	})
 }
 
@@ -402,7 +402,7 @@ func TestRolledBack(t *testing.T) {
 				replicaSet(other, "zzz", 5, "nginx:1.28", withHistory("1"))}
 		}(), Fail, []string{"revision 2, which is a new template"}},
 		{"no replica sets", []runtime.Object{deployment("web", 3)}, Fail, []string{"no ReplicaSets yet"}},
-		{"missing deployment", nil, Missing, []string{"deployment web not found"}},
+		{"missing deployment", nil, Missing, []string{"deployment web in namespace " + testNS + " not found"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -490,8 +490,8 @@ func TestServiceEndpoints(t *testing.T) {
 		{"target port left out, port declared", listening(service("web", web), 80, ""), Pass, nil},
 		{"no ports declared", base(service("web", web, targetPort(intstr.FromInt32(8080))),
 			endpointSlice("web", endpoint{pod: "web-1"}, endpoint{pod: "web-2"})), Pass, nil},
-		{"no service", base(), Missing, []string{"service web not found in namespace " + testNS}},
-		{"no deployment", []runtime.Object{service("web", web)}, Missing, []string{"deployment web not found"}},
+		{"no service", base(), Missing, []string{"service web in namespace " + testNS + " not found"}},
+		{"no deployment", []runtime.Object{service("web", web)}, Missing, []string{"deployment web in namespace " + testNS + " not found"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -527,11 +527,11 @@ func TestAppliedBy(t *testing.T) {
 		{"scaled after apply", withFields(5, applied3,
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields), ctrl,
 			managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 40, replicasFields)),
-			Fail, []string{"deployment web was last changed by 'kubectl scale' (imperative), after kubectl apply: change replicas in your file and run kubectl apply -f again"}},
+			Fail, []string{"deployment web was last changed by 'kubectl scale' (imperative), after kubectl apply: make replicas in your file the count you want and run kubectl apply -f again"}},
 		{"scaled after apply, scale entry without a time", withFields(5, applied3,
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields), ctrl,
 			untimed(managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 0, replicasFields))),
-			Fail, []string{"'kubectl scale' (imperative), after kubectl apply: change replicas in your file"}},
+			Fail, []string{"'kubectl scale' (imperative), after kubectl apply: make replicas in your file"}},
 		{"scaled then applied again, scale entry without a time", withFields(3, applied3,
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 50, allFields), ctrl,
 			untimed(managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 0, replicasFields))), Pass, nil},
@@ -539,6 +539,12 @@ func TestAppliedBy(t *testing.T) {
 			managed("kubectl", metav1.ManagedFieldsOperationApply, "", 10, imageFields),
 			untimed(managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 0, replicasFields))),
 			Fail, []string{"'kubectl scale'", "kubectl apply --server-side -f again"}},
+		// The way out of #22's trap: after 'kubectl scale', applying a
+		// file that says the same count makes the two managers share
+		// the field, and nothing else can move it.
+		{"scaled, then the same count applied server-side", withFields(5, "",
+			untimed(managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 0, replicasFields)),
+			managed("kubectl", metav1.ManagedFieldsOperationApply, "", 50, allFields)), Pass, nil},
 		{"scaled after server-side apply", withFields(5, "",
 			managed("kubectl", metav1.ManagedFieldsOperationApply, "", 10, allFields),
 			managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 40, replicasFields)),
@@ -546,7 +552,7 @@ func TestAppliedBy(t *testing.T) {
 		{"scaled in the same second as the apply", withFields(5, applied3,
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields),
 			managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 10, replicasFields)),
-			Fail, []string{"'kubectl scale'", "change replicas"}},
+			Fail, []string{"'kubectl scale'", "make replicas"}},
 		// A field the file does not have, added in the same second as
 		// the apply: half the time a script's label went unseen (#19).
 		{"labelled in the same second as the apply", withFields(3, applied3,
@@ -580,7 +586,7 @@ func TestAppliedBy(t *testing.T) {
 	}
 	t.Run("missing", func(t *testing.T) {
 		got := appliedBy(context.Background(), snapshotOf(t), testNS, res)
-		expect(t, got, Missing, "deployment web not found in namespace "+testNS)
+		expect(t, got, Missing, "deployment web in namespace "+testNS+" not found")
 	})
 	t.Run("cluster-scoped", func(t *testing.T) {
 		n := node("k8slab-worker", nil)
@@ -664,7 +670,7 @@ func TestPodReplaced(t *testing.T) {
 		}(), Fail, []string{"has been replaced yet"}},
 		{"no pods", []runtime.Object{d, rs}, Fail, []string{"no running pods"}},
 		{"no current replica set", []runtime.Object{d}, Fail, []string{"no ReplicaSet for its current template"}},
-		{"missing", nil, Missing, []string{"deployment web not found"}},
+		{"missing", nil, Missing, []string{"deployment web in namespace " + testNS + " not found"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -843,5 +849,90 @@ func TestTaskProblemsSayEachMessageOnce(t *testing.T) {
 	got := strings.Join(r.Problems(), " | ")
 	if want := "pod notes not found | claim data not found | d: error"; got != want {
 		t.Errorf("problems = %q, want %q", got, want)
+	}
+}
+
+// Every kind names a missing object in the same words as an object check,
+// so that a task whose checks all miss it says so once (a fresh capstone
+// task listed each missing object twice, in two wordings).
+func TestMissingObjectSaidInOneWording(t *testing.T) {
+	snap := clustercache.NewSnapshot(fakeClient(t), nil)
+	ctx := context.Background()
+	deploy := labfile.Resource{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}
+	svc := labfile.Resource{APIVersion: "v1", Kind: "Service", Name: "web"}
+	_, _, byObject := selectObjects(ctx, snap, testNS, deploy)
+	_, _, svcByObject := selectObjects(ctx, snap, testNS, svc)
+	if byObject == nil || svcByObject == nil {
+		t.Fatal("an object check found objects in an empty cluster")
+	}
+	wantDeploy, wantSvc := byObject.Messages[0], svcByObject.Messages[0]
+	for name, got := range map[string]Outcome{
+		"rolloutComplete":  rolloutComplete(ctx, snap, testNS, labfile.WorkloadRef{Deployment: "web"}),
+		"appliedBy":        appliedBy(ctx, snap, testNS, deploy),
+		"startedAfter":     startedAfter(ctx, snap, testNS, StartedAfter{Deployment: "web", ConfigMap: "app-settings"}),
+		"serviceEndpoints": serviceEndpoints(ctx, snap, testNS, ServiceEndpoints{Service: "web", Deployment: "web"}),
+	} {
+		if got.Status != Missing || len(got.Messages) == 0 {
+			t.Errorf("%s: %s %q, want missing", name, got.Status, got.Messages)
+			continue
+		}
+		if m := got.Messages[0]; m != wantDeploy && m != wantSvc {
+			t.Errorf("%s says %q; an object check says %q or %q", name, m, wantDeploy, wantSvc)
+		}
+	}
+}
+
+// A rollout whose new pod cannot pull its image says so as soon as the
+// pod's status does, and not as "still in progress": waiting does not
+// fix a wrong tag (#22).
+func TestRolloutCompleteSaysTheImageCannotBePulled(t *testing.T) {
+	d := deployment("web", 3, func(d *appsv1.Deployment) {
+		d.Spec.Template = template("web", "nginx:1.277")
+		d.Status.UpdatedReplicas, d.Status.Replicas, d.Status.AvailableReplicas = 1, 4, 3
+	})
+	old := replicaSet(d, "aaa", 1, "nginx:1.27")
+	cur := replicaSet(d, "bbb", 2, "nginx:1.277")
+	pulling := func(reason string) *corev1.Pod {
+		p := pod("web-bbb-1", app("web"), ownedByRS(cur), notReady)
+		p.Spec.Containers = []corev1.Container{{Name: "web", Image: "nginx:1.277"}}
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "web", Image: "nginx:1.277",
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason}}}}
+		return p
+	}
+	for _, reason := range []string{"ErrImagePull", "ImagePullBackOff"} {
+		got := rolloutComplete(context.Background(), snapshotOf(t, d, old, cur, pulling(reason)), testNS, labfile.WorkloadRef{Deployment: "web"})
+		expect(t, got, Fail, "new pod web-bbb-1 cannot pull its image ("+reason+")", "however long you wait")
+		if got.Settling {
+			t.Errorf("%s: a pull failure is settling; waiting does not fix it", reason)
+		}
+	}
+	unschedulable := pod("web-bbb-1", app("web"), ownedByRS(cur), notReady)
+	unschedulable.Status.Conditions = append(unschedulable.Status.Conditions, corev1.PodCondition{Type: corev1.PodScheduled,
+		Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, Message: "0/3 nodes are available: 3 Insufficient cpu."})
+	got := rolloutComplete(context.Background(), snapshotOf(t, d, old, cur, unschedulable), testNS, labfile.WorkloadRef{Deployment: "web"})
+	expect(t, got, Fail, "new pod web-bbb-1 cannot be scheduled", "however long you wait")
+	if got.Settling || strings.Contains(strings.Join(got.Messages, " "), "Insufficient") {
+		t.Errorf("an unschedulable pod: settling %v, %q; want not settling, and the cause left for the learner to find", got.Settling, got.Messages)
+	}
+	got = rolloutComplete(context.Background(), snapshotOf(t, d, old, cur, pulling("ContainerCreating")), testNS, labfile.WorkloadRef{Deployment: "web"})
+	expect(t, got, Fail, "still in progress")
+	if !got.Settling {
+		t.Error("a pod still being created is the rollout under way: settling")
+	}
+}
+
+// In a task whose point is finding why a Service reaches nothing, the
+// failure points at where to look and does not name the pods' labels
+// (#22 item 11).
+func TestServiceEndpointsInvestigationKeepsTheAnswer(t *testing.T) {
+	d := deployment("web", 2)
+	objs := []runtime.Object{d, service("web", map[string]string{"app": "web-server"}),
+		pod("web-abc-1", app("web"), ip("10.244.1.5"))}
+	tell := serviceEndpoints(context.Background(), snapshotOf(t, objs...), testNS, ServiceEndpoints{Service: "web", Deployment: "web"})
+	expect(t, tell, Fail, "which matches no pods; the deployment's pods are labelled app=web")
+	look := serviceEndpoints(context.Background(), snapshotOf(t, objs...), testNS, ServiceEndpoints{Service: "web", Deployment: "web", Investigate: true})
+	expect(t, look, Fail, "selects app=web-server, which matches no pods", "kubectl get pods --show-labels")
+	if m := strings.Join(look.Messages, " "); strings.Contains(m, "labelled app=web") {
+		t.Errorf("an investigation's message names the answer: %q", m)
 	}
 }

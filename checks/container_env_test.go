@@ -55,7 +55,7 @@ func TestContainerEnvResolvesAsTheKubeletDoes(t *testing.T) {
 			Fail, []string{"envFrom names ConfigMap nope, which does not exist"}},
 		{"lab namespace in a value", []runtime.Object{cm, withEnv(nil, corev1.EnvFromSource{Prefix: "DB_", ConfigMapRef: &corev1.ConfigMapEnvSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: "cfg"}}})}, Pass, nil},
-		{"no deployment", nil, Missing, []string{"deployment backend not found"}},
+		{"no deployment", nil, Missing, []string{"deployment backend in namespace " + testNS + " not found"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

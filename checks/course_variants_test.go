@@ -109,7 +109,7 @@ func TestValidVariantsPass(t *testing.T) {
 		// the goal names (#19).
 		{
 			name: "declarative service web as a NodePort",
-			lab:  "declarative", task: "apply-files", check: "service web sends port 80 to targetPort 80 of app=web",
+			lab:  "declarative", task: "apply-files", check: "service web is a ClusterIP Service",
 			docs: []string{`apiVersion: v1
 kind: Service
 metadata: {name: web}
@@ -122,7 +122,7 @@ spec:
 		},
 		{
 			name: "declarative service web as a ClusterIP",
-			lab:  "declarative", task: "apply-files", check: "service web sends port 80 to targetPort 80 of app=web",
+			lab:  "declarative", task: "apply-files", check: "service web is a ClusterIP Service",
 			docs: []string{`apiVersion: v1
 kind: Service
 metadata: {name: web}
@@ -175,14 +175,14 @@ spec:
 		},
 		{
 			name: "CPU request of report left to default from a 100m limit",
-			lab:  "health", task: "fix-report", check: "the report container requests 100m CPU",
+			lab:  "health", task: "fix-report", check: "the report container's request is what its author meant",
 			docs: []string{deploymentYAML("report", 1, rolling, `{name: report, image: nginx:1.27,
         resources: {limits: {cpu: 100m}}}`)},
 			want: checks.Pass,
 		},
 		{
 			name: "CPU limit of 100m next to a request of 100 CPUs",
-			lab:  "health", task: "fix-report", check: "the report container requests 100m CPU",
+			lab:  "health", task: "fix-report", check: "the report container's request is what its author meant",
 			docs: []string{deploymentYAML("report", 1, rolling, `{name: report, image: nginx:1.27,
         resources: {requests: {cpu: "100"}, limits: {cpu: 100m}}}`)},
 			want: checks.Fail,

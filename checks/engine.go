@@ -7,6 +7,7 @@ package checks
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -303,7 +304,7 @@ func evalQuestion(ctx context.Context, snap clustercache.Snapshot, ns string, t 
 		cr.Status, cr.Messages = Error, []string{"the question has no answer expression; load labs with ParseLab"}
 		return cr
 	}
-	want, err := q.AnswerExpr.EvalString(ctx, map[string]any{"objects": list, "namespace": ns})
+	wants, err := q.AnswerExpr.EvalAnswers(ctx, map[string]any{"objects": list, "namespace": ns})
 	if err != nil {
 		cr.Status, cr.Messages = Error, []string{fmt.Sprintf("computing the answer: %v", err)}
 		return cr
@@ -311,13 +312,37 @@ func evalQuestion(ctx context.Context, snap clustercache.Snapshot, ns string, t 
 	switch {
 	case strings.TrimSpace(given) == "":
 		cr.Status, cr.Messages = Fail, []string{"not answered yet"}
-	case answer.Normalize(given) == answer.Normalize(want):
+	case slices.ContainsFunc(wants, func(w string) bool { return answer.Normalize(given) == answer.Normalize(w) }):
 		cr.Status = Pass
 	default:
-		cr.Status, cr.Messages = Fail, []string{fmt.Sprintf("%q is not what the cluster says; look again", given)}
+		msg := fmt.Sprintf("%q is not what the cluster says; look again", given)
+		if hint := wrongAnswerHint(q, given, items); hint != "" {
+			msg = fmt.Sprintf("%q is not what the cluster says: %s", given, hint)
+		}
+		cr.Status, cr.Messages = Fail, []string{msg}
 	}
 	return cr
 }
+
+// wrongAnswerHint names a likely mix-up in a wrong answer, or "": a pod's
+// IP given where a Service's cluster IP is asked for is the commonest.
+func wrongAnswerHint(q *labfile.Question, given string, items []unstructured.Unstructured) string {
+	if q.Resource.Kind != "Service" {
+		return ""
+	}
+	addr := strings.TrimSpace(given)
+	for _, it := range items {
+		if ip, _, _ := unstructured.NestedString(it.Object, "spec", "clusterIP"); ip == addr {
+			return ""
+		}
+	}
+	if podIP.MatchString(addr) {
+		return "that looks like a pod's IP, or another address; a Service's own IP is its cluster IP, in the CLUSTER-IP column of kubectl get service, and stays the same while pods come and go"
+	}
+	return ""
+}
+
+var podIP = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{1,3}){3}$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*$`)
 
 // Expected returns the right answer to a question task, as the cluster
 // says now; tests and 'lab solve' use it.
@@ -343,5 +368,9 @@ func (e *Engine) Expected(ctx context.Context, lab *labfile.Lab, ns string, t *l
 	if t.Question.AnswerExpr == nil {
 		return "", fmt.Errorf("task %s has no answer expression", t.ID)
 	}
-	return t.Question.AnswerExpr.EvalString(ctx, map[string]any{"objects": list, "namespace": ns})
+	wants, err := t.Question.AnswerExpr.EvalAnswers(ctx, map[string]any{"objects": list, "namespace": ns})
+	if err != nil {
+		return "", err
+	}
+	return wants[0], nil
 }

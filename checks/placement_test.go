@@ -56,8 +56,8 @@ func TestStartedAfter(t *testing.T) {
 		{"a bare pod with the labels is not the deployment's", []runtime.Object{d, rs, configMap("app-settings", 0, 10),
 			pod("web-abc-1", app("web"), ownedByRS(rs), createdAt(12)),
 			pod("impostor", app("web"), createdAt(2))}, Pass, nil},
-		{"no configmap", []runtime.Object{d, rs}, Missing, []string{"configmap app-settings not found"}},
-		{"no deployment", []runtime.Object{configMap("app-settings", 0)}, Missing, []string{"deployment web not found"}},
+		{"no configmap", []runtime.Object{d, rs}, Missing, []string{"configmap app-settings in namespace " + testNS + " not found"}},
+		{"no deployment", []runtime.Object{configMap("app-settings", 0)}, Missing, []string{"deployment web in namespace " + testNS + " not found"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

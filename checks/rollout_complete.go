@@ -2,6 +2,7 @@ package checks
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/k8slab/k8slab/clustercache"
 	"github.com/k8slab/k8slab/internal/kube"
@@ -9,6 +10,7 @@ import (
 
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -26,8 +28,10 @@ func (c *RolloutComplete) Validate(v *labfile.Validator, node *yaml.Node, what s
 	v.Deployment(c.Deployment, node, what)
 }
 
+// reads: the ReplicaSets and pods tell a rollout that cannot finish (its
+// new pods cannot pull their image) from one still under way.
 func (c *RolloutComplete) reads(ns string) []clustercache.Key {
-	return inLabNamespace(ns, kube.DeploymentsGVR)
+	return inLabNamespace(ns, kube.DeploymentsGVR, kube.ReplicaSetsGVR, kube.PodsGVR)
 }
 
 func (c *RolloutComplete) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
@@ -54,7 +58,53 @@ func rolloutComplete(ctx context.Context, snap clustercache.Snapshot, ns string,
 		return failed(fmt.Sprintf("deployment %s is paused with its rollout unfinished (%s): resume it with kubectl rollout resume deployment/%s",
 			d.Name, waiting, d.Name))
 	}
+	if msg, out := cannotPull(ctx, snap, ns, d); out != nil {
+		return *out
+	} else if msg != "" {
+		return failed(fmt.Sprintf("deployment %s: %s, so the rollout cannot finish, however long you wait; the pod's events (kubectl describe pod) say why",
+			d.Name, msg))
+	}
 	return settling(fmt.Sprintf("deployment %s: %s; the rollout is still in progress", d.Name, waiting))
+}
+
+// pullFailures are the reasons the kubelet gives a container it cannot
+// get the image of; waiting on them does not help, as a wrong name or tag
+// never appears by itself.
+var pullFailures = map[string]bool{"ErrImagePull": true, "ImagePullBackOff": true, "InvalidImageName": true}
+
+// cannotPull says which pod of the deployment's current template cannot
+// pull its image or be scheduled, as soon as the pod's status says so, or
+// "". It names no cause: finding it is often the learner's task.
+func cannotPull(ctx context.Context, snap clustercache.Snapshot, ns string, d *appsv1.Deployment) (string, *Outcome) {
+	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
+	if unreadable != nil {
+		return "", unreadable
+	}
+	_, cur := replicaSetsOf(d, rss)
+	if cur == nil {
+		return "", nil
+	}
+	pods, unreadable := listTyped[corev1.Pod](ctx, snap, kube.PodsGVR, ns)
+	if unreadable != nil {
+		return "", unreadable
+	}
+	for i := range pods {
+		p := &pods[i]
+		if !kube.OwnedBy(p, "ReplicaSet", cur.Name, cur.UID) {
+			continue
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+				return fmt.Sprintf("its new pod %s cannot be scheduled: the scheduler finds no node for it", p.Name), nil
+			}
+		}
+		for _, cs := range append(slices.Clone(p.Status.InitContainerStatuses), p.Status.ContainerStatuses...) {
+			if w := cs.State.Waiting; w != nil && pullFailures[w.Reason] {
+				return fmt.Sprintf("its new pod %s cannot pull its image (%s)", p.Name, w.Reason), nil
+			}
+		}
+	}
+	return "", nil
 }
 
 // rolloutWaiting returns why the rollout is not complete yet, or why it

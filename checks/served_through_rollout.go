@@ -150,7 +150,7 @@ func servedThroughRollout(ctx context.Context, snap clustercache.Snapshot, ns st
 	}
 	svc := findNamed(svcs, spec.Service)
 	if svc == nil {
-		return missing("service %s not found%s", spec.Service, inNamespace(ns))
+		return missing("service %s%s not found", spec.Service, inNamespace(ns))
 	}
 	if len(svc.Spec.Selector) == 0 {
 		return failed(fmt.Sprintf("service %s has no selector, so no pod was ever behind it", svc.Name))

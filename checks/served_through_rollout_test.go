@@ -125,7 +125,7 @@ func TestServedThroughRollout(t *testing.T) {
 			Fail, []string{"service web has no ready pod behind it now"}},
 		{"service without selector", []runtime.Object{d, oldRS, newRS, service("web", nil), rolling[3],
 			pods(readyFrom(11, 105))[0]}, Fail, []string{"service web has no selector"}},
-		{"missing service", []runtime.Object{d, oldRS, newRS}, Missing, []string{"service web not found"}},
+		{"missing service", []runtime.Object{d, oldRS, newRS}, Missing, []string{"service web in namespace " + testNS + " not found"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

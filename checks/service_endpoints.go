@@ -29,6 +29,10 @@ func init() {
 type ServiceEndpoints struct {
 	Service    string `yaml:"service"`
 	Deployment string `yaml:"deployment"`
+	// Investigate: finding why the Service reaches no pod is the task, so
+	// a selector that matches none points at where to look instead of
+	// naming the pods' labels.
+	Investigate bool `yaml:"investigate"`
 }
 
 func (c *ServiceEndpoints) Validate(v *labfile.Validator, node *yaml.Node, what string) {
@@ -55,7 +59,7 @@ func serviceEndpoints(ctx context.Context, snap clustercache.Snapshot, ns string
 	}
 	svc := findNamed(svcs, spec.Service)
 	if svc == nil {
-		return missing("service %s not found%s", spec.Service, inNamespace(ns))
+		return missing("service %s%s not found", spec.Service, inNamespace(ns))
 	}
 	d, out := getDeployment(ctx, snap, ns, spec.Deployment)
 	if out != nil {
@@ -113,6 +117,8 @@ func serviceEndpoints(ctx context.Context, snap clustercache.Snapshot, ns string
 	switch {
 	case len(ours) == 0 && len(foreign) == 0 && sSel.Matches(labels.Set(d.Spec.Template.Labels)):
 		return settling(fmt.Sprintf("service %s selects %s, which fits deployment %s's pods, but the deployment has no running pods yet", svc.Name, have, d.Name))
+	case len(ours) == 0 && len(foreign) == 0 && spec.Investigate:
+		return failed(fmt.Sprintf("service %s selects %s, which matches no pods: compare it with the labels deployment %s's pods carry (kubectl get pods --show-labels)", svc.Name, have, d.Name))
 	case len(ours) == 0 && len(foreign) == 0:
 		return failed(fmt.Sprintf("service %s selects %s, which matches no pods; the deployment's pods are labelled %s", svc.Name, have, want))
 	case len(ours) == 0:

@@ -85,7 +85,7 @@ func startedAfter(ctx context.Context, snap clustercache.Snapshot, ns string, sp
 	}
 	obj := findNamed(objs, name)
 	if obj == nil {
-		return missing("%s %s not found%s", kind, name, inNamespace(ns))
+		return missing("%s %s%s not found", kind, name, inNamespace(ns))
 	}
 	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
 	if unreadable != nil {

@@ -94,7 +94,7 @@ func getDeployment(ctx context.Context, snap clustercache.Snapshot, ns, name str
 	}
 	d := findNamed(ds, name)
 	if d == nil {
-		out := missing("deployment %s not found%s", name, inNamespace(ns))
+		out := missing("deployment %s%s not found", name, inNamespace(ns))
 		return nil, &out
 	}
 	return d, nil

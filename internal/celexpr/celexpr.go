@@ -148,3 +148,35 @@ func (c *Expr) EvalString(ctx context.Context, vars map[string]any) (string, err
 }
 
 var anyType = reflect.TypeOf((*any)(nil)).Elem()
+
+// EvalAnswers runs a question's answer: a string, or a list of strings
+// that are each a right answer, the first the one shown (the scheduler's
+// "Insufficient cpu" is as right as "cpu").
+func (c *Expr) EvalAnswers(ctx context.Context, vars map[string]any) ([]string, error) {
+	out, err := c.eval(ctx, vars)
+	if err != nil {
+		return nil, err
+	}
+	if out.Type() == types.ListType {
+		native, err := out.ConvertToNative(reflect.TypeOf([]any{}))
+		if err != nil {
+			return nil, fmt.Errorf("the answer is a list that is not of strings: %v", err)
+		}
+		var all []string
+		for _, v := range native.([]any) {
+			all = append(all, fmt.Sprint(v))
+		}
+		if len(all) == 0 {
+			return nil, errors.New("the answer is an empty list")
+		}
+		return all, nil
+	}
+	if s, ok := out.(types.String); ok {
+		return []string{string(s)}, nil
+	}
+	native, err := out.ConvertToNative(anyType)
+	if err != nil {
+		return []string{fmt.Sprint(out.Value())}, nil
+	}
+	return []string{fmt.Sprint(native)}, nil
+}
