@@ -36,6 +36,9 @@ type Config struct {
 	Kubeconfig, Context string
 	// NodeImage overrides kind's pinned node image.
 	NodeImage string
+	// SimNodes sizes a simulated cluster when it is created (a class
+	// needs more than a learner's three nodes); zero values are defaults.
+	SimNodes SimNodes
 	// Engine, when set, is the only container engine kind may use
 	// (EngineDocker, EnginePodman or EngineNerdctl); empty means the first
 	// that runs. The CLI takes it from EngineEnv, as kind does.

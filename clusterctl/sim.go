@@ -59,6 +59,9 @@ type sim struct {
 	// clock is the supervisor's: its back-off and liveness decisions are
 	// made from it, so that tests can step it.
 	clock clock.WithTicker
+	// nodes is the cluster's node layout: the one it was created with,
+	// once it exists.
+	nodes SimNodes
 }
 
 // NewSim prepares a simulated cluster provider. Binaries are looked up in
@@ -77,6 +80,15 @@ func NewSim(c Config) (Provider, error) {
 		course:     c.SimCourse,
 		supervisor: c.Supervisor,
 		clock:      clock.RealClock{},
+		nodes:      c.SimNodes,
+	}
+	if err := s.nodes.validate(); err != nil {
+		return nil, err
+	}
+	// A cluster keeps the layout it was made with: a repair after a
+	// reboot adds back the same nodes.
+	if saved, err := readSimNodes(s.nodesPath()); err == nil {
+		s.nodes = saved
 	}
 	for _, dir := range []string{c.SimBinDir, filepath.Join(c.CacheDir, "sim", SimKubeVersion)} {
 		if dir != "" && hasAll(dir, simBinaries) {
@@ -123,7 +135,11 @@ func (s *sim) Exists(context.Context) (bool, error) {
 
 // Node names follow kind's, so lessons and labs read the same on both.
 func (s *sim) nodeNames() []string {
-	return []string{s.name + "-control-plane", s.name + "-worker", s.name + "-worker2"}
+	names := []string{s.name + "-control-plane", s.name + "-worker"}
+	for i := 2; i < s.nodes.count(); i++ {
+		names = append(names, fmt.Sprintf("%s-worker%d", s.name, i))
+	}
+	return names
 }
 
 func (s *sim) Create(ctx context.Context, progress Progress) error {
@@ -205,10 +221,11 @@ func (s *sim) waitReady(ctx context.Context, progress Progress) error {
 	}); err != nil {
 		return err
 	}
-	return progress.run("Waiting for 3 nodes to be Ready", func() error {
+	want := len(s.nodeNames())
+	return progress.run(fmt.Sprintf("Waiting for %d nodes to be Ready", want), func() error {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
-		_, err := WaitForNodes(ctx, cfg, 3)
+		_, err := WaitForNodes(ctx, cfg, want)
 		return err
 	})
 }
@@ -264,6 +281,9 @@ func (s *sim) writeConfig() ([]string, error) {
 	}
 	cfgPath := filepath.Join(dir, s.name+".yaml")
 	if err := os.WriteFile(cfgPath, buf.Bytes(), 0o600); err != nil {
+		return nil, err
+	}
+	if err := writeSimNodes(s.nodesPath(), s.nodes); err != nil {
 		return nil, err
 	}
 	args := []string{"--config", cfgPath}
@@ -340,7 +360,7 @@ func (s *sim) createNodes(ctx context.Context) error {
 		return err
 	}
 	for i, name := range s.nodeNames() {
-		obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(fakeNode(name, i == 0, i))
+		obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(s.fakeNode(name, i == 0, i))
 		if err != nil {
 			return err
 		}
@@ -357,8 +377,8 @@ func (s *sim) createNodes(ctx context.Context) error {
 // fakeNode is a node for kwok to manage, labelled like a kind node. The
 // control plane carries kind's NoSchedule taint, so workloads land on the
 // workers, as in kind.
-func fakeNode(name string, controlPlane bool, index int) *corev1.Node {
-	capacity, allocatable := nodeResources()
+func (s *sim) fakeNode(name string, controlPlane bool, index int) *corev1.Node {
+	capacity, allocatable := s.nodes.resources()
 	n := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        name,
@@ -415,6 +435,9 @@ func (s *sim) Delete(ctx context.Context, progress Progress) error {
 			return err
 		}
 		if err := os.Remove(s.stagesPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		if err := os.Remove(s.nodesPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 		return os.Remove(filepath.Join(s.workDir, "config", s.name+".yaml"))

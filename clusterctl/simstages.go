@@ -5,9 +5,6 @@ import (
 	"os"
 	"path/filepath"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/clusterctl/kwok"
 	"github.com/k8slab/k8slab/images"
@@ -48,23 +45,4 @@ func (s *sim) writeStages() ([]string, error) {
 		return nil, err
 	}
 	return []string{"--config", s.stagesPath()}, nil
-}
-
-// nodeResources are what each fake node reports: a kind node on a modest
-// laptop (kind nodes see the host's CPUs and memory), so the scheduler
-// refuses a pod that asks for more than that. Allocatable memory keeps back
-// the kubelet's default hard eviction threshold (memory.available<100Mi);
-// kind turns the disk thresholds off, so storage is all allocatable.
-func nodeResources() (capacity, allocatable corev1.ResourceList) {
-	capacity = corev1.ResourceList{
-		corev1.ResourceCPU:              resource.MustParse("4"),
-		corev1.ResourceMemory:           resource.MustParse("8Gi"),
-		corev1.ResourcePods:             resource.MustParse("110"),
-		corev1.ResourceEphemeralStorage: resource.MustParse("100Gi"),
-	}
-	allocatable = capacity.DeepCopy()
-	mem := capacity.Memory().DeepCopy()
-	mem.Sub(resource.MustParse("100Mi"))
-	allocatable[corev1.ResourceMemory] = mem
-	return capacity, allocatable
 }

@@ -22,6 +22,8 @@ type View struct {
 	Nodes    []Node
 	Services []Service
 	Rollouts []Rollout
+	// Pending are the pods no node runs yet: not scheduled, with why.
+	Pending []Pod
 }
 
 // Node is one node and the lab's pods on it.
@@ -42,6 +44,14 @@ type Pod struct {
 	// it has none); Newest marks the deployment's current one.
 	Revision string
 	Newest   bool
+	// Problem is why a container of the pod is not running
+	// (ImagePullBackOff, CrashLoopBackOff, ...), from its waiting state.
+	Problem string
+	// NotReady is a pod whose containers all run but which is not ready:
+	// its readiness probe fails.
+	NotReady bool
+	// Unscheduled says why a pod has no node (the scheduler's message).
+	Unscheduled string
 }
 
 // Service is a service and the pods its endpoints point at.
@@ -62,7 +72,7 @@ type Rollout struct {
 }
 
 // Build turns API objects into a view. Pods without a node (not
-// scheduled yet) are left out, as they have no box to sit in.
+// scheduled yet) are listed apart, as they have no box to sit in.
 func Build(nodes []corev1.Node, pods []corev1.Pod, rss []appsv1.ReplicaSet, deps []appsv1.Deployment, svcs []corev1.Service, slices []discoveryv1.EndpointSlice) View {
 	var v View
 	revisionOfRS := map[string]string{}
@@ -79,16 +89,25 @@ func Build(nodes []corev1.Node, pods []corev1.Pod, rss []appsv1.ReplicaSet, deps
 	}
 	byNode := map[string][]Pod{}
 	for _, p := range pods {
-		if p.Spec.NodeName == "" {
-			continue
-		}
 		pv := Pod{Name: p.Name, Phase: string(p.Status.Phase), Terminating: p.DeletionTimestamp != nil}
 		pv.Ready = kube.PodReady(&p)
 		if rs := kube.ReplicaSetOf(&p); rs != "" {
 			pv.Revision, pv.Newest = revisionOfRS[rs], newestRS[rs]
 		}
+		pv.Problem, pv.NotReady = containerState(&p, pv.Ready)
+		if p.Spec.NodeName == "" {
+			pv.Unscheduled = "not scheduled yet"
+			for _, c := range p.Status.Conditions {
+				if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Message != "" {
+					pv.Unscheduled = c.Message
+				}
+			}
+			v.Pending = append(v.Pending, pv)
+			continue
+		}
 		byNode[p.Spec.NodeName] = append(byNode[p.Spec.NodeName], pv)
 	}
+	sort.Slice(v.Pending, func(i, j int) bool { return v.Pending[i].Name < v.Pending[j].Name })
 	for _, n := range nodes {
 		nv := Node{Name: n.Name, Role: kube.NodeRole(&n), Ready: kube.NodeReady(&n), Pods: byNode[n.Name]}
 		sort.Slice(nv.Pods, func(i, j int) bool { return nv.Pods[i].Name < nv.Pods[j].Name })
@@ -142,4 +161,21 @@ func Build(nodes []corev1.Node, pods []corev1.Pod, rss []appsv1.ReplicaSet, deps
 	}
 	sort.Slice(v.Rollouts, func(i, j int) bool { return v.Rollouts[i].Deployment < v.Rollouts[j].Deployment })
 	return v
+}
+
+// containerState reads why a pod's containers do not run (the first
+// waiting reason other than the ordinary ContainerCreating), and whether
+// they all run without the pod being ready, which is a failing readiness
+// probe.
+func containerState(p *corev1.Pod, ready bool) (problem string, notReady bool) {
+	running := len(p.Status.ContainerStatuses) > 0
+	for _, c := range p.Status.ContainerStatuses {
+		if w := c.State.Waiting; w != nil && w.Reason != "" && w.Reason != "ContainerCreating" && problem == "" {
+			problem = w.Reason
+		}
+		if c.State.Running == nil {
+			running = false
+		}
+	}
+	return problem, running && !ready && p.DeletionTimestamp == nil
 }

@@ -3,6 +3,9 @@ package clusterview
 import (
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/k8slab/k8slab/clusterview/clusterviewtest"
 )
 
@@ -31,5 +34,36 @@ func TestBuild(t *testing.T) {
 	}
 	if newest != 2 {
 		t.Errorf("%d pods marked newest, want 2", newest)
+	}
+}
+
+// Pods are drawn as what they are: a pod with no node is listed as
+// pending with the scheduler's reason, a container waiting on its image
+// is a problem, and running containers in a pod that is not ready are a
+// failing readiness probe, none of them "starting".
+func TestBuildPodStates(t *testing.T) {
+	nodes := []corev1.Node{{ObjectMeta: metav1.ObjectMeta{Name: "worker"}}}
+	running := corev1.ContainerStatus{Name: "c", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}
+	pods := []corev1.Pod{
+		{ObjectMeta: metav1.ObjectMeta{Name: "report"}, Status: corev1.PodStatus{Phase: corev1.PodPending,
+			Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: "0/1 nodes are available: 1 Insufficient cpu."}}}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "pull"}, Spec: corev1.PodSpec{NodeName: "worker"}, Status: corev1.PodStatus{Phase: corev1.PodPending,
+			ContainerStatuses: []corev1.ContainerStatus{{Name: "c", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff"}}}}}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "probe"}, Spec: corev1.PodSpec{NodeName: "worker"}, Status: corev1.PodStatus{Phase: corev1.PodRunning,
+			ContainerStatuses: []corev1.ContainerStatus{running}}},
+	}
+	v := Build(nodes, pods, nil, nil, nil, nil)
+	if len(v.Pending) != 1 || v.Pending[0].Name != "report" || v.Pending[0].Unscheduled != "0/1 nodes are available: 1 Insufficient cpu." {
+		t.Errorf("pending = %+v", v.Pending)
+	}
+	got := map[string]Pod{}
+	for _, p := range v.Nodes[0].Pods {
+		got[p.Name] = p
+	}
+	if got["pull"].Problem != "ImagePullBackOff" || got["pull"].NotReady {
+		t.Errorf("pull = %+v", got["pull"])
+	}
+	if !got["probe"].NotReady || got["probe"].Problem != "" {
+		t.Errorf("probe = %+v", got["probe"])
 	}
 }

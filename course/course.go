@@ -20,6 +20,7 @@ import (
 	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/quiz"
+	"go.yaml.in/yaml/v3"
 )
 
 // Course is a validated course, ready to show.
@@ -126,6 +127,9 @@ type moduleFile struct {
 	ID            string `yaml:"id"`
 	Title         string `yaml:"title"`
 	Summary       string `yaml:"summary"`
+	// Labs orders the module's labs by id; without it they come in file
+	// name order, which is seldom the order they are taught in.
+	Labs []string `yaml:"labs"`
 }
 
 // CourseFile is the name of the file at the root of every course folder.
@@ -258,7 +262,34 @@ func (l *loader) loadModule(c *Course, dir string) *Module {
 	l.loadLessons(c, m, dir)
 	l.loadQuiz(c, m, dir)
 	l.loadLabs(c, m, dir)
+	l.orderLabs(m, file, root, mf.Labs)
 	return m
+}
+
+// orderLabs puts the module's labs in the order module.yaml lists them.
+// A list must name each lab of the module once, so none is left out of
+// the course map by an outdated list.
+func (l *loader) orderLabs(m *Module, file string, root *yaml.Node, order []string) {
+	if len(order) == 0 {
+		return
+	}
+	at := map[string]int{}
+	for i, id := range order {
+		line := source.Item(root, "labs", i).Line
+		switch {
+		case !slices.ContainsFunc(m.Labs, func(lab *labfile.Lab) bool { return lab.ID == id }):
+			l.problem(file, line, "labs lists %q, but %s/labs/ has no %s.yaml", id, m.ID, id)
+		case at[id] > 0:
+			l.problem(file, line, "labs lists %q twice", id)
+		}
+		at[id] = i + 1
+	}
+	for _, lab := range m.Labs {
+		if at[lab.ID] == 0 {
+			l.problem(file, source.Line(root, "labs"), "lab %q (%s) is missing from labs; list every lab of the module, in the order they are taught", lab.ID, lab.File)
+		}
+	}
+	sort.SliceStable(m.Labs, func(i, j int) bool { return at[m.Labs[i].ID] < at[m.Labs[j].ID] })
 }
 
 func (l *loader) loadLessons(c *Course, m *Module, dir string) {

@@ -12,6 +12,7 @@ import (
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/internal/source"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/lessons"
 )
 
@@ -237,4 +238,43 @@ func FuzzLoadCourse(f *testing.F) {
 			t.Fatalf("Load returned course %v and error %v", c, err)
 		}
 	})
+}
+
+// A module's labs come in the order its module.yaml lists them, not in
+// file name order; the built-in storage module teaches a claim on a
+// volume made by hand before dynamic provisioning.
+func TestLabsInListedOrder(t *testing.T) {
+	_, base := readArchive(t, filepath.Join("testdata", "base.txtar"))
+	_, invalid := readArchive(t, filepath.Join("testdata", "invalid", "lab-order.txtar"))
+	overlay := map[string]string{
+		"basics/module.yaml":        base["basics/module.yaml"] + "labs: [b-second, a-first]\n",
+		"basics/labs/a-first.yaml":  invalid["basics/labs/a-first.yaml"],
+		"basics/labs/b-second.yaml": invalid["basics/labs/b-second.yaml"],
+	}
+	c, err := course.Load(courseFS(t, overlay))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if labs := c.Modules[0].Labs; len(labs) != 2 || labs[0].ID != "b-second" || labs[1].ID != "a-first" {
+		t.Errorf("labs in order %v, want b-second, a-first", labIDs(labs))
+	}
+	builtIn, err := course.Load(assets.Course())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range builtIn.Modules {
+		if m.ID == "storage" {
+			if got := labIDs(m.Labs); strings.Join(got, " ") != "storage dynamic-provisioning" {
+				t.Errorf("storage labs in order %v", got)
+			}
+		}
+	}
+}
+
+func labIDs(labs []*labfile.Lab) []string {
+	var out []string
+	for _, l := range labs {
+		out = append(out, l.ID)
+	}
+	return out
 }

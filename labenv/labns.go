@@ -115,6 +115,10 @@ func ensureNamespace(ctx context.Context, client dynamic.Interface, lab *labfile
 	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
 	_, err = client.Resource(kube.NamespacesGVR).Create(cctx, &unstructured.Unstructured{Object: u}, metav1.CreateOptions{FieldManager: FieldManager})
+	if apierrors.IsForbidden(err) {
+		// A workshop learner: the instructor makes the lab namespaces.
+		return fmt.Errorf("namespace %s does not exist and these credentials may not create it; in a workshop, only the labs the instructor set up are there (ask them to add lab %s with 'k8slab workshop init --labs')", ns, lab.ID)
+	}
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating namespace %s: %w", ns, err)
 	}

@@ -57,6 +57,18 @@ func SetupObjects(lab *labfile.Lab, ns string) ([]*unstructured.Unstructured, er
 // over a cluster-scoped object of the same name that k8slab did not make
 // for ns.
 func ApplySetup(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string) error {
+	return applySetup(ctx, client, lab, ns, true)
+}
+
+// ApplyClusterScopedSetup applies only the cluster-scoped objects of the
+// lab's setup (its volumes), as ApplySetup does: a workshop makes them
+// for every learner up front, since a learner may not, and leaves the
+// rest of the setup to the learner's first start of the lab.
+func ApplyClusterScopedSetup(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string) error {
+	return applySetup(ctx, client, lab, ns, false)
+}
+
+func applySetup(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string, withNamespaced bool) error {
 	objs, err := SetupObjects(lab, ns)
 	if err != nil {
 		return err
@@ -91,7 +103,7 @@ func ApplySetup(ctx context.Context, client dynamic.Interface, lab *labfile.Lab,
 			errs = append(errs, err)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(errs...); err != nil || !withNamespaced {
 		return err
 	}
 	if err := Apply(ctx, client, ns, namespaced); err != nil {

@@ -142,7 +142,7 @@ func mapPod(u *unstructured.Unstructured, into *corev1.Pod) error {
 	return fromUnstructured(&unstructured.Unstructured{Object: map[string]any{
 		"metadata": part("metadata", "name", "namespace", "uid", "labels", "ownerReferences", "deletionTimestamp"),
 		"spec":     part("spec", "nodeName"),
-		"status":   part("status", "phase", "conditions"),
+		"status":   part("status", "phase", "conditions", "containerStatuses"),
 	}}, into)
 }
 

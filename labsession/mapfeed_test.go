@@ -46,6 +46,8 @@ func TestMapPodKeepsWhatTheMapDraws(t *testing.T) {
 		pod("web-old-b", "web-old", "worker2", corev1.PodSucceeded, ready, nil),
 		pod("web-new-c", "web-new", "", corev1.PodPending, nil, nil),
 	}
+	// A container waiting on its image is drawn as failing, not starting.
+	pods[1].Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "nginx", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff"}}}
 	dep := appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", UID: "uid-web"},
 		Spec:       appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}},
@@ -69,7 +71,7 @@ func TestMapPodKeepsWhatTheMapDraws(t *testing.T) {
 		if err := mapPod(&unstructured.Unstructured{Object: obj}, &p); err != nil {
 			t.Fatal(err)
 		}
-		if p.Spec.Containers != nil || p.ManagedFields != nil || p.Status.ContainerStatuses != nil {
+		if p.Spec.Containers != nil || p.ManagedFields != nil || p.Status.PodIP != "" {
 			t.Errorf("mapPod kept more of %s than the map draws: %+v", pods[i].Name, p)
 		}
 		slim = append(slim, p)

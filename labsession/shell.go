@@ -32,6 +32,23 @@ printf '%s\n' "$K8SLAB_BANNER"
 	otherShell = `printf '%s\n' "$K8SLAB_BANNER"; exec "$K8SLAB_SHELL" -i`
 )
 
+// WriteLabKubeconfig writes, under stateDir, a copy of the cluster's
+// kubeconfig whose default namespace is ns, and returns its path: the
+// lab screen's shell and 'k8slab cluster env --lab' both point KUBECONFIG
+// at it, so plain kubectl commands land in the lab. ns must be a valid
+// namespace name, since it names the file.
+func WriteLabKubeconfig(stateDir, kubeconfig, kubeContext, ns string) (string, error) {
+	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+		return "", fmt.Errorf("lab namespace %q is not a valid namespace name: %s", ns, strings.Join(errs, "; "))
+	}
+	dir := filepath.Join(stateDir, "labs")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	kc := filepath.Join(dir, ns+".kubeconfig")
+	return kc, clusterctl.WriteNamespacedKubeconfig(kubeconfig, kubeContext, ns, kc)
+}
+
 // Shell opens the learner's $SHELL with KUBECONFIG pointing at a copy of the
 // cluster's kubeconfig whose default namespace is the lab's, so plain
 // kubectl commands land in the lab. Bash also gets a prompt marker. It
@@ -50,14 +67,11 @@ func (s *Service) Shell(lab *labfile.Lab) (*exec.Cmd, error) {
 	if t.Own && t.Kubeconfig == "" {
 		return nil, clusterctl.ErrNoCluster
 	}
-	dir := filepath.Join(s.stateDir, "labs")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	kc, err := WriteLabKubeconfig(s.stateDir, t.Kubeconfig, t.Context, ns)
+	if err != nil {
 		return nil, err
 	}
-	kc := filepath.Join(dir, ns+".kubeconfig")
-	if err := clusterctl.WriteNamespacedKubeconfig(t.Kubeconfig, t.Context, ns, kc); err != nil {
-		return nil, err
-	}
+	dir := filepath.Dir(kc)
 	shell := os.Getenv("SHELL")
 	if shell == "" {
 		shell = "/bin/sh"

@@ -49,6 +49,14 @@ type Config struct {
 	// runs no containers); labs and tasks that need one are skipped and
 	// listed in LabReport.Skipped, never reported as failures.
 	Lacks map[labfile.Feature]bool
+	// Prepare, when set, runs on each throwaway namespace before the lab
+	// starts in it: a workshop puts its fence (Pod Security, quota,
+	// LimitRange, NetworkPolicy) around it, to prove the lab as a learner
+	// meets it. It makes the namespace, labelled as k8slab's for the lab.
+	Prepare func(ctx context.Context, lab *labfile.Lab, ns string) error
+	// Reset, when set, replaces labenv.ResetLab (a workshop learner's
+	// reset keeps the namespace and its fence).
+	Reset func(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string) error
 }
 
 // Failure is one broken promise of a lab.
@@ -170,6 +178,11 @@ func (v *verifier) fresh(ctx context.Context) (*run, error) {
 	v.phases++
 	ns := namespaceName(v.lab.Namespace, v.runID, v.phases)
 	v.made = append(v.made, ns)
+	if v.cfg.Prepare != nil {
+		if err := v.cfg.Prepare(ctx, v.lab, ns); err != nil {
+			return nil, fmt.Errorf("preparing namespace %s: %w", ns, err)
+		}
+	}
 	if err := labenv.StartLab(ctx, v.cfg.Client, v.lab, ns); err != nil {
 		return nil, fmt.Errorf("starting the lab in namespace %s: %w", ns, err)
 	}
@@ -283,7 +296,11 @@ func (v *verifier) prove(ctx context.Context) {
 	// some objects are unique in the whole cluster (a Service's nodePort),
 	// so only one namespace may hold them at a time.
 	v.progress("a reset restores the start")
-	if err := labenv.ResetLab(ctx, v.cfg.Client, lab, r.ns); err != nil {
+	reset := labenv.ResetLab
+	if v.cfg.Reset != nil {
+		reset = v.cfg.Reset
+	}
+	if err := reset(ctx, v.cfg.Client, lab, r.ns); err != nil {
 		v.fail("", "", "reset", err.Error())
 		return
 	}

@@ -350,25 +350,22 @@ func (rd *render) table(rows [][]string, width int) []string {
 		}
 		return t
 	}
+	narrowest := 1 + 3*(cols-1)
+	for _, w := range minW {
+		narrowest += w
+	}
+	if narrowest > width {
+		// Even with every column down to its longest word the table is
+		// too wide: a word cut across lines ("LoadBalan" / "cer") misleads,
+		// so each row is drawn as a record instead.
+		return rd.records(cells, width)
+	}
 	for total() > width {
 		widest := 0
 		for j := range widths {
 			if widths[j]-minW[j] > widths[widest]-minW[widest] {
 				widest = j
 			}
-		}
-		if widths[widest] <= minW[widest] {
-			// Every column is down to its longest word: let cells wrap
-			// inside a word rather than draw past the edge.
-			for j := range widths {
-				if widths[j] > widths[widest] {
-					widest = j
-				}
-			}
-			if widths[widest] <= 4 {
-				break
-			}
-			minW[widest] = widths[widest] - 1
 		}
 		widths[widest]--
 	}
@@ -398,6 +395,38 @@ func (rd *render) table(rows [][]string, width int) []string {
 				segs[j] = strings.Repeat("─", w+2)
 			}
 			out = append(out, th.rule.Styled(strings.Join(segs, "┼")))
+		}
+	}
+	return out
+}
+
+// records draws a table too wide for width as one block per row: each
+// cell on its own line after its column's heading, wrapped at spaces.
+func (rd *render) records(cells [][][]atom, width int) []string {
+	var out []string
+	sep := rd.th.rule.Styled("·")
+	for i := 1; i < len(cells); i++ {
+		if i > 1 {
+			out = append(out, "")
+		}
+		for j, cell := range cells[i] {
+			var line []atom
+			if j < len(cells[0]) && len(cells[0][j]) > 0 {
+				line = append(line, cells[0][j]...)
+				last := &line[len(line)-1]
+				line[len(line)-1] = atom{s: last.s + ":", w: last.w + 1}
+			}
+			line = append(line, cell...)
+			lead := " "
+			if j == 0 {
+				lead = sep
+			}
+			for k, l := range rd.fill(line, max(1, width-3)) {
+				if k > 0 {
+					lead = " "
+				}
+				out = append(out, strings.TrimRight(lead+" "+l, " "))
+			}
 		}
 	}
 	return out

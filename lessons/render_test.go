@@ -64,3 +64,33 @@ func TestColourInlineCodeKeepsChip(t *testing.T) {
 		}
 	}
 }
+
+// A table cell never splits a word: a table too wide even at its longest
+// words is drawn as one record per row, every word whole (issue 22 saw
+// "LoadBalan│cer").
+func TestTableNeverSplitsAWord(t *testing.T) {
+	const md = "| Tier | Service | Why |\n|---|---|---|\n" +
+		"| frontend | NodePort (or LoadBalancer, or behind an Ingress) | must be reachable from outside |\n" +
+		"| backend | ClusterIP | only the frontend calls it |\n"
+	for _, width := range []int{80, 40, 30, 24} {
+		out, err := lessons.NewRenderer().Render(md, lessons.NoColor, width)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain := ansi.Strip(out)
+		words := map[string]bool{}
+		for _, w := range strings.FieldsFunc(plain, func(r rune) bool { return strings.ContainsRune(" │─┼·:\n", r) }) {
+			words[w] = true
+		}
+		for _, w := range strings.Fields("Tier Service Why frontend NodePort (or LoadBalancer, behind an Ingress) must be reachable from outside backend ClusterIP only the calls it") {
+			if !words[w] {
+				t.Errorf("at %d columns the word %q is not whole:\n%s", width, w, plain)
+			}
+		}
+		for i, l := range strings.Split(plain, "\n") {
+			if ansi.StringWidth(l) > width {
+				t.Errorf("at %d columns line %d is %d wide: %q", width, i, ansi.StringWidth(l), l)
+			}
+		}
+	}
+}

@@ -99,3 +99,7 @@ func shellWords(cmd string) []string {
 	}
 	return words
 }
+
+// WrapCommand is wrapCommand for screens outside lessons that show a
+// command to copy.
+func WrapCommand(cmd string, width int) []string { return wrapCommand(cmd, width) }

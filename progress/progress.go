@@ -458,3 +458,20 @@ func (d *Data) StartLab(lab string, at time.Time) {
 	}
 	d.Labs[lab] = ls
 }
+
+// ResetLab makes a fresh start of a lab, as resetting its namespace does
+// on the cluster: no task counts as passed, answers are forgotten and the
+// clock starts again. The hints and solutions the learner has seen stay
+// recorded, since a reset does not unsee them.
+func (d *Data) ResetLab(lab string, at time.Time) {
+	ls, ok := d.Labs[lab]
+	if !ok {
+		return
+	}
+	for id, t := range ls.Tasks {
+		t.PassedAt, t.Answer = time.Time{}, ""
+		ls.Tasks[id] = t
+	}
+	ls.StartedAt = at.UTC()
+	d.Labs[lab] = ls
+}

@@ -420,3 +420,35 @@ func TestSaveMovesAsideAFileBrokenAfterOpen(t *testing.T) {
 		t.Error("the save after moving the broken file aside lost the change")
 	}
 }
+
+// Resetting a lab is a fresh start: its passes, answers and start time go,
+// what the learner has seen stays, and other labs are untouched.
+func TestResetLab(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	var d Data
+	d.StartLab("a", t0)
+	d.StartLab("b", t0)
+	d.UpdateTask("a", "one", func(s *TaskState) { s.PassedAt, s.HintsUsed, s.SolutionSeen = t0, 2, true })
+	d.UpdateTask("a", "two", func(s *TaskState) { s.PassedAt, s.Answer = t0, "3" })
+	d.UpdateTask("b", "one", func(s *TaskState) { s.PassedAt = t0 })
+	later := t0.Add(time.Hour)
+	d.ResetLab("a", later)
+	d.ResetLab("never-opened", later)
+
+	a := d.Labs["a"]
+	if !a.StartedAt.Equal(later) {
+		t.Errorf("started at %v, want the reset's time", a.StartedAt)
+	}
+	if one := a.Tasks["one"]; !one.PassedAt.IsZero() || one.HintsUsed != 2 || !one.SolutionSeen {
+		t.Errorf("task one = %+v, want no pass and the hints and solution kept", one)
+	}
+	if two := a.Tasks["two"]; !two.PassedAt.IsZero() || two.Answer != "" {
+		t.Errorf("task two = %+v, want no pass and no answer", two)
+	}
+	if !d.Labs["b"].Tasks["one"].PassedAt.Equal(t0) {
+		t.Error("resetting lab a touched lab b")
+	}
+	if _, ok := d.Labs["never-opened"]; ok {
+		t.Error("resetting a lab never opened recorded it")
+	}
+}

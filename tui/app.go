@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 )
@@ -39,6 +40,10 @@ type Options struct {
 	Cluster ClusterService
 	// Labs runs labs against the cluster; without it lab screens say so.
 	Labs LabService
+	// TerminalCommand is the one-line command that points kubectl in the
+	// learner's own terminal at a lab's cluster and namespace, shown on the
+	// lab screen; nil shows only the namespace.
+	TerminalCommand func(lab *labfile.Lab) string
 	// Map feeds the live cluster map on the lab screen.
 	Map MapService
 	// Workshop is true for a workshop learner, who may not change
@@ -121,6 +126,7 @@ func New(o Options) *App {
 	a.quiz = newQuizScreen(c)
 	a.lab = newLabScreen(c, o.Labs, o.Map)
 	a.lab.d.workshop = o.Workshop
+	a.lab.terminalCommand = o.TerminalCommand
 	a.cheat = newCheatSheetScreen(c)
 	a.gloss = newGlossaryScreen(c)
 	c.keys.CheatSheet.SetEnabled(o.Course.CheatSheet != nil)
@@ -165,6 +171,8 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (a *App) syncKeys() {
 	a.c.keys.ClusterUp.SetEnabled(a.cluster.canCreate())
 	a.c.keys.Map.SetEnabled(a.lab.mapSvc != nil)
+	_, hasTimeline := a.lab.mapSvc.(TimelineService)
+	a.c.keys.Timeline.SetEnabled(hasTimeline)
 	a.lab.canCreateCluster = a.cluster.canCreate()
 	a.lab.noCluster = a.cluster.status != nil && !a.cluster.status.Exists
 	a.lab.clusterUp = a.cluster.status != nil && a.cluster.status.Reachable
@@ -473,11 +481,24 @@ type helpLines interface {
 	ShortHelpLines() [][]key.Binding
 }
 
+// legend is implemented by screens whose marks need explaining; the full
+// help (?) shows it under the keys.
+type legend interface {
+	Legend() []string
+}
+
 // helpView draws the help bar. A screen's groups of keys are packed onto
-// as few lines as the window allows, so a wide window shows them on one.
+// as few lines as the window allows, so a wide window shows them on one;
+// the full help packs its groups the same way, so that at 80 columns no
+// key is cut off (bubbles' columns drop those that do not fit).
 func (a *App) helpView() string {
-	hl, ok := a.active.(helpLines)
-	if !ok || a.help.ShowAll {
+	var groups [][]key.Binding
+	switch hl, ok := a.active.(helpLines); {
+	case a.help.ShowAll:
+		groups = a.active.FullHelp()
+	case ok:
+		groups = hl.ShortHelpLines()
+	default:
 		return a.help.View(a.active)
 	}
 	fits := func(line string) bool {
@@ -485,7 +506,7 @@ func (a *App) helpView() string {
 	}
 	var lines []string
 	var cur []key.Binding
-	for _, group := range hl.ShortHelpLines() {
+	for _, group := range groups {
 		group = enabled(group)
 		if len(group) == 0 {
 			continue
@@ -498,6 +519,22 @@ func (a *App) helpView() string {
 	}
 	if len(cur) > 0 {
 		lines = append(lines, a.help.ShortHelpView(cur))
+	}
+	if l, ok := a.active.(legend); ok && a.help.ShowAll {
+		// Entries are packed whole, so a mark never sits apart from what
+		// it means.
+		line := ""
+		for _, e := range l.Legend() {
+			if line != "" && lipgloss.Width(line+" · "+e) >= a.width-1 {
+				lines = append(lines, a.c.styles.Muted.Render(line))
+				line = ""
+			}
+			if line != "" {
+				line += " · "
+			}
+			line += e
+		}
+		lines = append(lines, a.c.styles.Muted.Render(line))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
@@ -389,5 +390,28 @@ func TestTypingQDoesNotQuit(t *testing.T) {
 	m := finalApp(t, tm)
 	if got := m.quiz.input.Value(); got != "qq" {
 		t.Errorf("input = %q, want the typed q's", got)
+	}
+}
+
+// One key means one thing on every screen: a key bound on two screens
+// has the same help text on both.
+func TestKeysMeanOneThing(t *testing.T) {
+	k := DefaultKeyMap()
+	screens := map[string][]key.Binding{
+		"lesson": {k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextLesson, k.PrevLesson, k.LessonTerms, k.CheatSheet, k.Glossary, k.Back, k.Quit, k.Help},
+		"lab":    {k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Hint, k.Solution, k.Reset, k.Shell, k.Map, k.Answer, k.ClusterUp, k.CheatSheet, k.Glossary, k.Back, k.Quit, k.Help},
+		"home":   {k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Open, k.ClusterUp, k.CheatSheet, k.Glossary, k.Quit, k.Help},
+	}
+	meaning := map[string]string{}
+	for screen, bs := range screens {
+		for _, b := range bs {
+			for _, key := range b.Keys() {
+				was, ok := meaning[key]
+				if ok && was != b.Help().Desc {
+					t.Errorf("%s means %q on the %s screen and %q elsewhere", key, b.Help().Desc, screen, was)
+				}
+				meaning[key] = b.Help().Desc
+			}
+		}
 	}
 }

@@ -46,11 +46,14 @@ type ClassView struct {
 	rows    []workshop.Row
 	sortBy  int
 	cursor  int
-	detail  bool
-	err     error
-	width   int
-	height  int
-	now     func() time.Time
+	// col is the first lab column shown: a class of many labs scrolls
+	// sideways rather than cutting its last columns off.
+	col    int
+	detail bool
+	err    error
+	width  int
+	height int
+	now    func() time.Time
 	// next asks the grader for the following table (a tea.Cmd that blocks
 	// on it); nil in tests.
 	next tea.Cmd
@@ -101,6 +104,11 @@ func (m *ClassView) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Sort):
 		m.sortBy = (m.sortBy + 1) % sortCount
 		m.resort()
+	case key.Matches(msg, k.Left) && !m.detail:
+		m.col = max(0, m.col-1)
+	case key.Matches(msg, k.Right) && !m.detail:
+		// The last step leaves one lab column and the stuck column.
+		m.col = min(max(0, len(m.table.Labs)-1), m.col+1)
 	case key.Matches(msg, k.Open):
 		m.detail = !m.detail
 	case key.Matches(msg, k.Back):
@@ -115,6 +123,9 @@ func (m *ClassView) ShortHelp() []key.Binding {
 	k := m.keys
 	if m.detail {
 		return []key.Binding{k.Back, k.Quit}
+	}
+	if m.col > 0 || m.labColumns(m.width) < len(m.table.Labs)-m.col {
+		return []key.Binding{k.Up, k.Down, k.Left, k.Open, k.Sort, k.Quit}
 	}
 	return []key.Binding{k.Up, k.Down, k.Open, k.Sort, k.Quit}
 }
@@ -161,7 +172,7 @@ func classProgress(r workshop.Row) float64 {
 // stuck is the learner's longest-failing task, among labs they started.
 func stuck(r workshop.Row, now time.Time) (lab, task string, d time.Duration) {
 	for _, c := range r.Cells {
-		if c.State != workshop.InProgress || c.Failing == "" {
+		if (c.State != workshop.InProgress && c.State != workshop.Started) || c.Failing == "" {
 			continue
 		}
 		if since := now.Sub(c.FailingSince); since > d {
@@ -183,6 +194,8 @@ func cellText(c workshop.Cell) string {
 		return "done"
 	case workshop.NotStarted:
 		return "-"
+	case workshop.Started:
+		return "started"
 	case workshop.NotGraded:
 		return "n/a"
 	case workshop.Broken:
@@ -229,20 +242,65 @@ func (m *ClassView) render() string {
 	return b.String()
 }
 
+// Widths of the table's columns.
+const (
+	scoreW = 7
+	labW   = 12
+)
+
+// learnerWidth is the learner column's width: the longest name, within
+// bounds.
+func (m *ClassView) learnerWidth() int {
+	w := len("learner")
+	for _, r := range m.rows {
+		w = max(w, ansi.StringWidth(r.Learner))
+	}
+	return min(w, 24)
+}
+
+// labColumns is how many whole lab columns fit in width from m.col on: a
+// row is the learner, the score, a scroll mark, the labs and a scroll
+// mark. At least one is shown, however narrow the screen.
+func (m *ClassView) labColumns(width int) int {
+	if width == 0 {
+		width = 80
+	}
+	fixed := m.learnerWidth() + 1 + scoreW + 1 + 1 + 2
+	return max(1, min(len(m.table.Labs)-m.col, (width-fixed)/(labW+1)))
+}
+
 func (m *ClassView) renderTable(width int) string {
 	st := m.styles
 	var b strings.Builder
-	learnerW := len("learner")
-	for _, r := range m.rows {
-		learnerW = max(learnerW, len(r.Learner))
+	m.col = min(m.col, max(0, len(m.table.Labs)-1))
+	learnerW := m.learnerWidth()
+	n := m.labColumns(width)
+	labs := m.table.Labs[m.col : m.col+n]
+	more := m.col+n < len(m.table.Labs)
+	// The marks say that columns are hidden on that side; ←/→ show them.
+	left, right := " ", " "
+	if m.col > 0 {
+		left = "‹"
 	}
-	learnerW = min(learnerW, 24)
-	cols := []string{padCell("learner", learnerW), padCell("score", 7)}
-	for _, lab := range m.table.Labs {
-		cols = append(cols, padCell(shortLabID(lab), 12))
+	if more {
+		right = "›"
 	}
-	cols = append(cols, "stuck on")
-	b.WriteString(st.Bold.Render(ansi.Truncate(strings.Join(cols, " "), width, "…")) + "\n")
+	used := learnerW + 1 + scoreW + 1 + 1 + n*(labW+1) + 2
+	// The stuck column takes what is left once every remaining lab is
+	// shown, so that it never pushes a lab column off the screen.
+	stuckW := 0
+	if !more && width-used >= 10 {
+		stuckW = width - used - 1
+	}
+	cols := padCell("learner", learnerW) + " " + padCell("score", scoreW) + " " + left
+	for _, lab := range labs {
+		cols += " " + padCell(shortLabID(lab), labW)
+	}
+	cols += " " + right
+	if stuckW > 0 {
+		cols += " " + padCell("stuck on", stuckW)
+	}
+	b.WriteString(st.Bold.Render(strings.TrimRight(cols, " ")) + "\n")
 	visible := len(m.rows)
 	if m.height > 0 {
 		visible = max(1, m.height-4)
@@ -251,9 +309,9 @@ func (m *ClassView) renderTable(width int) string {
 	now := m.now()
 	for i := first; i < len(m.rows) && i < first+visible; i++ {
 		r := m.rows[i]
-		line := padCell(r.Learner, learnerW) + " " + padCell(fmt.Sprintf("%d/%d", r.Score, r.MaxScore), 7)
-		for _, c := range r.Cells {
-			text := padCell(cellText(c), 12)
+		line := padCell(r.Learner, learnerW) + " " + padCell(fmt.Sprintf("%d/%d", r.Score, r.MaxScore), scoreW) + "  "
+		for _, c := range r.Cells[m.col : m.col+n] {
+			text := padCell(cellText(c), labW)
 			switch c.State {
 			case workshop.Passed:
 				text = st.Done.Render(text)
@@ -262,10 +320,10 @@ func (m *ClassView) renderTable(width int) string {
 			}
 			line += " " + text
 		}
-		if lab, task, d := stuck(r, now); task != "" {
-			line += " " + fmt.Sprintf("%s/%s %s", lab, task, d.Round(time.Minute))
+		if lab, task, d := stuck(r, now); task != "" && stuckW > 0 {
+			line += "   " + padCell(fmt.Sprintf("%s/%s %s", lab, task, shortDuration(d)), stuckW)
 		}
-		line = ansi.Truncate(line, width, "…")
+		line = strings.TrimRight(line, " ")
 		if i == m.cursor {
 			line = st.Selected.Render(ansi.Strip(line))
 		}
@@ -280,11 +338,17 @@ func (m *ClassView) renderDetail(r workshop.Row, width int) string {
 	st := m.styles
 	var b strings.Builder
 	b.WriteString(st.Bold.Render(fmt.Sprintf("%s · %d of %d points", r.Learner, r.Score, r.MaxScore)) + "\n")
+	// What kept k8slab from grading (credentials the cluster rejects, a
+	// namespace gone) is the same for every task it touches: said once.
+	said := map[string]bool{}
 	for _, c := range r.Cells {
 		b.WriteString(fmt.Sprintf("\n%s (%s, namespace %s)\n", st.Bold.Render(c.Lab), c.State, c.Namespace))
 		for _, t := range c.Tasks {
 			mark := st.Done.Render("✓")
-			if t.Status != checks.Pass {
+			switch {
+			case t.Status.Broken():
+				mark = st.Wrong.Render("!")
+			case t.Status != checks.Pass:
 				mark = st.Wrong.Render("✗")
 			}
 			b.WriteString(fmt.Sprintf("  %s %s\n", mark, t.ID))
@@ -293,6 +357,12 @@ func (m *ClassView) renderDetail(r workshop.Row, width int) string {
 			}
 			for _, ch := range t.Checks {
 				for _, msg := range ch.Messages {
+					if ch.Status.Broken() {
+						if said[msg] {
+							continue
+						}
+						said[msg] = true
+					}
 					b.WriteString(wrapIndent(msg, width, "      ") + "\n")
 				}
 			}
@@ -300,6 +370,16 @@ func (m *ClassView) renderDetail(r workshop.Row, width int) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// shortDuration is how long a learner has been stuck, to the minute
+// ("20m", "1h05m"): the column is narrow.
+func shortDuration(d time.Duration) string {
+	m := int(d.Round(time.Minute) / time.Minute)
+	if m < 60 {
+		return fmt.Sprintf("%dm", m)
+	}
+	return fmt.Sprintf("%dh%02dm", m/60, m%60)
 }
 
 func padCell(s string, w int) string {

@@ -41,6 +41,13 @@ func renderClusterMap(v clusterview.View, s *Styles, width int) string {
 	}
 	var b strings.Builder
 	b.WriteString(strings.Join(rows, "\n"))
+	for _, p := range v.Pending {
+		// What the scheduler says is the point of looking: it wraps
+		// rather than being cut.
+		text := fmt.Sprintf("◇ %s pending, on no node: %s", p.Name, p.Unscheduled)
+		wrapped := strings.ReplaceAll(lipgloss.Wrap(text, max(20, width-2), " "), "\n", "\n ")
+		b.WriteString("\n " + s.Wrong.Render(wrapped))
+	}
 	for _, r := range v.Rollouts {
 		b.WriteString("\n" + renderRollout(r, s, width))
 	}
@@ -51,7 +58,15 @@ func renderClusterMap(v clusterview.View, s *Styles, width int) string {
 		}
 		b.WriteString("\n" + ansi.Truncate(fmt.Sprintf(" service %s (%s) → %s", sv.Name, sv.Type, eps), width, "…"))
 	}
-	b.WriteString("\n" + s.Muted.Render(" ● ready  ○ starting  ✕ terminating  bold: newest revision"))
+	line := ""
+	for _, e := range []string{"● ready", "○ starting", "◐ running, not ready (readiness fails)", "✗ cannot run (reason below it)", "✕ terminating", "◇ pending", "bold: newest revision"} {
+		if line != "" && lipgloss.Width(line+"  "+e) >= width {
+			b.WriteString("\n" + s.Muted.Render(line))
+			line = ""
+		}
+		line += " " + e + " "
+	}
+	b.WriteString("\n" + s.Muted.Render(strings.TrimRight(line, " ")))
 	return b.String()
 }
 
@@ -63,6 +78,11 @@ func renderNode(n clusterview.Node, s *Styles, width int) string {
 	title := truncate(n.Name, width-6)
 	lines := []string{s.Bold.Render(title), s.Muted.Render(n.Role) + " " + status}
 	const maxPods = 8
+	names := make([]string, len(n.Pods))
+	for i, p := range n.Pods {
+		names[i] = p.Name
+	}
+	short := shortPodNames(names, width-12)
 	for i, p := range n.Pods {
 		if i == maxPods {
 			lines = append(lines, s.Muted.Render(fmt.Sprintf("… %d more", len(n.Pods)-maxPods)))
@@ -74,8 +94,12 @@ func renderNode(n clusterview.Node, s *Styles, width int) string {
 			mark = "✕"
 		case p.Ready:
 			mark = "●"
+		case p.Problem != "":
+			mark = "✗"
+		case p.NotReady:
+			mark = "◐"
 		}
-		label := shortPodName(p.Name, width-12)
+		label := short[i]
 		if p.Revision != "" {
 			label += " r" + p.Revision
 		}
@@ -84,6 +108,9 @@ func renderNode(n clusterview.Node, s *Styles, width int) string {
 			style = s.Accent.Bold(true)
 		}
 		lines = append(lines, style.Render(mark+" "+label))
+		if p.Problem != "" && !p.Terminating {
+			lines = append(lines, s.Wrong.Render("  "+truncate(p.Problem, width-6)))
+		}
 	}
 	if len(n.Pods) == 0 {
 		lines = append(lines, s.Muted.Render("no lab pods"))
@@ -105,8 +132,28 @@ func renderRollout(r clusterview.Rollout, s *Styles, width int) string {
 	return ansi.Truncate(fmt.Sprintf(" deployment %s %s %s r%s: %d/%d new ready, %d old", r.Deployment, bar(s, pct, barWidth), state, r.Revision, r.NewReady, r.Desired, r.Old), width, "…")
 }
 
-// shortPodName keeps what tells pods apart: a pod of a deployment is named
-// <deployment>-<template hash>-<suffix>, and the suffix is what differs.
+// shortPodNames shortens pod names to width keeping what tells them
+// apart: a pod of a deployment is named <deployment>-<template
+// hash>-<suffix>, and the suffix is what differs, so it is always kept.
+// Names still alike once shortened keep more of their end.
+func shortPodNames(names []string, width int) []string {
+	out := make([]string, len(names))
+	for keep := 0; ; keep++ {
+		seen := map[string]int{}
+		for i, n := range names {
+			out[i] = shortPodName(n, width+keep)
+			seen[out[i]]++
+		}
+		clash := false
+		for _, c := range seen {
+			clash = clash || c > 1
+		}
+		if !clash || width+keep >= 253 {
+			return out
+		}
+	}
+}
+
 func shortPodName(name string, width int) string {
 	if len(name) <= width {
 		return name
@@ -121,5 +168,10 @@ func shortPodName(name string, width int) string {
 			return short
 		}
 	}
-	return truncate(name, width)
+	if i := strings.LastIndex(name, "-"); i > 0 && len(name)-i+1 < width {
+		// The front gives way to the suffix.
+		return name[:width-(len(name)-i)-1] + "…" + name[i:]
+	}
+	r := []rune(name)
+	return "…" + string(r[max(0, len(r)-width+1):])
 }

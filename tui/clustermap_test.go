@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/k8slab/k8slab/clusterview"
@@ -117,3 +118,23 @@ func BenchmarkTUIMemoryWithMap(b *testing.B) {
 }
 
 func windowSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
+
+// Pods whose names shorten alike keep what tells them apart; a failing
+// container shows its reason; a pending pod is listed with the
+// scheduler's words.
+func TestClusterMapPodStatesAndNames(t *testing.T) {
+	v := clusterview.View{
+		Nodes: []clusterview.Node{{Name: "worker", Role: "worker", Ready: true, Pods: []clusterview.Pod{
+			{Name: "backend-7d9f8c6b5d-x2k9p", Ready: true},
+			{Name: "backend-7d9f8c6b5d-x2k9q", Problem: "ImagePullBackOff"},
+			{Name: "backend-7d9f8c6b5d-ab3cd", NotReady: true},
+		}}},
+		Pending: []clusterview.Pod{{Name: "report", Unscheduled: "0/3 nodes are available: 3 Insufficient cpu."}},
+	}
+	out := ansi.Strip(renderClusterMap(v, NewStyles(true, true), 80))
+	for _, want := range []string{"x2k9p", "x2k9q", "ab3cd", "✗ backend", "ImagePullBackOff", "◐ backend", "◇ report pending, on no node: 0/3 nodes are available: 3 Insufficient cpu."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the map lacks %q:\n%s", want, out)
+		}
+	}
+}

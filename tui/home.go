@@ -8,6 +8,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/progress"
 )
 
@@ -39,21 +41,78 @@ type homeRow struct {
 }
 
 func newHomeScreen(c *common, data progress.Data) *homeScreen {
-	h := &homeScreen{c: c, data: data}
-	for mi, m := range c.course.Modules {
-		h.rows = append(h.rows, homeRow{kind: moduleRow, module: mi, id: m.ID})
-		for _, l := range m.Lessons {
-			h.rows = append(h.rows, homeRow{kind: lessonRow, module: mi, id: l.ID})
-		}
-		if m.Quiz != nil {
-			h.rows = append(h.rows, homeRow{kind: quizRow, module: mi, id: m.Quiz.ID})
-		}
-		for _, lab := range m.Labs {
-			h.rows = append(h.rows, homeRow{kind: labRow, module: mi, id: lab.ID})
-		}
-	}
+	h := &homeScreen{c: c, data: data, rows: courseRows(c.course)}
 	h.cursor = h.initialCursor()
 	return h
+}
+
+// courseRows are the course map's rows in course order: each module, then
+// its lessons, its quiz and its labs.
+func courseRows(c *course.Course) []homeRow {
+	var rows []homeRow
+	for mi, m := range c.Modules {
+		rows = append(rows, homeRow{kind: moduleRow, module: mi, id: m.ID})
+		for _, l := range m.Lessons {
+			rows = append(rows, homeRow{kind: lessonRow, module: mi, id: l.ID})
+		}
+		if m.Quiz != nil {
+			rows = append(rows, homeRow{kind: quizRow, module: mi, id: m.Quiz.ID})
+		}
+		for _, lab := range m.Labs {
+			rows = append(rows, homeRow{kind: labRow, module: mi, id: lab.ID})
+		}
+	}
+	return rows
+}
+
+// nextOf is the first row not done, or -1: the course map's "Next", which
+// a finished lab's summary repeats so that the two never disagree.
+func nextOf(c *course.Course, d progress.Data, rows []homeRow) int {
+	for i, r := range rows {
+		if r.kind != moduleRow && !rowDone(c, d, r) {
+			return i
+		}
+	}
+	return -1
+}
+
+// rowDone reports whether a lesson was read, a quiz passed, or every task
+// of a lab passed.
+func rowDone(c *course.Course, d progress.Data, r homeRow) bool {
+	switch r.kind {
+	case lessonRow:
+		return !d.Lessons[r.id].ReadAt.IsZero()
+	case quizRow:
+		return d.Quizzes[r.id].Passed
+	case labRow:
+		lab, _ := c.Lab(r.id)
+		return labTasksDone(d, lab) == len(lab.Tasks)
+	}
+	return false
+}
+
+func labTasksDone(d progress.Data, lab *labfile.Lab) int {
+	ids := make([]string, len(lab.Tasks))
+	for i, t := range lab.Tasks {
+		ids[i] = t.ID
+	}
+	return progress.LabTasksDone(d, lab.ID, ids)
+}
+
+// rowTitle is how the course map names a row.
+func rowTitle(c *course.Course, r homeRow) string {
+	switch r.kind {
+	case lessonRow:
+		l, _ := c.Lesson(r.id)
+		return l.Title
+	case quizRow:
+		q, _ := c.Quiz(r.id)
+		return "Quiz: " + q.Title
+	case labRow:
+		lab, _ := c.Lab(r.id)
+		return "Lab: " + lab.Title
+	}
+	return c.Modules[r.module].Title
 }
 
 // initialCursor puts the learner back where they were, or on what is next.
@@ -71,27 +130,10 @@ func (h *homeScreen) initialCursor() int {
 	return h.step(-1, 1)
 }
 
-// nextRow is the first lesson not yet read or quiz not yet passed.
-func (h *homeScreen) nextRow() int {
-	for i, r := range h.rows {
-		if r.kind != moduleRow && !h.done(r) {
-			return i
-		}
-	}
-	return -1
-}
+// nextRow is the first item not done yet.
+func (h *homeScreen) nextRow() int { return nextOf(h.c.course, h.data, h.rows) }
 
-func (h *homeScreen) done(r homeRow) bool {
-	switch r.kind {
-	case lessonRow:
-		return !h.data.Lessons[r.id].ReadAt.IsZero()
-	case quizRow:
-		return h.data.Quizzes[r.id].Passed
-	case labRow:
-		return h.labTasksDone(r.id) == h.labTasks(r.id)
-	}
-	return false
-}
+func (h *homeScreen) done(r homeRow) bool { return rowDone(h.c.course, h.data, r) }
 
 func (h *homeScreen) labTasks(id string) int {
 	lab, _ := h.c.course.Lab(id)
@@ -100,11 +142,7 @@ func (h *homeScreen) labTasks(id string) int {
 
 func (h *homeScreen) labTasksDone(id string) int {
 	lab, _ := h.c.course.Lab(id)
-	ids := make([]string, len(lab.Tasks))
-	for i, t := range lab.Tasks {
-		ids[i] = t.ID
-	}
-	return progress.LabTasksDone(h.data, id, ids)
+	return labTasksDone(h.data, lab)
 }
 
 // step moves from row i by d to the next selectable row, staying put at the
@@ -247,20 +285,7 @@ func (h *homeScreen) View() string {
 	return b.String()
 }
 
-func (h *homeScreen) itemTitle(r homeRow) string {
-	switch r.kind {
-	case lessonRow:
-		l, _ := h.c.course.Lesson(r.id)
-		return l.Title
-	case quizRow:
-		q, _ := h.c.course.Quiz(r.id)
-		return "Quiz: " + q.Title
-	case labRow:
-		lab, _ := h.c.course.Lab(r.id)
-		return "Lab: " + lab.Title
-	}
-	return h.c.course.Modules[r.module].Title
-}
+func (h *homeScreen) itemTitle(r homeRow) string { return rowTitle(h.c.course, r) }
 
 func (h *homeScreen) rowView(i, next int) string {
 	s := h.c.styles

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -11,6 +12,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/course"
 )
 
@@ -87,4 +89,19 @@ func TestHomeScreenGrowShowsModuleHeading(t *testing.T) {
 		}
 	}
 	t.Errorf("the selected row is not shown:\n%s", screen)
+}
+
+// No item of the built-in course map is named with two labels, as in
+// "Lab: Capstone: …".
+func TestBuiltInTitlesHaveOneLabel(t *testing.T) {
+	builtIn, err := course.Load(assets.Course())
+	if err != nil {
+		t.Fatal(err)
+	}
+	twice := regexp.MustCompile(`^(Lab|Quiz): [A-Z][A-Za-z]*: `)
+	for _, r := range courseRows(builtIn) {
+		if title := rowTitle(builtIn, r); twice.MatchString(title) {
+			t.Errorf("%s is shown as %q", r.id, title)
+		}
+	}
 }

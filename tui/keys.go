@@ -38,6 +38,7 @@ type KeyMap struct {
 	Reset    key.Binding
 	Shell    key.Binding
 	Map      key.Binding
+	Timeline key.Binding
 	Answer   key.Binding
 	Yes      key.Binding
 	No       key.Binding
@@ -48,7 +49,8 @@ type KeyMap struct {
 	// looking something up, and types nothing anywhere else.
 	CheatSheet key.Binding
 	Glossary   key.Binding
-	// LessonTerms opens the glossary at the terms a lesson introduces.
+	// LessonTerms opens the glossary at the terms a lesson introduces. It
+	// is T, not t: t opens the lab's shell, and one key means one thing.
 	LessonTerms key.Binding
 	// Close leaves the cheat sheet for the screen it covers.
 	Close key.Binding
@@ -66,8 +68,11 @@ type KeyMap struct {
 	ToCheatSheet  key.Binding
 	CloseGlossary key.Binding
 
-	// Sort changes the order of the workshop's class table.
-	Sort key.Binding
+	// Sort changes the order of the workshop's class table; Left and
+	// Right scroll its lab columns.
+	Sort  key.Binding
+	Left  key.Binding
+	Right key.Binding
 }
 
 // DefaultKeyMap returns the standard bindings.
@@ -102,13 +107,14 @@ func DefaultKeyMap() *KeyMap {
 		Reset:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reset lab")),
 		Shell:    key.NewBinding(key.WithKeys("!", "t"), key.WithHelp("t", "shell")),
 		Map:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "map")),
+		Timeline: key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "what happened")),
 		Answer:   key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "answer")),
 		Yes:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		No:       key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no")),
 
 		CheatSheet:  key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "kubectl cheat sheet")),
 		Glossary:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "glossary")),
-		LessonTerms: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "terms")),
+		LessonTerms: key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "terms")),
 		Close:       key.NewBinding(key.WithKeys("esc", "backspace", "q"), key.WithHelp("esc/q", "back")),
 
 		ListUp:        key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "up")),
@@ -121,6 +127,8 @@ func DefaultKeyMap() *KeyMap {
 		ToCheatSheet:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "cheat sheet")),
 		CloseGlossary: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 
-		Sort: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		Sort:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		Left:  key.NewBinding(key.WithKeys("left"), key.WithHelp("←/→", "more labs")),
+		Right: key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "more labs")),
 	}
 }

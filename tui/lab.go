@@ -2,9 +2,12 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -23,6 +26,8 @@ type LabService interface {
 	// afresh.
 	Start(ctx context.Context, lab *labfile.Lab) error
 	Reset(ctx context.Context, lab *labfile.Lab) error
+	// Namespace is where lab runs.
+	Namespace(lab *labfile.Lab) string
 	// Shell is the learner's shell, set up for the lab's cluster and
 	// namespace. It may resolve the cluster and write files, so the screen
 	// calls it in a command.
@@ -56,6 +61,9 @@ type labScreen struct {
 	streams *stream.Controller
 	showMap bool
 
+	timeline     *timelinePane
+	showTimeline bool
+
 	confirm labConfirm
 	// resetPrompt is what the reset confirmation says will happen, worked
 	// out when it is asked for rather than on every frame.
@@ -79,11 +87,17 @@ type labScreen struct {
 	notice string
 	// done is the completion summary, made once when every task passes.
 	done string
+	// terminalCommand makes the command shown for the learner's own
+	// terminal (see Options.TerminalCommand).
+	terminalCommand func(*labfile.Lab) string
+	// where tells the learner the lab's namespace and how to use it from
+	// their own terminal; made when the lab opens.
+	namespace, command string
 }
 
 func newLabScreen(c *common, svc LabService, mapSvc MapService) *labScreen {
 	d := &labData{c: c, answers: map[string]string{}}
-	return &labScreen{
+	s := &labScreen{
 		c: c, svc: svc, mapSvc: mapSvc, d: d,
 		tasks:   &taskList{d: d},
 		goal:    newGoalPane(d),
@@ -91,6 +105,8 @@ func newLabScreen(c *common, svc LabService, mapSvc MapService) *labScreen {
 		answer:  newLabAnswer(c.keys),
 		streams: stream.New(c.ctx, stream.ClockFunc(c.after), minBackoff, maxBackoff),
 	}
+	s.timeline = newTimelinePane(c)
+	return s
 }
 
 func (s *labScreen) open(lab *labfile.Lab) tea.Cmd {
@@ -107,6 +123,13 @@ func (s *labScreen) open(lab *labfile.Lab) tea.Cmd {
 	}
 	now := s.c.now()
 	save := s.c.saveProgress(func(d *progress.Data) { d.StartLab(lab.ID, now) })
+	s.namespace, s.command = "", ""
+	if s.svc != nil {
+		s.namespace = s.svc.Namespace(lab)
+	}
+	if s.terminalCommand != nil {
+		s.command = s.terminalCommand(lab)
+	}
 	if s.svc == nil {
 		s.err = errNoConnection
 		return tea.Batch(save, s.goal.render())
@@ -119,6 +142,8 @@ func (s *labScreen) stop() {
 	s.streams.StopAll()
 	s.showMap = false
 	s.cmap.show(nil)
+	s.showTimeline = false
+	s.timeline.show(nil, false)
 }
 
 func (s *labScreen) SetSize(w, h int) {
@@ -137,6 +162,7 @@ func (s *labScreen) layout() {
 	}
 	s.goal.SetSize(s.width, ph)
 	s.cmap.SetSize(s.width, ph)
+	s.timeline.SetSize(s.width, ph)
 }
 
 func (s *labScreen) Typing() bool { return s.answer.open }
@@ -168,6 +194,7 @@ func (s *labScreen) handle(msg tea.Msg) tea.Cmd {
 		return s.goal.Update(msg)
 	case taskMovedMsg:
 		s.goal.refresh()
+		s.goal.top()
 		return s.goal.render()
 	case answerSubmittedMsg:
 		return s.submit(msg.text)
@@ -205,6 +232,9 @@ func (s *labScreen) update(change func(*progress.TaskState)) tea.Cmd {
 
 // pane is the component below the task list.
 func (s *labScreen) pane() component {
+	if s.showTimeline {
+		return s.timeline
+	}
 	if s.showMap {
 		return s.cmap
 	}
@@ -233,13 +263,18 @@ func (s *labScreen) ShortHelpLines() [][]key.Binding {
 	if t := s.d.task(); t != nil && t.Question != nil {
 		work = append(work, k.Answer)
 	}
-	work = append(work, k.Shell, k.Map)
+	work = append(work, k.Shell, k.Map, k.Timeline)
 	return [][]key.Binding{work, {k.Reset, k.ClusterUp, k.PageDown, k.Back, k.Help}, {k.CheatSheet, k.Glossary}}
 }
 
 func (s *labScreen) FullHelp() [][]key.Binding {
 	k := s.c.keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Hint, k.Solution}, {k.Shell, k.Map, k.Reset}, {k.CheatSheet, k.Glossary}, {k.Back, k.Quit, k.Help}}
+	return [][]key.Binding{{k.Up, k.Down}, {k.PageUp, k.PageDown}, {k.Top, k.Bottom}, {k.Hint, k.Solution}, {k.Shell, k.Map, k.Timeline, k.Reset}, {k.CheatSheet, k.Glossary}, {k.Back, k.Quit, k.Help}}
+}
+
+// Legend says what the task list's marks mean.
+func (s *labScreen) Legend() []string {
+	return []string{"✓ done", "✗ not done yet", "· not started (what it checks is missing)", "◌ settling: the cluster is still carrying out a change", "… checking", "! cannot read the cluster"}
 }
 
 func (s *labScreen) View() string {
@@ -250,12 +285,26 @@ func (s *labScreen) View() string {
 	// The lines above the pane vary (wrapped messages), so the pane gets
 	// what is left; View draws a copy sized for it, free of side effects.
 	h := max(1, s.height-lipgloss.Height(top))
-	if s.showMap {
-		vp := s.cmap.viewport
-		vp.SetHeight(h)
-		return top + "\n" + vp.View()
-	}
 	vp := s.goal.viewport
+	switch {
+	case s.showTimeline:
+		vp = s.timeline.viewport
+	case s.showMap:
+		vp = s.cmap.viewport
+	}
 	vp.SetHeight(h)
-	return top + "\n" + vp.View()
+	return top + "\n" + s.moreBelow(vp)
+}
+
+// moreBelow draws the pane, its last line saying so when more of it lies
+// below: at 80x24 a map's services and legend, or a long goal's end,
+// would otherwise be out of sight with no sign that the pane scrolls.
+func (s *labScreen) moreBelow(vp viewport.Model) string {
+	out := vp.View()
+	if vp.Height() < 3 || vp.AtBottom() || vp.TotalLineCount() <= vp.Height() {
+		return out
+	}
+	lines := strings.Split(out, "\n")
+	lines[len(lines)-1] = s.c.styles.Muted.Render(fmt.Sprintf(" ↓ %d more lines below · pgdn/space, G for the end", vp.TotalLineCount()-vp.YOffset()-vp.Height()+1))
+	return strings.Join(lines, "\n")
 }

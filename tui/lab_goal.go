@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/k8slab/k8slab/labfile"
 )
@@ -21,6 +22,10 @@ type goalPane struct {
 	width    int
 	goal     string
 	viewport viewport.Model
+	// reveal is the text of a line just asked for (a hint, the solution):
+	// when the goal comes back rendered with it, the pane scrolls to it,
+	// since it is added below what the learner was reading.
+	reveal string
 }
 
 func newGoalPane(d *labData) *goalPane {
@@ -45,10 +50,32 @@ func (g *goalPane) Update(msg tea.Msg) tea.Cmd {
 		}
 		g.goal = msg.content
 		g.refresh()
+		g.scrollToReveal()
 	case tea.KeyPressMsg:
 		scrollPage(&g.viewport, g.d.c.keys, msg)
 	}
 	return nil
+}
+
+// scrollToReveal brings the line asked for to the top of the pane, once
+// it has been rendered.
+func (g *goalPane) scrollToReveal() {
+	if g.reveal == "" {
+		return
+	}
+	for i, l := range strings.Split(ansi.Strip(g.viewport.GetContent()), "\n") {
+		if strings.Contains(l, g.reveal) {
+			g.viewport.SetYOffset(max(0, i-1))
+			g.reveal = ""
+			return
+		}
+	}
+}
+
+// top shows the start of a task: what is not done yet, then its goal.
+func (g *goalPane) top() {
+	g.reveal = ""
+	g.viewport.GotoTop()
 }
 
 // scrollPage pages a pane whose up and down keys move a cursor instead.
@@ -58,6 +85,10 @@ func scrollPage(vp *viewport.Model, k *KeyMap, msg tea.KeyPressMsg) {
 		vp.PageDown()
 	case key.Matches(msg, k.PageUp):
 		vp.PageUp()
+	case key.Matches(msg, k.Top):
+		vp.GotoTop()
+	case key.Matches(msg, k.Bottom):
+		vp.GotoBottom()
 	}
 }
 
@@ -67,7 +98,7 @@ func (g *goalPane) ShortHelp() []key.Binding {
 
 func (g *goalPane) FullHelp() [][]key.Binding {
 	k := g.d.c.keys
-	return [][]key.Binding{{k.PageUp, k.PageDown}, {k.Hint, k.Solution}}
+	return [][]key.Binding{{k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Hint, k.Solution}}
 }
 
 func (g *goalPane) View() string { return g.viewport.View() }

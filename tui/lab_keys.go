@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"fmt"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
@@ -45,6 +47,7 @@ func (s *labScreen) keyActions() []keyAction {
 		{&k.Shell, s.openShell},
 		{&k.Answer, s.editAnswer},
 		{&k.Map, s.toggleMap},
+		{&k.Timeline, s.toggleTimeline},
 		{&k.Back, s.back},
 	}
 }
@@ -65,6 +68,7 @@ func (s *labScreen) confirmed(msg tea.KeyPressMsg) tea.Cmd {
 		s.d.result = nil
 		return s.action("reset", s.svc.Reset)
 	case confirmSolution:
+		s.goal.reveal = "Reference solution"
 		return s.update(func(t *progress.TaskState) { t.SolutionSeen = true })
 	}
 	return nil
@@ -72,10 +76,20 @@ func (s *labScreen) confirmed(msg tea.KeyPressMsg) tea.Cmd {
 
 func (s *labScreen) hint() tea.Cmd {
 	t := s.d.task()
-	if t != nil && s.d.progress().Tasks[t.ID].HintsUsed < len(t.Hints) {
-		return s.update(func(ts *progress.TaskState) { ts.HintsUsed++ })
+	if t == nil {
+		return nil
 	}
-	return nil
+	used := s.d.progress().Tasks[t.ID].HintsUsed
+	if used >= len(t.Hints) {
+		// Say why nothing appeared, rather than leave h looking broken.
+		s.notice = "No more hints for this task."
+		if len(t.Solution) > 0 {
+			s.notice += " S shows the reference solution."
+		}
+		return nil
+	}
+	s.goal.reveal = fmt.Sprintf("Hint %d.", used+1)
+	return s.update(func(ts *progress.TaskState) { ts.HintsUsed++ })
 }
 
 func (s *labScreen) askSolution() tea.Cmd {
@@ -123,6 +137,7 @@ func (s *labScreen) toggleMap() tea.Cmd {
 		return nil
 	}
 	s.showMap = !s.showMap
+	s.showTimeline = false
 	if !s.showMap {
 		s.goal.refresh()
 		return nil

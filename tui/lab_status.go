@@ -3,12 +3,14 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"charm.land/lipgloss/v2"
 
 	"github.com/k8slab/k8slab/internal/textsafe"
+	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/tui/stream"
 )
 
@@ -58,7 +60,29 @@ func (s *labScreen) statusLine() string {
 	if missing := s.d.missing(s.d.lab.Features); missing != "" {
 		para(st.Next.Render("Note:") + " a simulated cluster runs no containers, so it cannot show " + missing + "; a kind cluster can.")
 	}
+	b.WriteString(s.whereLine())
 	return b.String()
+}
+
+// whereLine names the lab's namespace and the command that points kubectl
+// in the learner's own terminal at it: without it, kubectl there works in
+// "default" and finds nothing of the lab. The command is shown verbatim,
+// on a line of its own when it does not fit beside the namespace.
+func (s *labScreen) whereLine() string {
+	if s.namespace == "" {
+		return ""
+	}
+	st := s.c.styles
+	head := " Namespace " + st.Bold.Render(s.namespace)
+	if s.command == "" {
+		return head + st.Muted.Render(" · in your terminal use kubectl -n "+s.namespace) + "\n"
+	}
+	one := head + st.Muted.Render(" · your terminal: ") + s.command
+	if lipgloss.Width(one) < s.width {
+		return one + "\n"
+	}
+	lines := lessons.WrapCommand(s.command, s.width-4)
+	return head + st.Muted.Render(" · for kubectl in your own terminal:") + "\n   " + strings.Join(lines, "\n   ") + "\n"
 }
 
 // errorText says what went wrong and what happens next.
@@ -88,15 +112,27 @@ func (s *labScreen) unavailable() string {
 }
 
 func (s *labScreen) summary() string {
-	data := s.d.progress()
-	hints := 0
+	all := s.c.store.Snapshot()
+	data := all.Labs[s.d.lab.ID]
+	hints, solutions := 0, 0
 	for _, t := range data.Tasks {
 		hints += t.HintsUsed
+		if t.SolutionSeen {
+			solutions++
+		}
 	}
-	next := "That was the last lab of the course."
-	for i, m := range s.c.course.Modules {
-		if m.ID == s.d.lab.Module && i+1 < len(s.c.course.Modules) && len(s.c.course.Modules[i+1].Lessons) > 0 {
-			next = "Next: " + s.c.course.Modules[i+1].Lessons[0].Title + " (esc for the course map)."
+	help := plural(hints, "hint")
+	if solutions > 0 {
+		help += " and " + plural(solutions, "solution") + " viewed"
+	}
+	// The course map's "Next", so the two agree.
+	rows := courseRows(s.c.course)
+	next := "That completes the course."
+	if i := nextOf(s.c.course, all, rows); i >= 0 {
+		next = "Next: " + rowTitle(s.c.course, rows[i]) + " (esc for the course map)."
+		labLeft := slices.ContainsFunc(rows, func(r homeRow) bool { return r.kind == labRow && !rowDone(s.c.course, all, r) })
+		if !labLeft {
+			next = "That was the last lab of the course. " + next
 		}
 	}
 	// The time runs from the lab's first opening to its last task's pass,
@@ -111,7 +147,7 @@ func (s *labScreen) summary() string {
 	if !data.StartedAt.IsZero() && !finished.IsZero() && !finished.Before(data.StartedAt) {
 		took = " in " + finished.Sub(data.StartedAt).Round(time.Second).String()
 	}
-	return fmt.Sprintf("Lab complete%s with %s. Well done! %s", took, plural(hints, "hint"), next)
+	return fmt.Sprintf("Lab complete%s with %s. Well done! %s", took, help, next)
 }
 
 func plural(n int, what string) string {

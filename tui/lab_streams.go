@@ -177,7 +177,7 @@ func (s *labScreen) handleStream(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 		}
 	case labActionDoneMsg:
 		if c.Done(stream.Action, msg.id) {
-			return s.actionDone(msg.err), true
+			return s.actionDone(msg.what, msg.err), true
 		}
 	case labResultMsg:
 		if c.Current(stream.Watch, msg.id) && s.d.lab != nil && msg.lab == s.d.lab.ID {
@@ -195,7 +195,7 @@ func (s *labScreen) handleStream(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 	case shellExitedMsg:
 		return s.shellExited(), true
 	default:
-		return nil, false
+		return s.handleTimeline(msg)
 	}
 	return nil, true
 }
@@ -231,14 +231,18 @@ func (s *labScreen) shellExited() tea.Cmd {
 }
 
 // actionDone follows a lab start or reset.
-func (s *labScreen) actionDone(err error) tea.Cmd {
+func (s *labScreen) actionDone(what string, err error) tea.Cmd {
 	s.busy = ""
 	if err == nil {
 		s.err, s.started = nil, true
-		if !s.streams.Active(stream.Watch) {
-			return s.watch()
+		var fresh tea.Cmd
+		if what == "reset" {
+			fresh = s.freshStart()
 		}
-		return nil
+		if !s.streams.Active(stream.Watch) {
+			return tea.Batch(fresh, s.watch())
+		}
+		return fresh
 	}
 	switch {
 	case s.noCluster || s.c.ctx.Err() != nil:
@@ -256,6 +260,18 @@ func (s *labScreen) actionDone(err error) tea.Cmd {
 	}
 	s.err = err
 	return s.streams.RetryLater()
+}
+
+// freshStart forgets the lab's progress once its namespace is made anew:
+// tasks done before are not "done · changed since" on a lab that starts
+// over, and its clock starts again.
+func (s *labScreen) freshStart() tea.Cmd {
+	lab, now := s.d.lab.ID, s.c.now()
+	s.d.answers = map[string]string{}
+	s.d.result, s.done = nil, ""
+	save := s.c.saveProgress(func(d *progress.Data) { d.ResetLab(lab, now) })
+	s.goal.refresh()
+	return tea.Batch(save, s.goal.render())
 }
 
 // graded takes a new result.

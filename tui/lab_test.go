@@ -3,7 +3,9 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -277,10 +279,16 @@ func TestLabCompletionSummary(t *testing.T) {
 	waitFor(t, tm, "graded live")
 	press(tm, "h")
 	waitFor(t, tm, "Hint 1")
+	press(tm, "j", "S", "y")
+	waitFor(t, tm, "Reference solution")
 	now.Add(int64(2 * time.Minute))
 	labs.results <- labResult(checks.Pass, checks.Pass)
-	waitFor(t, tm, "Lab complete in 2m0s with 1 hint. Well done! Next: More")
-	finalScreen(t, tm)
+	// "Next" is the course map's: the first item not done, here the
+	// unread first lesson; the question lab is still to do.
+	waitFor(t, tm, "Lab complete in 2m0s with 1 hint and 1 solution viewed. Well done! Next: A long lesson")
+	if screen := finalScreen(t, tm); strings.Contains(screen, "last lab") {
+		t.Errorf("the summary calls this the last lab while the question lab is unfinished:\n%s", screen)
+	}
 
 	// Reopened later, the lab tells the same story: the time comes from
 	// progress, not from when the screen opened.
@@ -290,7 +298,19 @@ func TestLabCompletionSummary(t *testing.T) {
 	tm = f.startApp(t, app, 100, 30)
 	waitFor(t, tm, "graded live")
 	labs.results <- labResult(checks.Pass, checks.Pass)
-	waitFor(t, tm, "Lab complete in 2m0s with 1 hint.")
+	waitFor(t, tm, "Lab complete in 2m0s with 1 hint and 1 solution viewed.")
+	finalScreen(t, tm)
+
+	// With every other lab done, it says this was the last.
+	f.store.Apply(func(d *progress.Data) {
+		d.UpdateTask("question-lab", "count-nodes", func(ts *progress.TaskState) { ts.PassedAt = testNow })
+	})
+	labs = newFakeLabs()
+	app = New(Options{Course: f.course, Store: f.store, Now: clock, Labs: labs, Start: progress.Position{Screen: "lab", ID: "first-lab"}})
+	tm = f.startApp(t, app, 100, 30)
+	waitFor(t, tm, "graded live")
+	labs.results <- labResult(checks.Pass, checks.Pass)
+	waitFor(t, tm, "That was the last lab of the")
 	finalScreen(t, tm)
 }
 
@@ -350,4 +370,146 @@ func TestLabResetPromptNamesWhatIsOutsideTheNamespace(t *testing.T) {
 		press(tm, "n")
 		finalScreen(t, tm)
 	}
+}
+
+// A reset is a fresh start: a finished lab is no longer complete, and its
+// tasks fail as new ones, not as "done · changed since".
+func TestLabResetIsAFreshStart(t *testing.T) {
+	f := newFixture(t)
+	labs := newFakeLabs()
+	tm := f.startLab(t, labs, 80, 24, false)
+	waitFor(t, tm, "graded live")
+	labs.results <- labResult(checks.Pass, checks.Pass)
+	waitFor(t, tm, "Lab complete")
+	press(tm, "R", "y")
+	waitUntil(t, tm, "the reset", func(string) bool {
+		labs.mu.Lock()
+		defer labs.mu.Unlock()
+		return labs.resets == 1
+	})
+	labs.results <- labResult(checks.Fail, checks.Missing)
+	waitFor(t, tm, "deployment web needs 3 replicas")
+	screen := finalScreen(t, tm)
+	for _, stale := range []string{"changed since", "Done earlier", "Lab complete"} {
+		if strings.Contains(screen, stale) {
+			t.Errorf("after a reset the screen still says %q", stale)
+		}
+	}
+	golden.RequireEqual(t, screen)
+	if st := f.store.Snapshot().Labs["first-lab"].Tasks["create-web"]; !st.PassedAt.IsZero() {
+		t.Errorf("progress keeps the pass from before the reset: %+v", st)
+	}
+}
+
+// longGoals gives the first lab's tasks goals longer than a screen.
+func longGoals(f *fixture) {
+	lab, _ := f.course.Lab("first-lab")
+	var goal strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&goal, "Line %d of a long goal.\n\n", i+1)
+	}
+	lab.Tasks[0].Goal = goal.String()
+	lab.Tasks[1].Goal = goal.String()
+}
+
+// A hint asked for comes into sight even below a long goal, and asking
+// for one more than there are says so.
+func TestLabRevealedHintInSight(t *testing.T) {
+	f := newFixture(t)
+	longGoals(f)
+	labs := newFakeLabs()
+	tm := f.startLab(t, labs, 80, 24, false)
+	waitFor(t, tm, "graded live")
+	labs.results <- labResult(checks.Fail, checks.Fail)
+	waitFor(t, tm, "Not done yet")
+	press(tm, "h")
+	waitFor(t, tm, "Hint 1.")
+	press(tm, "h")
+	waitFor(t, tm, "Hint 2.")
+	press(tm, "h")
+	waitFor(t, tm, "No more hints for this task. S shows the reference solution.")
+	golden.RequireEqual(t, finalScreen(t, tm))
+}
+
+// The solution comes into sight too; moving to another task starts at its
+// top, where "Not done yet" is; g and G go to the top and bottom.
+func TestLabPaneScrollPerTask(t *testing.T) {
+	f := newFixture(t)
+	longGoals(f)
+	labs := newFakeLabs()
+	tm := f.startLab(t, labs, 80, 24, false)
+	waitFor(t, tm, "graded live")
+	labs.results <- labResult(checks.Fail, checks.Fail)
+	waitFor(t, tm, "Not done yet")
+	press(tm, "S", "y")
+	waitFor(t, tm, "Reference solution")
+	press(tm, "j")
+	waitUntil(t, tm, "the second task's top", func(s string) bool {
+		return strings.Contains(s, "• deployment web needs 5 replicas") && strings.Contains(s, "## Scale to five")
+	})
+	press(tm, "G")
+	waitFor(t, tm, "Line 30 of a long goal.")
+	press(tm, "g")
+	waitFor(t, tm, "• deployment web needs 5 replicas")
+	// More lies below, and the pane says so.
+	waitFor(t, tm, "more lines below · pgdn/space, G for the end")
+	finalScreen(t, tm)
+}
+
+func (f *fakeLabs) Namespace(lab *labfile.Lab) string { return "lab-" + lab.ID }
+
+// The lab screen names the lab's namespace and the one command that
+// points kubectl in the learner's own terminal at it, verbatim: on the
+// namespace's line when it fits, else on a line of its own.
+func TestLabShowsNamespaceAndTerminalCommand(t *testing.T) {
+	for _, tc := range []struct {
+		name, flags string
+		w, h        int
+	}{{"80x24", "", 80, 24}, {"80x24_long_command", " --content=/home/learner/my-course", 80, 24}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			labs := newFakeLabs()
+			command := func(lab *labfile.Lab) string {
+				return `eval "$(k8slab` + tc.flags + ` cluster env --lab ` + lab.ID + `)"`
+			}
+			app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Labs: labs, TerminalCommand: command})
+			tm := f.startApp(t, app, tc.w, tc.h)
+			waitFor(t, tm, "Next:")
+			press(tm, "j", "j", "j", "enter")
+			want := `eval "$(k8slab` + tc.flags + ` cluster env --lab first-lab)"`
+			// A command too long for the line is continued with " \",
+			// which the shell joins again.
+			waitUntil(t, tm, "the command", func(s string) bool {
+				return strings.Contains(regexp.MustCompile(` \\\n +`).ReplaceAllString(s, " "), want)
+			})
+			waitFor(t, tm, "Namespace lab-first-lab")
+			waitFor(t, tm, "graded live")
+			golden.RequireEqual(t, finalScreen(t, tm))
+		})
+	}
+}
+
+// The full help (?) at 80x24 shows every key, esc and q included, and
+// what the task marks mean.
+func TestLabFullHelpAt80x24(t *testing.T) {
+	f := newFixture(t)
+	labs := newFakeLabs()
+	tm := f.startLab(t, labs, 80, 24, false)
+	waitFor(t, tm, "graded live")
+	labs.results <- labResult(checks.Fail, checks.Missing)
+	waitFor(t, tm, "deployment web needs 3 replicas")
+	press(tm, "?")
+	waitFor(t, tm, "✓ done")
+	screen := tm.last.Load().(string)
+	for _, want := range []string{"esc back", "q quit", "g/home top", "G/end bottom", "t shell", "R reset lab", "✗ not done yet", "· not started", "◌ settling", "… checking"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the full help lacks %q:\n%s", want, screen)
+		}
+	}
+	for i, line := range strings.Split(screen, "\n") {
+		if strings.HasSuffix(line, "…") {
+			t.Errorf("line %d is cut: %q", i, line)
+		}
+	}
+	golden.RequireEqual(t, finalScreen(t, tm))
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,4 +135,18 @@ func TestLabSolutionOnQuestionSaysWhy(t *testing.T) {
 	press(tm, "S")
 	waitFor(t, tm, "This task is a question, so there are no commands to show.")
 	finalScreen(t, tm)
+}
+
+// A missing object that two checks report in two word orders is listed
+// once; different objects each keep their line.
+func TestFailureMessagesSaidOnce(t *testing.T) {
+	r := &checks.TaskResult{Status: checks.Missing, Checks: []checks.CheckResult{
+		{Name: "a", Status: checks.Missing, Messages: []string{"deployment db in namespace lab-x not found", "service db in namespace lab-x not found"}},
+		{Name: "b", Status: checks.Missing, Messages: []string{"deployment db not found in namespace lab-x", "service backend not found in namespace lab-x"}},
+	}}
+	got := failureMessages(r)
+	want := []string{"deployment db in namespace lab-x not found", "service db in namespace lab-x not found", "service backend not found in namespace lab-x"}
+	if !slices.Equal(got, want) {
+		t.Errorf("messages = %q, want %q", got, want)
+	}
 }

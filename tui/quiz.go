@@ -337,7 +337,15 @@ func (s *quizScreen) View() string {
 			b.WriteString(" " + st.Correct.Render("✓ Correct."))
 		} else {
 			answer := strings.Join(q.CorrectAnswerText(), "; ")
-			b.WriteString(" " + st.Wrong.Render("✗ Not quite.") + " The answer: " + st.Bold.Render(answer))
+			if q.Type == quiz.FreeText {
+				// A typed answer is often a command or a name: shown
+				// verbatim on its own line, never re-wrapped.
+				b.WriteString(" " + st.Wrong.Render("✗ Not quite.") + " The answer:\n   " + st.Bold.Render(answer))
+			} else {
+				// Prose wraps, so the right answer is never cut at the
+				// window's edge.
+				b.WriteString(wrap.Render(st.Wrong.Render("✗ Not quite.") + " The answer: " + st.Bold.Render(answer)))
+			}
 		}
 		b.WriteString("\n\n")
 		b.WriteString(wrap.Inherit(st.Explanation).Render(strings.TrimSpace(q.Explanation)))

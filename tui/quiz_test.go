@@ -121,3 +121,41 @@ func TestFailedQuizNamesLessons(t *testing.T) {
 		t.Errorf("advice does not name just the lesson behind the missed questions:\n%s", screen)
 	}
 }
+
+// A wrong answer's feedback shows the whole right answer at 80 columns:
+// prose wraps, a typed answer stands verbatim on its own line.
+func TestQuizFeedbackShowsTheWholeAnswer(t *testing.T) {
+	long := "Pods are replaced with new IPs, while a Service's name and ClusterIP stay the same for as long as the Service exists"
+	store, _, err := progress.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &common{store: store, now: func() time.Time { return testNow }, keys: DefaultKeyMap(), styles: NewStyles(true, true), course: &course.Course{}}
+	q := &quiz.Quiz{ID: "svc", Title: "Services", PassPercent: 50, Questions: []quiz.Question{
+		{ID: "why", Type: quiz.SingleChoice, Prompt: "Why a Service?", Options: []quiz.Option{{Text: "Pods never change"}, {Text: long, Correct: true}}},
+		{ID: "cmd", Type: quiz.FreeText, Prompt: "Which command?", Accept: []string{"kubectl get pods --field-selector=status.phase=Running -o wide"}},
+	}}
+	s := newQuizScreen(c)
+	s.SetSize(80, 20)
+	s.start(q, store.Snapshot())
+	for _, o := range "ab" {
+		if s.choices()[o-'a'] == "Pods never change" {
+			s.Update(typed(string(o)))
+		}
+	}
+	view := ansi.Strip(s.View())
+	if got := strings.Join(strings.Fields(view), " "); !strings.Contains(got, "The answer: "+long) {
+		t.Errorf("the right answer is not shown whole:\n%s", view)
+	}
+	for i, l := range strings.Split(view, "\n") {
+		if ansi.StringWidth(l) > 80 {
+			t.Errorf("line %d is %d wide: %q", i, ansi.StringWidth(l), l)
+		}
+	}
+	s.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+	s.input.SetValue("kubectl get pods")
+	s.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+	if view := ansi.Strip(s.View()); !strings.Contains(view, "\n   kubectl get pods --field-selector=status.phase=Running -o wide") {
+		t.Errorf("the typed answer is not shown verbatim on its own line:\n%s", view)
+	}
+}

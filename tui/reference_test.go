@@ -211,17 +211,17 @@ func TestLessonTermsLine(t *testing.T) {
 			waitFor(t, tm, "Next:")
 			press(tm, "enter")
 			waitFor(t, tm, "Section 1")
-			waitFor(t, tm, "t terms")
+			waitFor(t, tm, "T terms")
 			press(tm, "G")
 			waitFor(t, tm, "look them up.")
 			screen := tm.last.Load().(string)
-			if got := strings.Join(strings.Fields(screen), " "); !strings.Contains(got, "Terms introduced here: Deployment, kubectl, pod. Press t to look them up.") {
+			if got := strings.Join(strings.Fields(screen), " "); !strings.Contains(got, "Terms introduced here: Deployment, kubectl, pod. Press T to look them up.") {
 				t.Errorf("the terms line is not shown whole:\n%s", screen)
 			}
 			checkFits(t, screen, size.w)
 			golden.RequireEqual(t, screen)
 
-			press(tm, "t")
+			press(tm, "T")
 			waitFor(t, tm, "Terms introduced in “A long lesson”")
 			waitFor(t, tm, "3 terms")
 			screen = tm.last.Load().(string)
@@ -247,7 +247,7 @@ func TestLessonTermsLine(t *testing.T) {
 	press(tm, "j", "enter")
 	waitFor(t, tm, "Short and sweet.")
 	screen := tm.last.Load().(string)
-	if strings.Contains(screen, "Terms introduced") || strings.Contains(screen, "t terms") {
+	if strings.Contains(screen, "Terms introduced") || strings.Contains(screen, "T terms") {
 		t.Errorf("a lesson with no terms offers them:\n%s", screen)
 	}
 	finalScreen(t, tm)
@@ -318,7 +318,7 @@ func TestNoReferenceNoKeys(t *testing.T) {
 	press(tm, "G")
 	waitFor(t, tm, "kubectl get pods -o wide")
 	screen := tm.last.Load().(string)
-	for _, unwanted := range []string{"cheat sheet", "glossary", "t terms", "Terms introduced"} {
+	for _, unwanted := range []string{"cheat sheet", "glossary", "T terms", "Terms introduced"} {
 		if strings.Contains(screen, unwanted) {
 			t.Errorf("the screen offers %q:\n%s", unwanted, screen)
 		}

@@ -6,8 +6,10 @@ import (
 	"sort"
 
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/labenv"
 	"github.com/k8slab/k8slab/labfile"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -23,6 +25,11 @@ type Access struct {
 	// Restricted are tasks that need cluster-wide write rights; learners
 	// cannot do them in a workshop, and status does not grade them.
 	Restricted []Restricted
+	// SetupClusterObjects are cluster-scoped kinds (volumes) labs' setups
+	// make for a lab namespace. A learner may get only their own, by
+	// name (OwnClusterObjects): listing them would show every learner's
+	// namespace, and with a roster the class's names.
+	SetupClusterObjects []schema.GroupVersionResource
 }
 
 // Restricted is a task a workshop learner cannot do.
@@ -47,7 +54,7 @@ func Analyse(labs []*labfile.Lab) Access {
 		// learner may read: a reset then says plainly when only the
 		// instructor can make it anew.
 		for _, r := range labenv.ClusterScopedResources(lab) {
-			a.ClusterRead = addGVR(a.ClusterRead, r)
+			a.SetupClusterObjects = addGVR(a.SetupClusterObjects, r)
 		}
 		for i := range lab.Tasks {
 			task := &lab.Tasks[i]
@@ -101,4 +108,39 @@ func (a Access) IsRestricted(lab, task string) bool {
 		}
 	}
 	return false
+}
+
+// OwnClusterObjects are the rules that let a learner get, by name, the
+// cluster-scoped objects the labs' setups make for their lab namespaces
+// (a volume the storage lab provides): enough for a lab start or reset to
+// see that a volume was released and say so, while the names of other
+// learners' volumes (and so their namespaces) stay hidden.
+func OwnClusterObjects(workshop, learner string, labs []*labfile.Lab) []rbacv1.PolicyRule {
+	names := map[schema.GroupVersionResource][]string{}
+	for _, lab := range labs {
+		objs, err := labenv.SetupObjects(lab, LabNamespace(workshop, learner, lab.ID))
+		if err != nil {
+			continue
+		}
+		for _, o := range objs {
+			k, err := kube.LookupKind(o.GetAPIVersion(), o.GetKind())
+			if err != nil || k.Namespaced {
+				continue
+			}
+			if !slices.Contains(names[k.GVR], o.GetName()) {
+				names[k.GVR] = append(names[k.GVR], o.GetName())
+			}
+		}
+	}
+	gvrs := make([]schema.GroupVersionResource, 0, len(names))
+	for g := range names {
+		gvrs = append(gvrs, g)
+	}
+	sort.Slice(gvrs, func(i, j int) bool { return gvrs[i].String() < gvrs[j].String() })
+	var rules []rbacv1.PolicyRule
+	for _, g := range gvrs {
+		sort.Strings(names[g])
+		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{g.Group}, Resources: []string{g.Resource}, ResourceNames: names[g], Verbs: []string{"get"}})
+	}
+	return rules
 }

@@ -121,12 +121,12 @@ func BenchmarkClassGrading(b *testing.B) {
 	}
 	ctx := context.Background()
 	prepared := 0
-	for _, size := range []int{10, 100, 500} {
+	for _, size := range []int{20, 100, 500} {
 		b.Run(fmt.Sprintf("learners=%d", size), func(b *testing.B) {
 			if prepared < size {
 				start := time.Now()
 				plan := workshop.Plan{Name: "bench", Learners: workshop.LearnerIDs(size), Labs: labs}
-				if _, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: dir + "/kubeconfigs", Parallel: 16}); err != nil {
+				if _, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: dir + "/kubeconfigs", Parallel: 16, Force: true}); err != nil {
 					b.Fatal(err)
 				}
 				work(b, admin, plan.Learners[prepared:])

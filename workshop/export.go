@@ -3,13 +3,13 @@ package workshop
 import (
 	"encoding/csv"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/checks/report"
 )
 
 // Formats Export writes.
@@ -54,82 +54,24 @@ func writeCSV(w io.Writer, t Table) error {
 	return cw.Error()
 }
 
-type junitSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
-	Name    string       `xml:"name,attr"`
-	Suites  []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	ClassName string        `xml:"classname,attr"`
-	Failure   *junitProblem `xml:"failure,omitempty"`
-	Error     *junitProblem `xml:"error,omitempty"`
-	Skipped   *junitProblem `xml:"skipped,omitempty"`
-}
-
-type junitProblem struct {
-	Message string `xml:"message,attr"`
-	Text    string `xml:",chardata"`
-}
-
-// writeJUnit writes a suite per learner and a case per graded task, so CI
-// dashboards show the class as test results.
+// writeJUnit writes a suite per learner and lab, and a case per graded
+// task, with the JUnit writer 'k8slab check' uses, so CI dashboards show
+// the class as test results named as a learner's own check names them.
 func writeJUnit(w io.Writer, t Table) error {
-	out := junitSuites{Name: "workshop " + t.Workshop}
+	var suites []report.Suite
 	for _, r := range t.Rows {
-		s := junitSuite{Name: r.Learner}
 		for _, c := range r.Cells {
-			if c.State == NotGraded || len(c.Tasks) == 0 {
-				s.Tests++
-				s.Skipped++
-				s.Cases = append(s.Cases, junitCase{Name: c.Lab, ClassName: r.Learner + "." + c.Lab,
-					Skipped: &junitProblem{Message: "not graded in a workshop: its tasks are questions or need cluster-wide rights"}})
-				continue
+			s := report.Suite{Name: r.Learner + "/" + c.Lab, ClassName: r.Learner + "." + c.Lab,
+				Report: report.Report{LabResult: checks.LabResult{Lab: c.Lab, Title: c.Title, Namespace: c.Namespace,
+					Tasks: c.Tasks, Score: c.Score, MaxScore: c.MaxScore, At: t.At}}}
+			switch {
+			case c.State == NotGraded:
+				s.Skipped = "not graded in a workshop: its tasks are questions or need cluster-wide rights"
+			case len(c.Tasks) == 0:
+				s.Skipped = "not graded: the learner has no namespace for this lab"
 			}
-			for _, task := range c.Tasks {
-				jc := junitCase{Name: c.Lab + "/" + task.ID, ClassName: r.Learner + "." + c.Lab}
-				s.Tests++
-				switch {
-				case task.Status == checks.Pass:
-				case task.Status.Broken():
-					s.Errors++
-					jc.Error = &junitProblem{Message: string(task.Status), Text: messages(task)}
-				default:
-					s.Failures++
-					jc.Failure = &junitProblem{Message: string(task.Status), Text: messages(task)}
-				}
-				s.Cases = append(s.Cases, jc)
-			}
+			suites = append(suites, s)
 		}
-		out.Suites = append(out.Suites, s)
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
-}
-
-// messages lists what a learner still has to fix in a task, a line each.
-func messages(t checks.TaskResult) string {
-	var b strings.Builder
-	for _, m := range t.Problems() {
-		b.WriteString(m + "\n")
-	}
-	return b.String()
+	return report.WriteJUnitSuites(w, "workshop "+t.Workshop, suites)
 }

@@ -69,6 +69,12 @@ type InitOptions struct {
 	Parallel int
 	// Progress, when set, gets a line per learner.
 	Progress io.Writer
+	// SetUp applies every lab's setup now (the labs of the day); without
+	// it each lab is set up when its learner first opens it, with the
+	// learner's own rights, inside the quota.
+	SetUp bool
+	// Force goes ahead when the class does not fit the cluster's nodes.
+	Force bool
 }
 
 // DefaultQuota keeps one learner's lab from starving the rest while
@@ -92,6 +98,10 @@ type InitResult struct {
 	Kubeconfigs []string
 	Access      Access
 	Expires     time.Time
+	// Need and Capacity are what the class will request and what the
+	// cluster's nodes had free, counted before anything was made.
+	Need     Need
+	Capacity Capacity
 }
 
 // learnerRules are what a learner may do inside their lab namespaces: the
@@ -107,7 +117,10 @@ var learnerRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: readVerbs},
 	{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: writeVerbs},
 	{APIGroups: []string{"autoscaling"}, Resources: []string{"horizontalpodautoscalers"}, Verbs: writeVerbs},
-	{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses", "networkpolicies"}, Verbs: writeVerbs},
+	{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses"}, Verbs: writeVerbs},
+	// The fence's NetworkPolicy is init's: a learner who could change it
+	// could open their pods to the whole cluster.
+	{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"networkpolicies"}, Verbs: readVerbs},
 	{APIGroups: []string{"policy"}, Resources: []string{"poddisruptionbudgets"}, Verbs: writeVerbs},
 	{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: readVerbs},
 }
@@ -127,6 +140,8 @@ var (
 	roleBindingsGVR        = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"}
 	clusterRolesGVR        = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}
 	clusterRoleBindingsGVR = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}
+	networkPoliciesGVR     = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}
+	secretsGVR             = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 )
 
 // Init creates (or brings up to date) everything the workshop's learners
@@ -145,6 +160,11 @@ func Init(ctx context.Context, c Clients, p Plan, opts InitOptions) (*InitResult
 	if opts.Parallel == 0 {
 		opts.Parallel = 8
 	}
+	// Before anything is made: a class that cannot fit is refused.
+	need, capa, err := checkCapacity(ctx, c, p, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(opts.OutDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the kubeconfig folder: %w", err)
 	}
@@ -155,7 +175,7 @@ func Init(ctx context.Context, c Clients, p Plan, opts InitOptions) (*InitResult
 	if err := w.shared(ctx); err != nil {
 		return nil, err
 	}
-	res := &InitResult{Access: w.access, Expires: time.Now().Add(opts.TokenTTL)}
+	res := &InitResult{Access: w.access, Expires: time.Now().Add(opts.TokenTTL), Need: need, Capacity: capa}
 	paths := make([]string, len(p.Learners))
 	errs := make([]error, len(p.Learners))
 	sem := make(chan struct{}, opts.Parallel)
@@ -240,6 +260,28 @@ func refuseForeign(ctx context.Context, c Clients, p Plan) error {
 			}
 		}
 	}
+	// A learner's ClusterRole and binding are named after workshop and
+	// learner, so workshop "ws" with learner "a-b" and workshop "ws-a"
+	// with learner "b" would share them; applying with force would hand
+	// one learner's binding to the other.
+	for _, gvr := range []schema.GroupVersionResource{clusterRolesGVR, clusterRoleBindingsGVR} {
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
+		list, err := c.Dynamic.Resource(gvr).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("listing %s: %w", gvr.Resource, err)
+		}
+		owners := map[string]map[string]string{}
+		for _, o := range list.Items {
+			owners[o.GetName()] = o.GetLabels()
+		}
+		for _, l := range p.Learners {
+			name := clusterRoleName(p.Name, l)
+			if labels, ok := owners[name]; ok && (labels[WorkshopLabel] != p.Name || labels[LearnerLabel] != l) {
+				return fmt.Errorf("%s %s belongs to workshop %s's learner %s, not to workshop %s's learner %s; choose another workshop name", kindOf(gvr), name, labels[WorkshopLabel], labels[LearnerLabel], p.Name, l)
+			}
+		}
+	}
 	return nil
 }
 
@@ -265,18 +307,9 @@ func (w *initializer) labels(learner, lab string) map[string]string {
 // namespaces.
 func (w *initializer) readRoleName() string { return "k8slab-workshop-" + w.p.Name + "-read" }
 
-// shared creates the read-only roles all learners share.
+// shared creates the read-only roles in namespaces outside the learners'
+// (kube-system) that all learners share.
 func (w *initializer) shared(ctx context.Context) error {
-	if len(w.access.ClusterRead) > 0 {
-		cr := &rbacv1.ClusterRole{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
-			ObjectMeta: metav1.ObjectMeta{Name: w.readRoleName(), Labels: w.labels("", "")},
-			Rules:      readRules(w.access.ClusterRead),
-		}
-		if err := w.apply(ctx, clusterRolesGVR, "", cr); err != nil {
-			return err
-		}
-	}
 	for _, ns := range sortedKeys(w.access.NamespaceRead) {
 		r := &rbacv1.Role{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
@@ -288,6 +321,16 @@ func (w *initializer) shared(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// clusterRoleName names a learner's ClusterRole and its binding: what the
+// checks read cluster-wide (nodes), and get on the learner's own volumes.
+func (w *initializer) clusterRoleName(learner string) string {
+	return clusterRoleName(w.p.Name, learner)
+}
+
+func clusterRoleName(workshop, learner string) string {
+	return "k8slab-workshop-" + workshop + "-" + learner
 }
 
 func readRules(gvrs []schema.GroupVersionResource) []rbacv1.PolicyRule {
@@ -319,7 +362,7 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 	home := HomeNamespace(w.p.Name, learner)
 	subject := []rbacv1.Subject{{Kind: "ServiceAccount", Name: LearnerAccount, Namespace: home}}
 	objs := []item{
-		{namespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: home, Labels: w.labels(learner, "")}}},
+		{namespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: home, Labels: withPodSecurity(w.labels(learner, ""), nil)}}},
 		{serviceAccountsGVR, home, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: LearnerAccount, Namespace: home, Labels: w.labels(learner, "")}}},
 	}
 	for _, lab := range w.p.Labs {
@@ -329,8 +372,12 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 			return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}
 		}
 		objs = append(objs,
-			item{namespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}},
+			item{namespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: withPodSecurity(labels, lab)}}},
+			item{networkPoliciesGVR, ns, networkPolicy(w.p.Name, learner, ns, labels)},
 		)
+		if lr := limitsFor(lab, ns, labels); lr != nil {
+			objs = append(objs, item{limitRangesGVR, ns, lr})
+		}
 		for _, o := range []struct {
 			gvr schema.GroupVersionResource
 			obj runtime.Object
@@ -338,22 +385,19 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 			{rolesGVR, &rbacv1.Role{ObjectMeta: meta("k8slab-learner"), Rules: learnerRules}},
 			{roleBindingsGVR, &rbacv1.RoleBinding{ObjectMeta: meta("k8slab-learner"), Subjects: subject,
 				RoleRef: rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "k8slab-learner"}}},
-			{limitRangesGVR, &corev1.LimitRange{ObjectMeta: meta("k8slab-limits"), Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{
-				Type:           corev1.LimitTypeContainer,
-				Default:        corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
-				DefaultRequest: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
-				Max:            corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1Gi")},
-			}}}}},
 		} {
 			objs = append(objs, item{o.gvr, ns, o.obj})
 		}
 	}
-	if len(w.access.ClusterRead) > 0 {
-		objs = append(objs, item{clusterRoleBindingsGVR, "", &rbacv1.ClusterRoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: "k8slab-workshop-" + w.p.Name + "-" + learner, Labels: w.labels(learner, "")},
-			Subjects:   subject,
-			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: w.readRoleName()},
-		}})
+	if rules := append(readRules(w.access.ClusterRead), OwnClusterObjects(w.p.Name, learner, w.p.Labs)...); len(rules) > 0 {
+		name := w.clusterRoleName(learner)
+		objs = append(objs,
+			item{clusterRolesGVR, "", &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: w.labels(learner, "")}, Rules: rules}},
+			item{clusterRoleBindingsGVR, "", &rbacv1.ClusterRoleBinding{
+				ObjectMeta: metav1.ObjectMeta{Name: name, Labels: w.labels(learner, "")},
+				Subjects:   subject,
+				RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
+			}})
 	}
 	for _, ns := range sortedKeys(w.access.NamespaceRead) {
 		objs = append(objs, item{roleBindingsGVR, ns, &rbacv1.RoleBinding{
@@ -372,11 +416,19 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 			continue
 		}
 		ns := LabNamespace(w.p.Name, learner, lab.ID)
+		// With the instructor's rights: a learner may not create the
+		// cluster-scoped objects (volumes) a setup may hold. The rest
+		// waits for the learner's first start of the lab, unless these
+		// are the labs of the day.
+		if !w.opts.SetUp {
+			if err := labenv.ApplyClusterScopedSetup(ctx, w.c.Dynamic, lab, ns); err != nil {
+				return "", err
+			}
+			continue
+		}
 		if err := labenv.WaitDefaultServiceAccount(ctx, w.c.Dynamic, ns); err != nil {
 			return "", err
 		}
-		// With the instructor's rights: a learner may not create the
-		// cluster-scoped objects (volumes) a setup may hold.
 		if err := labenv.ApplySetup(ctx, w.c.Dynamic, lab, ns); err != nil {
 			return "", err
 		}
@@ -386,12 +438,11 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 	// the setup goes in first.
 	for _, lab := range w.p.Labs {
 		ns := LabNamespace(w.p.Name, learner, lab.ID)
-		q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "k8slab-quota", Namespace: ns, Labels: w.labels(learner, lab.ID)}, Spec: corev1.ResourceQuotaSpec{Hard: w.opts.Quota}}
-		if err := w.apply(ctx, resourceQuotasGVR, ns, q); err != nil {
+		if err := w.apply(ctx, resourceQuotasGVR, ns, quotaFor(lab, ns, w.labels(learner, lab.ID), w.opts.Quota)); err != nil {
 			return "", err
 		}
 	}
-	token, err := w.token(ctx, home)
+	token, err := w.token(ctx, learner)
 	if err != nil {
 		return "", err
 	}
@@ -401,6 +452,10 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 // apply server-side applies obj, so a second init changes nothing that is
 // already right and repairs what is not.
 func (w *initializer) apply(ctx context.Context, gvr schema.GroupVersionResource, ns string, obj runtime.Object) error {
+	return apply(ctx, w.c.Dynamic, gvr, ns, obj)
+}
+
+func apply(ctx context.Context, client dynamic.Interface, gvr schema.GroupVersionResource, ns string, obj runtime.Object) error {
 	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	if err != nil {
 		return err
@@ -413,9 +468,9 @@ func (w *initializer) apply(ctx context.Context, gvr schema.GroupVersionResource
 	if err != nil {
 		return err
 	}
-	var ri dynamic.ResourceInterface = w.c.Dynamic.Resource(gvr)
+	var ri dynamic.ResourceInterface = client.Resource(gvr)
 	if ns != "" {
-		ri = w.c.Dynamic.Resource(gvr).Namespace(ns)
+		ri = client.Resource(gvr).Namespace(ns)
 	}
 	force := true
 	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
@@ -448,11 +503,23 @@ func kindOf(gvr schema.GroupVersionResource) string {
 		return "ClusterRole"
 	case clusterRoleBindingsGVR:
 		return "ClusterRoleBinding"
+	case networkPoliciesGVR:
+		return "NetworkPolicy"
+	case secretsGVR:
+		return "Secret"
 	}
 	panic("workshop: no kind for " + gvr.String())
 }
 
-func (w *initializer) token(ctx context.Context, home string) (string, error) {
+// token issues the learner a token bound to a fresh TokenSecret, which
+// revokes every token issued before.
+func (w *initializer) token(ctx context.Context, learner string) (string, error) {
+	home := HomeNamespace(w.p.Name, learner)
+	secret, err := tokenBinding(ctx, w.c, w.p.Name, learner)
+	if err != nil {
+		return "", err
+	}
+	kind, name, uid := boundTo(secret)
 	secs := int64(w.opts.TokenTTL / time.Second)
 	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
@@ -460,7 +527,8 @@ func (w *initializer) token(ctx context.Context, home string) (string, error) {
 		TypeMeta: metav1.TypeMeta{APIVersion: "authentication.k8s.io/v1", Kind: "TokenRequest"},
 		// The dynamic client takes the service account's name from here.
 		ObjectMeta: metav1.ObjectMeta{Name: LearnerAccount, Namespace: home},
-		Spec:       authv1.TokenRequestSpec{ExpirationSeconds: &secs},
+		Spec: authv1.TokenRequestSpec{ExpirationSeconds: &secs,
+			BoundObjectRef: &authv1.BoundObjectReference{Kind: kind, APIVersion: "v1", Name: name, UID: uid}},
 	})
 	if err != nil {
 		return "", err

@@ -118,14 +118,28 @@ func (p Plan) Validate() error {
 	if len(p.Labs) == 0 {
 		return fmt.Errorf("the course has no labs for a workshop")
 	}
+	// Every namespace name must be one learner's: a home is
+	// <workshop>-<learner> and a lab <workshop>-<learner>-<lab>, so
+	// learners "sam" and "sam-pods" would share a namespace, and one could
+	// act in (and mint tokens for) the other's.
+	owner := map[string]string{}
 	for _, l := range p.Learners {
 		if !ident.Valid(l) {
 			return fmt.Errorf("learner id %q: use lowercase letters, digits and dashes", l)
 		}
+		names := []string{HomeNamespace(p.Name, l)}
 		for _, lab := range p.Labs {
-			if ns := LabNamespace(p.Name, l, lab.ID); len(ns) > 63 {
+			ns := LabNamespace(p.Name, l, lab.ID)
+			if len(ns) > 63 {
 				return fmt.Errorf("namespace %s for learner %s and lab %s is longer than the 63 characters Kubernetes allows; shorten the workshop name or the learner's name", ns, l, lab.ID)
 			}
+			names = append(names, ns)
+		}
+		for _, ns := range names {
+			if other, ok := owner[ns]; ok && other != l {
+				return fmt.Errorf("learners %s and %s would both get namespace %s (homes are %s-LEARNER, labs %s-LEARNER-LAB); rename one of them in the roster", other, l, ns, p.Name, p.Name)
+			}
+			owner[ns] = l
 		}
 	}
 	return nil

@@ -72,17 +72,46 @@ func TestValidateRefusesLongNamespaces(t *testing.T) {
 	}
 }
 
+// A learner's lab namespace may not be another learner's home: "Sam" and
+// "Sam Pods" would share ws-sam-pods, and sam could act in sam-pods' home.
+func TestValidateRefusesLearnersWhoseNamespacesCollide(t *testing.T) {
+	labs := builtinLabs(t)
+	ids, err := ReadRoster(strings.NewReader("Sam\nSam Pods\n"), "roster.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, order := range [][]string{ids, {ids[1], ids[0]}} {
+		err := Plan{Name: "ws", Learners: order, Labs: labs}.Validate()
+		if err == nil || !strings.Contains(err.Error(), "sam and sam-pods") && !strings.Contains(err.Error(), "sam-pods and sam") ||
+			!strings.Contains(err.Error(), "ws-sam-pods") || !strings.Contains(err.Error(), "rename one") {
+			t.Errorf("roster %v: %v", order, err)
+		}
+	}
+	if err := (Plan{Name: "ws", Learners: []string{"sam", "sam-pod"}, Labs: labs}).Validate(); err != nil {
+		t.Errorf("names that do not collide: %v", err)
+	}
+}
+
 func TestAnalyseBuiltinCourse(t *testing.T) {
 	a := Analyse(builtinLabs(t))
 	var clusterRead []string
 	for _, r := range a.ClusterRead {
 		clusterRead = append(clusterRead, r.Resource)
 	}
-	// The architecture lab reads nodes, the declarative lab namespaces;
-	// the storage and capstone labs' setups provide PersistentVolumes,
-	// which learners may read; nothing else cluster-wide.
-	if !slices.Equal(clusterRead, []string{"namespaces", "nodes", "persistentvolumes"}) {
+	// The architecture and scheduling labs read nodes; nothing else is
+	// read cluster-wide: not namespaces or volumes, whose names are the
+	// class's.
+	if !slices.Equal(clusterRead, []string{"nodes"}) {
 		t.Errorf("cluster reads: %v", a.ClusterRead)
+	}
+	// The storage and capstone labs' setups provide PersistentVolumes,
+	// which each learner may get by name, their own only.
+	if len(a.SetupClusterObjects) != 1 || a.SetupClusterObjects[0].Resource != "persistentvolumes" {
+		t.Errorf("setup's cluster objects: %v", a.SetupClusterObjects)
+	}
+	rules := OwnClusterObjects("ws", "ada", builtinLabs(t))
+	if len(rules) != 1 || !slices.Equal(rules[0].Verbs, []string{"get"}) || !slices.Equal(rules[0].ResourceNames, []string{"ws-ada-storage-data", "ws-ada-three-tier-db"}) {
+		t.Errorf("own volumes: %+v", rules)
 	}
 	if len(a.NamespaceRead["kube-system"]) != 1 || a.NamespaceRead["kube-system"][0].Resource != "pods" {
 		t.Errorf("kube-system reads: %v", a.NamespaceRead)
@@ -112,11 +141,11 @@ func TestAnalyseBuiltinCourse(t *testing.T) {
 func sampleTable() Table {
 	return Table{Workshop: "ws", Labs: []string{"pods", "explore-cluster"}, Rows: []Row{
 		{Learner: "ada", Score: 3, MaxScore: 3, Cells: []Cell{
-			{Lab: "pods", State: Passed, Score: 3, MaxScore: 3, Tasks: []checks.TaskResult{{ID: "web-pod", Status: checks.Pass}}},
+			{Lab: "pods", State: Passed, Score: 3, MaxScore: 3, Tasks: []checks.TaskResult{{ID: "web-pod", Title: "Run a web pod", Status: checks.Pass}}},
 			{Lab: "explore-cluster", State: NotGraded},
 		}},
 		{Learner: "bob", Score: 0, MaxScore: 3, Cells: []Cell{
-			{Lab: "pods", State: NotStarted, MaxScore: 3, Failing: "web-pod", Tasks: []checks.TaskResult{{ID: "web-pod", Status: checks.Missing,
+			{Lab: "pods", State: NotStarted, MaxScore: 3, Failing: "web-pod", Tasks: []checks.TaskResult{{ID: "web-pod", Title: "Run a web pod", Status: checks.Missing,
 				Checks: []checks.CheckResult{{Name: "pod web", Status: checks.Missing, Messages: []string{"pod web not found"}}}}}},
 			{Lab: "explore-cluster", State: NotGraded},
 		}},
@@ -137,20 +166,80 @@ func TestExportCSV(t *testing.T) {
 	}
 }
 
+// Workshop JUnit names a test as 'k8slab check' does ("TASK-ID: Title"),
+// written by the one JUnit writer in checks/report: a suite per learner
+// and lab. Before, workshop had a writer of its own that named tests
+// "lab/task-id".
 func TestExportJUnit(t *testing.T) {
 	var buf bytes.Buffer
 	if err := Export(&buf, sampleTable(), "junit"); err != nil {
 		t.Fatal(err)
 	}
-	var got junitSuites
+	var got struct {
+		Name   string `xml:"name,attr"`
+		Suites []struct {
+			Name     string `xml:"name,attr"`
+			Failures int    `xml:"failures,attr"`
+			Skipped  int    `xml:"skipped,attr"`
+			Cases    []struct {
+				Name      string `xml:"name,attr"`
+				ClassName string `xml:"classname,attr"`
+				Failure   *struct {
+					Text string `xml:",chardata"`
+				} `xml:"failure"`
+				Skipped *struct{} `xml:"skipped"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
 	if err := xml.Unmarshal(buf.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	bob := got.Suites[1]
-	if bob.Name != "bob" || bob.Failures != 1 || bob.Skipped != 1 || !strings.Contains(bob.Cases[0].Failure.Text, "pod web not found") {
-		t.Errorf("got %+v", bob)
+	if len(got.Suites) != 4 {
+		t.Fatalf("%d suites, want one per learner and lab:\n%s", len(got.Suites), buf.String())
+	}
+	bob := got.Suites[2]
+	if bob.Name != "bob/pods" || bob.Failures != 1 || len(bob.Cases) != 1 {
+		t.Fatalf("bob's pods suite: %+v", bob)
+	}
+	if c := bob.Cases[0]; c.Name != "web-pod: Run a web pod" || c.ClassName != "bob.pods" || c.Failure == nil || !strings.Contains(c.Failure.Text, "pod web not found") {
+		t.Errorf("bob's case: %+v", c)
+	}
+	if s := got.Suites[3]; s.Name != "bob/explore-cluster" || s.Skipped != 1 || s.Cases[0].Skipped == nil {
+		t.Errorf("a lab not graded in a workshop is one skipped case: %+v", s)
 	}
 	if err := Export(&buf, sampleTable(), "xlsx"); err == nil {
 		t.Error("an unknown format was accepted")
+	}
+}
+
+// Which Pod Security level each lab's namespace enforces, and which lab's
+// namespace has no CPU or memory caps (see PodSecurityLevel, resourceLab).
+func TestFenceOfEachLab(t *testing.T) {
+	for _, lab := range builtinLabs(t) {
+		level := PodSecurityLevel(lab)
+		wantLevel := PodSecurityBaseline
+		if lab.ID == "explore-cluster" {
+			wantLevel = PodSecurityRestricted
+		}
+		if level != wantLevel {
+			t.Errorf("lab %s enforces %s, want %s", lab.ID, level, wantLevel)
+		}
+		lr := limitsFor(lab, "ns", nil)
+		q := quotaFor(lab, "ns", nil, DefaultQuota)
+		_, capsCPU := q.Spec.Hard["requests.cpu"]
+		if lab.ID == "health" {
+			// report asks 100 CPUs so that no node can take it, and web
+			// must lack resources: no LimitRange, no CPU quota.
+			if lr != nil || capsCPU || q.Spec.Hard.Pods().IsZero() {
+				t.Errorf("health: LimitRange %v, quota %v", lr, q.Spec.Hard)
+			}
+			continue
+		}
+		if lr == nil || !capsCPU {
+			t.Errorf("lab %s has no LimitRange or CPU quota", lab.ID)
+		}
+	}
+	if PodSecurityLevel(nil) != PodSecurityRestricted {
+		t.Error("a home namespace is not restricted")
 	}
 }

@@ -24,6 +24,9 @@ import (
 const (
 	Passed     = "passed"
 	InProgress = "in progress"
+	// Started: the lab's namespace holds objects but no task passes yet
+	// (a Service with the wrong port).
+	Started    = "started"
 	NotStarted = "not started"
 	// NotGraded: none of the lab's tasks can be graded in a workshop
 	// (questions are answered on the learner's machine; some tasks need
@@ -36,6 +39,7 @@ const (
 // Cell is one learner's lab.
 type Cell struct {
 	Lab       string              `json:"lab"`
+	Title     string              `json:"title,omitempty"`
 	Namespace string              `json:"namespace"`
 	State     string              `json:"state"`
 	Score     int                 `json:"score"`
@@ -327,6 +331,10 @@ func (g *Grader) grade(ctx context.Context) Table {
 	}
 	var jobs []job
 	learners := map[string]bool{}
+	// Only the labs the workshop has namespaces for are columns: a
+	// workshop of the day's labs (init --labs) is not drawn with the
+	// whole course's.
+	labsSeen := map[string]bool{}
 	now := g.now()
 	for _, o := range g.nsInf.GetStore().List() {
 		ns, ok := o.(*unstructured.Unstructured)
@@ -343,11 +351,12 @@ func (g *Grader) grade(ctx context.Context) Table {
 		if !ok {
 			continue
 		}
+		labsSeen[labID] = true
 		key := learner + "/" + labID
 		if g.cells[key] != nil && !dirty["*"] && !dirty[ns.GetName()] && !dirtyLabs[labID] {
 			continue
 		}
-		jobs = append(jobs, job{key: key, lab: lab, cell: &Cell{Lab: labID, Namespace: ns.GetName()}})
+		jobs = append(jobs, job{key: key, lab: lab, cell: &Cell{Lab: labID, Title: lab.Title, Namespace: ns.GetName()}})
 	}
 	// Cells are independent and the caches are read-only here: grade on
 	// every core.
@@ -376,7 +385,7 @@ func (g *Grader) grade(ctx context.Context) Table {
 		}
 		g.cells[j.key] = j.cell
 	}
-	return g.table(learners, now)
+	return g.table(learners, labsSeen, now)
 }
 
 func (g *Grader) gradeCell(ctx context.Context, lab *labfile.Lab, cell *Cell, snap clustercache.Snapshot) {
@@ -388,12 +397,46 @@ func (g *Grader) gradeCell(ctx context.Context, lab *labfile.Lab, cell *Cell, sn
 	res := g.engine.EvaluateFrom(ctx, lab, checks.Options{Namespace: cell.Namespace, Tasks: tasks}, snap)
 	cell.Tasks, cell.Score, cell.MaxScore = res.Tasks, res.Score, res.MaxScore
 	cell.State = state(res)
+	if cell.State == NotStarted && g.hasObjects(cell.Namespace) {
+		cell.State = Started
+	}
 	for _, t := range res.Tasks {
 		if t.Status != checks.Pass {
 			cell.Failing = t.ID
 			break
 		}
 	}
+}
+
+// hasObjects reports whether any object the grader watches is in
+// namespace ns: a learner who has made something, if not yet what a task
+// asks for, has started.
+func (g *Grader) hasObjects(ns string) bool {
+	for _, inf := range g.informers {
+		objs, err := inf.GetIndexer().ByIndex(cache.NamespaceIndex, ns)
+		if err != nil {
+			continue
+		}
+		for _, o := range objs {
+			if u, ok := o.(*unstructured.Unstructured); ok && !madeForEveryNamespace(u) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// madeForEveryNamespace: what the cluster or init puts in every lab
+// namespace, which says nothing about the learner.
+func madeForEveryNamespace(u *unstructured.Unstructured) bool {
+	if _, ok := u.GetLabels()[WorkshopLabel]; ok {
+		return true
+	}
+	switch u.GetKind() + "/" + u.GetName() {
+	case "ConfigMap/kube-root-ca.crt", "ServiceAccount/default":
+		return true
+	}
+	return false
 }
 
 func state(res checks.LabResult) string {
@@ -411,10 +454,14 @@ func state(res checks.LabResult) string {
 	return NotStarted
 }
 
-func (g *Grader) table(learners map[string]bool, now time.Time) Table {
+func (g *Grader) table(learners, labsSeen map[string]bool, now time.Time) Table {
 	t := Table{Workshop: g.name, At: now}
+	var labs []*labfile.Lab
 	for _, l := range g.labs {
-		t.Labs = append(t.Labs, l.ID)
+		if labsSeen[l.ID] {
+			t.Labs = append(t.Labs, l.ID)
+			labs = append(labs, l)
+		}
 	}
 	names := make([]string, 0, len(learners))
 	for l := range learners {
@@ -423,10 +470,10 @@ func (g *Grader) table(learners map[string]bool, now time.Time) Table {
 	sort.Strings(names)
 	for _, l := range names {
 		row := Row{Learner: l}
-		for _, lab := range g.labs {
+		for _, lab := range labs {
 			c, ok := g.cells[l+"/"+lab.ID]
 			if !ok {
-				c = &Cell{Lab: lab.ID, State: "missing"}
+				c = &Cell{Lab: lab.ID, Title: lab.Title, State: "missing"}
 			}
 			row.Cells = append(row.Cells, *c)
 			row.Score += c.Score

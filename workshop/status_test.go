@@ -1,7 +1,9 @@
 package workshop
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,6 +154,49 @@ func TestGraderRegradesOnAChangeOutsideLearnersNamespaces(t *testing.T) {
 			}
 		case <-deadline:
 			t.Fatal("the change in kube-system was never graded")
+		}
+	}
+}
+
+// A learner who has made something in a lab's namespace, though no task
+// passes yet, has started: the table and the CSV say so. Before, such a
+// learner showed "not started" (and "-" in the table).
+func TestGraderShowsStartedForAnyObject(t *testing.T) {
+	client, lab, _ := fakeClass(t)
+	// What the cluster puts in every namespace is not the learner's.
+	rootCA := object("v1", "ConfigMap", "w-alice-g", "kube-root-ca.crt", nil)
+	cmGVR := schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	if _, err := client.Resource(cmGVR).Namespace("w-alice-g").Create(context.Background(), rootCA, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tables := runGrader(t, client, lab)
+	if c, _ := (<-tables).Cell("alice", "g"); c.State != NotStarted {
+		t.Fatalf("an empty namespace is %q", c.State)
+	}
+	wrong := object("v1", "ConfigMap", "w-alice-g", "not-what-was-asked", nil)
+	gvr := schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	if _, err := client.Resource(gvr).Namespace("w-alice-g").Create(context.Background(), wrong, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Only a failure waits for this deadline.
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case tb := <-tables:
+			c, _ := tb.Cell("alice", "g")
+			if c.State != Started {
+				continue
+			}
+			var buf bytes.Buffer
+			if err := Export(&buf, tb, "csv"); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(buf.String(), ","+Started+",") {
+				t.Errorf("the CSV does not say started:\n%s", buf.String())
+			}
+			return
+		case <-deadline:
+			t.Fatal("a namespace with an object never showed started")
 		}
 	}
 }

@@ -66,7 +66,7 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 	out := filepath.Join(dir, "kubeconfigs")
 	plan := workshop.Plan{Name: "ws", Learners: workshop.LearnerIDs(3), Labs: builtIn.AllLabs()}
 
-	res, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out})
+	res, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out, Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,14 +88,14 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 	before := countLabelled(t, admin, "ws")
 
 	// Idempotent: a second run changes nothing; a bigger class grows.
-	if _, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out}); err != nil {
+	if _, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out, Force: true}); err != nil {
 		t.Fatalf("second init: %v", err)
 	}
 	if again := countLabelled(t, admin, "ws"); again != before {
 		t.Errorf("second init changed the objects: %s, then %s", before, again)
 	}
 	plan.Learners = workshop.LearnerIDs(4)
-	if _, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out}); err != nil {
+	if _, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out, Force: true}); err != nil {
 		t.Fatalf("growing the class: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(out, "learner-04.kubeconfig")); err != nil {
@@ -115,6 +115,10 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 	bNS := workshop.LabNamespace("ws", b, "pods")
 
 	t.Run("learner works in own namespace", func(t *testing.T) {
+		// Labs are set up on the learner's first start, not by init.
+		if left, err := adminK.CoreV1().Pods(aNS).List(ctx, metav1.ListOptions{}); err != nil || len(left.Items) != 0 {
+			t.Fatalf("init set up the pods lab before the learner started it: %v, %d pods", err, len(left.Items))
+		}
 		if err := labenv.StartLab(ctx, learnerA.Dynamic, pods, aNS); err != nil {
 			t.Fatalf("lab start as the learner: %v", err)
 		}
@@ -288,12 +292,14 @@ func TestWorkshopOnSimulatedCluster(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "ask the instructor to run 'k8slab workshop init' again") {
 			t.Fatalf("reset with a released volume: %v", err)
 		}
-		if _, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out}); err != nil {
+		if _, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out, Force: true}); err != nil {
 			t.Fatal(err)
 		}
 		if again := volume(corev1.VolumeAvailable); again.UID == first.UID {
 			t.Error("init kept the released volume")
 		}
+		// The re-init revoked the old token: the new kubeconfig works.
+		learnerAK = typed(t, clientsFor(t, aPath))
 		claim()
 	})
 

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -91,6 +92,7 @@ type junitSuites struct {
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr,omitempty"`
 	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
@@ -134,42 +136,77 @@ type junitProblem struct {
 }
 
 // writeJUnit writes one test suite for the lab and one test case per task.
-// A task that is not done is a failure; one k8slab could not judge is an
-// error. The checks behind a task are the failure's text.
 func writeJUnit(w io.Writer, r Report) error {
-	secs := seconds(r.elapsed())
-	s := junitSuite{
-		Name: r.Lab, Time: secs, Timestamp: r.At.UTC().Format("2006-01-02T15:04:05"),
-		Properties: []junitProperty{
-			{Name: "title", Value: r.Title},
-			{Name: "namespace", Value: r.Namespace},
-			{Name: "score", Value: fmt.Sprintf("%d/%d", r.Score, r.MaxScore)},
-		},
-		SystemErr: r.Problem,
-	}
-	for _, t := range r.Tasks {
-		tc := junitCase{Name: taskName(t), ClassName: r.Lab, Time: seconds(r.taskTime(t.ID))}
-		msg := strings.Join(t.Problems(), "; ")
-		switch {
-		case t.Status.Broken():
-			tc.Error = &junitProblem{Message: msg, Type: string(t.Status), Text: detail(t)}
-			s.Errors++
-		case t.Status != checks.Pass:
-			tc.Failure = &junitProblem{Message: msg, Type: string(t.Status), Text: detail(t)}
-			s.Failures++
-		default:
-			tc.SystemOut = detail(t)
+	return WriteJUnitSuites(w, "k8slab", []Suite{{Report: r}})
+}
+
+// Suite is one lab's grading in a JUnit document that holds several (a
+// workshop's class: one per learner and lab).
+type Suite struct {
+	// Name names the suite and ClassName its cases' class; both default
+	// to the lab's id.
+	Name, ClassName string
+	Report          Report
+	// Skipped, when set, says why the lab was not graded: it is written
+	// as one skipped case named after the lab.
+	Skipped string
+}
+
+// WriteJUnitSuites writes labs' gradings as one JUnit document named name:
+// a suite per grading and a case per task, named as every format names a
+// task ("TASK-ID: Title"). A task that is not done is a failure; one
+// k8slab could not judge is an error. The checks behind a task are the
+// failure's text.
+func WriteJUnitSuites(w io.Writer, name string, suites []Suite) error {
+	doc := junitSuites{Name: name}
+	var total time.Duration
+	for _, in := range suites {
+		r := in.Report
+		total += r.elapsed()
+		s := junitSuite{
+			Name: cmp.Or(in.Name, r.Lab), Time: seconds(r.elapsed()), Timestamp: r.At.UTC().Format("2006-01-02T15:04:05"),
+			Properties: []junitProperty{
+				{Name: "title", Value: r.Title},
+				{Name: "namespace", Value: r.Namespace},
+				{Name: "score", Value: fmt.Sprintf("%d/%d", r.Score, r.MaxScore)},
+			},
+			SystemErr: r.Problem,
 		}
-		s.Cases = append(s.Cases, tc)
-		s.Tests++
+		class := cmp.Or(in.ClassName, r.Lab)
+		if in.Skipped != "" {
+			s.Cases = append(s.Cases, junitCase{Name: r.Lab, ClassName: class, Time: seconds(0), Skipped: &junitSkipped{Message: in.Skipped}})
+			s.Tests++
+			s.Skipped++
+		}
+		for _, t := range r.Tasks {
+			tc := junitCase{Name: taskName(t), ClassName: class, Time: seconds(r.taskTime(t.ID))}
+			msg := strings.Join(t.Problems(), "; ")
+			switch {
+			case t.Status.Broken():
+				tc.Error = &junitProblem{Message: msg, Type: string(t.Status), Text: detail(t)}
+				s.Errors++
+			case t.Status != checks.Pass:
+				tc.Failure = &junitProblem{Message: msg, Type: string(t.Status), Text: detail(t)}
+				s.Failures++
+			default:
+				tc.SystemOut = detail(t)
+			}
+			s.Cases = append(s.Cases, tc)
+			s.Tests++
+		}
+		for _, k := range r.NotGraded {
+			s.Cases = append(s.Cases, junitCase{Name: k.ID + ": " + k.Title, ClassName: class, Time: seconds(0),
+				Skipped: &junitSkipped{Message: "not graded: " + k.Reason}})
+			s.Tests++
+			s.Skipped++
+		}
+		doc.Tests += s.Tests
+		doc.Failures += s.Failures
+		doc.Errors += s.Errors
+		doc.Skipped += s.Skipped
+		doc.Suites = append(doc.Suites, s)
 	}
-	for _, k := range r.NotGraded {
-		s.Cases = append(s.Cases, junitCase{Name: k.ID + ": " + k.Title, ClassName: r.Lab, Time: seconds(0),
-			Skipped: &junitSkipped{Message: "not graded: " + k.Reason}})
-		s.Tests++
-		s.Skipped++
-	}
-	doc := junitSuites{Name: "k8slab", Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Time: secs, Suites: []junitSuite{s}}
+	doc.Time = seconds(total)
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}

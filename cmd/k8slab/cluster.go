@@ -34,6 +34,7 @@ type clusterFlags struct {
 	context    string
 	merge      bool
 	buildSim   bool
+	simNodes   clusterctl.SimNodes
 }
 
 func (g *globals) clusterConfig(f *clusterFlags) (clusterctl.Config, error) {
@@ -76,6 +77,7 @@ func (g *globals) clusterConfig(f *clusterFlags) (clusterctl.Config, error) {
 		Kubeconfig: f.kubeconfig,
 		Context:    f.context,
 		NodeImage:  f.nodeImage,
+		SimNodes:   f.simNodes,
 		Engine:     os.Getenv(clusterctl.EngineEnv),
 	}, nil
 }
@@ -130,6 +132,10 @@ func newClusterUpCmd(g *globals, f *clusterFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			sized := cmd.Flags().Changed("nodes") || cmd.Flags().Changed("node-cpu") || cmd.Flags().Changed("node-memory") || cmd.Flags().Changed("node-pods")
+			if sized && p.Name() != clusterctl.Sim {
+				return fmt.Errorf("--nodes and --node-cpu, --node-memory, --node-pods size a simulated cluster; add --provider sim (a kind cluster has three nodes, each seeing this machine's CPUs and memory)")
+			}
 			fmt.Fprintf(g.out, "Using %s.\n", reason)
 			if dir, need := simBuildDir(cfg, p); need {
 				if err := g.offerSimBuild(ctx, dir, f.buildSim); err != nil {
@@ -181,6 +187,10 @@ func newClusterUpCmd(g *globals, f *clusterFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&f.instant, "instant", false, "sim: pods start at once instead of after a realistic 1-2 s")
+	cmd.Flags().IntVar(&f.simNodes.Count, "nodes", clusterctl.DefaultSimNodes, "sim: nodes in all, the control plane included (a workshop needs more; see the README)")
+	cmd.Flags().StringVar(&f.simNodes.CPU, "node-cpu", clusterctl.DefaultSimCPU, "sim: CPUs each node has")
+	cmd.Flags().StringVar(&f.simNodes.Memory, "node-memory", clusterctl.DefaultSimMemory, "sim: memory each node has")
+	cmd.Flags().IntVar(&f.simNodes.Pods, "node-pods", clusterctl.DefaultSimPods, "sim: pods each node takes")
 	cmd.Flags().StringVar(&f.nodeImage, "node-image", "", "kind: node image to use instead of the pinned one")
 	cmd.Flags().BoolVar(&f.buildSim, "build-sim", false, "sim: build the simulator's binaries with Go if they are missing, without asking")
 	cmd.Flags().BoolVar(&f.merge, "merge-kubeconfig", false, "also add the cluster's context to your default kubeconfig (~/.kube/config)")
@@ -326,22 +336,46 @@ func newClusterKubeconfigCmd(g *globals, f *clusterFlags) *cobra.Command {
 }
 
 func newClusterEnvCmd(g *globals, f *clusterFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:     "env",
-		Short:   "Print the shell command that points kubectl at the lab cluster",
-		Long:    "Print 'export KUBECONFIG=...' for the lab cluster; run it with eval \"$(k8slab cluster env)\". Only that shell is affected.",
-		Example: `  eval "$(k8slab cluster env)"`,
-		Args:    cobra.NoArgs,
+	var labID string
+	cmd := &cobra.Command{
+		Use:   "env",
+		Short: "Print the shell command that points kubectl at the lab cluster",
+		Long: "Print 'export KUBECONFIG=...' for the lab cluster; run it with eval \"$(k8slab cluster env)\". Only that shell is affected.\n" +
+			"With --lab, kubectl in that shell also works in the lab's namespace, as in the lab screen's shell.",
+		Example: `  eval "$(k8slab cluster env)"
+  eval "$(k8slab cluster env --lab deployments)"`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g.resolveUnnamed(cmd, f, true)
 			path, err := g.clusterKubeconfig(cmd.Context(), f)
 			if err != nil {
 				return err
 			}
+			if labID != "" {
+				if path, err = g.labKubeconfig(labID, path, f.context); err != nil {
+					return err
+				}
+			}
 			fmt.Fprintf(g.out, "export KUBECONFIG=%s\n", shellQuote(path))
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&labID, "lab", "", "also make the lab's namespace kubectl's default (a copy of the kubeconfig; the cluster's own is not changed)")
+	return cmd
+}
+
+// labKubeconfig writes the copy of the cluster's kubeconfig that works in
+// the lab's namespace, and returns its path.
+func (g *globals) labKubeconfig(labID, kubeconfig, kubeContext string) (string, error) {
+	lab, err := g.findLab(labID)
+	if err != nil {
+		return "", err
+	}
+	state, err := g.stateDirectory()
+	if err != nil {
+		return "", err
+	}
+	return labsession.WriteLabKubeconfig(state, kubeconfig, kubeContext, g.labNamespace(&target{}, lab))
 }
 
 func (g *globals) clusterKubeconfig(ctx context.Context, f *clusterFlags) (string, error) {

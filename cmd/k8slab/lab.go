@@ -22,7 +22,7 @@ func newLabCmd(g *globals) *cobra.Command {
 default, or the one given with --namespace), which k8slab creates and labels;
 k8slab never changes or deletes a namespace it did not create.`,
 	}
-	cmd.AddCommand(newLabOpenCmd(g), newLabStartCmd(g, false), newLabStartCmd(g, true), newLabSolveCmd(g), newLabVerifyCmd(g))
+	cmd.AddCommand(newLabOpenCmd(g), newLabStartCmd(g, false), newLabStartCmd(g, true), newLabSolveCmd(g), newLabVerifyCmd(g), newLabExplainCmd(g))
 	return cmd
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,6 +62,10 @@ func TestLabSolveRefusedForWorkshopLearners(t *testing.T) {
 }
 
 func TestWorkshopCommandsRefuseBadInput(t *testing.T) {
+	roster := filepath.Join(t.TempDir(), "class.txt")
+	if err := os.WriteFile(roster, []byte("Sam\nSam Pods\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -70,10 +76,42 @@ func TestWorkshopCommandsRefuseBadInput(t *testing.T) {
 		{[]string{"workshop", "init", "kubecon", "--roster", "/does/not/exist"}, "--roster"},
 		{[]string{"workshop", "status", "kubecon", "--format", "xlsx"}, "use csv, json, junit"},
 		{[]string{"workshop", "status", "kubecon"}, "needs a terminal"},
+		// Sam's pods lab would be Sam Pods' home: refused before any
+		// cluster is reached.
+		{[]string{"workshop", "init", "kubecon", "--roster", roster}, "learners sam and sam-pods would both get namespace kubecon-sam-pods"},
+		{[]string{"workshop", "revoke", "kubecon"}, "requires at least 2 arg"},
 	} {
 		_, err := run(t, "", append([]string{"--state-dir", stateDir(t)}, tc.args...)...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: err = %v, want it to say %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// The root help tells a workshop learner to run 'k8slab --kubeconfig
+// learner-01.kubeconfig'; the flag must reach the lab commands whichever
+// side of them it is written.
+func TestKubeconfigBeforeTheLabCommand(t *testing.T) {
+	kc := learnerKubeconfig(t, `{"workshop":"kubecon","learner":"ada"}`)
+	_, err := run(t, "", "--state-dir", stateDir(t), "--kubeconfig", kc, "lab", "open", "health")
+	if err == nil || !strings.Contains(err.Error(), "opens in a terminal") {
+		t.Errorf("lab open after --kubeconfig: err = %v, want the no-terminal refusal", err)
+	}
+	root := newRootCmd(strings.NewReader(""), io.Discard, io.Discard)
+	args := []string{"--kubeconfig", kc, "--context", "k", "lab", "open", "health"}
+	cmd, rest, err := root.Find(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.ParseFlags(args); err != nil {
+		t.Fatalf("lab open: %v (rest %v)", err, rest)
+	}
+	if got := root.PersistentFlags().Lookup("kubeconfig").Value.String(); got != kc {
+		t.Errorf("the course's kubeconfig = %q, want %q", got, kc)
+	}
+	// A command with a --kubeconfig of its own takes the one before it.
+	_, err = run(t, "", "--state-dir", stateDir(t), "--kubeconfig", kc, "lab", "solve", "deployments")
+	if err == nil || !strings.Contains(err.Error(), "learner ada solves the lab themselves") {
+		t.Errorf("lab solve after --kubeconfig: err = %v", err)
 	}
 }

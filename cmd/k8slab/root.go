@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/clusterctl"
@@ -69,8 +70,11 @@ Run it with no arguments to open the course. Your progress is saved as you go
 	root.SetOut(out)
 	root.SetErr(errOut)
 	root.PersistentFlags().StringVar(&g.contentDir, "content", "", "load the course from this folder instead of the built-in one")
-	root.Flags().StringVar(&g.tui.kubeconfig, "kubeconfig", "", "kubeconfig the course's labs use (a workshop gives each learner one)")
-	root.Flags().StringVar(&g.tui.context, "context", "", "kubeconfig context the course's labs use")
+	// Persistent, so that 'k8slab --kubeconfig FILE lab open LAB' works as
+	// the help says; a command with a --kubeconfig of its own (check, lab
+	// start) takes the value into its own, whichever side it is written.
+	root.PersistentFlags().StringVar(&g.tui.kubeconfig, "kubeconfig", "", "kubeconfig the course's labs use (a workshop gives each learner one)")
+	root.PersistentFlags().StringVar(&g.tui.context, "context", "", "kubeconfig context the course's labs use")
 	root.PersistentFlags().StringVar(&g.stateDir, "state-dir", "", "keep progress here (default $XDG_STATE_HOME/k8slab or ~/.local/state/k8slab)")
 	root.AddCommand(
 		newLessonsCmd(g),
@@ -189,6 +193,16 @@ func (g *globals) openStore() (*progress.Store, string, error) {
 // 28 for more collections.
 const tuiMemoryLimit = 28 << 20
 
+// commandLine is a k8slab command with the global flags this run was given
+// (course, cluster, state folder), so it acts on what this run does.
+func commandLine(root *cobra.Command, args ...string) string {
+	words := append([]string{"k8slab"}, args...)
+	root.PersistentFlags().Visit(func(f *pflag.Flag) {
+		words = append(words, "--"+f.Name+"="+shellQuote(f.Value.String()))
+	})
+	return strings.Join(words, " ")
+}
+
 func (g *globals) runTUI(cmd *cobra.Command) error {
 	quietKlog() // client-go must not write over the screen
 	if os.Getenv("GOMEMLIMIT") == "" {
@@ -224,13 +238,18 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 	opts.Reset = workshop.ResetFor(learner)
 	labs := labsession.New(resolve, state, opts)
 	app := tui.New(tui.Options{
-		Course:   loaded,
-		Store:    store,
-		NoColor:  os.Getenv("NO_COLOR") != "",
-		Warning:  warning,
-		Cluster:  clusterctl.NewManager(g.resolve(&t).Config),
-		Labs:     labs,
-		Map:      labs,
+		Course:  loaded,
+		Store:   store,
+		NoColor: os.Getenv("NO_COLOR") != "",
+		Warning: warning,
+		Cluster: clusterctl.NewManager(g.resolve(&t).Config),
+		Labs:    labs,
+		Map:     labs,
+		// The same cluster and course as this TUI, so the namespace
+		// and cluster the command picks are the lab screen's.
+		TerminalCommand: func(lab *labfile.Lab) string {
+			return `eval "$(` + commandLine(cmd.Root(), "cluster", "env", "--lab", lab.ID) + `)"`
+		},
 		Workshop: learner,
 		Start:    g.start,
 		// Cluster calls end with the program, on quit or on a signal.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
 	"github.com/k8slab/k8slab/clusterctl"
@@ -24,7 +25,7 @@ their own and writes them a kubeconfig; learners run
 labs bound to their namespaces. 'status' grades the whole class live, and
 'delete' removes exactly what init made.`,
 	}
-	cmd.AddCommand(newWorkshopInitCmd(g), newWorkshopStatusCmd(g), newWorkshopDeleteCmd(g))
+	cmd.AddCommand(newWorkshopInitCmd(g), newWorkshopStatusCmd(g), newWorkshopRevokeCmd(g), newWorkshopDeleteCmd(g))
 	return cmd
 }
 
@@ -50,6 +51,8 @@ func newWorkshopInitCmd(g *globals) *cobra.Command {
 		out      string
 		ttl      time.Duration
 		server   string
+		labs     []string
+		force    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "init NAME",
@@ -59,12 +62,24 @@ names in --roster FILE (one a line). Each learner gets a namespace per lab,
 labelled with the workshop, the learner and the lab; a ServiceAccount; a Role
 and RoleBinding for lab work in those namespaces only; read-only access where
 a lab reads outside them (nodes, kube-system pods); a ResourceQuota and a
-LimitRange; and a kubeconfig with a time-limited token, written 0600 into
---out.
+LimitRange; Pod Security labels and a NetworkPolicy that keep their pods off
+the nodes and away from other learners; and a kubeconfig with a time-limited
+token, written 0600 into --out.
 
-Running init again is safe: it repairs what drifted, issues fresh tokens, and
-with a larger --learners (or a longer roster) grows the class.`,
+Each lab is set up when its learner first opens it, with the learner's own
+rights and within the quota. With --labs, the workshop has only those labs
+(the labs of the day), set up for everyone at once.
+
+Before it makes anything, init counts what the class will request (each lab's
+setup for each learner, and room for their own work) against what the
+cluster's nodes have free, and refuses a class that does not fit, saying what
+to do (--labs, fewer learners, a bigger cluster, or --force).
+
+Running init again is safe: it repairs what drifted, issues fresh tokens (the
+old ones stop working), and with a larger --learners (or a longer roster)
+grows the class.`,
 		Example: `  k8slab workshop init kubecon --learners 30
+  k8slab workshop init kubecon --learners 20 --labs pods,deployments
   k8slab workshop init kubecon --roster class.txt --token-ttl 12h`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -93,6 +108,16 @@ with a larger --learners (or a longer roster) grows the class.`,
 				return err
 			}
 			plan := workshop.Plan{Name: args[0], Learners: ids, Labs: course.AllLabs()}
+			if len(labs) > 0 {
+				plan.Labs = nil
+				for _, id := range labs {
+					lab, ok := course.Lab(id)
+					if !ok {
+						return fmt.Errorf("--labs: the course has no lab %q; 'k8slab labs' lists them", id)
+					}
+					plan.Labs = append(plan.Labs, lab)
+				}
+			}
 			if err := plan.Validate(); err != nil {
 				return err
 			}
@@ -103,10 +128,14 @@ with a larger --learners (or a longer roster) grows the class.`,
 			if out == "" {
 				out = args[0] + "-kubeconfigs"
 			}
+			if w := workshop.ServerWarning(c.Config.Host, server); w != "" {
+				fmt.Fprintln(g.out, wrapText(w))
+			}
 			fmt.Fprintf(g.out, "Setting up workshop %s for %d learners and %d labs...\n", plan.Name, len(ids), len(plan.Labs))
-			res, err := workshop.Init(cmd.Context(), c, plan, workshop.InitOptions{OutDir: out, TokenTTL: ttl, Server: server, Progress: g.out})
+			res, err := workshop.Init(cmd.Context(), c, plan, workshop.InitOptions{OutDir: out, TokenTTL: ttl, Server: server, Progress: g.out,
+				SetUp: len(labs) > 0, Force: force})
 			if err != nil {
-				return err
+				return errors.New(wrapText(err.Error()))
 			}
 			fmt.Fprintf(g.out, "Done. %d kubeconfigs in %s; their tokens expire at %s.\n", len(res.Kubeconfigs), out, res.Expires.Local().Format("2006-01-02 15:04"))
 			fmt.Fprintf(g.out, "Each learner runs: k8slab --kubeconfig %s.kubeconfig\n", ids[0])
@@ -122,7 +151,9 @@ with a larger --learners (or a longer roster) grows the class.`,
 	cmd.Flags().StringVar(&roster, "roster", "", "file with one learner name a line")
 	cmd.Flags().StringVar(&out, "out", "", "folder for the learners' kubeconfigs (default NAME-kubeconfigs)")
 	cmd.Flags().DurationVar(&ttl, "token-ttl", 8*time.Hour, "how long learners' tokens last")
-	cmd.Flags().StringVar(&server, "server", "", "API server address learners use, if not the one in your kubeconfig")
+	cmd.Flags().StringVar(&server, "server", "", "API server address learners use, if not the one in your kubeconfig (say one learners' machines can reach)")
+	cmd.Flags().StringSliceVar(&labs, "labs", nil, "only these labs (the labs of the day), set up for everyone at once; default every lab, each set up on its learner's first open")
+	cmd.Flags().BoolVar(&force, "force", false, "go ahead even when the class does not fit the cluster's free resources")
 	return cmd
 }
 
@@ -162,6 +193,37 @@ their ServiceAccounts go; the files themselves are left for you to remove.`,
 	t.flags(cmd)
 	namespaceUsage(cmd, "not used: a workshop names its learners' namespaces itself, one per learner and lab")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the namespaces have finished terminating")
+	return cmd
+}
+
+func newWorkshopRevokeCmd(g *globals) *cobra.Command {
+	var t target
+	cmd := &cobra.Command{
+		Use:   "revoke NAME LEARNER...",
+		Short: "Make learners' kubeconfigs stop working",
+		Long: `Revoke the tokens of LEARNER (the name of their kubeconfig, such as
+learner-01): the Secret their tokens are bound to is deleted, and the API
+server refuses the token within about ten seconds (its token cache). Their
+namespaces and work stay. 'k8slab workshop init NAME' again issues fresh
+kubeconfigs, and revokes every learner's old ones.`,
+		Example: `  k8slab workshop revoke kubecon learner-07`,
+		Args:    cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			quietKlog()
+			c, err := g.workshopClients(&t)
+			if err != nil {
+				return err
+			}
+			for _, learner := range args[1:] {
+				if err := workshop.Revoke(cmd.Context(), c, args[0], learner); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.out, "Revoked %s's kubeconfig in workshop %s.\n", learner, args[0])
+			}
+			return nil
+		},
+	}
+	t.flags(cmd)
 	return cmd
 }
 
@@ -224,4 +286,13 @@ func validFormat(f string) bool {
 		}
 	}
 	return false
+}
+
+// wrapText wraps a paragraph at 80 columns, line by line.
+func wrapText(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = ansi.Wordwrap(l, 80, "")
+	}
+	return strings.Join(lines, "\n")
 }

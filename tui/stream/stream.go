@@ -21,11 +21,12 @@ type ID uint64
 type Kind int
 
 const (
-	Watch  Kind = iota // grading results
-	Map                // cluster map views
-	Action             // starting or resetting a lab
-	Retry              // the wait before trying again
-	Shell              // preparing the learner's shell
+	Watch    Kind = iota // grading results
+	Map                  // cluster map views
+	Action               // starting or resetting a lab
+	Retry                // the wait before trying again
+	Shell                // preparing the learner's shell
+	Timeline             // what the cluster did after each change
 	kinds
 )
 

@@ -5,6 +5,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -347,4 +348,38 @@ func OutputTail(out string, n int) string {
 func noise(line string) bool {
 	l := strings.TrimSpace(line)
 	return strings.HasPrefix(l, "{") || strings.HasPrefix(l, "Run '")
+}
+
+// CgroupV1 reports whether e's containers, and so kind's nodes, run on
+// cgroup v1, from the same info command Probe runs. The kubelet of
+// Kubernetes 1.35 and later refuses to start there unless its
+// configuration sets failCgroupV1 to false. An engine whose info does not
+// say (an older one) is taken to be on v2, where nothing needs changing.
+// The machine's own /sys/fs/cgroup would not do: Docker Desktop and
+// Podman machine run the containers in a virtual machine of their own.
+func CgroupV1(ctx context.Context, e Spec) (bool, error) {
+	cctx, cancel := context.WithTimeout(ctx, e.infoTimeout)
+	defer cancel()
+	out, err := runCommand(cctx, e.Name, e.infoArgs...)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", e.Name+" "+strings.Join(e.infoArgs, " "), err)
+	}
+	return cgroupV1(out)
+}
+
+// cgroupV1 reads the cgroup version from `docker|nerdctl info --format
+// {{json .}}` ("CgroupVersion": "1") or `podman info --format json`
+// ("host": {"cgroupVersion": "v1"}).
+func cgroupV1(info []byte) (bool, error) {
+	var v struct {
+		CgroupVersion string
+		Host          struct {
+			CgroupVersion string `json:"cgroupVersion"`
+		} `json:"host"`
+	}
+	if err := json.Unmarshal(info, &v); err != nil {
+		return false, fmt.Errorf("reading the container engine's info: %w", err)
+	}
+	version := strings.TrimPrefix(v.CgroupVersion+v.Host.CgroupVersion, "v")
+	return version == "1", nil
 }

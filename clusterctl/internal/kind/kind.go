@@ -61,6 +61,10 @@ type Options struct {
 	// Engine is the container engine kind runs the nodes on, as
 	// engine.Detect returns it: engine.Docker, engine.Podman or engine.Nerdctl.
 	Engine string
+
+	// cgroupV1 is set by Create when the engine runs its containers on
+	// cgroup v1.
+	cgroupV1 bool
 }
 
 // validKindName reports whether name is a DNS label of at most
@@ -138,12 +142,24 @@ func config(o Options) *v1alpha4.Cluster {
 		}},
 	}
 	worker := v1alpha4.Node{Role: v1alpha4.WorkerRole, Image: o.NodeImage}
-	return &v1alpha4.Cluster{
+	c := &v1alpha4.Cluster{
 		TypeMeta: v1alpha4.TypeMeta{Kind: "Cluster", APIVersion: "kind.x-k8s.io/v1alpha4"},
 		Name:     o.Name,
 		Nodes:    []v1alpha4.Node{controlPlane, worker, worker},
 	}
+	if o.cgroupV1 {
+		c.KubeadmConfigPatches = []string{kubeletOnCgroupV1}
+	}
+	return c
 }
+
+// kubeletOnCgroupV1 lets the kubelet start on cgroup v1, which it refuses
+// by default since Kubernetes 1.35 (KubeletConfiguration's failCgroupV1).
+// kind applies it to every node's kubeadm configuration.
+const kubeletOnCgroupV1 = `apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+failCgroupV1: false
+`
 
 // Cluster is one kind cluster k8slab manages.
 type Cluster struct {
@@ -190,6 +206,11 @@ func (k *Cluster) Create(ctx context.Context, progress func(problem.Step)) error
 	if err := problem.Run(progress, "Checking "+e.Display, func() error { return engine.Probe(ctx, e) }); err != nil {
 		return err
 	}
+	v1, err := engine.CgroupV1(ctx, e)
+	if err != nil {
+		return err
+	}
+	k.opts.cgroupV1 = v1
 
 	p := k.kind(log.NoopLogger{})
 	exists, err := k.listed(ctx, p)

@@ -95,6 +95,16 @@ func TestKindConfig(t *testing.T) {
 		}
 	}
 
+	if len(cfg.KubeadmConfigPatches) != 0 {
+		t.Errorf("on cgroup v2 the kubeadm configuration is patched: %q", cfg.KubeadmConfigPatches)
+	}
+	// On cgroup v1 every node's kubelet must be told not to refuse it.
+	v1 := config(Options{cgroupV1: true})
+	if p := v1.KubeadmConfigPatches; len(p) != 1 || !strings.Contains(p[0], "kind: KubeletConfiguration") ||
+		!strings.Contains(p[0], "apiVersion: kubelet.config.k8s.io/v1beta1") || !strings.Contains(p[0], "failCgroupV1: false") {
+		t.Errorf("on cgroup v1 the patches are %q, want one KubeletConfiguration with failCgroupV1: false", p)
+	}
+
 	// kind fills in defaults in place; each call must start afresh.
 	if config(Options{}) == cfg || &config(Options{}).Nodes[0] == &cfg.Nodes[0] {
 		t.Error("config shares state between calls")

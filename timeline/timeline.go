@@ -1,0 +1,267 @@
+// Package timeline tells what the cluster did after each change the
+// learner made: who wrote what (metadata.managedFields), what the
+// controllers, the scheduler and the kubelet did next (Events, pod
+// conditions) and how a Service's endpoints moved (EndpointSlices),
+// grouped per learner action and in causal order. It reads objects only;
+// the lab screen and 'k8slab lab explain' draw its result.
+package timeline
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// Action is one change a person made (the learner, or the lab's setup)
+// and what the cluster did because of it.
+type Action struct {
+	// Time is when the change was written: the server's record (to the
+	// second), or when k8slab saw it, whichever is finer.
+	Time time.Time `json:"time"`
+	// Actor is who made the change in plain words: "you (kubectl-scale)".
+	Actor string `json:"actor"`
+	// Manager is the field manager the write was recorded under ("" for
+	// a delete, which records none).
+	Manager string `json:"manager,omitempty"`
+	Text    string `json:"text"`
+	Steps   []Step `json:"steps"`
+}
+
+// Step is one thing the cluster did after an action.
+type Step struct {
+	// Offset is the time since the action; Precise says it is measured
+	// finer than the second (both ends seen by k8slab, or recorded to the
+	// microsecond).
+	Offset  time.Duration `json:"offset"`
+	Precise bool          `json:"precise"`
+	Time    time.Time     `json:"time"`
+	// Actor is who did it in plain words: "scheduler", "kubelet on w1".
+	Actor string `json:"actor"`
+	Text  string `json:"text"`
+}
+
+// DefaultActions is how many actions a timeline keeps.
+const DefaultActions = 20
+
+// fact is one thing the cluster records, before grouping.
+type fact struct {
+	// key identifies the record, so that reading the same state again
+	// adds nothing.
+	key string
+	// time is the server's record; precise when finer than the second.
+	time    time.Time
+	precise bool
+	// seen is when k8slab saw the record appear (zero when it was there
+	// before k8slab looked).
+	seen time.Time
+	// starts marks a write by a person: it begins an action.
+	starts  bool
+	actor   string
+	manager string
+	// object is what a starting write wrote, to merge one apply of
+	// several objects into one action.
+	object string
+	text   string
+	// rank orders what happens within one step of a chain: a controller
+	// scales, pods are created, placed, pulled, started, ready, served.
+	rank int
+	// subject is the pod a fact is about: a pod's own chain is kept in
+	// rank order whatever the clocks say.
+	subject string
+	// mergeKey joins adjacent facts of one actor into one line: head
+	// followed by each item ("created pods a, b"; "p pulled, started").
+	mergeKey, head, item, tail string
+	// replacedBy names a fact that, when present, makes this one
+	// redundant (the Scheduled event over the PodScheduled condition).
+	replacedBy string
+	// provides is what this fact makes redundant ("scheduled|POD").
+	provides string
+}
+
+const (
+	rankWrite = iota
+	rankScale
+	rankPods
+	rankSchedule
+	rankStop
+	rankPull
+	rankPulled
+	rankCreated
+	rankStarted
+	rankReady
+	rankEndpoints
+)
+
+// eff is when a fact happened for ordering: when k8slab saw it, else the
+// server's record.
+func (f *fact) eff() time.Time {
+	if !f.seen.IsZero() {
+		return f.seen
+	}
+	return f.time
+}
+
+// build groups facts into actions, oldest first, keeping the last n.
+// A fact follows the latest write before it happened; steps are ordered
+// by when they happened, on the recording component's clock where it is
+// precise (events reach the API server asynchronously, up to seconds
+// after the fact, so when k8slab saw them says little).
+func build(facts []*fact, n int) []Action {
+	present := map[string]bool{}
+	for _, f := range facts {
+		if f.provides != "" {
+			present[f.provides] = true
+		}
+	}
+	var fs []*fact
+	for _, f := range facts {
+		if f.replacedBy != "" && present[f.replacedBy] {
+			continue
+		}
+		fs = append(fs, f)
+	}
+	sortBy(fs, (*fact).assignAt)
+	type group struct {
+		base      *fact
+		act       Action
+		followers []*fact
+		objects   map[string]bool
+	}
+	var groups []*group
+	for _, f := range fs {
+		cur := (*group)(nil)
+		if len(groups) > 0 {
+			cur = groups[len(groups)-1]
+		}
+		if f.starts {
+			if cur != nil && cur.base != nil && cur.base.starts && f.actor == cur.base.actor && len(cur.followers) == 0 &&
+				f.eff().Sub(cur.base.eff()) <= time.Second && !cur.objects[f.object] {
+				// One apply or setup of several objects is one action.
+				cur.act.Text += ", " + f.text
+				cur.objects[f.object] = true
+				continue
+			}
+			groups = append(groups, &group{base: f, act: Action{Time: f.eff(), Actor: f.actor, Manager: f.manager, Text: f.text}, objects: map[string]bool{f.object: true}})
+			continue
+		}
+		if cur == nil {
+			cur = &group{base: f, act: Action{Time: f.eff(), Text: "before any change k8slab can attribute"}, objects: map[string]bool{}}
+			groups = append(groups, cur)
+		}
+		cur.followers = append(cur.followers, f)
+	}
+	if n > 0 && len(groups) > n {
+		groups = groups[len(groups)-n:]
+	}
+	out := make([]Action, 0, len(groups))
+	for _, g := range groups {
+		sortBy(g.followers, (*fact).happened)
+		chains(g.followers)
+		a := g.act
+		var merge []string
+		var items [][]string
+		var last time.Duration
+		for _, f := range g.followers {
+			off, precise := offset(g.base, f)
+			// A step is not shown before what caused it: the records
+			// are late by different amounts.
+			off = max(off, last, 0)
+			last = off
+			if k := len(a.Steps); k > 0 && f.mergeKey != "" && merge[k-1] == f.mergeKey && a.Steps[k-1].Actor == f.actor {
+				items[k-1] = append(items[k-1], f.item)
+				a.Steps[k-1].Text = f.head + " " + strings.Join(items[k-1], ", ") + f.tail
+				continue
+			}
+			a.Steps = append(a.Steps, Step{Offset: off, Precise: precise, Time: f.happened(), Actor: f.actor, Text: f.text})
+			merge = append(merge, f.mergeKey)
+			items = append(items, []string{f.item})
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// seenLag is how much earlier than k8slab saw it a write may have
+// happened: the watch of one resource may deliver later than another's,
+// so a controller's precisely timed reaction can predate the sight of
+// the write that caused it.
+const seenLag = time.Second
+
+// assignAt is when a fact happened for deciding which write it follows.
+func (f *fact) assignAt() time.Time {
+	if f.starts && !f.seen.IsZero() {
+		t := f.seen.Add(-seenLag)
+		if floor := f.time.Truncate(time.Second); t.Before(floor) {
+			t = floor
+		}
+		return t
+	}
+	return f.happened()
+}
+
+// happened is when a fact happened as best known: the recording
+// component's precise clock, else when k8slab saw it, else the server's
+// record to the second.
+func (f *fact) happened() time.Time {
+	if f.precise {
+		return f.time
+	}
+	return f.eff()
+}
+
+// sortBy orders facts by at, writes first on a tie, then by rank. A fact
+// only known to the second is compared to the second: within it,
+// causality (rank) decides.
+func sortBy(fs []*fact, at func(*fact) time.Time) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		ta, tb := at(a), at(b)
+		if !a.precise && a.seen.IsZero() || !b.precise && b.seen.IsZero() {
+			ta, tb = ta.Truncate(time.Second), tb.Truncate(time.Second)
+		}
+		if !ta.Equal(tb) {
+			return ta.Before(tb)
+		}
+		if a.starts != b.starts {
+			return a.starts
+		}
+		if a.rank != b.rank {
+			return a.rank < b.rank
+		}
+		return a.key < b.key
+	})
+}
+
+// chains puts each pod's own steps within one action in causal order
+// (created, placed, pulled, started, ready, served) where the clocks
+// disagree.
+func chains(fs []*fact) {
+	positions := map[string][]int{}
+	for i, f := range fs {
+		if f.subject != "" {
+			positions[f.subject] = append(positions[f.subject], i)
+		}
+	}
+	for _, pos := range positions {
+		if len(pos) < 2 {
+			continue
+		}
+		chain := make([]*fact, len(pos))
+		for k, i := range pos {
+			chain[k] = fs[i]
+		}
+		sort.SliceStable(chain, func(i, j int) bool { return chain[i].rank < chain[j].rank })
+		for k, i := range pos {
+			fs[i] = chain[k]
+		}
+	}
+}
+
+// offset is the time from an action's write to a later fact, measured on
+// one clock: k8slab's when it saw both, else the server's records.
+func offset(base, f *fact) (time.Duration, bool) {
+	if !base.seen.IsZero() && (!f.seen.IsZero() || f.precise) {
+		return f.happened().Sub(base.seen), true
+	}
+	return f.time.Sub(base.time), base.precise && f.precise
+}

@@ -1,0 +1,154 @@
+package timeline
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+var t0 = time.Date(2026, 12, 2, 12, 1, 7, 0, time.UTC)
+
+func ts(d time.Duration) string { return t0.Add(d).Format(time.RFC3339) }
+
+func deployment(rv string, replicas int64, image string, managed ...map[string]any) unstructured.Unstructured {
+	mf := make([]any, len(managed))
+	for i, m := range managed {
+		mf[i] = m
+	}
+	return unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": "web", "uid": "d1", "resourceVersion": rv, "generation": int64(len(rv)),
+			"creationTimestamp": ts(-time.Minute), "managedFields": mf},
+		"spec": map[string]any{"replicas": replicas, "template": map[string]any{"spec": map[string]any{
+			"containers": []any{map[string]any{"name": "nginx", "image": image}}}}},
+	}}
+}
+
+func entry(manager, sub string, at time.Duration, fields string) map[string]any {
+	m := map[string]any{"manager": manager, "operation": "Update", "time": ts(at), "fieldsType": "FieldsV1",
+		"fieldsV1": map[string]any{"f:spec": map[string]any{fields: map[string]any{}}}}
+	if sub != "" {
+		m["subresource"] = sub
+	}
+	return m
+}
+
+// event is a core/v1 event named as client-go's recorder names it: the
+// object's name and the nanosecond it happened.
+func event(uid, kind, obj, component, host, reason, msg string, at time.Duration) unstructured.Unstructured {
+	when := t0.Add(at)
+	return unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Event",
+		"metadata":       map[string]any{"name": fmt.Sprintf("%s.%x", obj, when.UnixNano()), "uid": uid, "resourceVersion": "1"},
+		"involvedObject": map[string]any{"kind": kind, "name": obj},
+		"source":         map[string]any{"component": component, "host": host},
+		"reason":         reason, "message": msg, "count": int64(1),
+		"firstTimestamp": when.Format(time.RFC3339), "lastTimestamp": when.Format(time.RFC3339),
+	}}
+}
+
+func readyPod(name string, at time.Duration) unstructured.Unstructured {
+	return unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": name, "uid": "p-" + name, "resourceVersion": "1",
+			"ownerReferences": []any{map[string]any{"kind": "ReplicaSet", "name": "web-69c", "uid": "r1", "apiVersion": "apps/v1"}}},
+		"spec": map[string]any{"nodeName": "w1"},
+		"status": map[string]any{"conditions": []any{
+			map[string]any{"type": "Ready", "status": "True", "lastTransitionTime": ts(at)},
+		}},
+	}}
+}
+
+// Read after the fact ('lab explain'): the write is known to the second
+// and by the fields its manager owns; the events to the nanosecond of
+// their names; a pod's chain is in causal order though its records
+// disagree (the Ready condition is known to the second only).
+func TestExplainFromWhatTheClusterKeeps(t *testing.T) {
+	s := State{
+		Deployments: []unstructured.Unstructured{deployment("5", 5, "nginx:1.27",
+			entry("k8slab", "", -time.Minute, "f:template"),
+			entry("kubectl", "scale", 0, "f:replicas"))},
+		ReplicaSets: []unstructured.Unstructured{{Object: map[string]any{"metadata": map[string]any{"name": "web-69c", "uid": "r1"}}}},
+		Pods:        []unstructured.Unstructured{readyPod("web-69c-ab12", 1*time.Second)},
+		Events: []unstructured.Unstructured{
+			event("e1", "Deployment", "web", "deployment-controller", "", "ScalingReplicaSet", "Scaled up replica set web-69c from 3 to 5", 300*time.Millisecond),
+			event("e2", "ReplicaSet", "web-69c", "replicaset-controller", "", "SuccessfulCreate", "Created pod: web-69c-ab12", 320*time.Millisecond),
+			event("e3", "ReplicaSet", "web-69c", "replicaset-controller", "", "SuccessfulCreate", "Created pod: web-69c-cd34", 330*time.Millisecond),
+			event("e4", "Pod", "web-69c-ab12", "default-scheduler", "", "Scheduled", "Successfully assigned lab/web-69c-ab12 to w1", 350*time.Millisecond),
+			// The kubelet's Started is recorded after the pod is ready
+			// to the second: the chain still reads started, then ready.
+			event("e5", "Pod", "web-69c-ab12", "kubelet", "w1", "Pulled", `Container image "nginx:1.27" already present on machine`, 1400*time.Millisecond),
+			event("e6", "Pod", "web-69c-ab12", "kubelet", "w1", "Started", "Container started", 1500*time.Millisecond),
+		},
+	}
+	var b strings.Builder
+	if err := WriteText(&b, Explain(s, 0), time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	want := `12:00:07 the lab's setup created deployment/web
+
+12:01:07 you (kubectl, scale) set deployment/web replicas (now 5)
+  +0 s deployment controller scaled replicaset web-69c 3 → 5
+  +0 s replicaset controller created pods web-69c-ab12, web-69c-cd34
+  +0 s scheduler placed web-69c-ab12 on w1
+  +1 s kubelet on w1: web-69c-ab12 pulled, started, ready
+`
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+// untimed is a write through /scale by a manager new to the object,
+// which the API server records without a time.
+func untimed(m map[string]any) map[string]any {
+	delete(m, "time")
+	return m
+}
+
+// Followed live, the journal knows the value a write replaced, and
+// measures steps to the hundredth of a second; a write recorded without
+// a time is placed when k8slab saw it.
+func TestJournalTellsWhatAWriteReplaced(t *testing.T) {
+	j := NewJournal(0)
+	create := entry("kubectl-create", "", -time.Minute, "f:replicas")
+	j.Update(State{Deployments: []unstructured.Unstructured{deployment("1", 3, "nginx:1.27", create)}}, t0.Add(-time.Minute))
+	j.Update(State{Deployments: []unstructured.Unstructured{deployment("22", 5, "nginx:1.27",
+		entry("kubectl-create", "", -time.Minute, "f:template"), untimed(entry("kubectl", "scale", 0, "f:replicas")))}}, t0)
+	ev := event("e1", "Deployment", "web", "deployment-controller", "", "ScalingReplicaSet", "Scaled up replica set web-69c from 3 to 5", 20*time.Millisecond)
+	j.Update(State{
+		Deployments: []unstructured.Unstructured{deployment("22", 5, "nginx:1.27", entry("kubectl-create", "", -time.Minute, "f:template"), untimed(entry("kubectl", "scale", 0, "f:replicas")))},
+		Events:      []unstructured.Unstructured{ev},
+	}, t0.Add(40*time.Millisecond))
+	acts := j.Actions()
+	if len(acts) != 2 {
+		t.Fatalf("want the creation and the scale, got %+v", acts)
+	}
+	a := acts[1]
+	if got := ActionLine(a, time.UTC); got != "12:01:07 you (kubectl, scale) set deployment/web replicas 3 → 5" {
+		t.Errorf("action: %q", got)
+	}
+	if len(a.Steps) != 1 || StepLine(a.Steps[0]) != "+0.02 s deployment controller scaled replicaset web-69c 3 → 5" {
+		t.Errorf("steps: %+v", a.Steps)
+	}
+}
+
+// The journal keeps the last n actions and forgets what came before.
+func TestJournalIsBounded(t *testing.T) {
+	j := NewJournal(3)
+	for i := 0; i < 10; i++ {
+		rv := strings.Repeat("1", i+1)
+		j.Update(State{Deployments: []unstructured.Unstructured{deployment(rv, int64(i), "nginx:1.27",
+			entry("kubectl", "scale", time.Duration(i)*time.Second, "f:replicas"))}}, t0.Add(time.Duration(i)*time.Second))
+		j.Actions()
+	}
+	acts := j.Actions()
+	if len(acts) != 3 || !strings.Contains(acts[2].Text, "replicas 8 → 9") {
+		t.Fatalf("got %+v", acts)
+	}
+	if len(j.facts) > 4 {
+		t.Errorf("the journal keeps %d facts for 3 actions", len(j.facts))
+	}
+}
