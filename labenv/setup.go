@@ -261,6 +261,16 @@ func applyClusterScoped(ctx context.Context, client dynamic.Interface, lab *labf
 		}
 		return nil
 	}
+	// A volume's node affinity cannot change once made, and the node
+	// chosen for it may differ between two runs (a node still tainted
+	// not-ready the first time): the volume stays where it was made.
+	if o.GetKind() == "PersistentVolume" {
+		if affinity, found, _ := unstructured.NestedFieldNoCopy(existing.Object, "spec", "nodeAffinity"); found {
+			if err := unstructured.SetNestedField(o.Object, runtime.DeepCopyJSONValue(affinity), "spec", "nodeAffinity"); err != nil {
+				return err
+			}
+		}
+	}
 	data, err := o.MarshalJSON()
 	if err != nil {
 		return err
