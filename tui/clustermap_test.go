@@ -170,4 +170,5 @@ func TestClusterMapPodStatesAt80x24(t *testing.T) {
 	}
 	waitFor(t, tm, "ImagePullBackOff")
 	golden.RequireEqual(t, []byte(tm.last.Load().(string)))
+	finalScreen(t, tm)
 }
