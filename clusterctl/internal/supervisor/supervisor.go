@@ -139,20 +139,52 @@ func Start(c Component) (*exec.Cmd, error) {
 		_ = cmd.Wait()
 		return nil, err
 	}
+	awaitCommandLine(cmd.Process.Pid)
 	return cmd, nil
+}
+
+// awaitCommandLine waits until pid's command line can be read. cmd.Start
+// returns once execve has passed the point of no return, but the kernel
+// sets up the new program's arguments a little later; until then
+// /proc/PID/cmdline is empty, and whoever tells a component's process by
+// its command line (the next round, 'cluster status') would take a
+// component just started for one that is down and start it twice. Seen on
+// a loaded machine. The wait ends when the arguments are there or the
+// process is gone (an exit at once is the back-off's business).
+func awaitCommandLine(pid int) {
+	for range 10000 { // microseconds normally; a bound for a frozen machine
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil || len(raw) > 0 || zombie(pid) {
+			return
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// zombie reports whether pid has exited and waits to be reaped: its
+// command line is empty for good.
+func zombie(pid int) bool {
+	return procState(pid) == 'Z'
+}
+
+// procState is the state letter of /proc/PID/stat, or 0.
+func procState(pid int) byte {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name in parentheses may hold anything, so read after the
+	// last ')'.
+	if i := strings.LastIndexByte(string(stat), ')'); i > 0 && i+2 < len(stat) {
+		return stat[i+2]
+	}
+	return 0
 }
 
 // Stopped reports whether pid is stopped by a signal (SIGSTOP,
 // Ctrl-Z): it lives but cannot answer.
 func Stopped(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	if i := strings.LastIndexByte(string(stat), ')'); i > 0 && i+2 < len(stat) {
-		return stat[i+2] == 'T'
-	}
-	return false
+	return procState(pid) == 'T'
 }
 
 // PID returns the pid of the supervisor that holds the pid file at path,
@@ -259,7 +291,11 @@ func Run(ctx context.Context, s Cluster, clk clock.WithTicker, log io.Writer) er
 	)
 	for {
 		// A tick that comes late (the machine slept) is just a tick: every
-		// decision below is made from what runs now.
+		// decision below is made from what runs now. The whole round
+		// decides at one time, the one Round reports: a clock that moves
+		// during the round (a test's step) must not make a round that
+		// decided before it look as if it decided after.
+		now := clk.Now()
 		st, err := os.Stat(s.ConfigFile())
 		if err != nil {
 			logf("cluster %q is gone; stopping", s.Name())
@@ -270,16 +306,16 @@ func Run(ctx context.Context, s Cluster, clk clock.WithTicker, log io.Writer) er
 			seen = st
 		}
 		if err == nil {
-			err = superviseOnce(ctx, s, clk, comps, watches, logf, exits)
+			err = superviseOnce(ctx, s, now, comps, watches, logf, exits)
 		}
-		if err == nil && clk.Since(lastProbe) >= LivenessInterval {
+		if err == nil && now.Sub(lastProbe) >= LivenessInterval {
 			// A long gap means this process was frozen too (the machine
 			// slept): the silence may be ours, so count afresh.
-			if clk.Since(lastProbe) > 3*LivenessInterval {
+			if now.Sub(lastProbe) > 3*LivenessInterval {
 				clear(failures)
 			}
-			checkLiveness(ctx, s, clk, comps, watches, failures, since, logf)
-			lastProbe = clk.Now()
+			checkLiveness(ctx, s, now, comps, watches, failures, since, logf)
+			lastProbe = now
 		}
 		// Say each problem once, not four times a second.
 		if err != nil && ctx.Err() == nil && err.Error() != lastErr {
@@ -290,7 +326,7 @@ func Run(ctx context.Context, s Cluster, clk clock.WithTicker, log io.Writer) er
 		} else {
 			lastErr = ""
 		}
-		Round(clk.Now())
+		Round(now)
 		select {
 		case <-ctx.Done():
 			logf("stopping (%v)", context.Cause(ctx))
@@ -314,7 +350,7 @@ type componentWatch struct {
 
 // superviseOnce starts each component that is not running and whose
 // back-off has passed.
-func superviseOnce(ctx context.Context, s Cluster, clk clock.Clock, comps []Component, watches map[string]*componentWatch, logf func(string, ...any), exits chan<- string) error {
+func superviseOnce(ctx context.Context, s Cluster, now time.Time, comps []Component, watches map[string]*componentWatch, logf func(string, ...any), exits chan<- string) error {
 	missing := false
 	for _, c := range comps {
 		if s.PIDOf(c) == 0 {
@@ -323,7 +359,6 @@ func superviseOnce(ctx context.Context, s Cluster, clk clock.Clock, comps []Comp
 		}
 	}
 	if !missing {
-		now := clk.Now()
 		for _, w := range watches {
 			if !w.startedAt.IsZero() && now.Sub(w.startedAt) > backoffReset {
 				w.backoff = MinBackoff
@@ -336,7 +371,6 @@ func superviseOnce(ctx context.Context, s Cluster, clk clock.Clock, comps []Comp
 		return err
 	}
 	defer unlock()
-	now := clk.Now()
 	for _, c := range comps {
 		w := watches[c.Name]
 		if w == nil {
@@ -376,14 +410,14 @@ func superviseOnce(ctx context.Context, s Cluster, clk clock.Clock, comps []Comp
 // failed LivenessFailures probes in a row. A process stopped by a signal is
 // left alone: someone stopped it on purpose (a debugger), and SIGCONT
 // brings it back.
-func checkLiveness(ctx context.Context, s Cluster, clk clock.Clock, comps []Component, watches map[string]*componentWatch, failures map[string]int, since time.Time, logf func(string, ...any)) {
+func checkLiveness(ctx context.Context, s Cluster, now time.Time, comps []Component, watches map[string]*componentWatch, failures map[string]int, since time.Time, logf func(string, ...any)) {
 	for _, c := range comps {
 		pid := s.PIDOf(c)
 		started := since
 		if w := watches[c.Name]; w != nil && w.startedAt.After(started) {
 			started = w.startedAt
 		}
-		if pid == 0 || Stopped(pid) || clk.Since(started) < LivenessGrace {
+		if pid == 0 || Stopped(pid) || now.Sub(started) < LivenessGrace {
 			delete(failures, c.Name)
 			continue
 		}
