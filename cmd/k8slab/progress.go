@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/k8slab/k8slab/progress"
+	"github.com/k8slab/k8slab/progress/summary"
 )
 
 func newProgressCmd(g *globals) *cobra.Command {
@@ -31,7 +31,7 @@ func newProgressCmd(g *globals) *cobra.Command {
 			}
 			d := store.Snapshot()
 			// The same totals as the TUI's course map.
-			sum := progress.Summarize(course, d)
+			sum := summary.Of(course, d)
 			tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "MODULE\tLESSONS READ\tQUIZ\tLABS")
 			read, lessons := 0, 0
