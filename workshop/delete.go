@@ -57,11 +57,11 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 		}
 	}
 	// Bindings first: a learner loses access before anything else goes.
-	del(clusterRoleBindingsGVR, false, &res.ClusterObjects)
-	del(clusterRolesGVR, false, &res.ClusterObjects)
+	del(kube.ClusterRoleBindingsGVR, false, &res.ClusterObjects)
+	del(kube.ClusterRolesGVR, false, &res.ClusterObjects)
 	namespaced := map[string]bool{}
 	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
-	nsList, err := c.Dynamic.Resource(namespacesGVR).List(cctx, selector)
+	nsList, err := c.Dynamic.Resource(kube.NamespacesGVR).List(cctx, selector)
 	cancel()
 	if err != nil {
 		return res, fmt.Errorf("listing the workshop's namespaces: %w", err)
@@ -71,7 +71,7 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 	}
 	// Roles and bindings init put in namespaces it does not own (such as
 	// kube-system); those in the workshop's namespaces go with them.
-	for _, gvr := range []schema.GroupVersionResource{roleBindingsGVR, rolesGVR} {
+	for _, gvr := range []schema.GroupVersionResource{kube.RoleBindingsGVR, kube.RolesGVR} {
 		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		list, err := c.Dynamic.Resource(gvr).List(cctx, selector)
 		cancel()
@@ -98,7 +98,7 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
-		err := c.Dynamic.Resource(namespacesGVR).Delete(cctx, ns.GetName(), metav1.DeleteOptions{})
+		err := c.Dynamic.Resource(kube.NamespacesGVR).Delete(cctx, ns.GetName(), metav1.DeleteOptions{})
 		cancel()
 		if err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("deleting namespace %s: %w", ns.GetName(), err))
@@ -127,7 +127,7 @@ func WaitDeleted(ctx context.Context, c Clients, name string, timeout time.Durat
 	defer cancel()
 	for {
 		cctx, ccancel := context.WithTimeout(ctx, kube.RequestTimeout)
-		list, err := c.Dynamic.Resource(namespacesGVR).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
+		list, err := c.Dynamic.Resource(kube.NamespacesGVR).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
 		ccancel()
 		if err == nil && len(list.Items) == 0 {
 			return nil

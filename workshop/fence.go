@@ -194,12 +194,12 @@ func Fence(ctx context.Context, client dynamic.Interface, workshop, learner stri
 	labels := map[string]string{WorkshopLabel: workshop, LearnerLabel: learner, LabLabel: lab.ID, labenv.ManagedByLabel: labenv.ManagedByValue}
 	nsLabels := withPodSecurity(labels, lab)
 	objs := []item{
-		{namespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: nsLabels}}},
-		{networkPoliciesGVR, ns, networkPolicy(workshop, learner, ns, labels)},
-		{resourceQuotasGVR, ns, quotaFor(lab, ns, labels, hard)},
+		{kube.NamespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: nsLabels}}},
+		{kube.NetworkPoliciesGVR, ns, networkPolicy(workshop, learner, ns, labels)},
+		{kube.ResourceQuotasGVR, ns, quotaFor(lab, ns, labels, hard)},
 	}
 	if lr := limitsFor(lab, ns, labels); lr != nil {
-		objs = append(objs, item{limitRangesGVR, ns, lr})
+		objs = append(objs, item{kube.LimitRangesGVR, ns, lr})
 	}
 	for _, o := range objs {
 		if err := apply(ctx, client, o.gvr, o.ns, o.obj); err != nil {
@@ -239,7 +239,7 @@ func waitQuotaCounted(ctx context.Context, client dynamic.Interface, ns string) 
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
-		q, err := client.Resource(resourceQuotasGVR).Namespace(ns).Get(cctx, QuotaName, metav1.GetOptions{})
+		q, err := client.Resource(kube.ResourceQuotasGVR).Namespace(ns).Get(cctx, QuotaName, metav1.GetOptions{})
 		cancel()
 		if err == nil {
 			if hard, _, _ := unstructured.NestedMap(q.Object, "status", "hard"); len(hard) > 0 {

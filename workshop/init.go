@@ -130,20 +130,6 @@ var (
 	readVerbs  = []string{"get", "list", "watch"}
 )
 
-// Resources init writes.
-var (
-	namespacesGVR          = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-	serviceAccountsGVR     = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
-	resourceQuotasGVR      = schema.GroupVersionResource{Version: "v1", Resource: "resourcequotas"}
-	limitRangesGVR         = schema.GroupVersionResource{Version: "v1", Resource: "limitranges"}
-	rolesGVR               = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"}
-	roleBindingsGVR        = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"}
-	clusterRolesGVR        = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}
-	clusterRoleBindingsGVR = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}
-	networkPoliciesGVR     = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}
-	secretsGVR             = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
-)
-
 // Init creates (or brings up to date) everything the workshop's learners
 // need, and writes their kubeconfigs. Running it again is harmless, and
 // with more learners it grows the class; tokens are issued afresh.
@@ -212,7 +198,7 @@ func waitQuotas(ctx context.Context, c Clients, name string) error {
 	defer cancel()
 	for {
 		cctx, ccancel := context.WithTimeout(ctx, kube.RequestTimeout)
-		list, err := c.Dynamic.Resource(resourceQuotasGVR).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
+		list, err := c.Dynamic.Resource(kube.ResourceQuotasGVR).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
 		ccancel()
 		pending := 0
 		if err == nil {
@@ -241,7 +227,7 @@ func waitQuotas(ctx context.Context, c Clients, name string) error {
 func refuseForeign(ctx context.Context, c Clients, p Plan) error {
 	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
-	list, err := c.Dynamic.Resource(namespacesGVR).List(cctx, metav1.ListOptions{})
+	list, err := c.Dynamic.Resource(kube.NamespacesGVR).List(cctx, metav1.ListOptions{})
 	if err != nil {
 		return fmt.Errorf("listing namespaces: %w", err)
 	}
@@ -264,7 +250,7 @@ func refuseForeign(ctx context.Context, c Clients, p Plan) error {
 	// learner, so workshop "ws" with learner "a-b" and workshop "ws-a"
 	// with learner "b" would share them; applying with force would hand
 	// one learner's binding to the other.
-	for _, gvr := range []schema.GroupVersionResource{clusterRolesGVR, clusterRoleBindingsGVR} {
+	for _, gvr := range []schema.GroupVersionResource{kube.ClusterRolesGVR, kube.ClusterRoleBindingsGVR} {
 		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		list, err := c.Dynamic.Resource(gvr).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel})
 		cancel()
@@ -316,7 +302,7 @@ func (w *initializer) shared(ctx context.Context) error {
 			ObjectMeta: metav1.ObjectMeta{Name: w.readRoleName(), Namespace: ns, Labels: w.labels("", "")},
 			Rules:      readRules(w.access.NamespaceRead[ns]),
 		}
-		if err := w.apply(ctx, rolesGVR, ns, r); err != nil {
+		if err := w.apply(ctx, kube.RolesGVR, ns, r); err != nil {
 			return err
 		}
 	}
@@ -362,8 +348,8 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 	home := HomeNamespace(w.p.Name, learner)
 	subject := []rbacv1.Subject{{Kind: "ServiceAccount", Name: LearnerAccount, Namespace: home}}
 	objs := []item{
-		{namespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: home, Labels: withPodSecurity(w.labels(learner, ""), nil)}}},
-		{serviceAccountsGVR, home, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: LearnerAccount, Namespace: home, Labels: w.labels(learner, "")}}},
+		{kube.NamespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: home, Labels: withPodSecurity(w.labels(learner, ""), nil)}}},
+		{kube.ServiceAccountsGVR, home, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: LearnerAccount, Namespace: home, Labels: w.labels(learner, "")}}},
 	}
 	for _, lab := range w.p.Labs {
 		ns := LabNamespace(w.p.Name, learner, lab.ID)
@@ -372,18 +358,18 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 			return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}
 		}
 		objs = append(objs,
-			item{namespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: withPodSecurity(labels, lab)}}},
-			item{networkPoliciesGVR, ns, networkPolicy(w.p.Name, learner, ns, labels)},
+			item{kube.NamespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: withPodSecurity(labels, lab)}}},
+			item{kube.NetworkPoliciesGVR, ns, networkPolicy(w.p.Name, learner, ns, labels)},
 		)
 		if lr := limitsFor(lab, ns, labels); lr != nil {
-			objs = append(objs, item{limitRangesGVR, ns, lr})
+			objs = append(objs, item{kube.LimitRangesGVR, ns, lr})
 		}
 		for _, o := range []struct {
 			gvr schema.GroupVersionResource
 			obj runtime.Object
 		}{
-			{rolesGVR, &rbacv1.Role{ObjectMeta: meta("k8slab-learner"), Rules: learnerRules}},
-			{roleBindingsGVR, &rbacv1.RoleBinding{ObjectMeta: meta("k8slab-learner"), Subjects: subject,
+			{kube.RolesGVR, &rbacv1.Role{ObjectMeta: meta("k8slab-learner"), Rules: learnerRules}},
+			{kube.RoleBindingsGVR, &rbacv1.RoleBinding{ObjectMeta: meta("k8slab-learner"), Subjects: subject,
 				RoleRef: rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "k8slab-learner"}}},
 		} {
 			objs = append(objs, item{o.gvr, ns, o.obj})
@@ -392,15 +378,15 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 	if rules := append(readRules(w.access.ClusterRead), OwnClusterObjects(w.p.Name, learner, w.p.Labs)...); len(rules) > 0 {
 		name := w.clusterRoleName(learner)
 		objs = append(objs,
-			item{clusterRolesGVR, "", &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: w.labels(learner, "")}, Rules: rules}},
-			item{clusterRoleBindingsGVR, "", &rbacv1.ClusterRoleBinding{
+			item{kube.ClusterRolesGVR, "", &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: w.labels(learner, "")}, Rules: rules}},
+			item{kube.ClusterRoleBindingsGVR, "", &rbacv1.ClusterRoleBinding{
 				ObjectMeta: metav1.ObjectMeta{Name: name, Labels: w.labels(learner, "")},
 				Subjects:   subject,
 				RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
 			}})
 	}
 	for _, ns := range sortedKeys(w.access.NamespaceRead) {
-		objs = append(objs, item{roleBindingsGVR, ns, &rbacv1.RoleBinding{
+		objs = append(objs, item{kube.RoleBindingsGVR, ns, &rbacv1.RoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: "k8slab-workshop-" + w.p.Name + "-" + learner, Namespace: ns, Labels: w.labels(learner, "")},
 			Subjects:   subject,
 			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: w.readRoleName()},
@@ -438,7 +424,7 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 	// the setup goes in first.
 	for _, lab := range w.p.Labs {
 		ns := LabNamespace(w.p.Name, learner, lab.ID)
-		if err := w.apply(ctx, resourceQuotasGVR, ns, quotaFor(lab, ns, w.labels(learner, lab.ID), w.opts.Quota)); err != nil {
+		if err := w.apply(ctx, kube.ResourceQuotasGVR, ns, quotaFor(lab, ns, w.labels(learner, lab.ID), w.opts.Quota)); err != nil {
 			return "", err
 		}
 	}
@@ -487,25 +473,25 @@ func apply(ctx context.Context, client dynamic.Interface, gvr schema.GroupVersio
 
 func kindOf(gvr schema.GroupVersionResource) string {
 	switch gvr {
-	case namespacesGVR:
+	case kube.NamespacesGVR:
 		return "Namespace"
-	case serviceAccountsGVR:
+	case kube.ServiceAccountsGVR:
 		return "ServiceAccount"
-	case resourceQuotasGVR:
+	case kube.ResourceQuotasGVR:
 		return "ResourceQuota"
-	case limitRangesGVR:
+	case kube.LimitRangesGVR:
 		return "LimitRange"
-	case rolesGVR:
+	case kube.RolesGVR:
 		return "Role"
-	case roleBindingsGVR:
+	case kube.RoleBindingsGVR:
 		return "RoleBinding"
-	case clusterRolesGVR:
+	case kube.ClusterRolesGVR:
 		return "ClusterRole"
-	case clusterRoleBindingsGVR:
+	case kube.ClusterRoleBindingsGVR:
 		return "ClusterRoleBinding"
-	case networkPoliciesGVR:
+	case kube.NetworkPoliciesGVR:
 		return "NetworkPolicy"
-	case secretsGVR:
+	case kube.SecretsGVR:
 		return "Secret"
 	}
 	panic("workshop: no kind for " + gvr.String())
@@ -535,7 +521,7 @@ func (w *initializer) token(ctx context.Context, learner string) (string, error)
 	}
 	// The serviceaccounts/token subresource takes a TokenRequest and
 	// answers with one, its status holding the token.
-	u, err := w.c.Dynamic.Resource(serviceAccountsGVR).Namespace(home).Create(cctx,
+	u, err := w.c.Dynamic.Resource(kube.ServiceAccountsGVR).Namespace(home).Create(cctx,
 		&unstructured.Unstructured{Object: req}, metav1.CreateOptions{}, "token")
 	if err != nil {
 		return "", fmt.Errorf("requesting a token for %s/%s: %w", home, LearnerAccount, err)

@@ -19,20 +19,29 @@ import (
 // the order they are removed (owners before what they own). Not
 // NetworkPolicies: the one there is init's fence.
 var resettable = []schema.GroupVersionResource{
-	{Group: "apps", Version: "v1", Resource: "deployments"},
-	{Group: "apps", Version: "v1", Resource: "statefulsets"},
-	{Group: "apps", Version: "v1", Resource: "daemonsets"},
-	{Group: "apps", Version: "v1", Resource: "replicasets"},
-	{Group: "batch", Version: "v1", Resource: "cronjobs"},
-	{Group: "batch", Version: "v1", Resource: "jobs"},
-	{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"},
-	{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"},
-	{Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
-	{Version: "v1", Resource: "services"},
-	{Version: "v1", Resource: "pods"},
-	{Version: "v1", Resource: "configmaps"},
-	{Version: "v1", Resource: "secrets"},
-	{Version: "v1", Resource: "persistentvolumeclaims"},
+	kube.DeploymentsGVR,
+	kube.StatefulSetsGVR,
+	kube.DaemonSetsGVR,
+	kube.ReplicaSetsGVR,
+	kube.CronJobsGVR,
+	kube.JobsGVR,
+	kube.HorizontalPodAutoscalersGVR,
+	kube.IngressesGVR,
+	kube.PodDisruptionBudgetsGVR,
+	kube.ServicesGVR,
+	kube.PodsGVR,
+	kube.ConfigMapsGVR,
+	kube.SecretsGVR,
+	kube.PersistentVolumeClaimsGVR,
+}
+
+// awaitedGone are the kinds ResetLab waits to see empty before the setup
+// runs again: the setup recreates Deployments and Pods by name, and a
+// claim must be gone for the volume it held to show as released.
+var awaitedGone = []schema.GroupVersionResource{
+	kube.DeploymentsGVR,
+	kube.PodsGVR,
+	kube.PersistentVolumeClaimsGVR,
 }
 
 // ResetFor is how a lab is reset for whoever works in it: a workshop
@@ -66,7 +75,7 @@ func ResetLab(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, n
 	// and for the claims, so that a volume the setup provided is seen
 	// released (which only the instructor can undo: StartLab says so).
 	deadline := time.Now().Add(2 * time.Minute)
-	for _, gvr := range []schema.GroupVersionResource{resettable[0], resettable[10], resettable[13]} {
+	for _, gvr := range awaitedGone {
 		for {
 			cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 			list, err := client.Resource(gvr).Namespace(ns).List(cctx, metav1.ListOptions{})

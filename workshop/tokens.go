@@ -39,7 +39,7 @@ func tokenBinding(ctx context.Context, c Clients, workshop, learner string) (*un
 	}
 	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
-	s, err := c.Dynamic.Resource(secretsGVR).Namespace(home).Create(cctx, &unstructured.Unstructured{Object: u}, metav1.CreateOptions{FieldManager: FieldManager})
+	s, err := c.Dynamic.Resource(kube.SecretsGVR).Namespace(home).Create(cctx, &unstructured.Unstructured{Object: u}, metav1.CreateOptions{FieldManager: FieldManager})
 	if err != nil {
 		return nil, fmt.Errorf("creating the token's Secret %s/%s: %w", home, TokenSecret, err)
 	}
@@ -53,7 +53,7 @@ func deleteTokenSecret(ctx context.Context, c Clients, home string) error {
 	defer cancel()
 	// Foreground: a Secret has no dependents, so this returns once it is
 	// gone; there is no finalizer to wait for.
-	err := c.Dynamic.Resource(secretsGVR).Namespace(home).Delete(cctx, TokenSecret, metav1.DeleteOptions{})
+	err := c.Dynamic.Resource(kube.SecretsGVR).Namespace(home).Delete(cctx, TokenSecret, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting the token's Secret %s/%s: %w", home, TokenSecret, err)
 	}
@@ -75,7 +75,7 @@ func Revoke(ctx context.Context, c Clients, workshop, learner string) error {
 	}
 	home := HomeNamespace(workshop, learner)
 	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
-	ns, err := c.Dynamic.Resource(namespacesGVR).Get(cctx, home, metav1.GetOptions{})
+	ns, err := c.Dynamic.Resource(kube.NamespacesGVR).Get(cctx, home, metav1.GetOptions{})
 	cancel()
 	if apierrors.IsNotFound(err) {
 		return fmt.Errorf("workshop %s has no learner %s (no namespace %s); the learner ids are the kubeconfig names, such as learner-01", workshop, learner, home)
