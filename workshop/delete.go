@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // DeleteResult counts what delete removed.
@@ -123,22 +124,23 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 
 // WaitDeleted waits until no namespace of the workshop is left.
 func WaitDeleted(ctx context.Context, c Clients, name string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for {
-		cctx, ccancel := context.WithTimeout(ctx, kube.RequestTimeout)
+	left := 0
+	var last error // of the latest list; a failed one is retried
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
+		defer cancel()
 		list, err := c.Dynamic.Resource(kube.NamespacesGVR).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
-		ccancel()
-		if err == nil && len(list.Items) == 0 {
-			return nil
+		if last = err; err != nil {
+			return false, nil
 		}
-		select {
-		case <-ctx.Done():
-			if err != nil {
-				return err
-			}
-			return fmt.Errorf("%d namespaces of workshop %s are still terminating", len(list.Items), name)
-		case <-time.After(500 * time.Millisecond):
-		}
+		left = len(list.Items)
+		return left == 0, nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case last != nil:
+		return last
 	}
+	return fmt.Errorf("%d namespaces of workshop %s are still terminating", left, name)
 }

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 )
 
@@ -236,23 +237,18 @@ func setupPodSpecs(lab *labfile.Lab) []corev1.PodSpec {
 }
 
 func waitQuotaCounted(ctx context.Context, client dynamic.Interface, ns string) error {
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
+		defer cancel()
 		q, err := client.Resource(kube.ResourceQuotasGVR).Namespace(ns).Get(cctx, QuotaName, metav1.GetOptions{})
-		cancel()
-		if err == nil {
-			if hard, _, _ := unstructured.NestedMap(q.Object, "status", "hard"); len(hard) > 0 {
-				return nil
-			}
+		if err != nil {
+			return false, nil // retried until the deadline
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the quota controller has not counted namespace %s yet; is kube-controller-manager running?", ns)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
+		hard, _, _ := unstructured.NestedMap(q.Object, "status", "hard")
+		return len(hard) > 0, nil
+	})
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("the quota controller has not counted namespace %s yet; is kube-controller-manager running?", ns)
 	}
+	return err
 }

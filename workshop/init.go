@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -194,32 +195,30 @@ func Init(ctx context.Context, c Clients, p Plan, opts InitOptions) (*InitResult
 // waitQuotas waits until the quota controller has counted every learner
 // namespace, so that learners' first pods are not refused.
 func waitQuotas(ctx context.Context, c Clients, name string) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	for {
-		cctx, ccancel := context.WithTimeout(ctx, kube.RequestTimeout)
+	pending := 0
+	var last error // of the latest list; a failed one is retried
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
+		defer cancel()
 		list, err := c.Dynamic.Resource(kube.ResourceQuotasGVR).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
-		ccancel()
-		pending := 0
-		if err == nil {
-			for _, q := range list.Items {
-				if hard, _, _ := unstructured.NestedMap(q.Object, "status", "hard"); len(hard) == 0 {
-					pending++
-				}
-			}
-			if pending == 0 {
-				return nil
+		if last = err; err != nil {
+			return false, nil
+		}
+		pending = 0
+		for _, q := range list.Items {
+			if hard, _, _ := unstructured.NestedMap(q.Object, "status", "hard"); len(hard) == 0 {
+				pending++
 			}
 		}
-		select {
-		case <-ctx.Done():
-			if err != nil {
-				return fmt.Errorf("waiting for quotas: %w", err)
-			}
-			return fmt.Errorf("the quota controller has not counted %d learner namespaces yet; is kube-controller-manager running?", pending)
-		case <-time.After(250 * time.Millisecond):
-		}
+		return pending == 0, nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case last != nil:
+		return fmt.Errorf("waiting for quotas: %w", last)
 	}
+	return fmt.Errorf("the quota controller has not counted %d learner namespaces yet; is kube-controller-manager running?", pending)
 }
 
 // refuseForeign stops init from adopting a namespace someone else made:
