@@ -2,20 +2,16 @@ package workshop
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/k8slab/k8slab/clustercache"
-	"github.com/k8slab/k8slab/internal/atomicfile"
 	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/labenv"
-	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -23,12 +19,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // Clients reach the cluster as the instructor.
@@ -432,186 +425,4 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 		return "", err
 	}
 	return w.writeKubeconfig(learner, token)
-}
-
-// apply server-side applies obj, so a second init changes nothing that is
-// already right and repairs what is not.
-func (w *initializer) apply(ctx context.Context, gvr schema.GroupVersionResource, ns string, obj runtime.Object) error {
-	return apply(ctx, w.c.Dynamic, gvr, ns, obj)
-}
-
-func apply(ctx context.Context, client dynamic.Interface, gvr schema.GroupVersionResource, ns string, obj runtime.Object) error {
-	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return err
-	}
-	o := &unstructured.Unstructured{Object: u}
-	o.SetAPIVersion(gvr.GroupVersion().String())
-	o.SetKind(kindOf(gvr))
-	unstructured.RemoveNestedField(o.Object, "metadata", "creationTimestamp")
-	data, err := json.Marshal(o.Object)
-	if err != nil {
-		return err
-	}
-	var ri dynamic.ResourceInterface = client.Resource(gvr)
-	if ns != "" {
-		ri = client.Resource(gvr).Namespace(ns)
-	}
-	force := true
-	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
-	defer cancel()
-	if _, err := ri.Patch(cctx, o.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force}); err != nil {
-		where := ""
-		if ns != "" {
-			where = " in namespace " + ns
-		}
-		return fmt.Errorf("applying %s %s%s: %w", o.GetKind(), o.GetName(), where, err)
-	}
-	return nil
-}
-
-func kindOf(gvr schema.GroupVersionResource) string {
-	switch gvr {
-	case kube.NamespacesGVR:
-		return "Namespace"
-	case kube.ServiceAccountsGVR:
-		return "ServiceAccount"
-	case kube.ResourceQuotasGVR:
-		return "ResourceQuota"
-	case kube.LimitRangesGVR:
-		return "LimitRange"
-	case kube.RolesGVR:
-		return "Role"
-	case kube.RoleBindingsGVR:
-		return "RoleBinding"
-	case kube.ClusterRolesGVR:
-		return "ClusterRole"
-	case kube.ClusterRoleBindingsGVR:
-		return "ClusterRoleBinding"
-	case kube.NetworkPoliciesGVR:
-		return "NetworkPolicy"
-	case kube.SecretsGVR:
-		return "Secret"
-	}
-	panic("workshop: no kind for " + gvr.String())
-}
-
-// token issues the learner a token bound to a fresh TokenSecret, which
-// revokes every token issued before.
-func (w *initializer) token(ctx context.Context, learner string) (string, error) {
-	home := HomeNamespace(w.p.Name, learner)
-	secret, err := tokenBinding(ctx, w.c, w.p.Name, learner)
-	if err != nil {
-		return "", err
-	}
-	kind, name, uid := boundTo(secret)
-	secs := int64(w.opts.TokenTTL / time.Second)
-	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
-	defer cancel()
-	req, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&authv1.TokenRequest{
-		TypeMeta: metav1.TypeMeta{APIVersion: "authentication.k8s.io/v1", Kind: "TokenRequest"},
-		// The dynamic client takes the service account's name from here.
-		ObjectMeta: metav1.ObjectMeta{Name: LearnerAccount, Namespace: home},
-		Spec: authv1.TokenRequestSpec{ExpirationSeconds: &secs,
-			BoundObjectRef: &authv1.BoundObjectReference{Kind: kind, APIVersion: "v1", Name: name, UID: uid}},
-	})
-	if err != nil {
-		return "", err
-	}
-	// The serviceaccounts/token subresource takes a TokenRequest and
-	// answers with one, its status holding the token.
-	u, err := w.c.Dynamic.Resource(kube.ServiceAccountsGVR).Namespace(home).Create(cctx,
-		&unstructured.Unstructured{Object: req}, metav1.CreateOptions{}, "token")
-	if err != nil {
-		return "", fmt.Errorf("requesting a token for %s/%s: %w", home, LearnerAccount, err)
-	}
-	var tr authv1.TokenRequest
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &tr); err != nil {
-		return "", fmt.Errorf("reading the token for %s/%s: %w", home, LearnerAccount, err)
-	}
-	if tr.Status.Token == "" {
-		return "", fmt.Errorf("the API server issued no token for %s/%s", home, LearnerAccount)
-	}
-	return tr.Status.Token, nil
-}
-
-// Marker is the context extension that tells k8slab the kubeconfig is a
-// workshop learner's, so labs bind to the learner's namespaces.
-type Marker struct {
-	Workshop string `json:"workshop"`
-	Learner  string `json:"learner"`
-}
-
-// MarkerExtension is the marker's name in the kubeconfig context.
-const MarkerExtension = "k8slab.dev/workshop"
-
-func (w *initializer) writeKubeconfig(learner, token string) (string, error) {
-	rc := w.c.Config
-	cluster := clientcmdapi.NewCluster()
-	cluster.Server = rc.Host
-	if w.opts.Server != "" {
-		cluster.Server = w.opts.Server
-	}
-	cluster.CertificateAuthorityData = rc.CAData
-	if len(cluster.CertificateAuthorityData) == 0 && rc.CAFile != "" {
-		data, err := os.ReadFile(rc.CAFile)
-		if err != nil {
-			return "", fmt.Errorf("reading the cluster's CA: %w", err)
-		}
-		cluster.CertificateAuthorityData = data
-	}
-	cluster.InsecureSkipTLSVerify = rc.Insecure
-	cluster.TLSServerName = rc.ServerName
-	name := "k8slab-" + w.p.Name + "-" + learner
-	user := clientcmdapi.NewAuthInfo()
-	user.Token = token
-	kctx := clientcmdapi.NewContext()
-	kctx.Cluster, kctx.AuthInfo = name, name
-	kctx.Namespace = LabNamespace(w.p.Name, learner, w.p.Labs[0].ID)
-	marker, err := json.Marshal(Marker{Workshop: w.p.Name, Learner: learner})
-	if err != nil {
-		return "", err
-	}
-	kctx.Extensions[MarkerExtension] = &runtime.Unknown{Raw: marker, ContentType: runtime.ContentTypeJSON}
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters[name] = cluster
-	cfg.AuthInfos[name] = user
-	cfg.Contexts[name] = kctx
-	cfg.CurrentContext = name
-	data, err := clientcmd.Write(*cfg)
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(w.opts.OutDir, learner+".kubeconfig")
-	// Only its owner can read it, from the first byte: the file holds a
-	// token.
-	return path, atomicfile.WriteFile(path, data, 0o600)
-}
-
-// ReadMarker returns the workshop marker of the kubeconfig's current (or
-// named) context, or nil when it is not a learner's.
-func ReadMarker(cfg *clientcmdapi.Config, context string) *Marker {
-	if context == "" {
-		context = cfg.CurrentContext
-	}
-	kctx, ok := cfg.Contexts[context]
-	if !ok || kctx.Extensions == nil {
-		return nil
-	}
-	ext, ok := kctx.Extensions[MarkerExtension]
-	if !ok {
-		return nil
-	}
-	var raw []byte
-	switch e := ext.(type) {
-	case *runtime.Unknown:
-		raw = e.Raw
-	default:
-		return nil
-	}
-	var m Marker
-	if json.Unmarshal(raw, &m) != nil || m.Workshop == "" || m.Learner == "" {
-		return nil
-	}
-	return &m
 }
