@@ -48,7 +48,9 @@ type Status struct {
 type NodeStatus struct {
 	Name  string
 	Ready bool
-	Roles []string
+	// Settled: Ready, and no longer tainted not-ready or unreachable.
+	Settled bool
+	Roles   []string
 }
 
 // ReadyNodes counts the nodes whose Ready condition is True.
@@ -190,12 +192,14 @@ func get(ctx context.Context, cfg *rest.Config, path string) ([]byte, error) {
 }
 
 func nodeStatus(n corev1.Node) NodeStatus {
-	ns := NodeStatus{Name: n.Name, Ready: kube.NodeReady(&n), Roles: kube.NodeRoles(&n)}
+	ns := NodeStatus{Name: n.Name, Ready: kube.NodeReady(&n), Settled: kube.NodeSettled(&n), Roles: kube.NodeRoles(&n)}
 	slices.Sort(ns.Roles)
 	return ns
 }
 
-// WaitForNodes polls until want nodes are Ready or ctx ends.
+// WaitForNodes polls until want nodes are Ready and settled (see
+// kube.NodeSettled) or ctx ends: right after Ready, the scheduler may still
+// refuse a node, and a lab set up then would find its pods Pending.
 func WaitForNodes(ctx context.Context, cfg *rest.Config, want int) ([]NodeStatus, error) {
 	var last error
 	var nodes []NodeStatus
@@ -206,14 +210,20 @@ func WaitForNodes(ctx context.Context, cfg *rest.Config, want int) ([]NodeStatus
 			return false, nil
 		}
 		nodes = ns
-		ready := 0
+		ready, settled := 0, 0
 		for _, n := range ns {
 			if n.Ready {
 				ready++
 			}
+			if n.Settled {
+				settled++
+			}
 		}
 		last = fmt.Errorf("%d of %d nodes ready", ready, want)
-		return ready >= want, nil
+		if ready >= want {
+			last = fmt.Errorf("%d of %d nodes ready, %d still tainted not-ready by the node lifecycle controller", ready, want, ready-settled)
+		}
+		return settled >= want, nil
 	})
 	if err != nil {
 		return nodes, fmt.Errorf("waiting for %d ready nodes: %w (last: %v)", want, err, last)
