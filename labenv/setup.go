@@ -135,20 +135,9 @@ func LabNode(ctx context.Context, client dynamic.Interface) (string, error) {
 		return "", errors.New("choosing the node for the lab's volume: the cluster has no nodes")
 	}
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
-	takesPods := func(n *corev1.Node) bool {
-		if n.Spec.Unschedulable {
-			return false
-		}
-		for _, t := range n.Spec.Taints {
-			if t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute {
-				return false
-			}
-		}
-		return true
-	}
 	for _, worker := range []bool{true, false} {
 		for i := range nodes {
-			if takesPods(&nodes[i]) && (!worker || kube.NodeRole(&nodes[i]) == "worker") {
+			if kube.NodeTakesPods(&nodes[i]) && (!worker || kube.NodeRole(&nodes[i]) == "worker") {
 				return hostname(&nodes[i]), nil
 			}
 		}
