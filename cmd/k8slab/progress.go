@@ -24,12 +24,9 @@ func newProgressCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			store, warning, err := g.openStore()
+			store, err := g.openStoreWarned()
 			if err != nil {
 				return err
-			}
-			if warning != "" {
-				fmt.Fprintln(g.err, "k8slab:", warning)
 			}
 			d := store.Snapshot()
 			// The same totals as the TUI's course map, on the same cluster.
