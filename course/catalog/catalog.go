@@ -51,15 +51,11 @@ func WriteLabs(w io.Writer, format string, all []*labfile.Lab) error {
 				info.TaskFeatures[t.ID] = append(info.TaskFeatures[t.ID], string(f))
 			}
 		}
-		for _, f := range l.Features {
-			info.Features = append(info.Features, string(f))
-		}
+		info.Features = append(info.Features, names(l.Features)...)
 		labs = append(labs, info)
 	}
 	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(labs)
+		return writeJSON(w, labs)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTITLE\tMODULE\tTASKS\tMANIFESTS\tFEATURES")
@@ -117,15 +113,11 @@ func WriteTasks(w io.Writer, format string, lab *labfile.Lab) error {
 	for i := range lab.Tasks {
 		t := &lab.Tasks[i]
 		info := taskInfo{ID: t.ID, Title: t.Title, Points: t.Points, Question: t.Question != nil, Grading: string(t.Grading), Needs: []string{}}
-		for _, f := range lab.Needs(t) {
-			info.Needs = append(info.Needs, string(f))
-		}
+		info.Needs = append(info.Needs, names(lab.Needs(t))...)
 		tasks = append(tasks, info)
 	}
 	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(tasks)
+		return writeJSON(w, tasks)
 	}
 	fmt.Fprintf(w, "%s (lab %s, namespace %s)\n\n", lab.Title, lab.ID, lab.Namespace)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -161,4 +153,18 @@ func WriteTasks(w io.Writer, format string, lab *labfile.Lab) error {
 		fmt.Fprintln(w, "kind only: a simulated cluster lacks it; there the task is shown, not graded.")
 	}
 	return nil
+}
+
+func names(fs []labfile.Feature) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = string(f)
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
