@@ -84,25 +84,17 @@ func lastSpecWrite(obj metav1.Object) time.Time {
 // scaling, faster than timestamps can tell apart, the ReplicaSet's events:
 // a pod it created that is gone (or going) without its having deleted it.
 func podReplaced(ctx context.Context, snap clustercache.Snapshot, ns string, ref labfile.WorkloadRef) Outcome {
-	d, out := getDeployment(ctx, snap, ns, ref.Deployment)
+	d, rss, pods, out := getDeploymentPods(ctx, snap, ns, ref.Deployment)
 	if out != nil {
 		return *out
-	}
-	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
-	if unreadable != nil {
-		return *unreadable
-	}
-	pods, unreadable := listTyped[corev1.Pod](ctx, snap, kube.PodsGVR, ns)
-	if unreadable != nil {
-		return *unreadable
 	}
 	_, cur := replicaSetsOf(d, rss)
 	if cur == nil {
 		return settling(fmt.Sprintf("deployment %s has no ReplicaSet for its current template yet; wait a moment for the deployment controller", d.Name))
 	}
-	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-	if err != nil {
-		return Outcome{Status: Error, Messages: []string{fmt.Sprintf("deployment %s has an invalid selector: %v", d.Name, err)}}
+	sel, out := deploymentSelector(d)
+	if out != nil {
+		return *out
 	}
 	since := lastSpecWrite(d)
 	if t := lastSpecWrite(cur); t.After(since) {

@@ -1,9 +1,7 @@
 package checks
 
 import (
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"context"
@@ -65,49 +63,25 @@ func podsPlaced(ctx context.Context, snap clustercache.Snapshot, ns string, spec
 	if err != nil {
 		return Outcome{Status: Error, Messages: []string{fmt.Sprintf("nodeLabel %q: %v", spec.NodeLabel, err)}}
 	}
-	d, out := getDeployment(ctx, snap, ns, spec.Deployment)
+	d, rss, pods, out := getDeploymentPods(ctx, snap, ns, spec.Deployment)
 	if out != nil {
 		return *out
-	}
-	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
-	if unreadable != nil {
-		return *unreadable
-	}
-	pods, unreadable := listTyped[corev1.Pod](ctx, snap, kube.PodsGVR, ns)
-	if unreadable != nil {
-		return *unreadable
 	}
 	nodes, unreadable := listTyped[corev1.Node](ctx, snap, kube.NodesGVR, "")
 	if unreadable != nil {
 		return *unreadable
 	}
-	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-	if err != nil {
-		return Outcome{Status: Error, Messages: []string{fmt.Sprintf("deployment %s has an invalid selector: %v", d.Name, err)}}
+	running, cur, out := runningPodsOf(d, rss, pods)
+	if out != nil {
+		return *out
 	}
-	owned, cur := replicaSetsOf(d, rss)
 	what := placeWanted(spec)
 	var msgs []string
 	wait := true // every failure is one the controllers are still fixing
-	running := 0
-	for i := range pods {
-		p := &pods[i]
-		if !sel.Matches(labels.Set(p.Labels)) || !kube.PodActive(p) {
-			continue
-		}
-		var rs *appsv1.ReplicaSet
-		for j := range owned {
-			if kube.OwnedBy(p, "ReplicaSet", owned[j].Name, owned[j].UID) {
-				rs = &owned[j]
-			}
-		}
-		if rs == nil {
-			continue
-		}
-		running++
-		old := cur != nil && rs.UID != cur.UID
+	for _, p := range running {
+		old := cur != nil && p.rs.UID != cur.UID
 		if p.Spec.NodeName == "" {
-			reason, message := unscheduled(p)
+			reason, message := unscheduled(p.Pod)
 			if reason == "" {
 				msgs = append(msgs, fmt.Sprintf("pod %s has not been placed on a node yet", p.Name))
 				continue
@@ -129,7 +103,7 @@ func podsPlaced(ctx context.Context, snap clustercache.Snapshot, ns string, spec
 		}
 	}
 	switch {
-	case running == 0:
+	case len(running) == 0:
 		return settling(fmt.Sprintf("deployment %s has no running pods yet", d.Name))
 	case len(msgs) == 0:
 		return passed()

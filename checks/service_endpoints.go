@@ -3,7 +3,6 @@ package checks
 import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"context"
 	"fmt"
@@ -74,9 +73,9 @@ func serviceEndpoints(ctx context.Context, snap clustercache.Snapshot, ns string
 		return *unreadable
 	}
 
-	dSel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-	if err != nil {
-		return Outcome{Status: Error, Messages: []string{fmt.Sprintf("deployment %s has an invalid selector: %v", d.Name, err)}}
+	dSel, out := deploymentSelector(d)
+	if out != nil {
+		return *out
 	}
 	want := kube.PodLabels(d.Spec.Template.Labels)
 	if svc.Spec.Type == corev1.ServiceTypeExternalName {

@@ -4,7 +4,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
 
 	"context"
@@ -95,18 +94,9 @@ func startedAfter(ctx context.Context, snap clustercache.Snapshot, ns string, sp
 	if unreadable != nil {
 		return *unreadable
 	}
-	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-	if err != nil {
-		return Outcome{Status: Error, Messages: []string{fmt.Sprintf("deployment %s has an invalid selector: %v", d.Name, err)}}
-	}
-	owned, cur := replicaSetsOf(d, rss)
-	ofDeployment := func(p *corev1.Pod) bool {
-		for i := range owned {
-			if kube.OwnedBy(p, "ReplicaSet", owned[i].Name, owned[i].UID) {
-				return true
-			}
-		}
-		return false
+	running, cur, out := runningPodsOf(d, rss, pods)
+	if out != nil {
+		return *out
 	}
 	changed := lastSpecWrite(obj)
 	var stale []string
@@ -114,22 +104,16 @@ func startedAfter(ctx context.Context, snap clustercache.Snapshot, ns string, sp
 	// will replace it; stale pods of older ReplicaSets are on their way
 	// out in a rollout that is already under way.
 	staleCurrent := false
-	running := 0
-	for i := range pods {
-		p := &pods[i]
-		if !sel.Matches(labels.Set(p.Labels)) || !kube.PodActive(p) || !ofDeployment(p) {
-			continue
-		}
-		running++
-		if startedBefore(p, changed, obj.ResourceVersion) {
+	for _, p := range running {
+		if startedBefore(p.Pod, changed, obj.ResourceVersion) {
 			stale = append(stale, p.Name)
-			if cur == nil || kube.OwnedBy(p, "ReplicaSet", cur.Name, cur.UID) {
+			if cur == nil || kube.OwnedBy(p.Pod, "ReplicaSet", cur.Name, cur.UID) {
 				staleCurrent = true
 			}
 		}
 	}
 	switch {
-	case running == 0:
+	case len(running) == 0:
 		return settling(fmt.Sprintf("deployment %s has no running pods yet", d.Name))
 	case len(stale) == 0:
 		return passed()

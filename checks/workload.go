@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -98,6 +100,70 @@ func getDeployment(ctx context.Context, snap clustercache.Snapshot, ns, name str
 		return nil, &out
 	}
 	return d, nil
+}
+
+// getDeploymentPods returns the named deployment with the ReplicaSets and
+// pods of its namespace, or the outcome to report when they cannot be had.
+func getDeploymentPods(ctx context.Context, snap clustercache.Snapshot, ns, name string) (*appsv1.Deployment, []appsv1.ReplicaSet, []corev1.Pod, *Outcome) {
+	d, out := getDeployment(ctx, snap, ns, name)
+	if out != nil {
+		return nil, nil, nil, out
+	}
+	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
+	if unreadable != nil {
+		return nil, nil, nil, unreadable
+	}
+	pods, unreadable := listTyped[corev1.Pod](ctx, snap, kube.PodsGVR, ns)
+	if unreadable != nil {
+		return nil, nil, nil, unreadable
+	}
+	return d, rss, pods, nil
+}
+
+// deploymentSelector is d's label selector, or the outcome to report when
+// it does not parse.
+func deploymentSelector(d *appsv1.Deployment) (labels.Selector, *Outcome) {
+	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+	if err != nil {
+		return nil, &Outcome{Status: Error, Messages: []string{fmt.Sprintf("deployment %s has an invalid selector: %v", d.Name, err)}}
+	}
+	return sel, nil
+}
+
+// runningPod is a running pod of a deployment and the deployment's
+// ReplicaSet that owns it.
+type runningPod struct {
+	*corev1.Pod
+	rs *appsv1.ReplicaSet
+}
+
+// runningPodsOf returns d's running pods: active, selected by d, and owned
+// by one of d's ReplicaSets (a pod that only matches the selector is
+// someone else's), with the ReplicaSet of d's current template (nil until
+// the deployment controller has made it).
+func runningPodsOf(d *appsv1.Deployment, rss []appsv1.ReplicaSet, pods []corev1.Pod) ([]runningPod, *appsv1.ReplicaSet, *Outcome) {
+	sel, out := deploymentSelector(d)
+	if out != nil {
+		return nil, nil, out
+	}
+	owned, cur := replicaSetsOf(d, rss)
+	var running []runningPod
+	for i := range pods {
+		p := &pods[i]
+		if !sel.Matches(labels.Set(p.Labels)) || !kube.PodActive(p) {
+			continue
+		}
+		var rs *appsv1.ReplicaSet
+		for j := range owned {
+			if kube.OwnedBy(p, "ReplicaSet", owned[j].Name, owned[j].UID) {
+				rs = &owned[j]
+			}
+		}
+		if rs != nil {
+			running = append(running, runningPod{Pod: p, rs: rs})
+		}
+	}
+	return running, cur, nil
 }
 
 // equalIgnoreHash compares pod templates as the deployment controller does

@@ -332,10 +332,10 @@ func (e *SyncError) Unwrap() []error {
 // early when the cluster refuses (forbidden, unauthorized): retrying
 // would not help, and the learner should hear why at once.
 func (c *Cache) WaitForSync(ctx context.Context, keys []Key) error {
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		failures := map[string]error{}
+	var failures map[string]error
+	var refused error
+	err := wait.PollUntilContextCancel(ctx, 20*time.Millisecond, true, func(context.Context) (bool, error) {
+		failures = map[string]error{}
 		final := false
 		var swapped []Key
 		c.mu.Lock()
@@ -343,7 +343,8 @@ func (c *Cache) WaitForSync(ctx context.Context, keys []Key) error {
 			e, ok := c.entries[k]
 			if !ok {
 				c.mu.Unlock()
-				return fmt.Errorf("internal: %s is not watched", describeKey(k))
+				refused = fmt.Errorf("internal: %s is not watched", describeKey(k))
+				return false, refused
 			}
 			if c.swapIfSynced(k) {
 				swapped = append(swapped, k)
@@ -370,7 +371,7 @@ func (c *Cache) WaitForSync(ctx context.Context, keys []Key) error {
 			c.changed(k)
 		}
 		if len(failures) == 0 {
-			return nil
+			return true, nil
 		}
 		if final {
 			// Name what was refused, not what merely had no answer yet.
@@ -379,14 +380,18 @@ func (c *Cache) WaitForSync(ctx context.Context, keys []Key) error {
 					delete(failures, what)
 				}
 			}
-			return &SyncError{Failures: failures}
+			refused = &SyncError{Failures: failures}
+			return false, refused
 		}
-		select {
-		case <-ctx.Done():
-			return &SyncError{Failures: failures}
-		case <-tick.C:
-		}
+		return false, nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case refused != nil:
+		return refused
 	}
+	return &SyncError{Failures: failures}
 }
 
 func describeKey(k Key) string {

@@ -21,6 +21,7 @@ import (
 	"github.com/k8slab/k8slab/internal/kube"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -200,39 +201,34 @@ func nodeStatus(n corev1.Node) NodeStatus {
 // kube.NodeSettled) or ctx ends: right after Ready, the scheduler may still
 // refuse a node, and a lab set up then would find its pods Pending.
 func WaitForNodes(ctx context.Context, cfg *rest.Config, want int) ([]NodeStatus, error) {
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
 	var last error
 	var nodes []NodeStatus
-	for {
+	err := wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		_, ns, err := Probe(ctx, cfg)
-		if err == nil {
-			nodes = ns
-			ready, settled := 0, 0
-			for _, n := range ns {
-				if n.Ready {
-					ready++
-				}
-				if n.Settled {
-					settled++
-				}
-			}
-			if settled >= want {
-				return ns, nil
-			}
-			last = fmt.Errorf("%d of %d nodes ready", ready, want)
-			if ready >= want {
-				last = fmt.Errorf("%d of %d nodes ready, %d still tainted not-ready by the node lifecycle controller", ready, want, ready-settled)
-			}
-		} else {
+		if err != nil {
 			last = err
+			return false, nil
 		}
-		select {
-		case <-ctx.Done():
-			return nodes, fmt.Errorf("waiting for %d ready nodes: %w (last: %v)", want, ctx.Err(), last)
-		case <-tick.C:
+		nodes = ns
+		ready, settled := 0, 0
+		for _, n := range ns {
+			if n.Ready {
+				ready++
+			}
+			if n.Settled {
+				settled++
+			}
 		}
+		last = fmt.Errorf("%d of %d nodes ready", ready, want)
+		if ready >= want {
+			last = fmt.Errorf("%d of %d nodes ready, %d still tainted not-ready by the node lifecycle controller", ready, want, ready-settled)
+		}
+		return settled >= want, nil
+	})
+	if err != nil {
+		return nodes, fmt.Errorf("waiting for %d ready nodes: %w (last: %v)", want, err, last)
 	}
+	return nodes, nil
 }
 
 func explainAPIError(err error) error {

@@ -150,22 +150,19 @@ func WaitDefaultServiceAccount(ctx context.Context, client dynamic.Interface, ns
 }
 
 func waitGone(ctx context.Context, client dynamic.Interface, ns string) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	for {
+	var failed error
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		got, err := getNamespace(ctx, client, ns)
 		if err != nil {
-			return err
+			failed = err
+			return false, err
 		}
-		if got == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("namespace %s is still being deleted: %w", ns, ctx.Err())
-		case <-time.After(250 * time.Millisecond):
-		}
+		return got == nil, nil
+	})
+	if err != nil && failed == nil {
+		return fmt.Errorf("namespace %s is still being deleted: %w", ns, err)
 	}
+	return err
 }
 
 // Apply server-side applies objects into namespace ns (cluster-scoped

@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/k8slab/k8slab/internal/kube"
@@ -134,20 +135,9 @@ func LabNode(ctx context.Context, client dynamic.Interface) (string, error) {
 		return "", errors.New("choosing the node for the lab's volume: the cluster has no nodes")
 	}
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
-	takesPods := func(n *corev1.Node) bool {
-		if n.Spec.Unschedulable {
-			return false
-		}
-		for _, t := range n.Spec.Taints {
-			if t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute {
-				return false
-			}
-		}
-		return true
-	}
 	for _, worker := range []bool{true, false} {
 		for i := range nodes {
-			if takesPods(&nodes[i]) && (!worker || kube.NodeRole(&nodes[i]) == "worker") {
+			if kube.NodeTakesPods(&nodes[i]) && (!worker || kube.NodeRole(&nodes[i]) == "worker") {
 				return hostname(&nodes[i]), nil
 			}
 		}
@@ -447,20 +437,17 @@ func getObject(ctx context.Context, ri dynamic.ResourceInterface, name string) (
 }
 
 func waitObjectGone(ctx context.Context, ri dynamic.ResourceInterface, kind, name string) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	for {
+	var failed error
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		got, err := getObject(ctx, ri, name)
 		if err != nil && ctx.Err() == nil {
-			return fmt.Errorf("waiting for %s %s to go: %w", kind, name, err)
+			failed = fmt.Errorf("waiting for %s %s to go: %w", kind, name, err)
+			return false, failed
 		}
-		if got == nil && err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s %s is still being deleted (kubectl describe says what holds it): %w", kind, name, ctx.Err())
-		case <-time.After(250 * time.Millisecond):
-		}
+		return got == nil && err == nil, nil
+	})
+	if err != nil && failed == nil {
+		return fmt.Errorf("%s %s is still being deleted (kubectl describe says what holds it): %w", kind, name, err)
 	}
+	return err
 }

@@ -26,13 +26,12 @@ const mapDebounce = 100 * time.Millisecond
 // error, rather than waiting for ever, when the cluster will not let the
 // learner read what the map shows.
 func (s *Service) WatchMap(ctx context.Context, lab *labfile.Lab, onChange func(clusterview.View)) error {
-	conn, err := s.connect()
+	w, err := s.watch(lab)
 	if err != nil {
 		return err
 	}
-	namespace := s.Namespace(lab)
-	cache, release := s.acquireCache(conn, namespace)
-	defer release()
+	defer w.release()
+	namespace, cache := w.ns, w.cache
 	keys := []clustercache.Key{{Resource: kube.NodesGVR}}
 	for _, r := range []schema.GroupVersionResource{kube.PodsGVR, kube.ReplicaSetsGVR, kube.DeploymentsGVR, kube.ServicesGVR, kube.EndpointSlicesGVR} {
 		keys = append(keys, clustercache.Key{Resource: r, Namespace: namespace})

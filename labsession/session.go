@@ -137,19 +137,38 @@ func (s *Service) acquireCache(conn *connection, ns string) (c *clustercache.Cac
 	}
 }
 
-// Watch grades lab now and after every change until ctx ends.
-func (s *Service) Watch(ctx context.Context, lab *labfile.Lab, answers map[string]string, onResult func(checks.LabResult)) error {
+// watching is what a stream of the lab screen reads through: the
+// connection, the lab's namespace and its shared cache, which release
+// gives back.
+type watching struct {
+	conn    *connection
+	ns      string
+	cache   *clustercache.Cache
+	release func()
+}
+
+// watch connects and takes the shared cache of lab's namespace.
+func (s *Service) watch(lab *labfile.Lab) (watching, error) {
 	conn, err := s.connect()
 	if err != nil {
-		return err
+		return watching{}, err
 	}
 	ns := s.Namespace(lab)
 	cache, release := s.acquireCache(conn, ns)
-	defer release()
+	return watching{conn: conn, ns: ns, cache: cache, release: release}, nil
+}
+
+// Watch grades lab now and after every change until ctx ends.
+func (s *Service) Watch(ctx context.Context, lab *labfile.Lab, answers map[string]string, onResult func(checks.LabResult)) error {
+	w, err := s.watch(lab)
+	if err != nil {
+		return err
+	}
+	defer w.release()
 	if t := s.resolve(); t.Own && t.Config.Provider == clusterctl.Sim {
 		answers = gradableAnswers(lab, answers, labfile.SimulatedClusterLacks)
 	}
-	return checks.NewEngine(conn.client).Watch(ctx, lab, checks.Options{Namespace: ns, Answers: answers, Cache: cache}, onResult)
+	return checks.NewEngine(w.conn.client).Watch(ctx, lab, checks.Options{Namespace: w.ns, Answers: answers, Cache: w.cache}, onResult)
 }
 
 // gradableAnswers drops the answers to questions about what the cluster

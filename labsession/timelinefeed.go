@@ -11,12 +11,10 @@ import (
 // grading and map share: it adds only a watch of the namespace's events,
 // and reads the rest from informers already there.
 func (s *Service) WatchTimeline(ctx context.Context, lab *labfile.Lab, onChange func([]timeline.Action)) error {
-	conn, err := s.connect()
+	w, err := s.watch(lab)
 	if err != nil {
 		return err
 	}
-	ns := s.Namespace(lab)
-	cache, release := s.acquireCache(conn, ns)
-	defer release()
-	return timeline.Follow(ctx, cache, ns, timeline.DefaultActions, onChange)
+	defer w.release()
+	return timeline.Follow(ctx, w.cache, w.ns, timeline.DefaultActions, onChange)
 }

@@ -21,6 +21,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/retry"
 
@@ -230,16 +231,16 @@ func (r *run) solve(ctx context.Context, task *labfile.Task) (answer string, err
 		return "", fmt.Errorf("reference solution step failed: %w", err)
 	}
 	var last checks.TaskResult
-	deadline := time.Now().Add(r.v.cfg.SolveTimeout)
-	for {
-		if last = r.evaluate(ctx, task, answer); last.Status == checks.Pass {
-			return answer, nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return "", fmt.Errorf("reference solution does not pass after %s: %s", r.v.cfg.SolveTimeout, describe(last))
-		}
-		sleep(ctx, 200*time.Millisecond)
+	// Evaluations use ctx, not the poll's: one under way at the deadline
+	// finishes and its result counts.
+	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, r.v.cfg.SolveTimeout, true, func(context.Context) (bool, error) {
+		last = r.evaluate(ctx, task, answer)
+		return last.Status == checks.Pass, nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("reference solution does not pass after %s: %s", r.v.cfg.SolveTimeout, describe(last))
 	}
+	return answer, nil
 }
 
 func (v *verifier) prove(ctx context.Context) {
@@ -366,20 +367,16 @@ func (v *verifier) mistake(ctx context.Context, i int, m labfile.Mistake) {
 		return
 	}
 	var last checks.TaskResult
-	deadline := time.Now().Add(v.cfg.MistakeTimeout)
-	for {
-		last = r.evaluate(ctx, task, "")
-		if last.Status != checks.Pass && hasMessage(last, m.Expect) {
-			if others := brokenBeyond(task, m, last); len(others) > 0 {
-				v.fail(task.ID, m.Name, "mistake", fmt.Sprintf("breaks more than requirement %q: check %s failed too; a requirement's mistake must break it alone, or the requirement must list those checks",
-					m.Breaks, strings.Join(others, ", ")))
-			}
-			return
+	caught := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, v.cfg.MistakeTimeout, true, func(context.Context) (bool, error) {
+		last = r.evaluate(ctx, task, "") // ctx: see solve
+		return last.Status != checks.Pass && hasMessage(last, m.Expect), nil
+	}) == nil
+	if caught {
+		if others := brokenBeyond(task, m, last); len(others) > 0 {
+			v.fail(task.ID, m.Name, "mistake", fmt.Sprintf("breaks more than requirement %q: check %s failed too; a requirement's mistake must break it alone, or the requirement must list those checks",
+				m.Breaks, strings.Join(others, ", ")))
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			break
-		}
-		sleep(ctx, 200*time.Millisecond)
+		return
 	}
 	if last.Status == checks.Pass {
 		v.fail(task.ID, m.Name, "mistake", "the checks accept this mistake")
@@ -519,13 +516,6 @@ func randomID() string {
 	return hex.EncodeToString(b)
 }
 
-func sleep(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
-}
-
 // drop deletes a namespace the proof is done with. It waits until the
 // namespace is gone only when it holds a Service with a node port, which
 // is unique in the whole cluster and so must be free for the next phase,
@@ -550,10 +540,8 @@ func (v *verifier) drop(ctx context.Context, ns string) {
 	if err := v.cfg.Client.Resource(kube.NamespacesGVR).Delete(ctx, ns, metav1.DeleteOptions{}); err != nil || !holdsNodePort {
 		return
 	}
-	for ctx.Err() == nil {
-		if _, err := v.cfg.Client.Resource(kube.NamespacesGVR).Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-			return
-		}
-		sleep(ctx, 250*time.Millisecond)
-	}
+	_ = wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		_, err := v.cfg.Client.Resource(kube.NamespacesGVR).Get(ctx, ns, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
 }

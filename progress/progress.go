@@ -475,3 +475,14 @@ func (d *Data) ResetLab(lab string, at time.Time) {
 	ls.StartedAt = at.UTC()
 	d.Labs[lab] = ls
 }
+
+// LabTasksDone counts the tasks among ids that have passed at least once.
+func LabTasksDone(d Data, lab string, ids []string) int {
+	n := 0
+	for _, id := range ids {
+		if !d.Labs[lab].Tasks[id].PassedAt.IsZero() {
+			n++
+		}
+	}
+	return n
+}

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/k8slab/k8slab/clustercache"
@@ -15,10 +16,29 @@ import (
 // screen's map already watches, and the namespace's events.
 func Keys(ns string) []clustercache.Key {
 	var keys []clustercache.Key
-	for _, r := range []schema.GroupVersionResource{kube.DeploymentsGVR, kube.ReplicaSetsGVR, kube.PodsGVR, kube.ServicesGVR, kube.EndpointSlicesGVR, kube.EventsGVR} {
-		keys = append(keys, clustercache.Key{Resource: r, Namespace: ns})
+	for _, f := range (&State{}).fields() {
+		keys = append(keys, clustercache.Key{Resource: f.gvr, Namespace: ns})
 	}
 	return keys
+}
+
+// stateField is a resource a timeline reads and the field of a State
+// that holds it.
+type stateField struct {
+	gvr   schema.GroupVersionResource
+	items *[]unstructured.Unstructured
+}
+
+// fields are s's resources, in the order a timeline reads them.
+func (s *State) fields() []stateField {
+	return []stateField{
+		{kube.DeploymentsGVR, &s.Deployments},
+		{kube.ReplicaSetsGVR, &s.ReplicaSets},
+		{kube.PodsGVR, &s.Pods},
+		{kube.ServicesGVR, &s.Services},
+		{kube.EndpointSlicesGVR, &s.EndpointSlices},
+		{kube.EventsGVR, &s.Events},
+	}
 }
 
 // managedKeys are the keys whose managedFields say who wrote them: the
@@ -32,25 +52,12 @@ func managedKeys(ns string) []clustercache.Key {
 // resource for 'lab explain').
 func Read(ctx context.Context, snap clustercache.Snapshot, ns string) (State, error) {
 	var s State
-	for i, k := range Keys(ns) {
-		items, err := clustercache.ListKey(ctx, snap, k)
+	for _, f := range s.fields() {
+		items, err := clustercache.ListKey(ctx, snap, clustercache.Key{Resource: f.gvr, Namespace: ns})
 		if err != nil {
 			return State{}, err
 		}
-		switch i {
-		case 0:
-			s.Deployments = items
-		case 1:
-			s.ReplicaSets = items
-		case 2:
-			s.Pods = items
-		case 3:
-			s.Services = items
-		case 4:
-			s.EndpointSlices = items
-		case 5:
-			s.Events = items
-		}
+		*f.items = items
 	}
 	return s, nil
 }

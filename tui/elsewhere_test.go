@@ -8,6 +8,7 @@ import (
 	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/progress"
+	"github.com/k8slab/k8slab/progress/summary"
 )
 
 // kindOnlyCourse is the test course plus a lab that needs a volume
@@ -79,7 +80,7 @@ func TestKindOnlyLabOnTheSimulator(t *testing.T) {
 	if i := nextOf(c, d, rows, nil); i < 0 || rows[i].id != "a-kind-lab" {
 		t.Errorf("Next on kind is %d; want the kind lab", i)
 	}
-	if s := progress.Summarize(c, d, lacks...); s.Done() != s.Total() {
+	if s := summary.Of(c, d, lacks...); s.Done() != s.Total() {
 		t.Errorf("on the simulator the course is %d of %d done; want all", s.Done(), s.Total())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/progress"
+	"github.com/k8slab/k8slab/progress/summary"
 )
 
 // homeScreen is the course map: modules with their lessons and quiz, what is
@@ -275,7 +276,7 @@ func (h *homeScreen) View() string {
 	var b strings.Builder
 
 	// The same totals as 'k8slab progress'.
-	sum := progress.Summarize(h.c.course, h.data, h.c.lacks...)
+	sum := summary.Of(h.c.course, h.data, h.c.lacks...)
 	doneItems, allItems := sum.Done(), sum.Total()
 	pct := percent(doneItems, allItems)
 	fmt.Fprintf(&b, " %s %s\n", bar(s, pct, min(30, max(10, h.width-40))),
@@ -305,7 +306,7 @@ func (h *homeScreen) rowView(i, next int) string {
 	width := max(20, h.width)
 	if r.kind == moduleRow {
 		m := h.c.course.Modules[r.module]
-		ms := progress.Summarize(h.c.course, h.data, h.c.lacks...).Modules[r.module]
+		ms := summary.Of(h.c.course, h.data, h.c.lacks...).Modules[r.module]
 		done, all := ms.Done(), ms.Total()
 		title := fmt.Sprintf(" %2d  %s", r.module+1, m.Title)
 		right := fmt.Sprintf("%3d%%", percent(done, all))

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -37,29 +36,16 @@ type (
 // made, newest first, in place of the goal while it is shown. It is drawn
 // once per update or resize; View only shows the result.
 type timelinePane struct {
-	c        *common
-	width    int
-	acts     []timeline.Action
-	loaded   bool
-	viewport viewport.Model
+	*scrollPane
+	acts   []timeline.Action
+	loaded bool
 }
 
 func newTimelinePane(c *common) *timelinePane {
-	vp := viewport.New()
-	vp.KeyMap = viewport.KeyMap{}
-	p := &timelinePane{c: c, viewport: vp}
+	p := &timelinePane{}
+	p.scrollPane = newScrollPane(c, p.render)
 	p.redraw()
 	return p
-}
-
-func (p *timelinePane) SetSize(w, h int) {
-	resized := p.width != w
-	p.width = w
-	p.viewport.SetWidth(w)
-	p.viewport.SetHeight(max(1, h))
-	if resized {
-		p.redraw()
-	}
 }
 
 // show sets the actions to draw; nil while the cluster is being read.
@@ -68,9 +54,9 @@ func (p *timelinePane) show(acts []timeline.Action, loaded bool) {
 	p.redraw()
 }
 
-func (p *timelinePane) redraw() {
+func (p *timelinePane) render(width int) string {
 	// The clock the screen runs on (tests fix it) says which time zone.
-	p.viewport.SetContent(renderTimeline(p.acts, p.loaded, p.c.styles, p.width, p.c.now().Location()))
+	return renderTimeline(p.acts, p.loaded, p.c.styles, width, p.c.now().Location())
 }
 
 // renderTimeline draws the newest action first, each step wrapped under
@@ -140,18 +126,10 @@ func stepText(st timeline.Step) string {
 	return strings.TrimPrefix(timeline.StepLine(st), timeline.Offset(st)+" ")
 }
 
-func (p *timelinePane) Update(msg tea.Msg) tea.Cmd {
-	if k, ok := msg.(tea.KeyPressMsg); ok {
-		scrollPage(&p.viewport, p.c.keys, k)
-	}
-	return nil
-}
-
 func (p *timelinePane) ShortHelp() []key.Binding {
 	return []key.Binding{p.c.keys.Timeline, p.c.keys.PageDown}
 }
 func (p *timelinePane) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
-func (p *timelinePane) View() string              { return p.viewport.View() }
 
 // toggleTimeline shows or hides the timeline in place of the goal (and
 // of the map), starting its stream the first time.

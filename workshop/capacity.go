@@ -205,7 +205,7 @@ func ClusterCapacity(ctx context.Context, c Clients, name string) (Capacity, err
 	free := map[string]*Resources{}
 	for _, u := range list.Items {
 		var n corev1.Node
-		if runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &n) != nil || !takesPods(&n) {
+		if runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &n) != nil || !kube.NodeTakesPods(&n) {
 			continue
 		}
 		a := n.Status.Allocatable
@@ -241,19 +241,6 @@ func ClusterCapacity(ctx context.Context, c Clients, name string) (Capacity, err
 		capa.Free.add(*r, 1)
 	}
 	return capa, nil
-}
-
-// takesPods: not cordoned, and no taint that keeps ordinary pods off.
-func takesPods(n *corev1.Node) bool {
-	if n.Spec.Unschedulable {
-		return false
-	}
-	for _, t := range n.Spec.Taints {
-		if t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute {
-			return false
-		}
-	}
-	return true
 }
 
 // Fits says whether the need fits the capacity; when it does not, the

@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // DeleteResult counts what delete removed.
@@ -57,11 +58,11 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 		}
 	}
 	// Bindings first: a learner loses access before anything else goes.
-	del(clusterRoleBindingsGVR, false, &res.ClusterObjects)
-	del(clusterRolesGVR, false, &res.ClusterObjects)
+	del(kube.ClusterRoleBindingsGVR, false, &res.ClusterObjects)
+	del(kube.ClusterRolesGVR, false, &res.ClusterObjects)
 	namespaced := map[string]bool{}
 	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
-	nsList, err := c.Dynamic.Resource(namespacesGVR).List(cctx, selector)
+	nsList, err := c.Dynamic.Resource(kube.NamespacesGVR).List(cctx, selector)
 	cancel()
 	if err != nil {
 		return res, fmt.Errorf("listing the workshop's namespaces: %w", err)
@@ -71,7 +72,7 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 	}
 	// Roles and bindings init put in namespaces it does not own (such as
 	// kube-system); those in the workshop's namespaces go with them.
-	for _, gvr := range []schema.GroupVersionResource{roleBindingsGVR, rolesGVR} {
+	for _, gvr := range []schema.GroupVersionResource{kube.RoleBindingsGVR, kube.RolesGVR} {
 		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		list, err := c.Dynamic.Resource(gvr).List(cctx, selector)
 		cancel()
@@ -98,7 +99,7 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
-		err := c.Dynamic.Resource(namespacesGVR).Delete(cctx, ns.GetName(), metav1.DeleteOptions{})
+		err := c.Dynamic.Resource(kube.NamespacesGVR).Delete(cctx, ns.GetName(), metav1.DeleteOptions{})
 		cancel()
 		if err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("deleting namespace %s: %w", ns.GetName(), err))
@@ -123,22 +124,23 @@ func Delete(ctx context.Context, c Clients, name string) (DeleteResult, error) {
 
 // WaitDeleted waits until no namespace of the workshop is left.
 func WaitDeleted(ctx context.Context, c Clients, name string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for {
-		cctx, ccancel := context.WithTimeout(ctx, kube.RequestTimeout)
-		list, err := c.Dynamic.Resource(namespacesGVR).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
-		ccancel()
-		if err == nil && len(list.Items) == 0 {
-			return nil
+	left := 0
+	var last error // of the latest list; a failed one is retried
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
+		defer cancel()
+		list, err := c.Dynamic.Resource(kube.NamespacesGVR).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
+		if last = err; err != nil {
+			return false, nil
 		}
-		select {
-		case <-ctx.Done():
-			if err != nil {
-				return err
-			}
-			return fmt.Errorf("%d namespaces of workshop %s are still terminating", len(list.Items), name)
-		case <-time.After(500 * time.Millisecond):
-		}
+		left = len(list.Items)
+		return left == 0, nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case last != nil:
+		return last
 	}
+	return fmt.Errorf("%d namespaces of workshop %s are still terminating", left, name)
 }

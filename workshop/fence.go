@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 )
 
@@ -194,12 +195,12 @@ func Fence(ctx context.Context, client dynamic.Interface, workshop, learner stri
 	labels := map[string]string{WorkshopLabel: workshop, LearnerLabel: learner, LabLabel: lab.ID, labenv.ManagedByLabel: labenv.ManagedByValue}
 	nsLabels := withPodSecurity(labels, lab)
 	objs := []item{
-		{namespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: nsLabels}}},
-		{networkPoliciesGVR, ns, networkPolicy(workshop, learner, ns, labels)},
-		{resourceQuotasGVR, ns, quotaFor(lab, ns, labels, hard)},
+		{kube.NamespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: nsLabels}}},
+		{kube.NetworkPoliciesGVR, ns, networkPolicy(workshop, learner, ns, labels)},
+		{kube.ResourceQuotasGVR, ns, quotaFor(lab, ns, labels, hard)},
 	}
 	if lr := limitsFor(lab, ns, labels); lr != nil {
-		objs = append(objs, item{limitRangesGVR, ns, lr})
+		objs = append(objs, item{kube.LimitRangesGVR, ns, lr})
 	}
 	for _, o := range objs {
 		if err := apply(ctx, client, o.gvr, o.ns, o.obj); err != nil {
@@ -236,23 +237,18 @@ func setupPodSpecs(lab *labfile.Lab) []corev1.PodSpec {
 }
 
 func waitQuotaCounted(ctx context.Context, client dynamic.Interface, ns string) error {
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
-		q, err := client.Resource(resourceQuotasGVR).Namespace(ns).Get(cctx, QuotaName, metav1.GetOptions{})
-		cancel()
-		if err == nil {
-			if hard, _, _ := unstructured.NestedMap(q.Object, "status", "hard"); len(hard) > 0 {
-				return nil
-			}
+		defer cancel()
+		q, err := client.Resource(kube.ResourceQuotasGVR).Namespace(ns).Get(cctx, QuotaName, metav1.GetOptions{})
+		if err != nil {
+			return false, nil // retried until the deadline
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the quota controller has not counted namespace %s yet; is kube-controller-manager running?", ns)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
+		hard, _, _ := unstructured.NestedMap(q.Object, "status", "hard")
+		return len(hard) > 0, nil
+	})
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("the quota controller has not counted namespace %s yet; is kube-controller-manager running?", ns)
 	}
+	return err
 }

@@ -2,20 +2,16 @@ package workshop
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/k8slab/k8slab/clustercache"
-	"github.com/k8slab/k8slab/internal/atomicfile"
 	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/labenv"
-	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -23,11 +19,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // Clients reach the cluster as the instructor.
@@ -130,20 +124,6 @@ var (
 	readVerbs  = []string{"get", "list", "watch"}
 )
 
-// Resources init writes.
-var (
-	namespacesGVR          = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-	serviceAccountsGVR     = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
-	resourceQuotasGVR      = schema.GroupVersionResource{Version: "v1", Resource: "resourcequotas"}
-	limitRangesGVR         = schema.GroupVersionResource{Version: "v1", Resource: "limitranges"}
-	rolesGVR               = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"}
-	roleBindingsGVR        = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"}
-	clusterRolesGVR        = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}
-	clusterRoleBindingsGVR = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}
-	networkPoliciesGVR     = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}
-	secretsGVR             = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
-)
-
 // Init creates (or brings up to date) everything the workshop's learners
 // need, and writes their kubeconfigs. Running it again is harmless, and
 // with more learners it grows the class; tokens are issued afresh.
@@ -208,32 +188,30 @@ func Init(ctx context.Context, c Clients, p Plan, opts InitOptions) (*InitResult
 // waitQuotas waits until the quota controller has counted every learner
 // namespace, so that learners' first pods are not refused.
 func waitQuotas(ctx context.Context, c Clients, name string) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	for {
-		cctx, ccancel := context.WithTimeout(ctx, kube.RequestTimeout)
-		list, err := c.Dynamic.Resource(resourceQuotasGVR).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
-		ccancel()
-		pending := 0
-		if err == nil {
-			for _, q := range list.Items {
-				if hard, _, _ := unstructured.NestedMap(q.Object, "status", "hard"); len(hard) == 0 {
-					pending++
-				}
-			}
-			if pending == 0 {
-				return nil
+	pending := 0
+	var last error // of the latest list; a failed one is retried
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
+		defer cancel()
+		list, err := c.Dynamic.Resource(kube.ResourceQuotasGVR).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel + "=" + name})
+		if last = err; err != nil {
+			return false, nil
+		}
+		pending = 0
+		for _, q := range list.Items {
+			if hard, _, _ := unstructured.NestedMap(q.Object, "status", "hard"); len(hard) == 0 {
+				pending++
 			}
 		}
-		select {
-		case <-ctx.Done():
-			if err != nil {
-				return fmt.Errorf("waiting for quotas: %w", err)
-			}
-			return fmt.Errorf("the quota controller has not counted %d learner namespaces yet; is kube-controller-manager running?", pending)
-		case <-time.After(250 * time.Millisecond):
-		}
+		return pending == 0, nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case last != nil:
+		return fmt.Errorf("waiting for quotas: %w", last)
 	}
+	return fmt.Errorf("the quota controller has not counted %d learner namespaces yet; is kube-controller-manager running?", pending)
 }
 
 // refuseForeign stops init from adopting a namespace someone else made:
@@ -241,7 +219,7 @@ func waitQuotas(ctx context.Context, c Clients, name string) error {
 func refuseForeign(ctx context.Context, c Clients, p Plan) error {
 	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
-	list, err := c.Dynamic.Resource(namespacesGVR).List(cctx, metav1.ListOptions{})
+	list, err := c.Dynamic.Resource(kube.NamespacesGVR).List(cctx, metav1.ListOptions{})
 	if err != nil {
 		return fmt.Errorf("listing namespaces: %w", err)
 	}
@@ -264,7 +242,7 @@ func refuseForeign(ctx context.Context, c Clients, p Plan) error {
 	// learner, so workshop "ws" with learner "a-b" and workshop "ws-a"
 	// with learner "b" would share them; applying with force would hand
 	// one learner's binding to the other.
-	for _, gvr := range []schema.GroupVersionResource{clusterRolesGVR, clusterRoleBindingsGVR} {
+	for _, gvr := range []schema.GroupVersionResource{kube.ClusterRolesGVR, kube.ClusterRoleBindingsGVR} {
 		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		list, err := c.Dynamic.Resource(gvr).List(cctx, metav1.ListOptions{LabelSelector: WorkshopLabel})
 		cancel()
@@ -316,7 +294,7 @@ func (w *initializer) shared(ctx context.Context) error {
 			ObjectMeta: metav1.ObjectMeta{Name: w.readRoleName(), Namespace: ns, Labels: w.labels("", "")},
 			Rules:      readRules(w.access.NamespaceRead[ns]),
 		}
-		if err := w.apply(ctx, rolesGVR, ns, r); err != nil {
+		if err := w.apply(ctx, kube.RolesGVR, ns, r); err != nil {
 			return err
 		}
 	}
@@ -362,8 +340,8 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 	home := HomeNamespace(w.p.Name, learner)
 	subject := []rbacv1.Subject{{Kind: "ServiceAccount", Name: LearnerAccount, Namespace: home}}
 	objs := []item{
-		{namespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: home, Labels: withPodSecurity(w.labels(learner, ""), nil)}}},
-		{serviceAccountsGVR, home, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: LearnerAccount, Namespace: home, Labels: w.labels(learner, "")}}},
+		{kube.NamespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: home, Labels: withPodSecurity(w.labels(learner, ""), nil)}}},
+		{kube.ServiceAccountsGVR, home, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: LearnerAccount, Namespace: home, Labels: w.labels(learner, "")}}},
 	}
 	for _, lab := range w.p.Labs {
 		ns := LabNamespace(w.p.Name, learner, lab.ID)
@@ -372,18 +350,18 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 			return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}
 		}
 		objs = append(objs,
-			item{namespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: withPodSecurity(labels, lab)}}},
-			item{networkPoliciesGVR, ns, networkPolicy(w.p.Name, learner, ns, labels)},
+			item{kube.NamespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: withPodSecurity(labels, lab)}}},
+			item{kube.NetworkPoliciesGVR, ns, networkPolicy(w.p.Name, learner, ns, labels)},
 		)
 		if lr := limitsFor(lab, ns, labels); lr != nil {
-			objs = append(objs, item{limitRangesGVR, ns, lr})
+			objs = append(objs, item{kube.LimitRangesGVR, ns, lr})
 		}
 		for _, o := range []struct {
 			gvr schema.GroupVersionResource
 			obj runtime.Object
 		}{
-			{rolesGVR, &rbacv1.Role{ObjectMeta: meta("k8slab-learner"), Rules: learnerRules}},
-			{roleBindingsGVR, &rbacv1.RoleBinding{ObjectMeta: meta("k8slab-learner"), Subjects: subject,
+			{kube.RolesGVR, &rbacv1.Role{ObjectMeta: meta("k8slab-learner"), Rules: learnerRules}},
+			{kube.RoleBindingsGVR, &rbacv1.RoleBinding{ObjectMeta: meta("k8slab-learner"), Subjects: subject,
 				RoleRef: rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "k8slab-learner"}}},
 		} {
 			objs = append(objs, item{o.gvr, ns, o.obj})
@@ -392,15 +370,15 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 	if rules := append(readRules(w.access.ClusterRead), OwnClusterObjects(w.p.Name, learner, w.p.Labs)...); len(rules) > 0 {
 		name := w.clusterRoleName(learner)
 		objs = append(objs,
-			item{clusterRolesGVR, "", &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: w.labels(learner, "")}, Rules: rules}},
-			item{clusterRoleBindingsGVR, "", &rbacv1.ClusterRoleBinding{
+			item{kube.ClusterRolesGVR, "", &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: w.labels(learner, "")}, Rules: rules}},
+			item{kube.ClusterRoleBindingsGVR, "", &rbacv1.ClusterRoleBinding{
 				ObjectMeta: metav1.ObjectMeta{Name: name, Labels: w.labels(learner, "")},
 				Subjects:   subject,
 				RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
 			}})
 	}
 	for _, ns := range sortedKeys(w.access.NamespaceRead) {
-		objs = append(objs, item{roleBindingsGVR, ns, &rbacv1.RoleBinding{
+		objs = append(objs, item{kube.RoleBindingsGVR, ns, &rbacv1.RoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: "k8slab-workshop-" + w.p.Name + "-" + learner, Namespace: ns, Labels: w.labels(learner, "")},
 			Subjects:   subject,
 			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: w.readRoleName()},
@@ -438,7 +416,7 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 	// the setup goes in first.
 	for _, lab := range w.p.Labs {
 		ns := LabNamespace(w.p.Name, learner, lab.ID)
-		if err := w.apply(ctx, resourceQuotasGVR, ns, quotaFor(lab, ns, w.labels(learner, lab.ID), w.opts.Quota)); err != nil {
+		if err := w.apply(ctx, kube.ResourceQuotasGVR, ns, quotaFor(lab, ns, w.labels(learner, lab.ID), w.opts.Quota)); err != nil {
 			return "", err
 		}
 	}
@@ -447,186 +425,4 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 		return "", err
 	}
 	return w.writeKubeconfig(learner, token)
-}
-
-// apply server-side applies obj, so a second init changes nothing that is
-// already right and repairs what is not.
-func (w *initializer) apply(ctx context.Context, gvr schema.GroupVersionResource, ns string, obj runtime.Object) error {
-	return apply(ctx, w.c.Dynamic, gvr, ns, obj)
-}
-
-func apply(ctx context.Context, client dynamic.Interface, gvr schema.GroupVersionResource, ns string, obj runtime.Object) error {
-	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return err
-	}
-	o := &unstructured.Unstructured{Object: u}
-	o.SetAPIVersion(gvr.GroupVersion().String())
-	o.SetKind(kindOf(gvr))
-	unstructured.RemoveNestedField(o.Object, "metadata", "creationTimestamp")
-	data, err := json.Marshal(o.Object)
-	if err != nil {
-		return err
-	}
-	var ri dynamic.ResourceInterface = client.Resource(gvr)
-	if ns != "" {
-		ri = client.Resource(gvr).Namespace(ns)
-	}
-	force := true
-	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
-	defer cancel()
-	if _, err := ri.Patch(cctx, o.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force}); err != nil {
-		where := ""
-		if ns != "" {
-			where = " in namespace " + ns
-		}
-		return fmt.Errorf("applying %s %s%s: %w", o.GetKind(), o.GetName(), where, err)
-	}
-	return nil
-}
-
-func kindOf(gvr schema.GroupVersionResource) string {
-	switch gvr {
-	case namespacesGVR:
-		return "Namespace"
-	case serviceAccountsGVR:
-		return "ServiceAccount"
-	case resourceQuotasGVR:
-		return "ResourceQuota"
-	case limitRangesGVR:
-		return "LimitRange"
-	case rolesGVR:
-		return "Role"
-	case roleBindingsGVR:
-		return "RoleBinding"
-	case clusterRolesGVR:
-		return "ClusterRole"
-	case clusterRoleBindingsGVR:
-		return "ClusterRoleBinding"
-	case networkPoliciesGVR:
-		return "NetworkPolicy"
-	case secretsGVR:
-		return "Secret"
-	}
-	panic("workshop: no kind for " + gvr.String())
-}
-
-// token issues the learner a token bound to a fresh TokenSecret, which
-// revokes every token issued before.
-func (w *initializer) token(ctx context.Context, learner string) (string, error) {
-	home := HomeNamespace(w.p.Name, learner)
-	secret, err := tokenBinding(ctx, w.c, w.p.Name, learner)
-	if err != nil {
-		return "", err
-	}
-	kind, name, uid := boundTo(secret)
-	secs := int64(w.opts.TokenTTL / time.Second)
-	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
-	defer cancel()
-	req, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&authv1.TokenRequest{
-		TypeMeta: metav1.TypeMeta{APIVersion: "authentication.k8s.io/v1", Kind: "TokenRequest"},
-		// The dynamic client takes the service account's name from here.
-		ObjectMeta: metav1.ObjectMeta{Name: LearnerAccount, Namespace: home},
-		Spec: authv1.TokenRequestSpec{ExpirationSeconds: &secs,
-			BoundObjectRef: &authv1.BoundObjectReference{Kind: kind, APIVersion: "v1", Name: name, UID: uid}},
-	})
-	if err != nil {
-		return "", err
-	}
-	// The serviceaccounts/token subresource takes a TokenRequest and
-	// answers with one, its status holding the token.
-	u, err := w.c.Dynamic.Resource(serviceAccountsGVR).Namespace(home).Create(cctx,
-		&unstructured.Unstructured{Object: req}, metav1.CreateOptions{}, "token")
-	if err != nil {
-		return "", fmt.Errorf("requesting a token for %s/%s: %w", home, LearnerAccount, err)
-	}
-	var tr authv1.TokenRequest
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &tr); err != nil {
-		return "", fmt.Errorf("reading the token for %s/%s: %w", home, LearnerAccount, err)
-	}
-	if tr.Status.Token == "" {
-		return "", fmt.Errorf("the API server issued no token for %s/%s", home, LearnerAccount)
-	}
-	return tr.Status.Token, nil
-}
-
-// Marker is the context extension that tells k8slab the kubeconfig is a
-// workshop learner's, so labs bind to the learner's namespaces.
-type Marker struct {
-	Workshop string `json:"workshop"`
-	Learner  string `json:"learner"`
-}
-
-// MarkerExtension is the marker's name in the kubeconfig context.
-const MarkerExtension = "k8slab.dev/workshop"
-
-func (w *initializer) writeKubeconfig(learner, token string) (string, error) {
-	rc := w.c.Config
-	cluster := clientcmdapi.NewCluster()
-	cluster.Server = rc.Host
-	if w.opts.Server != "" {
-		cluster.Server = w.opts.Server
-	}
-	cluster.CertificateAuthorityData = rc.CAData
-	if len(cluster.CertificateAuthorityData) == 0 && rc.CAFile != "" {
-		data, err := os.ReadFile(rc.CAFile)
-		if err != nil {
-			return "", fmt.Errorf("reading the cluster's CA: %w", err)
-		}
-		cluster.CertificateAuthorityData = data
-	}
-	cluster.InsecureSkipTLSVerify = rc.Insecure
-	cluster.TLSServerName = rc.ServerName
-	name := "k8slab-" + w.p.Name + "-" + learner
-	user := clientcmdapi.NewAuthInfo()
-	user.Token = token
-	kctx := clientcmdapi.NewContext()
-	kctx.Cluster, kctx.AuthInfo = name, name
-	kctx.Namespace = LabNamespace(w.p.Name, learner, w.p.Labs[0].ID)
-	marker, err := json.Marshal(Marker{Workshop: w.p.Name, Learner: learner})
-	if err != nil {
-		return "", err
-	}
-	kctx.Extensions[MarkerExtension] = &runtime.Unknown{Raw: marker, ContentType: runtime.ContentTypeJSON}
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters[name] = cluster
-	cfg.AuthInfos[name] = user
-	cfg.Contexts[name] = kctx
-	cfg.CurrentContext = name
-	data, err := clientcmd.Write(*cfg)
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(w.opts.OutDir, learner+".kubeconfig")
-	// Only its owner can read it, from the first byte: the file holds a
-	// token.
-	return path, atomicfile.WriteFile(path, data, 0o600)
-}
-
-// ReadMarker returns the workshop marker of the kubeconfig's current (or
-// named) context, or nil when it is not a learner's.
-func ReadMarker(cfg *clientcmdapi.Config, context string) *Marker {
-	if context == "" {
-		context = cfg.CurrentContext
-	}
-	kctx, ok := cfg.Contexts[context]
-	if !ok || kctx.Extensions == nil {
-		return nil
-	}
-	ext, ok := kctx.Extensions[MarkerExtension]
-	if !ok {
-		return nil
-	}
-	var raw []byte
-	switch e := ext.(type) {
-	case *runtime.Unknown:
-		raw = e.Raw
-	default:
-		return nil
-	}
-	var m Marker
-	if json.Unmarshal(raw, &m) != nil || m.Workshop == "" || m.Learner == "" {
-		return nil
-	}
-	return &m
 }

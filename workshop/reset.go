@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 )
 
@@ -19,20 +20,29 @@ import (
 // the order they are removed (owners before what they own). Not
 // NetworkPolicies: the one there is init's fence.
 var resettable = []schema.GroupVersionResource{
-	{Group: "apps", Version: "v1", Resource: "deployments"},
-	{Group: "apps", Version: "v1", Resource: "statefulsets"},
-	{Group: "apps", Version: "v1", Resource: "daemonsets"},
-	{Group: "apps", Version: "v1", Resource: "replicasets"},
-	{Group: "batch", Version: "v1", Resource: "cronjobs"},
-	{Group: "batch", Version: "v1", Resource: "jobs"},
-	{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"},
-	{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"},
-	{Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
-	{Version: "v1", Resource: "services"},
-	{Version: "v1", Resource: "pods"},
-	{Version: "v1", Resource: "configmaps"},
-	{Version: "v1", Resource: "secrets"},
-	{Version: "v1", Resource: "persistentvolumeclaims"},
+	kube.DeploymentsGVR,
+	kube.StatefulSetsGVR,
+	kube.DaemonSetsGVR,
+	kube.ReplicaSetsGVR,
+	kube.CronJobsGVR,
+	kube.JobsGVR,
+	kube.HorizontalPodAutoscalersGVR,
+	kube.IngressesGVR,
+	kube.PodDisruptionBudgetsGVR,
+	kube.ServicesGVR,
+	kube.PodsGVR,
+	kube.ConfigMapsGVR,
+	kube.SecretsGVR,
+	kube.PersistentVolumeClaimsGVR,
+}
+
+// awaitedGone are the kinds ResetLab waits to see empty before the setup
+// runs again: the setup recreates Deployments and Pods by name, and a
+// claim must be gone for the volume it held to show as released.
+var awaitedGone = []schema.GroupVersionResource{
+	kube.DeploymentsGVR,
+	kube.PodsGVR,
+	kube.PersistentVolumeClaimsGVR,
 }
 
 // ResetFor is how a lab is reset for whoever works in it: a workshop
@@ -65,27 +75,34 @@ func ResetLab(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, n
 	// The setup recreates objects by name; wait for the old ones to go,
 	// and for the claims, so that a volume the setup provided is seen
 	// released (which only the instructor can undo: StartLab says so).
-	deadline := time.Now().Add(2 * time.Minute)
-	for _, gvr := range []schema.GroupVersionResource{resettable[0], resettable[10], resettable[13]} {
-		for {
+	// One deadline for all of them; a kind seen empty is not listed again.
+	gone, left := 0, 0
+	var failed error
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(context.Context) (bool, error) {
+		for ; gone < len(awaitedGone); gone++ {
+			gvr := awaitedGone[gone]
+			// A list under way at the deadline finishes, so the count
+			// said below is one read.
 			cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 			list, err := client.Resource(gvr).Namespace(ns).List(cctx, metav1.ListOptions{})
 			cancel()
 			if err != nil {
-				return fmt.Errorf("waiting for %s in %s to go: %w", gvr.Resource, ns, err)
+				failed = fmt.Errorf("waiting for %s in %s to go: %w", gvr.Resource, ns, err)
+				return false, failed
 			}
-			if len(list.Items) == 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("%d %s in %s are still being deleted", len(list.Items), gvr.Resource, ns)
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(250 * time.Millisecond):
+			if left = len(list.Items); left > 0 {
+				return false, nil
 			}
 		}
+		return true, nil
+	})
+	switch {
+	case failed != nil:
+		return failed
+	case err != nil && ctx.Err() == nil:
+		return fmt.Errorf("%d %s in %s are still being deleted", left, awaitedGone[gone].Resource, ns)
+	case err != nil:
+		return err
 	}
 	return labenv.StartLab(ctx, client, lab, ns)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/labfile"
 )
 
@@ -202,7 +203,7 @@ func (g *Grader) Run(ctx context.Context, debounce time.Duration, onTable func(T
 	}
 	// The class itself: learners' namespaces, found by the workshop label,
 	// so learners added by a later init appear.
-	g.nsInf = clustercache.NewInformer(g.c.Watch, clustercache.Key{Resource: namespacesGVR}, WorkshopLabel+"="+g.name, byNamespace)
+	g.nsInf = clustercache.NewInformer(g.c.Watch, clustercache.Key{Resource: kube.NamespacesGVR}, WorkshopLabel+"="+g.name, byNamespace)
 	if _, err := g.nsInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { g.markDirty(clustercache.Key{}, "*") },
 		UpdateFunc: func(any, any) {},

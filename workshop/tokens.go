@@ -3,9 +3,11 @@ package workshop
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/k8slab/k8slab/internal/ident"
 	"github.com/k8slab/k8slab/internal/kube"
+	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,7 +41,7 @@ func tokenBinding(ctx context.Context, c Clients, workshop, learner string) (*un
 	}
 	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
-	s, err := c.Dynamic.Resource(secretsGVR).Namespace(home).Create(cctx, &unstructured.Unstructured{Object: u}, metav1.CreateOptions{FieldManager: FieldManager})
+	s, err := c.Dynamic.Resource(kube.SecretsGVR).Namespace(home).Create(cctx, &unstructured.Unstructured{Object: u}, metav1.CreateOptions{FieldManager: FieldManager})
 	if err != nil {
 		return nil, fmt.Errorf("creating the token's Secret %s/%s: %w", home, TokenSecret, err)
 	}
@@ -53,7 +55,7 @@ func deleteTokenSecret(ctx context.Context, c Clients, home string) error {
 	defer cancel()
 	// Foreground: a Secret has no dependents, so this returns once it is
 	// gone; there is no finalizer to wait for.
-	err := c.Dynamic.Resource(secretsGVR).Namespace(home).Delete(cctx, TokenSecret, metav1.DeleteOptions{})
+	err := c.Dynamic.Resource(kube.SecretsGVR).Namespace(home).Delete(cctx, TokenSecret, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting the token's Secret %s/%s: %w", home, TokenSecret, err)
 	}
@@ -75,7 +77,7 @@ func Revoke(ctx context.Context, c Clients, workshop, learner string) error {
 	}
 	home := HomeNamespace(workshop, learner)
 	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
-	ns, err := c.Dynamic.Resource(namespacesGVR).Get(cctx, home, metav1.GetOptions{})
+	ns, err := c.Dynamic.Resource(kube.NamespacesGVR).Get(cctx, home, metav1.GetOptions{})
 	cancel()
 	if apierrors.IsNotFound(err) {
 		return fmt.Errorf("workshop %s has no learner %s (no namespace %s); the learner ids are the kubeconfig names, such as learner-01", workshop, learner, home)
@@ -87,4 +89,43 @@ func Revoke(ctx context.Context, c Clients, workshop, learner string) error {
 		return fmt.Errorf("namespace %s is not workshop %s's home for learner %s; k8slab will not touch it", home, workshop, learner)
 	}
 	return deleteTokenSecret(ctx, c, home)
+}
+
+// token issues the learner a token bound to a fresh TokenSecret, which
+// revokes every token issued before.
+func (w *initializer) token(ctx context.Context, learner string) (string, error) {
+	home := HomeNamespace(w.p.Name, learner)
+	secret, err := tokenBinding(ctx, w.c, w.p.Name, learner)
+	if err != nil {
+		return "", err
+	}
+	kind, name, uid := boundTo(secret)
+	secs := int64(w.opts.TokenTTL / time.Second)
+	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
+	defer cancel()
+	req, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&authv1.TokenRequest{
+		TypeMeta: metav1.TypeMeta{APIVersion: "authentication.k8s.io/v1", Kind: "TokenRequest"},
+		// The dynamic client takes the service account's name from here.
+		ObjectMeta: metav1.ObjectMeta{Name: LearnerAccount, Namespace: home},
+		Spec: authv1.TokenRequestSpec{ExpirationSeconds: &secs,
+			BoundObjectRef: &authv1.BoundObjectReference{Kind: kind, APIVersion: "v1", Name: name, UID: uid}},
+	})
+	if err != nil {
+		return "", err
+	}
+	// The serviceaccounts/token subresource takes a TokenRequest and
+	// answers with one, its status holding the token.
+	u, err := w.c.Dynamic.Resource(kube.ServiceAccountsGVR).Namespace(home).Create(cctx,
+		&unstructured.Unstructured{Object: req}, metav1.CreateOptions{}, "token")
+	if err != nil {
+		return "", fmt.Errorf("requesting a token for %s/%s: %w", home, LearnerAccount, err)
+	}
+	var tr authv1.TokenRequest
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &tr); err != nil {
+		return "", fmt.Errorf("reading the token for %s/%s: %w", home, LearnerAccount, err)
+	}
+	if tr.Status.Token == "" {
+		return "", fmt.Errorf("the API server issued no token for %s/%s", home, LearnerAccount)
+	}
+	return tr.Status.Token, nil
 }

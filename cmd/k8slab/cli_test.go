@@ -17,6 +17,7 @@ import (
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/progress"
+	"github.com/k8slab/k8slab/progress/summary"
 )
 
 // run executes the CLI in-process with its own state folder.
@@ -198,7 +199,7 @@ func TestProgressSummaryAndReset(t *testing.T) {
 	}
 	// The totals are the course map's: a lesson read and a quiz passed.
 	builtIn, _ := course.Load(assets.Course())
-	sum := progress.Summarize(builtIn, store.Snapshot())
+	sum := summary.Of(builtIn, store.Snapshot())
 	if want := fmt.Sprintf("\n2 of %d done (lessons read, quizzes passed, labs finished)", sum.Total()); sum.Done() != 2 || !strings.Contains(out, want) {
 		t.Errorf("progress = %q, want %q", out, want)
 	}

@@ -18,8 +18,6 @@ import (
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/labsession"
@@ -177,7 +175,7 @@ func newClusterUpCmd(g *globals, f *clusterFlags) *cobra.Command {
 				fmt.Fprintf(g.out, "Cluster %q is ready.\n", p.ClusterName())
 			}
 			if f.merge {
-				if err := mergeKubeconfig(p.KubeconfigPath()); err != nil {
+				if _, err := clusterctl.MergeKubeconfig(p.KubeconfigPath()); err != nil {
 					return err
 				}
 				fmt.Fprintln(g.out, "Its context was added to your default kubeconfig, as you asked.")
@@ -430,36 +428,6 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// mergeKubeconfig adds the lab cluster's entries to the learner's default
-// kubeconfig; only on request (--merge-kubeconfig).
-func mergeKubeconfig(path string) error {
-	lab, err := clientcmd.LoadFromFile(path)
-	if err != nil {
-		return err
-	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	target := rules.GetDefaultFilename()
-	if env := filepath.SplitList(os.Getenv("KUBECONFIG")); len(env) > 0 && env[0] != "" {
-		target = env[0]
-	}
-	user, err := clientcmd.LoadFromFile(target)
-	if errors.Is(err, os.ErrNotExist) {
-		user = clientcmdapi.NewConfig()
-	} else if err != nil {
-		return fmt.Errorf("reading %s: %w", target, err)
-	}
-	for k, v := range lab.Clusters {
-		user.Clusters[k] = v
-	}
-	for k, v := range lab.AuthInfos {
-		user.AuthInfos[k] = v
-	}
-	for k, v := range lab.Contexts {
-		user.Contexts[k] = v
-	}
-	return clientcmd.WriteToFile(*user, target)
 }
 
 // progressPrinter shows cluster steps: a spinner on a terminal, plain lines

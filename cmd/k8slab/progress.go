@@ -10,7 +10,7 @@ import (
 
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/labfile"
-	"github.com/k8slab/k8slab/progress"
+	"github.com/k8slab/k8slab/progress/summary"
 )
 
 func newProgressCmd(g *globals) *cobra.Command {
@@ -24,16 +24,13 @@ func newProgressCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			store, warning, err := g.openStore()
+			store, err := g.openStoreWarned()
 			if err != nil {
 				return err
 			}
-			if warning != "" {
-				fmt.Fprintln(g.err, "k8slab:", warning)
-			}
 			d := store.Snapshot()
 			// The same totals as the TUI's course map, on the same cluster.
-			sum := progress.Summarize(course, d, g.clusterLacks()...)
+			sum := summary.Of(course, d, g.clusterLacks()...)
 			tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "MODULE\tLESSONS READ\tQUIZ\tLABS")
 			read, lessons := 0, 0

@@ -42,12 +42,9 @@ its id (the module's id).`,
 			if err != nil {
 				return err
 			}
-			store, warning, err := g.openStore()
+			store, err := g.openStoreWarned()
 			if err != nil {
 				return err
-			}
-			if warning != "" {
-				fmt.Fprintln(g.err, "k8slab:", warning)
 			}
 			if plainText || !interactive(g) {
 				return plain.Run(g.in, g.out, q, store, time.Now)

@@ -177,6 +177,16 @@ func (g *globals) openStore() (*progress.Store, string, error) {
 	return progress.Open(dir)
 }
 
+// openStoreWarned opens the progress store for a command that prints, and
+// says on stderr what opening it warned of (a damaged file set aside).
+func (g *globals) openStoreWarned() (*progress.Store, error) {
+	store, warning, err := g.openStore()
+	if err == nil && warning != "" {
+		fmt.Fprintln(g.err, "k8slab:", warning)
+	}
+	return store, err
+}
+
 // tuiMemoryLimit is a soft limit on the TUI's Go memory. Most of its heap
 // is transient (an informer's first list, rendered frames), and the
 // default collector lets the heap grow to twice what is live before it

@@ -43,20 +43,38 @@ var knownKinds = map[string]Kind{
 
 // Resources k8slab reads or writes by name.
 var (
-	DeploymentsGVR            = knownKinds["apps/v1/Deployment"].GVR
-	ReplicaSetsGVR            = knownKinds["apps/v1/ReplicaSet"].GVR
-	PodsGVR                   = knownKinds["v1/Pod"].GVR
-	ServicesGVR               = knownKinds["v1/Service"].GVR
-	EndpointSlicesGVR         = knownKinds["discovery.k8s.io/v1/EndpointSlice"].GVR
-	NodesGVR                  = knownKinds["v1/Node"].GVR
-	NamespacesGVR             = knownKinds["v1/Namespace"].GVR
-	EventsGVR                 = knownKinds["v1/Event"].GVR
-	PersistentVolumeClaimsGVR = knownKinds["v1/PersistentVolumeClaim"].GVR
-	ConfigMapsGVR             = knownKinds["v1/ConfigMap"].GVR
-	SecretsGVR                = knownKinds["v1/Secret"].GVR
-	// ServiceAccountsGVR is not a kind labs use; k8slab waits for a
-	// namespace's default one.
-	ServiceAccountsGVR = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
+	DeploymentsGVR              = knownKinds["apps/v1/Deployment"].GVR
+	ReplicaSetsGVR              = knownKinds["apps/v1/ReplicaSet"].GVR
+	PodsGVR                     = knownKinds["v1/Pod"].GVR
+	ServicesGVR                 = knownKinds["v1/Service"].GVR
+	EndpointSlicesGVR           = knownKinds["discovery.k8s.io/v1/EndpointSlice"].GVR
+	NodesGVR                    = knownKinds["v1/Node"].GVR
+	NamespacesGVR               = knownKinds["v1/Namespace"].GVR
+	EventsGVR                   = knownKinds["v1/Event"].GVR
+	PersistentVolumeClaimsGVR   = knownKinds["v1/PersistentVolumeClaim"].GVR
+	ConfigMapsGVR               = knownKinds["v1/ConfigMap"].GVR
+	SecretsGVR                  = knownKinds["v1/Secret"].GVR
+	StatefulSetsGVR             = knownKinds["apps/v1/StatefulSet"].GVR
+	DaemonSetsGVR               = knownKinds["apps/v1/DaemonSet"].GVR
+	JobsGVR                     = knownKinds["batch/v1/Job"].GVR
+	HorizontalPodAutoscalersGVR = knownKinds["autoscaling/v2/HorizontalPodAutoscaler"].GVR
+	IngressesGVR                = knownKinds["networking.k8s.io/v1/Ingress"].GVR
+)
+
+// Resources that are not kinds labs use: k8slab waits for a namespace's
+// default service account, and a workshop fences, grants and resets
+// learners' namespaces with these.
+var (
+	ServiceAccountsGVR      = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
+	ResourceQuotasGVR       = schema.GroupVersionResource{Version: "v1", Resource: "resourcequotas"}
+	LimitRangesGVR          = schema.GroupVersionResource{Version: "v1", Resource: "limitranges"}
+	RolesGVR                = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"}
+	RoleBindingsGVR         = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"}
+	ClusterRolesGVR         = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}
+	ClusterRoleBindingsGVR  = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}
+	NetworkPoliciesGVR      = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}
+	CronJobsGVR             = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "cronjobs"}
+	PodDisruptionBudgetsGVR = schema.GroupVersionResource{Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"}
 )
 
 // KnownKind looks up a kind by "apiVersion/Kind" ("apps/v1/Deployment").

@@ -78,6 +78,21 @@ func NodeSettled(n *corev1.Node) bool {
 	return true
 }
 
+// NodeTakesPods reports whether the scheduler may place an ordinary pod
+// (one with no tolerations) on n: it is not cordoned, and no taint keeps
+// such pods off.
+func NodeTakesPods(n *corev1.Node) bool {
+	if n.Spec.Unschedulable {
+		return false
+	}
+	for _, t := range n.Spec.Taints {
+		if t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute {
+			return false
+		}
+	}
+	return true
+}
+
 // ControlPlane reports whether n runs the control plane, by the current
 // role label or the legacy one.
 func ControlPlane(n *corev1.Node) bool {

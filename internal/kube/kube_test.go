@@ -103,3 +103,24 @@ func TestNodeSettledWaitsForTheLifecycleTaints(t *testing.T) {
 		}
 	}
 }
+
+func TestNodeTakesPods(t *testing.T) {
+	taint := func(effect corev1.TaintEffect) corev1.NodeSpec {
+		return corev1.NodeSpec{Taints: []corev1.Taint{{Key: "dedicated", Value: "db", Effect: effect}}}
+	}
+	for _, tc := range []struct {
+		name string
+		spec corev1.NodeSpec
+		want bool
+	}{
+		{"untainted", corev1.NodeSpec{}, true},
+		{"cordoned", corev1.NodeSpec{Unschedulable: true}, false},
+		{"NoSchedule taint", taint(corev1.TaintEffectNoSchedule), false},
+		{"NoExecute taint", taint(corev1.TaintEffectNoExecute), false},
+		{"PreferNoSchedule taint only steers", taint(corev1.TaintEffectPreferNoSchedule), true},
+	} {
+		if got := NodeTakesPods(&corev1.Node{Spec: tc.spec}); got != tc.want {
+			t.Errorf("%s: NodeTakesPods = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -1,19 +1,23 @@
-package progress
+// Package summary counts how far a learner is through a course: the
+// progress file read against the course's content. The TUI's course map and
+// 'k8slab progress' both show it, so they always agree; progress itself
+// stays the file and nothing else.
+package summary
 
 import (
 	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/labfile"
+	"github.com/k8slab/k8slab/progress"
 )
 
-// Summary is how far a learner is through a course. The TUI's course map
-// and 'k8slab progress' both show it, so they always agree.
-type Summary struct {
-	Modules []ModuleSummary
+// Course is how far a learner is through a course.
+type Course struct {
+	Modules []Module
 }
 
-// ModuleSummary counts one module's items: lessons read, the quiz passed,
+// Module counts one module's items: lessons read, the quiz passed,
 // labs with every task passed.
-type ModuleSummary struct {
+type Module struct {
 	ID, Title string
 
 	LessonsRead, Lessons int
@@ -30,7 +34,7 @@ type ModuleSummary struct {
 }
 
 // Done and Total count items: lessons, quizzes and labs.
-func (m ModuleSummary) Done() int {
+func (m Module) Done() int {
 	n := m.LessonsRead + m.LabsDone
 	if m.QuizPassed {
 		n++
@@ -38,7 +42,7 @@ func (m ModuleSummary) Done() int {
 	return n
 }
 
-func (m ModuleSummary) Total() int {
+func (m Module) Total() int {
 	n := m.Lessons + m.Labs
 	if m.HasQuiz {
 		n++
@@ -47,28 +51,28 @@ func (m ModuleSummary) Total() int {
 }
 
 // Done and Total count items over the whole course.
-func (s Summary) Done() (n int) {
+func (s Course) Done() (n int) {
 	for _, m := range s.Modules {
 		n += m.Done()
 	}
 	return n
 }
 
-func (s Summary) Total() (n int) {
+func (s Course) Total() (n int) {
 	for _, m := range s.Modules {
 		n += m.Total()
 	}
 	return n
 }
 
-// Summarize counts what d records as done in course. Records of lessons,
-// quizzes, labs or tasks the course no longer has are ignored. Tasks that
-// need a feature in lacks are left out, so a course can be finished on the
+// Of counts what d records as done in c. Records of lessons, quizzes,
+// labs or tasks the course no longer has are ignored. Tasks that need a
+// feature in lacks are left out, so a course can be finished on the
 // cluster the learner has.
-func Summarize(c *course.Course, d Data, lacks ...labfile.Feature) Summary {
-	var s Summary
+func Of(c *course.Course, d progress.Data, lacks ...labfile.Feature) Course {
+	var s Course
 	for _, m := range c.Modules {
-		ms := ModuleSummary{ID: m.ID, Title: m.Title, Lessons: len(m.Lessons), HasQuiz: m.Quiz != nil}
+		ms := Module{ID: m.ID, Title: m.Title, Lessons: len(m.Lessons), HasQuiz: m.Quiz != nil}
 		for _, l := range m.Lessons {
 			if !d.Lessons[l.ID].ReadAt.IsZero() {
 				ms.LessonsRead++
@@ -84,7 +88,7 @@ func Summarize(c *course.Course, d Data, lacks ...labfile.Feature) Summary {
 				continue
 			}
 			ms.Labs++
-			done := LabTasksDone(d, lab.ID, taskIDs(tasks))
+			done := progress.LabTasksDone(d, lab.ID, taskIDs(tasks))
 			ms.Tasks += len(tasks)
 			ms.TasksDone += done
 			if done == len(tasks) {
@@ -94,17 +98,6 @@ func Summarize(c *course.Course, d Data, lacks ...labfile.Feature) Summary {
 		s.Modules = append(s.Modules, ms)
 	}
 	return s
-}
-
-// LabTasksDone counts the tasks among ids that have passed at least once.
-func LabTasksDone(d Data, lab string, ids []string) int {
-	n := 0
-	for _, id := range ids {
-		if !d.Labs[lab].Tasks[id].PassedAt.IsZero() {
-			n++
-		}
-	}
-	return n
 }
 
 func taskIDs(tasks []labfile.Task) []string {
