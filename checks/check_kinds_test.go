@@ -476,6 +476,11 @@ func TestServiceEndpoints(t *testing.T) {
 		{"no selector", base(service("web", nil)), Fail, []string{"service web has no selector", "app=web"}},
 		{"no ready pods", []runtime.Object{d, pod("web-1", app("web"), notReady), service("web", web),
 			endpointSlice("web", endpoint{pod: "web-1", ready: &f})}, Fail, []string{"deployment web has no Ready pods"}},
+		// Waiting does not bring pods to a deployment scaled to 0.
+		{"deployment scaled to zero", []runtime.Object{deployment("web", 0), service("web", web)},
+			Fail, []string{"deployment web is scaled to 0 replicas", "scale it up"}},
+		{"deployment with no pods yet", []runtime.Object{d, service("web", web)},
+			Fail, []string{"but the deployment has no running pods yet"}},
 		{"deleted pod still listed", base(service("web", web),
 			endpointSlice("web", endpoint{pod: "web-1"}, endpoint{pod: "web-2"}, endpoint{pod: "web-0"})),
 			Fail, []string{"still lists pod web-0, which no longer exists"}},
@@ -497,6 +502,10 @@ func TestServiceEndpoints(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got := serviceEndpoints(context.Background(), snapshotOf(t, tt.objs...), testNS, ServiceEndpoints{Service: "web", Deployment: "web"})
 			expect(t, got, tt.status, tt.words...)
+			// Only pods still to come are worth waiting for.
+			if want := tt.name == "deployment with no pods yet"; got.Settling != want && (want || tt.name == "deployment scaled to zero") {
+				t.Errorf("settling = %v, want %v", got.Settling, want)
+			}
 		})
 	}
 }

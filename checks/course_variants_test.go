@@ -137,7 +137,7 @@ spec:
 		// labelled anything (#19).
 		{
 			name: "capstone backend probed on / through a named port",
-			lab:  "three-tier", task: "backend", check: "deployment backend runs 2 replicas of httpd:2.4, ready-checked",
+			lab:  "three-tier", task: "backend", check: "deployment backend runs httpd:2.4 labelled app=backend, ready-checked",
 			docs: []string{deploymentYAML("backend", 2, rolling, `{name: httpd, image: httpd:2.4,
         ports: [{name: web, containerPort: 80, protocol: TCP}],
         readinessProbe: {httpGet: {path: /, port: web}}}`)},
@@ -145,14 +145,14 @@ spec:
 		},
 		{
 			name: "capstone backend probed on another path",
-			lab:  "three-tier", task: "backend", check: "deployment backend runs 2 replicas of httpd:2.4, ready-checked",
+			lab:  "three-tier", task: "backend", check: "deployment backend runs httpd:2.4 labelled app=backend, ready-checked",
 			docs: []string{deploymentYAML("backend", 2, rolling, `{name: httpd, image: httpd:2.4,
         readinessProbe: {httpGet: {path: /healthz, port: 80}}}`)},
 			want: checks.Fail,
 		},
 		{
 			name: "capstone backend pods labelled app=api",
-			lab:  "three-tier", task: "backend", check: "deployment backend runs 2 replicas of httpd:2.4, ready-checked",
+			lab:  "three-tier", task: "backend", check: "deployment backend runs httpd:2.4 labelled app=backend, ready-checked",
 			docs: []string{strings.ReplaceAll(deploymentYAML("backend", 2, rolling, `{name: httpd, image: httpd:2.4,
         readinessProbe: {httpGet: {path: /, port: 80}}}`), "{app: backend}", "{app: api}")},
 			want: checks.Fail,
@@ -211,6 +211,61 @@ spec:
 			docs: []string{deploymentYAML("web", 4, `{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 25%}}`, `{name: nginx, image: nginx:1.26}`)},
 			want: checks.Fail,
 		},
+		// The capstone once passed a backend or a frontend started at any
+		// count from 2 up (#19). The backend is kept at 3 only with the
+		// deployment controller's record of having run 2, since the
+		// change-without-downtime task scales it there.
+		{
+			name: "capstone backend started at 3",
+			lab:  "three-tier", task: "backend", check: "backend has run 2 replicas",
+			docs: []string{scaledEvent("backend", 0, 3)},
+			want: checks.Fail,
+		},
+		{
+			name: "capstone backend run at 2, then scaled to 3",
+			lab:  "three-tier", task: "backend", check: "backend has run 2 replicas",
+			docs: []string{scaledEvent("backend", 0, 2), scaledEvent("backend", 2, 3)},
+			want: checks.Pass,
+		},
+		{
+			name: "capstone backend asking for 4",
+			lab:  "three-tier", task: "backend", check: "deployment backend asks for 2 replicas",
+			docs: []string{deploymentYAML("backend", 4, rolling, `{name: httpd, image: httpd:2.4}`)},
+			want: checks.Fail,
+		},
+		{
+			name: "capstone frontend at 3",
+			lab:  "three-tier", task: "frontend", check: "deployment frontend runs 2 replicas of nginx:1.27, ready-checked",
+			docs: []string{deploymentYAML("frontend", 3, rolling, `{name: nginx, image: nginx:1.27,
+        readinessProbe: {httpGet: {path: /, port: 80}}}`)},
+			want: checks.Fail,
+		},
+		// POSTGRES_PASSWORD from a Secret's key is the task's variable
+		// too, however supplied.
+		{
+			name: "capstone POSTGRES_PASSWORD from a Secret",
+			lab:  "three-tier", task: "database", check: "deployment db sets POSTGRES_PASSWORD",
+			docs: []string{deploymentYAML("db", 1, `{type: Recreate}`, `{name: postgres, image: postgres:17,
+        env: [{name: POSTGRES_PASSWORD, valueFrom: {secretKeyRef: {name: db-secret, key: password}}}]}`),
+				`apiVersion: v1
+kind: Secret
+metadata: {name: db-secret}
+data: {password: bGFiLW9ubHk=}
+`},
+			want: checks.Pass,
+		},
+		{
+			name: "capstone POSTGRES_PASSWORD through envFrom a ConfigMap",
+			lab:  "three-tier", task: "database", check: "deployment db sets POSTGRES_PASSWORD",
+			docs: []string{deploymentYAML("db", 1, `{type: Recreate}`, `{name: postgres, image: postgres:17,
+        envFrom: [{configMapRef: {name: db-env}}]}`),
+				`apiVersion: v1
+kind: ConfigMap
+metadata: {name: db-env}
+data: {POSTGRES_PASSWORD: lab-only}
+`},
+			want: checks.Pass,
+		},
 		{
 			name: "image spelled docker.io/nginx:1.27",
 			lab:  "kubectl-and-yaml", task: "dry-run-manifest", check: "deployment hello runs 3 replicas of nginx:1.27",
@@ -226,4 +281,17 @@ spec:
 			}
 		})
 	}
+}
+
+// scaledEvent is the deployment controller's event for scaling a
+// Deployment's ReplicaSet up from one count to another.
+func scaledEvent(deployment string, from, to int) string {
+	return `apiVersion: v1
+kind: Event
+metadata: {name: ` + deployment + `.` + strconv.Itoa(from) + `-` + strconv.Itoa(to) + `}
+involvedObject: {kind: Deployment, name: ` + deployment + `}
+reason: ScalingReplicaSet
+type: Normal
+message: Scaled up replica set ` + deployment + `-5d8f7c9b4 from ` + strconv.Itoa(from) + ` to ` + strconv.Itoa(to) + `
+`
 }

@@ -113,7 +113,12 @@ func serviceEndpoints(ctx context.Context, snap clustercache.Snapshot, ns string
 		}
 	}
 
+	// Scaled to zero, the deployment makes no pods however long one
+	// waits: not the cluster catching up, but a count to change.
+	scaledToZero := d.Spec.Replicas != nil && *d.Spec.Replicas == 0
 	switch {
+	case len(ours) == 0 && len(foreign) == 0 && scaledToZero && sSel.Matches(labels.Set(d.Spec.Template.Labels)):
+		return failed(fmt.Sprintf("service %s selects %s, which fits deployment %s's pods, but deployment %s is scaled to 0 replicas, so no pod is there to send traffic to: scale it up (kubectl scale deployment %s --replicas=N)", svc.Name, have, d.Name, d.Name, d.Name))
 	case len(ours) == 0 && len(foreign) == 0 && sSel.Matches(labels.Set(d.Spec.Template.Labels)):
 		return settling(fmt.Sprintf("service %s selects %s, which fits deployment %s's pods, but the deployment has no running pods yet", svc.Name, have, d.Name))
 	case len(ours) == 0 && len(foreign) == 0 && spec.Investigate:

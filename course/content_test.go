@@ -190,25 +190,15 @@ func checkModuleRef(t *testing.T, ct courseText, name, phrase string, titles []s
 	t.Errorf("%s mentions %q, but no module is called that; modules: %s", ct.file, phrase, fmt.Sprint(titles))
 }
 
-// requiresToCome are the built-in labs whose tasks do not list their
-// requirements yet (issue #19). The list only shrinks: a lab that states
-// them must leave it, and a new lab must state them from the start.
-var requiresToCome = []string{
-	"three-tier", "health",
-	"kubectl-and-yaml", "pods", "services", "storage",
-}
-
+// Every built-in lab states its tasks' requirements (issue #19), so lint
+// holds each to a check and a mistake that breaks it alone.
 func TestEveryLabStatesItsRequirements(t *testing.T) {
 	c, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range c.AllLabs() {
-		states := slices.ContainsFunc(l.Tasks, func(t labfile.Task) bool { return len(t.Requires) > 0 })
-		switch todo := slices.Contains(requiresToCome, l.ID); {
-		case states && todo:
-			t.Errorf("lab %s states its requirements now: take it off requiresToCome", l.ID)
-		case !states && !todo:
+		if !slices.ContainsFunc(l.Tasks, func(t labfile.Task) bool { return len(t.Requires) > 0 }) {
 			t.Errorf("lab %s (%s) does not list its tasks' requirements: give each task 'requires', each with its checks and a mistake that breaks it alone", l.ID, l.File)
 		}
 	}

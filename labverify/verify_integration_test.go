@@ -62,12 +62,12 @@ func TestVerifyOnSimulatedCluster(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		good := "      - run: kubectl run web --image=nginx:1.27 --labels=app=web\n    mistakes:"
+		good := "      - run: kubectl run web --image=nginx:1.27 --labels=app=web\n    requires:"
 		if !strings.Contains(string(data), good) {
 			t.Fatal("the pods lab changed; update this test's broken solution")
 		}
 		// The realistic slip: the right pod, the wrong label.
-		broken := strings.Replace(string(data), good, "      - run: kubectl run web --image=nginx:1.27 --labels=app=webb\n    mistakes:", 1)
+		broken := strings.Replace(string(data), good, "      - run: kubectl run web --image=nginx:1.27 --labels=app=webb\n    requires:", 1)
 		if err := os.WriteFile(lab, []byte(broken), 0o644); err != nil {
 			t.Fatal(err)
 		}
