@@ -207,11 +207,22 @@ copy_from_rootfs() {
   for l in bin sbin lib lib64; do
     [[ -L "${rootfs}/${l}" && ! -e "${dest}/${l}" ]] && cp -a "${rootfs}/${l}" "${dest}/"
   done
-  local paths=("$@")
+  # The libraries of a directory's files count too: iptables dlopens its
+  # extensions (xtables/libxt_*.so), so ldd of iptables does not name what
+  # they load (libxt_statistic.so needs libm: without it every kube-proxy
+  # sync failed with "Couldn't load match `statistic'").
+  local paths=("$@") objs=() f
   for p in "$@"; do
-    [[ -f "${rootfs}${p}" && -x "${rootfs}${p}" ]] || continue
+    if [[ -d "${rootfs}${p}" ]]; then
+      while IFS= read -r f; do objs+=("${f#"${rootfs}"}"); done < <(find "${rootfs}${p}" -type f -name '*.so*')
+    elif [[ -f "${rootfs}${p}" && -x "${rootfs}${p}" ]]; then
+      objs+=("${p}")
+    fi
+  done
+  for p in "${objs[@]}"; do
     mapfile -t -O "${#paths[@]}" paths < <(chroot "${rootfs}" ldd "${p}" 2>/dev/null | grep -o '/[^ ]*' || true)
   done
+  mapfile -t paths < <(printf '%s\n' "${paths[@]}" | sort -u)
   # Each path goes to its real directory (/lib is /usr/lib here), as the
   # link it is (libxtables.so.12) and as the file the link names.
   local d real
