@@ -207,11 +207,22 @@ copy_from_rootfs() {
   for l in bin sbin lib lib64; do
     [[ -L "${rootfs}/${l}" && ! -e "${dest}/${l}" ]] && cp -a "${rootfs}/${l}" "${dest}/"
   done
-  local paths=("$@")
+  # The libraries of a directory's files count too: iptables dlopens its
+  # extensions (xtables/libxt_*.so), so ldd of iptables does not name what
+  # they load (libxt_statistic.so needs libm: without it every kube-proxy
+  # sync failed with "Couldn't load match `statistic'").
+  local paths=("$@") objs=() f
   for p in "$@"; do
-    [[ -f "${rootfs}${p}" && -x "${rootfs}${p}" ]] || continue
+    if [[ -d "${rootfs}${p}" ]]; then
+      while IFS= read -r f; do objs+=("${f#"${rootfs}"}"); done < <(find "${rootfs}${p}" -type f -name '*.so*')
+    elif [[ -f "${rootfs}${p}" && -x "${rootfs}${p}" ]]; then
+      objs+=("${p}")
+    fi
+  done
+  for p in "${objs[@]}"; do
     mapfile -t -O "${#paths[@]}" paths < <(chroot "${rootfs}" ldd "${p}" 2>/dev/null | grep -o '/[^ ]*' || true)
   done
+  mapfile -t paths < <(printf '%s\n' "${paths[@]}" | sort -u)
   # Each path goes to its real directory (/lib is /usr/lib here), as the
   # link it is (libxtables.so.12) and as the file the link names.
   local d real
@@ -364,7 +375,7 @@ PODMAN="${PODMAN:-podman}"
 
 stage_node() {
   local inputs
-  inputs="image=${NODE_IMAGE} $(cat "${out}"/.stamp-rootfs "${out}"/.stamp-runtime "${out}"/.stamp-kube "${out}"/.stamp-images | grep '^inputs=' | sha256sum | cut -c1-16) recipe=$(declare -f stage_node kind_manifest | sha256sum | cut -c1-16)"
+  inputs="image=${NODE_IMAGE} $(cat "${out}"/.stamp-rootfs "${out}"/.stamp-runtime "${out}"/.stamp-runc "${out}"/.stamp-kube "${out}"/.stamp-images | grep '^inputs=' | sha256sum | cut -c1-16) recipe=$(declare -f stage_node kind_manifest | sha256sum | cut -c1-16)"
   if fresh node "${inputs}" && ${PODMAN} image exists "${NODE_IMAGE}"; then log "node image ${NODE_IMAGE} up to date"; return; fi
   local start=${SECONDS} n="${out}/node.tmp" rt="${out}/runtime"
   rm -rf "${n}"
@@ -493,8 +504,6 @@ stage_runtime() {
   CGO_ENABLED=0 goinstall "${bin}" "x@${CONTAINERD_VERSION}" \
     github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/ctr \
     github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2
-  # runc needs cgo (nsenter); without libseccomp-dev it builds without seccomp.
-  CGO_ENABLED=1 GOFLAGS="${GOFLAGS:-} -tags=" goinstall "${bin}" "x@${RUNC_VERSION}" github.com/opencontainers/runc
   CGO_ENABLED=0 goinstall "${bin}" "x@${CRICTL_VERSION}" sigs.k8s.io/cri-tools/cmd/crictl
   CGO_ENABLED=0 goinstall "${bin}/cni" "x@${CNI_PLUGINS_VERSION}" \
     github.com/containernetworking/plugins/plugins/ipam/host-local github.com/containernetworking/plugins/plugins/main/loopback \
@@ -504,10 +513,38 @@ stage_runtime() {
   log "runtime done in $((SECONDS - start))s"
 }
 
+# runc, apart from the rest of the runtime (its own stamp, so a change here
+# rebuilds nothing else). It must have seccomp: containerd's default spec
+# carries a seccomp profile for every container, and a runc built without
+# it refuses them all ("seccomp: config provided but seccomp not
+# supported"). Linked statically against this machine's libseccomp.a
+# (Debian's libseccomp-dev), so it loads no library from the node and the
+# two glibc versions never meet; netgo and osusergo keep glibc's NSS out of
+# the static binary, as runc's own `make static` does.
+RUNC_TAGS="seccomp netgo osusergo"
+stage_runc() {
+  local seccomp
+  seccomp="$(pkg-config --modversion libseccomp 2>/dev/null || true)"
+  local inputs="runc=${RUNC_VERSION} tags=${RUNC_TAGS} libseccomp=${seccomp} go=$("${GO}" env GOVERSION)"
+  if fresh runc "${inputs}" && [[ -x "${out}/runtime/runc" ]]; then log "runc up to date"; return; fi
+  [[ -n "${seccomp}" && -f "$(pkg-config --variable=libdir libseccomp)/libseccomp.a" ]] ||
+    { echo "kindbuild: runc needs libseccomp's static library: apt-get install libseccomp-dev pkg-config" >&2; exit 1; }
+  local start=${SECONDS} bin="${out}/runc.tmp"
+  rm -rf "${bin}"; mkdir -p "${bin}"
+  log "building runc ${RUNC_VERSION} with libseccomp ${seccomp}, static"
+  GOBIN="${bin}" CGO_ENABLED=1 ${NICE} "${GO}" install -trimpath ${GOFLAGS_EXTRA} -tags "${RUNC_TAGS}" \
+    -ldflags "-s -w -extldflags -static" "github.com/opencontainers/runc@${RUNC_VERSION}"
+  "${bin}/runc" --version | grep -q "^libseccomp: ${seccomp}" ||
+    { "${bin}/runc" --version >&2; echo "kindbuild: runc was built without seccomp" >&2; exit 1; }
+  mkdir -p "${out}/runtime"; mv "${bin}/runc" "${out}/runtime/runc"; rm -rf "${bin}"
+  record runc $((SECONDS - start)) "${inputs}"
+  log "runc done in $((SECONDS - start))s"
+}
+
 for s in "${stages[@]}"; do
   case "${s}" in
   rootfs) stage_rootfs ;;
-  runtime) stage_runtime ;;
+  runtime) stage_runtime; stage_runc ;;
   kube) stage_kube ;;
   images) stage_images ;;
   node) stage_node ;;

@@ -21,6 +21,16 @@ if ! command -v podman >/dev/null && ! command -v docker >/dev/null; then
   apt-get update -qq && apt-get install -y -qq podman runc >/dev/null
 fi
 export KIND_EXPERIMENTAL_PROVIDER="${KIND_EXPERIMENTAL_PROVIDER:-podman}"
+# Podman 4 on Debian 12 networks through CNI, where container names resolve
+# only with the dnsname plugin: without it the workers never find the
+# control plane (k8slab's cluster up says so). A network kind made before
+# the plugin was there has no DNS and is made again.
+if [[ "$(podman info --format '{{.Host.NetworkBackend}}' 2>/dev/null)" == cni ]] &&
+  ! compgen -G '/usr/lib/cni/dnsname' >/dev/null && ! compgen -G '/usr/libexec/cni/dnsname' >/dev/null; then
+  log "installing Podman's CNI dnsname plugin from Debian's packages"
+  apt-get install -y -qq golang-github-containernetworking-plugin-dnsname >/dev/null
+  if podman network inspect kind --format '{{.DNSEnabled}}' 2>/dev/null | grep -qx false; then podman network rm kind >/dev/null; fi
+fi
 # Podman's default nofile ulimit can exceed the machine's hard limit, and
 # its crun refuses hybrid cgroups: a containers.conf of our own, unless the
 # caller named one.

@@ -226,6 +226,11 @@ func (k *Cluster) Create(ctx context.Context, progress func(problem.Step)) error
 	if err := checkPortFree(kindListenAddress, NodePort); err != nil {
 		return err
 	}
+	if k.opts.Engine == engine.Podman {
+		if err := checkPodmanDNS(ctx); err != nil {
+			return err
+		}
+	}
 	// kind keeps the mode of a file that exists; tighten it before the
 	// cluster-admin key is written into it, not only after.
 	if _, err := os.Stat(k.opts.KubeconfigPath); err == nil {

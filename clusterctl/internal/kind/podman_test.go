@@ -62,3 +62,41 @@ func TestRemoveLeftoverVolumes(t *testing.T) {
 		t.Errorf("volume %s of another cluster was removed", other)
 	}
 }
+
+// TestNetworkHasDNS reads `podman network inspect kind` as Podman 4.3
+// prints it on its CNI back end: a network made before the dnsname plugin
+// was installed says dns_enabled false, and its worker nodes never joined
+// (kubeadm join timed out resolving k8slab-control-plane).
+func TestNetworkHasDNS(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    bool
+		wantErr bool
+	}{
+		{`[{"name": "kind", "driver": "bridge", "dns_enabled": true}]`, true, false},
+		{`[{"name": "kind", "driver": "bridge", "dns_enabled": false}]`, false, false},
+		{`[{"name": "kind", "driver": "bridge"}]`, false, false},
+		{`[]`, false, true},
+		{`not json`, false, true},
+	} {
+		got, err := networkHasDNS([]byte(tc.in))
+		if got != tc.want || (err != nil) != tc.wantErr {
+			t.Errorf("networkHasDNS(%s) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+func TestDNSNameInstalled(t *testing.T) {
+	has := func(paths ...string) func(string) bool {
+		return func(p string) bool { return slices.Contains(paths, p) }
+	}
+	if !dnsnameInstalled(cniPluginDirs, has("/usr/lib/cni/dnsname")) {
+		t.Error("Debian's /usr/lib/cni/dnsname not found")
+	}
+	if dnsnameInstalled(cniPluginDirs, has("/usr/lib/cni/bridge", "/opt/cni/bin/host-local")) {
+		t.Error("found dnsname where there are only other plugins")
+	}
+	if p := noDNSPluginProblem(); !strings.Contains(p.Fix, "golang-github-containernetworking-plugin-dnsname") {
+		t.Errorf("the fix does not name Debian's package: %s", p.Fix)
+	}
+}
