@@ -336,13 +336,15 @@ func wrongAnswerHint(q *labfile.Question, given string, items []unstructured.Uns
 			return ""
 		}
 	}
-	if podIP.MatchString(addr) {
+	if podIP().MatchString(addr) {
 		return "that looks like a pod's IP, or another address; a Service's own IP is its cluster IP, in the CLUSTER-IP column of kubectl get service, and stays the same while pods come and go"
 	}
 	return ""
 }
 
-var podIP = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{1,3}){3}$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*$`)
+var podIP = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{1,3}){3}$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*$`)
+})
 
 // Expected returns the right answer to a question task, as the cluster
 // says now; tests and 'lab solve' use it.

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -69,7 +70,9 @@ func (c *ServedThroughRollout) evaluate(ctx context.Context, snap clustercache.S
 // scalingMessage is the deployment controller's ScalingReplicaSet event
 // (pkg/controller/deployment/sync.go): "Scaled down replica set web-5d7
 // from 2 to 0".
-var scalingMessage = regexp.MustCompile(`^Scaled (up|down) replica set (\S+) from (\d+) to (\d+)$`)
+var scalingMessage = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^Scaled (up|down) replica set (\S+) from (\d+) to (\d+)$`)
+})
 
 // combinedPrefix starts the message of an event into which client-go's
 // event aggregator folded similar ones (more than ten in ten minutes); it
@@ -107,7 +110,7 @@ func scalingsOf(d *appsv1.Deployment, events []corev1.Event) []scaling {
 			continue
 		}
 		msg, combined := strings.CutPrefix(ev.Message, combinedPrefix)
-		m := scalingMessage.FindStringSubmatch(msg)
+		m := scalingMessage().FindStringSubmatch(msg)
 		if m == nil {
 			continue
 		}

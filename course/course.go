@@ -154,6 +154,20 @@ type loader struct {
 	fsys     fs.FS
 	problems source.Problems
 	parseLab func([]byte) (*labfile.Lab, source.Problems)
+	// labs are the course's lab files, read and parsed by a goroutine of
+	// their own while the rest of the course loads: they are most of the
+	// work of loading, and the lessons and quizzes do not need them.
+	labs map[string]*parsedLab
+}
+
+// parsedLab is one lab file, read and parsed; nothing of it is reported
+// until loadLabs takes it, in course order, so problems come out as they
+// would from one goroutine.
+type parsedLab struct {
+	done    chan struct{} // closed once the fields below are set
+	lab     *labfile.Lab
+	ps      source.Problems
+	readErr error
 }
 
 // Option changes how Load works.
@@ -195,6 +209,7 @@ func (l *loader) load() *Course {
 		l.problem(CourseFile, root.Line, "the course lists no modules; add their folder names under 'modules'")
 	}
 	c := &Course{ID: cf.ID, Title: cf.Title, Description: cf.Description, lessonByID: map[string]*lessons.Lesson{}, quizzes: map[string]*quiz.Quiz{}, labs: map[string]*labfile.Lab{}}
+	l.parseLabsAhead(cf.Modules)
 	seen := map[string]bool{}
 	for i, dir := range cf.Modules {
 		line := source.Item(root, "modules", i).Line
@@ -219,6 +234,36 @@ func (l *loader) load() *Course {
 	l.loadGlossary(c)
 	l.loadCheatSheet(c)
 	return c
+}
+
+// parseLabsAhead starts reading and parsing the lab files of the listed
+// module folders. A folder loadModule later refuses is parsed for nothing,
+// which costs time only on a course that does not load.
+func (l *loader) parseLabsAhead(modules []string) {
+	var files []string
+	for _, dir := range modules {
+		if ident.Valid(dir) {
+			found, _ := fs.Glob(l.fsys, path.Join(dir, "labs", "*.yaml"))
+			files = append(files, found...)
+		}
+	}
+	l.labs = make(map[string]*parsedLab, len(files))
+	for _, file := range files {
+		l.labs[file] = &parsedLab{done: make(chan struct{})}
+	}
+	go func() {
+		for _, file := range files {
+			l.readLab(file, l.labs[file])
+		}
+	}()
+}
+
+func (l *loader) readLab(file string, p *parsedLab) {
+	defer close(p.done)
+	data, err := source.ReadFile(l.fsys, file)
+	if p.readErr = err; err == nil {
+		p.lab, p.ps = l.parseLab(data)
+	}
 }
 
 // checkUnlisted catches a module folder the author forgot to list, which
@@ -370,12 +415,17 @@ func (l *loader) loadQuiz(c *Course, m *Module, dir string) {
 func (l *loader) loadLabs(c *Course, m *Module, dir string) {
 	files, _ := fs.Glob(l.fsys, path.Join(dir, "labs", "*.yaml"))
 	for _, file := range files {
-		data, err := source.ReadFile(l.fsys, file)
-		if err != nil {
-			l.problem(file, 0, "cannot read: %v", unwrapPathError(err))
+		p, ok := l.labs[file]
+		if !ok { // not globbed ahead: a folder that changed while loading
+			p = &parsedLab{done: make(chan struct{})}
+			l.readLab(file, p)
+		}
+		<-p.done
+		if p.readErr != nil {
+			l.problem(file, 0, "cannot read: %v", unwrapPathError(p.readErr))
 			continue
 		}
-		lab, ps := l.parseLab(data)
+		lab, ps := p.lab, p.ps
 		if len(ps) > 0 {
 			l.add(file, ps)
 			continue

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -19,9 +20,11 @@ import (
 // kubelet's container events (Pulling, Pulled, Created, Started, Killing,
 // Failed, BackOff, Unhealthy), which the simulator words the same way.
 var (
-	scaledRE   = regexp.MustCompile(`^Scaled (up|down) replica set (\S+) from (\d+) to (\d+)`)
-	podNameRE  = regexp.MustCompile(`^(?:Created|Deleted) pod: (\S+)`)
-	assignedRE = regexp.MustCompile(`^Successfully assigned [^/\s]+/(\S+) to (\S+)`)
+	scaledRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^Scaled (up|down) replica set (\S+) from (\d+) to (\d+)`)
+	})
+	podNameRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:Created|Deleted) pod: (\S+)`) })
+	assignedRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^Successfully assigned [^/\s]+/(\S+) to (\S+)`) })
 )
 
 // actorOfComponent names an event's reporter in plain words. The
@@ -116,12 +119,12 @@ func (r *reading) event(u *unstructured.Unstructured) {
 		f.text = name + " " + item
 	}
 	switch {
-	case reason == "ScalingReplicaSet" && scaledRE.MatchString(msg):
-		m := scaledRE.FindStringSubmatch(msg)
+	case reason == "ScalingReplicaSet" && scaledRE().MatchString(msg):
+		m := scaledRE().FindStringSubmatch(msg)
 		f.rank = rankScale
 		f.text = "scaled replicaset " + m[2] + " " + m[3] + " → " + m[4]
-	case (reason == "SuccessfulCreate" || reason == "SuccessfulDelete") && podNameRE.MatchString(msg):
-		pod := podNameRE.FindStringSubmatch(msg)[1]
+	case (reason == "SuccessfulCreate" || reason == "SuccessfulDelete") && podNameRE().MatchString(msg):
+		pod := podNameRE().FindStringSubmatch(msg)[1]
 		verb, subject := "created", pod
 		if reason == "SuccessfulDelete" {
 			// A pod's end is a chain of its own (deleted, stopped,
@@ -132,8 +135,8 @@ func (r *reading) event(u *unstructured.Unstructured) {
 		f.rank, f.subject = rankPods, subject
 		f.text = verb + " pod " + pod
 		f.mergeKey, f.head, f.item = verb+"|"+name, verb+" pods", pod
-	case reason == "Scheduled" && assignedRE.MatchString(msg):
-		m := assignedRE.FindStringSubmatch(msg)
+	case reason == "Scheduled" && assignedRE().MatchString(msg):
+		m := assignedRE().FindStringSubmatch(msg)
 		f.rank, f.subject, f.provides = rankSchedule, m[1], "scheduled|"+m[1]
 		f.text = "placed " + m[1] + " on " + m[2]
 		f.mergeKey, f.head, f.item, f.tail = "placed|"+m[2], "placed", m[1], " on "+m[2]

@@ -5,9 +5,10 @@ package answer
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
-var spaceRE = regexp.MustCompile(`\s+`)
+var spaceRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s+`) })
 
 // Normalize reduces a free-text answer to the form answers are compared in:
 // lower case, single spaces, without surrounding quotes, backticks or a
@@ -17,5 +18,5 @@ func Normalize(s string) string {
 	s = strings.TrimRight(s, ".!")
 	s = strings.Trim(s, " \t`'\"“”‘’")
 	s = strings.TrimRight(s, ".!")
-	return spaceRE.ReplaceAllString(strings.TrimSpace(s), " ")
+	return spaceRE().ReplaceAllString(strings.TrimSpace(s), " ")
 }

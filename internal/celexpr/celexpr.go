@@ -95,12 +95,14 @@ func (c *Expr) eval(ctx context.Context, vars map[string]any) (ref.Val, error) {
 // absentRE matches what cel-go says when a rule reads a map key or a list
 // index that the object does not have.
 // Lists say it in two ways, by how they were made.
-var absentRE = regexp.MustCompile(`no such key: (.*)|index '(-?\d+)' out of range in list size '\d+'|index out of bounds: (-?\d+)`)
+var absentRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`no such key: (.*)|index '(-?\d+)' out of range in list size '\d+'|index out of bounds: (-?\d+)`)
+})
 
 // absent reports what a rule read that the object lacks, from the error
 // cel-go gave, or "" when err is something else.
 func absent(err error) string {
-	m := absentRE.FindStringSubmatch(err.Error())
+	m := absentRE().FindStringSubmatch(err.Error())
 	switch {
 	case m == nil:
 		return ""

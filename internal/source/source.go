@@ -294,7 +294,19 @@ func checkKnownFields(node *yaml.Node, t reflect.Type, ps *Problems) {
 
 var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 
+// fieldsOf caches yamlFields by type: a course has hundreds of mappings of
+// a dozen types, and the maps are only read once made.
+var fieldsOf sync.Map // reflect.Type -> map[string]reflect.Type
+
 func yamlFields(t reflect.Type) map[string]reflect.Type {
+	if f, ok := fieldsOf.Load(t); ok {
+		return f.(map[string]reflect.Type)
+	}
+	f, _ := fieldsOf.LoadOrStore(t, fieldsByTag(t))
+	return f.(map[string]reflect.Type)
+}
+
+func fieldsByTag(t reflect.Type) map[string]reflect.Type {
 	fields := map[string]reflect.Type{}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
