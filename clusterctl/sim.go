@@ -440,6 +440,9 @@ func (s *sim) Delete(ctx context.Context, progress Progress) error {
 		if err := os.Remove(s.nodesPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
+		if err := os.Remove(s.imagesPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
 		return os.Remove(filepath.Join(s.workDir, "config", s.name+".yaml"))
 	})
 }

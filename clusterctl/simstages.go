@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/clusterctl/kwok"
@@ -12,6 +13,31 @@ import (
 
 func (s *sim) stagesPath() string {
 	return filepath.Join(s.workDir, "config", s.name+"-stages.yaml")
+}
+
+// imagesPath lists the image references the stages know, one a line, for
+// the cluster's controller (simkubelet), which must agree with them.
+func (s *sim) imagesPath() string {
+	return filepath.Join(s.workDir, "config", s.name+"-images.txt")
+}
+
+// knownImages reads imagesPath into images.Normalize's form; a cluster
+// made before the file existed knows the built-in catalogue.
+func (s *sim) knownImages() func(string) bool {
+	known := map[string]bool{}
+	raw, err := os.ReadFile(s.imagesPath())
+	if err != nil {
+		cat, _ := images.Load(assets.Course())
+		for _, r := range cat.Refs() {
+			known[r.Ref] = true
+		}
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if line != "" {
+			known[line] = true
+		}
+	}
+	return func(ref string) bool { return known[images.Normalize(ref)] }
 }
 
 // writeStages writes the kwok stages generated from the course's image
@@ -42,6 +68,13 @@ func (s *sim) writeStages() ([]string, error) {
 		return nil, fmt.Errorf("generating the simulator's stages: %w", err)
 	}
 	if err := os.WriteFile(s.stagesPath(), data, 0o600); err != nil {
+		return nil, err
+	}
+	var refs strings.Builder
+	for _, r := range cat.Refs() {
+		refs.WriteString(r.Ref + "\n")
+	}
+	if err := os.WriteFile(s.imagesPath(), []byte(refs.String()), 0o600); err != nil {
 		return nil, err
 	}
 	return []string{"--config", s.stagesPath()}, nil

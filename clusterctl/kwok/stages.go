@@ -210,11 +210,23 @@ func jqPrograms(refs []images.Ref) map[string]string {
 		"imageChanged":    defs + `. as $pod | any(($pod.spec.containers // [])[]; . as $c | any(($pod.status.containerStatuses // [])[]; .name == $c.name and .state.running != null and (.image | norm) != ($c.image | norm)))`,
 		"crash":           defs + crashStateJQ,
 		"crashBackoff":    crashBackoffJQ,
+		"configHeld":      configHeldJQ,
 		"needsStart":      `.status.phase == "Pending" or (.status.phase == "Running" and any(` + statuses + `; .state.waiting != null))`,
 		"pullWaiting": `[` + statuses + ` | .state.waiting.reason // empty] as $w` +
 			` | if any($w[]; . == "ErrImagePull") then "ErrImagePull" elif any($w[]; . == "ImagePullBackOff") then "ImagePullBackOff" else "none" end`,
 	}
 }
+
+// configHeldJQ says whether a pod waits for the simulator's controller
+// (clusterctl/internal/simkubelet), which alone can see ConfigMaps and
+// Secrets: a container's environment names one without optional, and the
+// controller has not yet let it start (no container status) or found what
+// it names missing (CreateContainerConfigError). It must say what
+// simkubelet's held says.
+const configHeldJQ = `def ref: . != null and .optional != true;` +
+	` any((.spec.containers // [])[]; any((.envFrom // [])[]; (.configMapRef | ref) or (.secretRef | ref))` +
+	` or any((.env // [])[]; (.value // "") == "" and .valueFrom != null and ((.valueFrom.configMapKeyRef | ref) or (.valueFrom.secretKeyRef | ref))))` +
+	` and (((.status.containerStatuses // []) | length) == 0 or any(.status.containerStatuses[]; .state.waiting.reason == "CreateContainerConfigError"))`
 
 // failing is a jq query: does a container have one of the probes, aimed at
 // a port its image does not listen on? A named port the container does not
