@@ -59,13 +59,12 @@ func Run(ctx context.Context, cs kubernetes.Interface, o Options) error {
 	}
 	f := informers.NewSharedInformerFactory(cs, 0)
 	c := &controller{
-		cs:      cs,
-		o:       o,
-		pods:    f.Core().V1().Pods().Lister(),
-		cms:     f.Core().V1().ConfigMaps().Lister(),
-		secrets: f.Core().V1().Secrets().Lister(),
-		queue: workqueue.NewTypedRateLimitingQueue(workqueue.NewTypedItemExponentialFailureRateLimiter[string](50*time.Millisecond, 5*time.Second),
-		),
+		cs:       cs,
+		o:        o,
+		pods:     f.Core().V1().Pods().Lister(),
+		cms:      f.Core().V1().ConfigMaps().Lister(),
+		secrets:  f.Core().V1().Secrets().Lister(),
+		queue:    workqueue.NewTypedRateLimitingQueue(workqueue.NewTypedItemExponentialFailureRateLimiter[string](50*time.Millisecond, 5*time.Second)),
 		reported: map[string]string{},
 	}
 	podKey := func(obj any) {
