@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/clusterctl/kwok"
@@ -74,8 +75,55 @@ func (s *sim) writeStages() ([]string, error) {
 	for _, r := range cat.Refs() {
 		refs.WriteString(r.Ref + "\n")
 	}
+	if err := s.writeLogs(cat.Refs()); err != nil {
+		return nil, err
+	}
 	if err := os.WriteFile(s.imagesPath(), []byte(refs.String()), 0o600); err != nil {
 		return nil, err
 	}
 	return []string{"--config", s.stagesPath()}, nil
+}
+
+func (s *sim) logsDir() string { return filepath.Join(s.workDir, "config", s.name+"-logs") }
+
+// logFiles names the files that hold what an image's command prints when
+// it runs and when it exits for want of a setting, written by writeLogs.
+func (s *sim) logFiles(ref string) (run, exit string) {
+	base := filepath.Join(s.logsDir(), strings.NewReplacer("/", "_", ":", "_").Replace(images.Normalize(ref)))
+	return base + ".log", base + ".exit.log"
+}
+
+// writeLogs writes the catalogue's log lines for every image, in the CRI
+// log format kwok reads (the container runtime's, which the kubelet
+// serves): time, stream, "F" for a full line, the line.
+func (s *sim) writeLogs(refs []images.Ref) error {
+	if err := os.RemoveAll(s.logsDir()); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.logsDir(), 0o700); err != nil {
+		return err
+	}
+	at := time.Now().UTC()
+	cri := func(stream string, lines []string) []byte {
+		var b strings.Builder
+		for i, l := range lines {
+			fmt.Fprintf(&b, "%s %s F %s\n", at.Add(time.Duration(i)*time.Millisecond).Format(time.RFC3339Nano), stream, l)
+		}
+		return []byte(b.String())
+	}
+	for _, r := range refs {
+		run, exit := s.logFiles(r.Ref)
+		if err := os.WriteFile(run, cri("stdout", r.Logs), 0o600); err != nil {
+			return err
+		}
+		var exitLines []string
+		if r.Exits != nil {
+			exitLines = []string{r.Exits.Log}
+		}
+		// Entrypoints print their refusal on stderr.
+		if err := os.WriteFile(exit, cri("stderr", exitLines), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }

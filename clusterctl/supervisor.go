@@ -14,6 +14,7 @@ import (
 	"github.com/k8slab/k8slab/clusterctl/internal/simkubelet"
 	"github.com/k8slab/k8slab/clusterctl/internal/supervisor"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -121,7 +122,9 @@ func Supervise(ctx context.Context, p Provider, log io.Writer) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = RunSimKubelet(ctx, p, log)
+		if err := RunSimKubelet(ctx, p, log); err != nil {
+			fmt.Fprintf(log, "the simulated kubelet's controller stopped: %v\n", err)
+		}
 	}()
 	err := supervisor.Run(ctx, supervised{s}, s.clock, log)
 	cancel()
@@ -149,7 +152,19 @@ func RunSimKubelet(ctx context.Context, p Provider, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return simkubelet.Run(ctx, cs, simkubelet.Options{Known: s.knownImages(), APITimeout: APITimeout, Log: log})
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	known := s.knownImages()
+	logFiles := func(image string) (run, exit string, ok bool) {
+		if !known(image) {
+			return "", "", false
+		}
+		run, exit = s.logFiles(image)
+		return run, exit, true
+	}
+	return simkubelet.Run(ctx, cs, dyn, simkubelet.Options{Known: known, LogFiles: logFiles, APITimeout: APITimeout, Log: log})
 }
 
 // supervised is the simulated cluster as its supervisor sees it.

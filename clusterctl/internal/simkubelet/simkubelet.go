@@ -1,6 +1,8 @@
 // Package simkubelet does for the simulated cluster what kwok's stages
 // cannot, because a stage sees only the object it changes: it looks at
-// other objects. A container whose environment names a ConfigMap or Secret
+// other objects, and writes some. For every pod that has run it keeps a
+// kwok Logs object naming, per container, the file of the image's log
+// lines from the catalogue, so 'kubectl logs' shows them. A container whose environment names a ConfigMap or Secret
 // key that does not exist waits with CreateContainerConfigError, as the
 // kubelet reports it, until the key appears. The stages hold back every
 // pod that has such references (kwok's jq "configHeld") until this
@@ -23,6 +25,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	listersv1 "k8s.io/client-go/listers/core/v1"
@@ -43,6 +46,10 @@ type Options struct {
 	// unknown one fails to pull first (kwok's stages), as the kubelet
 	// pulls before it builds the configuration.
 	Known func(image string) bool
+	// LogFiles names the files that hold what an image's command prints
+	// when it runs and when it exits for want of a setting; ok is false
+	// for an image the catalogue does not know.
+	LogFiles func(image string) (run, exit string, ok bool)
 	// APITimeout bounds each write.
 	APITimeout time.Duration
 	// Log receives one line per decision worth knowing.
@@ -50,7 +57,7 @@ type Options struct {
 }
 
 // Run watches pods, ConfigMaps and Secrets until ctx ends.
-func Run(ctx context.Context, cs kubernetes.Interface, o Options) error {
+func Run(ctx context.Context, cs kubernetes.Interface, dyn dynamic.Interface, o Options) error {
 	if o.APITimeout == 0 {
 		o.APITimeout = 10 * time.Second
 	}
@@ -60,12 +67,14 @@ func Run(ctx context.Context, cs kubernetes.Interface, o Options) error {
 	f := informers.NewSharedInformerFactory(cs, 0)
 	c := &controller{
 		cs:       cs,
+		dyn:      dyn,
 		o:        o,
 		pods:     f.Core().V1().Pods().Lister(),
 		cms:      f.Core().V1().ConfigMaps().Lister(),
 		secrets:  f.Core().V1().Secrets().Lister(),
 		queue:    workqueue.NewTypedRateLimitingQueue(workqueue.NewTypedItemExponentialFailureRateLimiter[string](50*time.Millisecond, 5*time.Second)),
 		reported: map[string]string{},
+		logs:     map[string][]any{},
 	}
 	podKey := func(obj any) {
 		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
@@ -124,6 +133,7 @@ func Run(ctx context.Context, cs kubernetes.Interface, o Options) error {
 
 type controller struct {
 	cs      kubernetes.Interface
+	dyn     dynamic.Interface
 	o       Options
 	pods    listersv1.PodLister
 	cms     listersv1.ConfigMapLister
@@ -134,6 +144,8 @@ type controller struct {
 	// reported is, per pod and container ("ns/pod/container"), the
 	// message its last Failed event said, so each verdict is told once.
 	reported map[string]string
+	// logs is, per pod, the Logs spec last written.
+	logs map[string][]any
 }
 
 func metaOf(obj any) (metav1.Object, error) {
@@ -171,6 +183,7 @@ func (c *controller) forget(podKey string) {
 			delete(c.reported, k)
 		}
 	}
+	delete(c.logs, podKey)
 }
 
 // held reports whether kwok's stages hold the pod back for this
@@ -202,7 +215,21 @@ func (c *controller) sync(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if pod.DeletionTimestamp != nil || pod.Spec.NodeName == "" || !held(pod) {
+	if pod.DeletionTimestamp != nil || pod.Spec.NodeName == "" {
+		return nil
+	}
+	// Logs come second: a cluster without kwok's Logs must still start
+	// its pods.
+	if err := c.syncConfig(ctx, pod); err != nil {
+		return err
+	}
+	return c.syncLogs(ctx, pod)
+}
+
+// syncConfig judges a pod that the stages hold back (see held).
+func (c *controller) syncConfig(ctx context.Context, pod *corev1.Pod) error {
+	ns := pod.Namespace
+	if !held(pod) {
 		return nil
 	}
 	for _, ctr := range pod.Spec.Containers {
