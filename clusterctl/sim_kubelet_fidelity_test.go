@@ -39,6 +39,50 @@ func TestSimKubeletFidelity(t *testing.T) {
 
 	t.Run("MissingKeyWaitsThenStarts", f.missingKey)
 	t.Run("MissingObjects", f.missingObjects)
+	t.Run("LogsPerImage", f.logsPerImage)
+}
+
+// logsPerImage: kubectl logs shows the lines the catalogue declares for an
+// image; a crash-looping container shows the run that ended, and
+// --previous the run before (kubelet_pods.go validateContainerLogStatus).
+func (f *fixture) logsPerImage(t *testing.T) {
+	f.createPod(t, envPod("web", corev1.Container{}))
+	f.createPod(t, postgresPod("db-logs"))
+	f.watchPod(t, "web", 60*time.Second, func(p *corev1.Pod) string {
+		if !ready(p) {
+			return "not Ready"
+		}
+		return ""
+	})
+	f.watchPod(t, "db-logs", 90*time.Second, func(p *corev1.Pod) string {
+		if r, _ := waitingReason(p, "postgres"); r != "CrashLoopBackOff" {
+			return "container postgres waits with " + r
+		}
+		return ""
+	})
+	// The Logs object follows the pod's status, so poll kubectl (each try
+	// is an event: a request answered), a bounded number of times.
+	want := map[string]string{
+		"web":                "/docker-entrypoint.sh: Configuration complete; ready for start up",
+		"db-logs":            "Error: Database is uninitialized and superuser password is not specified.",
+		"db-logs --previous": "Error: Database is uninitialized and superuser password is not specified.",
+	}
+	for args, line := range want {
+		var out string
+		var err error
+		for range 50 {
+			out, err = f.kubectl(t, append([]string{"logs"}, strings.Fields(args)...)...)
+			if err == nil && strings.Contains(out, line) {
+				break
+			}
+		}
+		if err != nil || !strings.Contains(out, line) {
+			t.Errorf("kubectl logs %s = %q (%v), want it to show %q", args, out, err, line)
+		}
+	}
+	if out, _ := f.kubectl(t, "logs", "web"); !strings.HasPrefix(out, "/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty") {
+		t.Errorf("kubectl logs web starts with %q, want the entrypoint's first line", out)
+	}
 }
 
 func envPod(name string, c corev1.Container) *corev1.Pod {
