@@ -251,12 +251,21 @@ options:
   kubeSchedulerBinary: {{ . }}/kube-scheduler
   kwokControllerBinary: {{ . }}/kwok
 {{- end }}
-{{- if .NoDefaultRoute }}
-# Without a default route kube-apiserver finds no address to advertise; the
-# loopback address is accepted only with the endpoint reconciler off.
+  # kubectl logs reads what the simulator's controller lists per pod
+  # (clusterctl/internal/simkubelet).
+  enableCRDs: [Logs]
 componentsPatches:
 - name: kube-apiserver
   extraArgs:
+  # The API server reaches a node's kubelet (logs, exec) at the node's
+  # first address of these types. kwok serves every fake node on loopback,
+  # which each node lists as InternalDNS: its Hostname (the node name, as
+  # on kind) resolves nowhere.
+  - key: kubelet-preferred-address-types
+    value: InternalDNS,Hostname,InternalIP,ExternalDNS,ExternalIP
+{{- if .NoDefaultRoute }}
+  # Without a default route kube-apiserver finds no address to advertise;
+  # the loopback address is accepted only with the endpoint reconciler off.
   - key: advertise-address
     value: 127.0.0.1
   - key: endpoint-reconciler-type
@@ -396,6 +405,8 @@ func (s *sim) fakeNode(name string, controlPlane bool, index int) *corev1.Node {
 			Addresses: []corev1.NodeAddress{
 				{Type: corev1.NodeInternalIP, Address: "172.18.0." + strconv.Itoa(2+index)},
 				{Type: corev1.NodeHostName, Address: name},
+				// Where kwok, this node's kubelet, answers (see kwokctlConfig).
+				{Type: corev1.NodeInternalDNS, Address: "localhost"},
 			},
 		},
 	}
@@ -438,6 +449,12 @@ func (s *sim) Delete(ctx context.Context, progress Progress) error {
 			return err
 		}
 		if err := os.Remove(s.nodesPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		if err := os.Remove(s.imagesPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		if err := os.RemoveAll(s.logsDir()); err != nil {
 			return err
 		}
 		return os.Remove(filepath.Join(s.workDir, "config", s.name+".yaml"))

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/clusterctl/kwok"
@@ -12,6 +14,31 @@ import (
 
 func (s *sim) stagesPath() string {
 	return filepath.Join(s.workDir, "config", s.name+"-stages.yaml")
+}
+
+// imagesPath lists the image references the stages know, one a line, for
+// the cluster's controller (simkubelet), which must agree with them.
+func (s *sim) imagesPath() string {
+	return filepath.Join(s.workDir, "config", s.name+"-images.txt")
+}
+
+// knownImages reads imagesPath into images.Normalize's form; a cluster
+// made before the file existed knows the built-in catalogue.
+func (s *sim) knownImages() func(string) bool {
+	known := map[string]bool{}
+	raw, err := os.ReadFile(s.imagesPath())
+	if err != nil {
+		cat, _ := images.Load(assets.Course())
+		for _, r := range cat.Refs() {
+			known[r.Ref] = true
+		}
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if line != "" {
+			known[line] = true
+		}
+	}
+	return func(ref string) bool { return known[images.Normalize(ref)] }
 }
 
 // writeStages writes the kwok stages generated from the course's image
@@ -44,5 +71,59 @@ func (s *sim) writeStages() ([]string, error) {
 	if err := os.WriteFile(s.stagesPath(), data, 0o600); err != nil {
 		return nil, err
 	}
+	var refs strings.Builder
+	for _, r := range cat.Refs() {
+		refs.WriteString(r.Ref + "\n")
+	}
+	if err := s.writeLogs(cat.Refs()); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(s.imagesPath(), []byte(refs.String()), 0o600); err != nil {
+		return nil, err
+	}
 	return []string{"--config", s.stagesPath()}, nil
+}
+
+func (s *sim) logsDir() string { return filepath.Join(s.workDir, "config", s.name+"-logs") }
+
+// logFiles names the files that hold what an image's command prints when
+// it runs and when it exits for want of a setting, written by writeLogs.
+func (s *sim) logFiles(ref string) (run, exit string) {
+	base := filepath.Join(s.logsDir(), strings.NewReplacer("/", "_", ":", "_").Replace(images.Normalize(ref)))
+	return base + ".log", base + ".exit.log"
+}
+
+// writeLogs writes the catalogue's log lines for every image, in the CRI
+// log format kwok reads (the container runtime's, which the kubelet
+// serves): time, stream, "F" for a full line, the line.
+func (s *sim) writeLogs(refs []images.Ref) error {
+	if err := os.RemoveAll(s.logsDir()); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.logsDir(), 0o700); err != nil {
+		return err
+	}
+	at := time.Now().UTC()
+	cri := func(stream string, lines []string) []byte {
+		var b strings.Builder
+		for i, l := range lines {
+			fmt.Fprintf(&b, "%s %s F %s\n", at.Add(time.Duration(i)*time.Millisecond).Format(time.RFC3339Nano), stream, l)
+		}
+		return []byte(b.String())
+	}
+	for _, r := range refs {
+		run, exit := s.logFiles(r.Ref)
+		if err := os.WriteFile(run, cri("stdout", r.Logs), 0o600); err != nil {
+			return err
+		}
+		var exitLines []string
+		if r.Exits != nil {
+			exitLines = []string{r.Exits.Log}
+		}
+		// Entrypoints print their refusal on stderr.
+		if err := os.WriteFile(exit, cri("stderr", exitLines), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -11,7 +11,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/k8slab/k8slab/clusterctl/internal/simkubelet"
 	"github.com/k8slab/k8slab/clusterctl/internal/supervisor"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 )
 
 func (s *sim) supervisorFile() string { return filepath.Join(s.clusterDir(), "k8slab-supervisor.pid") }
@@ -110,7 +114,57 @@ func Supervise(ctx context.Context, p Provider, log io.Writer) error {
 	if !ok {
 		return ErrNotSimulated
 	}
-	return supervisor.Run(ctx, supervised{s}, s.clock, log)
+	// The controller that plays the kubelet where kwok's stages cannot
+	// runs as long as the supervisor: a second supervisor that finds the
+	// cluster watched returns at once and takes its controller along.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := RunSimKubelet(ctx, p, log); err != nil {
+			fmt.Fprintf(log, "the simulated kubelet's controller stopped: %v\n", err)
+		}
+	}()
+	err := supervisor.Run(ctx, supervised{s}, s.clock, log)
+	cancel()
+	<-done
+	return err
+}
+
+// RunSimKubelet runs the simulated cluster's controller (simkubelet:
+// CreateContainerConfigError, logs per image) until ctx ends. The
+// supervisor runs it; tests that start a cluster without a supervisor run
+// it themselves, or pods whose environment names a ConfigMap or Secret
+// never start.
+func RunSimKubelet(ctx context.Context, p Provider, log io.Writer) error {
+	s, ok := p.(*sim)
+	if !ok {
+		return ErrNotSimulated
+	}
+	cfg, err := RESTConfig(s.kubeconfig, "")
+	if err != nil {
+		return err
+	}
+	// Watches have no client timeout; each write has its own.
+	cfg.Timeout = 0
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	known := s.knownImages()
+	logFiles := func(image string) (run, exit string, ok bool) {
+		if !known(image) {
+			return "", "", false
+		}
+		run, exit = s.logFiles(image)
+		return run, exit, true
+	}
+	return simkubelet.Run(ctx, cs, dyn, simkubelet.Options{Known: known, LogFiles: logFiles, APITimeout: APITimeout, Log: log})
 }
 
 // supervised is the simulated cluster as its supervisor sees it.

@@ -45,6 +45,10 @@ type Image struct {
 	// Memory, when set, is how much memory the container uses; under a
 	// lower memory limit the simulated kubelet reports it OOMKilled.
 	Memory *Memory `yaml:"memory"`
+	// Logs are the lines the default command prints when it starts and
+	// runs: what 'kubectl logs' shows on the simulated cluster (a
+	// command that exits shows its exits.log line instead).
+	Logs []string `yaml:"logs"`
 }
 
 // Exit is how an image's default command fails when a setting is missing.
@@ -167,6 +171,11 @@ func Parse(data []byte) (*Catalog, source.Problems) {
 				}
 			}
 		}
+		for j, line := range img.Logs {
+			if strings.TrimSpace(line) == "" || strings.Contains(line, "\n") {
+				ps.Add(source.Item(node, "logs", j), "image %q: each entry of logs is one line the command prints, not empty", img.Image)
+			}
+		}
 		if m := img.Memory; m != nil {
 			mn := source.Field(node, "memory")
 			if (m.MiB > 0) == (m.FromArg != "") || m.MiB < 0 {
@@ -245,7 +254,7 @@ func (c *Catalog) Refs() []Ref {
 	var out []Ref
 	for _, img := range c.Images {
 		for _, tag := range img.Tags {
-			out = append(out, Ref{Ref: normalizeRepo(img.Image) + ":" + tag, Ports: slices.Clone(img.Ports), Exits: img.Exits, Memory: img.Memory})
+			out = append(out, Ref{Ref: normalizeRepo(img.Image) + ":" + tag, Ports: slices.Clone(img.Ports), Exits: img.Exits, Memory: img.Memory, Logs: img.Logs})
 		}
 	}
 	slices.SortFunc(out, func(a, b Ref) int { return strings.Compare(a.Ref, b.Ref) })
@@ -258,6 +267,7 @@ type Ref struct {
 	Ports  []int
 	Exits  *Exit
 	Memory *Memory
+	Logs   []string
 }
 
 // Lookup reports whether the catalogue knows an image reference and, if so,

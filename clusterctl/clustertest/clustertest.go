@@ -4,6 +4,7 @@ package clustertest
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"testing"
@@ -47,5 +48,14 @@ func Start(t testing.TB, name string) (p clusterctl.Provider, state string) {
 	if err := clusterctl.Up(ctx, p, records, nil); err != nil {
 		t.Fatalf("starting a simulated cluster: %v", err)
 	}
+	// No supervisor runs here, so the test runs the cluster's controller;
+	// cleanups run last first, so it stops before the cluster goes.
+	kctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = clusterctl.RunSimKubelet(kctx, p, io.Discard)
+	}()
+	t.Cleanup(func() { stop(); <-done })
 	return p, state
 }
