@@ -24,6 +24,14 @@ const (
 	ExitNotGraded = 2 // some task could not be graded at all
 )
 
+// Points says n points.
+func Points(n int) string {
+	if n == 1 {
+		return "1 point"
+	}
+	return fmt.Sprintf("%d points", n)
+}
+
 // ExitStatus is what r means for a script.
 func ExitStatus(r Result) int {
 	status := ExitPassed
@@ -75,7 +83,7 @@ func (h *Headless) Run(ctx context.Context, cfg *rest.Config) (int, error) {
 	if text {
 		fmt.Fprintf(h.Out, "Practice exam, seed %d: %d tasks, %s.\n", h.Plan.Seed, len(h.Plan.Items), h.Limit)
 		for i, it := range h.Plan.Items {
-			fmt.Fprintf(h.Out, "%2d. %s/%s: %s (%d points, namespace %s)\n", i+1, it.Lab.ID, it.Task.ID, it.Task.Title, it.Task.Points, Namespace(it.Lab))
+			fmt.Fprintf(h.Out, "%2d. %s/%s: %s (%s, namespace %s)\n", i+1, it.Lab.ID, it.Task.ID, it.Task.Title, Points(it.Task.Points), Namespace(it.Lab))
 		}
 	}
 	for _, lab := range h.Plan.Labs {

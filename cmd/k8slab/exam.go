@@ -242,3 +242,21 @@ func (g *globals) examTUI(cmd *cobra.Command, f *examFlags, loaded *course.Cours
 	}
 	return err
 }
+
+// refuseDuringExam keeps what shows or applies a solution ('what') from
+// running while a practice exam is, unless force.
+func (g *globals) refuseDuringExam(what string, force bool) error {
+	if force {
+		return nil
+	}
+	store, _, err := g.openStore()
+	if err != nil {
+		return nil // no progress, so no exam either
+	}
+	d := store.Snapshot()
+	if m := d.RunningExam(time.Now()); m != nil {
+		return fmt.Errorf("a practice exam is running (seed %d, until %s), so %s refuses until it ends; it is practice, not proctoring: pass --force if you mean it",
+			m.Seed, m.Deadline.Local().Format("15:04"), what)
+	}
+	return nil
+}
