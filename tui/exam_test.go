@@ -51,7 +51,7 @@ type examClock struct {
 	tick chan time.Time
 }
 
-func (c *examClock) Now() time.Time                      { return c.now.Load().(time.Time) }
+func (c *examClock) Now() time.Time                       { return c.now.Load().(time.Time) }
 func (c *examClock) After(time.Duration) <-chan time.Time { return c.tick }
 
 // advance moves the clock and lets a second pass; a tick still unread
@@ -113,7 +113,7 @@ func TestExamScreenAndResult(t *testing.T) {
 			t.Errorf("the exam screen shows %q without --allow:\n%s", hidden, screen)
 		}
 	}
-	golden.RequireEqualEscape(t, []byte(screen), true)
+	golden.RequireEqual(t, screen)
 
 	clock.advance(30 * time.Minute)
 	waitFor(t, tm, "Score 1/2")
@@ -123,7 +123,7 @@ func TestExamScreenAndResult(t *testing.T) {
 			t.Errorf("result page lacks %q:\n%s", want, result)
 		}
 	}
-	t.Run("result", func(t *testing.T) { golden.RequireEqualEscape(t, []byte(result), true) })
+	t.Run("result", func(t *testing.T) { golden.RequireEqual(t, result) })
 	press(tm, "q")
 	app := tm.FinalModel(t, teatest.WithFinalTimeout(testLimit)).(examRecorder).ExamApp
 	if err := app.Flush(); err != nil {
