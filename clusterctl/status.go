@@ -47,7 +47,9 @@ type Status struct {
 type NodeStatus struct {
 	Name  string
 	Ready bool
-	Roles []string
+	// Settled: Ready, and no longer tainted not-ready or unreachable.
+	Settled bool
+	Roles   []string
 }
 
 // ReadyNodes counts the nodes whose Ready condition is True.
@@ -189,12 +191,14 @@ func get(ctx context.Context, cfg *rest.Config, path string) ([]byte, error) {
 }
 
 func nodeStatus(n corev1.Node) NodeStatus {
-	ns := NodeStatus{Name: n.Name, Ready: kube.NodeReady(&n), Roles: kube.NodeRoles(&n)}
+	ns := NodeStatus{Name: n.Name, Ready: kube.NodeReady(&n), Settled: kube.NodeSettled(&n), Roles: kube.NodeRoles(&n)}
 	slices.Sort(ns.Roles)
 	return ns
 }
 
-// WaitForNodes polls until want nodes are Ready or ctx ends.
+// WaitForNodes polls until want nodes are Ready and settled (see
+// kube.NodeSettled) or ctx ends: right after Ready, the scheduler may still
+// refuse a node, and a lab set up then would find its pods Pending.
 func WaitForNodes(ctx context.Context, cfg *rest.Config, want int) ([]NodeStatus, error) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
@@ -204,16 +208,22 @@ func WaitForNodes(ctx context.Context, cfg *rest.Config, want int) ([]NodeStatus
 		_, ns, err := Probe(ctx, cfg)
 		if err == nil {
 			nodes = ns
-			ready := 0
+			ready, settled := 0, 0
 			for _, n := range ns {
 				if n.Ready {
 					ready++
 				}
+				if n.Settled {
+					settled++
+				}
 			}
-			if ready >= want {
+			if settled >= want {
 				return ns, nil
 			}
 			last = fmt.Errorf("%d of %d nodes ready", ready, want)
+			if ready >= want {
+				last = fmt.Errorf("%d of %d nodes ready, %d still tainted not-ready by the node lifecycle controller", ready, want, ready-settled)
+			}
 		} else {
 			last = err
 		}

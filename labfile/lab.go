@@ -191,6 +191,19 @@ func (l *Lab) Needs(t *Task) []Feature {
 	return out
 }
 
+// RunnableTasks are l's tasks that need none of the features in lacks: on
+// a cluster that lacks them the others can never pass, so the course's
+// progress does not wait for them.
+func (l *Lab) RunnableTasks(lacks []Feature) []Task {
+	var out []Task
+	for i := range l.Tasks {
+		if len(l.Lacking(&l.Tasks[i], lacks)) == 0 {
+			out = append(out, l.Tasks[i])
+		}
+	}
+	return out
+}
+
 // Lacking lists the features task t of l needs that are in lacks.
 func (l *Lab) Lacking(t *Task, lacks []Feature) []Feature {
 	var out []Feature

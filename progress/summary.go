@@ -23,6 +23,10 @@ type ModuleSummary struct {
 	// count tasks over all the module's labs.
 	LabsDone, Labs   int
 	TasksDone, Tasks int
+	// Elsewhere counts the tasks left out of the figures above because
+	// they need what the learner's cluster lacks (a kind cluster's
+	// containers, say); a lab with no other task is left out too.
+	Elsewhere int
 }
 
 // Done and Total count items: lessons, quizzes and labs.
@@ -58,11 +62,13 @@ func (s Summary) Total() (n int) {
 }
 
 // Summarize counts what d records as done in course. Records of lessons,
-// quizzes, labs or tasks the course no longer has are ignored.
-func Summarize(c *course.Course, d Data) Summary {
+// quizzes, labs or tasks the course no longer has are ignored. Tasks that
+// need a feature in lacks are left out, so a course can be finished on the
+// cluster the learner has.
+func Summarize(c *course.Course, d Data, lacks ...labfile.Feature) Summary {
 	var s Summary
 	for _, m := range c.Modules {
-		ms := ModuleSummary{ID: m.ID, Title: m.Title, Lessons: len(m.Lessons), Labs: len(m.Labs), HasQuiz: m.Quiz != nil}
+		ms := ModuleSummary{ID: m.ID, Title: m.Title, Lessons: len(m.Lessons), HasQuiz: m.Quiz != nil}
 		for _, l := range m.Lessons {
 			if !d.Lessons[l.ID].ReadAt.IsZero() {
 				ms.LessonsRead++
@@ -72,10 +78,16 @@ func Summarize(c *course.Course, d Data) Summary {
 			ms.QuizPassed = d.Quizzes[m.Quiz.ID].Passed
 		}
 		for _, lab := range m.Labs {
-			done := LabTasksDone(d, lab.ID, taskIDs(lab.Tasks))
-			ms.Tasks += len(lab.Tasks)
+			tasks := lab.RunnableTasks(lacks)
+			ms.Elsewhere += len(lab.Tasks) - len(tasks)
+			if len(tasks) == 0 {
+				continue
+			}
+			ms.Labs++
+			done := LabTasksDone(d, lab.ID, taskIDs(tasks))
+			ms.Tasks += len(tasks)
 			ms.TasksDone += done
-			if done == len(lab.Tasks) {
+			if done == len(tasks) {
 				ms.LabsDone++
 			}
 		}

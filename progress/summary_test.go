@@ -37,3 +37,25 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("course: %d of %d, want 3 of 6", s.Done(), s.Total())
 	}
 }
+
+// On a cluster that lacks a feature, the tasks that need it are left out:
+// a lab whose other tasks passed is done, and a lab that needs the feature
+// for every task is not counted at all, so the course can reach 100 %.
+func TestSummarizeLeavesOutWhatTheClusterCannotRun(t *testing.T) {
+	c := &course.Course{Modules: []*course.Module{{ID: "a",
+		Labs: []*labfile.Lab{
+			{ID: "services", Tasks: []labfile.Task{{ID: "svc"}, {ID: "from-host", Features: []labfile.Feature{labfile.NodePortFromHost}}}},
+			{ID: "dynamic", Features: []labfile.Feature{labfile.Storage}, Tasks: []labfile.Task{{ID: "claim"}, {ID: "bound"}}},
+		}}}}
+	var d Data
+	d.UpdateTask("services", "svc", func(t *TaskState) { t.PassedAt = fixed })
+
+	onKind := Summarize(c, d).Modules[0]
+	if onKind.Labs != 2 || onKind.LabsDone != 0 || onKind.Tasks != 4 || onKind.TasksDone != 1 || onKind.Elsewhere != 0 {
+		t.Errorf("on kind: %+v", onKind)
+	}
+	onSim := Summarize(c, d, labfile.SimulatedClusterLacks...).Modules[0]
+	if onSim.Labs != 1 || onSim.LabsDone != 1 || onSim.Tasks != 1 || onSim.TasksDone != 1 || onSim.Elsewhere != 3 || onSim.Done() != onSim.Total() {
+		t.Errorf("on the simulator: %+v (done %d of %d)", onSim, onSim.Done(), onSim.Total())
+	}
+}

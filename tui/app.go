@@ -15,6 +15,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/lessons"
@@ -181,6 +182,13 @@ func (a *App) syncKeys() {
 	a.cluster.fast = a.base() == a.lab
 	if a.cluster.status != nil && a.cluster.status.Reachable {
 		a.lab.d.provider = a.cluster.status.Provider
+	}
+	a.c.lacks = nil
+	if a.lab.d.provider == clusterctl.Sim {
+		a.c.lacks = append(a.c.lacks, labfile.SimulatedClusterLacks...)
+	}
+	if a.lab.d.workshop {
+		a.c.lacks = append(a.c.lacks, labfile.ClusterWide)
 	}
 }
 

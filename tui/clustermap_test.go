@@ -138,3 +138,37 @@ func TestClusterMapPodStatesAndNames(t *testing.T) {
 		}
 	}
 }
+
+// The map on the lab screen at 80x24 with a pod in every state a learner
+// meets: ready, image pull failing, readiness failing, terminating and
+// unschedulable, plus a service; what does not fit says that it scrolls.
+func TestClusterMapPodStatesAt80x24(t *testing.T) {
+	f := newFixture(t)
+	maps := &fakeMap{views: make(chan clusterview.View, 2)}
+	app := New(Options{Course: f.course, Store: f.store, Now: func() time.Time { return testNow }, Labs: newFakeLabs(), Map: maps})
+	tm := f.startApp(t, app, 80, 24)
+	waitFor(t, tm, "Next:")
+	press(tm, "j", "j", "j", "enter")
+	waitFor(t, tm, "graded live")
+	press(tm, "m")
+	waitFor(t, tm, "Reading the cluster")
+	maps.views <- clusterview.View{
+		Nodes: []clusterview.Node{
+			{Name: "k8slab-control-plane", Role: "control-plane", Ready: true},
+			{Name: "k8slab-worker", Role: "worker", Ready: true, Pods: []clusterview.Pod{
+				{Name: "backend-7d9f8c6b5d-x2k9p", Ready: true, Phase: "Running"},
+				{Name: "backend-7d9f8c6b5d-x2k9q", Problem: "ImagePullBackOff", Phase: "Pending"},
+				{Name: "backend-7d9f8c6b5d-ab3cd", NotReady: true, Phase: "Running"},
+			}},
+			{Name: "k8slab-worker2", Role: "worker", Ready: true, Pods: []clusterview.Pod{
+				{Name: "web-5c8f9d7b4-qq8rt", Ready: true, Phase: "Running"},
+				{Name: "web-5c8f9d7b4-zz1xy", Terminating: true, Phase: "Running"},
+			}},
+		},
+		Services: []clusterview.Service{{Name: "backend", Type: "ClusterIP", Endpoints: []string{"backend-7d9f8c6b5d-x2k9p"}}},
+		Pending:  []clusterview.Pod{{Name: "report", Unscheduled: "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu."}},
+	}
+	waitFor(t, tm, "ImagePullBackOff")
+	golden.RequireEqual(t, []byte(tm.last.Load().(string)))
+	finalScreen(t, tm)
+}

@@ -11,6 +11,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 )
@@ -28,6 +29,10 @@ type common struct {
 	after    func(time.Duration) <-chan time.Time
 	keys     *KeyMap
 	styles   *Styles
+	// lacks are the features the learner's cluster does not have (a
+	// simulated cluster's, or cluster-wide rights in a workshop): the
+	// course's progress leaves out the tasks that need them.
+	lacks []labfile.Feature
 }
 
 // screen is one full-window view that the root model routes messages to.

@@ -67,9 +67,9 @@ func courseRows(c *course.Course) []homeRow {
 
 // nextOf is the first row not done, or -1: the course map's "Next", which
 // a finished lab's summary repeats so that the two never disagree.
-func nextOf(c *course.Course, d progress.Data, rows []homeRow) int {
+func nextOf(c *course.Course, d progress.Data, rows []homeRow, lacks []labfile.Feature) int {
 	for i, r := range rows {
-		if r.kind != moduleRow && !rowDone(c, d, r) {
+		if r.kind != moduleRow && !rowDone(c, d, r, lacks) && !elsewhere(c, r, lacks) {
 			return i
 		}
 	}
@@ -77,8 +77,8 @@ func nextOf(c *course.Course, d progress.Data, rows []homeRow) int {
 }
 
 // rowDone reports whether a lesson was read, a quiz passed, or every task
-// of a lab passed.
-func rowDone(c *course.Course, d progress.Data, r homeRow) bool {
+// of a lab passed that needs nothing in lacks.
+func rowDone(c *course.Course, d progress.Data, r homeRow, lacks []labfile.Feature) bool {
 	switch r.kind {
 	case lessonRow:
 		return !d.Lessons[r.id].ReadAt.IsZero()
@@ -86,17 +86,28 @@ func rowDone(c *course.Course, d progress.Data, r homeRow) bool {
 		return d.Quizzes[r.id].Passed
 	case labRow:
 		lab, _ := c.Lab(r.id)
-		return labTasksDone(d, lab) == len(lab.Tasks)
+		tasks := lab.RunnableTasks(lacks)
+		return len(tasks) > 0 && labTasksDone(d, lab.ID, tasks) == len(tasks)
 	}
 	return false
 }
 
-func labTasksDone(d progress.Data, lab *labfile.Lab) int {
-	ids := make([]string, len(lab.Tasks))
-	for i, t := range lab.Tasks {
+// elsewhere reports whether r is a lab none of whose tasks this cluster
+// can run: it is never "Next", and the map says what it needs.
+func elsewhere(c *course.Course, r homeRow, lacks []labfile.Feature) bool {
+	if r.kind != labRow || len(lacks) == 0 {
+		return false
+	}
+	lab, _ := c.Lab(r.id)
+	return len(lab.RunnableTasks(lacks)) == 0
+}
+
+func labTasksDone(d progress.Data, lab string, tasks []labfile.Task) int {
+	ids := make([]string, len(tasks))
+	for i, t := range tasks {
 		ids[i] = t.ID
 	}
-	return progress.LabTasksDone(d, lab.ID, ids)
+	return progress.LabTasksDone(d, lab, ids)
 }
 
 // rowTitle is how the course map names a row.
@@ -131,18 +142,19 @@ func (h *homeScreen) initialCursor() int {
 }
 
 // nextRow is the first item not done yet.
-func (h *homeScreen) nextRow() int { return nextOf(h.c.course, h.data, h.rows) }
+func (h *homeScreen) nextRow() int { return nextOf(h.c.course, h.data, h.rows, h.c.lacks) }
 
-func (h *homeScreen) done(r homeRow) bool { return rowDone(h.c.course, h.data, r) }
+func (h *homeScreen) done(r homeRow) bool { return rowDone(h.c.course, h.data, r, h.c.lacks) }
 
-func (h *homeScreen) labTasks(id string) int {
+// labTasksText is a lab row's right column: tasks done of those this
+// cluster can run, or what the lab needs when it can run none.
+func (h *homeScreen) labTasksText(id string) string {
 	lab, _ := h.c.course.Lab(id)
-	return len(lab.Tasks)
-}
-
-func (h *homeScreen) labTasksDone(id string) int {
-	lab, _ := h.c.course.Lab(id)
-	return labTasksDone(h.data, lab)
+	tasks := lab.RunnableTasks(h.c.lacks)
+	if len(tasks) == 0 {
+		return "needs kind"
+	}
+	return fmt.Sprintf("%d/%d tasks", labTasksDone(h.data, lab.ID, tasks), len(tasks))
 }
 
 // step moves from row i by d to the next selectable row, staying put at the
@@ -263,7 +275,7 @@ func (h *homeScreen) View() string {
 	var b strings.Builder
 
 	// The same totals as 'k8slab progress'.
-	sum := progress.Summarize(h.c.course, h.data)
+	sum := progress.Summarize(h.c.course, h.data, h.c.lacks...)
 	doneItems, allItems := sum.Done(), sum.Total()
 	pct := percent(doneItems, allItems)
 	fmt.Fprintf(&b, " %s %s\n", bar(s, pct, min(30, max(10, h.width-40))),
@@ -293,7 +305,7 @@ func (h *homeScreen) rowView(i, next int) string {
 	width := max(20, h.width)
 	if r.kind == moduleRow {
 		m := h.c.course.Modules[r.module]
-		ms := progress.Summarize(h.c.course, h.data).Modules[r.module]
+		ms := progress.Summarize(h.c.course, h.data, h.c.lacks...).Modules[r.module]
 		done, all := ms.Done(), ms.Total()
 		title := fmt.Sprintf(" %2d  %s", r.module+1, m.Title)
 		right := fmt.Sprintf("%3d%%", percent(done, all))
@@ -318,7 +330,7 @@ func (h *homeScreen) rowView(i, next int) string {
 			right = "quiz"
 		}
 	case labRow:
-		right = fmt.Sprintf("%d/%d tasks", h.labTasksDone(r.id), h.labTasks(r.id))
+		right = h.labTasksText(r.id)
 	}
 	title := truncate(h.itemTitle(r), width-len(right)-10)
 	line := "     " + markStyle.Render(mark) + " "

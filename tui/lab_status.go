@@ -128,9 +128,11 @@ func (s *labScreen) summary() string {
 	// The course map's "Next", so the two agree.
 	rows := courseRows(s.c.course)
 	next := "That completes the course."
-	if i := nextOf(s.c.course, all, rows); i >= 0 {
+	if i := nextOf(s.c.course, all, rows, s.c.lacks); i >= 0 {
 		next = "Next: " + rowTitle(s.c.course, rows[i]) + " (esc for the course map)."
-		labLeft := slices.ContainsFunc(rows, func(r homeRow) bool { return r.kind == labRow && !rowDone(s.c.course, all, r) })
+		labLeft := slices.ContainsFunc(rows, func(r homeRow) bool {
+			return r.kind == labRow && !rowDone(s.c.course, all, r, s.c.lacks) && !elsewhere(s.c.course, r, s.c.lacks)
+		})
 		if !labLeft {
 			next = "That was the last lab of the course. " + next
 		}

@@ -47,7 +47,7 @@ func TestHostileLearnerOnSimulatedCluster(t *testing.T) {
 	ctx := context.Background()
 	out := filepath.Join(dir, "kubeconfigs")
 	plan := workshop.Plan{Name: "ws", Learners: []string{"ada", "bob"}, Labs: labs}
-	if _, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out, Force: true}); err != nil {
+	if _, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out}); err != nil {
 		t.Fatal(err)
 	}
 	learner := func(id string) kubernetes.Interface {

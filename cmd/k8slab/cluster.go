@@ -336,7 +336,7 @@ func newClusterKubeconfigCmd(g *globals, f *clusterFlags) *cobra.Command {
 }
 
 func newClusterEnvCmd(g *globals, f *clusterFlags) *cobra.Command {
-	var labID string
+	var labID, namespace string
 	cmd := &cobra.Command{
 		Use:   "env",
 		Short: "Print the shell command that points kubectl at the lab cluster",
@@ -352,7 +352,7 @@ func newClusterEnvCmd(g *globals, f *clusterFlags) *cobra.Command {
 				return err
 			}
 			if labID != "" {
-				if path, err = g.labKubeconfig(labID, path, f.context); err != nil {
+				if path, err = g.labKubeconfig(labID, &target{kubeconfig: path, context: f.context, namespace: namespace}); err != nil {
 					return err
 				}
 			}
@@ -361,12 +361,14 @@ func newClusterEnvCmd(g *globals, f *clusterFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&labID, "lab", "", "also make the lab's namespace kubectl's default (a copy of the kubeconfig; the cluster's own is not changed)")
+	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "with --lab: the namespace the lab runs in, when it is not the usual one (default lab-<id>; a workshop learner's own)")
 	return cmd
 }
 
-// labKubeconfig writes the copy of the cluster's kubeconfig that works in
-// the lab's namespace, and returns its path.
-func (g *globals) labKubeconfig(labID, kubeconfig, kubeContext string) (string, error) {
+// labKubeconfig writes the copy of t's kubeconfig that works in the lab's
+// namespace, and returns its path. The namespace is the one the lab
+// commands would use with the same kubeconfig: a workshop learner's own.
+func (g *globals) labKubeconfig(labID string, t *target) (string, error) {
 	lab, err := g.findLab(labID)
 	if err != nil {
 		return "", err
@@ -375,7 +377,7 @@ func (g *globals) labKubeconfig(labID, kubeconfig, kubeContext string) (string, 
 	if err != nil {
 		return "", err
 	}
-	return labsession.WriteLabKubeconfig(state, kubeconfig, kubeContext, g.labNamespace(&target{}, lab))
+	return labsession.WriteLabKubeconfig(state, t.kubeconfig, t.context, g.labNamespace(t, lab))
 }
 
 func (g *globals) clusterKubeconfig(ctx context.Context, f *clusterFlags) (string, error) {

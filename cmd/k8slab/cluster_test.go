@@ -110,3 +110,53 @@ func TestClusterEnvWithoutClusterSaysWhatToDo(t *testing.T) {
 		t.Errorf("env without a cluster: %v", err)
 	}
 }
+
+// A workshop learner's terminal command (the lab screen prints it with the
+// learner's --kubeconfig) points kubectl at the learner's own lab
+// namespace, not the lab's default one; -n names another.
+func TestClusterEnvLabUsesTheLearnersNamespace(t *testing.T) {
+	dir := t.TempDir()
+	kc := filepath.Join(dir, "ada.kubeconfig")
+	if err := os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+clusters:
+- name: ws
+  cluster: {server: "https://127.0.0.1:1"}
+contexts:
+- name: ws-ada
+  context:
+    cluster: ws
+    user: ada
+    namespace: ws-ada
+    extensions:
+    - name: k8slab.dev/workshop
+      extension: {workshop: ws, learner: ada}
+current-context: ws-ada
+users:
+- name: ada
+  user: {token: x}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--kubeconfig", kc, "cluster", "env", "--lab", "pods"}, "ws-ada-pods"},
+		{[]string{"cluster", "env", "--kubeconfig", kc, "--lab", "pods", "-n", "mine"}, "mine"},
+	} {
+		out, err := run(t, "", append([]string{"--state-dir", state}, c.args...)...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", c.args, err, out)
+		}
+		path := strings.TrimSpace(strings.TrimPrefix(out, "export KUBECONFIG="))
+		data, err := os.ReadFile(strings.Trim(path, "'"))
+		if err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		if !strings.Contains(string(data), "namespace: "+c.want+"\n") {
+			t.Errorf("%v: the lab kubeconfig's namespace is not %s:\n%s", c.args, c.want, data)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/progress"
 )
 
@@ -30,8 +32,8 @@ func newProgressCmd(g *globals) *cobra.Command {
 				fmt.Fprintln(g.err, "k8slab:", warning)
 			}
 			d := store.Snapshot()
-			// The same totals as the TUI's course map.
-			sum := progress.Summarize(course, d)
+			// The same totals as the TUI's course map, on the same cluster.
+			sum := progress.Summarize(course, d, g.clusterLacks()...)
 			tw := tabwriter.NewWriter(g.out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "MODULE\tLESSONS READ\tQUIZ\tLABS")
 			read, lessons := 0, 0
@@ -56,6 +58,13 @@ func newProgressCmd(g *globals) *cobra.Command {
 			}
 			if err := tw.Flush(); err != nil {
 				return err
+			}
+			elsewhere := 0
+			for _, ms := range sum.Modules {
+				elsewhere += ms.Elsewhere
+			}
+			if elsewhere > 0 {
+				fmt.Fprintf(g.out, "\n%d lab task(s) not counted: your cluster cannot run them ('k8slab labs' shows what each lab needs).\n", elsewhere)
 			}
 			fmt.Fprintf(g.out, "\n%d of %d done (lessons read, quizzes passed, labs finished); %d of %d lessons read.\nProgress is kept in %s\n",
 				sum.Done(), sum.Total(), read, lessons, store.Path())
@@ -95,4 +104,18 @@ func newProgressResetCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	return cmd
+}
+
+// clusterLacks is what the cluster the labs would use cannot do: a
+// simulated cluster's missing features, and cluster-wide changes for a
+// workshop learner. It reads only local files: progress needs no cluster.
+func (g *globals) clusterLacks() []labfile.Feature {
+	var lacks []labfile.Feature
+	if tg := g.resolve(&g.tui); tg.Own && tg.Config.Provider == clusterctl.Sim {
+		lacks = append(lacks, labfile.SimulatedClusterLacks...)
+	}
+	if g.learner(&g.tui) != nil {
+		lacks = append(lacks, labfile.ClusterWide)
+	}
+	return lacks
 }

@@ -62,6 +62,22 @@ func NodeReady(n *corev1.Node) bool {
 	return false
 }
 
+// NodeSettled reports whether n is Ready and the node lifecycle
+// controller has taken away the not-ready and unreachable taints it puts on
+// a node that is not: until then the scheduler places no ordinary pod there,
+// so a cluster that has just come up is not yet ready for a lab.
+func NodeSettled(n *corev1.Node) bool {
+	if !NodeReady(n) {
+		return false
+	}
+	for _, t := range n.Spec.Taints {
+		if t.Key == corev1.TaintNodeNotReady || t.Key == corev1.TaintNodeUnreachable {
+			return false
+		}
+	}
+	return true
+}
+
 // ControlPlane reports whether n runs the control plane, by the current
 // role label or the legacy one.
 func ControlPlane(n *corev1.Node) bool {

@@ -84,3 +84,22 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+func TestNodeSettledWaitsForTheLifecycleTaints(t *testing.T) {
+	ready := corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}
+	for _, tc := range []struct {
+		name   string
+		node   corev1.Node
+		settle bool
+	}{
+		{"not ready", corev1.Node{}, false},
+		{"ready, untainted", corev1.Node{Status: ready}, true},
+		{"ready, still tainted not-ready", corev1.Node{Status: ready, Spec: corev1.NodeSpec{Taints: []corev1.Taint{{Key: corev1.TaintNodeNotReady, Effect: corev1.TaintEffectNoSchedule}}}}, false},
+		{"ready, tainted unreachable", corev1.Node{Status: ready, Spec: corev1.NodeSpec{Taints: []corev1.Taint{{Key: corev1.TaintNodeUnreachable, Effect: corev1.TaintEffectNoExecute}}}}, false},
+		{"ready, control plane's own taint", corev1.Node{Status: ready, Spec: corev1.NodeSpec{Taints: []corev1.Taint{{Key: "node-role.kubernetes.io/control-plane", Effect: corev1.TaintEffectNoSchedule}}}}, true},
+	} {
+		if got := NodeSettled(&tc.node); got != tc.settle {
+			t.Errorf("%s: NodeSettled = %v, want %v", tc.name, got, tc.settle)
+		}
+	}
+}
