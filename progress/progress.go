@@ -25,7 +25,10 @@ import (
 //
 // Schema 2 adds a lab's start time (LabState.StartedAt) and the learner's
 // answers to question tasks (TaskState.Answer).
-const Version = 2
+//
+// Schema 3 adds practice exams: their results (Data.Exams) and the exam
+// running now (Data.Exam).
+const Version = 3
 
 // FileName is the progress file inside the state directory.
 const FileName = "progress.json"
@@ -40,6 +43,10 @@ type Data struct {
 	Labs      map[string]LabState    `json:"labs,omitempty"`
 	Last      Position               `json:"last,omitzero"`
 	UpdatedAt time.Time              `json:"updatedAt,omitzero"`
+	// Exams are the finished practice exams, oldest first; Exam is the
+	// one running now, if any (see exam.go).
+	Exams []ExamRecord `json:"exams,omitempty"`
+	Exam  *ExamMarker  `json:"exam,omitempty"`
 }
 
 // LessonState records reading a lesson.
@@ -177,6 +184,8 @@ var migrations = map[int]func(doc map[string]any) error{
 	// a valid schema 2 one. A lab's start time is left unknown rather than
 	// guessed from its passes.
 	1: func(map[string]any) error { return nil },
+	// Schema 3 only adds the optional exam fields.
+	2: func(map[string]any) error { return nil },
 }
 
 func decode(raw []byte) (Data, error) { return decodeFrom(raw, 1) }

@@ -181,6 +181,7 @@ func TestMigrationChain(t *testing.T) {
 	defer func() { migrations = saved }()
 	migrations = map[int]func(map[string]any) error{
 		1: saved[1],
+		2: saved[2],
 		0: func(doc map[string]any) error {
 			// Schema 0 listed read lessons as an array of ids.
 			read, _ := doc["read"].([]any)
@@ -263,7 +264,7 @@ func TestApplyThenSave(t *testing.T) {
 }
 
 // A schema 1 file (before lab start times and answers) opens with all it
-// held and is written back as schema 2 with the new fields.
+// held and is written back as the current schema with the new fields.
 func TestMigrateSchema1(t *testing.T) {
 	dir := t.TempDir()
 	v1 := `{"version": 1, "learnerId": "abc",
@@ -277,7 +278,7 @@ func TestMigrateSchema1(t *testing.T) {
 	}
 	d := s.Snapshot()
 	task := d.Labs["deployments"].Tasks["create"]
-	if d.Version != 2 || d.LearnerID != "abc" || task.HintsUsed != 2 || task.PassedAt.IsZero() || !d.Labs["deployments"].StartedAt.IsZero() {
+	if d.Version != Version || d.LearnerID != "abc" || task.HintsUsed != 2 || task.PassedAt.IsZero() || !d.Labs["deployments"].StartedAt.IsZero() {
 		t.Fatalf("migrated = %+v", d)
 	}
 	if err := s.Update(func(d *Data) {
@@ -289,7 +290,7 @@ func TestMigrateSchema1(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw, _ := os.ReadFile(filepath.Join(dir, FileName))
-	for _, want := range []string{`"version": 2`, `"answer": "3"`, `"startedAt": "`, `"hintsUsed": 2`} {
+	for _, want := range []string{`"version": 3`, `"answer": "3"`, `"startedAt": "`, `"hintsUsed": 2`} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("saved file lacks %s:\n%s", want, raw)
 		}

@@ -68,6 +68,11 @@ type KeyMap struct {
 	ToCheatSheet  key.Binding
 	CloseGlossary key.Binding
 
+	// Flag marks an exam task to come back to; Finish ends the exam
+	// (after a confirmation) and shows the grades.
+	Flag   key.Binding
+	Finish key.Binding
+
 	// Sort changes the order of the workshop's class table; Left and
 	// Right scroll its lab columns.
 	Sort  key.Binding
@@ -126,6 +131,9 @@ func DefaultKeyMap() *KeyMap {
 		AllTerms:      key.NewBinding(key.WithKeys("backspace"), key.WithHelp("⌫", "all terms")),
 		ToCheatSheet:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "cheat sheet")),
 		CloseGlossary: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+
+		Flag:   key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "flag: come back later")),
+		Finish: key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "finish exam")),
 
 		Sort:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 		Left:  key.NewBinding(key.WithKeys("left"), key.WithHelp("←/→", "more labs")),

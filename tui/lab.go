@@ -198,6 +198,10 @@ func (s *labScreen) handle(msg tea.Msg) tea.Cmd {
 		return s.goal.render()
 	case answerSubmittedMsg:
 		return s.submit(msg.text)
+	case examGateMsg:
+		if t := s.d.task(); t != nil && s.d.lab.ID == msg.lab && t.ID == msg.task {
+			return s.solutionGate(msg)
+		}
 	case tea.KeyPressMsg:
 		return s.handleKey(msg)
 	case tea.PasteMsg:

@@ -68,8 +68,8 @@ func (s *labScreen) confirmed(msg tea.KeyPressMsg) tea.Cmd {
 		s.d.result = nil
 		return s.action("reset", s.svc.Reset)
 	case confirmSolution:
-		s.goal.reveal = "Reference solution"
-		return s.update(func(t *progress.TaskState) { t.SolutionSeen = true })
+		// Shown once the progress file says no practice exam is running.
+		return s.c.examGate(s.d.lab.ID, s.d.task().ID)
 	}
 	return nil
 }

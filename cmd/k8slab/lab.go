@@ -105,12 +105,16 @@ func newLabSolveCmd(g *globals) *cobra.Command {
 		Short: "Apply the reference solution (for instructors and tests)",
 		Long: `Apply a lab's reference solution, task by task, with the real kubectl. It is
 meant for instructors and tests. In a namespace other than the lab's own
-default (a workshop learner's namespace) it refuses unless --force is given.`,
+default (a workshop learner's namespace), or while a practice exam runs
+('k8slab exam'), it refuses unless --force is given.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			quietKlog()
 			lab, err := g.findLab(args[0])
 			if err != nil {
+				return err
+			}
+			if err := g.refuseDuringExam("lab solve", force); err != nil {
 				return err
 			}
 			if m := g.learner(&t); m != nil {
@@ -155,7 +159,7 @@ default (a workshop learner's namespace) it refuses unless --force is given.`,
 		},
 	}
 	t.flags(cmd)
-	cmd.Flags().BoolVar(&force, "force", false, "solve in a namespace other than the lab's default")
+	cmd.Flags().BoolVar(&force, "force", false, "solve in a namespace other than the lab's default, or during a practice exam")
 	return cmd
 }
 

@@ -15,6 +15,7 @@ func newLabVerifyCmd(g *globals) *cobra.Command {
 	var (
 		t      target
 		format string
+		force  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "verify [LAB]",
@@ -31,6 +32,9 @@ Point --content at your course folder to prove labs you are writing.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			quietKlog()
+			if err := g.refuseDuringExam("lab verify", force); err != nil {
+				return err
+			}
 			if format != "text" && format != "json" {
 				return fmt.Errorf("--format %q: use text or json", format)
 			}
@@ -99,6 +103,7 @@ Point --content at your course folder to prove labs you are writing.`,
 	t.flags(cmd)
 	namespaceUsage(cmd, "not used: lab verify makes throwaway namespaces of its own")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&force, "force", false, "run even during a practice exam (it applies the reference solutions)")
 	return cmd
 }
 

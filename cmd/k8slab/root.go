@@ -86,6 +86,7 @@ Run it with no arguments to open the course. Your progress is saved as you go
 		newLabCmd(g),
 		newWorkshopCmd(g),
 		newProgressCmd(g),
+		newExamCmd(g),
 		newVersionCmd(g),
 	)
 	// Groups of commands (lab, cluster) show their help when run alone,

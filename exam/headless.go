@@ -1,0 +1,160 @@
+package exam
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/checks/report"
+	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/labenv"
+	"github.com/k8slab/k8slab/labfile"
+)
+
+// Exit statuses, as 'k8slab check' has them.
+const (
+	ExitPassed    = 0 // every task passed
+	ExitNotDone   = 1 // some task did not
+	ExitNotGraded = 2 // some task could not be graded at all
+)
+
+// Points says n points.
+func Points(n int) string {
+	if n == 1 {
+		return "1 point"
+	}
+	return fmt.Sprintf("%d points", n)
+}
+
+// ExitStatus is what r means for a script.
+func ExitStatus(r Result) int {
+	status := ExitPassed
+	for _, m := range r.Tasks {
+		switch {
+		case m.Status.Broken():
+			return ExitNotGraded
+		case !m.Passed():
+			status = ExitNotDone
+		}
+	}
+	return status
+}
+
+// Headless runs an exam without a screen, for CI: it starts the labs,
+// grades until every task passed (UntilDone) or time runs out, and writes
+// the result.
+type Headless struct {
+	Plan      Plan
+	Limit     time.Duration
+	UntilDone bool
+	Format    report.Format
+	Out       io.Writer
+	// Review gives the lessons to review for a lab; Save keeps the
+	// result (in progress); both may be nil.
+	Review func(*labfile.Lab) []Lesson
+	Save   func(Result) error
+	// Now defaults to time.Now.
+	Now func() time.Time
+}
+
+type graded struct {
+	res checks.LabResult
+	err error
+}
+
+// Run runs the exam on the cluster cfg and returns its exit status; an
+// error only when the labs could not be started or the result written.
+func (h *Headless) Run(ctx context.Context, cfg *rest.Config) (int, error) {
+	now := h.Now
+	if now == nil {
+		now = time.Now
+	}
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return ExitNotGraded, err
+	}
+	text := h.Format == report.Text
+	if text {
+		fmt.Fprintf(h.Out, "Practice exam, seed %d: %d tasks, %s.\n", h.Plan.Seed, len(h.Plan.Items), h.Limit)
+		for i, it := range h.Plan.Items {
+			fmt.Fprintf(h.Out, "%2d. %s/%s: %s (%s, namespace %s)\n", i+1, it.Lab.ID, it.Task.ID, it.Task.Title, Points(it.Task.Points), Namespace(it.Lab))
+		}
+	}
+	for _, lab := range h.Plan.Labs {
+		if text {
+			fmt.Fprintf(h.Out, "Starting lab %s afresh in namespace %s\n", lab.ID, Namespace(lab))
+		}
+		if err := labenv.ResetLab(ctx, client, lab, Namespace(lab)); err != nil {
+			return ExitNotGraded, fmt.Errorf("starting lab %s in namespace %s: %w", lab.ID, Namespace(lab), err)
+		}
+	}
+	s := NewSession(h.Plan, now(), h.Limit)
+	if text {
+		fmt.Fprintf(h.Out, "The clock runs: %s, until %s.\n", h.Limit, s.Deadline().Local().Format("15:04:05"))
+	}
+	ctx, cancel := context.WithDeadline(ctx, s.Deadline())
+	defer cancel()
+	results := make(chan graded)
+	var wg sync.WaitGroup
+	for _, lab := range h.Plan.Labs {
+		cache, err := clustercache.NewForConfig(cfg, nil)
+		if err != nil {
+			return ExitNotGraded, err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer cache.Close()
+			opts := checks.Options{Namespace: Namespace(lab), Tasks: h.Plan.TaskIDs(lab.ID), Cache: cache}
+			err := checks.NewEngine(client).Watch(ctx, lab, opts, func(r checks.LabResult) {
+				select {
+				case results <- graded{res: r}:
+				case <-ctx.Done():
+				}
+			})
+			if err != nil && ctx.Err() == nil {
+				select {
+				case results <- graded{err: fmt.Errorf("grading lab %s: %w", lab.ID, err)}:
+				case <-ctx.Done():
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
+	why := EndedTime
+	said := map[string]bool{}
+	for g := range results {
+		if g.err != nil {
+			fmt.Fprintln(h.Out, "k8slab:", g.err)
+			continue
+		}
+		if s.Record(g.res, now()) && text {
+			for _, it := range h.Plan.Items {
+				if it.Lab.ID == g.res.Lab && s.Passed(it) && !said[it.Key()] {
+					said[it.Key()] = true
+					fmt.Fprintf(h.Out, "--- %s ✓ %s/%s\n", Clock(now().Sub(s.Start)), it.Lab.ID, it.Task.ID)
+				}
+			}
+		}
+		if h.UntilDone && s.Done() && ctx.Err() == nil {
+			why = EndedFinished
+			cancel()
+		}
+	}
+	r := s.Result(now(), why, h.Review)
+	if h.Save != nil {
+		if err := h.Save(r); err != nil {
+			fmt.Fprintln(h.Out, "k8slab: the result could not be saved in progress:", err)
+		}
+	}
+	if err := Write(h.Out, h.Format, r); err != nil {
+		return ExitNotGraded, err
+	}
+	return ExitStatus(r), nil
+}

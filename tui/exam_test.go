@@ -1,0 +1,181 @@
+package tui
+
+import (
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/exam"
+	"github.com/k8slab/k8slab/labfile"
+	"github.com/k8slab/k8slab/progress"
+)
+
+// examRecorder keeps the text of the exam's last frame, as recorder does
+// for the course.
+type examRecorder struct {
+	*ExamApp
+	last *atomic.Value
+}
+
+func (r examRecorder) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := r.ExamApp.Update(msg)
+	return r, cmd
+}
+
+func (r examRecorder) View() tea.View {
+	v := r.ExamApp.View()
+	r.last.Store(examText(r.ExamApp))
+	changed.notify()
+	return v
+}
+
+func examText(a *ExamApp) string {
+	lines := strings.Split(ansi.Strip(a.View().Content), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// examClock is the exam's injected clock: now moves only when the test
+// says, and a tick fires only when the test sends one.
+type examClock struct {
+	now  atomic.Value
+	tick chan time.Time
+}
+
+func (c *examClock) Now() time.Time                       { return c.now.Load().(time.Time) }
+func (c *examClock) After(time.Duration) <-chan time.Time { return c.tick }
+
+// advance moves the clock and lets a second pass; a tick still unread
+// is enough, as the screen reads the time when it takes one.
+func (c *examClock) advance(d time.Duration) {
+	c.now.Store(c.Now().Add(d))
+	select {
+	case c.tick <- c.Now():
+	default:
+	}
+}
+
+func startExam(t *testing.T, f *fixture, labs *fakeLabs, allow ExamAllow) (*session, *examClock) {
+	t.Helper()
+	lab, ok := f.course.Lab("first-lab")
+	if !ok {
+		t.Fatal("no first-lab")
+	}
+	plan, err := exam.Pick([]*labfile.Lab{lab}, 2, 3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &examClock{tick: make(chan time.Time, 1)}
+	clock.now.Store(testNow)
+	app := NewExam(ExamOptions{Course: f.course, Store: f.store, Plan: plan, Limit: 30 * time.Minute, Allow: allow, Labs: labs,
+		TerminalCommand: `eval "$(k8slab cluster env)"`, Now: clock.Now, After: clock.After, NoColor: true})
+	last := &atomic.Value{}
+	last.Store("")
+	tm := teatest.NewTestModel(t, examRecorder{app, last}, teatest.WithInitialTermSize(80, 24))
+	return &session{tm, last}, clock
+}
+
+// An exam sets its lab up afresh, starts the clock once it is ready,
+// grades in the background without showing it, flags a task, and when
+// time runs out shows the grades with what was wrong and the lessons to
+// review, and saves them in progress.
+func TestExamScreenAndResult(t *testing.T) {
+	f := newFixture(t)
+	labs := newFakeLabs()
+	tm, clock := startExam(t, f, labs, ExamAllow{})
+	waitFor(t, tm, "⏱ 30:00 left")
+	if labs.resets != 1 {
+		t.Errorf("the lab was reset %d times; an exam starts it afresh once", labs.resets)
+	}
+	if d := f.store.Snapshot(); d.Exam == nil || d.Exam.Deadline != testNow.Add(30*time.Minute) {
+		t.Errorf("progress does not mark the exam as running until its deadline: %+v", d.Exam)
+	}
+	waitUntil(t, tm, "a watch", func(string) bool { return labs.active.Load() == 1 })
+	labs.results <- labResult(checks.Pass, checks.Fail)
+	press(tm, "j", "l")
+	waitFor(t, tm, "⚑ 2.")
+	clock.advance(61 * time.Second)
+	waitUntil(t, tm, "the clock at 28:59 over task 2's goal", func(s string) bool {
+		return strings.Contains(s, "⏱ 28:59 left") && strings.Contains(s, "## Scale to five") && strings.Contains(s, "⚑ 2.")
+	})
+	screen := tm.last.Load().(string)
+	for _, hidden := range []string{"✓", "Reference solution", "kubectl scale"} {
+		if strings.Contains(screen, hidden) {
+			t.Errorf("the exam screen shows %q without --allow:\n%s", hidden, screen)
+		}
+	}
+	golden.RequireEqual(t, screen)
+
+	clock.advance(30 * time.Minute)
+	waitFor(t, tm, "Score 1/2")
+	result := tm.last.Load().(string)
+	for _, want := range []string{"Time is up.", "✓ 1.", "✗ 2.", "deployment web needs 5 replicas", "Lessons to review", "--seed 3"} {
+		if !strings.Contains(result, want) {
+			t.Errorf("result page lacks %q:\n%s", want, result)
+		}
+	}
+	t.Run("result", func(t *testing.T) { golden.RequireEqual(t, result) })
+	press(tm, "q")
+	app := tm.FinalModel(t, teatest.WithFinalTimeout(testLimit)).(examRecorder).ExamApp
+	if err := app.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	reopened, _, err := progress.Open(f.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := reopened.Snapshot()
+	if d.Exam != nil || len(d.Exams) != 1 || d.Exams[0].Score != 1 || d.Exams[0].Ended != exam.EndedTime || len(d.Exams[0].Tasks[1].Wrong) == 0 {
+		t.Errorf("saved exam %+v, marker %v", d.Exams, d.Exam)
+	}
+}
+
+// With live marks allowed a passed task shows ✓; F asks before ending,
+// n keeps the exam going, y ends it as finished.
+func TestExamLiveMarksAndFinishAsks(t *testing.T) {
+	f := newFixture(t)
+	labs := newFakeLabs()
+	tm, _ := startExam(t, f, labs, ExamAllow{Live: true})
+	waitFor(t, tm, "⏱ 30:00 left")
+	waitUntil(t, tm, "a watch", func(string) bool { return labs.active.Load() == 1 })
+	labs.results <- labResult(checks.Pass, checks.Fail)
+	waitFor(t, tm, "✓ 1.")
+	press(tm, "F")
+	waitFor(t, tm, "Finish the exam now?")
+	press(tm, "n")
+	waitUntil(t, tm, "the question gone", func(s string) bool { return !strings.Contains(s, "Finish the exam now?") })
+	press(tm, "F", "y")
+	waitFor(t, tm, "Score 1/2 · Finished after")
+	press(tm, "q")
+	if err := tm.FinalModel(t, teatest.WithFinalTimeout(testLimit)).(examRecorder).Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// During an exam, the lab screen of the course refuses the solution.
+func TestLabSolutionRefusedDuringExam(t *testing.T) {
+	f := newFixture(t)
+	if err := f.store.Update(func(d *progress.Data) {
+		d.StartExam(progress.ExamMarker{Seed: 9, StartedAt: testNow, Deadline: time.Now().Add(time.Hour)})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tm := f.startLab(t, newFakeLabs(), 80, 24, true)
+	press(tm, "S")
+	waitFor(t, tm, "y yes")
+	press(tm, "y")
+	waitFor(t, tm, "practice exam is running (seed 9")
+	if s := tm.last.Load().(string); strings.Contains(s, "Reference solution") {
+		t.Errorf("solution shown during an exam:\n%s", s)
+	}
+	finalScreen(t, tm)
+}
