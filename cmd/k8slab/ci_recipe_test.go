@@ -227,6 +227,9 @@ func TestREADMECIRecipeGivesACorrectSubmissionFullMarks(t *testing.T) {
 					}
 				}
 				r := runRecipe(t, bin, kubeconfig, lab.ID, recipe, w.Files(lab.Submission), func(step string) string {
+					if strings.Contains(step, "k8slab check") && !strings.Contains(step, "--timeout 5m") {
+						t.Fatalf("the recipe's check no longer waits --timeout 5m, which a wrong submission would wait out in full: %s", step)
+					}
 					return strings.Replace(step, "--timeout 5m", "--timeout 10s", 1)
 				})
 				last := r.exits[len(r.exits)-1]
