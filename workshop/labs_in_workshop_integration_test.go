@@ -49,7 +49,7 @@ func TestLabsInWorkshopOnSimulatedCluster(t *testing.T) {
 		// shows them, and the plain lab proof proves them).
 		Lacks: map[labfile.Feature]bool{labfile.Containers: true, labfile.Storage: true, labfile.NodePortFromHost: true, labfile.ClusterWide: true},
 		Prepare: func(ctx context.Context, lab *labfile.Lab, ns string) error {
-			return workshop.Fence(ctx, admin.Dynamic, "proof", "learner-01", lab, ns, nil)
+			return workshop.Fence(ctx, admin.Dynamic, "proof", "learner-01", lab, ns, proofNodePort(lab), nil)
 		},
 		Reset: workshop.ResetLab,
 	}
@@ -67,4 +67,13 @@ func TestLabsInWorkshopOnSimulatedCluster(t *testing.T) {
 		})
 	}
 	t.Logf("%d labs proved inside a workshop's fence in %s", len(labs), time.Since(start).Round(time.Second))
+}
+
+// proofNodePort is the nodePort the proof gives a lab that asks for one:
+// not 30080, so that a lab that ignored the learner's port fails.
+func proofNodePort(lab *labfile.Lab) int {
+	if lab.UsesNodePort() {
+		return 30100
+	}
+	return 0
 }
