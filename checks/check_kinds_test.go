@@ -948,6 +948,16 @@ func TestRolloutCompleteSaysTheImageCannotBePulled(t *testing.T) {
 	if got.Settling || strings.Contains(strings.Join(got.Messages, " "), "Insufficient") {
 		t.Errorf("an unschedulable pod: settling %v, %q; want not settling, and the cause left for the learner to find", got.Settling, got.Messages)
 	}
+	// Inside a workshop's LimitRange the pod asking for 64 CPUs is never
+	// made: the ReplicaSet controller says so on the ReplicaSet.
+	refused := cur.DeepCopy()
+	refused.Status.Conditions = []appsv1.ReplicaSetCondition{{Type: appsv1.ReplicaSetReplicaFailure, Status: corev1.ConditionTrue,
+		Reason: "FailedCreate", Message: `pods "web-bbb-x" is forbidden: [maximum cpu usage per Container is 1, but limit is 64]`}}
+	got = rolloutComplete(context.Background(), snapshotOf(t, d, old, refused), testNS, labfile.WorkloadRef{Deployment: "web"})
+	expect(t, got, Fail, "refuses the pods of its ReplicaSet web-bbb", "rollout cannot finish", "kubectl describe replicaset web-bbb")
+	if strings.Contains(strings.Join(got.Messages, " "), "maximum cpu") {
+		t.Errorf("a refused ReplicaSet: %q; want the cause left for the learner to find", got.Messages)
+	}
 	got = rolloutComplete(context.Background(), snapshotOf(t, d, old, cur, pulling("ContainerCreating")), testNS, labfile.WorkloadRef{Deployment: "web"})
 	expect(t, got, Fail, "still in progress")
 	if !got.Settling {
