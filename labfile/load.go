@@ -267,7 +267,10 @@ func (v *Validator) submission(lab *Lab, node *yaml.Node) {
 			continue
 		}
 		content[f.File] = f.Apply
-		v.manifests(source.Field(fn, "apply"), f.Apply, "submission: "+f.File)
+		// A submission is what a student commits for CI, which grades it
+		// on a cluster of its own, outside any workshop: there the node
+		// port is 30080, written out as kubectl apply needs it.
+		v.manifests(source.Field(fn, "apply"), f.Apply, "submission: "+f.File, true)
 	}
 	if len(s.Wrong) == 0 {
 		v.Add(node, "submission: no wrong submission; give at least one realistic mistake (wrong: name, file, replace, with, fails) that must lose marks")
@@ -382,7 +385,7 @@ func (v *Validator) step(st Step, node *yaml.Node, task string) {
 	case st.Run == "" && st.Apply == "":
 		v.Add(node, "%s: a step needs 'run' (a shell command) or 'apply' (manifests)", task)
 	case st.Apply != "":
-		v.manifests(source.Field(node, "apply"), st.Apply, "apply")
+		v.manifests(source.Field(node, "apply"), st.Apply, "apply", false)
 	case !v.lazy && fixedNodePortFlags.MatchString(st.Run):
 		v.Add(source.Field(node, "run"), "%s: the command sets a nodePort as a number; %s", task, fixedNodePortHelp)
 	}
@@ -391,8 +394,10 @@ func (v *Validator) step(st Step, node *yaml.Node, task string) {
 // manifests checks that text is YAML documents of kinds checks know,
 // without a namespace (the lab's is used). A lazy parse leaves it to lint:
 // the manifests are decoded again when they are applied, and checking them
-// was a fifth of loading the course.
-func (v *Validator) manifests(node *yaml.Node, text, what string) {
+// was a fifth of loading the course. fixedNodePortOK accepts a Service with
+// a fixed nodePort, which only manifests that never run in a workshop (a CI
+// submission) may have.
+func (v *Validator) manifests(node *yaml.Node, text, what string, fixedNodePortOK bool) {
 	if v.lazy {
 		return
 	}
@@ -412,6 +417,9 @@ func (v *Validator) manifests(node *yaml.Node, text, what string) {
 			v.Add(node, "%s: a %s has no metadata.name", what, o.GetKind())
 		}
 	}
+	if fixedNodePortOK {
+		return
+	}
 	for _, name := range fixedNodePorts(objs) {
 		v.Add(node, "%s: Service %s gives a port a fixed nodePort; %s", what, name, fixedNodePortHelp)
 	}
@@ -421,7 +429,7 @@ func (v *Validator) manifests(node *yaml.Node, text, what string) {
 // shared by the whole cluster, so its name must contain the lab namespace
 // placeholder: then two learners, or two labs, never ask for the same one.
 func (v *Validator) setup(node *yaml.Node, text string) {
-	v.manifests(node, text, "setup")
+	v.manifests(node, text, "setup", false)
 	if v.lazy {
 		return
 	}
