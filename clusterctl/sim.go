@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"text/template"
 	"time"
@@ -230,7 +231,13 @@ func (s *sim) waitReady(ctx context.Context, progress Progress) error {
 	})
 }
 
-var kwokctlConfig = template.Must(template.New("kwokctl").Parse(`apiVersion: config.kwok.x-k8s.io/v1alpha1
+// kwokctlConfig is parsed when a simulated cluster is created, not at the
+// start of every command.
+var kwokctlConfig = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("kwokctl").Parse(kwokctlConfigText))
+})
+
+const kwokctlConfigText = `apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
 options:
   runtime: binary
@@ -271,7 +278,7 @@ componentsPatches:
   - key: endpoint-reconciler-type
     value: none
 {{- end }}
-`))
+`
 
 // writeConfig writes kwokctl's configuration and returns the flags that
 // point kwokctl at it.
@@ -285,7 +292,7 @@ func (s *sim) writeConfig() ([]string, error) {
 		return nil, fmt.Errorf("finding free ports for the simulated cluster: %w", err)
 	}
 	var buf bytes.Buffer
-	if err := kwokctlConfig.Execute(&buf, map[string]any{"BinDir": s.binDir, "NoDefaultRoute": !hasDefaultRoute(), "Ports": ports}); err != nil {
+	if err := kwokctlConfig().Execute(&buf, map[string]any{"BinDir": s.binDir, "NoDefaultRoute": !hasDefaultRoute(), "Ports": ports}); err != nil {
 		return nil, err
 	}
 	cfgPath := filepath.Join(dir, s.name+".yaml")

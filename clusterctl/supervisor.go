@@ -15,7 +15,6 @@ import (
 	"github.com/k8slab/k8slab/clusterctl/internal/supervisor"
 
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 )
 
 func (s *sim) supervisorFile() string { return filepath.Join(s.clusterDir(), "k8slab-supervisor.pid") }
@@ -148,10 +147,6 @@ func RunSimKubelet(ctx context.Context, p Provider, log io.Writer) error {
 	}
 	// Watches have no client timeout; each write has its own.
 	cfg.Timeout = 0
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return err
@@ -164,7 +159,7 @@ func RunSimKubelet(ctx context.Context, p Provider, log io.Writer) error {
 		run, exit = s.logFiles(image)
 		return run, exit, true
 	}
-	return simkubelet.Run(ctx, cs, dyn, simkubelet.Options{Known: known, LogFiles: logFiles, APITimeout: APITimeout, Log: log})
+	return simkubelet.Run(ctx, cfg, dyn, simkubelet.Options{Known: known, LogFiles: logFiles, APITimeout: APITimeout, Log: log})
 }
 
 // supervised is the simulated cluster as its supervisor sees it.

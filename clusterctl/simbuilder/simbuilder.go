@@ -180,7 +180,7 @@ func Build(ctx context.Context, o Options) error {
 			tail.add(line)
 			if strings.HasPrefix(line, "go: downloading ") {
 				ev.Downloading = true
-			} else if pkgLine.MatchString(line) {
+			} else if pkgLine().MatchString(line) {
 				ev.Downloading = false
 				ev.Packages++
 			}
@@ -204,7 +204,9 @@ func Build(ctx context.Context, o Options) error {
 }
 
 // pkgLine matches what 'go build -v' prints for each package it compiles.
-var pkgLine = regexp.MustCompile(`^[A-Za-z0-9_.~/-]+$`)
+// It and kubeVersionRE are compiled on first use: every k8slab command
+// links this package, few build the simulator.
+var pkgLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.~/-]+$`) })
 
 func selected(only []string) ([]Binary, error) {
 	if len(only) == 0 {
@@ -253,7 +255,7 @@ func File(name string) ([]byte, error) { return files.ReadFile("files/" + name +
 
 type moduleVersions struct{ kube, kubeTime, kwok, etcd string }
 
-var kubeVersionRE = regexp.MustCompile(`^v([0-9]+)\.([0-9]+)\.[0-9]+`)
+var kubeVersionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^v([0-9]+)\.([0-9]+)\.[0-9]+`) })
 
 // linkerFlags are build.sh's: the version variables Kubernetes' own build
 // sets (hack/lib/version.sh) and kwok's consts. Asking the go command for
@@ -283,7 +285,7 @@ func linkerFlags(ctx context.Context, goCmd, mod string, env []string) (string, 
 	if v.etcd, err = q(ver, "go.etcd.io/etcd/server/v3"); err != nil {
 		return "", v, err
 	}
-	m := kubeVersionRE.FindStringSubmatch(v.kube)
+	m := kubeVersionRE().FindStringSubmatch(v.kube)
 	if m == nil {
 		return "", v, fmt.Errorf("cannot parse the Kubernetes version %q", v.kube)
 	}
