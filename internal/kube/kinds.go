@@ -9,8 +9,14 @@ import (
 )
 
 // RequestTimeout bounds every single request k8slab makes to a cluster
-// (a watch is not a request: it has none).
-const RequestTimeout = 10 * time.Second
+// (a watch is not a request: it has none). It is a bound on one answer,
+// not on a controller: waiting for a rollout or a pod is a wait for an
+// event with a deadline of its own. A kind cluster's API server on a
+// loaded laptop took over 5 s to answer a list or an apply, and the
+// server itself gives a request 60 s (kube-apiserver --request-timeout)
+// before it answers 504; a slow answer is not a wrong one, so k8slab
+// waits half that before it calls the cluster unreachable.
+const RequestTimeout = 30 * time.Second
 
 // Kind is how a kind maps to its API resource.
 type Kind struct {
