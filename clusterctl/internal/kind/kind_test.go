@@ -288,7 +288,7 @@ func TestTranslateKindError(t *testing.T) {
 			[]string{"ran out of memory"},
 			[]string{"more memory", "Docker Desktop", "--provider sim"}},
 		{"kind-create-kubelet-unhealthy.txt", engine.Docker, nil,
-			[]string{"control plane did not start"},
+			[]string{"control plane did not start", "(kubeadm: error execution phase wait-control-plane: failed while waiting for the kubelet to start"},
 			[]string{"memory", "disk", "docker system prune"}},
 		{"kind-create-pull-offline.txt", engine.Docker, problem.ErrNodeImagePull,
 			[]string{"could not download the node image", DefaultNodeImage, "cannot be reached"},
