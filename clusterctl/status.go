@@ -80,8 +80,12 @@ func (s Status) Summary() string {
 	}
 }
 
-// APITimeout bounds each call k8slab makes to a cluster's API server.
-const APITimeout = 5 * time.Second
+// APITimeout bounds each call k8slab makes to a cluster's API server: the
+// one per-request bound, kube.RequestTimeout. The rest config carries it
+// too, as a backstop for a call made without a deadline; it used to be
+// 5 s there, shorter than the callers' own contexts, and cut off lists
+// and applies that a kind cluster under load answers in 5 to 10 s.
+const APITimeout = kube.RequestTimeout
 
 // RESTConfig loads a kubeconfig file (or the default loading rules when path
 // is empty: $KUBECONFIG, then ~/.kube/config) and context. Warnings from the

@@ -125,13 +125,19 @@ func ensureNamespace(ctx context.Context, client dynamic.Interface, lab *labfile
 	return nil
 }
 
-// WaitDefaultServiceAccount waits (up to a minute) until the service
+// controllerWait is the deadline of a wait for a controller (the service
+// account, namespace and garbage collectors): seconds on an idle machine,
+// over a minute on a real cluster under load, where a single request may
+// take most of kube.RequestTimeout.
+const controllerWait = 3 * time.Minute
+
+// WaitDefaultServiceAccount waits (up to controllerWait) until the service
 // account controller has given namespace ns its "default" account: until
 // then every pod there is refused. Someone who may not read service
 // accounts (a workshop learner) cannot tell, and goes on.
 func WaitDefaultServiceAccount(ctx context.Context, client dynamic.Interface, ns string) error {
 	var last error
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, controllerWait, true, func(ctx context.Context) (bool, error) {
 		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		defer cancel()
 		_, last = client.Resource(kube.ServiceAccountsGVR).Namespace(ns).Get(cctx, "default", metav1.GetOptions{})
@@ -151,7 +157,7 @@ func WaitDefaultServiceAccount(ctx context.Context, client dynamic.Interface, ns
 
 func waitGone(ctx context.Context, client dynamic.Interface, ns string) error {
 	var failed error
-	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, controllerWait, true, func(ctx context.Context) (bool, error) {
 		got, err := getNamespace(ctx, client, ns)
 		if err != nil {
 			failed = err

@@ -446,7 +446,7 @@ func getObject(ctx context.Context, ri dynamic.ResourceInterface, name string) (
 
 func waitObjectGone(ctx context.Context, ri dynamic.ResourceInterface, kind, name string) error {
 	var failed error
-	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, controllerWait, true, func(ctx context.Context) (bool, error) {
 		got, err := getObject(ctx, ri, name)
 		if err != nil && ctx.Err() == nil {
 			failed = fmt.Errorf("waiting for %s %s to go: %w", kind, name, err)

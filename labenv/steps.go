@@ -13,8 +13,11 @@ import (
 	"github.com/k8slab/k8slab/labfile"
 )
 
-// StepTimeout bounds one solution or mistake step.
-const StepTimeout = 2 * time.Minute
+// StepTimeout bounds one solution or mistake step. A step is often a
+// wait for controllers (`kubectl rollout status --timeout=180s`), which
+// on a real cluster under load takes minutes; the bound sits above the
+// longest timeout a lab's own steps give, so the step's says what failed.
+const StepTimeout = 5 * time.Minute
 
 // RunStep performs a solution or mistake step: a shell command run with
 // KUBECONFIG set to kubeconfig (whose context should default to the lab

@@ -192,6 +192,12 @@ func (v *Validator) task(t *Task, node *yaml.Node) {
 		if len(t.Checks) > 0 {
 			v.Add(source.Field(node, "checks"), "%s is a question; it takes no checks", name)
 		}
+		// A question's solution is optional: commands that find the
+		// answer where only doing it proves it works (a NodePort from
+		// the host, a lookup from a container); lab verify runs them.
+		for i, st := range t.Solution {
+			v.step(st, source.Item(node, "solution", i), name)
+		}
 		return
 	}
 	if len(t.Checks) == 0 {

@@ -41,10 +41,10 @@ type Config struct {
 	// Progress, when set, gets one line per phase.
 	Progress io.Writer
 	// SolveTimeout bounds how long a task's checks may take to agree with
-	// its solution (controllers need a moment); default 60s.
+	// its solution (controllers need a moment); default 3 min.
 	SolveTimeout time.Duration
 	// MistakeTimeout bounds how long a mistake may take to produce its
-	// message; default 30s.
+	// message; default 2 min.
 	MistakeTimeout time.Duration
 	// Lacks names features the cluster does not have (a simulated cluster
 	// runs no containers); labs and tasks that need one are skipped and
@@ -123,11 +123,15 @@ type verifier struct {
 
 // VerifyLab proves one lab and deletes every namespace it made.
 func VerifyLab(ctx context.Context, cfg Config, lab *labfile.Lab) LabReport {
+	// Deadlines on waits for controllers: a real kubelet on a loaded
+	// machine starts and stops containers in minutes, not seconds. They
+	// cost nothing while the cluster keeps up (a wait ends when the checks
+	// agree) and only delay the report of a lab that is broken.
 	if cfg.SolveTimeout == 0 {
-		cfg.SolveTimeout = 60 * time.Second
+		cfg.SolveTimeout = 3 * time.Minute
 	}
 	if cfg.MistakeTimeout == 0 {
-		cfg.MistakeTimeout = 30 * time.Second
+		cfg.MistakeTimeout = 2 * time.Minute
 	}
 	start := time.Now()
 	rep := LabReport{Lab: lab.ID}
@@ -492,7 +496,9 @@ func (v *verifier) restoreNodes(ctx context.Context) error {
 // cleanup deletes the throwaway namespaces (without waiting for them to
 // go) and puts node labels back.
 func (v *verifier) cleanup() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// Several requests, each of which a loaded API server may take most
+	// of kube.RequestTimeout to answer.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var errs []error
 	clusterScoped := len(labenv.ClusterScopedKinds(v.lab)) > 0
@@ -530,7 +536,9 @@ func randomID() string {
 // only after it; waiting for every namespace would add seconds to each of
 // a course's many phases. cleanup reports a namespace that stays.
 func (v *verifier) drop(ctx context.Context, ns string) {
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	// The namespace controller empties a namespace before it goes: a wait
+	// for a controller, minutes on a loaded real cluster.
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	if len(labenv.ClusterScopedKinds(v.lab)) > 0 {
 		_ = labenv.RemoveLab(ctx, v.cfg.Client, v.lab, ns) // cleanup retries and reports

@@ -9,8 +9,15 @@ import (
 )
 
 // RequestTimeout bounds every single request k8slab makes to a cluster
-// (a watch is not a request: it has none).
-const RequestTimeout = 10 * time.Second
+// (a watch is not a request: it has none). It is a bound on one answer,
+// not on a controller: waiting for a rollout or a pod is a wait for an
+// event with a deadline of its own. A slow answer is not a wrong one: a
+// kind cluster on a loaded machine took over 5 s to answer a list or an
+// apply, and over 30 s to read a namespace at a load of 75 on 2 cores.
+// The API server gives a request 60 s (kube-apiserver --request-timeout)
+// before it answers 504 itself, so k8slab waits as long and no longer. A
+// server that is down refuses the connection at once.
+const RequestTimeout = 60 * time.Second
 
 // Kind is how a kind maps to its API resource.
 type Kind struct {

@@ -30,8 +30,10 @@ const (
 const engineCheckTimeout = 5 * time.Second
 
 // podmanCheckTimeout is engineCheckTimeout for Podman, whose info does the
-// work a daemon would have done already.
-const podmanCheckTimeout = 20 * time.Second
+// work a daemon would have done already: 3 to over 5 s on a two-core
+// machine under load, and over 20 s at a load of 60, when a slow answer
+// is still an answer.
+const podmanCheckTimeout = 60 * time.Second
 
 // runCommand runs a container engine CLI and returns its stdout and stderr
 // together, the way a learner sees them. It is a variable only so tests can

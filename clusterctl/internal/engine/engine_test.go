@@ -300,5 +300,5 @@ func TestDetectEnginePodmanTimeoutIsLonger(t *testing.T) {
 	})
 	_, err := Detect(context.Background(), Podman)
 	p := mustProblem(t, err, problem.ErrEngineNotRunning)
-	assertContains(t, "Summary", p.Summary, "Podman did not answer within 20s")
+	assertContains(t, "Summary", p.Summary, "Podman did not answer within 1m0s")
 }

@@ -131,14 +131,14 @@ func translate(err error, engineName string) error {
 		}
 	case has("failed to init node with kubeadm", "kubelet is not healthy", "kubelet is not running", "wait-control-plane"):
 		return &problem.Problem{
-			Summary: "the Kubernetes control plane did not start inside its node container",
+			Summary: "the Kubernetes control plane did not start inside its node container" + kubeadmSaid(re),
 			Fix: fmt.Sprintf("this is most often too little memory or disk for %s: free some (`%s system prune` clears disk), "+
 				"give %s more memory (4 GB or more), then try again. %s", e.Display, e.Name, e.Display, engine.SimHint),
 			Err: verbose,
 		}
 	case has("failed to join node with kubeadm"):
 		return &problem.Problem{
-			Summary: "a worker node could not join the cluster",
+			Summary: "a worker node could not join the cluster" + kubeadmSaid(re),
 			Fix: fmt.Sprintf("this is most often too little memory for three nodes: give %s more memory (4 GB or more) or close other programs, "+
 				"then try again. %s", e.Display, engine.SimHint),
 			Err: verbose,
@@ -245,4 +245,20 @@ func moreMemoryHint(e engine.Spec) string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// kubeadmSaid is kubeadm's closing error line, which names the phase and
+// the component that failed: what tells a slow machine (a health check
+// that timed out) apart from a broken node, and which nothing else shows.
+func kubeadmSaid(re *kindexec.RunError) string {
+	if re == nil {
+		return ""
+	}
+	lines := strings.Split(string(re.Output), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); strings.HasPrefix(l, "error execution phase") {
+			return " (kubeadm: " + l + ")"
+		}
+	}
+	return ""
 }

@@ -147,11 +147,33 @@ func config(o Options) *v1alpha4.Cluster {
 		Name:     o.Name,
 		Nodes:    []v1alpha4.Node{controlPlane, worker, worker},
 	}
+	c.KubeadmConfigPatches = []string{patientLeaderElection}
 	if o.cgroupV1 {
-		c.KubeadmConfigPatches = []string{kubeletOnCgroupV1}
+		c.KubeadmConfigPatches = append(c.KubeadmConfigPatches, kubeletOnCgroupV1)
 	}
 	return c
 }
+
+// patientLeaderElection gives the controller manager and the scheduler
+// leases they can keep on a busy machine. With the defaults (15 s lease,
+// 10 s to renew, each request 5 s) a kind cluster on a loaded machine
+// lost both: "Failed to renew lease ... context deadline exceeded", exit,
+// CrashLoopBackOff, and with them every controller (namespaces stuck
+// Terminating, no default service account, no rollouts). kind's single
+// control plane has no other copy to fail over to, so a longer lease
+// costs nothing; leader election stays on, as the course describes it.
+const patientLeaderElection = `kind: ClusterConfiguration
+controllerManager:
+  extraArgs:
+    leader-elect-lease-duration: "60s"
+    leader-elect-renew-deadline: "40s"
+    leader-elect-retry-period: "5s"
+scheduler:
+  extraArgs:
+    leader-elect-lease-duration: "60s"
+    leader-elect-renew-deadline: "40s"
+    leader-elect-retry-period: "5s"
+`
 
 // kubeletOnCgroupV1 lets the kubelet start on cgroup v1, which it refuses
 // by default since Kubernetes 1.35 (KubeletConfiguration's failCgroupV1).

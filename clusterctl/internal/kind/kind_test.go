@@ -95,14 +95,17 @@ func TestKindConfig(t *testing.T) {
 		}
 	}
 
-	if len(cfg.KubeadmConfigPatches) != 0 {
-		t.Errorf("on cgroup v2 the kubeadm configuration is patched: %q", cfg.KubeadmConfigPatches)
+	// Leader election that survives a loaded machine, always; on cgroup v2
+	// nothing else.
+	if p := cfg.KubeadmConfigPatches; len(p) != 1 || !strings.Contains(p[0], "kind: ClusterConfiguration") ||
+		strings.Count(p[0], `leader-elect-renew-deadline: "40s"`) != 2 || strings.Contains(p[0], "leader-elect:") {
+		t.Errorf("on cgroup v2 the patches are %q, want only longer leases for the controller manager and the scheduler", p)
 	}
 	// On cgroup v1 every node's kubelet must be told not to refuse it.
 	v1 := config(Options{cgroupV1: true})
-	if p := v1.KubeadmConfigPatches; len(p) != 1 || !strings.Contains(p[0], "kind: KubeletConfiguration") ||
-		!strings.Contains(p[0], "apiVersion: kubelet.config.k8s.io/v1beta1") || !strings.Contains(p[0], "failCgroupV1: false") {
-		t.Errorf("on cgroup v1 the patches are %q, want one KubeletConfiguration with failCgroupV1: false", p)
+	if p := v1.KubeadmConfigPatches; len(p) != 2 || !strings.Contains(p[1], "kind: KubeletConfiguration") ||
+		!strings.Contains(p[1], "apiVersion: kubelet.config.k8s.io/v1beta1") || !strings.Contains(p[1], "failCgroupV1: false") {
+		t.Errorf("on cgroup v1 the patches are %q, want also a KubeletConfiguration with failCgroupV1: false", p)
 	}
 
 	// kind fills in defaults in place; each call must start afresh.
@@ -288,7 +291,7 @@ func TestTranslateKindError(t *testing.T) {
 			[]string{"ran out of memory"},
 			[]string{"more memory", "Docker Desktop", "--provider sim"}},
 		{"kind-create-kubelet-unhealthy.txt", engine.Docker, nil,
-			[]string{"control plane did not start"},
+			[]string{"control plane did not start", "(kubeadm: error execution phase wait-control-plane: failed while waiting for the kubelet to start"},
 			[]string{"memory", "disk", "docker system prune"}},
 		{"kind-create-pull-offline.txt", engine.Docker, problem.ErrNodeImagePull,
 			[]string{"could not download the node image", DefaultNodeImage, "cannot be reached"},
