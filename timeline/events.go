@@ -114,6 +114,15 @@ func (r *reading) event(u *unstructured.Unstructured) {
 	msg = textsafe.Inert(strings.TrimPrefix(msg, "(combined from similar events): "))
 	kind, name := str(u, "involvedObject", "kind"), str(u, "involvedObject", "name")
 	f := &fact{key: fmt.Sprintf("ev|%s|%d", u.GetUID(), count), time: at, precise: precise, actor: actorOfComponent(component, host)}
+	// An event is written after what it tells, and a controller
+	// reports on the Deployment at the version it acted on: each places
+	// the event after the write that caused it.
+	f.rv = rvOf(u.GetResourceVersion())
+	if kind == "Deployment" {
+		if rv := rvOf(str(u, "involvedObject", "resourceVersion")); rv > 0 {
+			f.rv = rv
+		}
+	}
 	kubelet := func(rank int, item string) {
 		f.rank, f.subject, f.mergeKey, f.head, f.item = rank, name, "kubelet|"+name, name, item
 		f.text = name + " " + item

@@ -41,6 +41,10 @@ type Journal struct {
 	// cutoff is when the oldest action kept began: older records are
 	// forgotten and not read again.
 	cutoff time.Time
+	// v, when following a cache, is every state its watches delivered:
+	// the resourceVersions that place each fact (nil: read after the
+	// fact, placed by the clocks).
+	v *versions
 }
 
 // NewJournal returns a journal that keeps the last n actions (n <= 0:
@@ -81,6 +85,9 @@ func (j *Journal) trim(acts []Action) {
 		return
 	}
 	j.cutoff = cut
+	if j.v != nil && acts[0].rv > 0 {
+		j.v.forget(acts[0].rv)
+	}
 	for k, f := range j.facts {
 		if f.eff().Before(cut) {
 			delete(j.facts, k)
@@ -156,6 +163,37 @@ func (r *reading) changed(u *unstructured.Unstructured) bool {
 	}
 	r.j.rv[uid] = u.GetResourceVersion()
 	return true
+}
+
+// behind says whether u changed since it was last read but its watch's
+// handler has not observed that state yet (the informer's store changes
+// first): it is read again at the next update, which that observation
+// brings, so that every fact of it can be placed by resourceVersion.
+func (r *reading) behind(u *unstructured.Unstructured) bool {
+	uid := u.GetUID()
+	if !r.live || r.j.v == nil || r.j.rv[uid] == u.GetResourceVersion() || r.j.v.caughtUp(uid, u.GetResourceVersion()) {
+		return false
+	}
+	r.present[uid] = true
+	return true
+}
+
+// rvAt is the resourceVersion at which a mark appeared, 0 when read
+// after the fact.
+func (r *reading) rvAt(m string) uint64 {
+	if !r.live || r.j.v == nil {
+		return 0
+	}
+	return r.j.v.at(m)
+}
+
+// rvEnded is the resourceVersion at which a mark went, 0 when read after
+// the fact.
+func (r *reading) rvEnded(m string) uint64 {
+	if !r.live || r.j.v == nil {
+		return 0
+	}
+	return r.j.v.endedAt(m)
 }
 
 // add records f unless it is known or older than what the journal keeps.
