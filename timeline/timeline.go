@@ -193,7 +193,13 @@ type group struct {
 }
 
 func newGroup(f *fact) *group {
-	return &group{base: f, act: Action{Time: f.eff(), Actor: f.actor, Manager: f.manager, Text: f.text, rv: f.rv}, objects: map[string]bool{f.object: true}}
+	// The time shown is when k8slab saw the write, unless the server's
+	// record (to the second) says it was seen late.
+	at := f.eff()
+	if !f.time.IsZero() && at.Sub(f.time) > time.Second {
+		at = f.time
+	}
+	return &group{base: f, act: Action{Time: at, Actor: f.actor, Manager: f.manager, Text: f.text, rv: f.rv}, objects: map[string]bool{f.object: true}}
 }
 
 func last(gs []*group) *group {

@@ -152,3 +152,94 @@ func TestJournalIsBounded(t *testing.T) {
 		t.Errorf("the journal keeps %d facts for 3 actions", len(j.facts))
 	}
 }
+
+// observed is a journal that follows a cache: obs hands it each state as
+// the watch delivers it, before any update reads it.
+func observed() (*Journal, func(...unstructured.Unstructured)) {
+	j := NewJournal(0)
+	j.v = newVersions()
+	return j, func(us ...unstructured.Unstructured) {
+		for i := range us {
+			j.v.observe(&us[i], false)
+		}
+	}
+}
+
+func withGeneration(u unstructured.Unstructured, g int64) unstructured.Unstructured {
+	u.SetGeneration(g)
+	return u
+}
+
+// withVersions sets an event's own resourceVersion and the one of the
+// object it reports on.
+func withVersions(u unstructured.Unstructured, own, involved string) unstructured.Unstructured {
+	u.SetResourceVersion(own)
+	if involved != "" {
+		_ = unstructured.SetNestedField(u.Object, involved, "involvedObject", "resourceVersion")
+	}
+	return u
+}
+
+// A write whose watch delivers it seconds late (a loaded machine) keeps
+// the steps it caused: they follow it by resourceVersion, though their
+// clocks say they happened before k8slab heard of the write. Placed by
+// the clocks, the second scale's controller step went under the first.
+func TestAWriteSeenLateKeepsItsSteps(t *testing.T) {
+	j, obs := observed()
+	create := entry("kubectl-create", "", -time.Minute, "f:template")
+	d10 := withGeneration(deployment("10", 3, "nginx:1.27", create), 1)
+	obs(d10)
+	j.Update(State{Deployments: []unstructured.Unstructured{d10}}, t0.Add(-time.Minute))
+
+	d20 := withGeneration(deployment("20", 4, "nginx:1.27", create, entry("kubectl-scale", "", 0, "f:replicas")), 2)
+	evA := withVersions(event("e1", "Deployment", "web", "deployment-controller", "", "ScalingReplicaSet", "Scaled up replica set web-69c from 3 to 4", 20*time.Millisecond), "21", "20")
+	obs(d20)
+	j.Update(State{Deployments: []unstructured.Unstructured{d20}, Events: []unstructured.Unstructured{evA}}, t0.Add(40*time.Millisecond))
+
+	// The second scale at 12:01:17 (resourceVersion 30); its controller's
+	// event arrives at once, the Deployment's watch 2.5 s late.
+	evB := withVersions(event("e2", "Deployment", "web", "deployment-controller", "", "ScalingReplicaSet", "Scaled up replica set web-69c from 4 to 5", 10020*time.Millisecond), "31", "30")
+	j.Update(State{Deployments: []unstructured.Unstructured{d20}, Events: []unstructured.Unstructured{evA, evB}}, t0.Add(10050*time.Millisecond))
+	d30 := withGeneration(deployment("30", 5, "nginx:1.27", create, entry("kubectl-scale", "", 10*time.Second, "f:replicas")), 3)
+	obs(d30)
+	j.Update(State{Deployments: []unstructured.Unstructured{d30}, Events: []unstructured.Unstructured{evA, evB}}, t0.Add(12500*time.Millisecond))
+
+	var b strings.Builder
+	if err := WriteText(&b, j.Actions(), time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	want := `12:00:07 you (kubectl-create) created deployment/web
+
+12:01:07 you (kubectl-scale) set deployment/web replicas 3 → 4
+  +0.00 s deployment controller scaled replicaset web-69c 3 → 4
+
+12:01:17 you (kubectl-scale) set deployment/web replicas 4 → 5
+  +0.00 s deployment controller scaled replicaset web-69c 4 → 5
+`
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+// The informer's store changes before its handlers hear of the change: a
+// state read ahead of what was observed waits for the next update, when
+// its version is known, rather than being placed by a guess.
+func TestAStateAheadOfItsObservationWaits(t *testing.T) {
+	j, obs := observed()
+	create := entry("kubectl-create", "", -time.Minute, "f:template")
+	d10 := withGeneration(deployment("10", 3, "nginx:1.27", create), 1)
+	obs(d10)
+	j.Update(State{Deployments: []unstructured.Unstructured{d10}}, t0.Add(-time.Minute))
+
+	d20 := withGeneration(deployment("20", 4, "nginx:1.27", create, entry("kubectl-scale", "", 0, "f:replicas")), 2)
+	j.Update(State{Deployments: []unstructured.Unstructured{d20}}, t0)
+	if acts := j.Actions(); len(acts) != 1 {
+		t.Fatalf("a write not yet observed is placed: %+v", acts)
+	}
+	obs(d20)
+	j.Update(State{Deployments: []unstructured.Unstructured{d20}}, t0.Add(10*time.Millisecond))
+	acts := j.Actions()
+	if len(acts) != 2 || acts[1].rv != 20 || acts[1].Text != "set deployment/web replicas 3 → 4" {
+		t.Fatalf("got %+v", acts)
+	}
+}
