@@ -316,12 +316,6 @@ func checkGolden(t *testing.T, name, got string) {
 // The timeline of each change a learner makes to a Deployment, on real
 // controllers: what each wrote, in causal order.
 func TestTimelineOnSimulatedCluster(t *testing.T) {
-	if os.Getenv("K8SLAB_TIMELINE_IT") == "" {
-		// Not yet stable on a loaded machine: in -count=20 under load, 4
-		// runs put an action's first steps under the action before
-		// (the write seen late); see the timeline helper's report.
-		t.Skip("set K8SLAB_TIMELINE_IT=1: its causal goldens still fail under load")
-	}
 	l := startSimLab(t)
 
 	l.kubectl(t, "kubectl create deployment web --image=nginx:1.27 --replicas=3")

@@ -46,13 +46,13 @@ func (r *reading) pod(u *unstructured.Unstructured) {
 				continue
 			}
 			r.add(&fact{key: "ready|" + string(uid) + "|" + at.String(), time: at, rv: r.rvAt("ready|" + string(uid)), actor: kubelet, text: name + " ready",
-				rank: rankReady, subject: name, mergeKey: "kubelet|" + name, head: name, item: "ready"})
+				rank: rankReady, subject: name, mergeKey: "kubelet|" + name, head: name, item: "ready", kind: KindStart})
 		case "PodScheduled":
 			if node == "" {
 				continue
 			}
 			r.add(&fact{key: "sched|" + string(uid), time: at, rv: r.rvAt("sched|" + string(uid)), actor: "scheduler", text: "placed " + name + " on " + node,
-				rank: rankSchedule, subject: name, replacedBy: "scheduled|" + name})
+				rank: rankSchedule, subject: name, replacedBy: "scheduled|" + name, kind: KindSchedule})
 		}
 	}
 	if len(u.GetOwnerReferences()) == 0 {
@@ -100,7 +100,7 @@ func (r *reading) ownerless(u *unstructured.Unstructured, first bool) {
 func (r *reading) deleted(uid types.UID, name string, ps *podSummary, at time.Time, rv uint64) {
 	if ps.replicaSet != "" && !r.replicaSets[ps.replicaSet] {
 		r.add(&fact{key: "del|" + string(uid), time: at, rv: rv, actor: "garbage collector", text: "removed " + name + " (its replicaset is gone)",
-			rank: rankPods, subject: name + "~", replacedBy: "deleted|" + name})
+			rank: rankPods, subject: name + "~", replacedBy: "deleted|" + name, kind: KindCollect})
 		return
 	}
 	r.add(&fact{key: "del|" + string(uid), time: at, rv: rv, starts: true, actor: "you", object: "pod/" + name, text: "deleted pod " + name,
@@ -211,9 +211,9 @@ func readyAddresses(u *unstructured.Unstructured) []string {
 
 func (r *reading) endpoint(svc, addrPod, pod string, added bool) {
 	addr, _, _ := strings.Cut(addrPod, "|")
-	verb, prep, subject := "added", " to service ", pod
+	verb, prep, subject, kind := "added", " to service ", pod, KindServe
 	if !added {
-		verb, prep, subject = "removed", " from service ", pod+"~"
+		verb, prep, subject, kind = "removed", " from service ", pod+"~", KindUnserve
 	}
 	item := addr
 	if pod != "" {
@@ -225,7 +225,7 @@ func (r *reading) endpoint(svc, addrPod, pod string, added bool) {
 	}
 	r.add(&fact{key: fmt.Sprintf("ep|%s|%s|%s|%d", svc, addrPod, verb, r.seen.UnixNano()), time: r.seen, rv: rv, actor: "endpointslice controller",
 		text: verb + " " + item + prep + svc, rank: rankEndpoints, subject: subject,
-		mergeKey: "ep|" + verb + "|" + svc, head: verb, item: item, tail: prep + svc})
+		mergeKey: "ep|" + verb + "|" + svc, head: verb, item: item, tail: prep + svc, kind: kind})
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -40,7 +40,31 @@ type Step struct {
 	// Actor is who did it in plain words: "scheduler", "kubelet on w1".
 	Actor string `json:"actor"`
 	Text  string `json:"text"`
+	// Kind says what sort of step it is, for the course's note on why
+	// it happens (assets/course/timeline.yaml); "" for none.
+	Kind string `json:"kind,omitempty"`
 }
+
+// The kinds of step a timeline tells; the course may explain each.
+const (
+	KindRollout       = "rollout-replicaset" // a ReplicaSet scaled up from 0
+	KindScale         = "scale-replicaset"
+	KindPods          = "replicaset-pods" // a ReplicaSet created or deleted pods
+	KindSchedule      = "schedule"
+	KindUnschedulable = "unschedulable"
+	KindStart         = "start" // the kubelet pulled, started, readied
+	KindStop          = "stop"
+	KindPullFailed    = "pull-failed"
+	KindCrashLoop     = "crash-loop"
+	KindProbeFailed   = "probe-failed"
+	KindServe         = "serve"
+	KindUnserve       = "unserve"
+	KindCollect       = "garbage-collect"
+)
+
+// Kinds are every kind of step a timeline tells.
+var Kinds = []string{KindRollout, KindScale, KindPods, KindSchedule, KindUnschedulable, KindStart, KindStop,
+	KindPullFailed, KindCrashLoop, KindProbeFailed, KindServe, KindUnserve, KindCollect}
 
 // DefaultActions is how many actions a timeline keeps.
 const DefaultActions = 20
@@ -69,6 +93,7 @@ type fact struct {
 	// several objects into one action.
 	object string
 	text   string
+	kind string
 	// rank orders what happens within one step of a chain: a controller
 	// scales, pods are created, placed, pulled, started, ready, served.
 	rank int
@@ -174,7 +199,7 @@ func build(facts []*fact, n int) []Action {
 				a.Steps[k-1].Text = f.head + " " + strings.Join(items[k-1], ", ") + f.tail
 				continue
 			}
-			a.Steps = append(a.Steps, Step{Offset: off, Precise: precise, Time: f.happened(), Actor: f.actor, Text: f.text})
+			a.Steps = append(a.Steps, Step{Offset: off, Precise: precise, Time: f.happened(), Actor: f.actor, Text: f.text, Kind: f.kind})
 			merge = append(merge, f.mergeKey)
 			items = append(items, []string{f.item})
 		}

@@ -243,3 +243,37 @@ func TestAStateAheadOfItsObservationWaits(t *testing.T) {
 		t.Fatalf("got %+v", acts)
 	}
 }
+
+// client-go's correlator folds similar events into one and patches its
+// count: the folded event keeps the involvedObject (and its
+// resourceVersion) of its first occurrence, so its own resourceVersion
+// places it. Placed by the stale one, a rollback's steps went under the
+// rollout before it on the simulator.
+func TestAFoldedEventIsPlacedByItsOwnVersion(t *testing.T) {
+	j, obs := observed()
+	create := entry("kubectl-create", "", -time.Minute, "f:template")
+	d10 := withGeneration(deployment("10", 3, "nginx:1.27", create), 1)
+	obs(d10)
+	j.Update(State{Deployments: []unstructured.Unstructured{d10}}, t0.Add(-time.Minute))
+
+	d20 := withGeneration(deployment("20", 3, "nginx:1.28", create, entry("kubectl-set", "", 0, "f:template")), 2)
+	folded := withVersions(event("e1", "Deployment", "web", "deployment-controller", "", "ScalingReplicaSet",
+		"(combined from similar events): Scaled up replica set web-5d4 from 0 to 1", 20*time.Millisecond), "21", "20")
+	obs(d20)
+	j.Update(State{Deployments: []unstructured.Unstructured{d20}, Events: []unstructured.Unstructured{folded}}, t0.Add(40*time.Millisecond))
+
+	d30 := withGeneration(deployment("30", 3, "nginx:1.27", create, entry("kubectl-set", "", 10*time.Second, "f:template")), 3)
+	obs(d30)
+	j.Update(State{Deployments: []unstructured.Unstructured{d30}, Events: []unstructured.Unstructured{folded}}, t0.Add(10*time.Second))
+	again := withVersions(event("e1", "Deployment", "web", "deployment-controller", "", "ScalingReplicaSet",
+		"(combined from similar events): Scaled up replica set web-69c from 0 to 1", 10020*time.Millisecond), "31", "20")
+	again.Object["count"] = int64(2)
+	j.Update(State{Deployments: []unstructured.Unstructured{d30}, Events: []unstructured.Unstructured{again}}, t0.Add(10050*time.Millisecond))
+
+	acts := j.Actions()
+	if len(acts) != 3 || len(acts[2].Steps) != 1 || acts[2].Steps[0].Text != "scaled replicaset web-69c 0 → 1" {
+		var b strings.Builder
+		_ = WriteText(&b, acts, time.UTC)
+		t.Fatalf("the rollback's step is not under it:\n%s", b.String())
+	}
+}
