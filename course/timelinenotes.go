@@ -26,7 +26,23 @@ type TimelineNote struct {
 
 // TimelineNote returns the note on a kind of step, nil for none.
 func (c *Course) TimelineNote(step string) *TimelineNote {
+	if c == nil {
+		return nil
+	}
 	return c.TimelineNotes[step]
+}
+
+// TimelineWhy is the note on a kind of step as a timeline carries it
+// (timeline.Annotate): the why and its lesson's title, "" for none.
+func (c *Course) TimelineWhy(step string) (why, lesson string) {
+	n := c.TimelineNote(step)
+	if n == nil {
+		return "", ""
+	}
+	if n.See != nil {
+		lesson = n.See.Title
+	}
+	return n.Why, lesson
 }
 
 type timelineFile struct {

@@ -33,6 +33,15 @@ func actorText(s Step) string {
 	return s.Actor + " " + s.Text
 }
 
+// WhyLine is a step's why: "why: ... (lesson: Title)".
+func WhyLine(s Step) string {
+	out := "why: " + s.Why
+	if s.Lesson != "" {
+		out += " (lesson: " + s.Lesson + ")"
+	}
+	return out
+}
+
 // Offset writes a step's time since its action: to the hundredth of a
 // second when measured that finely, else to the second.
 func Offset(s Step) string {
@@ -53,8 +62,10 @@ func Offset(s Step) string {
 }
 
 // WriteText writes the timeline as text, one line per action and one
-// indented line per step.
+// indented line per step; the first step of each kind that has a why
+// (Annotate) is followed by it.
 func WriteText(w io.Writer, acts []Action, loc *time.Location) error {
+	told := map[string]bool{}
 	if len(acts) == 0 {
 		_, err := fmt.Fprintln(w, "Nothing recorded yet: no change to the lab's objects that the cluster still remembers.")
 		return err
@@ -71,6 +82,12 @@ func WriteText(w io.Writer, acts []Action, loc *time.Location) error {
 		for _, s := range a.Steps {
 			if _, err := fmt.Fprintln(w, "  "+StepLine(s)); err != nil {
 				return err
+			}
+			if s.Why != "" && !told[s.Kind] {
+				told[s.Kind] = true
+				if _, err := fmt.Fprintln(w, "      "+WhyLine(s)); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -43,6 +43,23 @@ type Step struct {
 	// Kind says what sort of step it is, for the course's note on why
 	// it happens (assets/course/timeline.yaml); "" for none.
 	Kind string `json:"kind,omitempty"`
+	// Why is the course's sentence on why such a step happens, and
+	// Lesson the title of the lesson that teaches it (see Annotate).
+	Why    string `json:"why,omitempty"`
+	Lesson string `json:"lesson,omitempty"`
+}
+
+// Annotate gives each step the course's note on its kind: note returns
+// the why and the lesson's title ("" for none).
+func Annotate(acts []Action, note func(kind string) (why, lesson string)) {
+	for i := range acts {
+		for k := range acts[i].Steps {
+			st := &acts[i].Steps[k]
+			if st.Kind != "" {
+				st.Why, st.Lesson = note(st.Kind)
+			}
+		}
+	}
 }
 
 // The kinds of step a timeline tells; the course may explain each.
@@ -262,7 +279,7 @@ func byClock(fs []*fact) []*group {
 			continue
 		}
 		if cur == nil {
-			cur = &group{act: Action{Time: f.eff(), Text: "before any change k8slab can attribute"}, objects: map[string]bool{}}
+			cur = &group{base: f, act: Action{Time: f.eff(), Text: "before any change k8slab can attribute"}, objects: map[string]bool{}}
 			groups = append(groups, cur)
 		}
 		cur.followers = append(cur.followers, f)

@@ -232,14 +232,15 @@ func TestAStateAheadOfItsObservationWaits(t *testing.T) {
 	j.Update(State{Deployments: []unstructured.Unstructured{d10}}, t0.Add(-time.Minute))
 
 	d20 := withGeneration(deployment("20", 4, "nginx:1.27", create, entry("kubectl-scale", "", 0, "f:replicas")), 2)
-	j.Update(State{Deployments: []unstructured.Unstructured{d20}}, t0)
-	if acts := j.Actions(); len(acts) != 1 {
+	ev := withVersions(event("e1", "Deployment", "web", "deployment-controller", "", "ScalingReplicaSet", "Scaled up replica set web-69c from 3 to 4", 20*time.Millisecond), "21", "20")
+	j.Update(State{Deployments: []unstructured.Unstructured{d20}, Events: []unstructured.Unstructured{ev}}, t0)
+	if acts := j.Actions(); len(acts) != 1 || len(acts[0].Steps) != 1 {
 		t.Fatalf("a write not yet observed is placed: %+v", acts)
 	}
 	obs(d20)
-	j.Update(State{Deployments: []unstructured.Unstructured{d20}}, t0.Add(10*time.Millisecond))
+	j.Update(State{Deployments: []unstructured.Unstructured{d20}, Events: []unstructured.Unstructured{ev}}, t0.Add(10*time.Millisecond))
 	acts := j.Actions()
-	if len(acts) != 2 || acts[1].rv != 20 || acts[1].Text != "set deployment/web replicas 3 → 4" {
+	if len(acts) != 2 || acts[1].rv != 20 || acts[1].Text != "set deployment/web replicas 3 → 4" || len(acts[1].Steps) != 1 {
 		t.Fatalf("got %+v", acts)
 	}
 }
