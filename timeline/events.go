@@ -133,6 +133,10 @@ func (r *reading) event(u *unstructured.Unstructured) {
 		f.text = name + " " + item
 	}
 	switch {
+	case reason == "ScalingReplicaSet" && r.live && r.j.v != nil:
+		// Followed live, each scale is read from the ReplicaSet
+		// (readScales): these events fold after ten.
+		return
 	case reason == "ScalingReplicaSet" && scaledRE().MatchString(msg):
 		m := scaledRE().FindStringSubmatch(msg)
 		f.rank, f.kind = rankScale, KindScale

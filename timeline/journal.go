@@ -1,6 +1,7 @@
 package timeline
 
 import (
+	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -45,6 +46,11 @@ type Journal struct {
 	// the resourceVersions that place each fact (nil: read after the
 	// fact, placed by the clocks).
 	v *versions
+	// scales are the ReplicaSet scales observed and not yet placed;
+	// floor is each ReplicaSet's resourceVersion at the first read:
+	// what came before it was there before k8slab looked.
+	scales []scale
+	floor  map[types.UID]uint64
 }
 
 // NewJournal returns a journal that keeps the last n actions (n <= 0:
@@ -109,6 +115,7 @@ func (j *Journal) Update(s State, seen time.Time) {
 		}
 	}
 	r.readReplicaSets(s.ReplicaSets)
+	r.readScales(s.ReplicaSets)
 	at("events")
 	for i := range s.Events {
 		if r.changed(&s.Events[i]) {
@@ -142,6 +149,36 @@ type reading struct {
 	present map[types.UID]bool
 	// replicaSets are the live (not deleting) ReplicaSets by name.
 	replicaSets map[string]bool
+}
+
+// readScales places the ReplicaSet scales observed since the last read.
+func (r *reading) readScales(rss []unstructured.Unstructured) {
+	j := r.j
+	if j.v == nil {
+		return
+	}
+	if j.floor == nil {
+		j.floor = map[types.UID]uint64{}
+		for i := range rss {
+			j.floor[rss[i].GetUID()] = rvOf(rss[i].GetResourceVersion())
+		}
+	}
+	j.scales = append(j.scales, j.v.takeScales()...)
+	if !r.live {
+		return // the next read places what came after this one
+	}
+	for _, sc := range j.scales {
+		if sc.rv <= j.floor[sc.uid] {
+			continue
+		}
+		kind := KindScale
+		if sc.from == 0 {
+			kind = KindRollout
+		}
+		r.add(&fact{key: fmt.Sprintf("scale|%s|%d", sc.uid, sc.rv), time: sc.at, precise: true, rv: sc.rv, actor: "deployment controller",
+			text: fmt.Sprintf("scaled replicaset %s %d → %d", sc.name, sc.from, sc.to), rank: rankScale, kind: kind})
+	}
+	j.scales = nil
 }
 
 func (r *reading) readReplicaSets(rss []unstructured.Unstructured) {

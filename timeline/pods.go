@@ -125,7 +125,15 @@ func (r *reading) gone() {
 		switch {
 		case s.pod != nil:
 			if !s.pod.deleting {
-				r.deleted(uid, s.name, s.pod, r.seen, gone)
+				// A graceful delete began when the pod was marked
+				// deleting, which the watch saw though no read did:
+				// what the delete caused came after that, not after
+				// the pod was finally removed.
+				at := gone
+				if d := r.rvAt("deleting|" + string(uid)); d > 0 {
+					at = d
+				}
+				r.deleted(uid, s.name, s.pod, r.seen, at)
 			}
 		case r.live:
 			obj := s.kind + "/" + s.name

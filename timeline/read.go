@@ -91,6 +91,7 @@ func Follow(ctx context.Context, cache *clustercache.Cache, ns string, n int, on
 	stop, err := cache.Observe([]clustercache.Key{
 		{Resource: kube.DeploymentsGVR, Namespace: ns}, {Resource: kube.ServicesGVR, Namespace: ns},
 		{Resource: kube.PodsGVR, Namespace: ns}, {Resource: kube.EndpointSlicesGVR, Namespace: ns},
+		{Resource: kube.ReplicaSetsGVR, Namespace: ns},
 	}, v.observe)
 	if err != nil {
 		return err

@@ -110,7 +110,7 @@ type fact struct {
 	// several objects into one action.
 	object string
 	text   string
-	kind string
+	kind   string
 	// rank orders what happens within one step of a chain: a controller
 	// scales, pods are created, placed, pulled, started, ready, served.
 	rank int

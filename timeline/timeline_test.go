@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -165,6 +166,16 @@ func observed() (*Journal, func(...unstructured.Unstructured)) {
 	}
 }
 
+// replicaSet is deployment web's ReplicaSet web-69c at rv with n replicas.
+func replicaSet(rv string, n int64) unstructured.Unstructured {
+	return unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": "ReplicaSet",
+		"metadata": map[string]any{"name": "web-69c", "uid": "r1", "resourceVersion": rv,
+			"ownerReferences": []any{map[string]any{"kind": "Deployment", "name": "web", "uid": "d1", "apiVersion": "apps/v1"}}},
+		"spec": map[string]any{"replicas": n},
+	}}
+}
+
 func withGeneration(u unstructured.Unstructured, g int64) unstructured.Unstructured {
 	u.SetGeneration(g)
 	return u
@@ -183,26 +194,35 @@ func withVersions(u unstructured.Unstructured, own, involved string) unstructure
 // A write whose watch delivers it seconds late (a loaded machine) keeps
 // the steps it caused: they follow it by resourceVersion, though their
 // clocks say they happened before k8slab heard of the write. Placed by
-// the clocks, the second scale's controller step went under the first.
+// the clocks, the second scale's first steps went under the first.
 func TestAWriteSeenLateKeepsItsSteps(t *testing.T) {
 	j, obs := observed()
+	clock := t0
+	j.v.now = func() time.Time { return clock }
 	create := entry("kubectl-create", "", -time.Minute, "f:template")
 	d10 := withGeneration(deployment("10", 3, "nginx:1.27", create), 1)
-	obs(d10)
-	j.Update(State{Deployments: []unstructured.Unstructured{d10}}, t0.Add(-time.Minute))
+	rs11 := replicaSet("11", 3)
+	obs(d10, rs11)
+	j.Update(State{Deployments: []unstructured.Unstructured{d10}, ReplicaSets: []unstructured.Unstructured{rs11}}, t0.Add(-time.Minute))
 
 	d20 := withGeneration(deployment("20", 4, "nginx:1.27", create, entry("kubectl-scale", "", 0, "f:replicas")), 2)
-	evA := withVersions(event("e1", "Deployment", "web", "deployment-controller", "", "ScalingReplicaSet", "Scaled up replica set web-69c from 3 to 4", 20*time.Millisecond), "21", "20")
 	obs(d20)
-	j.Update(State{Deployments: []unstructured.Unstructured{d20}, Events: []unstructured.Unstructured{evA}}, t0.Add(40*time.Millisecond))
+	clock = t0.Add(20 * time.Millisecond)
+	rs21 := replicaSet("21", 4)
+	obs(rs21)
+	evA := withVersions(event("e1", "ReplicaSet", "web-69c", "replicaset-controller", "", "SuccessfulCreate", "Created pod: web-69c-ab12", 30*time.Millisecond), "23", "21")
+	j.Update(State{Deployments: []unstructured.Unstructured{d20}, ReplicaSets: []unstructured.Unstructured{rs21}, Events: []unstructured.Unstructured{evA}}, t0.Add(40*time.Millisecond))
 
-	// The second scale at 12:01:17 (resourceVersion 30); its controller's
-	// event arrives at once, the Deployment's watch 2.5 s late.
-	evB := withVersions(event("e2", "Deployment", "web", "deployment-controller", "", "ScalingReplicaSet", "Scaled up replica set web-69c from 4 to 5", 10020*time.Millisecond), "31", "30")
-	j.Update(State{Deployments: []unstructured.Unstructured{d20}, Events: []unstructured.Unstructured{evA, evB}}, t0.Add(10050*time.Millisecond))
+	// The second scale at 12:01:17 (resourceVersion 30): the ReplicaSet's
+	// watch and the events arrive at once, the Deployment's 2.5 s late.
+	clock = t0.Add(10020 * time.Millisecond)
+	rs31 := replicaSet("31", 5)
+	obs(rs31)
+	evB := withVersions(event("e2", "ReplicaSet", "web-69c", "replicaset-controller", "", "SuccessfulCreate", "Created pod: web-69c-cd34", 10030*time.Millisecond), "33", "31")
+	j.Update(State{Deployments: []unstructured.Unstructured{d20}, ReplicaSets: []unstructured.Unstructured{rs31}, Events: []unstructured.Unstructured{evA, evB}}, t0.Add(10050*time.Millisecond))
 	d30 := withGeneration(deployment("30", 5, "nginx:1.27", create, entry("kubectl-scale", "", 10*time.Second, "f:replicas")), 3)
 	obs(d30)
-	j.Update(State{Deployments: []unstructured.Unstructured{d30}, Events: []unstructured.Unstructured{evA, evB}}, t0.Add(12500*time.Millisecond))
+	j.Update(State{Deployments: []unstructured.Unstructured{d30}, ReplicaSets: []unstructured.Unstructured{rs31}, Events: []unstructured.Unstructured{evA, evB}}, t0.Add(12500*time.Millisecond))
 
 	var b strings.Builder
 	if err := WriteText(&b, j.Actions(), time.UTC); err != nil {
@@ -212,9 +232,11 @@ func TestAWriteSeenLateKeepsItsSteps(t *testing.T) {
 
 12:01:07 you (kubectl-scale) set deployment/web replicas 3 → 4
   +0.00 s deployment controller scaled replicaset web-69c 3 → 4
+  +0.00 s replicaset controller created pod web-69c-ab12
 
 12:01:17 you (kubectl-scale) set deployment/web replicas 4 → 5
   +0.00 s deployment controller scaled replicaset web-69c 4 → 5
+  +0.00 s replicaset controller created pod web-69c-cd34
 `
 	if b.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
@@ -232,7 +254,7 @@ func TestAStateAheadOfItsObservationWaits(t *testing.T) {
 	j.Update(State{Deployments: []unstructured.Unstructured{d10}}, t0.Add(-time.Minute))
 
 	d20 := withGeneration(deployment("20", 4, "nginx:1.27", create, entry("kubectl-scale", "", 0, "f:replicas")), 2)
-	ev := withVersions(event("e1", "Deployment", "web", "deployment-controller", "", "ScalingReplicaSet", "Scaled up replica set web-69c from 3 to 4", 20*time.Millisecond), "21", "20")
+	ev := withVersions(event("e1", "ReplicaSet", "web-69c", "replicaset-controller", "", "SuccessfulCreate", "Created pod: web-69c-ab12", 20*time.Millisecond), "21", "20")
 	j.Update(State{Deployments: []unstructured.Unstructured{d20}, Events: []unstructured.Unstructured{ev}}, t0)
 	if acts := j.Actions(); len(acts) != 1 || len(acts[0].Steps) != 1 {
 		t.Fatalf("a write not yet observed is placed: %+v", acts)
@@ -258,23 +280,53 @@ func TestAFoldedEventIsPlacedByItsOwnVersion(t *testing.T) {
 	j.Update(State{Deployments: []unstructured.Unstructured{d10}}, t0.Add(-time.Minute))
 
 	d20 := withGeneration(deployment("20", 3, "nginx:1.28", create, entry("kubectl-set", "", 0, "f:template")), 2)
-	folded := withVersions(event("e1", "Deployment", "web", "deployment-controller", "", "ScalingReplicaSet",
-		"(combined from similar events): Scaled up replica set web-5d4 from 0 to 1", 20*time.Millisecond), "21", "20")
+	folded := withVersions(event("e1", "Deployment", "web", "deployment-controller", "", "Progressing",
+		"(combined from similar events): replica set web-5d4 progressed", 20*time.Millisecond), "21", "20")
 	obs(d20)
 	j.Update(State{Deployments: []unstructured.Unstructured{d20}, Events: []unstructured.Unstructured{folded}}, t0.Add(40*time.Millisecond))
 
 	d30 := withGeneration(deployment("30", 3, "nginx:1.27", create, entry("kubectl-set", "", 10*time.Second, "f:template")), 3)
 	obs(d30)
 	j.Update(State{Deployments: []unstructured.Unstructured{d30}, Events: []unstructured.Unstructured{folded}}, t0.Add(10*time.Second))
-	again := withVersions(event("e1", "Deployment", "web", "deployment-controller", "", "ScalingReplicaSet",
-		"(combined from similar events): Scaled up replica set web-69c from 0 to 1", 10020*time.Millisecond), "31", "20")
+	again := withVersions(event("e1", "Deployment", "web", "deployment-controller", "", "Progressing",
+		"(combined from similar events): replica set web-69c progressed", 10020*time.Millisecond), "31", "20")
 	again.Object["count"] = int64(2)
 	j.Update(State{Deployments: []unstructured.Unstructured{d30}, Events: []unstructured.Unstructured{again}}, t0.Add(10050*time.Millisecond))
 
 	acts := j.Actions()
-	if len(acts) != 3 || len(acts[2].Steps) != 1 || acts[2].Steps[0].Text != "scaled replicaset web-69c 0 → 1" {
+	if len(acts) != 3 || len(acts[2].Steps) != 1 || acts[2].Steps[0].Text != "deployment/web Progressing: replica set web-69c progressed" {
 		var b strings.Builder
 		_ = WriteText(&b, acts, time.UTC)
 		t.Fatalf("the rollback's step is not under it:\n%s", b.String())
+	}
+}
+
+// A pod deleted gracefully is replaced as soon as it is marked deleting:
+// the replacement follows the delete though no read saw the pod deleting
+// (only the watch did) and it was removed after the replacement was made.
+func TestAGracefulDeletePlacesItsReplacement(t *testing.T) {
+	j, obs := observed()
+	pod := readyPod("web-69c-ab12", -time.Minute)
+	pod.SetResourceVersion("10")
+	rs := replicaSet("11", 1)
+	obs(pod, rs)
+	j.Update(State{Pods: []unstructured.Unstructured{pod}, ReplicaSets: []unstructured.Unstructured{rs}}, t0.Add(-time.Minute))
+
+	deleting := *pod.DeepCopy()
+	deleting.SetResourceVersion("50")
+	now := metav1.NewTime(t0)
+	deleting.SetDeletionTimestamp(&now)
+	obs(deleting)
+	gone := *deleting.DeepCopy()
+	gone.SetResourceVersion("60")
+	j.v.observe(&gone, true)
+	created := withVersions(event("e1", "ReplicaSet", "web-69c", "replicaset-controller", "", "SuccessfulCreate", "Created pod: web-69c-cd34", 20*time.Millisecond), "55", "12")
+	j.Update(State{Events: []unstructured.Unstructured{created}, ReplicaSets: []unstructured.Unstructured{rs}}, t0.Add(2*time.Second))
+
+	acts := j.Actions()
+	if len(acts) != 2 || acts[1].Text != "deleted pod web-69c-ab12" || len(acts[1].Steps) != 1 {
+		var b strings.Builder
+		_ = WriteText(&b, acts, time.UTC)
+		t.Fatalf("the replacement is not under the delete:\n%s", b.String())
 	}
 }

@@ -3,6 +3,7 @@ package timeline
 import (
 	"strconv"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -26,6 +27,25 @@ type versions struct {
 	// since and ended say at which resourceVersion a mark last
 	// appeared, and last went.
 	since, ended map[string]mark
+	// replicas is each Deployment-owned ReplicaSet's spec.replicas, and
+	// scales every change of it observed, oldest first, until taken.
+	replicas map[types.UID]int64
+	scales   []scale
+	// now is the clock scales are seen by (tests set it).
+	now func() time.Time
+}
+
+// scale is one change of a ReplicaSet's replicas: the deployment
+// controller's step, read from the object it wrote rather than from
+// its event, which client-go folds into one (and so loses steps) after
+// ten similar ones in ten minutes.
+type scale struct {
+	rv       uint64
+	uid      types.UID
+	name     string
+	from, to int64
+	// at is when the watch delivered it.
+	at time.Time
 }
 
 type mark struct {
@@ -34,7 +54,7 @@ type mark struct {
 }
 
 func newVersions() *versions {
-	return &versions{last: map[types.UID]uint64{}, marks: map[types.UID][]string{}, since: map[string]mark{}, ended: map[string]mark{}}
+	return &versions{last: map[types.UID]uint64{}, marks: map[types.UID][]string{}, since: map[string]mark{}, ended: map[string]mark{}, replicas: map[types.UID]int64{}, now: time.Now}
 }
 
 // rvOf reads a resourceVersion as the number the API server gives it
@@ -89,6 +109,9 @@ func (v *versions) observe(u *unstructured.Unstructured, deleted bool) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if u.GetKind() == "ReplicaSet" {
+		v.replicaSet(u, rv, deleted)
+	}
 	before := map[string]bool{}
 	for _, m := range v.marks[uid] {
 		before[m] = true
@@ -113,6 +136,43 @@ func (v *versions) observe(u *unstructured.Unstructured, deleted bool) {
 	} else {
 		v.marks[uid] = now
 	}
+}
+
+// replicaSet records a change of a Deployment's ReplicaSet's replicas;
+// v.mu must be held. A ReplicaSet first observed starts from 0: the
+// deployment controller creates a new one at its first size.
+func (v *versions) replicaSet(u *unstructured.Unstructured, rv uint64, deleted bool) {
+	uid := u.GetUID()
+	if deleted {
+		delete(v.replicas, uid)
+		return
+	}
+	owned := false
+	for _, o := range u.GetOwnerReferences() {
+		owned = owned || o.Kind == "Deployment"
+	}
+	if !owned {
+		return
+	}
+	n := int64(1)
+	if r, ok, _ := unstructured.NestedInt64(u.Object, "spec", "replicas"); ok {
+		n = r
+	}
+	from, seen := v.replicas[uid]
+	v.replicas[uid] = n
+	if seen && from == n || !seen && n == 0 {
+		return
+	}
+	v.scales = append(v.scales, scale{rv: rv, uid: uid, name: u.GetName(), from: from, to: n, at: v.now()})
+}
+
+// takeScales returns the scales observed since the last call.
+func (v *versions) takeScales() []scale {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := v.scales
+	v.scales = nil
+	return out
 }
 
 // caughtUp says whether the state of uid at rv has been observed: the
