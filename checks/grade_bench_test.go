@@ -153,6 +153,13 @@ func BenchmarkWatchReaction(b *testing.B) {
 	if err := waitStatus(checks.Pass); err != nil {
 		b.Fatal(err)
 	}
+	// The timeline's first read is what was there before it looked; a
+	// write it should tell as the learner's comes after.
+	select {
+	case <-actions:
+	case <-time.After(60 * time.Second):
+		b.Fatal("the timeline never read the namespace")
+	}
 	var grade, shown []time.Duration
 	var last timeline.Action
 	for i := 0; b.Loop(); i++ {

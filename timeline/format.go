@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ActionLine is the first line of an action: "12:01:07 you (kubectl-scale)
@@ -85,8 +86,10 @@ func WriteText(w io.Writer, acts []Action, loc *time.Location) error {
 			}
 			if s.Why != "" && !told[s.Kind] {
 				told[s.Kind] = true
-				if _, err := fmt.Fprintln(w, "      "+WhyLine(s)); err != nil {
-					return err
+				for _, l := range wrap(WhyLine(s), 80-6) {
+					if _, err := fmt.Fprintln(w, "      "+l); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -118,4 +121,24 @@ func WriteJSON(w io.Writer, acts []Action) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// wrap breaks text at spaces into lines of at most width runes (a word
+// longer than that keeps a line of its own): the course's sentences read
+// at 80 columns.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = w
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) <= width:
+			line += " " + w
+		default:
+			lines = append(lines, line)
+			line = w
+		}
+	}
+	return append(lines, line)
 }

@@ -330,3 +330,39 @@ func TestAGracefulDeletePlacesItsReplacement(t *testing.T) {
 		t.Fatalf("the replacement is not under the delete:\n%s", b.String())
 	}
 }
+
+// Annotated, the text timeline follows the first step of each kind with
+// its why, wrapped at 80 columns, and the JSON carries it on every step.
+func TestWhyFollowsTheFirstStepOfItsKind(t *testing.T) {
+	acts := []Action{{Time: t0, Actor: "you (kubectl-scale)", Text: "set deployment/web replicas 3 → 5", Steps: []Step{
+		{Offset: 20 * time.Millisecond, Precise: true, Actor: "scheduler", Text: "placed a on w1", Kind: KindSchedule},
+		{Offset: 30 * time.Millisecond, Precise: true, Actor: "scheduler", Text: "placed b on w2", Kind: KindSchedule},
+	}}}
+	Annotate(acts, func(kind string) (string, string) {
+		if kind != KindSchedule {
+			return "", ""
+		}
+		return "A new pod has no node - the scheduler filters out the nodes it does not fit, scores the rest, and binds the pod to the best one.", "Choosing nodes"
+	})
+	var b strings.Builder
+	if err := WriteText(&b, acts, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	want := `12:01:07 you (kubectl-scale) set deployment/web replicas 3 → 5
+  +0.02 s scheduler placed a on w1
+      why: A new pod has no node - the scheduler filters out the nodes it does
+      not fit, scores the rest, and binds the pod to the best one. (lesson:
+      Choosing nodes)
+  +0.03 s scheduler placed b on w2
+`
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+	b.Reset()
+	if err := WriteJSON(&b, acts); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), `"lesson": "Choosing nodes"`); n != 2 {
+		t.Errorf("the JSON carries the lesson on %d steps, want 2:\n%s", n, b.String())
+	}
+}
