@@ -132,21 +132,31 @@ func BenchmarkWatchReaction(b *testing.B) {
 			}
 		}
 	}
-	// waitAction waits for a newest action other than last that says
-	// the deployment's replicas became want, and returns it.
+	// waitAction waits for a newest scale other than last that says the
+	// deployment's replicas became want, and returns it.
 	waitAction := func(last timeline.Action, want string) timeline.Action {
 		deadline := time.After(60 * time.Second)
+		var seen []timeline.Action
 		for {
 			select {
 			case acts := <-actions:
-				if n := len(acts); n > 0 {
-					a := acts[n-1]
+				seen = acts
+				// The write is the newest scale; what it caused may
+				// follow it as an action of its own.
+				for i := len(acts) - 1; i >= 0; i-- {
+					a := acts[i]
+					if !strings.Contains(a.Text, "replicas ") {
+						continue
+					}
 					if strings.HasSuffix(a.Text, "replicas "+other(want)+" → "+want) && !(a.Time.Equal(last.Time) && a.Text == last.Text) {
 						return a
 					}
+					break
 				}
 			case <-deadline:
-				b.Fatalf("the timeline never showed the scale to %s", want)
+				var text strings.Builder
+				_ = timeline.WriteText(&text, seen, time.UTC)
+				b.Fatalf("the timeline never showed the scale to %s; last:\n%s", want, text.String())
 			}
 		}
 	}
