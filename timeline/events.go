@@ -133,9 +133,10 @@ func (r *reading) event(u *unstructured.Unstructured) {
 		f.text = name + " " + item
 	}
 	switch {
-	case reason == "ScalingReplicaSet" && r.live && r.j.v != nil:
-		// Followed live, each scale is read from the ReplicaSet
-		// (readScales): these events fold after ten.
+	case (reason == "ScalingReplicaSet" || reason == "SuccessfulCreate" || reason == "SuccessfulDelete") && r.live && r.j.v != nil:
+		// Followed live, each scale is read from the ReplicaSet and each
+		// pod from itself (readScales, readPods): these events fold
+		// after ten similar ones and lose steps.
 		return
 	case reason == "ScalingReplicaSet" && scaledRE().MatchString(msg):
 		m := scaledRE().FindStringSubmatch(msg)

@@ -51,6 +51,12 @@ type Journal struct {
 	// what came before it was there before k8slab looked.
 	scales []scale
 	floor  map[types.UID]uint64
+	// pods are the controllers' pod changes not yet placed; before is
+	// the pods of the first read and the highest resourceVersion it
+	// held: what those tell was there before k8slab looked.
+	pods     []podChange
+	before   map[types.UID]bool
+	beforeRV uint64
 }
 
 // NewJournal returns a journal that keeps the last n actions (n <= 0:
@@ -116,6 +122,7 @@ func (j *Journal) Update(s State, seen time.Time) {
 	}
 	r.readReplicaSets(s.ReplicaSets)
 	r.readScales(s.ReplicaSets)
+	r.readPods(s)
 	at("events")
 	for i := range s.Events {
 		if r.changed(&s.Events[i]) {
@@ -149,6 +156,44 @@ type reading struct {
 	present map[types.UID]bool
 	// replicaSets are the live (not deleting) ReplicaSets by name.
 	replicaSets map[string]bool
+}
+
+// readPods places the pods the ReplicaSet controller created and deleted
+// since the last read.
+func (r *reading) readPods(s State) {
+	j := r.j
+	if j.v == nil {
+		return
+	}
+	if j.before == nil {
+		j.before = map[types.UID]bool{}
+		for _, items := range [][]unstructured.Unstructured{s.Deployments, s.ReplicaSets, s.Pods, s.Services, s.EndpointSlices} {
+			for i := range items {
+				j.before[items[i].GetUID()] = true
+				j.beforeRV = max(j.beforeRV, rvOf(items[i].GetResourceVersion()))
+			}
+		}
+	}
+	j.pods = append(j.pods, j.v.takePods()...)
+	if !r.live {
+		return
+	}
+	for _, p := range j.pods {
+		if p.rv <= j.beforeRV || !p.deleted && j.before[p.uid] {
+			continue
+		}
+		verb, subject := "created", p.name
+		f := &fact{time: p.at, precise: true, rv: p.rv, actor: "replicaset controller", rank: rankPods, kind: KindPods}
+		if p.deleted {
+			verb, subject = "deleted", p.name+"~"
+			f.provides = "deleted|" + p.name
+		}
+		f.key = "rs" + verb + "|" + string(p.uid)
+		f.subject, f.text = subject, verb+" pod "+p.name
+		f.mergeKey, f.head, f.item = verb+"|"+p.rs, verb+" pods", p.name
+		r.add(f)
+	}
+	j.pods = nil
 }
 
 // readScales places the ReplicaSet scales observed since the last read.

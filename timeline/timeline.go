@@ -168,17 +168,19 @@ func build(facts []*fact, n int) []Action {
 	// Facts read after the fact, with the writes so read, are placed
 	// by the clocks; the rest by resourceVersion, after the first write
 	// that has one.
-	var old, live []*fact
+	var kept []*fact
 	var firstLive uint64
-	for _, f := range facts {
-		if f.starts && f.rv > 0 && (firstLive == 0 || f.rv < firstLive) {
-			firstLive = f.rv
-		}
-	}
 	for _, f := range facts {
 		if f.replacedBy != "" && present[f.replacedBy] {
 			continue
 		}
+		kept = append(kept, f)
+		if f.starts && f.rv > 0 && (firstLive == 0 || f.rv < firstLive) {
+			firstLive = f.rv
+		}
+	}
+	var old, live []*fact
+	for _, f := range kept {
 		if firstLive > 0 && f.rv >= firstLive {
 			live = append(live, f)
 		} else {
@@ -307,6 +309,10 @@ func byVersion(fs []*fact) []*group {
 			continue
 		}
 		cur := last(groups)
+		if cur == nil { // cannot be: the first is a write
+			cur = &group{base: f, act: Action{Time: f.eff(), Text: "before any change k8slab can attribute"}, objects: map[string]bool{}}
+			groups = append(groups, cur)
+		}
 		cur.followers = append(cur.followers, f)
 	}
 	return groups

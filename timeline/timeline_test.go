@@ -176,6 +176,14 @@ func replicaSet(rv string, n int64) unstructured.Unstructured {
 	}}
 }
 
+// newPod is a pod of ReplicaSet web-69c as its watch first delivers it.
+func newPod(name, rv string) unstructured.Unstructured {
+	p := readyPod(name, 0)
+	p.SetResourceVersion(rv)
+	delete(p.Object, "status")
+	return p
+}
+
 func withGeneration(u unstructured.Unstructured, g int64) unstructured.Unstructured {
 	u.SetGeneration(g)
 	return u
@@ -210,19 +218,21 @@ func TestAWriteSeenLateKeepsItsSteps(t *testing.T) {
 	clock = t0.Add(20 * time.Millisecond)
 	rs21 := replicaSet("21", 4)
 	obs(rs21)
-	evA := withVersions(event("e1", "ReplicaSet", "web-69c", "replicaset-controller", "", "SuccessfulCreate", "Created pod: web-69c-ab12", 30*time.Millisecond), "23", "21")
-	j.Update(State{Deployments: []unstructured.Unstructured{d20}, ReplicaSets: []unstructured.Unstructured{rs21}, Events: []unstructured.Unstructured{evA}}, t0.Add(40*time.Millisecond))
+	clock = t0.Add(30 * time.Millisecond)
+	obs(newPod("web-69c-ab12", "23"))
+	j.Update(State{Deployments: []unstructured.Unstructured{d20}, ReplicaSets: []unstructured.Unstructured{rs21}}, t0.Add(40*time.Millisecond))
 
 	// The second scale at 12:01:17 (resourceVersion 30): the ReplicaSet's
 	// watch and the events arrive at once, the Deployment's 2.5 s late.
 	clock = t0.Add(10020 * time.Millisecond)
 	rs31 := replicaSet("31", 5)
 	obs(rs31)
-	evB := withVersions(event("e2", "ReplicaSet", "web-69c", "replicaset-controller", "", "SuccessfulCreate", "Created pod: web-69c-cd34", 10030*time.Millisecond), "33", "31")
-	j.Update(State{Deployments: []unstructured.Unstructured{d20}, ReplicaSets: []unstructured.Unstructured{rs31}, Events: []unstructured.Unstructured{evA, evB}}, t0.Add(10050*time.Millisecond))
+	clock = t0.Add(10030 * time.Millisecond)
+	obs(newPod("web-69c-cd34", "33"))
+	j.Update(State{Deployments: []unstructured.Unstructured{d20}, ReplicaSets: []unstructured.Unstructured{rs31}}, t0.Add(10050*time.Millisecond))
 	d30 := withGeneration(deployment("30", 5, "nginx:1.27", create, entry("kubectl-scale", "", 10*time.Second, "f:replicas")), 3)
 	obs(d30)
-	j.Update(State{Deployments: []unstructured.Unstructured{d30}, ReplicaSets: []unstructured.Unstructured{rs31}, Events: []unstructured.Unstructured{evA, evB}}, t0.Add(12500*time.Millisecond))
+	j.Update(State{Deployments: []unstructured.Unstructured{d30}, ReplicaSets: []unstructured.Unstructured{rs31}}, t0.Add(12500*time.Millisecond))
 
 	var b strings.Builder
 	if err := WriteText(&b, j.Actions(), time.UTC); err != nil {
@@ -254,7 +264,7 @@ func TestAStateAheadOfItsObservationWaits(t *testing.T) {
 	j.Update(State{Deployments: []unstructured.Unstructured{d10}}, t0.Add(-time.Minute))
 
 	d20 := withGeneration(deployment("20", 4, "nginx:1.27", create, entry("kubectl-scale", "", 0, "f:replicas")), 2)
-	ev := withVersions(event("e1", "ReplicaSet", "web-69c", "replicaset-controller", "", "SuccessfulCreate", "Created pod: web-69c-ab12", 20*time.Millisecond), "21", "20")
+	ev := withVersions(event("e1", "Pod", "web-69c-ab12", "kubelet", "w1", "Pulled", "Container image \"nginx:1.27\" already present on machine", 20*time.Millisecond), "21", "20")
 	j.Update(State{Deployments: []unstructured.Unstructured{d20}, Events: []unstructured.Unstructured{ev}}, t0)
 	if acts := j.Actions(); len(acts) != 1 || len(acts[0].Steps) != 1 {
 		t.Fatalf("a write not yet observed is placed: %+v", acts)
@@ -319,12 +329,13 @@ func TestAGracefulDeletePlacesItsReplacement(t *testing.T) {
 	obs(deleting)
 	gone := *deleting.DeepCopy()
 	gone.SetResourceVersion("60")
+	replacement := newPod("web-69c-cd34", "55")
+	obs(replacement)
 	j.v.observe(&gone, true)
-	created := withVersions(event("e1", "ReplicaSet", "web-69c", "replicaset-controller", "", "SuccessfulCreate", "Created pod: web-69c-cd34", 20*time.Millisecond), "55", "12")
-	j.Update(State{Events: []unstructured.Unstructured{created}, ReplicaSets: []unstructured.Unstructured{rs}}, t0.Add(2*time.Second))
+	j.Update(State{Pods: []unstructured.Unstructured{replacement}, ReplicaSets: []unstructured.Unstructured{rs}}, t0.Add(2*time.Second))
 
 	acts := j.Actions()
-	if len(acts) != 2 || acts[1].Text != "deleted pod web-69c-ab12" || len(acts[1].Steps) != 1 {
+	if len(acts) != 2 || acts[1].Text != "deleted pod web-69c-ab12" || len(acts[1].Steps) != 1 || acts[1].Steps[0].Text != "created pod web-69c-cd34" {
 		var b strings.Builder
 		_ = WriteText(&b, acts, time.UTC)
 		t.Fatalf("the replacement is not under the delete:\n%s", b.String())
@@ -364,5 +375,40 @@ func TestWhyFollowsTheFirstStepOfItsKind(t *testing.T) {
 	}
 	if n := strings.Count(b.String(), `"lesson": "Choosing nodes"`); n != 2 {
 		t.Errorf("the JSON carries the lesson on %d steps, want 2:\n%s", n, b.String())
+	}
+}
+
+// A pod deleted while its ReplicaSet has pods to shed (scaled down) is
+// the controller's delete; a pod deleted when it has none is a person's.
+// Both are read from the pods: client-go folds the controller's events
+// after ten similar ones, and a folded event tells only the last pod.
+func TestWhoDeletedAPod(t *testing.T) {
+	j, obs := observed()
+	rs := replicaSet("10", 2)
+	a, b := newPod("web-69c-aaaaa", "11"), newPod("web-69c-bbbbb", "12")
+	obs(rs, a, b)
+	j.Update(State{ReplicaSets: []unstructured.Unstructured{rs}, Pods: []unstructured.Unstructured{a, b}}, t0)
+
+	deleting := func(p unstructured.Unstructured, rv string) unstructured.Unstructured {
+		p = *p.DeepCopy()
+		p.SetResourceVersion(rv)
+		now := metav1.NewTime(t0)
+		p.SetDeletionTimestamp(&now)
+		return p
+	}
+	rs20 := replicaSet("20", 1)
+	a21 := deleting(a, "21")
+	obs(rs20, a21)
+	j.Update(State{ReplicaSets: []unstructured.Unstructured{rs20}, Pods: []unstructured.Unstructured{a21, b}}, t0.Add(time.Second))
+	b31 := deleting(b, "31")
+	obs(b31)
+	j.Update(State{ReplicaSets: []unstructured.Unstructured{rs20}, Pods: []unstructured.Unstructured{a21, b31}}, t0.Add(2*time.Second))
+
+	var out strings.Builder
+	_ = WriteText(&out, j.Actions(), time.UTC)
+	text := out.String()
+	if !strings.Contains(text, "replicaset controller deleted pod web-69c-aaaaa") || strings.Contains(text, "you deleted pod web-69c-aaaaa") ||
+		!strings.Contains(text, "you deleted pod web-69c-bbbbb") {
+		t.Errorf("who deleted which pod:\n%s", text)
 	}
 }

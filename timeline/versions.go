@@ -31,8 +31,25 @@ type versions struct {
 	// scales every change of it observed, oldest first, until taken.
 	replicas map[types.UID]int64
 	scales   []scale
+	// surplus is how many pods each ReplicaSet was scaled down by and
+	// has not yet been seen deleting: a pod deleted while its
+	// ReplicaSet has a surplus is the controller's doing, any other a
+	// person's. pods are the pods the controllers created and deleted,
+	// oldest first, until taken: read from the pods themselves, since
+	// their events fold too.
+	surplus map[types.UID]int64
+	pods    []podChange
 	// now is the clock scales are seen by (tests set it).
 	now func() time.Time
+}
+
+// podChange is a pod a ReplicaSet controller created or deleted.
+type podChange struct {
+	rv       uint64
+	uid      types.UID
+	name, rs string
+	deleted  bool
+	at       time.Time
 }
 
 // scale is one change of a ReplicaSet's replicas: the deployment
@@ -54,7 +71,7 @@ type mark struct {
 }
 
 func newVersions() *versions {
-	return &versions{last: map[types.UID]uint64{}, marks: map[types.UID][]string{}, since: map[string]mark{}, ended: map[string]mark{}, replicas: map[types.UID]int64{}, now: time.Now}
+	return &versions{last: map[types.UID]uint64{}, marks: map[types.UID][]string{}, since: map[string]mark{}, ended: map[string]mark{}, replicas: map[types.UID]int64{}, surplus: map[types.UID]int64{}, now: time.Now}
 }
 
 // rvOf reads a resourceVersion as the number the API server gives it
@@ -109,8 +126,11 @@ func (v *versions) observe(u *unstructured.Unstructured, deleted bool) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if u.GetKind() == "ReplicaSet" {
+	switch u.GetKind() {
+	case "ReplicaSet":
 		v.replicaSet(u, rv, deleted)
+	case "Pod":
+		v.pod(u, rv, deleted)
 	}
 	before := map[string]bool{}
 	for _, m := range v.marks[uid] {
@@ -163,7 +183,49 @@ func (v *versions) replicaSet(u *unstructured.Unstructured, rv uint64, deleted b
 	if seen && from == n || !seen && n == 0 {
 		return
 	}
+	if seen {
+		v.surplus[uid] = max(0, v.surplus[uid]+from-n)
+	}
 	v.scales = append(v.scales, scale{rv: rv, uid: uid, name: u.GetName(), from: from, to: n, at: v.now()})
+}
+
+// pod records a pod of a Deployment's ReplicaSet created, or deleted
+// while its ReplicaSet had pods to shed; v.mu must be held.
+func (v *versions) pod(u *unstructured.Unstructured, rv uint64, deleted bool) {
+	var rs types.UID
+	var rsName string
+	for _, o := range u.GetOwnerReferences() {
+		if o.Kind == "ReplicaSet" {
+			rs, rsName = o.UID, o.Name
+		}
+	}
+	if _, ok := v.replicas[rs]; !ok {
+		return
+	}
+	uid := u.GetUID()
+	prev, known := v.marks[uid]
+	wasDeleting := false
+	for _, m := range prev {
+		wasDeleting = wasDeleting || m == "deleting|"+string(uid)
+	}
+	change := podChange{rv: rv, uid: uid, name: u.GetName(), rs: rsName, at: v.now()}
+	switch {
+	case !known && !deleted && u.GetDeletionTimestamp() == nil:
+		v.pods = append(v.pods, change)
+	case !wasDeleting && (deleted || u.GetDeletionTimestamp() != nil) && v.surplus[rs] > 0:
+		v.surplus[rs]--
+		change.deleted = true
+		v.pods = append(v.pods, change)
+	}
+}
+
+// takePods returns the pod changes observed since the last call.
+func (v *versions) takePods() []podChange {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := v.pods
+	v.pods = nil
+	return out
 }
 
 // takeScales returns the scales observed since the last call.
