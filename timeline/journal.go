@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"fmt"
+	"sort"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -57,6 +58,15 @@ type Journal struct {
 	pods     []podChange
 	before   map[types.UID]bool
 	beforeRV uint64
+	// surplus is how many pods each ReplicaSet was scaled down by and
+	// has not yet been seen deleting: a pod marked deleting while its
+	// ReplicaSet has a surplus is the controller's delete, any other a
+	// person's. It is decided once the ReplicaSet's watch has delivered
+	// the version of the delete, so that a scale-down seen late counts.
+	surplus map[types.UID]int64
+	// rsLast is how far each ReplicaSet's watch had delivered when the
+	// scales were taken.
+	rsLast map[types.UID]uint64
 }
 
 // NewJournal returns a journal that keeps the last n actions (n <= 0:
@@ -121,6 +131,12 @@ func (j *Journal) Update(s State, seen time.Time) {
 		}
 	}
 	r.readReplicaSets(s.ReplicaSets)
+	if j.v != nil {
+		var scales []scale
+		var pods []podChange
+		scales, pods, j.rsLast = j.v.take()
+		j.scales, j.pods = append(j.scales, scales...), append(j.pods, pods...)
+	}
 	r.readScales(s.ReplicaSets)
 	r.readPods(s)
 	at("events")
@@ -174,13 +190,27 @@ func (r *reading) readPods(s State) {
 			}
 		}
 	}
-	j.pods = append(j.pods, j.v.takePods()...)
 	if !r.live {
 		return
 	}
+	if j.surplus == nil {
+		j.surplus = map[types.UID]int64{}
+	}
+	sort.SliceStable(j.pods, func(a, b int) bool { return j.pods[a].rv < j.pods[b].rv })
+	var pending []podChange
 	for _, p := range j.pods {
 		if p.rv <= j.beforeRV || !p.deleted && j.before[p.uid] {
 			continue
+		}
+		if p.deleted {
+			if j.rsLast[p.rs] < p.rv {
+				pending = append(pending, p) // its ReplicaSet's scales are not all in
+				continue
+			}
+			if j.surplus[p.rs] <= 0 {
+				continue // a person's: the pod's own reading tells it
+			}
+			j.surplus[p.rs]--
 		}
 		verb, subject := "created", p.name
 		f := &fact{time: p.at, precise: true, rv: p.rv, actor: "replicaset controller", rank: rankPods, kind: KindPods}
@@ -190,10 +220,10 @@ func (r *reading) readPods(s State) {
 		}
 		f.key = "rs" + verb + "|" + string(p.uid)
 		f.subject, f.text = subject, verb+" pod "+p.name
-		f.mergeKey, f.head, f.item = verb+"|"+p.rs, verb+" pods", p.name
+		f.mergeKey, f.head, f.item = verb+"|"+p.rsName, verb+" pods", p.name
 		r.add(f)
 	}
-	j.pods = nil
+	j.pods = pending
 }
 
 // readScales places the ReplicaSet scales observed since the last read.
@@ -208,14 +238,17 @@ func (r *reading) readScales(rss []unstructured.Unstructured) {
 			j.floor[rss[i].GetUID()] = rvOf(rss[i].GetResourceVersion())
 		}
 	}
-	j.scales = append(j.scales, j.v.takeScales()...)
 	if !r.live {
 		return // the next read places what came after this one
+	}
+	if j.surplus == nil {
+		j.surplus = map[types.UID]int64{}
 	}
 	for _, sc := range j.scales {
 		if sc.rv <= j.floor[sc.uid] {
 			continue
 		}
+		j.surplus[sc.uid] += max(0, sc.from-sc.to)
 		kind := KindScale
 		if sc.from == 0 {
 			kind = KindRollout

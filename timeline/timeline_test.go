@@ -396,13 +396,20 @@ func TestWhoDeletedAPod(t *testing.T) {
 		p.SetDeletionTimestamp(&now)
 		return p
 	}
+	// The pod's watch delivers its deletion before the ReplicaSet's
+	// watch delivers the scale-down that caused it: it is decided once
+	// the ReplicaSet's watch has caught up (its status follows).
 	rs20 := replicaSet("20", 1)
 	a21 := deleting(a, "21")
-	obs(rs20, a21)
-	j.Update(State{ReplicaSets: []unstructured.Unstructured{rs20}, Pods: []unstructured.Unstructured{a21, b}}, t0.Add(time.Second))
+	obs(a21)
+	j.Update(State{ReplicaSets: []unstructured.Unstructured{rs}, Pods: []unstructured.Unstructured{a21, b}}, t0.Add(time.Second))
+	rs22 := replicaSet("22", 1)
+	obs(rs20, rs22)
+	j.Update(State{ReplicaSets: []unstructured.Unstructured{rs22}, Pods: []unstructured.Unstructured{a21, b}}, t0.Add(time.Second))
 	b31 := deleting(b, "31")
-	obs(b31)
-	j.Update(State{ReplicaSets: []unstructured.Unstructured{rs20}, Pods: []unstructured.Unstructured{a21, b31}}, t0.Add(2*time.Second))
+	rs32 := replicaSet("32", 1)
+	obs(b31, rs32)
+	j.Update(State{ReplicaSets: []unstructured.Unstructured{rs32}, Pods: []unstructured.Unstructured{a21, b31}}, t0.Add(2*time.Second))
 
 	var out strings.Builder
 	_ = WriteText(&out, j.Actions(), time.UTC)

@@ -31,25 +31,23 @@ type versions struct {
 	// scales every change of it observed, oldest first, until taken.
 	replicas map[types.UID]int64
 	scales   []scale
-	// surplus is how many pods each ReplicaSet was scaled down by and
-	// has not yet been seen deleting: a pod deleted while its
-	// ReplicaSet has a surplus is the controller's doing, any other a
-	// person's. pods are the pods the controllers created and deleted,
-	// oldest first, until taken: read from the pods themselves, since
-	// their events fold too.
-	surplus map[types.UID]int64
-	pods    []podChange
+	// pods are the pods of those ReplicaSets created or marked
+	// deleting, oldest first, until taken: read from the pods
+	// themselves, since the controller's events fold after ten.
+	pods []podChange
 	// now is the clock scales are seen by (tests set it).
 	now func() time.Time
 }
 
-// podChange is a pod a ReplicaSet controller created or deleted.
+// podChange is a pod of a Deployment's ReplicaSet created, or marked
+// deleting (by its controller or by a person: the journal tells which).
 type podChange struct {
-	rv       uint64
-	uid      types.UID
-	name, rs string
-	deleted  bool
-	at       time.Time
+	rv      uint64
+	uid, rs types.UID
+	name    string
+	rsName  string
+	deleted bool
+	at      time.Time
 }
 
 // scale is one change of a ReplicaSet's replicas: the deployment
@@ -71,7 +69,7 @@ type mark struct {
 }
 
 func newVersions() *versions {
-	return &versions{last: map[types.UID]uint64{}, marks: map[types.UID][]string{}, since: map[string]mark{}, ended: map[string]mark{}, replicas: map[types.UID]int64{}, surplus: map[types.UID]int64{}, now: time.Now}
+	return &versions{last: map[types.UID]uint64{}, marks: map[types.UID][]string{}, since: map[string]mark{}, ended: map[string]mark{}, replicas: map[types.UID]int64{}, now: time.Now}
 }
 
 // rvOf reads a resourceVersion as the number the API server gives it
@@ -183,14 +181,11 @@ func (v *versions) replicaSet(u *unstructured.Unstructured, rv uint64, deleted b
 	if seen && from == n || !seen && n == 0 {
 		return
 	}
-	if seen {
-		v.surplus[uid] = max(0, v.surplus[uid]+from-n)
-	}
 	v.scales = append(v.scales, scale{rv: rv, uid: uid, name: u.GetName(), from: from, to: n, at: v.now()})
 }
 
-// pod records a pod of a Deployment's ReplicaSet created, or deleted
-// while its ReplicaSet had pods to shed; v.mu must be held.
+// pod records a pod of a Deployment's ReplicaSet created or marked
+// deleting; v.mu must be held.
 func (v *versions) pod(u *unstructured.Unstructured, rv uint64, deleted bool) {
 	var rs types.UID
 	var rsName string
@@ -208,33 +203,29 @@ func (v *versions) pod(u *unstructured.Unstructured, rv uint64, deleted bool) {
 	for _, m := range prev {
 		wasDeleting = wasDeleting || m == "deleting|"+string(uid)
 	}
-	change := podChange{rv: rv, uid: uid, name: u.GetName(), rs: rsName, at: v.now()}
+	change := podChange{rv: rv, uid: uid, rs: rs, name: u.GetName(), rsName: rsName, at: v.now()}
 	switch {
 	case !known && !deleted && u.GetDeletionTimestamp() == nil:
 		v.pods = append(v.pods, change)
-	case !wasDeleting && (deleted || u.GetDeletionTimestamp() != nil) && v.surplus[rs] > 0:
-		v.surplus[rs]--
+	case !wasDeleting && (deleted || u.GetDeletionTimestamp() != nil):
 		change.deleted = true
 		v.pods = append(v.pods, change)
 	}
 }
 
-// takePods returns the pod changes observed since the last call.
-func (v *versions) takePods() []podChange {
+// take returns the scales and pod changes observed since the last call,
+// and how far each object's watch has delivered: every scale of a
+// ReplicaSet up to that version is among those taken.
+func (v *versions) take() ([]scale, []podChange, map[types.UID]uint64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	out := v.pods
-	v.pods = nil
-	return out
-}
-
-// takeScales returns the scales observed since the last call.
-func (v *versions) takeScales() []scale {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	out := v.scales
-	v.scales = nil
-	return out
+	scales, pods := v.scales, v.pods
+	v.scales, v.pods = nil, nil
+	last := make(map[types.UID]uint64, len(v.replicas))
+	for uid := range v.replicas {
+		last[uid] = v.last[uid]
+	}
+	return scales, pods, last
 }
 
 // caughtUp says whether the state of uid at rv has been observed: the
