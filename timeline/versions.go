@@ -194,9 +194,12 @@ func (v *versions) pod(u *unstructured.Unstructured, rv uint64, deleted bool) {
 			rs, rsName = o.UID, o.Name
 		}
 	}
-	if _, ok := v.replicas[rs]; !ok {
+	if rs == "" {
 		return
 	}
+	// Its ReplicaSet may not be observed yet: the pods' watch can
+	// deliver a new pod before the ReplicaSets' watch delivers the new
+	// ReplicaSet.
 	uid := u.GetUID()
 	prev, known := v.marks[uid]
 	wasDeleting := false
@@ -225,6 +228,7 @@ func (v *versions) take() ([]scale, []podChange, map[types.UID]uint64) {
 	for uid := range v.replicas {
 		last[uid] = v.last[uid]
 	}
+	// A pod whose ReplicaSet is not observed yet waits for it.
 	return scales, pods, last
 }
 
