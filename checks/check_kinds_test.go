@@ -677,6 +677,31 @@ func TestPodReplaced(t *testing.T) {
 				pod("web-abc-1", app("web"), ownedByRS(rs), createdAt(2)),
 				rsEvent(earlier, "SuccessfulCreate", "Created pod: web-abc-0")}
 		}(), Fail, []string{"has been replaced yet"}},
+		// Inside a workshop's quota, on a loaded machine, the
+		// ReplicaSet made anew after 'kubectl delete replicaset' took
+		// seconds to make its pods: they look late, but its events
+		// name them all, and none has gone.
+		{"replica set deleted, its successor's pods made late", func() []runtime.Object {
+			successor := replicaSet(d, "abc", 2, "nginx:1.27", func(rs *appsv1.ReplicaSet) {
+				rs.UID = "uid-rs-successor"
+				rs.CreationTimestamp = at(50)
+				rs.ManagedFields = []metav1.ManagedFieldsEntry{
+					managed("kube-controller-manager", metav1.ManagedFieldsOperationUpdate, "", 50, replicasFields),
+					managed("kube-controller-manager", metav1.ManagedFieldsOperationUpdate, "status", 56, statusFields),
+				}
+			})
+			return []runtime.Object{d, successor,
+				pod("web-abc-4", app("web"), ownedByRS(successor), createdAt(53)),
+				pod("web-abc-5", app("web"), ownedByRS(successor), createdAt(55)),
+				rsEvent(successor, "SuccessfulCreate", "Created pod: web-abc-4"),
+				rsEvent(successor, "SuccessfulCreate", "Created pod: web-abc-5"),
+				// The first ReplicaSet's, by its uid: not the successor's.
+				created("web-abc-1"), created("web-abc-2")}
+		}(), Fail, []string{"has been replaced yet"}},
+		{"late pod, its creation folded into an event naming another", []runtime.Object{d, rs,
+			pod("web-abc-1", app("web"), ownedByRS(rs), createdAt(2)),
+			pod("web-abc-3", app("web"), ownedByRS(rs), createdAt(60)),
+			created("web-abc-1"), rsEvent(rs, "SuccessfulCreate", "(combined from similar events): Created pod: web-abc-1")}, Pass, nil},
 		{"no pods", []runtime.Object{d, rs}, Fail, []string{"no running pods"}},
 		{"no current replica set", []runtime.Object{d}, Fail, []string{"no ReplicaSet for its current template"}},
 		{"missing", nil, Missing, []string{"deployment web in namespace " + testNS + " not found"}},
@@ -922,6 +947,16 @@ func TestRolloutCompleteSaysTheImageCannotBePulled(t *testing.T) {
 	expect(t, got, Fail, "new pod web-bbb-1 cannot be scheduled", "however long you wait")
 	if got.Settling || strings.Contains(strings.Join(got.Messages, " "), "Insufficient") {
 		t.Errorf("an unschedulable pod: settling %v, %q; want not settling, and the cause left for the learner to find", got.Settling, got.Messages)
+	}
+	// Inside a workshop's LimitRange the pod asking for 64 CPUs is never
+	// made: the ReplicaSet controller says so on the ReplicaSet.
+	refused := cur.DeepCopy()
+	refused.Status.Conditions = []appsv1.ReplicaSetCondition{{Type: appsv1.ReplicaSetReplicaFailure, Status: corev1.ConditionTrue,
+		Reason: "FailedCreate", Message: `pods "web-bbb-x" is forbidden: [maximum cpu usage per Container is 1, but limit is 64]`}}
+	got = rolloutComplete(context.Background(), snapshotOf(t, d, old, refused), testNS, labfile.WorkloadRef{Deployment: "web"})
+	expect(t, got, Fail, "refuses the pods of its ReplicaSet web-bbb", "rollout cannot finish", "kubectl describe replicaset web-bbb")
+	if strings.Contains(strings.Join(got.Messages, " "), "maximum cpu") {
+		t.Errorf("a refused ReplicaSet: %q; want the cause left for the learner to find", got.Messages)
 	}
 	got = rolloutComplete(context.Background(), snapshotOf(t, d, old, cur, pulling("ContainerCreating")), testNS, labfile.WorkloadRef{Deployment: "web"})
 	expect(t, got, Fail, "still in progress")

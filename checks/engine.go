@@ -5,6 +5,7 @@
 package checks
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -45,6 +46,9 @@ type Options struct {
 	Namespace string
 	// Tasks limits the evaluation to these task ids; empty means all.
 	Tasks []string
+	// NodePort is the nodePort the lab asks for in this namespace
+	// (labenv.NodePort); 0 means labfile.DefaultNodePort.
+	NodePort int
 	// Answers are the learner's answers to question tasks, by task id.
 	Answers map[string]string
 	// Cache is the informer cache Watch reads through, which it may share
@@ -69,6 +73,9 @@ func (e *Engine) Evaluate(ctx context.Context, lab *labfile.Lab, opts Options) L
 	}
 	tasks := selectTasks(lab, opts.Tasks)
 	res := LabResult{Lab: lab.ID, Title: lab.Title, Namespace: ns, At: start.UTC()}
+	if lab.UsesNodePort() {
+		res.NodePort = cmp.Or(opts.NodePort, labfile.DefaultNodePort)
+	}
 	if err := lab.Compile(); err != nil {
 		for _, t := range tasks {
 			res.MaxScore += t.Points
@@ -78,6 +85,7 @@ func (e *Engine) Evaluate(ctx context.Context, lab *labfile.Lab, opts Options) L
 		return res
 	}
 	prefetch(ctx, snap, ns, tasks)
+	ctx = withNodePort(ctx, opts.NodePort)
 
 	for _, t := range tasks {
 		tr := TaskResult{ID: t.ID, Title: t.Title, MaxPoints: t.Points, Status: Pass}
@@ -93,8 +101,9 @@ func (e *Engine) Evaluate(ctx context.Context, lab *labfile.Lab, opts Options) L
 		// Messages quote the cluster (annotations, server errors): make
 		// them safe for every terminal and report that shows them.
 		for i := range tr.Checks {
+			tr.Checks[i].Name = labfile.ExpandNodePort(tr.Checks[i].Name, opts.NodePort)
 			for j, m := range tr.Checks[i].Messages {
-				tr.Checks[i].Messages[j] = textsafe.Inert(m)
+				tr.Checks[i].Messages[j] = textsafe.Inert(labfile.ExpandNodePort(m, opts.NodePort))
 			}
 		}
 		for _, cr := range tr.Checks {
@@ -120,6 +129,27 @@ func (e *Engine) Evaluate(ctx context.Context, lab *labfile.Lab, opts Options) L
 	res.Duration = e.now().Sub(start)
 	res.APIRequests = int(e.requests.Load() - before)
 	return res
+}
+
+// nodePortKey carries Options.NodePort to the expressions of the checks
+// an evaluation runs; every check kind's evaluate has the same signature,
+// and only expressions read it.
+type nodePortKey struct{}
+
+func withNodePort(ctx context.Context, port int) context.Context {
+	if port == 0 {
+		port = labfile.DefaultNodePort
+	}
+	return context.WithValue(ctx, nodePortKey{}, int64(port))
+}
+
+// celVars are the variables every expression sees besides its objects.
+func celVars(ctx context.Context, ns string) map[string]any {
+	vars := map[string]any{"namespace": ns}
+	if port, ok := ctx.Value(nodePortKey{}).(int64); ok {
+		vars["nodePort"] = port
+	}
+	return vars
 }
 
 // Requests is the number of API requests the engine has made so far.
@@ -304,7 +334,9 @@ func evalQuestion(ctx context.Context, snap clustercache.Snapshot, ns string, t 
 		cr.Status, cr.Messages = Error, []string{"the question has no answer expression; load labs with ParseLab"}
 		return cr
 	}
-	wants, err := q.AnswerExpr.EvalAnswers(ctx, map[string]any{"objects": list, "namespace": ns})
+	vars := celVars(ctx, ns)
+	vars["objects"] = list
+	wants, err := q.AnswerExpr.EvalAnswers(ctx, vars)
 	if err != nil {
 		cr.Status, cr.Messages = Error, []string{fmt.Sprintf("computing the answer: %v", err)}
 		return cr

@@ -107,7 +107,7 @@ func evalObject(ctx context.Context, snap clustercache.Snapshot, ns string, oc *
 	if failed != nil {
 		return *failed
 	}
-	vars := map[string]any{"namespace": ns}
+	vars := celVars(ctx, ns)
 	if oc.Name != "" {
 		vars["object"] = items[0].Object
 	} else {

@@ -46,7 +46,7 @@ func (c *PodReplaced) readsManagedFields(ns string) []clustercache.Key {
 	return inLabNamespace(ns, kube.DeploymentsGVR, kube.ReplicaSetsGVR)
 }
 
-// replicaSetEvents is the events vanishedPod reads (the ReplicaSet
+// replicaSetEvents is the events podReplaced reads (the ReplicaSet
 // controller records each pod it creates and deletes), those about
 // ReplicaSets: a namespace of 300 pods holds over a thousand events about
 // the pods themselves, which it need not cache.
@@ -77,12 +77,21 @@ func lastSpecWrite(obj metav1.Object) time.Time {
 }
 
 // podReplaced holds when the deployment's current ReplicaSet made a pod to
-// replace one that went away. Two kinds of evidence count. A pod created
-// well after the last change to the deployment and to the ReplicaSet:
-// scaling and new templates make pods at once, so a later pod replaces one
-// that went away. Or, since a script deletes a pod within a second of
-// scaling, faster than timestamps can tell apart, the ReplicaSet's events:
-// a pod it created that is gone (or going) without its having deleted it.
+// replace one that went away. The evidence is what the ReplicaSet
+// controller writes: its events name every pod it creates and deletes, so
+// a pod it created that is gone (or going) without its having deleted it
+// was deleted by someone else, and the ReplicaSet, keeping its count, has
+// replaced it. This holds however fast a script deletes a pod after
+// scaling, and however slowly the controller makes its pods.
+//
+// Only when the events cannot tell (an hour after a pod was made they have
+// expired; a burst of them is folded into one without names) does a pod's
+// age count: one created well after the last change to the deployment and
+// to the ReplicaSet, since a scale or a new template makes pods at once.
+// Not when the events are complete: a controller under load (a workshop's
+// quota admission, a busy machine) can take seconds to make the pods of a
+// new ReplicaSet, and a ReplicaSet deleted by hand is made anew, with
+// pods that look late but replace nothing.
 func podReplaced(ctx context.Context, snap clustercache.Snapshot, ns string, ref labfile.WorkloadRef) Outcome {
 	d, rss, pods, out := getDeploymentPods(ctx, snap, ns, ref.Deployment)
 	if out != nil {
@@ -102,13 +111,14 @@ func podReplaced(ctx context.Context, snap clustercache.Snapshot, ns string, ref
 	}
 	var names []string
 	live := map[string]bool{}
+	late := false
 	for i := range pods {
 		p := &pods[i]
 		if !sel.Matches(labels.Set(p.Labels)) || !kube.OwnedBy(p, "ReplicaSet", cur.Name, cur.UID) {
 			continue
 		}
 		if !p.CreationTimestamp.Time.Before(since.Add(replacementDelay)) {
-			return passed()
+			late = true
 		}
 		if kube.PodActive(p) {
 			names = append(names, p.Name)
@@ -122,20 +132,29 @@ func podReplaced(ctx context.Context, snap clustercache.Snapshot, ns string, ref
 	if unreadable != nil {
 		return *unreadable
 	}
-	if vanishedPod(cur, events, live) {
+	h := readCreations(cur, events)
+	if h.vanished(live) {
+		return passed()
+	}
+	if late && !h.complete(live) {
 		return passed()
 	}
 	slices.Sort(names)
 	return failed(fmt.Sprintf("no pod of deployment %s has been replaced yet: delete one with kubectl delete pod %s and watch a new one appear", d.Name, names[0]))
 }
 
-// vanishedPod reports whether rs's events show a pod it created that is
-// no longer running although rs never deleted it. The ReplicaSet keeps its
-// count, so such a pod has been (or is being) replaced.
-func vanishedPod(rs *appsv1.ReplicaSet, events []corev1.Event, live map[string]bool) bool {
+// creations is what a ReplicaSet's events say it did with its pods.
+type creations struct {
+	created, deleted map[string]bool
+	// The event recorder merged some creations (or deletions) into one
+	// event, which names only the last pod: not every pod the ReplicaSet
+	// made (or removed) is named.
+	foldedCreates, foldedDeletes bool
+}
+
+func readCreations(rs *appsv1.ReplicaSet, events []corev1.Event) creations {
 	const combined = "(combined from similar events): "
-	created := map[string]bool{}
-	deleted := map[string]bool{}
+	h := creations{created: map[string]bool{}, deleted: map[string]bool{}}
 	for i := range events {
 		ev := &events[i]
 		o := ev.InvolvedObject
@@ -145,24 +164,48 @@ func vanishedPod(rs *appsv1.ReplicaSet, events []corev1.Event, live map[string]b
 		msg, merged := strings.CutPrefix(ev.Message, combined)
 		switch ev.Reason {
 		case "SuccessfulCreate":
+			h.foldedCreates = h.foldedCreates || merged
 			if name, ok := strings.CutPrefix(msg, "Created pod: "); ok {
-				created[name] = true
+				h.created[name] = true
 			}
 		case "SuccessfulDelete":
-			if merged {
-				// The event recorder folded deletions together, so
-				// some of the pods the ReplicaSet removed are not named.
-				return false
-			}
+			h.foldedDeletes = h.foldedDeletes || merged
 			if name, ok := strings.CutPrefix(msg, "Deleted pod: "); ok {
-				deleted[name] = true
+				h.deleted[name] = true
 			}
 		}
 	}
-	for name := range created {
-		if !live[name] && !deleted[name] {
+	return h
+}
+
+// vanished reports whether the ReplicaSet created a pod that is no longer
+// running although it never deleted it. The ReplicaSet keeps its count,
+// so such a pod has been (or is being) replaced. With deletions folded
+// together, a pod not named among them may have been removed by the
+// ReplicaSet itself, so nothing is concluded.
+func (h creations) vanished(live map[string]bool) bool {
+	if h.foldedDeletes {
+		return false
+	}
+	for name := range h.created {
+		if !live[name] && !h.deleted[name] {
 			return true
 		}
 	}
 	return false
+}
+
+// complete reports whether the events name the creation of every live
+// pod, with nothing folded: then they alone say whether a pod was
+// replaced.
+func (h creations) complete(live map[string]bool) bool {
+	if h.foldedCreates || len(h.created) == 0 {
+		return false
+	}
+	for name := range live {
+		if !h.created[name] {
+			return false
+		}
+	}
+	return true
 }

@@ -96,6 +96,9 @@ type LabResult struct {
 	Duration  time.Duration `json:"durationNanos"`
 	// APIRequests counts the calls made to the API server.
 	APIRequests int `json:"apiRequests"`
+	// NodePort is the nodePort the lab asks for in this namespace, for a
+	// lab that asks for one (labfile.NodePortPlaceholder).
+	NodePort int `json:"nodePort,omitempty"`
 }
 
 // Passed reports whether every task passed.

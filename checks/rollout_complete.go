@@ -58,6 +58,12 @@ func rolloutComplete(ctx context.Context, snap clustercache.Snapshot, ns string,
 		return failed(fmt.Sprintf("deployment %s is paused with its rollout unfinished (%s): resume it with kubectl rollout resume deployment/%s",
 			d.Name, waiting, d.Name))
 	}
+	if rs, out := refusedReplicaSet(ctx, snap, ns, d); out != nil {
+		return *out
+	} else if rs != "" {
+		return failed(fmt.Sprintf("deployment %s: the API server refuses the pods of its ReplicaSet %s, so the rollout cannot finish until what refuses them changes; kubectl describe replicaset %s says why",
+			d.Name, rs, rs))
+	}
 	if msg, out := cannotPull(ctx, snap, ns, d); out != nil {
 		return *out
 	} else if msg != "" {
@@ -102,6 +108,29 @@ func cannotPull(ctx context.Context, snap clustercache.Snapshot, ns string, d *a
 			if w := cs.State.Waiting; w != nil && pullFailures[w.Reason] {
 				return fmt.Sprintf("its new pod %s cannot pull its image (%s)", p.Name, w.Reason), nil
 			}
+		}
+	}
+	return "", nil
+}
+
+// refusedReplicaSet names the deployment's current ReplicaSet when the
+// ReplicaSet controller says it cannot create its pods (its ReplicaFailure
+// condition: a LimitRange or quota admission refused them), or "". Such a
+// rollout has no pod to schedule: inside a workshop's LimitRange, a pod
+// asking for more CPU than any node has is refused before the scheduler
+// sees it. It names no cause: finding it is often the learner's task.
+func refusedReplicaSet(ctx context.Context, snap clustercache.Snapshot, ns string, d *appsv1.Deployment) (string, *Outcome) {
+	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
+	if unreadable != nil {
+		return "", unreadable
+	}
+	_, cur := replicaSetsOf(d, rss)
+	if cur == nil {
+		return "", nil
+	}
+	for _, c := range cur.Status.Conditions {
+		if c.Type == appsv1.ReplicaSetReplicaFailure && c.Status == corev1.ConditionTrue {
+			return cur.Name, nil
 		}
 	}
 	return "", nil

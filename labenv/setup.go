@@ -74,12 +74,20 @@ func applySetup(ctx context.Context, client dynamic.Interface, lab *labfile.Lab,
 	if err != nil {
 		return err
 	}
-	if strings.Contains(lab.Setup, LabNodePlaceholder) {
-		node, err := LabNode(ctx, client)
-		if err != nil {
-			return fmt.Errorf("lab %s setup: %w", lab.ID, err)
+	if strings.Contains(lab.Setup, LabNodePlaceholder) || strings.Contains(lab.Setup, labfile.NodePortPlaceholder) {
+		setup := lab.Setup
+		if strings.Contains(setup, LabNodePlaceholder) {
+			node, err := LabNode(ctx, client)
+			if err != nil {
+				return fmt.Errorf("lab %s setup: %w", lab.ID, err)
+			}
+			setup = strings.ReplaceAll(setup, LabNodePlaceholder, node)
 		}
-		setup := strings.ReplaceAll(lab.Setup, LabNodePlaceholder, node)
+		port, err := NodePort(ctx, client, lab, ns)
+		if err != nil {
+			return err
+		}
+		setup = labfile.ExpandNodePort(setup, port)
 		if objs, err = labfile.DecodeManifests(strings.ReplaceAll(setup, labfile.LabNamespacePlaceholder, ns)); err != nil {
 			return fmt.Errorf("lab %s setup: %w", lab.ID, err)
 		}

@@ -95,6 +95,9 @@ func (v *Validator) Compile(node *yaml.Node, what, src string, want *cel.Type, s
 		})
 		return
 	}
+	if fixedNodePortExpr.MatchString(src) {
+		v.Add(node, "%s compares a nodePort with a number; %s", what, fixedNodePortHelp)
+	}
 	c, err := celexpr.Compile(src, want)
 	if err != nil {
 		v.Add(node, "%s: %v", what, err)
@@ -380,6 +383,8 @@ func (v *Validator) step(st Step, node *yaml.Node, task string) {
 		v.Add(node, "%s: a step needs 'run' (a shell command) or 'apply' (manifests)", task)
 	case st.Apply != "":
 		v.manifests(source.Field(node, "apply"), st.Apply, "apply")
+	case !v.lazy && fixedNodePortFlags.MatchString(st.Run):
+		v.Add(source.Field(node, "run"), "%s: the command sets a nodePort as a number; %s", task, fixedNodePortHelp)
 	}
 }
 
@@ -406,6 +411,9 @@ func (v *Validator) manifests(node *yaml.Node, text, what string) {
 		if o.GetName() == "" {
 			v.Add(node, "%s: a %s has no metadata.name", what, o.GetKind())
 		}
+	}
+	for _, name := range fixedNodePorts(objs) {
+		v.Add(node, "%s: Service %s gives a port a fixed nodePort; %s", what, name, fixedNodePortHelp)
 	}
 }
 

@@ -168,7 +168,11 @@ func (s *Service) Watch(ctx context.Context, lab *labfile.Lab, answers map[strin
 	if t := s.resolve(); t.Own && t.Config.Provider == clusterctl.Sim {
 		answers = gradableAnswers(lab, answers, labfile.SimulatedClusterLacks)
 	}
-	return checks.NewEngine(w.conn.client).Watch(ctx, lab, checks.Options{Namespace: w.ns, Answers: answers, Cache: w.cache}, onResult)
+	port, err := labenv.NodePort(ctx, w.conn.client, lab, w.ns)
+	if err != nil {
+		return err
+	}
+	return checks.NewEngine(w.conn.client).Watch(ctx, lab, checks.Options{Namespace: w.ns, NodePort: port, Answers: answers, Cache: w.cache}, onResult)
 }
 
 // gradableAnswers drops the answers to questions about what the cluster

@@ -170,6 +170,9 @@ type run struct {
 	v    *verifier
 	ns   string
 	kube string
+	// port is the nodePort the lab asks for in ns (a workshop's Prepare
+	// gives each namespace its own).
+	port int
 }
 
 func (v *verifier) fresh(ctx context.Context) (*run, error) {
@@ -191,7 +194,11 @@ func (v *verifier) fresh(ctx context.Context) (*run, error) {
 	if err := clusterctl.WriteNamespacedKubeconfig(v.cfg.Kubeconfig, v.cfg.Context, ns, kube); err != nil {
 		return nil, err
 	}
-	return &run{v: v, ns: ns, kube: kube}, nil
+	port, err := labenv.NodePort(ctx, v.cfg.Client, v.lab, ns)
+	if err != nil {
+		return nil, err
+	}
+	return &run{v: v, ns: ns, kube: kube, port: port}, nil
 }
 
 // namespaceName keeps within the 63 characters a namespace name allows.
@@ -205,7 +212,7 @@ func namespaceName(base, id string, n int) string {
 
 func (r *run) steps(ctx context.Context, steps []labfile.Step) error {
 	for _, st := range steps {
-		if err := labenv.RunStep(ctx, r.v.cfg.Client, r.kube, r.ns, st); err != nil {
+		if err := labenv.RunStep(ctx, r.v.cfg.Client, r.kube, r.ns, labfile.ExpandStep(st, r.port)); err != nil {
 			return err
 		}
 	}
@@ -213,7 +220,7 @@ func (r *run) steps(ctx context.Context, steps []labfile.Step) error {
 }
 
 func (r *run) evaluate(ctx context.Context, task *labfile.Task, answer string) checks.TaskResult {
-	opts := checks.Options{Namespace: r.ns, Tasks: []string{task.ID}, Answers: map[string]string{task.ID: answer}}
+	opts := checks.Options{Namespace: r.ns, NodePort: r.port, Tasks: []string{task.ID}, Answers: map[string]string{task.ID: answer}}
 	res := r.v.engine.Evaluate(ctx, r.v.lab, opts)
 	return res.Tasks[0]
 }
@@ -287,7 +294,7 @@ func (v *verifier) prove(ctx context.Context) {
 		}
 	}
 	if solved {
-		res := v.engine.Evaluate(ctx, lab, checks.Options{Namespace: r.ns, Tasks: ids, Answers: answers})
+		res := v.engine.Evaluate(ctx, lab, checks.Options{Namespace: r.ns, NodePort: r.port, Tasks: ids, Answers: answers})
 		if !res.Passed() || res.Score != res.MaxScore {
 			v.fail("", "", "lab", fmt.Sprintf("the whole lab does not pass after all solutions (score %d of %d)", res.Score, res.MaxScore))
 		}
@@ -369,7 +376,7 @@ func (v *verifier) mistake(ctx context.Context, i int, m labfile.Mistake) {
 	var last checks.TaskResult
 	caught := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, v.cfg.MistakeTimeout, true, func(context.Context) (bool, error) {
 		last = r.evaluate(ctx, task, "") // ctx: see solve
-		return last.Status != checks.Pass && hasMessage(last, m.Expect), nil
+		return last.Status != checks.Pass && hasMessage(last, labfile.ExpandNodePort(m.Expect, r.port)), nil
 	}) == nil
 	if caught {
 		if others := brokenBeyond(task, m, last); len(others) > 0 {
@@ -382,7 +389,7 @@ func (v *verifier) mistake(ctx context.Context, i int, m labfile.Mistake) {
 		v.fail(task.ID, m.Name, "mistake", "the checks accept this mistake")
 		return
 	}
-	v.fail(task.ID, m.Name, "mistake", fmt.Sprintf("want a failure saying %q, got %s", m.Expect, describe(last)))
+	v.fail(task.ID, m.Name, "mistake", fmt.Sprintf("want a failure saying %q, got %s", labfile.ExpandNodePort(m.Expect, r.port), describe(last)))
 }
 
 // brokenBeyond lists the checks a mistake that breaks one requirement

@@ -367,7 +367,8 @@ func (s *examScreen) render() tea.Cmd {
 		fmt.Fprintf(&md, "\n**Hint %d.** %s\n", i+1, strings.TrimSpace(it.Task.Hints[i]))
 	}
 	s.goalKey = renderKey{id: fmt.Sprintf("exam/%d/%d", s.cursor, s.hints[s.cursor]), width: max(20, min(s.width, 100)), style: s.c.styles.Markdown}
-	k, renderer, text := s.goalKey, s.c.renderer, md.String()
+	// An exam runs on the learner's own cluster: the course's nodePort.
+	k, renderer, text := s.goalKey, s.c.renderer, labfile.ExpandNodePort(md.String(), labfile.DefaultNodePort)
 	return func() tea.Msg {
 		out, err := renderer.Render(text, k.style, k.width)
 		return lessonRenderedMsg{key: k, content: strings.Trim(out, "\n"), err: err}

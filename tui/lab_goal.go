@@ -130,8 +130,14 @@ func (g *goalPane) render() tea.Cmd {
 	if st.SolutionSeen {
 		md.WriteString(solutionMarkdown(t))
 	}
-	k := renderKey{id: g.d.lab.ID + "/" + t.ID + fmt.Sprintf("/%d/%v", st.HintsUsed, st.SolutionSeen), width: g.goalWidth(), style: c.styles.Markdown}
+	port := g.d.nodePort()
+	k := renderKey{id: g.d.lab.ID + "/" + t.ID + fmt.Sprintf("/%d/%v/%d", st.HintsUsed, st.SolutionSeen, port), width: g.goalWidth(), style: c.styles.Markdown}
 	renderer, text := c.renderer, md.String()
+	if port != 0 {
+		text = labfile.ExpandNodePort(text, port)
+	} else {
+		text = strings.ReplaceAll(text, labfile.NodePortPlaceholder, "(your nodePort, shown once the lab is graded)")
+	}
 	return func() tea.Msg {
 		out, err := renderer.Render(text, k.style, k.width)
 		return lessonRenderedMsg{key: k, content: strings.Trim(out, "\n"), err: err}

@@ -10,6 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/k8slab/k8slab/internal/textsafe"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/tui/stream"
 )
@@ -49,7 +50,7 @@ func (s *labScreen) statusLine() string {
 	case s.err != nil:
 		para(s.errorText())
 	case t != nil && t.Question != nil && s.d.answers[t.ID] == "":
-		para(st.Next.Render("Question:") + " " + t.Question.Prompt + st.Muted.Render(" · press a to answer"))
+		para(st.Next.Render("Question:") + " " + labfile.ExpandNodePort(t.Question.Prompt, s.d.nodePort()) + st.Muted.Render(" · press a to answer"))
 	case t != nil && t.Question != nil:
 		para(st.Next.Render("Your answer:") + " " + textsafe.Inert(s.d.answers[t.ID]) + st.Muted.Render(" · press a to change it"))
 	case s.done != "":

@@ -276,6 +276,7 @@ func (s *labScreen) freshStart() tea.Cmd {
 
 // graded takes a new result.
 func (s *labScreen) graded(res checks.LabResult) tea.Cmd {
+	port := s.d.nodePort()
 	s.d.result = &res
 	if reachable(res) {
 		s.streams.ResetBackoff()
@@ -287,6 +288,10 @@ func (s *labScreen) graded(res checks.LabResult) tea.Cmd {
 		s.done = s.summary()
 	}
 	s.goal.refresh()
+	if s.d.nodePort() != port {
+		// The goal names the learner's nodePort, known from now on.
+		return tea.Batch(record, s.goal.render())
+	}
 	return record
 }
 

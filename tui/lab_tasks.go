@@ -28,6 +28,19 @@ type labData struct {
 	workshop bool
 }
 
+// nodePort is the nodePort the lab asks for in the learner's namespace:
+// the grading's, which read it from the namespace; before the first
+// grading, 30080 outside a workshop and not yet known inside one.
+func (d *labData) nodePort() int {
+	switch {
+	case d.result != nil && d.result.NodePort != 0:
+		return d.result.NodePort
+	case d.workshop:
+		return 0
+	}
+	return labfile.DefaultNodePort
+}
+
 func (d *labData) task() *labfile.Task {
 	if d.lab == nil || d.cursor >= len(d.lab.Tasks) {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/k8slab/k8slab/internal/kube"
@@ -184,18 +185,18 @@ func resourceLab(lab *labfile.Lab) bool {
 
 // Fence puts a workshop's fence around lab namespace ns, as init does for
 // a learner's: Pod Security labels on the namespace (made if missing,
-// labelled as k8slab's for lab), its NetworkPolicy, LimitRange and
-// quota; then it waits until the quota controller has counted the quota.
-// The in-workshop lab proof uses it to run a lab exactly as a learner
-// meets it.
-func Fence(ctx context.Context, client dynamic.Interface, workshop, learner string, lab *labfile.Lab, ns string, hard corev1.ResourceList) error {
+// labelled as k8slab's for lab), the learner's nodePort on it (none for
+// 0), its NetworkPolicy, LimitRange and quota; then it waits until the
+// quota controller has counted the quota. The in-workshop lab proof uses
+// it to run a lab exactly as a learner meets it.
+func Fence(ctx context.Context, client dynamic.Interface, workshop, learner string, lab *labfile.Lab, ns string, nodePort int, hard corev1.ResourceList) error {
 	if hard == nil {
 		hard = DefaultQuota
 	}
 	labels := map[string]string{WorkshopLabel: workshop, LearnerLabel: learner, LabLabel: lab.ID, labenv.ManagedByLabel: labenv.ManagedByValue}
 	nsLabels := withPodSecurity(labels, lab)
 	objs := []item{
-		{kube.NamespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: nsLabels}}},
+		{kube.NamespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: nsLabels, Annotations: nodePortAnnotation(nodePort)}}},
 		{kube.NetworkPoliciesGVR, ns, networkPolicy(workshop, learner, ns, labels)},
 		{kube.ResourceQuotasGVR, ns, quotaFor(lab, ns, labels, hard)},
 	}
@@ -208,6 +209,14 @@ func Fence(ctx context.Context, client dynamic.Interface, workshop, learner stri
 		}
 	}
 	return waitQuotaCounted(ctx, client, ns)
+}
+
+// nodePortAnnotation gives a lab namespace its nodePort (none for 0).
+func nodePortAnnotation(port int) map[string]string {
+	if port == 0 {
+		return nil
+	}
+	return map[string]string{labenv.NodePortAnnotation: strconv.Itoa(port)}
 }
 
 // setupPodSpecs are the pod specs in the lab's setup: of its Pods and of

@@ -151,7 +151,7 @@ func Init(ctx context.Context, c Clients, p Plan, opts InitOptions) (*InitResult
 	if err := refuseForeign(ctx, c, p); err != nil {
 		return nil, err
 	}
-	w := &initializer{c: c, p: p, opts: opts, access: Analyse(p.Labs)}
+	w := &initializer{c: c, p: p, opts: opts, access: Analyse(p.Labs), ports: p.NodePorts()}
 	if err := w.shared(ctx); err != nil {
 		return nil, err
 	}
@@ -268,6 +268,8 @@ type initializer struct {
 	p      Plan
 	opts   InitOptions
 	access Access
+	// ports are the nodePorts of the lab namespaces that ask for one.
+	ports map[string]int
 }
 
 func (w *initializer) labels(learner, lab string) map[string]string {
@@ -350,7 +352,7 @@ func (w *initializer) learner(ctx context.Context, learner string) (string, erro
 			return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}
 		}
 		objs = append(objs,
-			item{kube.NamespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: withPodSecurity(labels, lab)}}},
+			item{kube.NamespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: withPodSecurity(labels, lab), Annotations: nodePortAnnotation(w.ports[ns])}}},
 			item{kube.NetworkPoliciesGVR, ns, networkPolicy(w.p.Name, learner, ns, labels)},
 		)
 		if lr := limitsFor(lab, ns, labels); lr != nil {

@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/k8slab/k8slab/internal/ident"
@@ -107,6 +108,37 @@ func LabNamespace(workshop, learner, lab string) string {
 	return workshop + "-" + learner + "-" + lab
 }
 
+// The nodePorts a workshop gives its learners: 30080 (and below) stays
+// for the instructor's own labs and the course text, and Kubernetes'
+// default NodePort range ends at 32767.
+const (
+	nodePortFirst = 30100
+	nodePortLast  = 32767
+)
+
+// NodePorts gives each learner's namespace of every lab that asks for a
+// nodePort (labfile.NodePortPlaceholder) a port of its own, keyed by
+// namespace: the k-th learner's, in the order of the class, for the labs
+// in the order of their ids. The same plan gives the same ports, and a
+// class grown at its end keeps everyone's; no two namespaces of the
+// workshop share one.
+func (p Plan) NodePorts() map[string]int {
+	var labs []string
+	for _, lab := range p.Labs {
+		if lab.UsesNodePort() {
+			labs = append(labs, lab.ID)
+		}
+	}
+	slices.Sort(labs)
+	ports := map[string]int{}
+	for i, learner := range p.Learners {
+		for j, lab := range labs {
+			ports[LabNamespace(p.Name, learner, lab)] = nodePortFirst + i*len(labs) + j
+		}
+	}
+	return ports
+}
+
 // Validate reports a plan whose names Kubernetes would refuse.
 func (p Plan) Validate() error {
 	if !ident.Valid(p.Name) || len(p.Name) > 30 {
@@ -117,6 +149,9 @@ func (p Plan) Validate() error {
 	}
 	if len(p.Labs) == 0 {
 		return fmt.Errorf("the course has no labs for a workshop")
+	}
+	if ports := p.NodePorts(); nodePortFirst+len(ports)-1 > nodePortLast {
+		return fmt.Errorf("%d learners need %d nodePorts (one per learner and lab that asks for one), but only %d are free from %d to %d; split the class into workshops on separate clusters, or leave those labs out with --labs", len(p.Learners), len(ports), nodePortLast-nodePortFirst+1, nodePortFirst, nodePortLast)
 	}
 	// Every namespace name must be one learner's: a home is
 	// <workshop>-<learner> and a lab <workshop>-<learner>-<lab>, so

@@ -243,3 +243,50 @@ func TestFenceOfEachLab(t *testing.T) {
 		t.Error("a home namespace is not restricted")
 	}
 }
+
+// Every learner's services namespace has a nodePort of its own, the same
+// for the same plan, kept as the class grows; a class too big for the
+// NodePort range is refused before anything is made.
+func TestNodePortsPerLearner(t *testing.T) {
+	builtIn, err := course.Load(assets.Course())
+	if err != nil {
+		t.Fatal(err)
+	}
+	labs := builtIn.AllLabs()
+	var asking []string
+	for _, l := range labs {
+		if l.UsesNodePort() {
+			asking = append(asking, l.ID)
+		}
+	}
+	if !slices.Equal(asking, []string{"services"}) {
+		t.Fatalf("labs asking for a nodePort of the learner's: %v, want services", asking)
+	}
+	small := Plan{Name: "ws", Learners: LearnerIDs(20), Labs: labs}.NodePorts()
+	big := Plan{Name: "ws", Learners: LearnerIDs(500), Labs: labs}.NodePorts()
+	if len(small) != 20 || len(big) != 500 {
+		t.Fatalf("got %d and %d ports, want one per learner's services namespace", len(small), len(big))
+	}
+	used := map[int]string{}
+	for ns, port := range big {
+		if port < 30100 || port > 32767 {
+			t.Errorf("%s: port %d outside 30100-32767", ns, port)
+		}
+		if other, ok := used[port]; ok {
+			t.Errorf("%s and %s share port %d", ns, other, port)
+		}
+		used[port] = ns
+	}
+	for ns, port := range small {
+		if big[ns] != port {
+			t.Errorf("%s has port %d in a class of 20 but %d in a class of 500", ns, port, big[ns])
+		}
+	}
+	if got := small[LabNamespace("ws", "learner-01", "services")]; got != 30100 {
+		t.Errorf("learner-01's port = %d, want 30100", got)
+	}
+	err = Plan{Name: "ws", Learners: LearnerIDs(2700), Labs: labs}.Validate()
+	if err == nil || !strings.Contains(err.Error(), "2700 learners need 2700 nodePorts") {
+		t.Errorf("a class of 2700 is not refused for want of nodePorts: %v", err)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clustercache"
 	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labenv"
 	"github.com/k8slab/k8slab/labfile"
 )
 
@@ -329,6 +330,7 @@ func (g *Grader) grade(ctx context.Context) Table {
 		key  string
 		lab  *labfile.Lab
 		cell *Cell
+		port int
 	}
 	var jobs []job
 	learners := map[string]bool{}
@@ -357,7 +359,10 @@ func (g *Grader) grade(ctx context.Context) Table {
 		if g.cells[key] != nil && !dirty["*"] && !dirty[ns.GetName()] && !dirtyLabs[labID] {
 			continue
 		}
-		jobs = append(jobs, job{key: key, lab: lab, cell: &Cell{Lab: labID, Title: lab.Title, Namespace: ns.GetName()}})
+		// A namespace whose port annotation is broken is graded against
+		// the default, and fails where the learner's port should be.
+		port, _ := labenv.NamespaceNodePort(ns)
+		jobs = append(jobs, job{key: key, lab: lab, cell: &Cell{Lab: labID, Title: lab.Title, Namespace: ns.GetName()}, port: port})
 	}
 	// Cells are independent and the caches are read-only here: grade on
 	// every core.
@@ -369,7 +374,7 @@ func (g *Grader) grade(ctx context.Context) Table {
 		go func() {
 			defer wg.Done()
 			for j := range next {
-				g.gradeCell(ctx, j.lab, j.cell, snap)
+				g.gradeCell(ctx, j.lab, j.cell, j.port, snap)
 			}
 		}()
 	}
@@ -389,13 +394,13 @@ func (g *Grader) grade(ctx context.Context) Table {
 	return g.table(learners, labsSeen, now)
 }
 
-func (g *Grader) gradeCell(ctx context.Context, lab *labfile.Lab, cell *Cell, snap clustercache.Snapshot) {
+func (g *Grader) gradeCell(ctx context.Context, lab *labfile.Lab, cell *Cell, port int, snap clustercache.Snapshot) {
 	tasks := g.graded[lab.ID]
 	if len(tasks) == 0 {
 		cell.State = NotGraded
 		return
 	}
-	res := g.engine.EvaluateFrom(ctx, lab, checks.Options{Namespace: cell.Namespace, Tasks: tasks}, snap)
+	res := g.engine.EvaluateFrom(ctx, lab, checks.Options{Namespace: cell.Namespace, NodePort: port, Tasks: tasks}, snap)
 	cell.Tasks, cell.Score, cell.MaxScore = res.Tasks, res.Score, res.MaxScore
 	cell.State = state(res)
 	if cell.State == NotStarted && g.hasObjects(cell.Namespace) {

@@ -21,6 +21,7 @@ import (
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/checks/report"
 	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/labenv"
 	"github.com/k8slab/k8slab/labfile"
 )
 
@@ -106,6 +107,19 @@ func (c *Check) Run(ctx context.Context, cfg *rest.Config) (int, error) {
 		return c.NotGraded(checks.Error, "not graded: no client for the cluster", err.Error())
 	}
 	engine := checks.NewEngine(client)
+	if c.Options.NodePort == 0 {
+		ns := c.Options.Namespace
+		if ns == "" {
+			ns = c.Lab.Namespace
+		}
+		pctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+		port, err := labenv.NodePort(pctx, client, c.Lab, ns)
+		cancel()
+		if err != nil {
+			return c.NotGraded(checks.Unreachable, "not graded: the lab's nodePort could not be read", err.Error())
+		}
+		c.Options.NodePort = port
+	}
 	if !c.following() {
 		timeout := c.Timeout
 		if timeout <= 0 {

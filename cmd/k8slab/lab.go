@@ -10,6 +10,7 @@ import (
 
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/labenv"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/workshop"
 )
@@ -144,12 +145,16 @@ default (a workshop learner's namespace), or while a practice exam runs
 			if err := labenv.StartLab(cmd.Context(), client, lab, ns); err != nil {
 				return err
 			}
+			port, err := labenv.NodePort(cmd.Context(), client, lab, ns)
+			if err != nil {
+				return err
+			}
 			for _, task := range lab.Tasks {
 				if len(args) == 2 && task.ID != args[1] {
 					continue
 				}
 				for _, st := range task.Solution {
-					if err := labenv.RunStep(cmd.Context(), client, nsConfig, ns, st); err != nil {
+					if err := labenv.RunStep(cmd.Context(), client, nsConfig, ns, labfile.ExpandStep(st, port)); err != nil {
 						return fmt.Errorf("task %s: %w", task.ID, err)
 					}
 				}

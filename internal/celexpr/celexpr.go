@@ -20,14 +20,16 @@ import (
 // celEnv is shared by every expression: `object` is the selected object,
 // `objects` the selected list, `labNamespace` the lab namespace (also
 // declared as `namespace`, which CEL reserves, so no expression can name
-// it). Objects are dynamic maps, as Kubernetes' own validation rules see
-// unstructured data.
+// it), `nodePort` the nodePort the lab asks the learner for (30080, or a
+// workshop learner's own). Objects are dynamic maps, as Kubernetes' own
+// validation rules see unstructured data.
 var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 	return cel.NewEnv(
 		cel.Variable("object", cel.DynType),
 		cel.Variable("objects", cel.ListType(cel.DynType)),
 		cel.Variable("namespace", cel.StringType),
 		cel.Variable("labNamespace", cel.StringType),
+		cel.Variable("nodePort", cel.IntType),
 		ext.Strings(),
 		ext.Lists(),
 		// Optional fields (`object.?spec.?paused.orValue(false)`) say
@@ -36,6 +38,10 @@ var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 		cel.CrossTypeNumericComparisons(true),
 	)
 })
+
+// DefaultNodePort is nodePort when the caller gives none (labfile's
+// DefaultNodePort; labfile imports this package).
+const DefaultNodePort = 30080
 
 // costLimit stops a runaway expression (a learner cannot write one, but an
 // instructor's course folder can).
@@ -76,9 +82,11 @@ func (c *Expr) eval(ctx context.Context, vars map[string]any) (ref.Val, error) {
 			vars["labNamespace"] = ns
 		}
 	}
-	for _, k := range []string{"object", "objects", "namespace", "labNamespace"} {
+	for _, k := range []string{"object", "objects", "namespace", "labNamespace", "nodePort"} {
 		if _, ok := vars[k]; !ok {
 			switch k {
+			case "nodePort":
+				vars[k] = int64(DefaultNodePort)
 			case "objects":
 				vars[k] = []any{}
 			case "namespace", "labNamespace":
