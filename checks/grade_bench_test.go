@@ -2,8 +2,10 @@ package checks_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/k8slab/k8slab/clustercache"
 	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/labfile"
+	"github.com/k8slab/k8slab/timeline"
 )
 
 // gradeScript does what shell-based lab platforms do to grade the
@@ -81,7 +84,9 @@ func BenchmarkGradeLab(b *testing.B) {
 }
 
 // BenchmarkWatchReaction measures, in --watch mode, the time from a
-// 'kubectl scale' returning to the scale task's result flipping.
+// 'kubectl scale' returning to the scale task's result flipping, and to
+// the lab screen's timeline showing that write: both follow one cache,
+// as on the lab screen. Each is reported as mean, p50 and p95.
 func BenchmarkWatchReaction(b *testing.B) {
 	lc := startLabCluster(b)
 	lab := deploymentsLab(b)
@@ -102,21 +107,71 @@ func BenchmarkWatchReaction(b *testing.B) {
 			results <- r
 		})
 	}()
-	waitStatus := func(want checks.Status) {
+	// The timeline's latest actions replace any not yet read: only the
+	// newest matters.
+	actions := make(chan []timeline.Action, 1)
+	go func() {
+		_ = timeline.Follow(ctx, cache, p.ns, 0, func(acts []timeline.Action) {
+			select {
+			case <-actions:
+			default:
+			}
+			actions <- acts
+		})
+	}()
+	waitStatus := func(want checks.Status) error {
 		deadline := time.After(60 * time.Second)
 		for {
 			select {
 			case r := <-results:
 				if r.Tasks[0].Status == want {
-					return
+					return nil
 				}
 			case <-deadline:
-				b.Fatalf("watch never reported %s", want)
+				return fmt.Errorf("watch never reported %s", want)
 			}
 		}
 	}
-	waitStatus(checks.Pass)
-	var total time.Duration
+	// waitAction waits for a newest scale other than last that says the
+	// deployment's replicas became want, and returns it.
+	waitAction := func(last timeline.Action, want string) timeline.Action {
+		deadline := time.After(60 * time.Second)
+		var seen []timeline.Action
+		for {
+			select {
+			case acts := <-actions:
+				seen = acts
+				// The write is the newest scale; what it caused may
+				// follow it as an action of its own.
+				for i := len(acts) - 1; i >= 0; i-- {
+					a := acts[i]
+					if !strings.Contains(a.Text, "replicas ") {
+						continue
+					}
+					if strings.HasSuffix(a.Text, "replicas "+other(want)+" → "+want) && !(a.Time.Equal(last.Time) && a.Text == last.Text) {
+						return a
+					}
+					break
+				}
+			case <-deadline:
+				var text strings.Builder
+				_ = timeline.WriteText(&text, seen, time.UTC)
+				b.Fatalf("the timeline never showed the scale to %s; last:\n%s", want, text.String())
+			}
+		}
+	}
+	if err := waitStatus(checks.Pass); err != nil {
+		b.Fatal(err)
+	}
+	// The timeline's first read is what was there before it looked; a
+	// write it should tell as the learner's comes after.
+	select {
+	case <-actions:
+	case <-time.After(60 * time.Second):
+		b.Fatal("the timeline never read the namespace")
+	}
+	var grade, shown []time.Duration
+	var last timeline.Action
 	for i := 0; b.Loop(); i++ {
 		replicas, want := "4", checks.Fail
 		if i%2 == 1 {
@@ -128,8 +183,39 @@ func BenchmarkWatchReaction(b *testing.B) {
 			b.Fatalf("kubectl scale: %v\n%s", err, out)
 		}
 		start := time.Now()
-		waitStatus(want)
-		total += time.Since(start)
+		// Both wait on their own channel from the same start, so the
+		// second measured is not delayed by the first.
+		done := make(chan error, 1)
+		go func() {
+			err := waitStatus(want)
+			grade = append(grade, time.Since(start))
+			done <- err
+		}()
+		last = waitAction(last, replicas)
+		shown = append(shown, time.Since(start))
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
 	}
-	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms-scale-to-flip")
+	report := func(ds []time.Duration, unit string) {
+		var total time.Duration
+		for _, d := range ds {
+			total += d
+		}
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		slices.Sort(ds)
+		b.ReportMetric(ms(total)/float64(len(ds)), "ms-"+unit)
+		b.ReportMetric(ms(ds[(len(ds)-1)*50/100]), "ms-p50-"+unit)
+		b.ReportMetric(ms(ds[(len(ds)*95+99)/100-1]), "ms-p95-"+unit)
+	}
+	report(grade, "scale-to-flip")
+	report(shown, "scale-to-timeline")
+}
+
+// other is the replica count the benchmark's scale went from.
+func other(replicas string) string {
+	if replicas == "4" {
+		return "5"
+	}
+	return "4"
 }

@@ -64,6 +64,8 @@ type cacheEntry struct {
 type listener struct {
 	keys   map[Key]bool
 	notify func()
+	// observe, when set, is called with each object as it arrives.
+	observe func(obj *unstructured.Unstructured, deleted bool)
 }
 
 // NewForConfig returns an empty cache that reads through a client of its
@@ -187,12 +189,16 @@ func dropManagedFields(obj any) (any, error) {
 // calls notify after any change to one of them, until the returned
 // function is called. notify must not block.
 func (c *Cache) Watch(keys []Key, notify func()) (stop func(), err error) {
+	return c.listen(keys, notify, nil)
+}
+
+func (c *Cache) listen(keys []Key, notify func(), observe func(*unstructured.Unstructured, bool)) (stop func(), err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return nil, errors.New("internal: the lab's cache is closed")
 	}
-	l := &listener{keys: map[Key]bool{}, notify: notify}
+	l := &listener{keys: map[Key]bool{}, notify: notify, observe: observe}
 	for _, k := range keys {
 		if err := c.ensure(k); err != nil {
 			return nil, err
@@ -207,6 +213,17 @@ func (c *Cache) Watch(keys []Key, notify func()) (stop func(), err error) {
 		delete(c.listeners, id)
 		c.mu.Unlock()
 	}, nil
+}
+
+// Observe starts informers for keys that have none yet (idempotent) and
+// calls fn with each object of theirs as the watch delivers it (deleted:
+// its last state), before any listener of Watch hears of that change,
+// until the returned function is called. Objects already read are not
+// delivered again. What the cache holds is one state per object; this is
+// every state it passes through, which a timeline needs to tell at which
+// resourceVersion something changed. fn must not block or keep obj.
+func (c *Cache) Observe(keys []Key, fn func(obj *unstructured.Unstructured, deleted bool)) (stop func(), err error) {
+	return c.listen(keys, func() {}, fn)
 }
 
 // ensure must be called with c.mu held.
@@ -236,16 +253,20 @@ func (c *Cache) start(k Key) (*cacheEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	changed := func() {
+	changed := func(obj any, deleted bool) {
 		e.lastErr.Store(nil)
-		c.changed(k)
+		if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = t.Obj
+		}
+		u, _ := obj.(*unstructured.Unstructured)
+		c.changedObject(k, u, deleted)
 	}
 	ctx, stop := context.WithCancel(wait.ContextForChannel(c.stop))
 	e.ctx, e.stop = ctx, stop
 	if _, err := e.inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { changed() },
-		UpdateFunc: func(any, any) { changed() },
-		DeleteFunc: func(any) { changed() },
+		AddFunc:    func(obj any) { changed(obj, false) },
+		UpdateFunc: func(_, obj any) { changed(obj, false) },
+		DeleteFunc: func(obj any) { changed(obj, true) },
 	}); err != nil {
 		return nil, err
 	}
@@ -285,14 +306,28 @@ func NewInformer(client dynamic.Interface, k Key, labelSelector string, indexers
 }
 
 func (c *Cache) changed(k Key) {
+	c.changedObject(k, nil, false)
+}
+
+// changedObject tells k's listeners of a change to obj (nil: of some
+// change); observers first, so that a listener told of a change can
+// count on its observer having seen it.
+func (c *Cache) changedObject(k Key, obj *unstructured.Unstructured, deleted bool) {
 	c.mu.Lock()
 	var fns []func()
+	var obs []func(*unstructured.Unstructured, bool)
 	for _, l := range c.listeners {
 		if l.keys[k] {
 			fns = append(fns, l.notify)
+			if l.observe != nil && obj != nil {
+				obs = append(obs, l.observe)
+			}
 		}
 	}
 	c.mu.Unlock()
+	for _, fn := range obs {
+		fn(obj, deleted)
+	}
 	for _, fn := range fns {
 		fn()
 	}

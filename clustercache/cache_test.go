@@ -1,13 +1,17 @@
 package clustercache
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -129,5 +133,56 @@ func TestKeepManagedFieldsSwapsInTheNewInformerOnceSynced(t *testing.T) {
 	items, err = c.ListKey(t.Context(), deployments)
 	if err != nil || len(items) != 1 || !hasManagedFields(items) {
 		t.Errorf("after the swap: %d deployments, managedFields %v, error %v; want 1 with", len(items), hasManagedFields(items), err)
+	}
+}
+
+// An observer is handed every state a watch delivers, a deleted object
+// with deleted set, and before a listener of the same key hears of it.
+func TestObserveHandsEveryStateBeforeListenersHear(t *testing.T) {
+	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{kube.DeploymentsGVR: "DeploymentList"})
+	c := NewCache(client, nil)
+	defer c.Close()
+	var mu sync.Mutex
+	var seen []string
+	stopObs, err := c.Observe([]Key{deployments}, func(u *unstructured.Unstructured, deleted bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, fmt.Sprintf("%s deleted=%v", u.GetName(), deleted))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopObs()
+	heard := make(chan int, 16)
+	stop, err := c.Watch([]Key{deployments}, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		heard <- len(seen)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if err := c.WaitForSync(t.Context(), []Key{deployments}); err != nil {
+		t.Fatal(err)
+	}
+	ri := client.Resource(kube.DeploymentsGVR).Namespace(testNS)
+	if _, err := ri.Create(t.Context(), deployment("web"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-heard; n != 1 {
+		t.Errorf("a listener heard of the change with %d states observed, want 1", n)
+	}
+	if err := ri.Delete(t.Context(), "web", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-heard; n != 2 {
+		t.Errorf("a listener heard of the delete with %d states observed, want 2", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(seen, "; "); got != "web deleted=false; web deleted=true" {
+		t.Errorf("observed %q", got)
 	}
 }

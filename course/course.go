@@ -34,6 +34,9 @@ type Course struct {
 	Glossary []*Term
 	// CheatSheet is nil when the course has no cheatsheet.md.
 	CheatSheet *lessons.CheatSheet
+	// TimelineNotes say why each kind of timeline step happens, by kind;
+	// empty when the course has no timeline.yaml.
+	TimelineNotes map[string]*TimelineNote
 
 	lessonByID map[string]*lessons.Lesson
 	quizzes    map[string]*quiz.Quiz
@@ -233,6 +236,7 @@ func (l *loader) load() *Course {
 	l.checkUnlisted(seen)
 	l.loadGlossary(c)
 	l.loadCheatSheet(c)
+	l.loadTimelineNotes(c)
 	return c
 }
 

@@ -89,3 +89,62 @@ func TestBuiltInGlossaryAndCheatSheet(t *testing.T) {
 		t.Errorf("only %d of %d terms name the lesson that introduces them", linked, len(c.Glossary))
 	}
 }
+
+func TestLoadTimelineNotes(t *testing.T) {
+	c, err := course.Load(courseFS(t, map[string]string{
+		"timeline.yaml": `apiVersion: k8slab.dev/v1alpha1
+kind: TimelineNotes
+notes:
+  - step: schedule
+    why: The scheduler picks a node.
+    see: first
+  - step: serve
+    why: Ready pods get traffic.
+`,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := c.Lesson("first")
+	if n := c.TimelineNote("schedule"); n == nil || n.Why != "The scheduler picks a node." || n.See != first {
+		t.Errorf("schedule note = %+v", n)
+	}
+	if n := c.TimelineNote("serve"); n == nil || n.See != nil {
+		t.Errorf("serve note = %+v", n)
+	}
+	if c.TimelineNote("stop") != nil {
+		t.Error("a step with no note has one")
+	}
+}
+
+// Every problem of a timeline.yaml is reported with its line.
+func TestTimelineNotesProblems(t *testing.T) {
+	_, err := course.Load(courseFS(t, map[string]string{
+		"timeline.yaml": `apiVersion: k8slab.dev/v1alpha1
+kind: TimelineNotes
+notes:
+  - step: schedule
+    why: The scheduler picks a node.
+    see: frist
+  - step: schedule
+    why: Again.
+  - step: Serve Now
+    why: x
+  - step: stop
+    why: ` + strings.Repeat("long ", 40) + `
+`,
+	}))
+	if err == nil {
+		t.Fatal("a bad timeline.yaml loaded")
+	}
+	for _, want := range []string{
+		`timeline.yaml:6: the note on "schedule" names lesson "frist", which is not a lesson of this course (did you mean "first"?)`,
+		`timeline.yaml:7: step "schedule" has two notes (also at line 4); keep one`,
+		`timeline.yaml:9: step "Serve Now" is not a kind of timeline step`,
+		`timeline.yaml:12: the note on "stop" has 199 characters; keep it to 160`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}

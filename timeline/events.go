@@ -114,14 +114,36 @@ func (r *reading) event(u *unstructured.Unstructured) {
 	msg = textsafe.Inert(strings.TrimPrefix(msg, "(combined from similar events): "))
 	kind, name := str(u, "involvedObject", "kind"), str(u, "involvedObject", "name")
 	f := &fact{key: fmt.Sprintf("ev|%s|%d", u.GetUID(), count), time: at, precise: precise, actor: actorOfComponent(component, host)}
+	// An event is written after what it tells, and a controller
+	// reports on the Deployment at the version it acted on: each places
+	// the event after the write that caused it. An event seen again
+	// (count > 1: client-go's correlator patches the count and message
+	// of a similar one, tools/record/events_cache.go) keeps the
+	// involvedObject of its first occurrence, so only its own version,
+	// which the patch moves, places it.
+	f.rv = rvOf(u.GetResourceVersion())
+	if kind == "Deployment" && count <= 1 {
+		if rv := rvOf(str(u, "involvedObject", "resourceVersion")); rv > 0 {
+			f.rv = rv
+		}
+	}
 	kubelet := func(rank int, item string) {
+		f.kind = KindStart
 		f.rank, f.subject, f.mergeKey, f.head, f.item = rank, name, "kubelet|"+name, name, item
 		f.text = name + " " + item
 	}
 	switch {
+	case (reason == "ScalingReplicaSet" || reason == "SuccessfulCreate" || reason == "SuccessfulDelete") && r.live && r.j.v != nil:
+		// Followed live, each scale is read from the ReplicaSet and each
+		// pod from itself (readScales, readPods): these events fold
+		// after ten similar ones and lose steps.
+		return
 	case reason == "ScalingReplicaSet" && scaledRE().MatchString(msg):
 		m := scaledRE().FindStringSubmatch(msg)
-		f.rank = rankScale
+		f.rank, f.kind = rankScale, KindScale
+		if m[3] == "0" {
+			f.kind = KindRollout
+		}
 		f.text = "scaled replicaset " + m[2] + " " + m[3] + " → " + m[4]
 	case (reason == "SuccessfulCreate" || reason == "SuccessfulDelete") && podNameRE().MatchString(msg):
 		pod := podNameRE().FindStringSubmatch(msg)[1]
@@ -132,16 +154,16 @@ func (r *reading) event(u *unstructured.Unstructured) {
 			verb, subject = "deleted", pod+"~"
 			f.provides = "deleted|" + pod
 		}
-		f.rank, f.subject = rankPods, subject
+		f.rank, f.subject, f.kind = rankPods, subject, KindPods
 		f.text = verb + " pod " + pod
 		f.mergeKey, f.head, f.item = verb+"|"+name, verb+" pods", pod
 	case reason == "Scheduled" && assignedRE().MatchString(msg):
 		m := assignedRE().FindStringSubmatch(msg)
-		f.rank, f.subject, f.provides = rankSchedule, m[1], "scheduled|"+m[1]
+		f.rank, f.subject, f.provides, f.kind = rankSchedule, m[1], "scheduled|"+m[1], KindSchedule
 		f.text = "placed " + m[1] + " on " + m[2]
 		f.mergeKey, f.head, f.item, f.tail = "placed|"+m[2], "placed", m[1], " on "+m[2]
 	case reason == "FailedScheduling":
-		f.rank, f.subject = rankSchedule, name
+		f.rank, f.subject, f.kind = rankSchedule, name, KindUnschedulable
 		f.text = "could not place " + name + ": " + msg
 	case kind == "Pod" && reason == "Pulling":
 		kubelet(rankPull, "pulling "+quotedImage(msg))
@@ -153,9 +175,10 @@ func (r *reading) event(u *unstructured.Unstructured) {
 		kubelet(rankStarted, "started")
 	case kind == "Pod" && reason == "Killing":
 		kubelet(rankStop, "stopped")
-		f.subject = name + "~"
+		f.subject, f.kind = name+"~", KindStop
 	case kind == "Pod" && (reason == "Failed" || reason == "BackOff" || reason == "Unhealthy"):
 		kubelet(rankPulled, strings.ToLower(reason)+": "+msg)
+		f.kind = failureKind(reason, msg)
 	default:
 		f.rank = rankPods
 		what := strings.ToLower(kind) + "/" + name
@@ -175,4 +198,21 @@ func quotedImage(msg string) string {
 		}
 	}
 	return "the image"
+}
+
+// failureKind tells an image that cannot be pulled from a container
+// that keeps exiting and a failed probe, by the kubelet's words
+// (pkg/kubelet/images: "Back-off pulling image", ErrImagePull;
+// kuberuntime: "Back-off restarting failed container"; prober:
+// Unhealthy).
+func failureKind(reason, msg string) string {
+	switch {
+	case reason == "Unhealthy":
+		return KindProbeFailed
+	case strings.Contains(msg, "pulling image") || strings.Contains(msg, "ErrImagePull") || strings.Contains(msg, "pull image"):
+		return KindPullFailed
+	case strings.Contains(msg, "restarting failed container"):
+		return KindCrashLoop
+	}
+	return ""
 }

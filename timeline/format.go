@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ActionLine is the first line of an action: "12:01:07 you (kubectl-scale)
@@ -33,6 +34,15 @@ func actorText(s Step) string {
 	return s.Actor + " " + s.Text
 }
 
+// WhyLine is a step's why: "why: ... (lesson: Title)".
+func WhyLine(s Step) string {
+	out := "why: " + s.Why
+	if s.Lesson != "" {
+		out += " (lesson: " + s.Lesson + ")"
+	}
+	return out
+}
+
 // Offset writes a step's time since its action: to the hundredth of a
 // second when measured that finely, else to the second.
 func Offset(s Step) string {
@@ -53,8 +63,10 @@ func Offset(s Step) string {
 }
 
 // WriteText writes the timeline as text, one line per action and one
-// indented line per step.
+// indented line per step; the first step of each kind that has a why
+// (Annotate) is followed by it.
 func WriteText(w io.Writer, acts []Action, loc *time.Location) error {
+	told := map[string]bool{}
 	if len(acts) == 0 {
 		_, err := fmt.Fprintln(w, "Nothing recorded yet: no change to the lab's objects that the cluster still remembers.")
 		return err
@@ -71,6 +83,14 @@ func WriteText(w io.Writer, acts []Action, loc *time.Location) error {
 		for _, s := range a.Steps {
 			if _, err := fmt.Fprintln(w, "  "+StepLine(s)); err != nil {
 				return err
+			}
+			if s.Why != "" && !told[s.Kind] {
+				told[s.Kind] = true
+				for _, l := range wrap(WhyLine(s), 80-6) {
+					if _, err := fmt.Fprintln(w, "      "+l); err != nil {
+						return err
+					}
+				}
 			}
 		}
 	}
@@ -101,4 +121,24 @@ func WriteJSON(w io.Writer, acts []Action) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// wrap breaks text at spaces into lines of at most width runes (a word
+// longer than that keeps a line of its own): the course's sentences read
+// at 80 columns.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = w
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) <= width:
+			line += " " + w
+		default:
+			lines = append(lines, line)
+			line = w
+		}
+	}
+	return append(lines, line)
 }

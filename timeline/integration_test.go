@@ -158,7 +158,9 @@ func (l *simLab) kubectl(t *testing.T, cmd string) {
 }
 
 // await waits for a timeline update that ok accepts and returns that
-// update's last action. The bound only turns a hang into a failure.
+// update's last action. Each watch delivers on its own, so ok must ask
+// for every step a golden holds (a pod's endpoint may be seen before its
+// ready condition). The bound only turns a hang into a failure.
 func (l *simLab) await(t *testing.T, what string, ok func(timeline.Action) bool) timeline.Action {
 	t.Helper()
 	bound := time.After(3 * time.Minute)
@@ -317,10 +319,11 @@ func checkGolden(t *testing.T, name, got string) {
 // controllers: what each wrote, in causal order.
 func TestTimelineOnSimulatedCluster(t *testing.T) {
 	if os.Getenv("K8SLAB_TIMELINE_IT") == "" {
-		// Not yet stable on a loaded machine: in -count=20 under load, 4
-		// runs put an action's first steps under the action before
-		// (the write seen late); see the timeline helper's report.
-		t.Skip("set K8SLAB_TIMELINE_IT=1: its causal goldens still fail under load")
+		// Grouping no longer depends on timing (20 of 20 at load 40 with
+		// events for pods), but reading the controllers' pods from the
+		// pods themselves is not yet proven: in -count=20 one run in nine
+		// lost a rollback's "deleted" for one old pod.
+		t.Skip("set K8SLAB_TIMELINE_IT=1: not yet proven with -count=20")
 	}
 	l := startSimLab(t)
 
@@ -332,7 +335,7 @@ func TestTimelineOnSimulatedCluster(t *testing.T) {
 
 	l.kubectl(t, "kubectl scale deployment web --replicas=5")
 	a := l.await(t, "the scale to 5 served", func(a timeline.Action) bool {
-		return strings.Contains(a.Text, "replicas 3 → 5") && countAddrs(a) == 2 && has(a, "started") == 2
+		return strings.Contains(a.Text, "replicas 3 → 5") && countAddrs(a) == 2 && has(a, "started") == 2 && has(a, "ready") == 2
 	})
 	checkGolden(t, "scale", golden(a))
 
@@ -351,7 +354,7 @@ func TestTimelineOnSimulatedCluster(t *testing.T) {
 	pods := podNames(t, l)
 	l.kubectl(t, "kubectl delete pod "+pods[0]+" --wait=false")
 	a = l.await(t, "the deleted pod replaced and served", func(a timeline.Action) bool {
-		return strings.Contains(a.Text, "deleted pod "+pods[0]) && countAddrs(a) == 1 && countRemoved(a) == 1 && has(a, "started") == 1
+		return strings.Contains(a.Text, "deleted pod "+pods[0]) && countAddrs(a) == 1 && countRemoved(a) == 1 && has(a, "started") == 1 && has(a, "ready") == 1
 	})
 	checkGolden(t, "delete-pod", golden(a))
 
@@ -389,10 +392,10 @@ func TestTimelineOnSimulatedCluster(t *testing.T) {
 	}
 }
 
-// settled is a rolling update of n pods done: n new pods started and
-// served, n old ones unserved, the old ReplicaSet at zero.
+// settled is a rolling update of n pods done: n new pods started, ready
+// and served, n old ones unserved, the old ReplicaSet at zero.
 func settled(a timeline.Action, n int) bool {
-	return has(a, "started") == n && countAddrs(a) == n && countRemoved(a) == n && has(a, " → 0") >= 1
+	return has(a, "started") == n && has(a, "ready") == n && countAddrs(a) == n && countRemoved(a) == n && has(a, " → 0") >= 1
 }
 
 // countAddrs counts the addresses the endpointslice controller added.

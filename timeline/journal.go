@@ -1,6 +1,8 @@
 package timeline
 
 import (
+	"fmt"
+	"sort"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -41,6 +43,30 @@ type Journal struct {
 	// cutoff is when the oldest action kept began: older records are
 	// forgotten and not read again.
 	cutoff time.Time
+	// v, when following a cache, is every state its watches delivered:
+	// the resourceVersions that place each fact (nil: read after the
+	// fact, placed by the clocks).
+	v *versions
+	// scales are the ReplicaSet scales observed and not yet placed;
+	// floor is each ReplicaSet's resourceVersion at the first read:
+	// what came before it was there before k8slab looked.
+	scales []scale
+	floor  map[types.UID]uint64
+	// pods are the controllers' pod changes not yet placed; before is
+	// the pods of the first read and the highest resourceVersion it
+	// held: what those tell was there before k8slab looked.
+	pods     []podChange
+	before   map[types.UID]bool
+	beforeRV uint64
+	// surplus is how many pods each ReplicaSet was scaled down by and
+	// has not yet been seen deleting: a pod marked deleting while its
+	// ReplicaSet has a surplus is the controller's delete, any other a
+	// person's. It is decided once the ReplicaSet's watch has delivered
+	// the version of the delete, so that a scale-down seen late counts.
+	surplus map[types.UID]int64
+	// rsLast is how far each ReplicaSet's watch had delivered when the
+	// scales were taken.
+	rsLast map[types.UID]uint64
 }
 
 // NewJournal returns a journal that keeps the last n actions (n <= 0:
@@ -81,6 +107,9 @@ func (j *Journal) trim(acts []Action) {
 		return
 	}
 	j.cutoff = cut
+	if j.v != nil && acts[0].rv > 0 {
+		j.v.forget(acts[0].rv)
+	}
 	for k, f := range j.facts {
 		if f.eff().Before(cut) {
 			delete(j.facts, k)
@@ -102,6 +131,14 @@ func (j *Journal) Update(s State, seen time.Time) {
 		}
 	}
 	r.readReplicaSets(s.ReplicaSets)
+	if j.v != nil {
+		var scales []scale
+		var pods []podChange
+		scales, pods, j.rsLast = j.v.take()
+		j.scales, j.pods = append(j.scales, scales...), append(j.pods, pods...)
+	}
+	r.readScales(s.ReplicaSets)
+	r.readPods(s)
 	at("events")
 	for i := range s.Events {
 		if r.changed(&s.Events[i]) {
@@ -137,6 +174,91 @@ type reading struct {
 	replicaSets map[string]bool
 }
 
+// readPods places the pods the ReplicaSet controller created and deleted
+// since the last read.
+func (r *reading) readPods(s State) {
+	j := r.j
+	if j.v == nil {
+		return
+	}
+	if j.before == nil {
+		j.before = map[types.UID]bool{}
+		for _, items := range [][]unstructured.Unstructured{s.Deployments, s.ReplicaSets, s.Pods, s.Services, s.EndpointSlices} {
+			for i := range items {
+				j.before[items[i].GetUID()] = true
+				j.beforeRV = max(j.beforeRV, rvOf(items[i].GetResourceVersion()))
+			}
+		}
+	}
+	if !r.live {
+		return
+	}
+	if j.surplus == nil {
+		j.surplus = map[types.UID]int64{}
+	}
+	sort.SliceStable(j.pods, func(a, b int) bool { return j.pods[a].rv < j.pods[b].rv })
+	var pending []podChange
+	for _, p := range j.pods {
+		if p.rv <= j.beforeRV || !p.deleted && j.before[p.uid] {
+			continue
+		}
+		if p.deleted {
+			if j.rsLast[p.rs] < p.rv {
+				pending = append(pending, p) // its ReplicaSet's scales are not all in
+				continue
+			}
+			if j.surplus[p.rs] <= 0 {
+				continue // a person's: the pod's own reading tells it
+			}
+			j.surplus[p.rs]--
+		}
+		verb, subject := "created", p.name
+		f := &fact{time: p.at, precise: true, rv: p.rv, actor: "replicaset controller", rank: rankPods, kind: KindPods}
+		if p.deleted {
+			verb, subject = "deleted", p.name+"~"
+			f.provides = "deleted|" + p.name
+		}
+		f.key = "rs" + verb + "|" + string(p.uid)
+		f.subject, f.text = subject, verb+" pod "+p.name
+		f.mergeKey, f.head, f.item = verb+"|"+p.rsName, verb+" pods", p.name
+		r.add(f)
+	}
+	j.pods = pending
+}
+
+// readScales places the ReplicaSet scales observed since the last read.
+func (r *reading) readScales(rss []unstructured.Unstructured) {
+	j := r.j
+	if j.v == nil {
+		return
+	}
+	if j.floor == nil {
+		j.floor = map[types.UID]uint64{}
+		for i := range rss {
+			j.floor[rss[i].GetUID()] = rvOf(rss[i].GetResourceVersion())
+		}
+	}
+	if !r.live {
+		return // the next read places what came after this one
+	}
+	if j.surplus == nil {
+		j.surplus = map[types.UID]int64{}
+	}
+	for _, sc := range j.scales {
+		if sc.rv <= j.floor[sc.uid] {
+			continue
+		}
+		j.surplus[sc.uid] += max(0, sc.from-sc.to)
+		kind := KindScale
+		if sc.from == 0 {
+			kind = KindRollout
+		}
+		r.add(&fact{key: fmt.Sprintf("scale|%s|%d", sc.uid, sc.rv), time: sc.at, precise: true, rv: sc.rv, actor: "deployment controller",
+			text: fmt.Sprintf("scaled replicaset %s %d → %d", sc.name, sc.from, sc.to), rank: rankScale, kind: kind})
+	}
+	j.scales = nil
+}
+
 func (r *reading) readReplicaSets(rss []unstructured.Unstructured) {
 	r.replicaSets = map[string]bool{}
 	for i := range rss {
@@ -156,6 +278,37 @@ func (r *reading) changed(u *unstructured.Unstructured) bool {
 	}
 	r.j.rv[uid] = u.GetResourceVersion()
 	return true
+}
+
+// behind says whether u changed since it was last read but its watch's
+// handler has not observed that state yet (the informer's store changes
+// first): it is read again at the next update, which that observation
+// brings, so that every fact of it can be placed by resourceVersion.
+func (r *reading) behind(u *unstructured.Unstructured) bool {
+	uid := u.GetUID()
+	if !r.live || r.j.v == nil || r.j.rv[uid] == u.GetResourceVersion() || r.j.v.caughtUp(uid, u.GetResourceVersion()) {
+		return false
+	}
+	r.present[uid] = true
+	return true
+}
+
+// rvAt is the resourceVersion at which a mark appeared, 0 when read
+// after the fact.
+func (r *reading) rvAt(m string) uint64 {
+	if !r.live || r.j.v == nil {
+		return 0
+	}
+	return r.j.v.at(m)
+}
+
+// rvEnded is the resourceVersion at which a mark went, 0 when read after
+// the fact.
+func (r *reading) rvEnded(m string) uint64 {
+	if !r.live || r.j.v == nil {
+		return 0
+	}
+	return r.j.v.endedAt(m)
 }
 
 // add records f unless it is known or older than what the journal keeps.

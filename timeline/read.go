@@ -85,7 +85,20 @@ func Follow(ctx context.Context, cache *clustercache.Cache, ns string, n int, on
 		}
 		defer stop()
 	}
+	// Every state of what the journal places by resourceVersion, seen
+	// before the journal hears of it.
+	v := newVersions()
+	stop, err := cache.Observe([]clustercache.Key{
+		{Resource: kube.DeploymentsGVR, Namespace: ns}, {Resource: kube.ServicesGVR, Namespace: ns},
+		{Resource: kube.PodsGVR, Namespace: ns}, {Resource: kube.EndpointSlicesGVR, Namespace: ns},
+		{Resource: kube.ReplicaSetsGVR, Namespace: ns},
+	}, v.observe)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	j := NewJournal(n)
+	j.v = v
 	return cache.Follow(ctx, keys, 0, func() error {
 		seen := map[string]time.Time{}
 		for i, k := range keys {

@@ -25,6 +25,8 @@ type Action struct {
 	Manager string `json:"manager,omitempty"`
 	Text    string `json:"text"`
 	Steps   []Step `json:"steps"`
+	// rv is the write's resourceVersion, when followed live.
+	rv uint64
 }
 
 // Step is one thing the cluster did after an action.
@@ -38,7 +40,48 @@ type Step struct {
 	// Actor is who did it in plain words: "scheduler", "kubelet on w1".
 	Actor string `json:"actor"`
 	Text  string `json:"text"`
+	// Kind says what sort of step it is, for the course's note on why
+	// it happens (assets/course/timeline.yaml); "" for none.
+	Kind string `json:"kind,omitempty"`
+	// Why is the course's sentence on why such a step happens, and
+	// Lesson the title of the lesson that teaches it (see Annotate).
+	Why    string `json:"why,omitempty"`
+	Lesson string `json:"lesson,omitempty"`
 }
+
+// Annotate gives each step the course's note on its kind: note returns
+// the why and the lesson's title ("" for none).
+func Annotate(acts []Action, note func(kind string) (why, lesson string)) {
+	for i := range acts {
+		for k := range acts[i].Steps {
+			st := &acts[i].Steps[k]
+			if st.Kind != "" {
+				st.Why, st.Lesson = note(st.Kind)
+			}
+		}
+	}
+}
+
+// The kinds of step a timeline tells; the course may explain each.
+const (
+	KindRollout       = "rollout-replicaset" // a ReplicaSet scaled up from 0
+	KindScale         = "scale-replicaset"
+	KindPods          = "replicaset-pods" // a ReplicaSet created or deleted pods
+	KindSchedule      = "schedule"
+	KindUnschedulable = "unschedulable"
+	KindStart         = "start" // the kubelet pulled, started, readied
+	KindStop          = "stop"
+	KindPullFailed    = "pull-failed"
+	KindCrashLoop     = "crash-loop"
+	KindProbeFailed   = "probe-failed"
+	KindServe         = "serve"
+	KindUnserve       = "unserve"
+	KindCollect       = "garbage-collect"
+)
+
+// Kinds are every kind of step a timeline tells.
+var Kinds = []string{KindRollout, KindScale, KindPods, KindSchedule, KindUnschedulable, KindStart, KindStop,
+	KindPullFailed, KindCrashLoop, KindProbeFailed, KindServe, KindUnserve, KindCollect}
 
 // DefaultActions is how many actions a timeline keeps.
 const DefaultActions = 20
@@ -54,6 +97,11 @@ type fact struct {
 	// seen is when k8slab saw the record appear (zero when it was there
 	// before k8slab looked).
 	seen time.Time
+	// rv places the fact among the writes: a write's own
+	// resourceVersion, or one the fact happened at or after (what the
+	// controller reacted to) and before the next write. 0: unknown, the
+	// clocks place it.
+	rv uint64
 	// starts marks a write by a person: it begins an action.
 	starts  bool
 	actor   string
@@ -62,6 +110,7 @@ type fact struct {
 	// several objects into one action.
 	object string
 	text   string
+	kind   string
 	// rank orders what happens within one step of a chain: a controller
 	// scales, pods are created, placed, pulled, started, ready, served.
 	rank int
@@ -102,10 +151,13 @@ func (f *fact) eff() time.Time {
 }
 
 // build groups facts into actions, oldest first, keeping the last n.
-// A fact follows the latest write before it happened; steps are ordered
-// by when they happened, on the recording component's clock where it is
-// precise (events reach the API server asynchronously, up to seconds
-// after the fact, so when k8slab saw them says little).
+// A fact follows the latest write before it happened. Writes followed
+// live carry their resourceVersion, and so do the facts after them:
+// those are placed by it, whatever delays the watches had. Facts read
+// after the fact are placed by the clocks. Steps are ordered by when
+// they happened, on the recording component's clock where it is precise
+// (events reach the API server asynchronously, up to seconds after the
+// fact, so when k8slab saw them says little).
 func build(facts []*fact, n int) []Action {
 	present := map[string]bool{}
 	for _, f := range facts {
@@ -113,42 +165,36 @@ func build(facts []*fact, n int) []Action {
 			present[f.provides] = true
 		}
 	}
-	var fs []*fact
+	// Facts read after the fact, with the writes so read, are placed
+	// by the clocks; the rest by resourceVersion, after the first write
+	// that has one.
+	var kept []*fact
+	var firstLive uint64
 	for _, f := range facts {
 		if f.replacedBy != "" && present[f.replacedBy] {
 			continue
 		}
-		fs = append(fs, f)
-	}
-	sortBy(fs, (*fact).assignAt)
-	type group struct {
-		base      *fact
-		act       Action
-		followers []*fact
-		objects   map[string]bool
-	}
-	var groups []*group
-	for _, f := range fs {
-		cur := (*group)(nil)
-		if len(groups) > 0 {
-			cur = groups[len(groups)-1]
+		kept = append(kept, f)
+		if f.starts && f.rv > 0 && (firstLive == 0 || f.rv < firstLive) {
+			firstLive = f.rv
 		}
-		if f.starts {
-			if cur != nil && cur.base != nil && cur.base.starts && f.actor == cur.base.actor && len(cur.followers) == 0 &&
-				f.eff().Sub(cur.base.eff()) <= time.Second && !cur.objects[f.object] {
-				// One apply or setup of several objects is one action.
-				cur.act.Text += ", " + f.text
-				cur.objects[f.object] = true
-				continue
-			}
-			groups = append(groups, &group{base: f, act: Action{Time: f.eff(), Actor: f.actor, Manager: f.manager, Text: f.text}, objects: map[string]bool{f.object: true}})
+	}
+	var old, live []*fact
+	for _, f := range kept {
+		if firstLive > 0 && f.rv >= firstLive {
+			live = append(live, f)
+		} else {
+			old = append(old, f)
+		}
+	}
+	groups := byClock(old)
+	for _, g := range byVersion(live) {
+		if cur := last(groups); cur != nil && cur.base != nil && g.base != nil && merges(cur, g.base) {
+			cur.join(g.base)
+			cur.followers = append(cur.followers, g.followers...)
 			continue
 		}
-		if cur == nil {
-			cur = &group{base: f, act: Action{Time: f.eff(), Text: "before any change k8slab can attribute"}, objects: map[string]bool{}}
-			groups = append(groups, cur)
-		}
-		cur.followers = append(cur.followers, f)
+		groups = append(groups, g)
 	}
 	if n > 0 && len(groups) > n {
 		groups = groups[len(groups)-n:]
@@ -160,25 +206,116 @@ func build(facts []*fact, n int) []Action {
 		a := g.act
 		var merge []string
 		var items [][]string
-		var last time.Duration
+		var prev time.Duration
 		for _, f := range g.followers {
 			off, precise := offset(g.base, f)
 			// A step is not shown before what caused it: the records
 			// are late by different amounts.
-			off = max(off, last, 0)
-			last = off
+			off = max(off, prev, 0)
+			prev = off
 			if k := len(a.Steps); k > 0 && f.mergeKey != "" && merge[k-1] == f.mergeKey && a.Steps[k-1].Actor == f.actor {
 				items[k-1] = append(items[k-1], f.item)
 				a.Steps[k-1].Text = f.head + " " + strings.Join(items[k-1], ", ") + f.tail
 				continue
 			}
-			a.Steps = append(a.Steps, Step{Offset: off, Precise: precise, Time: f.happened(), Actor: f.actor, Text: f.text})
+			a.Steps = append(a.Steps, Step{Offset: off, Precise: precise, Time: f.happened(), Actor: f.actor, Text: f.text, Kind: f.kind})
 			merge = append(merge, f.mergeKey)
 			items = append(items, []string{f.item})
 		}
 		out = append(out, a)
 	}
 	return out
+}
+
+// group is one action being built: the write that began it and what
+// followed.
+type group struct {
+	base      *fact
+	act       Action
+	followers []*fact
+	objects   map[string]bool
+}
+
+func newGroup(f *fact) *group {
+	// The time shown is when k8slab saw the write, unless the server's
+	// record (to the second) says it was seen late.
+	at := f.eff()
+	if !f.time.IsZero() && at.Sub(f.time) > time.Second {
+		at = f.time
+	}
+	return &group{base: f, act: Action{Time: at, Actor: f.actor, Manager: f.manager, Text: f.text, rv: f.rv}, objects: map[string]bool{f.object: true}}
+}
+
+func last(gs []*group) *group {
+	if len(gs) == 0 {
+		return nil
+	}
+	return gs[len(gs)-1]
+}
+
+// merges says whether write f is part of g's: one apply or setup of
+// several objects is one action. The server records both to the second.
+func merges(g *group, f *fact) bool {
+	d := f.time.Truncate(time.Second).Sub(g.base.time.Truncate(time.Second))
+	return g.base.starts && f.actor == g.base.actor && d >= 0 && d <= time.Second && !g.objects[f.object]
+}
+
+func (g *group) join(f *fact) {
+	g.act.Text += ", " + f.text
+	g.objects[f.object] = true
+}
+
+// byClock groups facts in the order the clocks give: each follows the
+// latest write before it.
+func byClock(fs []*fact) []*group {
+	sortBy(fs, (*fact).assignAt)
+	var groups []*group
+	for _, f := range fs {
+		cur := last(groups)
+		if f.starts {
+			if cur != nil && len(cur.followers) == 0 && merges(cur, f) && f.eff().Sub(cur.base.eff()) <= time.Second {
+				cur.join(f)
+				continue
+			}
+			groups = append(groups, newGroup(f))
+			continue
+		}
+		if cur == nil {
+			cur = &group{base: f, act: Action{Time: f.eff(), Text: "before any change k8slab can attribute"}, objects: map[string]bool{}}
+			groups = append(groups, cur)
+		}
+		cur.followers = append(cur.followers, f)
+	}
+	return groups
+}
+
+// byVersion groups facts by resourceVersion: each follows the latest
+// write at or before its own. All have one, and the earliest is a write.
+func byVersion(fs []*fact) []*group {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.rv != b.rv {
+			return a.rv < b.rv
+		}
+		if a.starts != b.starts {
+			return a.starts
+		}
+		return a.key < b.key
+	})
+	var groups []*group
+	for _, f := range fs {
+		if f.starts {
+			groups = append(groups, newGroup(f))
+			continue
+		}
+		cur := last(groups)
+		if cur == nil { // cannot be: the first is a write
+			cur = &group{base: f, act: Action{Time: f.eff(), Text: "before any change k8slab can attribute"}, objects: map[string]bool{}}
+			groups = append(groups, cur)
+		}
+		cur.followers = append(cur.followers, f)
+	}
+	return groups
 }
 
 // seenLag is how much earlier than k8slab saw it a write may have

@@ -125,7 +125,8 @@ func managedOf(u *unstructured.Unstructured) []managed {
 // managedFields and, when the journal knew the object before, what they
 // changed.
 func (r *reading) workload(u *unstructured.Unstructured, kind string, values func(*unstructured.Unstructured) [][2]string) {
-	if !r.changed(u) {
+	readBefore := rvOf(r.j.rv[u.GetUID()])
+	if r.behind(u) || !r.changed(u) {
 		return
 	}
 	uid := u.GetUID()
@@ -170,10 +171,8 @@ func (r *reading) workload(u *unstructured.Unstructured, kind string, values fun
 		// every later write it records.
 		if len(writes) > 0 {
 			text := "created " + obj
-			when := created
 			if r.live {
 				text += " (" + describe(cur.values) + ")"
-				when = r.seen
 			}
 			m := writes[0]
 			for _, w := range writes {
@@ -182,7 +181,7 @@ func (r *reading) workload(u *unstructured.Unstructured, kind string, values fun
 					break
 				}
 			}
-			r.add(&fact{key: "create|" + string(uid), time: when, starts: true, actor: actorOf(m), manager: m.manager, object: obj, text: text})
+			r.add(&fact{key: "create|" + string(uid), time: created, rv: r.rvAt("obj|" + string(uid)), starts: true, actor: actorOf(m), manager: m.manager, object: obj, text: text})
 		}
 		for _, i := range fresh {
 			m := writes[i]
@@ -192,6 +191,18 @@ func (r *reading) workload(u *unstructured.Unstructured, kind string, values fun
 			r.add(&fact{key: keyOf(m), time: m.time, starts: true, actor: actorOf(m), manager: m.manager, object: obj, text: ownedText(obj, m.fields, cur.values)})
 		}
 		return
+	}
+	// The write is the state where the spec, as marked, first was.
+	var spec uint64
+	if kind == "deployment" {
+		spec = r.rvAt(fmt.Sprintf("spec|%s|%d", uid, u.GetGeneration()))
+	} else {
+		spec = r.rvAt("spec|" + string(uid) + "|" + describe(cur.values))
+	}
+	if r.live && r.j.v != nil && spec <= readBefore {
+		// A change the marks do not tell (a Service's label): it was
+		// written since the last read, at the latest now.
+		spec = rvOf(u.GetResourceVersion())
 	}
 	// One change is one write, though several records may move: a
 	// write that takes a field from another manager updates that
@@ -206,7 +217,7 @@ func (r *reading) workload(u *unstructured.Unstructured, kind string, values fun
 	switch {
 	case pick >= 0:
 		m := writes[pick]
-		r.add(&fact{key: keyOf(m), time: at(m), starts: true, actor: actorOf(m), manager: m.manager, object: obj, text: changeText(obj, prev.values, cur.values)})
+		r.add(&fact{key: keyOf(m), time: at(m), rv: spec, starts: true, actor: actorOf(m), manager: m.manager, object: obj, text: changeText(obj, prev.values, cur.values)})
 	case cur.generation > prev.generation && len(writes) > 0:
 		// Written again within the second of the last record (or by a
 		// record without a time): the record did not move, the spec
@@ -219,7 +230,7 @@ func (r *reading) workload(u *unstructured.Unstructured, kind string, values fun
 		}
 		m := writes[pick]
 		key := fmt.Sprintf("w|%s|%s|gen%d", uid, m.manager, cur.generation)
-		r.add(&fact{key: key, time: at(m), starts: true, actor: actorOf(m), manager: m.manager, object: obj, text: changeText(obj, prev.values, cur.values)})
+		r.add(&fact{key: key, time: at(m), rv: spec, starts: true, actor: actorOf(m), manager: m.manager, object: obj, text: changeText(obj, prev.values, cur.values)})
 	}
 }
 

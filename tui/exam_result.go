@@ -64,7 +64,10 @@ func (r *examResult) draw() string {
 		right := st.Muted.Render(m.Lab+" · ") + pts
 		b.WriteString(head + pad(r.width-1, lipgloss.Width(head), lipgloss.Width(right)) + right + "\n")
 		for _, w := range m.Wrong {
-			b.WriteString(st.Muted.Render(wrap(5, "• "+w)) + "\n")
+			// Wrapped lines hang under the text, not the bullet.
+			lines := strings.Split(wrap(7, w), "\n")
+			lines[0] = "     • " + strings.TrimLeft(lines[0], " ")
+			b.WriteString(st.Muted.Render(strings.Join(lines, "\n")) + "\n")
 		}
 	}
 	if len(res.Review) > 0 {

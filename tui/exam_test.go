@@ -179,3 +179,29 @@ func TestLabSolutionRefusedDuringExam(t *testing.T) {
 	}
 	finalScreen(t, tm)
 }
+
+// What was still wrong wraps at 80 columns with its lines hanging under
+// the text, not under the bullet, so each item reads as one.
+func TestExamResultWrapsUnderTheText(t *testing.T) {
+	c := &common{keys: DefaultKeyMap(), styles: NewStyles(true, true)}
+	r := newExamResult(c, exam.Result{Seed: 3, Score: 0, MaxScore: 1, Ended: exam.EndedTime, Tasks: []exam.Mark{{
+		Lab: "deployments", Title: "Watch a pod being replaced", MaxPoints: 1, Status: checks.Fail,
+		Wrong: []string{"no pod of deployment web has been replaced yet: delete one with kubectl delete pod web-69c6f74b8b-4bh7l and watch a new one appear"},
+	}}})
+	r.SetSize(80, 24)
+	lines := strings.Split(ansi.Strip(r.draw()), "\n")
+	var item []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "     • ") || len(item) > 0 && strings.HasPrefix(l, "       ") {
+			item = append(item, l)
+		}
+	}
+	if len(item) < 2 || !strings.HasPrefix(item[1], "       ") || strings.HasPrefix(item[1], "        ") {
+		t.Errorf("the item does not hang under its text:\n%s", strings.Join(lines, "\n"))
+	}
+	for _, l := range lines {
+		if ansi.StringWidth(l) > 80 {
+			t.Errorf("line wider than 80: %q", l)
+		}
+	}
+}

@@ -50,6 +50,8 @@ func newTimelinePane(c *common) *timelinePane {
 
 // show sets the actions to draw; nil while the cluster is being read.
 func (p *timelinePane) show(acts []timeline.Action, loaded bool) {
+	// Each step of a kind the course explains carries its why.
+	timeline.Annotate(acts, p.c.course.TimelineWhy)
 	p.acts, p.loaded = acts, loaded
 	p.redraw()
 }
@@ -60,7 +62,9 @@ func (p *timelinePane) render(width int) string {
 }
 
 // renderTimeline draws the newest action first, each step wrapped under
-// its offset so that nothing is cut at 80 columns.
+// its offset so that nothing is cut at 80 columns. The first step of each
+// kind that has a why is followed by it: why that happens, and the
+// lesson that teaches it (timeline.Annotate).
 func renderTimeline(acts []timeline.Action, loaded bool, s *Styles, width int, loc *time.Location) string {
 	if !loaded {
 		return s.Muted.Render(" Reading the cluster…")
@@ -69,6 +73,7 @@ func renderTimeline(acts []timeline.Action, loaded bool, s *Styles, width int, l
 		return s.Muted.Render(wrapIndent("No change yet. Run a kubectl command against the lab and watch what the cluster does.", width, " "))
 	}
 	var b strings.Builder
+	told := map[string]bool{}
 	for i := len(acts) - 1; i >= 0; i-- {
 		a := acts[i]
 		for k, l := range wrapWords(timeline.ActionLine(a, loc), max(10, width-2)) {
@@ -89,6 +94,12 @@ func renderTimeline(acts []timeline.Action, loaded bool, s *Styles, width int, l
 					lead = strings.Repeat(" ", 12)
 				}
 				b.WriteString(lead + l + "\n")
+			}
+			if st.Why != "" && !told[st.Kind] {
+				told[st.Kind] = true
+				for _, l := range wrapWords(timeline.WhyLine(st), max(10, width-12)) {
+					b.WriteString(strings.Repeat(" ", 12) + s.Muted.Render(l) + "\n")
+				}
 			}
 		}
 		if i > 0 {

@@ -25,7 +25,8 @@ which kubectl command, what it set) and what the controllers, the scheduler and
 the kubelets did next, in order. It reads what the cluster keeps: managedFields
 (who wrote what, to the second), Events (about an hour) and pod conditions. The
 value a write replaced and the endpoints a Service had are known only to the
-live timeline on the lab screen, which watches as they change.`,
+live timeline on the lab screen, which watches as they change. The first step
+of each kind is followed by why it happens and the lesson that teaches it.`,
 		Example: "  k8slab lab explain deployments\n  k8slab lab explain deployments -n lab-ada --format json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -33,9 +34,17 @@ live timeline on the lab screen, which watches as they change.`,
 			if format != "text" && format != "json" {
 				return fmt.Errorf("--format %q: use text or json", format)
 			}
-			lab, err := g.findLab(args[0])
+			// The whole course, for its notes on why each step happens.
+			c, err := g.loadCourse()
 			if err != nil {
 				return err
+			}
+			lab, ok := c.Lab(args[0])
+			if !ok {
+				if _, err := g.findLab(args[0]); err != nil {
+					return err // says which labs there are
+				}
+				return fmt.Errorf("no lab %q", args[0])
 			}
 			cfg, err := g.restConfig(&t)
 			if err != nil {
@@ -54,6 +63,7 @@ live timeline on the lab screen, which watches as they change.`,
 				return fmt.Errorf("reading namespace %s: %w", ns, err)
 			}
 			acts := timeline.Explain(state, last)
+			timeline.Annotate(acts, c.TimelineWhy)
 			if format == "json" {
 				return timeline.WriteJSON(g.out, acts)
 			}
