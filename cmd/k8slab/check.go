@@ -18,7 +18,6 @@ import (
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/checks/report"
 	"github.com/k8slab/k8slab/checks/runner"
-	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/course/catalog"
 	"github.com/k8slab/k8slab/internal/source"
@@ -157,11 +156,7 @@ SIGTERM) ends --watch and --until-done with the status of the last result.`,
 			}
 			// A task needing what the cluster lacks is not graded there:
 			// on a simulated cluster typing the expected text would pass it.
-			var lacks []labfile.Feature
-			if tg := g.resolve(&f.target); tg.Own && tg.Config.Provider == clusterctl.Sim {
-				lacks = labfile.SimulatedClusterLacks
-			}
-			ids, left, err := runner.Select(lab, only, lacks)
+			ids, left, err := runner.Select(lab, only, g.simLacks(&f.target))
 			if err != nil {
 				return err
 			}

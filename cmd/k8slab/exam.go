@@ -100,11 +100,7 @@ json, junit or gradescope) without starting anything.`,
 				_, _ = rand.Read(b[:])
 				f.seed = int64(binary.BigEndian.Uint32(b[:]) % 1000000)
 			}
-			var lacks []labfile.Feature
-			if tg := g.resolve(&f.target); tg.Own && tg.Config.Provider == clusterctl.Sim {
-				lacks = labfile.SimulatedClusterLacks
-			}
-			plan, err := exam.Pick(labs, f.tasks, f.seed, lacks)
+			plan, err := exam.Pick(labs, f.tasks, f.seed, g.simLacks(&f.target))
 			if err != nil {
 				return err
 			}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/labverify"
 )
@@ -61,10 +60,11 @@ Point --content at your course folder to prove labs you are writing.`,
 			}
 			tg := g.resolve(&t)
 			cfg := labverify.Config{Kubeconfig: tg.Kubeconfig, Context: tg.Context, Client: client}
-			if tg.Own && tg.Config.Provider == clusterctl.Sim {
-				// The simulated cluster runs no containers, has no
-				// provisioner and no node ports on the host.
-				cfg.Lacks = map[labfile.Feature]bool{labfile.Containers: true, labfile.Storage: true, labfile.NodePortFromHost: true}
+			if tg.Simulated() {
+				cfg.Lacks = map[labfile.Feature]bool{}
+				for _, f := range labfile.SimulatedClusterLacks {
+					cfg.Lacks[f] = true
+				}
 			}
 			if format == "text" {
 				cfg.Progress = g.out
