@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	// The check kinds register themselves with labfile: a course's labs
@@ -515,4 +516,30 @@ func moduleDirs(fsys fs.FS) ([]string, error) {
 		}
 	}
 	return dirs, nil
+}
+
+// FindQuiz finds a quiz by its module's number (as 'k8slab lessons'
+// numbers them) or by its id.
+func (c *Course) FindQuiz(arg string) (*quiz.Quiz, error) {
+	if q, ok := c.Quiz(arg); ok {
+		return q, nil
+	}
+	if n, err := strconv.Atoi(arg); err == nil && n >= 1 && n <= len(c.Modules) {
+		m := c.Modules[n-1]
+		if m.Quiz == nil {
+			return nil, fmt.Errorf("module %d (%s) has no quiz; the quizzes are: %s", n, m.Title, quizList(c))
+		}
+		return m.Quiz, nil
+	}
+	return nil, fmt.Errorf("no quiz %q; the quizzes are, by module number and id: %s", arg, quizList(c))
+}
+
+func quizList(c *Course) string {
+	var ids []string
+	for i, m := range c.Modules {
+		if m.Quiz != nil {
+			ids = append(ids, fmt.Sprintf("%d %s", i+1, m.Quiz.ID))
+		}
+	}
+	return strings.Join(ids, ", ")
 }

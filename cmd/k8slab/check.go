@@ -18,6 +18,7 @@ import (
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/checks/report"
 	"github.com/k8slab/k8slab/checks/runner"
+	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/course/catalog"
 	"github.com/k8slab/k8slab/internal/source"
@@ -187,7 +188,7 @@ SIGTERM) ends --watch and --until-done with the status of the last result.`,
 			if err != nil {
 				return exitWith(run.NotGraded(checks.Error, "not graded: no cluster to grade against", err.Error()))
 			}
-			if err := reach(ctx, cfg); err != nil {
+			if err := clusterctl.Reach(ctx, cfg); err != nil {
 				return exitWith(run.NotGraded(checks.Unreachable, "not graded: the cluster could not be reached", err.Error()))
 			}
 			return exitWith(run.Run(ctx, cfg))

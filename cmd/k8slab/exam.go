@@ -199,7 +199,7 @@ func (g *globals) headlessExam(cmd *cobra.Command, f *examFlags, plan exam.Plan,
 	if err != nil {
 		return err
 	}
-	if err := reach(ctx, cfg); err != nil {
+	if err := clusterctl.Reach(ctx, cfg); err != nil {
 		return err
 	}
 	h := &exam.Headless{Plan: plan, Limit: f.limit, UntilDone: f.until == "done", Format: format, Out: g.out, Review: review, Save: save}

@@ -8,6 +8,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/timeline"
 )
 
@@ -41,7 +42,7 @@ live timeline on the lab screen, which watches as they change.`,
 			if err != nil {
 				return err
 			}
-			if err := reach(cmd.Context(), cfg); err != nil {
+			if err := clusterctl.Reach(cmd.Context(), cfg); err != nil {
 				return err
 			}
 			client, err := dynamic.NewForConfig(cfg)

@@ -81,7 +81,7 @@ Point --content at your course folder to prove labs you are writing.`,
 					failed++
 				}
 				if format == "text" {
-					printVerify(g, rep)
+					rep.WriteText(g.out)
 				}
 			}
 			if format == "json" {
@@ -105,18 +105,4 @@ Point --content at your course folder to prove labs you are writing.`,
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVar(&force, "force", false, "run even during a practice exam (it applies the reference solutions)")
 	return cmd
-}
-
-func printVerify(g *globals, rep labverify.LabReport) {
-	for _, sk := range rep.Skipped {
-		fmt.Fprintf(g.out, "  skipped %s\n", sk)
-	}
-	if rep.Passed() {
-		fmt.Fprintf(g.out, "PASS %s (%s)\n", rep.Lab, rep.Duration.Round(100_000_000))
-		return
-	}
-	fmt.Fprintf(g.out, "FAIL %s (%s)\n", rep.Lab, rep.Duration.Round(100_000_000))
-	for _, f := range rep.Failures {
-		fmt.Fprintf(g.out, "  - %s\n", f)
-	}
 }
