@@ -207,7 +207,8 @@ func TestEveryLabStatesItsRequirements(t *testing.T) {
 // A CI assignment grades only the tasks a set of manifests can complete
 // ('k8slab check --tasks manifests'), so every task of the built-in course
 // says which it is; lint refuses "manifests" where a check, a question or
-// a cluster-wide change makes it impossible.
+// a cluster-wide change makes it impossible; and a lab with such tasks
+// gives a correct submission, which the CI recipe test proves.
 func TestEveryTaskSaysHowItIsGraded(t *testing.T) {
 	c, err := course.Load(assets.Course())
 	if err != nil {
@@ -215,14 +216,21 @@ func TestEveryTaskSaysHowItIsGraded(t *testing.T) {
 	}
 	manifests := 0
 	for _, l := range c.AllLabs() {
+		graded := false
 		for _, task := range l.Tasks {
 			switch task.Grading {
 			case labfile.GradedFromManifests:
 				manifests++
+				graded = true
 			case labfile.GradedLive:
 			default:
 				t.Errorf("lab %s task %s (%s:%d) has no grading: mark it manifests or live", l.ID, task.ID, l.File, task.Line)
 			}
+		}
+		// The proof that manifests complete them is the lab's
+		// submission, which cmd/k8slab's recipe test applies.
+		if graded && l.Submission == nil {
+			t.Errorf("lab %s (%s) grades tasks from manifests but has no 'submission' for the CI recipe test to prove them with", l.ID, l.File)
 		}
 	}
 	if manifests == 0 {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/k8slab/k8slab/internal/celexpr"
@@ -33,6 +34,11 @@ type Lab struct {
 	// namespace with LabNamespacePlaceholder; see labenv.ApplySetup.
 	Setup string `yaml:"setup"`
 	Tasks []Task `yaml:"tasks"`
+	// Submission is a correct CI submission (the README's "Grading
+	// assignments in CI"), present exactly when a task is graded from
+	// manifests: the test suite applies it to a freshly started lab and
+	// proves every such task passes, and that each wrong variant fails.
+	Submission *Submission `yaml:"submission"`
 
 	// Module is the id of the module the lab belongs to (its folder).
 	Module string `yaml:"-"`
@@ -224,6 +230,43 @@ func (l *Lab) MarksGrading() bool {
 		}
 	}
 	return false
+}
+
+// Submission is the manifests folder of a correct CI submission, and
+// wrong submissions made from it.
+type Submission struct {
+	// Files are the files of the folder, applied together with
+	// 'kubectl apply -f DIR' in the lab namespace.
+	Files []SubmissionFile `yaml:"files"`
+	// Wrong are realistic mistakes, each losing marks.
+	Wrong []WrongSubmission `yaml:"wrong"`
+}
+
+// SubmissionFile is one file of a submission.
+type SubmissionFile struct {
+	File  string `yaml:"file"`
+	Apply string `yaml:"apply"`
+}
+
+// WrongSubmission is the correct submission with Replace changed to With
+// in one file; task Fails must then not pass.
+type WrongSubmission struct {
+	Name    string `yaml:"name"`
+	File    string `yaml:"file"`
+	Replace string `yaml:"replace"`
+	With    string `yaml:"with"`
+	Fails   string `yaml:"fails"`
+}
+
+// Files returns the submission's files with this mistake made.
+func (w WrongSubmission) Files(s *Submission) []SubmissionFile {
+	out := slices.Clone(s.Files)
+	for i := range out {
+		if out[i].File == w.File {
+			out[i].Apply = strings.Replace(out[i].Apply, w.Replace, w.With, 1)
+		}
+	}
+	return out
 }
 
 // Step is one action of a solution or mistake: a shell command (run with

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -134,6 +135,7 @@ func (v *Validator) lab(lab *Lab, root *yaml.Node) {
 		v.requireAll = v.requireAll || len(t.Requires) > 0
 		v.gradingAll = v.gradingAll || t.Grading != ""
 	}
+	v.submission(lab, source.Field(root, "submission"))
 	seen := map[string]bool{}
 	for i := range min(len(lab.Tasks), len(tasks)) {
 		t, node := &lab.Tasks[i], tasks[i]
@@ -221,6 +223,69 @@ func (v *Validator) task(t *Task, node *yaml.Node) {
 	}
 	v.grading(t, node, name)
 	v.requires(t, node, name)
+}
+
+var submissionFileName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*\.ya?ml$`)
+
+// submission checks a lab's CI submission, if it has one: only where a
+// task is graded from manifests, its files named as a folder would hold
+// them, and each wrong variant a change that is really made, to a task
+// that manifests grade. (The built-in course gives one in every such lab,
+// and its test suite proves them on a cluster.)
+func (v *Validator) submission(lab *Lab, node *yaml.Node) {
+	var graded []string
+	for _, t := range lab.Tasks {
+		if t.Grading == GradedFromManifests {
+			graded = append(graded, t.ID)
+		}
+	}
+	s := lab.Submission
+	switch {
+	case s == nil:
+		return
+	case len(graded) == 0:
+		v.Add(node, "no task is graded from manifests (grading: manifests), so CI grades nothing from a submission: leave 'submission' out")
+		return
+	}
+	if len(s.Files) == 0 {
+		v.Add(node, "submission: no files; give each file of a correct manifests folder with 'file' and 'apply'")
+	}
+	content := map[string]string{}
+	for i, f := range s.Files {
+		fn := source.Item(node, "files", i)
+		switch {
+		case !submissionFileName.MatchString(f.File):
+			v.Add(fn, "submission: file %q: name it like a file in a folder, lowercase, ending in .yaml", f.File)
+		case content[f.File] != "":
+			v.Add(fn, "submission: file %q is given twice", f.File)
+		}
+		if strings.TrimSpace(f.Apply) == "" {
+			v.Add(fn, "submission: file %q has nothing to apply", f.File)
+			continue
+		}
+		content[f.File] = f.Apply
+		v.manifests(source.Field(fn, "apply"), f.Apply, "submission: "+f.File)
+	}
+	if len(s.Wrong) == 0 {
+		v.Add(node, "submission: no wrong submission; give at least one realistic mistake (wrong: name, file, replace, with, fails) that must lose marks")
+	}
+	for i, w := range s.Wrong {
+		wn := source.Item(node, "wrong", i)
+		text, ok := content[w.File]
+		switch {
+		case strings.TrimSpace(w.Name) == "":
+			v.Add(wn, "submission: a wrong submission needs a name")
+		case !ok:
+			v.Add(wn, "submission: wrong %q changes file %q, which the submission does not have", w.Name, w.File)
+		case w.Replace == "" || !strings.Contains(text, w.Replace):
+			v.Add(wn, "submission: wrong %q replaces %q, which %s does not contain", w.Name, w.Replace, w.File)
+		case w.Replace == w.With:
+			v.Add(wn, "submission: wrong %q replaces %q with itself", w.Name, w.Replace)
+		}
+		if !slices.Contains(graded, w.Fails) {
+			v.Add(wn, "submission: wrong %q fails %q; name the task graded from manifests it must fail (%s)", w.Name, w.Fails, strings.Join(graded, ", "))
+		}
+	}
 }
 
 // grading checks a task's grading mark: known, present in a lab that

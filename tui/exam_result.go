@@ -44,7 +44,7 @@ func (r *examResult) draw() string {
 	res := r.res
 	width := max(20, r.width-2)
 	wrap := func(indent int, text string) string {
-		lines := strings.Split(lipgloss.Wrap(text, width-indent, ""), "\n")
+		lines := wrapMessage(text, width-indent)
 		return strings.Repeat(" ", indent) + strings.Join(lines, "\n"+strings.Repeat(" ", indent))
 	}
 	var b strings.Builder

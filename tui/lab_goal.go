@@ -174,10 +174,23 @@ func (g *goalPane) detail() string {
 	var b strings.Builder
 	b.WriteString(head + "\n")
 	for _, m := range failureMessages(r) {
-		lines := strings.Split(lipgloss.Wrap(m, width-2, ""), "\n")
-		b.WriteString("  • " + strings.Join(lines, "\n    ") + "\n")
+		b.WriteString("  • " + strings.Join(wrapMessage(m, width-2), "\n    ") + "\n")
 	}
 	return b.String()
+}
+
+// wrapMessage wraps a message from the checks at spaces only, since its
+// commands and names are copied as they are ("kubectl apply
+// --server-side", "web-69c6f74b8b-2pmpm"); only a word wider than the
+// pane is cut.
+func wrapMessage(m string, width int) []string {
+	var out []string
+	for _, para := range strings.Split(m, "\n") {
+		for _, line := range wrapWords(para, width) {
+			out = append(out, strings.Split(ansi.Hardwrap(line, width, true), "\n")...)
+		}
+	}
+	return out
 }
 
 // taskNotes says, under a task's goal, what this cluster or this learner

@@ -86,3 +86,27 @@ func TestLessonDuplicateRenderKeepsPlace(t *testing.T) {
 		t.Errorf("offset after a second rendering = %d, want 5", got)
 	}
 }
+
+// A failure message that ends in a command wraps at spaces only: the lab
+// screen once broke "kubectl apply --server-side -f web.yaml" after "--",
+// leaving a learner who copies it two halves of a command.
+func TestFailureMessagesNeverBreakACommandAtAHyphen(t *testing.T) {
+	f := newFixture(t)
+	labs := newFakeLabs()
+	tm := f.startLab(t, labs, 80, 24, false)
+	waitFor(t, tm, "graded live")
+	const msg = "deployment web has not been applied server-side yet; run kubectl apply --server-side -f web.yaml"
+	r := labResult(checks.Fail, checks.Pass)
+	r.Tasks[0].Checks[0].Messages = []string{msg}
+	labs.results <- r
+	waitFor(t, tm, "web.yaml")
+	screen := finalScreen(t, tm)
+	if got := strings.Join(strings.Fields(screen), " "); !strings.Contains(got, msg) {
+		t.Errorf("the message is not shown whole:\n%s", screen)
+	}
+	for _, word := range []string{"--server-side -f web.yaml"} {
+		if !strings.Contains(screen, word) {
+			t.Errorf("%q is broken across lines:\n%s", word, screen)
+		}
+	}
+}

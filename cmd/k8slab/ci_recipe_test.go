@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -64,33 +63,6 @@ func readmeCIRecipe(t *testing.T) []string {
 	return runs
 }
 
-// heredocApply is a solution step that applies a file written inline.
-var heredocApply = regexp.MustCompile(`(?s)^kubectl apply -f - <<'EOF'\n(.*)\nEOF\s*$`)
-
-// referenceManifests is a correct submission for lab: the manifests the
-// reference solutions of its 'grading: manifests' tasks apply, in order.
-func referenceManifests(t *testing.T, lab *labfile.Lab) []string {
-	t.Helper()
-	var files []string
-	for _, task := range lab.Tasks {
-		if task.Grading != labfile.GradedFromManifests {
-			continue
-		}
-		for _, st := range task.Solution {
-			switch m := heredocApply.FindStringSubmatch(st.Run); {
-			case st.Apply != "":
-				files = append(files, st.Apply)
-			case m != nil:
-				files = append(files, m[1])
-			}
-		}
-	}
-	if len(files) == 0 {
-		t.Fatalf("lab %s: no manifests in the solutions of its manifests tasks", lab.ID)
-	}
-	return files
-}
-
 // ciRun is what the recipe left: each step's exit status, and grade.xml.
 type ciRun struct {
 	exits  []int
@@ -108,6 +80,20 @@ type gradeSuite struct {
 		Name  string `xml:"name,attr"`
 		Value string `xml:"value,attr"`
 	} `xml:"properties>property"`
+	Cases []struct {
+		Name    string    `xml:"name,attr"`
+		Failure *struct{} `xml:"failure"`
+	} `xml:"testcase"`
+}
+
+// failed reports whether task's test case in the suite is a failure.
+func (s gradeSuite) failed(task string) bool {
+	for _, c := range s.Cases {
+		if strings.HasPrefix(c.Name, task+": ") {
+			return c.Failure != nil
+		}
+	}
+	return false
 }
 
 func (r ciRun) score() string {
@@ -123,14 +109,14 @@ func (r ciRun) score() string {
 // replaced) in a fresh folder holding manifests/, as GitHub Actions runs
 // them: bash -e -o pipefail, each step on its own, every step whatever
 // the previous one did (to read grade.xml); edit adjusts a command.
-func runRecipe(t *testing.T, bin, kubeconfig, lab string, manifests []string, edit func(string) string) ciRun {
+func runRecipe(t *testing.T, bin, kubeconfig, lab string, recipe []string, files []labfile.SubmissionFile, edit func(string) string) ciRun {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "manifests"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for i, m := range manifests {
-		if err := os.WriteFile(filepath.Join(dir, "manifests", fmt.Sprintf("%02d.yaml", i+1)), []byte(m), 0o644); err != nil {
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, "manifests", f.File), []byte(f.Apply), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -139,7 +125,7 @@ func runRecipe(t *testing.T, bin, kubeconfig, lab string, manifests []string, ed
 		"KUBECONFIG="+kubeconfig, // as helm/kind-action sets it
 		"XDG_STATE_HOME="+t.TempDir())
 	var r ciRun
-	for _, step := range readmeCIRecipe(t) {
+	for _, step := range recipe {
 		step = strings.ReplaceAll(step, "deployments", lab)
 		if edit != nil {
 			step = edit(step)
@@ -173,35 +159,44 @@ func runRecipe(t *testing.T, bin, kubeconfig, lab string, manifests []string, ed
 }
 
 // The README's CI recipe, run as it prints it against a simulated
-// cluster (reached as an existing cluster through $KUBECONFIG, as in CI):
-// a correct submission gets full marks, every step exiting 0, and the
-// tasks manifests cannot complete are listed as skipped; a wrong one gets
-// less and fails the job. Before tasks said how they are graded, the
-// deployments lab gave a perfect submission 3/4 after the whole timeout,
-// and the capstone 6/12.
+// cluster (reached as an existing cluster through $KUBECONFIG, as in CI),
+// for every lab with tasks graded from manifests, each in its own
+// namespace of one cluster: the lab's submission gets full marks, every
+// step exiting 0, and the tasks manifests cannot complete are listed as
+// skipped; each wrong submission gets less, its task failed, and fails
+// the job. Before tasks said how they are graded, the deployments lab
+// gave a perfect submission 3/4 after the whole timeout, and the capstone
+// 6/12; before every lab had a submission, only those two were proven.
 func TestREADMECIRecipeGivesACorrectSubmissionFullMarks(t *testing.T) {
 	_, kubeconfig := simCluster(t)
 	bin := buildK8slab(t)
+	recipe := readmeCIRecipe(t)
 	c, err := course.Load(assets.Course())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []string{"deployments", "three-tier"} {
-		lab, ok := c.Lab(id)
-		if !ok {
-			t.Fatalf("no lab %s", id)
+	for _, lab := range c.AllLabs() {
+		if lab.Submission == nil {
+			continue
 		}
 		points, live := 0, 0
-		for _, task := range lab.Tasks {
+		var lacking []labfile.Feature
+		for i, task := range lab.Tasks {
 			if task.Grading == labfile.GradedFromManifests {
 				points += task.Points
+				lacking = append(lacking, lab.Lacking(&lab.Tasks[i], labfile.SimulatedClusterLacks)...)
 			} else {
 				live++
 			}
 		}
-		t.Run(id, func(t *testing.T) {
-			right := referenceManifests(t, lab)
-			r := runRecipe(t, bin, kubeconfig, id, right, nil)
+		t.Run(lab.ID, func(t *testing.T) {
+			if len(lacking) > 0 {
+				t.Skipf("its tasks need %s, which a simulated cluster lacks: kind only", lacking[0].Describe())
+			}
+			// Labs have their own namespaces; the one cluster grades
+			// them side by side.
+			t.Parallel()
+			r := runRecipe(t, bin, kubeconfig, lab.ID, recipe, lab.Submission.Files, nil)
 			for i, code := range r.exits {
 				if code != 0 {
 					t.Errorf("step %d exited %d", i+1, code)
@@ -214,32 +209,102 @@ func TestREADMECIRecipeGivesACorrectSubmissionFullMarks(t *testing.T) {
 				t.Log(r.output)
 				return
 			}
-
-			// A wrong submission: the first manifest left out. Reset the
-			// lab (CI starts from a fresh cluster) and wait less: it
-			// never passes.
-			out, stderr, code := runCode(t, "lab", "reset", id, "--kubeconfig", kubeconfig)
-			if code != 0 {
-				t.Fatalf("lab reset: %s", stderr)
-			}
-			// Deleting the namespace takes seconds: reset says what it does.
-			for _, want := range []string{"• Deleting namespace lab-" + id + " and what the lab made for it ...\n  ✓ Deleting namespace lab-" + id,
-				"• Creating namespace lab-" + id + " and applying the lab's setup ...\n  ✓ Creating"} {
-				if !strings.Contains(out, want) {
-					t.Errorf("lab reset does not say %q:\n%s", want, out)
+			for _, w := range lab.Submission.Wrong {
+				// CI starts from a fresh cluster: reset the lab. A
+				// wrong submission never passes, so wait less.
+				reset := exec.Command(bin, "lab", "reset", lab.ID, "--kubeconfig", kubeconfig)
+				reset.Env = append(os.Environ(), "XDG_STATE_HOME="+t.TempDir())
+				out, err := reset.CombinedOutput()
+				if err != nil {
+					t.Fatalf("lab reset: %v\n%s", err, out)
+				}
+				// Deleting the namespace takes seconds: reset says what it does.
+				ns := "lab-" + lab.ID
+				for _, want := range []string{"• Deleting namespace " + ns + " and what the lab made for it ...\n  ✓ Deleting namespace " + ns,
+					"• Creating namespace " + ns + " and applying the lab's setup ...\n  ✓ Creating"} {
+					if !strings.Contains(string(out), want) {
+						t.Errorf("lab reset does not say %q:\n%s", want, out)
+					}
+				}
+				r := runRecipe(t, bin, kubeconfig, lab.ID, recipe, w.Files(lab.Submission), func(step string) string {
+					if strings.Contains(step, "k8slab check") && !strings.Contains(step, "--timeout 5m") {
+						t.Fatalf("the recipe's check no longer waits --timeout 5m, which a wrong submission would wait out in full: %s", step)
+					}
+					return strings.Replace(step, "--timeout 5m", "--timeout 10s", 1)
+				})
+				last := r.exits[len(r.exits)-1]
+				if s := r.suite; last != 1 || !s.failed(w.Fails) || s.Errors != 0 || r.score() == fmt.Sprintf("%d/%d", points, points) {
+					t.Errorf("wrong submission %q: last step exit %d, %+v, score %s; want exit 1, task %s failed and less than full marks\n%s", w.Name, last, s, r.score(), w.Fails, r.output)
 				}
 			}
-			wrong := right[1:]
-			if id == "deployments" {
-				wrong = []string{strings.Replace(right[0], "replicas: 5", "replicas: 3", 1)}
-			}
-			r = runRecipe(t, bin, kubeconfig, id, wrong, func(step string) string {
-				return strings.Replace(step, "--timeout 5m", "--timeout 15s", 1)
-			})
-			last := r.exits[len(r.exits)-1]
-			if s := r.suite; last != 1 || s.Failures == 0 || s.Errors != 0 || r.score() == fmt.Sprintf("%d/%d", points, points) {
-				t.Errorf("a wrong submission: last step exit %d, %+v, score %s; want exit 1 and less than full marks\n%s", last, s, r.score(), r.output)
-			}
 		})
+	}
+}
+
+// The README's table of CI submissions is what a teacher reads to grade a
+// lab other than deployments: it lists exactly the labs with tasks graded
+// from manifests, each with those tasks, their points, and the files and
+// objects of the submission the recipe test proves.
+func TestREADMENamesEachLabsCISubmission(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(data), "| lab | tasks graded from manifests | a correct `manifests/` folder |\n| --- | --- | --- |\n")
+	if !ok {
+		t.Fatal("README.md has no table of CI submissions")
+	}
+	table, _, _ = strings.Cut(table, "\n\n")
+	rows := map[string]string{}
+	for _, row := range strings.Split(table, "\n") {
+		cells := strings.Split(row, " | ")
+		rows[strings.Trim(cells[0], "|` ")] = row
+	}
+	c, err := course.Load(assets.Course())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lab := range c.AllLabs() {
+		row, listed := rows[lab.ID]
+		delete(rows, lab.ID)
+		if lab.Submission == nil {
+			if listed {
+				t.Errorf("the README lists lab %s, which grades nothing from manifests", lab.ID)
+			}
+			continue
+		}
+		if !listed {
+			t.Errorf("the README's table of CI submissions lacks lab %s", lab.ID)
+			continue
+		}
+		var want []string
+		points, total := 0, 0
+		for _, task := range lab.Tasks {
+			total += task.Points
+			if task.Grading == labfile.GradedFromManifests {
+				points += task.Points
+				want = append(want, "`"+task.ID+"`")
+			}
+		}
+		want = []string{strings.Join(want, ", ") + fmt.Sprintf(" (%d of %d points)", points, total)}
+		for _, f := range lab.Submission.Files {
+			objs, err := labfile.DecodeManifests(f.Apply)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, o := range objs {
+				names = append(names, o.GetKind()+" "+o.GetName())
+			}
+			want = append(want, "`"+f.File+"` ("+strings.Join(names, ", ")+")")
+		}
+		for _, w := range want {
+			if !strings.Contains(row, w) {
+				t.Errorf("the README's row for lab %s does not say %q:\n%s", lab.ID, w, row)
+			}
+		}
+	}
+	for id := range rows {
+		t.Errorf("the README's table of CI submissions lists %q, which is no lab", id)
 	}
 }
