@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -197,6 +198,50 @@ func UpOrFallBack(ctx context.Context, p Provider, records *Records, progress Pr
 		progress(Step{Name: "kind: " + summary + "; making a simulated cluster instead", State: StepWarning})
 	}
 	return sp, Up(ctx, sp, records, progress)
+}
+
+// SimFallback is the simulated cluster UpOrFallBack may bring up instead
+// of a kind cluster: only one that --provider auto chose falls back (a
+// kind cluster asked for by name fails with kind's explanation), and only
+// to a simulator with binaries to run. Nil when c cannot fall back; the
+// func returns nil when the simulator cannot start.
+func SimFallback(ctx context.Context, c Config) func() Provider {
+	c.defaults()
+	if c.Provider != Auto {
+		return nil
+	}
+	c.Provider = Sim
+	return func() Provider {
+		p, _, err := Select(ctx, c)
+		if err != nil {
+			return nil
+		}
+		if _, missing := SimBuildDir(c, p); missing {
+			return nil
+		}
+		return p
+	}
+}
+
+// SimBuildDir says where the simulator's binaries would be built when p is
+// the simulator and it has no binaries to run: the folder it looks in
+// first (c.SimBinDir, else the cache). With kwokctl on PATH (which
+// downloads releases itself) nothing needs building.
+func SimBuildDir(c Config, p Provider) (dir string, missing bool) {
+	if p.Name() != Sim {
+		return "", false
+	}
+	dir = c.SimBinDir
+	if dir == "" {
+		dir = filepath.Join(c.CacheDir, "sim", SimKubeVersion)
+		if HasSimBinaries(dir) {
+			return "", false
+		}
+		if _, err := exec.LookPath("kwokctl"); err == nil {
+			return "", false
+		}
+	}
+	return dir, !HasSimBinaries(dir)
 }
 
 // Down deletes a cluster, but only one that k8slab created.

@@ -27,6 +27,10 @@ type Target struct {
 	Own bool
 }
 
+// Simulated is true for k8slab's own simulated cluster, which runs no
+// containers, has no storage provisioner and no node ports on the host.
+func (t Target) Simulated() bool { return t.Own && t.Config.Provider == Sim }
+
 // Resolve decides which cluster to use, always in the same order: the
 // --kubeconfig/--context flags (c.Kubeconfig, c.Context), then
 // $KUBECONFIG, then the cluster 'k8slab cluster up' made, then

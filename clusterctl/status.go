@@ -3,9 +3,11 @@ package clusterctl
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"sort"
@@ -285,4 +287,27 @@ func WriteNamespacedKubeconfig(src, kubeContext, namespace, dst string) error {
 		return err
 	}
 	return os.Chmod(dst, 0o600)
+}
+
+// Reach asks the API server for its version, once, so that a server that
+// does not answer is reported once and not under every task. A server that
+// answers with an error (forbidden, unauthorized) is reachable: the checks
+// judge those per object.
+func Reach(ctx context.Context, cfg *rest.Config) error {
+	ctx, cancel := context.WithTimeout(ctx, APITimeout)
+	defer cancel()
+	_, err := ServerVersion(ctx, cfg)
+	var status apierrors.APIStatus
+	if err == nil || errors.As(err, &status) {
+		return nil
+	}
+	// The URL of the request adds nothing to the server address.
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("the cluster at %s did not answer within %s; check that it is running ('k8slab cluster status') and the server address in the kubeconfig", cfg.Host, APITimeout)
+	}
+	return fmt.Errorf("cannot reach the cluster at %s: %v; start it with 'k8slab cluster up', or check the server address in the kubeconfig", cfg.Host, err)
 }

@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	// The check kinds register themselves with labfile: a course's labs
@@ -188,6 +189,20 @@ func (l *loader) add(file string, ps source.Problems) {
 	l.problems = append(l.problems, ps.InFile(file, 0)...)
 }
 
+// decode reads file's YAML into v, whose header (h, inside v) must name
+// kind, and reports what is wrong. It returns the document's root, or nil
+// when the YAML does not parse.
+func (l *loader) decode(file string, data []byte, v any, h *source.Header, kind string) *yaml.Node {
+	root, ps := source.Parse(data)
+	if ps != nil {
+		l.add(file, ps)
+		return nil
+	}
+	decoded := source.Decode(root, v)
+	l.add(file, decoded.Merge(source.CheckHeader(root, *h, kind)))
+	return root
+}
+
 func (l *loader) problem(file string, line int, format string, args ...any) {
 	l.problems = append(l.problems, source.Problem{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
 }
@@ -198,13 +213,11 @@ func (l *loader) load() *Course {
 		l.problem(CourseFile, 0, "cannot read the course file: %v (a course folder needs %s at its root)", unwrapPathError(err), CourseFile)
 		return nil
 	}
-	root, ps := source.Parse(data)
-	if ps != nil {
-		l.add(CourseFile, ps)
+	var cf courseFile
+	root := l.decode(CourseFile, data, &cf, &cf.Header, "Course")
+	if root == nil {
 		return nil
 	}
-	var cf courseFile
-	l.add(CourseFile, source.Decode(root, &cf).Merge(source.CheckHeader(root, cf.Header, "Course")))
 	if strings.TrimSpace(cf.Title) == "" {
 		l.problem(CourseFile, root.Line, "missing title")
 	}
@@ -294,13 +307,11 @@ func (l *loader) loadModule(c *Course, dir string) *Module {
 		l.problem(file, 0, "cannot read: %v (every module folder needs a module.yaml)", unwrapPathError(err))
 		return nil
 	}
-	root, ps := source.Parse(data)
-	if ps != nil {
-		l.add(file, ps)
+	var mf moduleFile
+	root := l.decode(file, data, &mf, &mf.Header, "Module")
+	if root == nil {
 		return nil
 	}
-	var mf moduleFile
-	l.add(file, source.Decode(root, &mf).Merge(source.CheckHeader(root, mf.Header, "Module")))
 	if mf.ID != dir {
 		l.problem(file, source.Line(root, "id"), "module id %q must equal its folder name %q", mf.ID, dir)
 	}
@@ -519,4 +530,30 @@ func moduleDirs(fsys fs.FS) ([]string, error) {
 		}
 	}
 	return dirs, nil
+}
+
+// FindQuiz finds a quiz by its module's number (as 'k8slab lessons'
+// numbers them) or by its id.
+func (c *Course) FindQuiz(arg string) (*quiz.Quiz, error) {
+	if q, ok := c.Quiz(arg); ok {
+		return q, nil
+	}
+	if n, err := strconv.Atoi(arg); err == nil && n >= 1 && n <= len(c.Modules) {
+		m := c.Modules[n-1]
+		if m.Quiz == nil {
+			return nil, fmt.Errorf("module %d (%s) has no quiz; the quizzes are: %s", n, m.Title, quizList(c))
+		}
+		return m.Quiz, nil
+	}
+	return nil, fmt.Errorf("no quiz %q; the quizzes are, by module number and id: %s", arg, quizList(c))
+}
+
+func quizList(c *Course) string {
+	var ids []string
+	for i, m := range c.Modules {
+		if m.Quiz != nil {
+			ids = append(ids, fmt.Sprintf("%d %s", i+1, m.Quiz.ID))
+		}
+	}
+	return strings.Join(ids, ", ")
 }

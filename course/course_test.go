@@ -278,3 +278,26 @@ func labIDs(labs []*labfile.Lab) []string {
 	}
 	return out
 }
+
+// 'k8slab quiz' takes a module's number as 'k8slab lessons' shows it, or a
+// quiz id; a wrong one lists what there is.
+func TestFindQuizByNumberOrID(t *testing.T) {
+	c, err := course.Load(courseFS(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, arg := range []string{"1", "basics"} {
+		if q, err := c.FindQuiz(arg); err != nil || q.ID != "basics" {
+			t.Errorf("FindQuiz(%q) = %v, %v; want the basics quiz", arg, q, err)
+		}
+	}
+	for _, arg := range []string{"0", "2", "nope"} {
+		if _, err := c.FindQuiz(arg); err == nil || !strings.Contains(err.Error(), "1 basics") {
+			t.Errorf("FindQuiz(%q): %v; want an error listing '1 basics'", arg, err)
+		}
+	}
+	c.Modules[0].Quiz = nil
+	if _, err := c.FindQuiz("1"); err == nil || !strings.Contains(err.Error(), "module 1 (") || !strings.Contains(err.Error(), "has no quiz") {
+		t.Errorf("module without a quiz: %v", err)
+	}
+}

@@ -102,17 +102,10 @@ func (s *Session) Done() bool {
 
 // Result is a finished exam.
 type Result struct {
-	Kind      string        `json:"kind"`
-	Version   int           `json:"version"`
-	Seed      int64         `json:"seed"`
-	Labs      []string      `json:"labs"`
-	StartedAt time.Time     `json:"startedAt"`
-	EndedAt   time.Time     `json:"endedAt"`
-	Limit     time.Duration `json:"limitNanos"`
-	Ended     string        `json:"ended"`
-	Score     int           `json:"score"`
-	MaxScore  int           `json:"maxScore"`
-	Tasks     []Mark        `json:"tasks"`
+	Kind    string `json:"kind"`
+	Version int    `json:"version"`
+	progress.ExamSummary
+	Tasks []Mark `json:"tasks"`
 	// Review are the course lessons behind the tasks not passed.
 	Review []Lesson `json:"review,omitempty"`
 }
@@ -150,7 +143,7 @@ const (
 // Result grades the session as it ends at end, for why (EndedFinished or
 // EndedTime). review gives the lessons behind a lab; nil gives none.
 func (s *Session) Result(end time.Time, why string, review func(*labfile.Lab) []Lesson) Result {
-	r := Result{Kind: ResultKind, Version: ResultVersion, Seed: s.Plan.Seed, StartedAt: s.Start.UTC(), EndedAt: end.UTC(), Limit: s.Limit, Ended: why}
+	r := Result{Kind: ResultKind, Version: ResultVersion, ExamSummary: progress.ExamSummary{Seed: s.Plan.Seed, StartedAt: s.Start.UTC(), EndedAt: end.UTC(), Limit: s.Limit, Ended: why}}
 	for _, l := range s.Plan.Labs {
 		r.Labs = append(r.Labs, l.ID)
 	}
@@ -176,24 +169,32 @@ func (s *Session) Result(end time.Time, why string, review func(*labfile.Lab) []
 		r.MaxScore += m.MaxPoints
 		r.Tasks = append(r.Tasks, m)
 	}
+	r.Review = reviewOf(s.Plan.Labs, wrongLabs, review)
+	return r
+}
+
+// reviewOf is the lessons behind the labs with a task not passed, each
+// once, in the order of labs; review gives a lab's lessons and may be nil.
+func reviewOf(labs []*labfile.Lab, wrong map[string]bool, review func(*labfile.Lab) []Lesson) []Lesson {
+	var out []Lesson
 	seen := map[string]bool{}
-	for _, l := range s.Plan.Labs {
-		if !wrongLabs[l.ID] || review == nil {
+	for _, l := range labs {
+		if !wrong[l.ID] || review == nil {
 			continue
 		}
 		for _, ls := range review(l) {
 			if !seen[ls.ID] {
 				seen[ls.ID] = true
-				r.Review = append(r.Review, ls)
+				out = append(out, ls)
 			}
 		}
 	}
-	return r
+	return out
 }
 
 // Record is the result as progress keeps it.
 func (r Result) Record() progress.ExamRecord {
-	rec := progress.ExamRecord{Seed: r.Seed, Labs: r.Labs, StartedAt: r.StartedAt, EndedAt: r.EndedAt, Limit: r.Limit, Ended: r.Ended, Score: r.Score, MaxScore: r.MaxScore}
+	rec := progress.ExamRecord{ExamSummary: r.ExamSummary}
 	for _, m := range r.Tasks {
 		rec.Tasks = append(rec.Tasks, progress.ExamTaskMark{Lab: m.Lab, Task: m.Task, Points: m.Points, MaxPoints: m.MaxPoints, Wrong: m.Wrong})
 	}
@@ -204,8 +205,7 @@ func (r Result) Record() progress.ExamRecord {
 // export after the fact; lab finds a lab's titles and review its lessons
 // (both may return nothing for a lab no longer in the course).
 func FromRecord(rec progress.ExamRecord, lab func(id string) *labfile.Lab, review func(*labfile.Lab) []Lesson) Result {
-	r := Result{Kind: ResultKind, Version: ResultVersion, Seed: rec.Seed, Labs: rec.Labs, StartedAt: rec.StartedAt, EndedAt: rec.EndedAt,
-		Limit: rec.Limit, Ended: rec.Ended, Score: rec.Score, MaxScore: rec.MaxScore}
+	r := Result{Kind: ResultKind, Version: ResultVersion, ExamSummary: rec.ExamSummary}
 	wrong := map[string]bool{}
 	for _, t := range rec.Tasks {
 		m := Mark{Lab: t.Lab, Task: t.Task, Title: t.Task, Namespace: "exam-" + t.Lab, Points: t.Points, MaxPoints: t.MaxPoints, Status: checks.Pass, Wrong: t.Wrong}
@@ -219,18 +219,12 @@ func FromRecord(rec progress.ExamRecord, lab func(id string) *labfile.Lab, revie
 		}
 		r.Tasks = append(r.Tasks, m)
 	}
-	seen := map[string]bool{}
+	var labs []*labfile.Lab
 	for _, id := range rec.Labs {
-		l := lab(id)
-		if !wrong[id] || l == nil || review == nil {
-			continue
-		}
-		for _, ls := range review(l) {
-			if !seen[ls.ID] {
-				seen[ls.ID] = true
-				r.Review = append(r.Review, ls)
-			}
+		if l := lab(id); l != nil {
+			labs = append(labs, l)
 		}
 	}
+	r.Review = reviewOf(labs, wrong, review)
 	return r
 }

@@ -165,7 +165,7 @@ func (s *Service) Watch(ctx context.Context, lab *labfile.Lab, answers map[strin
 		return err
 	}
 	defer w.release()
-	if t := s.resolve(); t.Own && t.Config.Provider == clusterctl.Sim {
+	if s.resolve().Simulated() {
 		answers = gradableAnswers(lab, answers, labfile.SimulatedClusterLacks)
 	}
 	port, err := labenv.NodePort(ctx, w.conn.client, lab, w.ns)

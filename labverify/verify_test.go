@@ -1,10 +1,12 @@
 package labverify
 
 import (
-	"github.com/k8slab/k8slab/checks"
-	"github.com/k8slab/k8slab/labfile"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/k8slab/k8slab/checks"
+	"github.com/k8slab/k8slab/labfile"
 )
 
 func TestNamespaceNameFitsKubernetes(t *testing.T) {
@@ -49,5 +51,18 @@ func TestMistakeMustBreakItsRequirementAlone(t *testing.T) {
 	}
 	if got := brokenBeyond(task, labfile.Mistake{}, res(checks.Fail, checks.Fail)); len(got) != 0 {
 		t.Errorf("a mistake tied to no requirement was held to one: %q", got)
+	}
+}
+
+func TestReportAsText(t *testing.T) {
+	var b strings.Builder
+	LabReport{Lab: "pods", Duration: 1234 * time.Millisecond, Skipped: []string{"task logs: needs \"containers\""}}.WriteText(&b)
+	LabReport{Lab: "services", Duration: 2 * time.Second, Failures: []Failure{{Lab: "services", Task: "expose", Phase: "solution", Message: "still failing"}}}.WriteText(&b)
+	want := "  skipped task logs: needs \"containers\"\n" +
+		"PASS pods (1.2s)\n" +
+		"FAIL services (2s)\n" +
+		"  - lab services, task expose: still failing\n"
+	if b.String() != want {
+		t.Errorf("text:\n%s\nwant:\n%s", b.String(), want)
 	}
 }

@@ -27,16 +27,22 @@ func (d *Data) RunningExam(now time.Time) *ExamMarker {
 
 // ExamRecord is one finished practice exam.
 type ExamRecord struct {
+	ExamSummary
+	Tasks []ExamTaskMark `json:"tasks"`
+}
+
+// ExamSummary is what an exam was and how it went, the same in progress
+// and in the exam's export (exam.Result), whose JSON starts with it.
+type ExamSummary struct {
 	Seed      int64         `json:"seed"`
 	Labs      []string      `json:"labs"`
 	StartedAt time.Time     `json:"startedAt"`
 	EndedAt   time.Time     `json:"endedAt"`
 	Limit     time.Duration `json:"limitNanos"`
 	// Ended is why it ended: "finished" by the learner, or "time".
-	Ended    string         `json:"ended"`
-	Score    int            `json:"score"`
-	MaxScore int            `json:"maxScore"`
-	Tasks    []ExamTaskMark `json:"tasks"`
+	Ended    string `json:"ended"`
+	Score    int    `json:"score"`
+	MaxScore int    `json:"maxScore"`
 }
 
 // ExamTaskMark is one task's grade in an exam.

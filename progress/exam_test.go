@@ -38,7 +38,7 @@ func TestExamsSchema2LoadsAndExamsRoundTrip(t *testing.T) {
 	if d.RunningExam(start.Add(30*time.Minute)) == nil || d.RunningExam(start.Add(2*time.Hour)) != nil {
 		t.Fatalf("running exam at 30m / 2h: %v / %v; want running, then stale", d.RunningExam(start.Add(30*time.Minute)), d.RunningExam(start.Add(2*time.Hour)))
 	}
-	rec := ExamRecord{Seed: 7, Labs: []string{"pods"}, StartedAt: start, EndedAt: start.Add(time.Hour), Limit: time.Hour, Ended: "time", Score: 1, MaxScore: 3,
+	rec := ExamRecord{ExamSummary: ExamSummary{Seed: 7, Labs: []string{"pods"}, StartedAt: start, EndedAt: start.Add(time.Hour), Limit: time.Hour, Ended: "time", Score: 1, MaxScore: 3},
 		Tasks: []ExamTaskMark{{Lab: "pods", Task: "run", Points: 1, MaxPoints: 1}, {Lab: "pods", Task: "labels", MaxPoints: 2, Wrong: []string{"pod web has no label tier"}}}}
 	if err := s2.Update(func(d *Data) { d.FinishExam(rec) }); err != nil {
 		t.Fatal(err)

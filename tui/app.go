@@ -95,29 +95,7 @@ type App struct {
 
 // New builds the app on the home screen.
 func New(o Options) *App {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.After == nil {
-		o.After = time.After
-	}
-	if o.Renderer == nil {
-		o.Renderer = lessons.NewRenderer()
-	}
-	if o.Context == nil {
-		o.Context = context.Background()
-	}
-	ctx, stop := context.WithCancel(o.Context)
-	c := &common{
-		ctx:      ctx,
-		course:   o.Course,
-		store:    o.Store,
-		renderer: o.Renderer,
-		now:      o.Now,
-		after:    o.After,
-		keys:     DefaultKeyMap(),
-		styles:   NewStyles(true, o.NoColor),
-	}
+	c, stop := newCommon(o.Context, o.Course, o.Store, o.Renderer, o.Now, o.After, o.NoColor)
 	a := &App{c: c, stop: stop, noColor: o.NoColor, isDark: true, help: help.New(), status: o.Warning, statusIsErr: o.Warning != ""}
 	a.help.Styles = c.styles.Help
 	data := o.Store.Snapshot()
@@ -133,7 +111,7 @@ func New(o Options) *App {
 	c.keys.Glossary.SetEnabled(len(o.Course.Glossary) > 0)
 	a.active = a.home
 	a.start = o.Start
-	a.cluster = newClusterState(ctx, o.Cluster)
+	a.cluster = newClusterState(c.ctx, o.Cluster)
 	a.syncKeys()
 	return a
 }
@@ -189,6 +167,16 @@ func (a *App) syncKeys() {
 	if a.lab.d.workshop {
 		a.c.lacks = append(a.c.lacks, labfile.ClusterWide)
 	}
+}
+
+// switchTo makes s the active screen: whatever a reference page covered
+// is left, s is sized, and only then opened (it lays out for its size),
+// and the place is remembered for the next start.
+func (a *App) switchTo(s screen, open func() tea.Cmd, kind, id string) tea.Cmd {
+	left := a.leaveUnder()
+	a.active = s
+	a.resize()
+	return tea.Batch(left, open(), a.remember(kind, id))
 }
 
 func (a *App) update(msg tea.Msg) tea.Cmd {
@@ -281,30 +269,21 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 			a.closeReference() // the lesson is already open underneath
 			return nil
 		}
-		left := a.leaveUnder()
-		a.active = a.lesson
-		a.resize()
-		return tea.Batch(left, a.lesson.open(l, a.c.store.Snapshot()), a.remember("lesson", l.ID))
+		return a.switchTo(a.lesson, func() tea.Cmd { return a.lesson.open(l, a.c.store.Snapshot()) }, "lesson", l.ID)
 
 	case openQuizMsg:
 		q, ok := a.c.course.Quiz(msg.id)
 		if !ok {
 			return nil
 		}
-		left := a.leaveUnder()
-		a.active = a.quiz
-		a.resize()
-		return tea.Batch(left, a.quiz.start(q, a.c.store.Snapshot()), a.remember("quiz", q.ID))
+		return a.switchTo(a.quiz, func() tea.Cmd { return a.quiz.start(q, a.c.store.Snapshot()) }, "quiz", q.ID)
 
 	case openLabMsg:
 		lab, ok := a.c.course.Lab(msg.id)
 		if !ok {
 			return nil
 		}
-		left := a.leaveUnder()
-		a.active = a.lab
-		a.resize()
-		return tea.Batch(left, a.lab.open(lab), a.remember("lab", lab.ID))
+		return a.switchTo(a.lab, func() tea.Cmd { return a.lab.open(lab) }, "lab", lab.ID)
 
 	case goHomeMsg:
 		a.closeReference()

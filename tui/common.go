@@ -35,6 +35,29 @@ type common struct {
 	lacks []labfile.Feature
 }
 
+// newCommon is what a program's screens share, with the defaults for
+// what tests replace: the real clock, a new renderer, no parent context.
+// stop cancels the context every cluster call made for the program
+// derives from.
+func newCommon(parent context.Context, crs *course.Course, store *progress.Store, r *lessons.Renderer,
+	now func() time.Time, after func(time.Duration) <-chan time.Time, noColor bool) (c *common, stop context.CancelFunc) {
+	if now == nil {
+		now = time.Now
+	}
+	if after == nil {
+		after = time.After
+	}
+	if r == nil {
+		r = lessons.NewRenderer()
+	}
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, stop := context.WithCancel(parent)
+	return &common{ctx: ctx, course: crs, store: store, renderer: r, now: now, after: after,
+		keys: DefaultKeyMap(), styles: NewStyles(true, noColor)}, stop
+}
+
 // screen is one full-window view that the root model routes messages to.
 type screen interface {
 	Update(tea.Msg) tea.Cmd
@@ -89,6 +112,16 @@ func scroll(vp *viewport.Model, k *KeyMap, msg tea.KeyPressMsg) bool {
 		vp.ScrollUp(1)
 	case key.Matches(msg, k.Down):
 		vp.ScrollDown(1)
+	default:
+		return scrollPage(vp, k, msg)
+	}
+	return true
+}
+
+// scrollPage pages a viewport, for a pane whose up and down keys move a
+// cursor instead, and reports whether msg was a paging key.
+func scrollPage(vp *viewport.Model, k *KeyMap, msg tea.KeyPressMsg) bool {
+	switch {
 	case key.Matches(msg, k.PageUp):
 		vp.PageUp()
 	case key.Matches(msg, k.PageDown):
@@ -101,6 +134,15 @@ func scroll(vp *viewport.Model, k *KeyMap, msg tea.KeyPressMsg) bool {
 		return false
 	}
 	return true
+}
+
+// flatten is a screen's help lines as one short help.
+func flatten(lines [][]key.Binding) []key.Binding {
+	var out []key.Binding
+	for _, l := range lines {
+		out = append(out, l...)
+	}
+	return out
 }
 
 // readingView draws a rendered Markdown document under its header line,

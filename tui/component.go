@@ -21,4 +21,5 @@ var (
 	_ component = (*goalPane)(nil)
 	_ component = (*mapPane)(nil)
 	_ component = (*labAnswer)(nil)
+	_ component = (*timelinePane)(nil)
 )

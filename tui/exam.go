@@ -68,21 +68,7 @@ type examTickMsg struct{}
 
 // NewExam builds the exam, which starts its labs once the program runs.
 func NewExam(o ExamOptions) *ExamApp {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.After == nil {
-		o.After = time.After
-	}
-	if o.Renderer == nil {
-		o.Renderer = lessons.NewRenderer()
-	}
-	if o.Context == nil {
-		o.Context = context.Background()
-	}
-	ctx, stop := context.WithCancel(o.Context)
-	c := &common{ctx: ctx, course: o.Course, store: o.Store, renderer: o.Renderer, now: o.Now, after: o.After,
-		keys: DefaultKeyMap(), styles: NewStyles(true, o.NoColor)}
+	c, stop := newCommon(o.Context, o.Course, o.Store, o.Renderer, o.Now, o.After, o.NoColor)
 	a := &ExamApp{c: c, help: help.New(), stop: stop}
 	a.help.Styles = c.styles.Help
 	a.screen = newExamScreen(c, o)

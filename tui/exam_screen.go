@@ -480,11 +480,7 @@ func (s *examScreen) View() string {
 func (s *examScreen) Typing() bool { return false }
 
 func (s *examScreen) ShortHelp() []key.Binding {
-	var out []key.Binding
-	for _, l := range s.ShortHelpLines() {
-		out = append(out, l...)
-	}
-	return out
+	return flatten(s.ShortHelpLines())
 }
 
 func (s *examScreen) ShortHelpLines() [][]key.Binding {

@@ -269,11 +269,7 @@ func (s *glossaryScreen) Title() string {
 func (s *glossaryScreen) Typing() bool { return true }
 
 func (s *glossaryScreen) ShortHelp() []key.Binding {
-	var out []key.Binding
-	for _, l := range s.ShortHelpLines() {
-		out = append(out, l...)
-	}
-	return out
+	return flatten(s.ShortHelpLines())
 }
 
 // ShortHelpLines shows only the keys that do something now.

@@ -254,11 +254,7 @@ func (h *homeScreen) Title() string { return h.c.course.Title }
 func (h *homeScreen) Typing() bool  { return false }
 
 func (h *homeScreen) ShortHelp() []key.Binding {
-	var out []key.Binding
-	for _, l := range h.ShortHelpLines() {
-		out = append(out, l...)
-	}
-	return out
+	return flatten(h.ShortHelpLines())
 }
 
 func (h *homeScreen) ShortHelpLines() [][]key.Binding {

@@ -246,11 +246,7 @@ func (s *labScreen) pane() component {
 }
 
 func (s *labScreen) ShortHelp() []key.Binding {
-	var out []key.Binding
-	for _, l := range s.ShortHelpLines() {
-		out = append(out, l...)
-	}
-	return out
+	return flatten(s.ShortHelpLines())
 }
 
 // ShortHelpLines puts the lab's keys on two lines, so that at 80 columns

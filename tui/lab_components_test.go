@@ -99,6 +99,19 @@ func TestLabComponents(t *testing.T) {
 		m.show(&v)
 		golden.RequireEqual(t, drawComponent(t, m))
 	})
+	t.Run("timeline", func(t *testing.T) {
+		p := newTimelinePane(labPageData(t).c)
+		p.show(scaleTimeline(), true)
+		// Newest first, each step wrapped to the right of its offset:
+		// nothing is cut at 80 columns.
+		out := drawComponent(t, p)
+		for _, l := range strings.Split(out, "\n") {
+			if ansi.StringWidth(l) > 80 {
+				t.Errorf("line wider than 80 columns: %q", l)
+			}
+		}
+		golden.RequireEqual(t, out)
+	})
 	t.Run("answer", func(t *testing.T) {
 		a := newLabAnswer(DefaultKeyMap())
 		a.edit("42")

@@ -78,20 +78,6 @@ func (g *goalPane) top() {
 	g.viewport.GotoTop()
 }
 
-// scrollPage pages a pane whose up and down keys move a cursor instead.
-func scrollPage(vp *viewport.Model, k *KeyMap, msg tea.KeyPressMsg) {
-	switch {
-	case key.Matches(msg, k.PageDown):
-		vp.PageDown()
-	case key.Matches(msg, k.PageUp):
-		vp.PageUp()
-	case key.Matches(msg, k.Top):
-		vp.GotoTop()
-	case key.Matches(msg, k.Bottom):
-		vp.GotoBottom()
-	}
-}
-
 func (g *goalPane) ShortHelp() []key.Binding {
 	return []key.Binding{g.d.c.keys.PageDown}
 }

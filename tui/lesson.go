@@ -237,11 +237,7 @@ func (s *lessonScreen) termsKey() key.Binding {
 }
 
 func (s *lessonScreen) ShortHelp() []key.Binding {
-	var out []key.Binding
-	for _, l := range s.ShortHelpLines() {
-		out = append(out, l...)
-	}
-	return out
+	return flatten(s.ShortHelpLines())
 }
 
 func (s *lessonScreen) ShortHelpLines() [][]key.Binding {

@@ -157,11 +157,7 @@ SIGTERM) ends --watch and --until-done with the status of the last result.`,
 			}
 			// A task needing what the cluster lacks is not graded there:
 			// on a simulated cluster typing the expected text would pass it.
-			var lacks []labfile.Feature
-			if tg := g.resolve(&f.target); tg.Own && tg.Config.Provider == clusterctl.Sim {
-				lacks = labfile.SimulatedClusterLacks
-			}
-			ids, left, err := runner.Select(lab, only, lacks)
+			ids, left, err := runner.Select(lab, only, g.simLacks(&f.target))
 			if err != nil {
 				return err
 			}
@@ -192,7 +188,7 @@ SIGTERM) ends --watch and --until-done with the status of the last result.`,
 			if err != nil {
 				return exitWith(run.NotGraded(checks.Error, "not graded: no cluster to grade against", err.Error()))
 			}
-			if err := reach(ctx, cfg); err != nil {
+			if err := clusterctl.Reach(ctx, cfg); err != nil {
 				return exitWith(run.NotGraded(checks.Unreachable, "not graded: the cluster could not be reached", err.Error()))
 			}
 			return exitWith(run.Run(ctx, cfg))

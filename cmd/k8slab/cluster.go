@@ -4,22 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"syscall"
-	"text/tabwriter"
-	"time"
 
-	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/clusterctl/console"
 	"github.com/k8slab/k8slab/labsession"
 )
 
@@ -135,8 +130,8 @@ func newClusterUpCmd(g *globals, f *clusterFlags) *cobra.Command {
 				return fmt.Errorf("--nodes and --node-cpu, --node-memory, --node-pods size a simulated cluster; add --provider sim (a kind cluster has three nodes, each seeing this machine's CPUs and memory)")
 			}
 			fmt.Fprintf(g.out, "Using %s.\n", reason)
-			if dir, need := simBuildDir(cfg, p); need {
-				if err := g.offerSimBuild(ctx, dir, f.buildSim); err != nil {
+			if dir, need := clusterctl.SimBuildDir(cfg, p); need {
+				if err := console.OfferSimBuild(ctx, g.in, g.out, dir, f.buildSim); err != nil {
 					return err
 				}
 				// The provider looks for its binaries when it is made.
@@ -144,28 +139,9 @@ func newClusterUpCmd(g *globals, f *clusterFlags) *cobra.Command {
 					return err
 				}
 			}
-			records := clusterctl.NewRecords(cfg.StateDir)
-			pr := newProgressPrinter(g.out)
-			// Only a kind cluster auto chose falls back to the simulator
-			// (when kind cannot pull its node image); one asked for by name
-			// fails with kind's explanation.
-			var sim func() clusterctl.Provider
-			if f.provider == clusterctl.Auto {
-				sim = func() clusterctl.Provider {
-					sf := *f
-					sf.provider = clusterctl.Sim
-					scfg, sp, _, err := g.selectCluster(ctx, &sf)
-					if err != nil {
-						return nil
-					}
-					if _, missing := simBuildDir(scfg, sp); missing {
-						return nil
-					}
-					return sp
-				}
-			}
-			p, err = clusterctl.UpOrFallBack(ctx, p, records, pr.step, sim)
-			pr.stop()
+			steps := console.NewSteps(g.out)
+			p, err = clusterctl.UpOrFallBack(ctx, p, clusterctl.NewRecords(cfg.StateDir), steps.Step, clusterctl.SimFallback(ctx, cfg))
+			steps.Stop()
 			switch {
 			case errors.Is(err, clusterctl.ErrAlreadyRunning):
 				fmt.Fprintf(g.out, "The %s cluster %q is already running and healthy.\n", p.Name(), p.ClusterName())
@@ -209,9 +185,9 @@ func newClusterDownCmd(g *globals, f *clusterFlags) *cobra.Command {
 			// The lab shells' kubeconfigs are copies of this cluster's:
 			// read where it answered before its kubeconfig goes.
 			servers := labsession.ClusterServers(p.KubeconfigPath())
-			pr := newProgressPrinter(g.out)
-			err = clusterctl.Down(cmd.Context(), p, clusterctl.NewRecords(cfg.StateDir), pr.step)
-			pr.stop()
+			steps := console.NewSteps(g.out)
+			err = clusterctl.Down(cmd.Context(), p, clusterctl.NewRecords(cfg.StateDir), steps.Step)
+			steps.Stop()
 			if err != nil {
 				return err
 			}
@@ -241,79 +217,16 @@ or is degraded (a component is down).`,
 			if err != nil {
 				return err
 			}
-			st := clusterctl.StatusOf(cmd.Context(), p, cfg.Context)
-			var health *clusterctl.ClusterHealth
-			if hr, ok := p.(clusterctl.HealthReporter); ok && st.Exists {
-				ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
-				h, err := hr.Health(ctx)
-				cancel()
-				if err != nil {
-					return err
-				}
-				health = &h
+			well, err := console.Status(cmd.Context(), g.out, p, cfg.Context)
+			if err != nil {
+				return err
 			}
-			printStatus(g.out, p, st, health)
-			if !st.Reachable || health != nil && health.State != clusterctl.HealthHealthy {
+			if !well {
 				return exitCode(1)
 			}
 			return nil
 		},
 	}
-}
-
-func printStatus(w io.Writer, p clusterctl.Provider, st clusterctl.Status, health *clusterctl.ClusterHealth) {
-	fmt.Fprintf(w, "Cluster:    %s\nProvider:   %s\n", st.Name, st.Provider)
-	if !st.Exists {
-		fmt.Fprintln(w, "State:      not created; run 'k8slab cluster up'")
-		return
-	}
-	fmt.Fprintf(w, "Kubeconfig: %s\n", p.KubeconfigPath())
-	switch {
-	case health != nil && health.State == clusterctl.HealthStopped:
-		fmt.Fprintf(w, "State:      %s\n", health.Summary())
-		return
-	case health != nil && health.State == clusterctl.HealthDegraded:
-		fmt.Fprintf(w, "State:      %s\n", health.Summary())
-	case !st.Reachable:
-		fmt.Fprintf(w, "State:      not reachable: %v\n", st.Err)
-	default:
-		fmt.Fprintf(w, "State:      running, Kubernetes %s, %d of %d nodes ready\n", st.Version, st.ReadyNodes(), len(st.Nodes))
-	}
-	if health != nil {
-		if health.Supervised {
-			fmt.Fprintln(w, "Supervisor: running; it restarts components that exit")
-		} else {
-			fmt.Fprintln(w, "Supervisor: not running; 'k8slab cluster up' starts it")
-		}
-		fmt.Fprintln(w)
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "COMPONENT\tPID\tHEALTH")
-		for _, c := range health.Components {
-			pid, state := "-", "healthy"
-			if c.PID > 0 {
-				pid = strconv.Itoa(c.PID)
-			}
-			if !c.Healthy {
-				state = c.Detail
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, pid, state)
-		}
-		tw.Flush()
-	}
-	if !st.Reachable {
-		return
-	}
-	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tREADY\tROLES")
-	for _, n := range st.Nodes {
-		roles := strings.Join(n.Roles, ",")
-		if roles == "" {
-			roles = "<none>"
-		}
-		fmt.Fprintf(tw, "%s\t%v\t%s\n", n.Name, n.Ready, roles)
-	}
-	tw.Flush()
 }
 
 func newClusterKubeconfigCmd(g *globals, f *clusterFlags) *cobra.Command {
@@ -428,93 +341,6 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// progressPrinter shows cluster steps: a spinner on a terminal, plain lines
-// elsewhere (CI logs, pipes).
-type progressPrinter struct {
-	w     io.Writer
-	tty   bool
-	mu    sync.Mutex
-	cur   string
-	start time.Time
-	done  chan struct{}
-}
-
-func newProgressPrinter(w io.Writer) *progressPrinter {
-	p := &progressPrinter{w: w, done: make(chan struct{})}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(f.Fd()) && os.Getenv("TERM") != "dumb" {
-		p.tty = true
-		go p.spin()
-	}
-	return p
-}
-
-var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
-
-func (p *progressPrinter) spin() {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for i := 0; ; i++ {
-		select {
-		case <-p.done:
-			return
-		case <-t.C:
-			p.mu.Lock()
-			if p.cur != "" {
-				fmt.Fprintf(p.w, "\r%s %s (%ds)\x1b[K", spinnerFrames[i%len(spinnerFrames)], p.cur, int(time.Since(p.start).Seconds()))
-			}
-			p.mu.Unlock()
-		}
-	}
-}
-
-func (p *progressPrinter) step(s clusterctl.Step) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch s.State {
-	case clusterctl.StepStarted:
-		p.cur, p.start = s.Name, time.Now()
-		if !p.tty {
-			fmt.Fprintf(p.w, "• %s ...\n", s.Name)
-		}
-	case clusterctl.StepWarning:
-		// A warning from kind about the step in progress: its own line,
-		// and the running step's spinner carries on below it.
-		if p.tty {
-			fmt.Fprintf(p.w, "\r! %s\x1b[K\n", s.Name)
-		} else {
-			fmt.Fprintf(p.w, "  ! %s\n", s.Name)
-		}
-	case clusterctl.StepDone, clusterctl.StepFailed:
-		mark := "✓"
-		if s.State == clusterctl.StepFailed {
-			mark = "✗"
-		}
-		if p.tty {
-			fmt.Fprintf(p.w, "\r%s %s (%.1fs)\x1b[K\n", mark, s.Name, s.Elapsed.Seconds())
-		} else {
-			fmt.Fprintf(p.w, "  %s %s (%.1fs)\n", mark, s.Name, s.Elapsed.Seconds())
-		}
-		p.cur = ""
-	}
-}
-
-// update changes the running step's text, keeping its start time.
-func (p *progressPrinter) update(name string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cur != "" {
-		p.cur = name
-	}
-}
-
-func (p *progressPrinter) stop() {
-	select {
-	case <-p.done:
-	default:
-		close(p.done)
-	}
 }
 
 // newClusterSuperviseCmd is the detached process 'cluster up' starts for a

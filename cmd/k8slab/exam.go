@@ -100,11 +100,7 @@ json, junit or gradescope) without starting anything.`,
 				_, _ = rand.Read(b[:])
 				f.seed = int64(binary.BigEndian.Uint32(b[:]) % 1000000)
 			}
-			var lacks []labfile.Feature
-			if tg := g.resolve(&f.target); tg.Own && tg.Config.Provider == clusterctl.Sim {
-				lacks = labfile.SimulatedClusterLacks
-			}
-			plan, err := exam.Pick(labs, f.tasks, f.seed, lacks)
+			plan, err := exam.Pick(labs, f.tasks, f.seed, g.simLacks(&f.target))
 			if err != nil {
 				return err
 			}
@@ -203,7 +199,7 @@ func (g *globals) headlessExam(cmd *cobra.Command, f *examFlags, plan exam.Plan,
 	if err != nil {
 		return err
 	}
-	if err := reach(ctx, cfg); err != nil {
+	if err := clusterctl.Reach(ctx, cfg); err != nil {
 		return err
 	}
 	h := &exam.Headless{Plan: plan, Limit: f.limit, UntilDone: f.until == "done", Format: format, Out: g.out, Review: review, Save: save}

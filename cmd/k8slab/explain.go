@@ -8,6 +8,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/k8slab/k8slab/clustercache"
+	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/timeline"
 )
 
@@ -50,7 +51,7 @@ of each kind is followed by why it happens and the lesson that teaches it.`,
 			if err != nil {
 				return err
 			}
-			if err := reach(cmd.Context(), cfg); err != nil {
+			if err := clusterctl.Reach(cmd.Context(), cfg); err != nil {
 				return err
 			}
 			client, err := dynamic.NewForConfig(cfg)

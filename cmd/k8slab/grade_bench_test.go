@@ -73,7 +73,9 @@ func solvedLab(b *testing.B, bin string) []string {
 // 'k8slab version' as the floor of any k8slab command. Each iteration runs
 // all of them, in an order that rotates, so that a noisy neighbour slows
 // all alike. It reports medians, and how many times the yardsticks take
-// longer than k8slab (the goal: 10 for the script, 4 for chainsaw).
+// longer than k8slab (the goal: 10 for the script, 4 for chainsaw). With
+// $K8SLAB_BENCH_BASE it grades with that binary too, in the same rotation,
+// and reports how many times k8slab's check takes as long as the base's.
 func BenchmarkGradeWholeProcess(b *testing.B) {
 	bin := releaseBinary(b)
 	env := solvedLab(b, bin)
@@ -86,6 +88,9 @@ func BenchmarkGradeWholeProcess(b *testing.B) {
 		{name: "k8slab-check", run: func() sample { return runProcess(b, env, bin, "check", "deployments") }},
 		{name: "kubectl-script", run: func() sample { return runProcess(b, env, "sh", gradeScript, "lab-deployments") }},
 		{name: "k8slab-version", run: func() sample { return runProcess(b, env, bin, "version") }},
+	}
+	if base := baseBinary(); base != "" {
+		contenders = append(contenders, &contender{name: "base-check", run: func() sample { return runProcess(b, env, base, "check", "deployments") }})
 	}
 	if cs := chainsawBin(); cs == "" {
 		b.Logf("chainsaw not found, so its column is left out: 'make bench-tools' builds chainsaw %s (it needs the Go module proxy), or set K8SLAB_CHAINSAW", chainsawVersion)
@@ -113,6 +118,9 @@ func BenchmarkGradeWholeProcess(b *testing.B) {
 	}
 	check := byName["k8slab-check"].medianMS()
 	b.ReportMetric(byName["kubectl-script"].medianMS()/check, "x-script/check")
+	if base, ok := byName["base-check"]; ok {
+		b.ReportMetric(check/base.medianMS(), "x-check/base-check")
+	}
 	if cs, ok := byName["chainsaw"]; ok {
 		b.ReportMetric(cs.medianMS()/check, "x-chainsaw/check")
 	}

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/clusterctl/console"
 	"github.com/k8slab/k8slab/labenv"
 	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/progress"
@@ -52,17 +52,17 @@ func newLabStartCmd(g *globals, reset bool) *cobra.Command {
 			case reset && g.learner(&t) != nil:
 				// A workshop learner may not delete the namespace: it is
 				// emptied instead.
-				err = labStep(g, "Emptying namespace "+ns+" and applying the lab's setup again", func() error {
+				err = console.Run(g.out, "Emptying namespace "+ns+" and applying the lab's setup again", func() error {
 					return workshop.ResetLab(cmd.Context(), client, lab, ns)
 				})
 			case reset:
 				// Deleting a namespace waits for everything in it to go,
 				// which takes seconds: say so, step by step.
-				err = labStep(g, "Deleting namespace "+ns+" and what the lab made for it", func() error {
+				err = console.Run(g.out, "Deleting namespace "+ns+" and what the lab made for it", func() error {
 					return labenv.RemoveLab(cmd.Context(), client, lab, ns)
 				})
 				if err == nil {
-					err = labStep(g, "Creating namespace "+ns+" and applying the lab's setup", func() error {
+					err = console.Run(g.out, "Creating namespace "+ns+" and applying the lab's setup", func() error {
 						return labenv.StartLab(cmd.Context(), client, lab, ns)
 					})
 				}
@@ -78,22 +78,6 @@ func newLabStartCmd(g *globals, reset bool) *cobra.Command {
 	}
 	t.flags(cmd)
 	return cmd
-}
-
-// labStep runs one step of a lab command, showing it as cluster up shows
-// its steps: a spinner on a terminal, a line before and after elsewhere.
-func labStep(g *globals, name string, run func() error) error {
-	pr := newProgressPrinter(g.out)
-	defer pr.stop()
-	start := time.Now()
-	pr.step(clusterctl.Step{Name: name, State: clusterctl.StepStarted})
-	err := run()
-	state := clusterctl.StepDone
-	if err != nil {
-		state = clusterctl.StepFailed
-	}
-	pr.step(clusterctl.Step{Name: name, State: state, Elapsed: time.Since(start)})
-	return err
 }
 
 func newLabSolveCmd(g *globals) *cobra.Command {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/labverify"
 )
@@ -61,10 +60,11 @@ Point --content at your course folder to prove labs you are writing.`,
 			}
 			tg := g.resolve(&t)
 			cfg := labverify.Config{Kubeconfig: tg.Kubeconfig, Context: tg.Context, Client: client}
-			if tg.Own && tg.Config.Provider == clusterctl.Sim {
-				// The simulated cluster runs no containers, has no
-				// provisioner and no node ports on the host.
-				cfg.Lacks = map[labfile.Feature]bool{labfile.Containers: true, labfile.Storage: true, labfile.NodePortFromHost: true}
+			if tg.Simulated() {
+				cfg.Lacks = map[labfile.Feature]bool{}
+				for _, f := range labfile.SimulatedClusterLacks {
+					cfg.Lacks[f] = true
+				}
 			}
 			if format == "text" {
 				cfg.Progress = g.out
@@ -81,7 +81,7 @@ Point --content at your course folder to prove labs you are writing.`,
 					failed++
 				}
 				if format == "text" {
-					printVerify(g, rep)
+					rep.WriteText(g.out)
 				}
 			}
 			if format == "json" {
@@ -105,18 +105,4 @@ Point --content at your course folder to prove labs you are writing.`,
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVar(&force, "force", false, "run even during a practice exam (it applies the reference solutions)")
 	return cmd
-}
-
-func printVerify(g *globals, rep labverify.LabReport) {
-	for _, sk := range rep.Skipped {
-		fmt.Fprintf(g.out, "  skipped %s\n", sk)
-	}
-	if rep.Passed() {
-		fmt.Fprintf(g.out, "PASS %s (%s)\n", rep.Lab, rep.Duration.Round(100_000_000))
-		return
-	}
-	fmt.Fprintf(g.out, "FAIL %s (%s)\n", rep.Lab, rep.Duration.Round(100_000_000))
-	for _, f := range rep.Failures {
-		fmt.Fprintf(g.out, "  - %s\n", f)
-	}
 }

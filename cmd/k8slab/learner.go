@@ -1,6 +1,8 @@
 package main
 
 import (
+	"slices"
+
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/k8slab/k8slab/labfile"
@@ -31,4 +33,14 @@ func (g *globals) labNamespace(t *target, lab *labfile.Lab) string {
 		return workshop.LabNamespace(m.Workshop, m.Learner, lab.ID)
 	}
 	return lab.Namespace
+}
+
+// simLacks is what the cluster t resolves to cannot do because it is
+// k8slab's simulated one; nothing for any other cluster. It reads only
+// local files.
+func (g *globals) simLacks(t *target) []labfile.Feature {
+	if g.resolve(t).Simulated() {
+		return slices.Clone(labfile.SimulatedClusterLacks)
+	}
+	return nil
 }

@@ -30,6 +30,12 @@ func releaseBinary(b *testing.B) string {
 	return bin
 }
 
+// baseBinary is a second k8slab to measure beside the release binary, in
+// the same run and interleaved with it ($K8SLAB_BENCH_BASE, e.g. one
+// built from an earlier commit): on a shared machine only figures taken
+// side by side compare. "" when none is given.
+func baseBinary() string { return os.Getenv("K8SLAB_BENCH_BASE") }
+
 // sample is one whole-process run.
 type sample struct {
 	wall time.Duration

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/progress/summary"
 )
@@ -107,10 +106,7 @@ func newProgressResetCmd(g *globals) *cobra.Command {
 // simulated cluster's missing features, and cluster-wide changes for a
 // workshop learner. It reads only local files: progress needs no cluster.
 func (g *globals) clusterLacks() []labfile.Feature {
-	var lacks []labfile.Feature
-	if tg := g.resolve(&g.tui); tg.Own && tg.Config.Provider == clusterctl.Sim {
-		lacks = append(lacks, labfile.SimulatedClusterLacks...)
-	}
+	lacks := g.simLacks(&g.tui)
 	if g.learner(&g.tui) != nil {
 		lacks = append(lacks, labfile.ClusterWide)
 	}

@@ -2,19 +2,14 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
-	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/progress"
-	"github.com/k8slab/k8slab/quiz"
 	"github.com/k8slab/k8slab/quiz/plain"
 	"github.com/k8slab/k8slab/tui"
 )
@@ -38,7 +33,7 @@ its id (the module's id).`,
 			if err != nil {
 				return err
 			}
-			q, err := findQuiz(course, args[0])
+			q, err := course.FindQuiz(args[0])
 			if err != nil {
 				return err
 			}
@@ -57,32 +52,6 @@ its id (the module's id).`,
 	}
 	cmd.Flags().BoolVar(&plainText, "plain", false, "ask the questions as plain lines of text instead of the full-screen interface")
 	return cmd
-}
-
-// findQuiz finds a quiz by its module's number (as 'k8slab lessons'
-// numbers them) or by its id.
-func findQuiz(c *course.Course, arg string) (*quiz.Quiz, error) {
-	if q, ok := c.Quiz(arg); ok {
-		return q, nil
-	}
-	if n, err := strconv.Atoi(arg); err == nil && n >= 1 && n <= len(c.Modules) {
-		m := c.Modules[n-1]
-		if m.Quiz == nil {
-			return nil, fmt.Errorf("module %d (%s) has no quiz; the quizzes are: %s", n, m.Title, quizList(c))
-		}
-		return m.Quiz, nil
-	}
-	return nil, fmt.Errorf("no quiz %q; the quizzes are, by module number and id: %s", arg, quizList(c))
-}
-
-func quizList(c *course.Course) string {
-	var ids []string
-	for i, m := range c.Modules {
-		if m.Quiz != nil {
-			ids = append(ids, fmt.Sprintf("%d %s", i+1, m.Quiz.ID))
-		}
-	}
-	return strings.Join(ids, ", ")
 }
 
 // interactive reports whether the full-screen interface can run.

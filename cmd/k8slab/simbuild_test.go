@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/clusterctl/console"
 )
 
 // noSimBinaries points k8slab at an empty binary folder, as on the machine
@@ -45,7 +46,7 @@ func TestClusterUpAsksBeforeBuildingSimulator(t *testing.T) {
 	}
 	bin := noSimBinaries(t)
 	out, err := run(t, "n\n", "--state-dir", t.TempDir(), "cluster", "up", "--provider", "sim")
-	if err != errNotBuilt {
+	if err != console.ErrNotBuilt {
 		t.Fatalf("answering n: err = %v\n%s", err, out)
 	}
 	flat := strings.Join(strings.Fields(out), " ")
@@ -131,13 +132,5 @@ func TestClusterUpBuildsSimulatorThenStarts(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(bin, ".simbuild-stamp")); err != nil {
 		t.Errorf("no build.sh stamp, so 'make sim' would build again: %v", err)
-	}
-}
-
-func TestWrapWordsKeepsNamesWhole(t *testing.T) {
-	got := wrapWords("needs etcd, kube-apiserver, kube-controller-manager, kube-scheduler", 30)
-	want := "needs etcd, kube-apiserver,\nkube-controller-manager,\nkube-scheduler"
-	if got != want {
-		t.Errorf("wrapWords = %q, want %q", got, want)
 	}
 }

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -102,29 +100,6 @@ func (g *globals) noKubeconfig(path string) error {
 	}
 	return fmt.Errorf("no cluster to grade against: looked for %s; create one with 'k8slab cluster up', or pass --kubeconfig FILE",
 		strings.Join(looked, ", "))
-}
-
-// reach asks the API server for its version, once, so that a server that
-// does not answer is reported once and not under every task. A server that
-// answers with an error (forbidden, unauthorized) is reachable: the checks
-// judge those per object.
-func reach(ctx context.Context, cfg *rest.Config) error {
-	ctx, cancel := context.WithTimeout(ctx, clusterctl.APITimeout)
-	defer cancel()
-	_, err := clusterctl.ServerVersion(ctx, cfg)
-	var status apierrors.APIStatus
-	if err == nil || errors.As(err, &status) {
-		return nil
-	}
-	// The URL of the request adds nothing to the server address.
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		err = uerr.Err
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("the cluster at %s did not answer within %s; check that it is running ('k8slab cluster status') and the server address in the kubeconfig", cfg.Host, clusterctl.APITimeout)
-	}
-	return fmt.Errorf("cannot reach the cluster at %s: %v; start it with 'k8slab cluster up', or check the server address in the kubeconfig", cfg.Host, err)
 }
 
 // reviveRecorded restarts the simulated cluster k8slab created whose

@@ -164,6 +164,18 @@ func (s *kindSteps) emit(st problem.Step) {
 	}
 }
 
+// kindStages names kind's stages that need no numbers filled in, by the
+// start of kind's text, for a learner, with a line on what each does.
+var kindStages = []struct{ prefix, name, detail string }{
+	{"Configuring the external load balancer", "Configuring the API server load balancer", ""},
+	{"Writing configuration", "Writing the node configuration", "kubeadm settings for every node"},
+	{"Starting control-plane", "Starting the control plane", "kubeadm init starts etcd, the API server, the scheduler and the controller manager"},
+	{"Installing CNI", "Installing the pod network (CNI)", "kindnet gives every pod its own IP address"},
+	{"Installing StorageClass", "Installing the default StorageClass", "so PersistentVolumeClaims get volumes"},
+	{"Joining more control-plane nodes", "Joining the other control-plane nodes", ""},
+	{"Joining worker nodes", "Joining the worker nodes", "kubeadm join registers each worker with the API server"},
+}
+
 // stepFor names a kind stage for a learner, with a line on what it does.
 // Stages kind adds in later versions keep kind's own words.
 func stepFor(stage string, nodes int) (name, detail string) {
@@ -176,22 +188,13 @@ func stepFor(stage string, nodes int) (name, detail string) {
 		return "Getting the node image", image + ": downloaded once (several hundred MB), then reused"
 	case strings.HasPrefix(stage, "Preparing nodes"):
 		return "Starting the node containers", fmt.Sprintf("one container per node: %d in all, 1 control plane and %d workers", nodes, nodes-1)
-	case strings.HasPrefix(stage, "Configuring the external load balancer"):
-		return "Configuring the API server load balancer", ""
-	case strings.HasPrefix(stage, "Writing configuration"):
-		return "Writing the node configuration", "kubeadm settings for every node"
-	case strings.HasPrefix(stage, "Starting control-plane"):
-		return "Starting the control plane", "kubeadm init starts etcd, the API server, the scheduler and the controller manager"
-	case strings.HasPrefix(stage, "Installing CNI"):
-		return "Installing the pod network (CNI)", "kindnet gives every pod its own IP address"
-	case strings.HasPrefix(stage, "Installing StorageClass"):
-		return "Installing the default StorageClass", "so PersistentVolumeClaims get volumes"
-	case strings.HasPrefix(stage, "Joining more control-plane nodes"):
-		return "Joining the other control-plane nodes", ""
-	case strings.HasPrefix(stage, "Joining worker nodes"):
-		return "Joining the worker nodes", "kubeadm join registers each worker with the API server"
 	case strings.HasPrefix(stage, "Waiting"):
 		return "Waiting for the control plane to be Ready", fmt.Sprintf("up to %s", kindWaitForReady)
+	}
+	for _, k := range kindStages {
+		if strings.HasPrefix(stage, k.prefix) {
+			return k.name, k.detail
+		}
 	}
 	return stripIcons(stage), ""
 }

@@ -1,14 +1,13 @@
-package main
+package console
 
 import (
 	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -19,35 +18,14 @@ import (
 	"github.com/k8slab/k8slab/clusterctl/simbuilder"
 )
 
-// simBuildDir says where the simulator's binaries would be built when the
-// chosen provider is the simulator and it has no binaries to run: the folder
-// it looks in first ($K8SLAB_SIM_BIN, else the cache). With kwokctl on PATH
-// (which downloads releases itself) nothing needs building.
-func simBuildDir(cfg clusterctl.Config, p clusterctl.Provider) (string, bool) {
-	if p.Name() != clusterctl.Sim {
-		return "", false
-	}
-	dir := cfg.SimBinDir
-	if dir == "" {
-		dir = filepath.Join(cfg.CacheDir, "sim", clusterctl.SimKubeVersion)
-		if clusterctl.HasSimBinaries(dir) {
-			return "", false
-		}
-		if _, err := exec.LookPath("kwokctl"); err == nil {
-			return "", false
-		}
-	}
-	return dir, !clusterctl.HasSimBinaries(dir)
-}
-
-// errNotBuilt ends 'cluster up' when the learner declines the build.
-var errNotBuilt = errors.New("no cluster was created: the simulator's binaries are missing; " +
+// ErrNotBuilt ends 'cluster up' when the learner declines the build.
+var ErrNotBuilt = errors.New("no cluster was created: the simulator's binaries are missing; " +
 	"'k8slab cluster up --build-sim' builds them, or start Docker or Podman for a kind cluster")
 
-// offerSimBuild explains what building the simulator takes, asks (unless
-// yes), and builds. A non-interactive run without --build-sim is refused
-// rather than starting a long build nobody asked for.
-func (g *globals) offerSimBuild(ctx context.Context, dir string, yes bool) error {
+// OfferSimBuild explains what building the simulator into dir takes, asks
+// on in (unless yes), and builds. A run whose in is not a terminal is
+// refused without yes, rather than starting a long build nobody asked for.
+func OfferSimBuild(ctx context.Context, in io.Reader, out io.Writer, dir string, yes bool) error {
 	goCmd, err := simbuilder.GoCommand()
 	if err != nil {
 		return fmt.Errorf("the simulated cluster's binaries are not in %s, and k8slab can build them only with Go: %w", dir, err)
@@ -61,29 +39,29 @@ func (g *globals) offerSimBuild(ctx context.Context, dir string, yes bool) error
 		fmt.Sprintf("k8slab can build them once with your Go (%s), from the module versions it pins (Kubernetes %s). This takes %s. It needs the Go module proxy and uses %s.",
 			goCmd, clusterctl.SimKubeVersion, simbuilder.EstimateText(), simbuilder.DiskNeeded),
 	} {
-		fmt.Fprintln(g.out, wrapWords(para, 79))
+		fmt.Fprintln(out, wrapWords(para, 79))
 	}
 	if !yes {
-		if f, ok := g.in.(*os.File); ok && !term.IsTerminal(f.Fd()) {
+		if f, ok := in.(*os.File); ok && !term.IsTerminal(f.Fd()) {
 			return errors.New("not building without a terminal to ask in: pass --build-sim to build the simulator's binaries, or start Docker or Podman for a kind cluster")
 		}
-		fmt.Fprint(g.out, "Build them now? [y/N] ")
-		line, _ := bufio.NewReader(g.in).ReadString('\n')
+		fmt.Fprint(out, "Build them now? [y/N] ")
+		line, _ := bufio.NewReader(in).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-			return errNotBuilt
+			return ErrNotBuilt
 		}
 	}
-	return g.buildSim(ctx, goCmd, dir)
+	return buildSim(ctx, out, goCmd, dir)
 }
 
 // buildSim builds with one progress line per binary: the package count
 // moves while the go command compiles, so a long build visibly advances.
-func (g *globals) buildSim(ctx context.Context, goCmd, dir string) error {
+func buildSim(ctx context.Context, out io.Writer, goCmd, dir string) error {
 	// Interrupting cleans up the temporary module and partial output.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	pr := newProgressPrinter(g.out)
-	defer pr.stop()
+	pr := NewSteps(out)
+	defer pr.Stop()
 	var cur string
 	var started time.Time
 	begin := time.Now()
@@ -91,7 +69,7 @@ func (g *globals) buildSim(ctx context.Context, goCmd, dir string) error {
 		name := fmt.Sprintf("Building %s (%d of %d)", e.Binary, e.Index, e.Total)
 		if name != cur {
 			cur, started = name, time.Now()
-			pr.step(clusterctl.Step{Name: name, State: clusterctl.StepStarted})
+			pr.Step(clusterctl.Step{Name: name, State: clusterctl.StepStarted})
 		}
 		compiled := "all packages from Go's build cache"
 		if e.Packages > 0 {
@@ -99,21 +77,21 @@ func (g *globals) buildSim(ctx context.Context, goCmd, dir string) error {
 		}
 		switch {
 		case e.Done:
-			pr.step(clusterctl.Step{Name: fmt.Sprintf("Built %s (%d of %d, %s)", e.Binary, e.Index, e.Total, compiled), State: clusterctl.StepDone, Elapsed: time.Since(started)})
+			pr.Step(clusterctl.Step{Name: fmt.Sprintf("Built %s (%d of %d, %s)", e.Binary, e.Index, e.Total, compiled), State: clusterctl.StepDone, Elapsed: time.Since(started)})
 			cur = ""
 		case e.Downloading:
-			pr.update(name + ": downloading modules")
+			pr.Update(name + ": downloading modules")
 		case e.Packages > 0:
-			pr.update(name + ": " + compiled)
+			pr.Update(name + ": " + compiled)
 		}
 	}})
 	if err != nil {
 		if cur != "" {
-			pr.step(clusterctl.Step{Name: cur, State: clusterctl.StepFailed, Elapsed: time.Since(started)})
+			pr.Step(clusterctl.Step{Name: cur, State: clusterctl.StepFailed, Elapsed: time.Since(started)})
 		}
 		return err
 	}
-	fmt.Fprintf(g.out, "The simulator's binaries are in %s (built in %s).\n", dir, time.Since(begin).Round(time.Second))
+	fmt.Fprintf(out, "The simulator's binaries are in %s (built in %s).\n", dir, time.Since(begin).Round(time.Second))
 	return nil
 }
 
