@@ -184,7 +184,7 @@ func TestLabSolutionRefusedDuringExam(t *testing.T) {
 // the text, not under the bullet, so each item reads as one.
 func TestExamResultWrapsUnderTheText(t *testing.T) {
 	c := &common{keys: DefaultKeyMap(), styles: NewStyles(true, true)}
-	r := newExamResult(c, exam.Result{Seed: 3, Score: 0, MaxScore: 1, Ended: exam.EndedTime, Tasks: []exam.Mark{{
+	r := newExamResult(c, exam.Result{ExamSummary: progress.ExamSummary{Seed: 3, Score: 0, MaxScore: 1, Ended: exam.EndedTime}, Tasks: []exam.Mark{{
 		Lab: "deployments", Title: "Watch a pod being replaced", MaxPoints: 1, Status: checks.Fail,
 		Wrong: []string{"no pod of deployment web has been replaced yet: delete one with kubectl delete pod web-69c6f74b8b-4bh7l and watch a new one appear"},
 	}}})
