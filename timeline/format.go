@@ -6,7 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/k8slab/k8slab/internal/wordwrap"
 )
 
 // ActionLine is the first line of an action: "12:01:07 you (kubectl-scale)
@@ -86,7 +87,7 @@ func WriteText(w io.Writer, acts []Action, loc *time.Location) error {
 			}
 			if s.Why != "" && !told[s.Kind] {
 				told[s.Kind] = true
-				for _, l := range wrap(WhyLine(s), 80-6) {
+				for _, l := range wordwrap.Lines(WhyLine(s), 80-6) {
 					if _, err := fmt.Fprintln(w, "      "+l); err != nil {
 						return err
 					}
@@ -121,24 +122,4 @@ func WriteJSON(w io.Writer, acts []Action) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
-}
-
-// wrap breaks text at spaces into lines of at most width runes (a word
-// longer than that keeps a line of its own): the course's sentences read
-// at 80 columns.
-func wrap(text string, width int) []string {
-	var lines []string
-	line := ""
-	for _, w := range strings.Fields(text) {
-		switch {
-		case line == "":
-			line = w
-		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) <= width:
-			line += " " + w
-		default:
-			lines = append(lines, line)
-			line = w
-		}
-	}
-	return append(lines, line)
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/k8slab/k8slab/internal/wordwrap"
+
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
@@ -192,7 +194,7 @@ func (g *goalPane) detail() string {
 func wrapMessage(m string, width int) []string {
 	var out []string
 	for _, para := range strings.Split(m, "\n") {
-		for _, line := range wrapWords(para, width) {
+		for _, line := range wordwrap.Lines(para, width) {
 			out = append(out, strings.Split(ansi.Hardwrap(line, width, true), "\n")...)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/k8slab/k8slab/internal/wordwrap"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -76,7 +78,7 @@ func renderTimeline(acts []timeline.Action, loaded bool, s *Styles, width int, l
 	told := map[string]bool{}
 	for i := len(acts) - 1; i >= 0; i-- {
 		a := acts[i]
-		for k, l := range wrapWords(timeline.ActionLine(a, loc), max(10, width-2)) {
+		for k, l := range wordwrap.Lines(timeline.ActionLine(a, loc), max(10, width-2)) {
 			lead := " "
 			if k > 0 {
 				lead = "   "
@@ -87,7 +89,7 @@ func renderTimeline(acts []timeline.Action, loaded bool, s *Styles, width int, l
 			off := timeline.Offset(st)
 			// The offset column is as wide as the widest one in use,
 			// "+0.02 s" or "+12 s", and wrapped text keeps to its right.
-			lines := wrapWords(stepText(st), max(10, width-12))
+			lines := wordwrap.Lines(stepText(st), max(10, width-12))
 			for k, l := range lines {
 				lead := "   " + s.Muted.Render(padRight(off, 9))
 				if k > 0 {
@@ -97,7 +99,7 @@ func renderTimeline(acts []timeline.Action, loaded bool, s *Styles, width int, l
 			}
 			if st.Why != "" && !told[st.Kind] {
 				told[st.Kind] = true
-				for _, l := range wrapWords(timeline.WhyLine(st), max(10, width-12)) {
+				for _, l := range wordwrap.Lines(timeline.WhyLine(st), max(10, width-12)) {
 					b.WriteString(strings.Repeat(" ", 12) + s.Muted.Render(l) + "\n")
 				}
 			}
@@ -107,25 +109,6 @@ func renderTimeline(acts []timeline.Action, loaded bool, s *Styles, width int, l
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
-}
-
-// wrapWords wraps at spaces only: a pod or ReplicaSet name is never cut
-// at its hyphens, so that it can be copied into a command.
-func wrapWords(text string, width int) []string {
-	var lines []string
-	line := ""
-	for _, w := range strings.Fields(text) {
-		switch {
-		case line == "":
-			line = w
-		case ansi.StringWidth(line)+1+ansi.StringWidth(w) <= width:
-			line += " " + w
-		default:
-			lines = append(lines, line)
-			line = w
-		}
-	}
-	return append(lines, line)
 }
 
 func padRight(s string, w int) string {

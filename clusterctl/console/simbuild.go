@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/k8slab/k8slab/internal/wordwrap"
+
 	"github.com/charmbracelet/x/term"
 
 	"github.com/k8slab/k8slab/clusterctl"
@@ -98,18 +100,5 @@ func buildSim(ctx context.Context, out io.Writer, goCmd, dir string) error {
 // wrapWords wraps at spaces only, so names like kube-scheduler and paths
 // stay whole for copying.
 func wrapWords(s string, width int) string {
-	var b strings.Builder
-	n := 0
-	for i, w := range strings.Fields(s) {
-		if i > 0 && n+1+len([]rune(w)) > width {
-			b.WriteByte('\n')
-			n = 0
-		} else if i > 0 {
-			b.WriteByte(' ')
-			n++
-		}
-		b.WriteString(w)
-		n += len([]rune(w))
-	}
-	return b.String()
+	return strings.Join(wordwrap.Lines(s, width), "\n")
 }
