@@ -980,3 +980,18 @@ func TestServiceEndpointsInvestigationKeepsTheAnswer(t *testing.T) {
 		t.Errorf("an investigation's message names the answer: %q", m)
 	}
 }
+
+// One fact, one line: the same words in another order, and a bare "not
+// found" beside a message that says the object is gone and why, are said
+// once (#22 item 16); another object keeps its line.
+func TestTaskProblemsSayEachFactOnce(t *testing.T) {
+	r := TaskResult{Checks: []CheckResult{
+		{Name: "a", Status: Fail, Messages: []string{"service shop is gone: deleting it is not a fix"}},
+		{Name: "b", Status: Missing, Messages: []string{"service shop in namespace lab-x not found", "deployment db in namespace lab-x not found"}},
+		{Name: "c", Status: Missing, Messages: []string{"deployment db not found in namespace lab-x", "service db not found in namespace lab-x"}},
+	}}
+	got := strings.Join(r.Problems(), " | ")
+	if want := "service shop is gone: deleting it is not a fix | deployment db in namespace lab-x not found | service db not found in namespace lab-x"; got != want {
+		t.Errorf("problems = %q, want %q", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package checks_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -294,4 +295,80 @@ reason: ScalingReplicaSet
 type: Normal
 message: Scaled up replica set ` + deployment + `-5d8f7c9b4 from ` + strconv.Itoa(from) + ` to ` + strconv.Itoa(to) + `
 `
+}
+
+// setupWithout is a lab's setup as YAML documents, without the objects
+// named "Kind/name" in drop: the state a learner's deletion leaves.
+func setupWithout(t *testing.T, labID string, drop ...string) []string {
+	t.Helper()
+	lab, err := course.LoadLab(assets.Course(), labID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, doc := range strings.Split(lab.Setup, "\n---\n") {
+		var head struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &head); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(drop, head.Kind+"/"+head.Metadata.Name) {
+			out = append(out, doc)
+		}
+	}
+	return out
+}
+
+// taskOn grades one task of a built-in lab against objects given as YAML.
+func taskOn(t *testing.T, labID, taskID string, docs ...string) checks.TaskResult {
+	t.Helper()
+	lab, err := course.LoadLab(assets.Course(), labID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []runtime.Object
+	for _, doc := range docs {
+		js, err := yaml.YAMLToJSON([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(js); err != nil {
+			t.Fatal(err)
+		}
+		u.SetNamespace(variantNS)
+		objs = append(objs, u)
+	}
+	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), variantListKinds, objs...)
+	res := checks.NewEngine(client).Evaluate(context.Background(), lab, checks.Options{Namespace: variantNS, Tasks: []string{taskID}})
+	if len(res.Tasks) != 1 {
+		t.Fatalf("lab %s has no task %s", labID, taskID)
+	}
+	return res.Tasks[0]
+}
+
+// A deleted object is one fact, said once: the check that tells why
+// deleting it is no fix and the check that merely finds it missing used
+// to give the learner two bullets for it (#22 item 16).
+func TestDeletedObjectSaidOnce(t *testing.T) {
+	for _, c := range []struct{ lab, task, drop, subject string }{
+		{"fix-traffic", "no-endpoints", "Service/shop", "service shop"},
+		{"fix-workloads", "crashing-db", "Deployment/db", "deployment db"},
+		{"fix-workloads", "missing-key", "Deployment/api", "deployment api"},
+	} {
+		r := taskOn(t, c.lab, c.task, setupWithout(t, c.lab, c.drop)...)
+		var about []string
+		for _, m := range r.Problems() {
+			if strings.Contains(m, c.subject+" ") {
+				about = append(about, m)
+			}
+		}
+		if len(about) != 1 || !strings.Contains(about[0], "is gone") {
+			t.Errorf("%s/%s with %s deleted: want one message that %s is gone, got %q", c.lab, c.task, c.drop, c.subject, about)
+		}
+	}
 }
