@@ -2,6 +2,7 @@ package checks_test
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -369,6 +370,37 @@ func TestDeletedObjectSaidOnce(t *testing.T) {
 		}
 		if len(about) != 1 || !strings.Contains(about[0], "is gone") {
 			t.Errorf("%s/%s with %s deleted: want one message that %s is gone, got %q", c.lab, c.task, c.drop, c.subject, about)
+		}
+	}
+}
+
+// In the troubleshooting tasks finding the cause is the task, so what the
+// learner is told about the broken state the lab starts in says what is
+// wrong from the outside and where to look, never the fix (#22 item 11).
+// The lab screen lists every task's first message, so this holds for a
+// later task too (the rescue of report must not answer the question
+// before it).
+func TestInvestigationsKeepTheirAnswer(t *testing.T) {
+	for _, c := range []struct {
+		lab, task string
+		answer    *regexp.Regexp
+	}{
+		{"fix-traffic", "no-endpoints", regexp.MustCompile(`app=shop([^-]|$)|set selector`)},
+		{"fix-traffic", "not-ready", regexp.MustCompile(`\b80\b`)},
+		{"fix-workloads", "crashing-db", regexp.MustCompile(`POSTGRES_PASSWORD|set env|secretKeyRef`)},
+		{"fix-workloads", "image-pull", regexp.MustCompile(`set image`)},
+		{"fix-workloads", "pending", regexp.MustCompile(`nodeSelector|node-role`)},
+		{"fix-workloads", "missing-key", regexp.MustCompile(`log_level`)},
+		{"health", "fix-report", regexp.MustCompile(`(?i)cpu`)},
+	} {
+		r := taskOn(t, c.lab, c.task, setupWithout(t, c.lab)...)
+		if r.Status == checks.Pass {
+			t.Errorf("%s/%s passes on its setup", c.lab, c.task)
+		}
+		for _, m := range r.Problems() {
+			if c.answer.MatchString(m) {
+				t.Errorf("%s/%s, as the lab starts, gives the answer away (%s): %q", c.lab, c.task, c.answer, m)
+			}
 		}
 	}
 }
