@@ -536,11 +536,11 @@ func TestAppliedBy(t *testing.T) {
 		{"scaled after apply", withFields(5, applied3,
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields), ctrl,
 			managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 40, replicasFields)),
-			Fail, []string{"deployment web was last changed by 'kubectl scale' (imperative), after kubectl apply: make replicas in your file the count you want and run kubectl apply -f again"}},
+			Fail, []string{"deployment web was last changed by 'kubectl scale' (imperative), after kubectl apply: run kubectl apply -f again, which sets replicas to what your file says (3 when last applied)"}},
 		{"scaled after apply, scale entry without a time", withFields(5, applied3,
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields), ctrl,
 			untimed(managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 0, replicasFields))),
-			Fail, []string{"'kubectl scale' (imperative), after kubectl apply: make replicas in your file"}},
+			Fail, []string{"'kubectl scale' (imperative), after kubectl apply: run kubectl apply -f again, which sets replicas to what your file says (3"}},
 		{"scaled then applied again, scale entry without a time", withFields(3, applied3,
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 50, allFields), ctrl,
 			untimed(managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 0, replicasFields))), Pass, nil},
@@ -561,7 +561,7 @@ func TestAppliedBy(t *testing.T) {
 		{"scaled in the same second as the apply", withFields(5, applied3,
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields),
 			managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 10, replicasFields)),
-			Fail, []string{"'kubectl scale'", "make replicas"}},
+			Fail, []string{"'kubectl scale'", "which sets replicas to what your file says"}},
 		// A field the file does not have, added in the same second as
 		// the apply: half the time a script's label went unseen (#19).
 		{"labelled in the same second as the apply", withFields(3, applied3,

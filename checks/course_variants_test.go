@@ -404,3 +404,52 @@ func TestInvestigationsKeepTheirAnswer(t *testing.T) {
 		}
 	}
 }
+
+// After 'kubectl scale' to 6, the declarative lab's undo-drift task tells
+// the learner to apply web.yaml unchanged; no other message of the task
+// may tell them to change the file (#22 item 10: "make replicas in your
+// file the count you want" came with "apply web.yaml unchanged").
+func TestScaledByHandMessagesAgree(t *testing.T) {
+	scaled := `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  generation: 2
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":4}}'
+  managedFields:
+  - {manager: kubectl-client-side-apply, operation: Update, apiVersion: apps/v1, time: "2026-01-01T10:00:00Z", fieldsType: FieldsV1,
+     fieldsV1: {"f:metadata": {"f:annotations": {".": {}, "f:kubectl.kubernetes.io/last-applied-configuration": {}}}, "f:spec": {"f:replicas": {}}}}
+  - {manager: kubectl, operation: Update, subresource: scale, apiVersion: apps/v1, time: "2026-01-01T10:05:00Z", fieldsType: FieldsV1,
+     fieldsV1: {"f:spec": {"f:replicas": {}}}}
+spec:
+  replicas: 6
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: nginx, image: nginx:1.27}]}
+status: {observedGeneration: 2, replicas: 6, readyReplicas: 6, updatedReplicas: 6, availableReplicas: 6}
+`
+	r := taskOn(t, "declarative", "undo-drift", scaled, scaledEvent("web", 4, 6))
+	all := strings.Join(r.Problems(), "\n")
+	if !strings.Contains(all, "unchanged") {
+		t.Fatalf("the task no longer says to apply web.yaml unchanged:\n%s", all)
+	}
+	for _, m := range r.Problems() {
+		if regexp.MustCompile(`(?i)\b(make|change|set) (replicas|the same change)`).MatchString(m) {
+			t.Errorf("a message asks to change the file, against 'apply web.yaml unchanged': %q", m)
+		}
+	}
+	// Applied back to 4, the controller is still removing two pods:
+	// waiting is right, and the message says what is going.
+	back := strings.NewReplacer("replicas: 6\n", "replicas: 4\n", "generation: 2", "generation: 3", "observedGeneration: 2", "observedGeneration: 3",
+		`time: "2026-01-01T10:00:00Z"`, `time: "2026-01-01T10:09:00Z"`,
+		// The apply took replicas back from the scale's manager.
+		`  - {manager: kubectl, operation: Update, subresource: scale, apiVersion: apps/v1, time: "2026-01-01T10:05:00Z", fieldsType: FieldsV1,
+     fieldsV1: {"f:spec": {"f:replicas": {}}}}
+`, "").Replace(scaled)
+	r = taskOn(t, "declarative", "undo-drift", back, scaledEvent("web", 4, 6))
+	if got := strings.Join(r.Problems(), "\n"); !r.Settling || got != "deployment web still has 6 pods; the ReplicaSet controller is removing the ones beyond 4" {
+		t.Errorf("applied back to 4 with 6 pods left: settling %v, %q", r.Settling, got)
+	}
+}
