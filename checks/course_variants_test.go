@@ -453,3 +453,72 @@ status: {observedGeneration: 2, replicas: 6, readyReplicas: 6, updatedReplicas: 
 		t.Errorf("applied back to 4 with 6 pods left: settling %v, %q", r.Settling, got)
 	}
 }
+
+// rolledOut is the lab's setup with deployment name made by the
+// controllers as far as a ReplicaSet and one pod, whose container is in
+// waiting state reason: what a broken workload of a troubleshooting lab
+// looks like a minute after the lab starts.
+func rolledOut(t *testing.T, labID, name, reason string) []string {
+	t.Helper()
+	var out []string
+	for _, doc := range setupWithout(t, labID) {
+		u := &unstructured.Unstructured{}
+		js, err := yaml.YAMLToJSON([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := u.UnmarshalJSON(js); err != nil {
+			t.Fatal(err)
+		}
+		if u.GetKind() != "Deployment" || u.GetName() != name {
+			out = append(out, doc)
+			continue
+		}
+		u.SetUID("uid-d")
+		u.SetGeneration(1)
+		replicas, _, _ := unstructured.NestedInt64(u.Object, "spec", "replicas")
+		_ = unstructured.SetNestedMap(u.Object, map[string]any{"observedGeneration": int64(1), "replicas": replicas, "updatedReplicas": replicas}, "status")
+		tmpl, _, _ := unstructured.NestedMap(u.Object, "spec", "template")
+		rs := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+			"metadata": map[string]any{"name": name + "-abc", "uid": "uid-rs",
+				"annotations":     map[string]any{"deployment.kubernetes.io/revision": "1"},
+				"ownerReferences": []any{map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "uid": "uid-d", "controller": true}}},
+			"spec": map[string]any{"replicas": replicas, "template": tmpl}}}
+		pod := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Pod",
+			"metadata": map[string]any{"name": name + "-abc-1", "uid": "uid-p", "labels": map[string]any{"app": name},
+				"ownerReferences": []any{map[string]any{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": name + "-abc", "uid": "uid-rs", "controller": true}}},
+			"spec": tmpl["spec"],
+			"status": map[string]any{"phase": "Pending", "conditions": []any{map[string]any{"type": "Ready", "status": "False"}},
+				"containerStatuses": []any{map[string]any{"name": "c", "image": "x", "imageID": "", "ready": false, "restartCount": int64(3),
+					"state": map[string]any{"waiting": map[string]any{"reason": reason}}}}}}}
+		for _, o := range []*unstructured.Unstructured{u, rs, pod} {
+			b, err := yaml.Marshal(o.Object)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, string(b))
+		}
+	}
+	return out
+}
+
+// A pod stuck in a state the kubelet reports is one fact: fix-workloads
+// had a check of its own for each such state beside the rollout's, and
+// the learner read "keeps crashing" twice (#22 item 16).
+func TestStuckPodSaidOnce(t *testing.T) {
+	for _, c := range []struct{ task, deployment, reason string }{
+		{"crashing-db", "db", "CrashLoopBackOff"},
+		{"image-pull", "web", "ImagePullBackOff"},
+	} {
+		r := taskOn(t, "fix-workloads", c.task, rolledOut(t, "fix-workloads", c.deployment, c.reason)...)
+		var about []string
+		for _, m := range r.Problems() {
+			if strings.Contains(m, c.reason) {
+				about = append(about, m)
+			}
+		}
+		if len(about) != 1 {
+			t.Errorf("%s with its pod in %s: want it said once, got %q", c.task, c.reason, about)
+		}
+	}
+}
