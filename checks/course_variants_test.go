@@ -392,15 +392,24 @@ func TestInvestigationsKeepTheirAnswer(t *testing.T) {
 		{"fix-workloads", "pending", regexp.MustCompile(`nodeSelector|node-role`)},
 		{"fix-workloads", "missing-key", regexp.MustCompile(`log_level`)},
 		{"health", "fix-report", regexp.MustCompile(`(?i)cpu`)},
+		{"services", "fix-selector", regexp.MustCompile(`app=api([^-]|$)`)},
 	} {
 		r := taskOn(t, c.lab, c.task, setupWithout(t, c.lab)...)
 		if r.Status == checks.Pass {
 			t.Errorf("%s/%s passes on its setup", c.lab, c.task)
 		}
+		said := map[string]string{}
 		for _, m := range r.Problems() {
 			if c.answer.MatchString(m) {
 				t.Errorf("%s/%s, as the lab starts, gives the answer away (%s): %q", c.lab, c.task, c.answer, m)
 			}
+			// Two messages that open with the same clause say one fact
+			// twice ("service shop selects app=shop-web, ...").
+			clause, _, _ := strings.Cut(strings.SplitN(m, ":", 2)[0], ",")
+			if before, ok := said[clause]; ok {
+				t.Errorf("%s/%s, as the lab starts, says %q twice:\n%s\n%s", c.lab, c.task, clause, before, m)
+			}
+			said[clause] = m
 		}
 	}
 }
