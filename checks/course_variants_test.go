@@ -518,6 +518,7 @@ func TestStuckPodSaidOnce(t *testing.T) {
 	for _, c := range []struct{ task, deployment, reason string }{
 		{"crashing-db", "db", "CrashLoopBackOff"},
 		{"image-pull", "web", "ImagePullBackOff"},
+		{"missing-key", "api", "CreateContainerConfigError"},
 	} {
 		r := taskOn(t, "fix-workloads", c.task, rolledOut(t, "fix-workloads", c.deployment, c.reason)...)
 		var about []string
