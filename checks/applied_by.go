@@ -251,7 +251,14 @@ func appliedBy(ctx context.Context, snap clustercache.Snapshot, ns string, res l
 	fix := fmt.Sprintf("make the same change in your file and run %s again", again)
 	switch {
 	case culprit.subresource == "scale":
-		fix = fmt.Sprintf("make replicas in your file the count you want and run %s again", again)
+		// Neither "change the file" nor "leave it": which is the
+		// learner's choice (a lab may want the file's count back, #22
+		// item 10). Say what an apply does, with the count the file said.
+		fix = fmt.Sprintf("run %s again, which sets replicas to what your file says", again)
+		spec, _ := lastApplied["spec"].(map[string]any)
+		if n, ok := spec["replicas"].(float64); ok {
+			fix = fmt.Sprintf("run %s again, which sets replicas to what your file says (%d when last applied)", again, int(n))
+		}
 	case len(changed) > 0:
 		fix = fmt.Sprintf("make the same change (%s) in your file and run %s again", nameList(changed), again)
 	}

@@ -536,11 +536,11 @@ func TestAppliedBy(t *testing.T) {
 		{"scaled after apply", withFields(5, applied3,
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields), ctrl,
 			managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 40, replicasFields)),
-			Fail, []string{"deployment web was last changed by 'kubectl scale' (imperative), after kubectl apply: make replicas in your file the count you want and run kubectl apply -f again"}},
+			Fail, []string{"deployment web was last changed by 'kubectl scale' (imperative), after kubectl apply: run kubectl apply -f again, which sets replicas to what your file says (3 when last applied)"}},
 		{"scaled after apply, scale entry without a time", withFields(5, applied3,
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields), ctrl,
 			untimed(managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 0, replicasFields))),
-			Fail, []string{"'kubectl scale' (imperative), after kubectl apply: make replicas in your file"}},
+			Fail, []string{"'kubectl scale' (imperative), after kubectl apply: run kubectl apply -f again, which sets replicas to what your file says (3"}},
 		{"scaled then applied again, scale entry without a time", withFields(3, applied3,
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 50, allFields), ctrl,
 			untimed(managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 0, replicasFields))), Pass, nil},
@@ -561,7 +561,7 @@ func TestAppliedBy(t *testing.T) {
 		{"scaled in the same second as the apply", withFields(5, applied3,
 			managed("kubectl-client-side-apply", metav1.ManagedFieldsOperationUpdate, "", 10, allFields),
 			managed("kubectl", metav1.ManagedFieldsOperationUpdate, "scale", 10, replicasFields)),
-			Fail, []string{"'kubectl scale'", "make replicas"}},
+			Fail, []string{"'kubectl scale'", "which sets replicas to what your file says"}},
 		// A field the file does not have, added in the same second as
 		// the apply: half the time a script's label went unseen (#19).
 		{"labelled in the same second as the apply", withFields(3, applied3,
@@ -978,5 +978,66 @@ func TestServiceEndpointsInvestigationKeepsTheAnswer(t *testing.T) {
 	expect(t, look, Fail, "selects app=web-server, which matches no pods", "kubectl get pods --show-labels")
 	if m := strings.Join(look.Messages, " "); strings.Contains(m, "labelled app=web") {
 		t.Errorf("an investigation's message names the answer: %q", m)
+	}
+}
+
+// One fact, one line: the same words in another order, and a bare "not
+// found" beside a message that says the object is gone and why, are said
+// once (#22 item 16); another object keeps its line.
+func TestTaskProblemsSayEachFactOnce(t *testing.T) {
+	r := TaskResult{Checks: []CheckResult{
+		{Name: "a", Status: Fail, Messages: []string{"service shop is gone: deleting it is not a fix"}},
+		{Name: "b", Status: Missing, Messages: []string{"service shop in namespace lab-x not found", "deployment db in namespace lab-x not found"}},
+		{Name: "c", Status: Missing, Messages: []string{"deployment db not found in namespace lab-x", "service db not found in namespace lab-x"}},
+	}}
+	got := strings.Join(r.Problems(), " | ")
+	if want := "service shop is gone: deleting it is not a fix | deployment db in namespace lab-x not found | service db not found in namespace lab-x"; got != want {
+		t.Errorf("problems = %q, want %q", got, want)
+	}
+}
+
+// A rollout whose new pod can never become ready says why as soon as the
+// kubelet has said it, not "still in progress" (#22 item 10): a readiness
+// probe that fails (its Unhealthy event), a container that keeps crashing
+// or that the kubelet cannot create.
+func TestRolloutCompleteSaysWhyItIsStuck(t *testing.T) {
+	d := deployment("web", 2, func(d *appsv1.Deployment) {
+		d.Spec.Template = template("web", "nginx:1.27")
+		d.Status.UpdatedReplicas, d.Status.Replicas, d.Status.AvailableReplicas = 1, 3, 2
+	})
+	old := replicaSet(d, "aaa", 2, "nginx:1.26")
+	cur := replicaSet(d, "bbb", 1, "nginx:1.27")
+	newPod := func(state corev1.ContainerState) *corev1.Pod {
+		p := pod("web-bbb-1", app("web"), ownedByRS(cur), notReady)
+		p.UID = "uid-web-bbb-1"
+		p.Spec.Containers = []corev1.Container{{Name: "web", Image: "nginx:1.27"}}
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "web", Image: "nginx:1.27", State: state}}
+		return p
+	}
+	running := newPod(corev1.ContainerState{Running: &corev1.ContainerStateRunning{}})
+	ref := labfile.WorkloadRef{Deployment: "web"}
+	got := rolloutComplete(context.Background(), snapshotOf(t, d, old, cur, running), testNS, ref)
+	expect(t, got, Fail, "still in progress")
+	if !got.Settling {
+		t.Error("a running pod the kubelet has not found unready yet is the rollout under way: settling")
+	}
+	unhealthy := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "web-bbb-1.1", Namespace: testNS},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "web-bbb-1", UID: "uid-web-bbb-1"}, Reason: "Unhealthy", Type: "Warning",
+		Message: `Readiness probe failed: Get "http://10.244.1.5:8080/": dial tcp 10.244.1.5:8080: connect: connection refused`}
+	got = rolloutComplete(context.Background(), snapshotOf(t, d, old, cur, running, unhealthy), testNS, ref)
+	expect(t, got, Fail, "new pod web-bbb-1 runs but fails its readiness probe", "kubectl describe pod web-bbb-1")
+	if got.Settling || strings.Contains(strings.Join(got.Messages, " "), "8080") {
+		t.Errorf("a failing readiness probe: settling %v, %q; want not settling, and the probe's port left for the learner to find", got.Settling, got.Messages)
+	}
+	for reason, words := range map[string]string{
+		"CrashLoopBackOff":           "new pod web-bbb-1 keeps crashing (CrashLoopBackOff)",
+		"CreateContainerConfigError": "the kubelet cannot create the container of its new pod web-bbb-1 (CreateContainerConfigError)",
+	} {
+		p := newPod(corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason}})
+		got := rolloutComplete(context.Background(), snapshotOf(t, d, old, cur, p), testNS, ref)
+		expect(t, got, Fail, words, "kubectl describe pod web-bbb-1")
+		if got.Settling {
+			t.Errorf("%s: settling; waiting does not fix it", reason)
+		}
 	}
 }

@@ -2,6 +2,8 @@ package checks_test
 
 import (
 	"context"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -294,4 +296,239 @@ reason: ScalingReplicaSet
 type: Normal
 message: Scaled up replica set ` + deployment + `-5d8f7c9b4 from ` + strconv.Itoa(from) + ` to ` + strconv.Itoa(to) + `
 `
+}
+
+// setupWithout is a lab's setup as YAML documents, without the objects
+// named "Kind/name" in drop: the state a learner's deletion leaves.
+func setupWithout(t *testing.T, labID string, drop ...string) []string {
+	t.Helper()
+	lab, err := course.LoadLab(assets.Course(), labID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, doc := range strings.Split(lab.Setup, "\n---\n") {
+		var head struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &head); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(drop, head.Kind+"/"+head.Metadata.Name) {
+			out = append(out, doc)
+		}
+	}
+	return out
+}
+
+// taskOn grades one task of a built-in lab against objects given as YAML.
+func taskOn(t *testing.T, labID, taskID string, docs ...string) checks.TaskResult {
+	t.Helper()
+	lab, err := course.LoadLab(assets.Course(), labID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []runtime.Object
+	for _, doc := range docs {
+		js, err := yaml.YAMLToJSON([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(js); err != nil {
+			t.Fatal(err)
+		}
+		u.SetNamespace(variantNS)
+		objs = append(objs, u)
+	}
+	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), variantListKinds, objs...)
+	res := checks.NewEngine(client).Evaluate(context.Background(), lab, checks.Options{Namespace: variantNS, Tasks: []string{taskID}})
+	if len(res.Tasks) != 1 {
+		t.Fatalf("lab %s has no task %s", labID, taskID)
+	}
+	return res.Tasks[0]
+}
+
+// A deleted object is one fact, said once: the check that tells why
+// deleting it is no fix and the check that merely finds it missing used
+// to give the learner two bullets for it (#22 item 16).
+func TestDeletedObjectSaidOnce(t *testing.T) {
+	for _, c := range []struct{ lab, task, drop, subject string }{
+		{"fix-traffic", "no-endpoints", "Service/shop", "service shop"},
+		{"fix-workloads", "crashing-db", "Deployment/db", "deployment db"},
+		{"fix-workloads", "missing-key", "Deployment/api", "deployment api"},
+	} {
+		r := taskOn(t, c.lab, c.task, setupWithout(t, c.lab, c.drop)...)
+		var about []string
+		for _, m := range r.Problems() {
+			if strings.Contains(m, c.subject+" ") {
+				about = append(about, m)
+			}
+		}
+		if len(about) != 1 || !strings.Contains(about[0], "is gone") {
+			t.Errorf("%s/%s with %s deleted: want one message that %s is gone, got %q", c.lab, c.task, c.drop, c.subject, about)
+		}
+	}
+}
+
+// In the troubleshooting tasks finding the cause is the task, so what the
+// learner is told about the broken state the lab starts in says what is
+// wrong from the outside and where to look, never the fix (#22 item 11).
+// The lab screen lists every task's first message, so this holds for a
+// later task too (the rescue of report must not answer the question
+// before it).
+func TestInvestigationsKeepTheirAnswer(t *testing.T) {
+	for _, c := range []struct {
+		lab, task string
+		answer    *regexp.Regexp
+	}{
+		{"fix-traffic", "no-endpoints", regexp.MustCompile(`app=shop([^-]|$)|set selector`)},
+		{"fix-traffic", "not-ready", regexp.MustCompile(`\b80\b`)},
+		{"fix-workloads", "crashing-db", regexp.MustCompile(`POSTGRES_PASSWORD|set env|secretKeyRef`)},
+		{"fix-workloads", "image-pull", regexp.MustCompile(`set image`)},
+		{"fix-workloads", "pending", regexp.MustCompile(`nodeSelector|node-role`)},
+		{"fix-workloads", "missing-key", regexp.MustCompile(`log_level`)},
+		{"health", "fix-report", regexp.MustCompile(`(?i)cpu`)},
+		{"services", "fix-selector", regexp.MustCompile(`app=api([^-]|$)`)},
+	} {
+		r := taskOn(t, c.lab, c.task, setupWithout(t, c.lab)...)
+		if r.Status == checks.Pass {
+			t.Errorf("%s/%s passes on its setup", c.lab, c.task)
+		}
+		said := map[string]string{}
+		for _, m := range r.Problems() {
+			if c.answer.MatchString(m) {
+				t.Errorf("%s/%s, as the lab starts, gives the answer away (%s): %q", c.lab, c.task, c.answer, m)
+			}
+			// Two messages that open with the same clause say one fact
+			// twice ("service shop selects app=shop-web, ...").
+			clause, _, _ := strings.Cut(strings.SplitN(m, ":", 2)[0], ",")
+			if before, ok := said[clause]; ok {
+				t.Errorf("%s/%s, as the lab starts, says %q twice:\n%s\n%s", c.lab, c.task, clause, before, m)
+			}
+			said[clause] = m
+		}
+	}
+}
+
+// After 'kubectl scale' to 6, the declarative lab's undo-drift task tells
+// the learner to apply web.yaml unchanged; no other message of the task
+// may tell them to change the file (#22 item 10: "make replicas in your
+// file the count you want" came with "apply web.yaml unchanged").
+func TestScaledByHandMessagesAgree(t *testing.T) {
+	scaled := `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  generation: 2
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":4}}'
+  managedFields:
+  - {manager: kubectl-client-side-apply, operation: Update, apiVersion: apps/v1, time: "2026-01-01T10:00:00Z", fieldsType: FieldsV1,
+     fieldsV1: {"f:metadata": {"f:annotations": {".": {}, "f:kubectl.kubernetes.io/last-applied-configuration": {}}}, "f:spec": {"f:replicas": {}}}}
+  - {manager: kubectl, operation: Update, subresource: scale, apiVersion: apps/v1, time: "2026-01-01T10:05:00Z", fieldsType: FieldsV1,
+     fieldsV1: {"f:spec": {"f:replicas": {}}}}
+spec:
+  replicas: 6
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: nginx, image: nginx:1.27}]}
+status: {observedGeneration: 2, replicas: 6, readyReplicas: 6, updatedReplicas: 6, availableReplicas: 6}
+`
+	r := taskOn(t, "declarative", "undo-drift", scaled, scaledEvent("web", 4, 6))
+	all := strings.Join(r.Problems(), "\n")
+	if !strings.Contains(all, "unchanged") {
+		t.Fatalf("the task no longer says to apply web.yaml unchanged:\n%s", all)
+	}
+	for _, m := range r.Problems() {
+		if regexp.MustCompile(`(?i)\b(make|change|set) (replicas|the same change)`).MatchString(m) {
+			t.Errorf("a message asks to change the file, against 'apply web.yaml unchanged': %q", m)
+		}
+	}
+	// Applied back to 4, the controller is still removing two pods:
+	// waiting is right, and the message says what is going.
+	back := strings.NewReplacer("replicas: 6\n", "replicas: 4\n", "generation: 2", "generation: 3", "observedGeneration: 2", "observedGeneration: 3",
+		`time: "2026-01-01T10:00:00Z"`, `time: "2026-01-01T10:09:00Z"`,
+		// The apply took replicas back from the scale's manager.
+		`  - {manager: kubectl, operation: Update, subresource: scale, apiVersion: apps/v1, time: "2026-01-01T10:05:00Z", fieldsType: FieldsV1,
+     fieldsV1: {"f:spec": {"f:replicas": {}}}}
+`, "").Replace(scaled)
+	r = taskOn(t, "declarative", "undo-drift", back, scaledEvent("web", 4, 6))
+	if got := strings.Join(r.Problems(), "\n"); !r.Settling || got != "deployment web still has 6 pods; the ReplicaSet controller is removing the ones beyond 4" {
+		t.Errorf("applied back to 4 with 6 pods left: settling %v, %q", r.Settling, got)
+	}
+}
+
+// rolledOut is the lab's setup with deployment name made by the
+// controllers as far as a ReplicaSet and one pod, whose container is in
+// waiting state reason: what a broken workload of a troubleshooting lab
+// looks like a minute after the lab starts.
+func rolledOut(t *testing.T, labID, name, reason string) []string {
+	t.Helper()
+	var out []string
+	for _, doc := range setupWithout(t, labID) {
+		u := &unstructured.Unstructured{}
+		js, err := yaml.YAMLToJSON([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := u.UnmarshalJSON(js); err != nil {
+			t.Fatal(err)
+		}
+		if u.GetKind() != "Deployment" || u.GetName() != name {
+			out = append(out, doc)
+			continue
+		}
+		u.SetUID("uid-d")
+		u.SetGeneration(1)
+		replicas, _, _ := unstructured.NestedInt64(u.Object, "spec", "replicas")
+		_ = unstructured.SetNestedMap(u.Object, map[string]any{"observedGeneration": int64(1), "replicas": replicas, "updatedReplicas": replicas}, "status")
+		tmpl, _, _ := unstructured.NestedMap(u.Object, "spec", "template")
+		rs := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+			"metadata": map[string]any{"name": name + "-abc", "uid": "uid-rs",
+				"annotations":     map[string]any{"deployment.kubernetes.io/revision": "1"},
+				"ownerReferences": []any{map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "uid": "uid-d", "controller": true}}},
+			"spec": map[string]any{"replicas": replicas, "template": tmpl}}}
+		pod := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Pod",
+			"metadata": map[string]any{"name": name + "-abc-1", "uid": "uid-p", "labels": map[string]any{"app": name},
+				"ownerReferences": []any{map[string]any{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": name + "-abc", "uid": "uid-rs", "controller": true}}},
+			"spec": tmpl["spec"],
+			"status": map[string]any{"phase": "Pending", "conditions": []any{map[string]any{"type": "Ready", "status": "False"}},
+				"containerStatuses": []any{map[string]any{"name": "c", "image": "x", "imageID": "", "ready": false, "restartCount": int64(3),
+					"state": map[string]any{"waiting": map[string]any{"reason": reason}}}}}}}
+		for _, o := range []*unstructured.Unstructured{u, rs, pod} {
+			b, err := yaml.Marshal(o.Object)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, string(b))
+		}
+	}
+	return out
+}
+
+// A pod stuck in a state the kubelet reports is one fact: fix-workloads
+// had a check of its own for each such state beside the rollout's, and
+// the learner read "keeps crashing" twice (#22 item 16).
+func TestStuckPodSaidOnce(t *testing.T) {
+	for _, c := range []struct{ task, deployment, reason string }{
+		{"crashing-db", "db", "CrashLoopBackOff"},
+		{"image-pull", "web", "ImagePullBackOff"},
+		{"missing-key", "api", "CreateContainerConfigError"},
+	} {
+		r := taskOn(t, "fix-workloads", c.task, rolledOut(t, "fix-workloads", c.deployment, c.reason)...)
+		var about []string
+		for _, m := range r.Problems() {
+			if strings.Contains(m, c.reason) {
+				about = append(about, m)
+			}
+		}
+		if len(about) != 1 {
+			t.Errorf("%s with its pod in %s: want it said once, got %q", c.task, c.reason, about)
+		}
+	}
 }

@@ -170,7 +170,9 @@ func TestLabsOnSimulatedCluster(t *testing.T) {
 		t.Fatal("the course has no labs")
 	}
 	lc := startLabCluster(t)
-	cfg := labverify.Config{Kubeconfig: lc.kubeconfig, Client: lc.client, Lacks: simLacks}
+	// The submissions are proved by cmd/k8slab's test of the README's CI
+	// recipe, which applies them as a teacher's CI does.
+	cfg := labverify.Config{Kubeconfig: lc.kubeconfig, Client: lc.client, Lacks: simLacks, SkipSubmission: true}
 	for _, lab := range labs {
 		t.Run(lab.ID, func(t *testing.T) {
 			before := snapshotOutside(t, lc, lab)

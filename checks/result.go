@@ -2,6 +2,8 @@ package checks
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/k8slab/k8slab/internal/kube"
@@ -122,30 +124,66 @@ func (r LabResult) Broken() bool {
 }
 
 // Problems are what the learner is told about a task that does not pass:
-// each failing check's messages, in order, each said once (two checks of
-// one task often both find the same object missing), and a check's name
-// and status where it gave no message.
+// each failing check's messages, in order, and a check's name and status
+// where it gave no message. Each fact is said once, however many checks
+// found it (#22 item 16): a message is left out when an earlier one has
+// the same words in another order (kinds word a missing object
+// "deployment db in namespace x not found" or "deployment db not found in
+// namespace x"), and a bare "not found" is left out when another message
+// says the same object is gone and why that is no fix.
 func (t *TaskResult) Problems() []string {
-	var out []string
-	seen := map[string]bool{}
-	add := func(m string) {
-		if !seen[m] {
-			seen[m] = true
-			out = append(out, m)
-		}
-	}
+	var all []string
 	for _, c := range t.Checks {
 		if c.Status == Pass {
 			continue
 		}
 		if len(c.Messages) == 0 {
-			add(c.Name + ": " + string(c.Status))
+			all = append(all, c.Name+": "+string(c.Status))
 		}
-		for _, m := range c.Messages {
-			add(m)
+		all = append(all, c.Messages...)
+	}
+	gone := map[string]bool{}
+	for _, m := range all {
+		if subject, _, ok := strings.Cut(m, " is gone"); ok {
+			gone[strings.ToLower(subject)] = true
+		}
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range all {
+		if subject, ok := notFound(m); ok && gone[subject] {
+			continue
+		}
+		words := strings.Fields(strings.ToLower(m))
+		slices.Sort(words)
+		if k := strings.Join(words, " "); !seen[k] {
+			seen[k] = true
+			out = append(out, m)
 		}
 	}
 	return out
+}
+
+// notFound returns "kind name" from the message every kind gives for a
+// missing object ("service shop in namespace x not found", "service shop
+// not found").
+func notFound(m string) (string, bool) {
+	rest, ok := strings.CutSuffix(m, " not found")
+	if !ok {
+		if i := strings.Index(m, " not found in namespace "); i > 0 && !strings.Contains(m[i+len(" not found in namespace "):], " ") {
+			rest, ok = m[:i], true
+		}
+	}
+	if !ok {
+		return "", false
+	}
+	if i := strings.Index(rest, " in namespace "); i > 0 {
+		rest = rest[:i]
+	}
+	if f := strings.Fields(rest); len(f) == 2 {
+		return strings.ToLower(rest), true
+	}
+	return "", false
 }
 
 // outcomeFromError turns an API error met while reading what into the

@@ -28,10 +28,11 @@ func (c *RolloutComplete) Validate(v *labfile.Validator, node *yaml.Node, what s
 	v.Deployment(c.Deployment, node, what)
 }
 
-// reads: the ReplicaSets and pods tell a rollout that cannot finish (its
-// new pods cannot pull their image) from one still under way.
+// reads: the ReplicaSets, pods and the kubelet's events tell a rollout
+// that cannot finish (its new pods cannot pull their image, keep
+// crashing, fail their readiness probe) from one still under way.
 func (c *RolloutComplete) reads(ns string) []clustercache.Key {
-	return inLabNamespace(ns, kube.DeploymentsGVR, kube.ReplicaSetsGVR, kube.PodsGVR)
+	return inLabNamespace(ns, kube.DeploymentsGVR, kube.ReplicaSetsGVR, kube.PodsGVR, kube.EventsGVR)
 }
 
 func (c *RolloutComplete) evaluate(ctx context.Context, snap clustercache.Snapshot, ns string) Outcome {
@@ -64,11 +65,10 @@ func rolloutComplete(ctx context.Context, snap clustercache.Snapshot, ns string,
 		return failed(fmt.Sprintf("deployment %s: the API server refuses the pods of its ReplicaSet %s, so the rollout cannot finish until what refuses them changes; kubectl describe replicaset %s says why",
 			d.Name, rs, rs))
 	}
-	if msg, out := cannotPull(ctx, snap, ns, d); out != nil {
+	if msg, out := stuckPod(ctx, snap, ns, d); out != nil {
 		return *out
 	} else if msg != "" {
-		return failed(fmt.Sprintf("deployment %s: %s, so the rollout cannot finish, however long you wait; the pod's events (kubectl describe pod) say why",
-			d.Name, msg))
+		return failed(fmt.Sprintf("deployment %s: %s", d.Name, msg))
 	}
 	return settling(fmt.Sprintf("deployment %s: %s; the rollout is still in progress", d.Name, waiting))
 }
@@ -78,10 +78,19 @@ func rolloutComplete(ctx context.Context, snap clustercache.Snapshot, ns string,
 // never appears by itself.
 var pullFailures = map[string]bool{"ErrImagePull": true, "ImagePullBackOff": true, "InvalidImageName": true}
 
-// cannotPull says which pod of the deployment's current template cannot
-// pull its image or be scheduled, as soon as the pod's status says so, or
-// "". It names no cause: finding it is often the learner's task.
-func cannotPull(ctx context.Context, snap clustercache.Snapshot, ns string, d *appsv1.Deployment) (string, *Outcome) {
+// createFailures are the reasons the kubelet gives a container it cannot
+// create or start (pkg/kubelet/container: ErrCreateContainerConfig,
+// ErrCreateContainer, ErrRunContainer): a missing key or object, a bad
+// command. They last until what the pod refers to, or the pod, changes.
+var createFailures = map[string]bool{"CreateContainerConfigError": true, "CreateContainerError": true, "RunContainerError": true}
+
+// stuckPod says why a pod of the deployment's current template cannot
+// become ready, as soon as what the scheduler or the kubelet wrote shows
+// it (its conditions, its containers' states, the kubelet's Unhealthy
+// event for a readiness probe), or "" while it may still get there. It
+// names no cause beyond what 'kubectl get pods' and the pod's events
+// show: finding it is often the learner's task.
+func stuckPod(ctx context.Context, snap clustercache.Snapshot, ns string, d *appsv1.Deployment) (string, *Outcome) {
 	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
 	if unreadable != nil {
 		return "", unreadable
@@ -94,19 +103,51 @@ func cannotPull(ctx context.Context, snap clustercache.Snapshot, ns string, d *a
 	if unreadable != nil {
 		return "", unreadable
 	}
+	var unready []*corev1.Pod
 	for i := range pods {
 		p := &pods[i]
-		if !kube.OwnedBy(p, "ReplicaSet", cur.Name, cur.UID) {
+		if !kube.OwnedBy(p, "ReplicaSet", cur.Name, cur.UID) || p.DeletionTimestamp != nil {
 			continue
 		}
 		for _, c := range p.Status.Conditions {
 			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
-				return fmt.Sprintf("its new pod %s cannot be scheduled: the scheduler finds no node for it", p.Name), nil
+				return fmt.Sprintf("its new pod %s cannot be scheduled: the scheduler finds no node for it, so the rollout cannot finish, however long you wait; the pod's events (kubectl describe pod %s) say why", p.Name, p.Name), nil
 			}
 		}
+		running := false
 		for _, cs := range append(slices.Clone(p.Status.InitContainerStatuses), p.Status.ContainerStatuses...) {
-			if w := cs.State.Waiting; w != nil && pullFailures[w.Reason] {
-				return fmt.Sprintf("its new pod %s cannot pull its image (%s)", p.Name, w.Reason), nil
+			w := cs.State.Waiting
+			switch {
+			case w != nil && pullFailures[w.Reason]:
+				return fmt.Sprintf("its new pod %s cannot pull its image (%s), so the rollout cannot finish, however long you wait; the pod's events (kubectl describe pod %s) say why", p.Name, w.Reason, p.Name), nil
+			case w != nil && w.Reason == "CrashLoopBackOff":
+				return fmt.Sprintf("its new pod %s keeps crashing (CrashLoopBackOff), so the rollout cannot finish, however long you wait; kubectl describe pod %s shows how its container last ended, kubectl logs %s --previous what it printed", p.Name, p.Name, p.Name), nil
+			case w != nil && createFailures[w.Reason]:
+				return fmt.Sprintf("the kubelet cannot create the container of its new pod %s (%s), so the rollout cannot finish until what the pod refers to changes; kubectl describe pod %s says why", p.Name, w.Reason, p.Name), nil
+			case cs.State.Running != nil && !cs.Ready:
+				running = true
+			}
+		}
+		if running && !kube.PodReady(p) {
+			unready = append(unready, p)
+		}
+	}
+	if len(unready) == 0 {
+		return "", nil
+	}
+	// A readiness probe may fail while a container starts; the kubelet's
+	// Unhealthy event is the evidence that it has failed, which the pod's
+	// status does not keep.
+	events, unreadable := listTyped[corev1.Event](ctx, snap, kube.EventsGVR, ns)
+	if unreadable != nil {
+		return "", unreadable
+	}
+	for _, p := range unready {
+		for i := range events {
+			e := &events[i]
+			if e.Reason == "Unhealthy" && e.InvolvedObject.Kind == "Pod" && e.InvolvedObject.Name == p.Name &&
+				(e.InvolvedObject.UID == "" || e.InvolvedObject.UID == p.UID) && strings.HasPrefix(e.Message, "Readiness probe") {
+				return fmt.Sprintf("its new pod %s runs but fails its readiness probe, so the rollout waits for a pod that is not ready, which waiting fixes only while the container is still starting; kubectl describe pod %s shows the probe and the kubelet's Unhealthy events", p.Name, p.Name), nil
 			}
 		}
 	}

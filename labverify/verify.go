@@ -1,8 +1,9 @@
 // Package labverify proves a lab against a live cluster, the way the test
 // suite proves the built-in ones: nothing passes at the start, the
 // reference solution passes task by task, every mistake fails with the
-// message it promises, and a reset brings the starting state back. Each
-// run happens in a throwaway namespace that is deleted afterwards.
+// message it promises, a reset brings the starting state back, and the
+// lab's CI submission gets full marks where each wrong one loses them.
+// Each run happens in a throwaway namespace that is deleted afterwards.
 package labverify
 
 import (
@@ -58,6 +59,10 @@ type Config struct {
 	// Reset, when set, replaces labenv.ResetLab (a workshop learner's
 	// reset keeps the namespace and its fence).
 	Reset func(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string) error
+	// SkipSubmission leaves the lab's CI submission unproved (see
+	// verifier.submission): the test suite proves the built-in ones
+	// through the README's recipe instead.
+	SkipSubmission bool
 }
 
 // Failure is one broken promise of a lab.
@@ -137,7 +142,11 @@ func VerifyLab(ctx context.Context, cfg Config, lab *labfile.Lab) LabReport {
 	rep := LabReport{Lab: lab.ID}
 	for _, f := range lab.Features {
 		if cfg.Lacks[f] {
-			rep.Skipped = append(rep.Skipped, fmt.Sprintf("lab %s: needs %q, which this cluster lacks", lab.ID, f))
+			what := "it"
+			if lab.Submission != nil {
+				what = "it and its CI submission"
+			}
+			rep.Skipped = append(rep.Skipped, fmt.Sprintf("lab %s: needs %s (%q), which this cluster lacks: prove %s on a kind cluster", lab.ID, f.Describe(), f, what))
 			return rep
 		}
 	}
@@ -338,6 +347,9 @@ func (v *verifier) prove(ctx context.Context) {
 		for _, m := range task.Mistakes {
 			v.mistake(ctx, i, m)
 		}
+	}
+	if !v.cfg.SkipSubmission {
+		v.submission(ctx)
 	}
 }
 

@@ -125,3 +125,90 @@ func copyCourse(t *testing.T) string {
 	}
 	return dir
 }
+
+// submissionLab is a lab small enough to prove in seconds, with a CI
+// submission and wrong ones; wrong is the first wrong one's 'with'.
+func submissionLab(t *testing.T, wrong string) *labfile.Lab {
+	t.Helper()
+	lab, problems := labfile.ParseLab([]byte(`apiVersion: k8slab.dev/v1alpha1
+kind: Lab
+id: tiny
+title: A tiny lab
+summary: One ConfigMap.
+tasks:
+  - id: settings
+    grading: manifests
+    title: Settings
+    goal: Create ConfigMap settings with color blue.
+    hints: [kubectl create configmap settings --from-literal=color=blue]
+    solution:
+      - run: kubectl create configmap settings --from-literal=color=blue
+    requires:
+      - id: blue
+        says: color blue
+        checks: [settings says blue]
+    mistakes:
+      - name: Red
+        steps:
+          - run: kubectl create configmap settings --from-literal=color=red
+        expect: must say blue
+        breaks: blue
+    checks:
+      - name: settings says blue
+        object:
+          apiVersion: v1
+          kind: ConfigMap
+          name: settings
+          assert:
+            - expr: has(object.data) && 'color' in object.data && object.data.color == 'blue'
+              message: settings must say blue
+submission:
+  files:
+    - file: settings.yaml
+      apply: |
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: settings
+        data:
+          color: blue
+  wrong:
+    - name: Wrote it in another colour
+      file: settings.yaml
+      replace: "color: blue"
+      with: "` + wrong + `"
+      fails: settings
+`))
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	return lab
+}
+
+// lab verify proves a course author's CI submission as the README's
+// recipe grades it (#22): the correct one gets full marks, and a "wrong"
+// one the checks accept is reported. Before, lab verify never applied a
+// submission, and only the built-in labs' were proved, by the test suite.
+func TestVerifyProvesTheSubmission(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	p, _ := clustertest.Start(t, "k8slab-verify-sub")
+	rc, err := clusterctl.RESTConfig(p.KubeconfigPath(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := labverify.Config{Kubeconfig: p.KubeconfigPath(), Client: dynamic.NewForConfigOrDie(rc), MistakeTimeout: 20 * time.Second}
+	ctx := context.Background()
+
+	rep := labverify.VerifyLab(ctx, cfg, submissionLab(t, "color: red"))
+	for _, f := range rep.Failures {
+		t.Errorf("a correct submission and a wrong one that loses marks: %s", f)
+	}
+	// "Wrong" only in its spelling: the checks rightly accept it, and
+	// lab verify says the wrong submission does not lose marks.
+	rep = labverify.VerifyLab(ctx, cfg, submissionLab(t, "color: 'blue'"))
+	if len(rep.Failures) != 1 || rep.Failures[0].Phase != "submission" || !strings.Contains(rep.Failures[0].Message, "gets task settings's marks") {
+		t.Errorf("a wrong submission the checks accept: %+v; want one submission failure saying so", rep.Failures)
+	}
+}

@@ -50,6 +50,20 @@ func (a *App) helpView() string {
 			lines = append(lines, a.help.ShortHelpView(cur))
 			cur = nil
 		}
+		if len(cur) == 0 && !fits(a.help.ShortHelpView(group)) {
+			// A group wider than the window (a question task's "a
+			// answer" makes the lab's first one so at 80 columns)
+			// continues on the next line, key by key, rather than being
+			// cut with "…".
+			for _, b := range group {
+				if len(cur) > 0 && !fits(a.help.ShortHelpView(append(slices.Clip(cur), b))) {
+					lines = append(lines, a.help.ShortHelpView(cur))
+					cur = nil
+				}
+				cur = append(cur, b)
+			}
+			continue
+		}
 		cur = append(cur, group...)
 	}
 	if len(cur) > 0 {

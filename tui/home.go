@@ -66,11 +66,23 @@ func courseRows(c *course.Course) []homeRow {
 	return rows
 }
 
-// nextOf is the first row not done, or -1: the course map's "Next", which
-// a finished lab's summary repeats so that the two never disagree.
+// nextOf is the course map's "Next", which a finished lab's summary
+// repeats so that the two never disagree: the first row not done after
+// where the learner was last (d.Last), going round to the start, or -1
+// when every row is done. A learner who began at module 7 and just
+// finished its lab is sent on to what follows it, not back to the
+// course's first lesson (#22).
 func nextOf(c *course.Course, d progress.Data, rows []homeRow, lacks []labfile.Feature) int {
+	from := 0
 	for i, r := range rows {
-		if r.kind != moduleRow && !rowDone(c, d, r, lacks) && !elsewhere(c, r, lacks) {
+		if r.kind != moduleRow && d.Last.ID != "" && r.id == d.Last.ID {
+			from = i
+			break
+		}
+	}
+	for k := range rows {
+		i := (from + k) % len(rows)
+		if r := rows[i]; r.kind != moduleRow && !rowDone(c, d, r, lacks) && !elsewhere(c, r, lacks) {
 			return i
 		}
 	}
@@ -142,7 +154,7 @@ func (h *homeScreen) initialCursor() int {
 	return h.step(-1, 1)
 }
 
-// nextRow is the first item not done yet.
+// nextRow is the next item not done yet (see nextOf).
 func (h *homeScreen) nextRow() int { return nextOf(h.c.course, h.data, h.rows, h.c.lacks) }
 
 func (h *homeScreen) done(r homeRow) bool { return rowDone(h.c.course, h.data, r, h.c.lacks) }

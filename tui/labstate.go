@@ -1,9 +1,6 @@
 package tui
 
 import (
-	"slices"
-	"strings"
-
 	"github.com/k8slab/k8slab/checks"
 )
 
@@ -52,23 +49,10 @@ func classify(r *checks.TaskResult, passedBefore bool) taskState {
 	return stateNotDone
 }
 
-// failureMessages are every message of a task's checks that did not pass,
-// each said once: two checks that read the same missing object report it
-// in different word orders ("deployment db not found in namespace x",
-// "deployment db in namespace x not found"), and the learner needs it
-// once.
+// failureMessages are the task's problems (each fact said once, see
+// checks.TaskResult.Problems), or its status when no check said why.
 func failureMessages(r *checks.TaskResult) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, m := range r.Problems() {
-		words := strings.Fields(strings.ToLower(m))
-		slices.Sort(words)
-		if k := strings.Join(words, " "); !seen[k] {
-			seen[k] = true
-			out = append(out, m)
-		}
-	}
-	if len(out) > 0 {
+	if out := r.Problems(); len(out) > 0 {
 		return out
 	}
 	return []string{string(r.Status)}
