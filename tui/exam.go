@@ -161,16 +161,11 @@ func (a *ExamApp) resize() {
 
 func (a *ExamApp) helpView() string {
 	s := a.active()
+	groups := s.(helpLines).ShortHelpLines()
 	if a.help.ShowAll {
-		return a.help.FullHelpView(s.FullHelp())
+		groups = s.FullHelp()
 	}
-	var lines []string
-	for _, l := range s.(helpLines).ShortHelpLines() {
-		if l = enabled(l); len(l) > 0 {
-			lines = append(lines, a.help.ShortHelpView(l))
-		}
-	}
-	return strings.Join(lines, "\n")
+	return strings.Join(packHelp(a.help, a.width, groups), "\n")
 }
 
 func (a *ExamApp) View() tea.View {
@@ -189,6 +184,7 @@ func (a *ExamApp) View() tea.View {
 	header := st.Header.Render(left + pad(a.width-2, lipgloss.Width(left), lipgloss.Width(right)) + right)
 	helpLines := strings.Split(a.helpView(), "\n")
 	for i, l := range helpLines {
+		// Only a single key wider than the window is still cut.
 		helpLines[i] = ansi.Truncate(" "+l, a.width, "…")
 	}
 	bodyHeight := max(1, a.height-headerHeight-len(helpLines))

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -203,5 +204,42 @@ func TestExamResultWrapsUnderTheText(t *testing.T) {
 		if ansi.StringWidth(l) > 80 {
 			t.Errorf("line wider than 80: %q", l)
 		}
+	}
+}
+
+// The exam's help, short and full (?), shows every enabled key whole at
+// 80 columns and on a narrow terminal, packed as the other screens pack
+// theirs: bubbles drops what does not fit, and a cut line ends in "…".
+func TestExamHelpKeepsEveryKey(t *testing.T) {
+	f := newFixture(t)
+	// Everything allowed: the most keys there are.
+	tm, _ := startExam(t, f, newFakeLabs(), ExamAllow{Hints: true, Map: true, Live: true})
+	waitFor(t, tm, "⏱ 30:00 left")
+	press(tm, "?")
+	for _, width := range []int{80, 60} {
+		tm.Send(tea.WindowSizeMsg{Width: width, Height: 24})
+		var screen string
+		waitUntil(t, tm, fmt.Sprintf("the full help at %d columns", width), func(s string) bool {
+			screen = s
+			return strings.Contains(s, "q quit") && ansi.StringWidth(strings.Split(s, "\n")[0]) <= width
+		})
+		lines := strings.Split(screen, "\n")
+		for _, l := range lines[max(0, len(lines)-6):] {
+			if strings.HasSuffix(strings.TrimSpace(l), "…") || ansi.StringWidth(l) > width {
+				t.Errorf("a line is cut at %d columns: %q", width, l)
+			}
+		}
+		helpText := strings.Join(lines[max(0, len(lines)-6):], "\n")
+		for _, want := range []string{"l flag: come back later", "t shell", "h hint", "pgup", "F finish exam", "q quit", "? more keys"} {
+			if !strings.Contains(helpText, want) {
+				t.Errorf("the exam's full help at %d columns lacks %q:\n%s", width, want, screen)
+			}
+		}
+	}
+	press(tm, "F", "y")
+	waitFor(t, tm, "Score")
+	press(tm, "q")
+	if err := tm.FinalModel(t, teatest.WithFinalTimeout(testLimit)).(examRecorder).Flush(); err != nil {
+		t.Fatal(err)
 	}
 }

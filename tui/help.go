@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -36,39 +37,7 @@ func (a *App) helpView() string {
 	default:
 		return a.help.View(a.active)
 	}
-	fits := func(line string) bool {
-		return !strings.HasSuffix(strings.TrimSpace(ansi.Strip(line)), "…") && lipgloss.Width(line) < a.width-1
-	}
-	var lines []string
-	var cur []key.Binding
-	for _, group := range groups {
-		group = enabled(group)
-		if len(group) == 0 {
-			continue
-		}
-		if len(cur) > 0 && !fits(a.help.ShortHelpView(append(slices.Clip(cur), group...))) {
-			lines = append(lines, a.help.ShortHelpView(cur))
-			cur = nil
-		}
-		if len(cur) == 0 && !fits(a.help.ShortHelpView(group)) {
-			// A group wider than the window (a question task's "a
-			// answer" makes the lab's first one so at 80 columns)
-			// continues on the next line, key by key, rather than being
-			// cut with "…".
-			for _, b := range group {
-				if len(cur) > 0 && !fits(a.help.ShortHelpView(append(slices.Clip(cur), b))) {
-					lines = append(lines, a.help.ShortHelpView(cur))
-					cur = nil
-				}
-				cur = append(cur, b)
-			}
-			continue
-		}
-		cur = append(cur, group...)
-	}
-	if len(cur) > 0 {
-		lines = append(lines, a.help.ShortHelpView(cur))
-	}
+	lines := packHelp(a.help, a.width, groups)
 	if l, ok := a.active.(legend); ok && a.help.ShowAll {
 		// Entries are packed whole, so a mark never sits apart from what
 		// it means.
@@ -86,6 +55,44 @@ func (a *App) helpView() string {
 		lines = append(lines, a.c.styles.Muted.Render(line))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// packHelp packs groups of keys onto as few lines as width allows, each
+// group whole where it fits. A group wider than the window (a question
+// task's "a answer" makes the lab's first one so at 80 columns) continues
+// on the next line, key by key, rather than being cut with "…". Every
+// screen's help bar, the exam's too, is packed here.
+func packHelp(h help.Model, width int, groups [][]key.Binding) []string {
+	fits := func(line string) bool {
+		return !strings.HasSuffix(strings.TrimSpace(ansi.Strip(line)), "…") && lipgloss.Width(line) < width-1
+	}
+	var lines []string
+	var cur []key.Binding
+	for _, group := range groups {
+		group = enabled(group)
+		if len(group) == 0 {
+			continue
+		}
+		if len(cur) > 0 && !fits(h.ShortHelpView(append(slices.Clip(cur), group...))) {
+			lines = append(lines, h.ShortHelpView(cur))
+			cur = nil
+		}
+		if len(cur) == 0 && !fits(h.ShortHelpView(group)) {
+			for _, b := range group {
+				if len(cur) > 0 && !fits(h.ShortHelpView(append(slices.Clip(cur), b))) {
+					lines = append(lines, h.ShortHelpView(cur))
+					cur = nil
+				}
+				cur = append(cur, b)
+			}
+			continue
+		}
+		cur = append(cur, group...)
+	}
+	if len(cur) > 0 {
+		lines = append(lines, h.ShortHelpView(cur))
+	}
+	return lines
 }
 
 // enabled drops the disabled bindings, which the help bar does not show:
