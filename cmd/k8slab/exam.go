@@ -66,6 +66,11 @@ cluster map unless --allow says so; tasks are graded in the background, and
 you see the grades when you finish (F) or when time runs out. The result is
 saved in your progress, with the lessons to review.
 
+In a workshop (a learner's kubeconfig), the exam is the one the instructor
+set with 'k8slab workshop exam': its tasks, its clock, in your own exam
+namespaces; --labs, --tasks, --time and --seed are the instructor's.
+Running it again resumes it.
+
 This is practice, not proctoring: nothing stops a determined learner from
 reading the course files. While an exam runs, 'k8slab lab solve' and the
 course's solution key refuse (unless --force).
