@@ -3,8 +3,12 @@ package workshop_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +27,70 @@ import (
 	"github.com/k8slab/k8slab/workshop"
 )
 
+// examCluster is the one simulated cluster of the exam test, started by
+// its first run and deleted by TestMain: -count=20 runs the test twenty
+// times on it, each with a workshop of its own, so that what is proven is
+// the exam and not twenty cluster starts on a loaded machine.
+var examCluster struct {
+	once sync.Once
+	err  error
+	kube string
+	down func()
+	runs int
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if examCluster.down != nil {
+		examCluster.down()
+	}
+	os.Exit(code)
+}
+
+func sharedExamCluster(t *testing.T) string {
+	t.Helper()
+	bin := clustertest.BinDir(t)
+	examCluster.once.Do(func() {
+		state, err := os.MkdirTemp("", "k8slab-ws-exam-")
+		if err != nil {
+			examCluster.err = err
+			return
+		}
+		p, err := clusterctl.NewSim(clusterctl.Config{Name: "k8slab-ws-exam", StateDir: state, CacheDir: state, SimBinDir: bin, SimInstant: true})
+		if err != nil {
+			examCluster.err = err
+			return
+		}
+		records := clusterctl.NewRecords(state)
+		kctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		examCluster.down = func() {
+			stop()
+			<-done
+			_ = clusterctl.Down(context.Background(), p, records, nil)
+			_ = os.RemoveAll(state)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		if err := clusterctl.Up(ctx, p, records, nil); err != nil {
+			close(done)
+			examCluster.err = fmt.Errorf("starting a simulated cluster: %w", err)
+			return
+		}
+		// No supervisor runs here, so the test runs the cluster's
+		// controller, as clustertest.Start does.
+		go func() {
+			defer close(done)
+			_ = clusterctl.RunSimKubelet(kctx, p, io.Discard)
+		}()
+		examCluster.kube = p.KubeconfigPath()
+	})
+	if examCluster.err != nil {
+		t.Fatal(examCluster.err)
+	}
+	return examCluster.kube
+}
+
 // An exam the instructor sets for a class: each learner takes it in exam
 // namespaces inside their own fence, and the class table shows how far
 // each has got (tasks passed of tasks asked, the clock) and no task.
@@ -30,8 +98,11 @@ func TestWorkshopExamOnSimulatedCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
-	p, dir := clustertest.Start(t, "k8slab-ws-exam")
-	admin := clientsFor(t, p.KubeconfigPath())
+	adminKube := sharedExamCluster(t)
+	examCluster.runs++
+	name := fmt.Sprintf("wx%d", examCluster.runs)
+	dir := t.TempDir()
+	admin := clientsFor(t, adminKube)
 	adminK := typed(t, admin)
 	builtIn, err := course.Load(assets.Course())
 	if err != nil {
@@ -40,7 +111,7 @@ func TestWorkshopExamOnSimulatedCluster(t *testing.T) {
 	deployments, _ := builtIn.Lab("deployments")
 	ctx := context.Background()
 	out := filepath.Join(dir, "kubeconfigs")
-	plan := workshop.Plan{Name: "wx", Learners: workshop.LearnerIDs(2), Labs: []*labfile.Lab{deployments}}
+	plan := workshop.Plan{Name: name, Learners: workshop.LearnerIDs(2), Labs: []*labfile.Lab{deployments}}
 	if _, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out, Force: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -54,9 +125,9 @@ func TestWorkshopExamOnSimulatedCluster(t *testing.T) {
 	}
 
 	a, b := "learner-01", "learner-02"
-	aNS := workshop.ExamNamespace("wx", a, "deployments")
-	bNS := workshop.ExamNamespace("wx", b, "deployments")
-	if aNS != "wx-learner-01-exam-deployments" {
+	aNS := workshop.ExamNamespace(name, a, "deployments")
+	bNS := workshop.ExamNamespace(name, b, "deployments")
+	if aNS != name+"-learner-01-exam-deployments" {
 		t.Errorf("exam namespace %s", aNS)
 	}
 	// Inside the fence: the workshop's NetworkPolicy and quota, its Pod
@@ -92,7 +163,7 @@ func TestWorkshopExamOnSimulatedCluster(t *testing.T) {
 	}
 
 	// The class table, live, as 'workshop status' shows it.
-	g := workshop.NewGrader(admin, "wx", builtIn.AllLabs())
+	g := workshop.NewGrader(admin, name, builtIn.AllLabs())
 	tables := make(chan workshop.Table, 1)
 	gctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -189,7 +260,7 @@ func TestWorkshopExamOnSimulatedCluster(t *testing.T) {
 	}
 	var report strings.Builder
 	h := &exam.Headless{Plan: taken, Limit: set.Deadline.Sub(set.Start), UntilDone: true, Format: "text", Out: &report,
-		Namespace: func(l *labfile.Lab) string { return workshop.ExamNamespace("wx", a, l.ID) }, Prepared: true, Start: set.Start}
+		Namespace: func(l *labfile.Lab) string { return workshop.ExamNamespace(name, a, l.ID) }, Prepared: true, Start: set.Start}
 	type ran struct {
 		status int
 		err    error
