@@ -392,6 +392,13 @@ func (m *ClassView) renderDetail(r workshop.Row, width int) string {
 		}
 		b.WriteString(text + "\n")
 	}
+	// While the exam runs, what a practice task still lacks is not
+	// shown: the exam asks the same tasks, and those messages say how to
+	// do them. What kept k8slab from grading still is.
+	examRuns := r.Exam != nil && !r.Exam.Finished && m.now().Before(r.Exam.Deadline)
+	if examRuns {
+		b.WriteString(wrapIndent("What each lab's tasks still lack is hidden until the exam is over: it would answer the exam's tasks.", width, "") + "\n")
+	}
 	// What kept k8slab from grading (credentials the cluster rejects, a
 	// namespace gone) is the same for every task it touches: said once.
 	said := map[string]bool{}
@@ -410,6 +417,9 @@ func (m *ClassView) renderDetail(r workshop.Row, width int) string {
 				continue
 			}
 			for _, ch := range t.Checks {
+				if examRuns && !ch.Status.Broken() {
+					continue
+				}
 				for _, msg := range ch.Messages {
 					if ch.Status.Broken() {
 						if said[msg] {

@@ -314,4 +314,13 @@ func TestClassTableShowsExamProgress(t *testing.T) {
 	if !strings.Contains(detail, "Exam: 2 of 5 tasks passed, 41m left (until 10:41)") {
 		t.Errorf("ada's detail does not say how far her exam is:\n%s", detail)
 	}
+	// Her practice lab's messages say how to do the task the exam
+	// asks too: hidden while it runs, shown once it is over.
+	if strings.Contains(detail, "the task asks for 5") || !strings.Contains(detail, "✗ scale") {
+		t.Errorf("ada's detail during the exam:\n%s", detail)
+	}
+	m.now = func() time.Time { return classT0.Add(time.Hour) }
+	if detail := ansi.Strip(m.render()); !strings.Contains(detail, "the task asks for 5") {
+		t.Errorf("after the exam, ada's detail hides what her practice lacks:\n%s", detail)
+	}
 }
