@@ -10,10 +10,14 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clustercache"
 	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/timeline"
 )
@@ -84,9 +88,12 @@ func BenchmarkGradeLab(b *testing.B) {
 }
 
 // BenchmarkWatchReaction measures, in --watch mode, the time from a
-// 'kubectl scale' returning to the scale task's result flipping, and to
+// scale written to the API server to the scale task's result flipping, and to
 // the lab screen's timeline showing that write: both follow one cache,
-// as on the lab screen. Each is reported as mean, p50 and p95.
+// as on the lab screen. Each is reported as mean, p50 and p95. The flip
+// is also split by direction: to fail (scaled to 4) follows the write
+// alone, so it is k8slab's own reaction; to pass (scaled to 5) waits for
+// five ready replicas, so it includes the controllers and the kubelet.
 func BenchmarkWatchReaction(b *testing.B) {
 	lc := startLabCluster(b)
 	lab := deploymentsLab(b)
@@ -170,25 +177,36 @@ func BenchmarkWatchReaction(b *testing.B) {
 	case <-time.After(60 * time.Second):
 		b.Fatal("the timeline never read the namespace")
 	}
-	var grade, shown []time.Duration
+	var grade, shown, toFail, toPass []time.Duration
 	var last timeline.Action
 	for i := 0; b.Loop(); i++ {
 		replicas, want := "4", checks.Fail
 		if i%2 == 1 {
 			replicas, want = "5", checks.Pass
 		}
-		cmd := exec.Command("kubectl", "scale", "deployment/web", "--replicas="+replicas)
-		cmd.Env = append(cmd.Environ(), "KUBECONFIG="+p.kube)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("kubectl scale: %v\n%s", err, out)
-		}
+		// The write is made here, as kubectl scale makes it (its field
+		// manager), and timed from just before the request: timed from
+		// kubectl's exit instead, the process's own teardown under load
+		// took longer than the grader's debounce and hid it (a flip to
+		// fail measured 0.08 ms at p50).
 		start := time.Now()
+		patch := []byte(`{"spec":{"replicas":` + replicas + `}}`)
+		if _, err := lc.client.Resource(kube.DeploymentsGVR).Namespace(p.ns).Patch(ctx, "web", types.MergePatchType, patch,
+			metav1.PatchOptions{FieldManager: "kubectl-scale"}); err != nil {
+			b.Fatalf("scaling to %s: %v", replicas, err)
+		}
 		// Both wait on their own channel from the same start, so the
 		// second measured is not delayed by the first.
 		done := make(chan error, 1)
 		go func() {
 			err := waitStatus(want)
-			grade = append(grade, time.Since(start))
+			d := time.Since(start)
+			grade = append(grade, d)
+			if want == checks.Pass {
+				toPass = append(toPass, d)
+			} else {
+				toFail = append(toFail, d)
+			}
 			done <- err
 		}()
 		last = waitAction(last, replicas)
@@ -209,6 +227,8 @@ func BenchmarkWatchReaction(b *testing.B) {
 		b.ReportMetric(ms(ds[(len(ds)*95+99)/100-1]), "ms-p95-"+unit)
 	}
 	report(grade, "scale-to-flip")
+	report(toFail, "write-to-fail")
+	report(toPass, "scale-to-ready-pass")
 	report(shown, "scale-to-timeline")
 }
 

@@ -11,7 +11,8 @@ import (
 )
 
 // debounce gathers bursts of changes (a rollout touches many objects at
-// once) into one evaluation.
+// once): at most one evaluation per debounce, though the first change
+// after a quiet spell is evaluated at once (clustercache.FollowPromptly).
 const debounce = 50 * time.Millisecond
 
 // Watch evaluates the lab, then again whenever an object its checks read
@@ -36,7 +37,7 @@ func (e *Engine) Watch(ctx context.Context, lab *labfile.Lab, opts Options, onRe
 		return err
 	}
 	var last *LabResult
-	err := c.Follow(ctx, needs(ns, tasks), debounce, func() error {
+	err := c.FollowPromptly(ctx, needs(ns, tasks), debounce, func() error {
 		res := e.Evaluate(ctx, lab, graded)
 		if last == nil || !sameOutcome(*last, res) {
 			last = &res

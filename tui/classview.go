@@ -246,7 +246,41 @@ func (m *ClassView) render() string {
 const (
 	scoreW = 7
 	labW   = 12
+	examW  = 11
 )
+
+// hasExam reports whether the class has an exam set: the table then has
+// an exam column after the score, which never scrolls away.
+func (m *ClassView) hasExam() bool {
+	for _, r := range m.rows {
+		if r.Exam != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// examWidth is the exam column's width with its separator; 0 for none.
+func (m *ClassView) examWidth() int {
+	if m.hasExam() {
+		return examW + 1
+	}
+	return 0
+}
+
+// classExamText is a learner's exam in a few characters: tasks passed of
+// tasks asked, then the time left ("3/5 41m") or "over". Never a task: the table may
+// be on the wall while the class sits the exam.
+func classExamText(e *workshop.ExamProgress, now time.Time) string {
+	if e == nil {
+		return "-"
+	}
+	count := fmt.Sprintf("%d/%d", e.Passed, e.Tasks)
+	if e.Finished || !now.Before(e.Deadline) {
+		return count + " over"
+	}
+	return count + " " + shortDuration(e.Left(now))
+}
 
 // learnerWidth is the learner column's width: the longest name, within
 // bounds.
@@ -265,7 +299,7 @@ func (m *ClassView) labColumns(width int) int {
 	if width == 0 {
 		width = 80
 	}
-	fixed := m.learnerWidth() + 1 + scoreW + 1 + 1 + 2
+	fixed := m.learnerWidth() + 1 + scoreW + m.examWidth() + 1 + 1 + 2
 	return max(1, min(len(m.table.Labs)-m.col, (width-fixed)/(labW+1)))
 }
 
@@ -285,14 +319,19 @@ func (m *ClassView) renderTable(width int) string {
 	if more {
 		right = "›"
 	}
-	used := learnerW + 1 + scoreW + 1 + 1 + n*(labW+1) + 2
+	used := learnerW + 1 + scoreW + m.examWidth() + 1 + 1 + n*(labW+1) + 2
 	// The stuck column takes what is left once every remaining lab is
 	// shown, so that it never pushes a lab column off the screen.
 	stuckW := 0
 	if !more && width-used >= 10 {
 		stuckW = width - used - 1
 	}
-	cols := padCell("learner", learnerW) + " " + padCell("score", scoreW) + " " + left
+	cols := padCell("learner", learnerW) + " " + padCell("score", scoreW)
+	exam := m.hasExam()
+	if exam {
+		cols += " " + padCell("exam (left)", examW)
+	}
+	cols += " " + left
 	for _, lab := range labs {
 		cols += " " + padCell(shortLabID(lab), labW)
 	}
@@ -309,7 +348,11 @@ func (m *ClassView) renderTable(width int) string {
 	now := m.now()
 	for i := first; i < len(m.rows) && i < first+visible; i++ {
 		r := m.rows[i]
-		line := padCell(r.Learner, learnerW) + " " + padCell(fmt.Sprintf("%d/%d", r.Score, r.MaxScore), scoreW) + "  "
+		line := padCell(r.Learner, learnerW) + " " + padCell(fmt.Sprintf("%d/%d", r.Score, r.MaxScore), scoreW)
+		if exam {
+			line += " " + padCell(classExamText(r.Exam, now), examW)
+		}
+		line += "  "
 		for _, c := range r.Cells[m.col : m.col+n] {
 			text := padCell(cellText(c), labW)
 			switch c.State {
@@ -338,6 +381,24 @@ func (m *ClassView) renderDetail(r workshop.Row, width int) string {
 	st := m.styles
 	var b strings.Builder
 	b.WriteString(st.Bold.Render(fmt.Sprintf("%s · %d of %d points", r.Learner, r.Score, r.MaxScore)) + "\n")
+	if e := r.Exam; e != nil {
+		// Counts and the clock only: which tasks are left would tell
+		// whoever reads the screen over the instructor's shoulder.
+		text := fmt.Sprintf("Exam: %d of %d tasks passed, ", e.Passed, e.Tasks)
+		if e.Finished || !m.now().Before(e.Deadline) {
+			text += "over"
+		} else {
+			text += shortDuration(e.Left(m.now())) + " left (until " + e.Deadline.Local().Format("15:04") + ")"
+		}
+		b.WriteString(text + "\n")
+	}
+	// While the exam runs, what a practice task still lacks is not
+	// shown: the exam asks the same tasks, and those messages say how to
+	// do them. What kept k8slab from grading still is.
+	examRuns := r.Exam != nil && !r.Exam.Finished && m.now().Before(r.Exam.Deadline)
+	if examRuns {
+		b.WriteString(wrapIndent("What each lab's tasks still lack is hidden until the exam is over: it would answer the exam's tasks.", width, "") + "\n")
+	}
 	// What kept k8slab from grading (credentials the cluster rejects, a
 	// namespace gone) is the same for every task it touches: said once.
 	said := map[string]bool{}
@@ -356,6 +417,9 @@ func (m *ClassView) renderDetail(r workshop.Row, width int) string {
 				continue
 			}
 			for _, ch := range t.Checks {
+				if examRuns && !ch.Status.Broken() {
+					continue
+				}
 				for _, msg := range ch.Messages {
 					if ch.Status.Broken() {
 						if said[msg] {

@@ -266,3 +266,61 @@ func TestClassDetailSaysRejectedCredentialsOnce(t *testing.T) {
 		t.Errorf("the rejected credentials are said %d times:\n%s", n, out)
 	}
 }
+
+// examClass is wideClass with the class sitting an exam: ada under way,
+// bob done early, cy out of time.
+func examClass() workshop.Table {
+	tb := wideClass()
+	start := classT0.Add(-19 * time.Minute)
+	exams := []workshop.ExamProgress{
+		{Passed: 2, Tasks: 5, Start: start, Deadline: start.Add(time.Hour)},
+		{Passed: 5, Tasks: 5, Start: start, Deadline: start.Add(time.Hour), Finished: true},
+		{Passed: 1, Tasks: 5, Start: start.Add(-time.Hour), Deadline: start, Finished: true},
+	}
+	for i := range tb.Rows {
+		tb.Rows[i].Exam = &exams[i]
+	}
+	return tb
+}
+
+// The class table shows each learner's exam as tasks passed of tasks
+// asked and the time left, in a column that stays when the labs scroll;
+// a learner's detail says the same, and no task of the exam.
+func TestClassTableShowsExamProgress(t *testing.T) {
+	m := NewClassView("kubecon", nil, true)
+	m.now = func() time.Time { return classT0 }
+	m.sortBy = byLearner
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m.Update(ClassTableMsg{Table: examClass()})
+	out := trimLines(ansi.Strip(m.render()))
+	for _, want := range []string{"exam (left)", "ada     1/28    2/5 41m", "bob     0/28    5/5 over", "cy      2/28    1/5 over"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if w := ansi.StringWidth(line); w > 80 {
+			t.Errorf("line of %d columns: %q", w, line)
+		}
+	}
+	golden.RequireEqual(t, out)
+
+	pressArrow(m, tea.KeyRight, 4)
+	if !strings.Contains(ansi.Strip(m.render()), "2/5 41m") {
+		t.Errorf("the exam column scrolled away with the labs:\n%s", ansi.Strip(m.render()))
+	}
+	pressClass(m, "enter")
+	detail := ansi.Strip(m.render())
+	if !strings.Contains(detail, "Exam: 2 of 5 tasks passed, 41m left (until 10:41)") {
+		t.Errorf("ada's detail does not say how far her exam is:\n%s", detail)
+	}
+	// Her practice lab's messages say how to do the task the exam
+	// asks too: hidden while it runs, shown once it is over.
+	if strings.Contains(detail, "the task asks for 5") || !strings.Contains(detail, "✗ scale") {
+		t.Errorf("ada's detail during the exam:\n%s", detail)
+	}
+	m.now = func() time.Time { return classT0.Add(time.Hour) }
+	if detail := ansi.Strip(m.render()); !strings.Contains(detail, "the task asks for 5") {
+		t.Errorf("after the exam, ada's detail hides what her practice lacks:\n%s", detail)
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/exam"
+	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 )
@@ -35,7 +36,12 @@ type ExamOptions struct {
 	Store  *progress.Store
 	Plan   exam.Plan
 	Limit  time.Duration
-	Allow  ExamAllow
+	// Start, when set, is when the exam began and Namespace where each
+	// lab is: a workshop's exam, whose clock the instructor started and
+	// which runs in the learner's own namespaces.
+	Start     time.Time
+	Namespace func(*labfile.Lab) string
+	Allow     ExamAllow
 	// Labs starts (afresh) and grades the exam's labs, each in its exam
 	// namespace; Map feeds the map when allowed.
 	Labs LabService

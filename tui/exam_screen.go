@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
@@ -122,7 +123,10 @@ func (s *examScreen) watch(l *examLab) tea.Cmd {
 // startClock starts the session once every lab is set up, and grading.
 func (s *examScreen) startClock() tea.Cmd {
 	now := s.c.now()
-	s.session = exam.NewSession(s.o.Plan, now, s.o.Limit)
+	if !s.o.Start.IsZero() {
+		now = s.o.Start
+	}
+	s.session = s.newSession(now)
 	deadline := s.session.Deadline()
 	cmds := []tea.Cmd{s.c.saveProgress(func(d *progress.Data) {
 		if d.Exam != nil {
@@ -133,6 +137,12 @@ func (s *examScreen) startClock() tea.Cmd {
 		cmds = append(cmds, s.watch(s.labs[l.ID]))
 	}
 	return tea.Batch(cmds...)
+}
+
+func (s *examScreen) newSession(start time.Time) *exam.Session {
+	session := exam.NewSession(s.o.Plan, start, s.o.Limit)
+	session.Namespaces = s.o.Namespace
+	return session
 }
 
 // ticked follows a second of the clock; over when time has run out.
@@ -149,7 +159,7 @@ func (s *examScreen) end(why string) exam.Result {
 	now := s.c.now()
 	if s.session == nil {
 		// Time ran out, or the learner left, before the labs were ready.
-		s.session = exam.NewSession(s.o.Plan, now, s.o.Limit)
+		s.session = s.newSession(now)
 	}
 	if why == exam.EndedTime {
 		now = s.session.Deadline()

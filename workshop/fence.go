@@ -3,6 +3,7 @@ package workshop
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -190,13 +191,26 @@ func resourceLab(lab *labfile.Lab) bool {
 // quota controller has counted the quota. The in-workshop lab proof uses
 // it to run a lab exactly as a learner meets it.
 func Fence(ctx context.Context, client dynamic.Interface, workshop, learner string, lab *labfile.Lab, ns string, nodePort int, hard corev1.ResourceList) error {
+	return fence(ctx, client, workshop, learner, lab, ns, nodePort, hard, nil, nil)
+}
+
+// fence is Fence with more labels and annotations on the namespace (an
+// exam's): one apply writes them all, so none is dropped by the next.
+func fence(ctx context.Context, client dynamic.Interface, workshop, learner string, lab *labfile.Lab, ns string, nodePort int, hard corev1.ResourceList,
+	nsExtra, annotations map[string]string) error {
 	if hard == nil {
 		hard = DefaultQuota
 	}
 	labels := map[string]string{WorkshopLabel: workshop, LearnerLabel: learner, LabLabel: lab.ID, labenv.ManagedByLabel: labenv.ManagedByValue}
 	nsLabels := withPodSecurity(labels, lab)
+	maps.Copy(nsLabels, nsExtra)
+	notes := nodePortAnnotation(nodePort)
+	if len(annotations) > 0 {
+		notes = maps.Clone(annotations)
+		maps.Copy(notes, nodePortAnnotation(nodePort))
+	}
 	objs := []item{
-		{kube.NamespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: nsLabels, Annotations: nodePortAnnotation(nodePort)}}},
+		{kube.NamespacesGVR, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: nsLabels, Annotations: notes}}},
 		{kube.NetworkPoliciesGVR, ns, networkPolicy(workshop, learner, ns, labels)},
 		{kube.ResourceQuotasGVR, ns, quotaFor(lab, ns, labels, hard)},
 	}

@@ -59,6 +59,8 @@ type Row struct {
 	Cells    []Cell `json:"labs"`
 	Score    int    `json:"score"`
 	MaxScore int    `json:"maxScore"`
+	// Exam is how far they are in the class's exam, if one is set.
+	Exam *ExamProgress `json:"exam,omitempty"`
 }
 
 // Table is the whole class at one moment.
@@ -100,7 +102,9 @@ type Grader struct {
 	// dirtyLabs are labs whose every cell is graded again.
 	dirtyLabs map[string]bool
 	cells     map[string]*Cell
-	kick      chan struct{}
+	// exams are the learners' exam namespaces as last graded.
+	exams map[string]*examCell
+	kick  chan struct{}
 }
 
 // NewGrader prepares a grader; Run starts it.
@@ -108,7 +112,7 @@ func NewGrader(c Clients, name string, labs []*labfile.Lab) *Grader {
 	access := Analyse(labs)
 	g := &Grader{c: c, name: name, labs: labs, graded: map[string][]string{}, engine: checks.NewEngine(c.Dynamic), now: time.Now,
 		informers: map[clustercache.Key]cache.SharedIndexInformer{}, readers: map[clustercache.Key]map[string][]string{},
-		dirty: map[string]bool{"*": true}, dirtyLabs: map[string]bool{}, cells: map[string]*Cell{}, kick: make(chan struct{}, 1)}
+		dirty: map[string]bool{"*": true}, dirtyLabs: map[string]bool{}, cells: map[string]*Cell{}, exams: map[string]*examCell{}, kick: make(chan struct{}, 1)}
 	for _, lab := range labs {
 		for _, t := range lab.Tasks {
 			if t.Question == nil && !access.IsRestricted(lab.ID, t.ID) {
@@ -339,6 +343,7 @@ func (g *Grader) grade(ctx context.Context) Table {
 	// whole course's.
 	labsSeen := map[string]bool{}
 	now := g.now()
+	var exams []ExamSetting
 	for _, o := range g.nsInf.GetStore().List() {
 		ns, ok := o.(*unstructured.Unstructured)
 		if !ok {
@@ -347,6 +352,14 @@ func (g *Grader) grade(ctx context.Context) Table {
 		labels := ns.GetLabels()
 		learner, labID := labels[LearnerLabel], labels[LabLabel]
 		if learner == "" {
+			continue
+		}
+		if _, exam := labels[ExamLabel]; exam {
+			// An exam namespace is no lab column: it counts towards
+			// the learner's exam.
+			if e, ok := ReadExam(ns); ok && labByID[e.Lab] != nil {
+				exams = append(exams, e)
+			}
 			continue
 		}
 		learners[learner] = true
@@ -383,6 +396,18 @@ func (g *Grader) grade(ctx context.Context) Table {
 	}
 	close(next)
 	wg.Wait()
+	exam := map[string]bool{}
+	for _, e := range exams {
+		exam[e.Namespace] = true
+		if prev := g.exams[e.Namespace]; prev == nil || dirty["*"] || dirty[e.Namespace] || dirtyLabs[e.Lab] || !prev.start.Equal(e.Start) {
+			g.exams[e.Namespace] = g.gradeExam(ctx, labByID[e.Lab], e, prev, snap)
+		}
+	}
+	for ns := range g.exams {
+		if !exam[ns] {
+			delete(g.exams, ns)
+		}
+	}
 	for _, j := range jobs {
 		if prev := g.cells[j.key]; prev != nil && j.cell.Failing != "" && prev.Failing == j.cell.Failing {
 			j.cell.FailingSince = prev.FailingSince
@@ -484,6 +509,15 @@ func (g *Grader) table(learners, labsSeen map[string]bool, now time.Time) Table 
 			row.Cells = append(row.Cells, *c)
 			row.Score += c.Score
 			row.MaxScore += c.MaxScore
+		}
+		var exams []*examCell
+		for _, e := range g.exams {
+			if e.learner == l {
+				exams = append(exams, e)
+			}
+		}
+		if row.Exam = examProgress(exams); row.Exam != nil {
+			row.Exam.Finished = row.Exam.Passed == row.Exam.Tasks || !now.Before(row.Exam.Deadline)
 		}
 		t.Rows = append(t.Rows, row)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -14,6 +15,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/k8slab/k8slab/checks/report"
 	"github.com/k8slab/k8slab/clusterctl"
@@ -23,6 +25,7 @@ import (
 	"github.com/k8slab/k8slab/labsession"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/tui"
+	"github.com/k8slab/k8slab/workshop"
 )
 
 type examFlags struct {
@@ -36,6 +39,19 @@ type examFlags struct {
 	until    string
 	format   string
 	last     bool
+	// ws is set for a workshop learner, whose exam the instructor set
+	// (k8slab workshop exam): its clock began at start.
+	ws    *workshop.Marker
+	start time.Time
+}
+
+// namespace is where lab runs in the exam: exam-<lab>, or the learner's
+// own exam namespace in a workshop.
+func (f *examFlags) namespace(lab *labfile.Lab) string {
+	if f.ws != nil {
+		return workshop.ExamNamespace(f.ws.Workshop, f.ws.Learner, lab.ID)
+	}
+	return exam.Namespace(lab)
 }
 
 func newExamCmd(g *globals) *cobra.Command {
@@ -49,6 +65,11 @@ func newExamCmd(g *globals) *cobra.Command {
 cluster map unless --allow says so; tasks are graded in the background, and
 you see the grades when you finish (F) or when time runs out. The result is
 saved in your progress, with the lessons to review.
+
+In a workshop (a learner's kubeconfig), the exam is the one the instructor
+set with 'k8slab workshop exam': its tasks, its clock, in your own exam
+namespaces; --labs, --tasks, --time and --seed are the instructor's.
+Running it again resumes it.
 
 This is practice, not proctoring: nothing stops a determined learner from
 reading the course files. While an exam runs, 'k8slab lab solve' and the
@@ -88,19 +109,7 @@ json, junit or gradescope) without starting anything.`,
 			if f.last {
 				return g.lastExam(loaded, review, format)
 			}
-			labs, err := pickLabs(loaded, f.labs)
-			if err != nil {
-				return err
-			}
-			if f.limit <= 0 {
-				return fmt.Errorf("--time %s: give the exam some time, e.g. --time 60m", f.limit)
-			}
-			if !cmd.Flags().Changed("seed") {
-				var b [4]byte
-				_, _ = rand.Read(b[:])
-				f.seed = int64(binary.BigEndian.Uint32(b[:]) % 1000000)
-			}
-			plan, err := exam.Pick(labs, f.tasks, f.seed, g.simLacks(&f.target))
+			plan, err := g.examPlan(cmd, &f, loaded)
 			if err != nil {
 				return err
 			}
@@ -139,6 +148,34 @@ json, junit or gradescope) without starting anything.`,
 }
 
 // pickLabs are the labs --labs names, or every lab of the course.
+// examPlan picks the exam's tasks, or reads the one a workshop's
+// instructor set.
+func (g *globals) examPlan(cmd *cobra.Command, f *examFlags, loaded *course.Course) (exam.Plan, error) {
+	if m := g.learner(&f.target); m != nil {
+		for _, name := range []string{"labs", "tasks", "time", "seed"} {
+			if cmd.Flags().Changed(name) {
+				return exam.Plan{}, fmt.Errorf("--%s: in workshop %s the instructor sets the exam; run 'k8slab exam' without it", name, m.Workshop)
+			}
+		}
+		plan, start, limit, err := g.learnerExam(cmd.Context(), &f.target, m, loaded)
+		f.ws, f.start, f.limit = m, start, limit
+		return plan, err
+	}
+	labs, err := pickLabs(loaded, f.labs)
+	if err != nil {
+		return exam.Plan{}, err
+	}
+	if f.limit <= 0 {
+		return exam.Plan{}, fmt.Errorf("--time %s: give the exam some time, e.g. --time 60m", f.limit)
+	}
+	if !cmd.Flags().Changed("seed") {
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		f.seed = int64(binary.BigEndian.Uint32(b[:]) % 1000000)
+	}
+	return exam.Pick(labs, f.tasks, f.seed, g.simLacks(&f.target))
+}
+
 func pickLabs(c *course.Course, ids string) ([]*labfile.Lab, error) {
 	if ids == "" {
 		return c.AllLabs(), nil
@@ -202,8 +239,9 @@ func (g *globals) headlessExam(cmd *cobra.Command, f *examFlags, plan exam.Plan,
 	if err := clusterctl.Reach(ctx, cfg); err != nil {
 		return err
 	}
-	h := &exam.Headless{Plan: plan, Limit: f.limit, UntilDone: f.until == "done", Format: format, Out: g.out, Review: review, Save: save}
-	if format == "text" {
+	h := &exam.Headless{Plan: plan, Limit: f.limit, UntilDone: f.until == "done", Format: format, Out: g.out, Review: review, Save: save,
+		Namespace: f.namespace, Prepared: f.ws != nil, Start: f.start}
+	if format == "text" && f.ws == nil {
 		fmt.Fprintf(g.out, "Seed %d (take the same exam again with --seed %d).\n", plan.Seed, plan.Seed)
 	}
 	return exitWith(h.Run(ctx, cfg))
@@ -222,9 +260,15 @@ func (g *globals) examTUI(cmd *cobra.Command, f *examFlags, loaded *course.Cours
 	}
 	t := f.target
 	resolve := func() clusterctl.Target { return g.resolve(&t) }
-	labs := labsession.New(resolve, state, labsession.Options{Namespace: exam.Namespace})
+	opts := labsession.Options{Namespace: f.namespace}
+	if f.ws != nil {
+		// The instructor set the labs up; starting the exam screen
+		// again resumes the learner's work.
+		opts.Reset = func(context.Context, dynamic.Interface, *labfile.Lab, string) error { return nil }
+	}
+	labs := labsession.New(resolve, state, opts)
 	app := tui.NewExam(tui.ExamOptions{
-		Course: loaded, Store: store, Plan: plan, Limit: f.limit, Allow: allow,
+		Course: loaded, Store: store, Plan: plan, Limit: f.limit, Allow: allow, Start: f.start, Namespace: f.namespace,
 		Labs: labs, Map: labs, NoColor: os.Getenv("NO_COLOR") != "", Context: cmd.Context(),
 		// The learner's own terminal reaches the cluster; each task names
 		// its namespace (t opens a shell already in it).

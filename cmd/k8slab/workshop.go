@@ -25,7 +25,7 @@ their own and writes them a kubeconfig; learners run
 labs bound to their namespaces. 'status' grades the whole class live, and
 'delete' removes exactly what init made.`,
 	}
-	cmd.AddCommand(newWorkshopInitCmd(g), newWorkshopStatusCmd(g), newWorkshopRevokeCmd(g), newWorkshopDeleteCmd(g))
+	cmd.AddCommand(newWorkshopInitCmd(g), newWorkshopExamCmd(g), newWorkshopStatusCmd(g), newWorkshopRevokeCmd(g), newWorkshopDeleteCmd(g))
 	return cmd
 }
 
