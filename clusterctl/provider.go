@@ -6,7 +6,6 @@ package clusterctl
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/k8slab/k8slab/clusterctl/internal/problem"
 )
@@ -54,12 +53,10 @@ const (
 // progress display shows.
 type Step = problem.Step
 
-func (p Progress) run(name string, f func() error) error { return problem.Run(p, name, f) }
-
 // Problem is a failure explained for a learner: what happened, in plain
 // words, and what to do about it.
 type Problem = problem.Problem
 
 func problemf(err error, fix, format string, args ...any) *Problem {
-	return &Problem{Summary: fmt.Sprintf(format, args...), Fix: fix, Err: err}
+	return problem.Newf(err, fix, format, args...)
 }

@@ -1,23 +1,31 @@
-package clusterctl
+// Package sim runs a simulated lab cluster: kwokctl starts a real etcd,
+// kube-apiserver, kube-controller-manager and kube-scheduler as local
+// processes, kwok plays the kubelets of fake nodes (with stages made from
+// the course's image catalogue), and simkubelet does what kwok's stages
+// cannot. It creates, repairs and deletes such a cluster, tells how each
+// of its processes is, and starts and stops the supervisor that restarts
+// them (clusterctl/internal/supervisor). clusterctl's NewSim, Supervise,
+// RunSimKubelet and Revive are its only front.
+package sim
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
-	"text/template"
 	"time"
 
+	"github.com/k8slab/k8slab/clusterctl/internal/kubeapi"
+	"github.com/k8slab/k8slab/clusterctl/internal/problem"
+	"github.com/k8slab/k8slab/internal/kube"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/clock"
@@ -27,18 +35,45 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// SimKubeVersion is the Kubernetes version of the simulator binaries that
+// KubeVersion is the Kubernetes version of the simulator binaries that
 // 'make sim' builds; the cache folder is named after it.
-const SimKubeVersion = "v1.37.2"
+const KubeVersion = "v1.37.2"
 
-// simBinaries are what kwokctl's binary runtime runs.
-var simBinaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kwokctl"}
+// binaries are what kwokctl's binary runtime runs.
+var binaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kwokctl"}
 
-// sim is a simulated cluster: kwokctl runs a real etcd, kube-apiserver,
+// Options configures New.
+type Options struct {
+	// Name is the cluster's name, a DNS label of at most 40 characters.
+	Name string
+	// KubeconfigPath is the file Create writes the cluster's kubeconfig to.
+	KubeconfigPath string
+	// WorkDir is KWOK_WORKDIR: kwokctl keeps every cluster file there.
+	WorkDir string
+	// BinDir, when set, is where the binaries are (K8SLAB_SIM_BIN); it
+	// takes precedence over CacheDir.
+	BinDir string
+	// CacheDir is k8slab's cache folder; the binaries 'make sim' builds
+	// are in its sim/<KubeVersion>.
+	CacheDir string
+	// Instant makes pods start at once; by default they take realistic
+	// time, so a learner can watch a rollout.
+	Instant bool
+	// Course is the course folder whose image catalogue decides which
+	// images a node can pull; nil means the built-in course's.
+	Course fs.FS
+	// Supervisor is the command line of the supervisor process; empty
+	// means no supervisor is started.
+	Supervisor []string
+	// Nodes is the node layout for a cluster that is created.
+	Nodes Nodes
+}
+
+// Cluster is a simulated cluster: kwokctl runs a real etcd, kube-apiserver,
 // kube-controller-manager and kube-scheduler as local processes, and kwok
 // plays the kubelets of three fake nodes, so pods become Running and Ready
 // without containers.
-type sim struct {
+type Cluster struct {
 	name       string
 	kubeconfig string
 	// workDir is KWOK_WORKDIR: kwokctl keeps every cluster file there, not in
@@ -62,50 +97,50 @@ type sim struct {
 	clock clock.WithTicker
 	// nodes is the cluster's node layout: the one it was created with,
 	// once it exists.
-	nodes SimNodes
+	nodes Nodes
 }
 
-// NewSim prepares a simulated cluster provider. Binaries are looked up in
-// c.SimBinDir, then the cache ($XDG_CACHE_HOME/k8slab/sim/<version>), and
-// kwokctl on PATH, which then downloads the official releases.
-func NewSim(c Config) (Provider, error) {
-	c.defaults()
-	if err := validName(c.Name); err != nil {
+// New prepares a simulated cluster. Binaries are looked up in o.BinDir,
+// then the cache (o.CacheDir/sim/<KubeVersion>), and kwokctl on PATH,
+// which then downloads the official releases.
+func New(o Options) (*Cluster, error) {
+	if err := validName(o.Name); err != nil {
 		return nil, err
 	}
-	s := &sim{
-		name:       c.Name,
-		kubeconfig: c.KubeconfigFor(Sim),
-		workDir:    filepath.Join(c.StateDir, "sim"),
-		instant:    c.SimInstant,
-		course:     c.SimCourse,
-		supervisor: c.Supervisor,
+	s := &Cluster{
+		name:       o.Name,
+		kubeconfig: o.KubeconfigPath,
+		workDir:    o.WorkDir,
+		instant:    o.Instant,
+		course:     o.Course,
+		supervisor: o.Supervisor,
 		clock:      clock.RealClock{},
-		nodes:      c.SimNodes,
+		nodes:      o.Nodes,
 	}
 	if err := s.nodes.validate(); err != nil {
 		return nil, err
 	}
 	// A cluster keeps the layout it was made with: a repair after a
 	// reboot adds back the same nodes.
-	if saved, err := readSimNodes(s.nodesPath()); err == nil {
+	if saved, err := readNodes(s.nodesPath()); err == nil {
 		s.nodes = saved
 	}
-	for _, dir := range []string{c.SimBinDir, filepath.Join(c.CacheDir, "sim", SimKubeVersion)} {
-		if dir != "" && hasAll(dir, simBinaries) {
+	cache := filepath.Join(o.CacheDir, "sim", KubeVersion)
+	for _, dir := range []string{o.BinDir, cache} {
+		if dir != "" && hasAll(dir, binaries) {
 			s.binDir, s.kwokctl = dir, filepath.Join(dir, "kwokctl")
 			return s, nil
 		}
 	}
-	if c.SimBinDir != "" {
-		s.missing = problemf(nil, "K8SLAB_SIM_BIN must hold "+strings.Join(simBinaries, ", ")+"; 'k8slab cluster up' in a terminal offers to build them there with Go, and 'make sim' builds them in a clone",
-			"K8SLAB_SIM_BIN=%s lacks the simulator's binaries", c.SimBinDir)
+	if o.BinDir != "" {
+		s.missing = problem.Newf(nil, "K8SLAB_SIM_BIN must hold "+strings.Join(binaries, ", ")+"; 'k8slab cluster up' in a terminal offers to build them there with Go, and 'make sim' builds them in a clone",
+			"K8SLAB_SIM_BIN=%s lacks the simulator's binaries", o.BinDir)
 		return s, nil
 	}
 	path, err := exec.LookPath("kwokctl")
 	if err != nil {
-		s.missing = problemf(err, "run 'k8slab cluster up' in a terminal: it offers to build them once with Go (needs only the Go module proxy); or run 'make sim' in a clone of k8slab, or install kwokctl (https://kwok.sigs.k8s.io) so it can download them",
-			"the simulated cluster needs kwokctl and the Kubernetes binaries, and neither is in %s nor on PATH", filepath.Join(c.CacheDir, "sim", SimKubeVersion))
+		s.missing = problem.Newf(err, "run 'k8slab cluster up' in a terminal: it offers to build them once with Go (needs only the Go module proxy); or run 'make sim' in a clone of k8slab, or install kwokctl (https://kwok.sigs.k8s.io) so it can download them",
+			"the simulated cluster needs kwokctl and the Kubernetes binaries, and neither is in %s nor on PATH", cache)
 		return s, nil
 	}
 	s.kwokctl = path
@@ -121,12 +156,12 @@ func hasAll(dir string, names []string) bool {
 	return true
 }
 
-func (s *sim) Name() string           { return Sim }
-func (s *sim) ClusterName() string    { return s.name }
-func (s *sim) KubeconfigPath() string { return s.kubeconfig }
-func (s *sim) clusterDir() string     { return filepath.Join(s.workDir, "clusters", s.name) }
+func (s *Cluster) Name() string           { return "sim" }
+func (s *Cluster) ClusterName() string    { return s.name }
+func (s *Cluster) KubeconfigPath() string { return s.kubeconfig }
+func (s *Cluster) clusterDir() string     { return filepath.Join(s.workDir, "clusters", s.name) }
 
-func (s *sim) Exists(context.Context) (bool, error) {
+func (s *Cluster) Exists(context.Context) (bool, error) {
 	_, err := os.Stat(filepath.Join(s.clusterDir(), "kwok.yaml"))
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
@@ -135,7 +170,7 @@ func (s *sim) Exists(context.Context) (bool, error) {
 }
 
 // Node names follow kind's, so lessons and labs read the same on both.
-func (s *sim) nodeNames() []string {
+func (s *Cluster) nodeNames() []string {
 	names := []string{s.name + "-control-plane", s.name + "-worker"}
 	for i := 2; i < s.nodes.count(); i++ {
 		names = append(names, fmt.Sprintf("%s-worker%d", s.name, i))
@@ -143,7 +178,7 @@ func (s *sim) nodeNames() []string {
 	return names
 }
 
-func (s *sim) Create(ctx context.Context, progress Progress) error {
+func (s *Cluster) Create(ctx context.Context, progress func(problem.Step)) error {
 	if s.missing != nil {
 		return s.missing
 	}
@@ -161,14 +196,14 @@ func (s *sim) Create(ctx context.Context, progress Progress) error {
 		return err
 	}
 	var args []string
-	err = progress.run("Preparing the simulator configuration", func() error {
+	err = problem.Run(progress, "Preparing the simulator configuration", func() error {
 		args, err = s.writeConfig()
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	err = progress.run("Starting etcd, kube-apiserver, controller-manager, scheduler and kwok", func() error {
+	err = problem.Run(progress, "Starting etcd, kube-apiserver, controller-manager, scheduler and kwok", func() error {
 		return s.kwokctlRun(ctx, append(args, "create", "cluster", "--kubeconfig", s.kubeconfig, "--timeout", "1m")...)
 	})
 	if err == nil {
@@ -193,22 +228,22 @@ func (s *sim) Create(ctx context.Context, progress Progress) error {
 	return nil
 }
 
-func (s *sim) waitReady(ctx context.Context, progress Progress) error {
-	cfg, err := RESTConfig(s.kubeconfig, "")
+func (s *Cluster) waitReady(ctx context.Context, progress func(problem.Step)) error {
+	cfg, err := kubeapi.RESTConfig(s.kubeconfig, "")
 	if err != nil {
 		return err
 	}
-	err = progress.run("Waiting for the API server", func() error {
+	err = problem.Run(progress, "Waiting for the API server", func() error {
 		// kwokctl returns success even when the API server never came up.
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		for {
-			if _, _, err := Probe(ctx, cfg); err == nil {
+			if _, _, err := kubeapi.Probe(ctx, cfg); err == nil {
 				return nil
 			}
 			select {
 			case <-ctx.Done():
-				return problemf(ctx.Err(), "see the logs in "+filepath.Join(s.clusterDir(), "logs"),
+				return problem.Newf(ctx.Err(), "see the logs in "+filepath.Join(s.clusterDir(), "logs"),
 					"the simulated cluster's API server did not become ready")
 			case <-time.After(200 * time.Millisecond):
 			}
@@ -217,161 +252,26 @@ func (s *sim) waitReady(ctx context.Context, progress Progress) error {
 	if err != nil {
 		return err
 	}
-	if err := progress.run("Adding nodes "+strings.Join(s.nodeNames(), ", "), func() error {
+	if err := problem.Run(progress, "Adding nodes "+strings.Join(s.nodeNames(), ", "), func() error {
 		return s.createNodes(ctx)
 	}); err != nil {
 		return err
 	}
 	want := len(s.nodeNames())
-	return progress.run(fmt.Sprintf("Waiting for %d nodes to be Ready", want), func() error {
+	return problem.Run(progress, fmt.Sprintf("Waiting for %d nodes to be Ready", want), func() error {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
-		_, err := WaitForNodes(ctx, cfg, want)
+		_, err := kubeapi.WaitForNodes(ctx, cfg, want)
 		return err
 	})
 }
 
-// kwokctlConfig is parsed when a simulated cluster is created, not at the
-// start of every command.
-var kwokctlConfig = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("kwokctl").Parse(kwokctlConfigText))
-})
-
-const kwokctlConfigText = `apiVersion: config.kwok.x-k8s.io/v1alpha1
-kind: KwokctlConfiguration
-options:
-  runtime: binary
-  # Loopback only: etcd serves without TLS.
-  bindAddress: 127.0.0.1
-  # Ports the operating system handed out: kwokctl's own choice counts down
-  # from 32765 and two clusters created at once pick the same ones.
-  kubeApiserverPort: {{ index .Ports 0 }}
-  etcdPort: {{ index .Ports 1 }}
-  etcdPeerPort: {{ index .Ports 2 }}
-  kubeControllerManagerPort: {{ index .Ports 3 }}
-  kubeSchedulerPort: {{ index .Ports 4 }}
-  kwokControllerPort: {{ index .Ports 5 }}
-{{- with .BinDir }}
-  etcdBinary: {{ . }}/etcd
-  kubeApiserverBinary: {{ . }}/kube-apiserver
-  kubeControllerManagerBinary: {{ . }}/kube-controller-manager
-  kubeSchedulerBinary: {{ . }}/kube-scheduler
-  kwokControllerBinary: {{ . }}/kwok
-{{- end }}
-  # kubectl logs reads what the simulator's controller lists per pod
-  # (clusterctl/internal/simkubelet).
-  enableCRDs: [Logs]
-componentsPatches:
-- name: kube-apiserver
-  extraArgs:
-  # The API server reaches a node's kubelet (logs, exec) at the node's
-  # first address of these types. kwok serves every fake node on loopback,
-  # which each node lists as InternalDNS: its Hostname (the node name, as
-  # on kind) resolves nowhere.
-  - key: kubelet-preferred-address-types
-    value: InternalDNS,Hostname,InternalIP,ExternalDNS,ExternalIP
-{{- if .NoDefaultRoute }}
-  # Without a default route kube-apiserver finds no address to advertise;
-  # the loopback address is accepted only with the endpoint reconciler off.
-  - key: advertise-address
-    value: 127.0.0.1
-  - key: endpoint-reconciler-type
-    value: none
-{{- end }}
-`
-
-// writeConfig writes kwokctl's configuration and returns the flags that
-// point kwokctl at it.
-func (s *sim) writeConfig() ([]string, error) {
-	dir := filepath.Join(s.workDir, "config")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	ports, err := freePorts(6)
-	if err != nil {
-		return nil, fmt.Errorf("finding free ports for the simulated cluster: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := kwokctlConfig().Execute(&buf, map[string]any{"BinDir": s.binDir, "NoDefaultRoute": !hasDefaultRoute(), "Ports": ports}); err != nil {
-		return nil, err
-	}
-	cfgPath := filepath.Join(dir, s.name+".yaml")
-	if err := os.WriteFile(cfgPath, buf.Bytes(), 0o600); err != nil {
-		return nil, err
-	}
-	if err := writeSimNodes(s.nodesPath(), s.nodes); err != nil {
-		return nil, err
-	}
-	args := []string{"--config", cfgPath}
-	stages, err := s.writeStages()
-	if err != nil {
-		return nil, err
-	}
-	args = append(args, stages...)
-	return args, nil
-}
-
-// freePorts asks the kernel for n distinct free loopback ports. They are
-// released before kwokctl binds them, but ephemeral ports are handed out in
-// a wide, rotating range, so a clash in that moment is very unlikely.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// hasDefaultRoute reads Linux's routing table; elsewhere it assumes one.
-func hasDefaultRoute() bool {
-	f, err := os.Open("/proc/net/route")
-	if err != nil {
-		return true
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) > 2 && fields[1] == "00000000" {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *sim) kwokctlRun(ctx context.Context, args ...string) error {
-	cmd := exec.CommandContext(ctx, s.kwokctl, append([]string{"--name", s.name}, args...)...)
-	cmd.Env = append(os.Environ(), "KWOK_WORKDIR="+s.workDir)
-	cmd.Dir = s.workDir
-	if err := os.MkdirAll(s.workDir, 0o700); err != nil {
-		return err
-	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("kwokctl %s: %w\n%s", strings.Join(args, " "), err, lastLines(out, 8))
-	}
-	return nil
-}
-
-func lastLines(b []byte, n int) string {
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-func (s *sim) createNodes(ctx context.Context) error {
-	cfg, err := RESTConfig(s.kubeconfig, "")
+func (s *Cluster) createNodes(ctx context.Context) error {
+	cfg, err := kubeapi.RESTConfig(s.kubeconfig, "")
 	if err != nil {
 		return err
 	}
-	nodes, err := nodeClient(cfg)
+	nodes, err := kubeapi.NodeClient(cfg)
 	if err != nil {
 		return err
 	}
@@ -380,7 +280,7 @@ func (s *sim) createNodes(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		cctx, cancel := context.WithTimeout(ctx, APITimeout)
+		cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 		_, err = nodes.Create(cctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{})
 		cancel()
 		if err != nil && !apierrors.IsAlreadyExists(err) {
@@ -393,7 +293,7 @@ func (s *sim) createNodes(ctx context.Context) error {
 // fakeNode is a node for kwok to manage, labelled like a kind node. The
 // control plane carries kind's NoSchedule taint, so workloads land on the
 // workers, as in kind.
-func (s *sim) fakeNode(name string, controlPlane bool, index int) *corev1.Node {
+func (s *Cluster) fakeNode(name string, controlPlane bool, index int) *corev1.Node {
 	capacity, allocatable := s.nodes.resources()
 	n := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
@@ -424,7 +324,7 @@ func (s *sim) fakeNode(name string, controlPlane bool, index int) *corev1.Node {
 	return n
 }
 
-func (s *sim) Delete(ctx context.Context, progress Progress) error {
+func (s *Cluster) Delete(ctx context.Context, progress func(problem.Step)) error {
 	exists, err := s.Exists(ctx)
 	if err != nil || !exists {
 		return err
@@ -432,7 +332,7 @@ func (s *sim) Delete(ctx context.Context, progress Progress) error {
 	if s.missing != nil {
 		return s.missing
 	}
-	return progress.run("Stopping and deleting the simulated cluster", func() error {
+	return problem.Run(progress, "Stopping and deleting the simulated cluster", func() error {
 		// First the supervisor, or it restarts what kwokctl stops.
 		if err := s.stopSupervisor(); err != nil {
 			return err
@@ -471,7 +371,7 @@ func (s *sim) Delete(ctx context.Context, progress Progress) error {
 // dropStalePIDFiles removes pid files whose process is not this cluster's
 // (after a reboot a recorded pid may belong to anything), because kwokctl
 // kills recorded pids without checking. It returns the live pids.
-func (s *sim) dropStalePIDFiles() []int {
+func (s *Cluster) dropStalePIDFiles() []int {
 	files, _ := filepath.Glob(filepath.Join(s.clusterDir(), "pids", "*.pid"))
 	var live []int
 	for _, f := range files {
@@ -489,7 +389,7 @@ func (s *sim) dropStalePIDFiles() []int {
 // ownsProcess reports whether pid runs a binary of this cluster: kwokctl
 // starts them from links in the cluster's bin folder with the cluster's
 // folder in their arguments.
-func (s *sim) ownsProcess(pid int) bool {
+func (s *Cluster) ownsProcess(pid int) bool {
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil {
 		// No /proc (not Linux): trust kwokctl's own bookkeeping.
@@ -560,9 +460,9 @@ func DefaultCacheDir() (string, error) {
 	return filepath.Join(home, ".cache", "k8slab"), nil
 }
 
-// SimBinDir is where the simulator's binaries are looked for first:
+// DefaultBinDir is where the simulator's binaries are looked for first:
 // $K8SLAB_SIM_BIN, else the cache that 'make sim' fills.
-func SimBinDir() string {
+func DefaultBinDir() string {
 	if d := os.Getenv("K8SLAB_SIM_BIN"); d != "" {
 		return d
 	}
@@ -570,8 +470,11 @@ func SimBinDir() string {
 	if err != nil {
 		return ""
 	}
-	return filepath.Join(cache, "sim", SimKubeVersion)
+	return filepath.Join(cache, "sim", KubeVersion)
 }
 
-// HasSimBinaries reports whether dir holds every simulator binary.
-func HasSimBinaries(dir string) bool { return dir != "" && hasAll(dir, simBinaries) }
+// Binaries names the programs a folder of simulator binaries holds.
+func Binaries() []string { return slices.Clone(binaries) }
+
+// HasBinaries reports whether dir holds every simulator binary.
+func HasBinaries(dir string) bool { return dir != "" && hasAll(dir, binaries) }
