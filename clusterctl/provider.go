@@ -36,8 +36,9 @@ var ErrAlreadyRunning = problem.ErrAlreadyRunning
 var ErrNodeImagePull = problem.ErrNodeImagePull
 
 // Progress receives the steps of a long operation as they happen. It may be
-// nil.
-type Progress func(Step)
+// nil. An alias, so that the providers under internal/, which take a plain
+// func(Step), are Providers as they are.
+type Progress = func(Step)
 
 // StepState is where a step is.
 type StepState = problem.StepState

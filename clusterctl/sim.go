@@ -77,19 +77,7 @@ func NewSim(c Config) (Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return simProvider{s}, nil
-}
-
-// simProvider adapts sim.Cluster, which reports progress as a plain
-// func(Step), to Provider.
-type simProvider struct{ *sim.Cluster }
-
-func (p simProvider) Create(ctx context.Context, progress Progress) error {
-	return p.Cluster.Create(ctx, progress)
-}
-
-func (p simProvider) Delete(ctx context.Context, progress Progress) error {
-	return p.Cluster.Delete(ctx, progress)
+	return s, nil
 }
 
 // ErrNotSimulated is returned by Supervise for a provider other than the
@@ -102,7 +90,7 @@ var ErrNotSimulated = errors.New("only simulated clusters are supervised")
 // already watching the cluster. 'k8slab cluster supervise' runs it in a
 // detached process; tests may run it in-process. Progress goes to log.
 func Supervise(ctx context.Context, p Provider, log io.Writer) error {
-	s, ok := p.(simProvider)
+	s, ok := p.(*sim.Cluster)
 	if !ok {
 		return ErrNotSimulated
 	}
@@ -115,7 +103,7 @@ func Supervise(ctx context.Context, p Provider, log io.Writer) error {
 // it themselves, or pods whose environment names a ConfigMap or Secret
 // never start.
 func RunSimKubelet(ctx context.Context, p Provider, log io.Writer) error {
-	s, ok := p.(simProvider)
+	s, ok := p.(*sim.Cluster)
 	if !ok {
 		return ErrNotSimulated
 	}
@@ -128,7 +116,7 @@ func RunSimKubelet(ctx context.Context, p Provider, log io.Writer) error {
 // nothing for other providers, for a cluster that does not exist, or for
 // one that a supervisor is already repairing.
 func Revive(ctx context.Context, p Provider) error {
-	s, ok := p.(simProvider)
+	s, ok := p.(*sim.Cluster)
 	if !ok {
 		return nil
 	}
