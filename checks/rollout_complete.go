@@ -82,11 +82,10 @@ var pullFailures = map[string]bool{"ErrImagePull": true, "ImagePullBackOff": tru
 // pull its image or be scheduled, as soon as the pod's status says so, or
 // "". It names no cause: finding it is often the learner's task.
 func cannotPull(ctx context.Context, snap clustercache.Snapshot, ns string, d *appsv1.Deployment) (string, *Outcome) {
-	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
+	_, cur, unreadable := deploymentReplicaSets(ctx, snap, ns, d)
 	if unreadable != nil {
 		return "", unreadable
 	}
-	_, cur := replicaSetsOf(d, rss)
 	if cur == nil {
 		return "", nil
 	}
@@ -120,11 +119,10 @@ func cannotPull(ctx context.Context, snap clustercache.Snapshot, ns string, d *a
 // asking for more CPU than any node has is refused before the scheduler
 // sees it. It names no cause: finding it is often the learner's task.
 func refusedReplicaSet(ctx context.Context, snap clustercache.Snapshot, ns string, d *appsv1.Deployment) (string, *Outcome) {
-	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
+	_, cur, unreadable := deploymentReplicaSets(ctx, snap, ns, d)
 	if unreadable != nil {
 		return "", unreadable
 	}
-	_, cur := replicaSetsOf(d, rss)
 	if cur == nil {
 		return "", nil
 	}
