@@ -5,9 +5,9 @@ package sim
 // then forgets: nothing restarts one that exits. On kind the kubelet restarts
 // control-plane static pods; here a supervisor does (internal/supervisor):
 // a detached 'k8slab cluster supervise' process that 'cluster up' starts and
-// 'cluster down' stops. This file is the simulator's side of it: reading
-// the components kwokctl recorded, telling how each one is, and repairing
-// a cluster that no supervisor watches.
+// 'cluster down' stops (supervise.go). This file reads the components
+// kwokctl recorded, tells how each one is, and repairs a cluster that no
+// supervisor watches.
 
 import (
 	"context"
