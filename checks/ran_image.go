@@ -88,11 +88,10 @@ func ranImage(ctx context.Context, snap clustercache.Snapshot, ns string, spec R
 		return passed()
 	}
 	update := fmt.Sprintf("update it with kubectl set image deployment/%s %s", d.Name, containerImageArg(d, spec.Image))
-	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
+	owned, cur, unreadable := deploymentReplicaSets(ctx, snap, ns, d)
 	if unreadable != nil {
 		return *unreadable
 	}
-	owned, cur := replicaSetsOf(d, rss)
 	var ran *appsv1.ReplicaSet
 	for i := range owned {
 		if templateRuns(&owned[i].Spec.Template, names) {

@@ -1,7 +1,6 @@
 package checks
 
 import (
-	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"context"
@@ -68,11 +67,10 @@ func rolledBack(ctx context.Context, snap clustercache.Snapshot, ns string, ref 
 	if out != nil {
 		return *out
 	}
-	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
+	owned, cur, unreadable := deploymentReplicaSets(ctx, snap, ns, d)
 	if unreadable != nil {
 		return *unreadable
 	}
-	owned, cur := replicaSetsOf(d, rss)
 	switch {
 	case len(owned) == 0:
 		return settling(fmt.Sprintf("deployment %s has no ReplicaSets yet; wait a moment for the deployment controller", d.Name))

@@ -91,11 +91,10 @@ var createFailures = map[string]bool{"CreateContainerConfigError": true, "Create
 // names no cause beyond what 'kubectl get pods' and the pod's events
 // show: finding it is often the learner's task.
 func stuckPod(ctx context.Context, snap clustercache.Snapshot, ns string, d *appsv1.Deployment) (string, *Outcome) {
-	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
+	_, cur, unreadable := deploymentReplicaSets(ctx, snap, ns, d)
 	if unreadable != nil {
 		return "", unreadable
 	}
-	_, cur := replicaSetsOf(d, rss)
 	if cur == nil {
 		return "", nil
 	}
@@ -161,11 +160,10 @@ func stuckPod(ctx context.Context, snap clustercache.Snapshot, ns string, d *app
 // asking for more CPU than any node has is refused before the scheduler
 // sees it. It names no cause: finding it is often the learner's task.
 func refusedReplicaSet(ctx context.Context, snap clustercache.Snapshot, ns string, d *appsv1.Deployment) (string, *Outcome) {
-	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
+	_, cur, unreadable := deploymentReplicaSets(ctx, snap, ns, d)
 	if unreadable != nil {
 		return "", unreadable
 	}
-	_, cur := replicaSetsOf(d, rss)
 	if cur == nil {
 		return "", nil
 	}

@@ -147,22 +147,17 @@ func servedThroughRollout(ctx context.Context, snap clustercache.Snapshot, ns st
 	if out != nil {
 		return *out
 	}
-	svcs, unreadable := listTyped[corev1.Service](ctx, snap, kube.ServicesGVR, ns)
-	if unreadable != nil {
-		return *unreadable
-	}
-	svc := findNamed(svcs, spec.Service)
-	if svc == nil {
-		return missing("service %s%s not found", spec.Service, inNamespace(ns))
+	svc, out := getService(ctx, snap, ns, spec.Service)
+	if out != nil {
+		return *out
 	}
 	if len(svc.Spec.Selector) == 0 {
 		return failed(fmt.Sprintf("service %s has no selector, so no pod was ever behind it", svc.Name))
 	}
-	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
+	owned, cur, unreadable := deploymentReplicaSets(ctx, snap, ns, d)
 	if unreadable != nil {
 		return *unreadable
 	}
-	owned, cur := replicaSetsOf(d, rss)
 	if cur == nil {
 		return settling(fmt.Sprintf("deployment %s's current template has no ReplicaSet yet; wait a moment for the deployment controller", d.Name))
 	}

@@ -52,13 +52,9 @@ func (c *ServiceEndpoints) evaluate(ctx context.Context, snap clustercache.Snaps
 // exactly the deployment's ready pods. Each way it can go wrong has its
 // own message, since each has a different fix.
 func serviceEndpoints(ctx context.Context, snap clustercache.Snapshot, ns string, spec ServiceEndpoints) Outcome {
-	svcs, unreadable := listTyped[corev1.Service](ctx, snap, kube.ServicesGVR, ns)
-	if unreadable != nil {
-		return *unreadable
-	}
-	svc := findNamed(svcs, spec.Service)
-	if svc == nil {
-		return missing("service %s%s not found", spec.Service, inNamespace(ns))
+	svc, out := getService(ctx, snap, ns, spec.Service)
+	if out != nil {
+		return *out
 	}
 	d, out := getDeployment(ctx, snap, ns, spec.Deployment)
 	if out != nil {

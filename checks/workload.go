@@ -87,19 +87,35 @@ func missing(format string, args ...any) Outcome {
 	return Outcome{Status: Missing, Messages: []string{fmt.Sprintf(format, args...)}}
 }
 
-// getDeployment returns the named deployment, or the outcome to report
-// when it cannot be had.
-func getDeployment(ctx context.Context, snap clustercache.Snapshot, ns, name string) (*appsv1.Deployment, *Outcome) {
-	ds, unreadable := listTyped[appsv1.Deployment](ctx, snap, kube.DeploymentsGVR, ns)
+// getNamed returns the object named name in ns, read from gvr (what is
+// its kind, for the message), or the outcome to report when it cannot be
+// had.
+func getNamed[T any, P interface {
+	*T
+	GetName() string
+}](ctx context.Context, snap clustercache.Snapshot, gvr schema.GroupVersionResource, what, ns, name string) (*T, *Outcome) {
+	items, unreadable := listTyped[T](ctx, snap, gvr, ns)
 	if unreadable != nil {
 		return nil, unreadable
 	}
-	d := findNamed(ds, name)
-	if d == nil {
-		out := missing("deployment %s%s not found", name, inNamespace(ns))
+	obj := findNamed[T, P](items, name)
+	if obj == nil {
+		out := missing("%s %s%s not found", what, name, inNamespace(ns))
 		return nil, &out
 	}
-	return d, nil
+	return obj, nil
+}
+
+// getDeployment returns the named deployment, or the outcome to report
+// when it cannot be had.
+func getDeployment(ctx context.Context, snap clustercache.Snapshot, ns, name string) (*appsv1.Deployment, *Outcome) {
+	return getNamed[appsv1.Deployment](ctx, snap, kube.DeploymentsGVR, "deployment", ns, name)
+}
+
+// getService returns the named service, or the outcome to report when it
+// cannot be had.
+func getService(ctx context.Context, snap clustercache.Snapshot, ns, name string) (*corev1.Service, *Outcome) {
+	return getNamed[corev1.Service](ctx, snap, kube.ServicesGVR, "service", ns, name)
 }
 
 // getDeploymentPods returns the named deployment with the ReplicaSets and
@@ -174,6 +190,17 @@ func equalIgnoreHash(a, b *corev1.PodTemplateSpec) bool {
 	delete(a.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
 	delete(b.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
 	return equality.Semantic.DeepEqual(a, b)
+}
+
+// deploymentReplicaSets reads the ReplicaSets in ns and returns
+// replicaSetsOf(d, them), or the outcome of a list that cannot be read.
+func deploymentReplicaSets(ctx context.Context, snap clustercache.Snapshot, ns string, d *appsv1.Deployment) (owned []appsv1.ReplicaSet, current *appsv1.ReplicaSet, unreadable *Outcome) {
+	rss, unreadable := listTyped[appsv1.ReplicaSet](ctx, snap, kube.ReplicaSetsGVR, ns)
+	if unreadable != nil {
+		return nil, nil, unreadable
+	}
+	owned, current = replicaSetsOf(d, rss)
+	return owned, current, nil
 }
 
 // replicaSetsOf returns the ReplicaSets d owns, newest revision first, and

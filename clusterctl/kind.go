@@ -1,8 +1,6 @@
 package clusterctl
 
 import (
-	"context"
-
 	"github.com/k8slab/k8slab/clusterctl/internal/kind"
 )
 
@@ -29,17 +27,5 @@ func NewKind(o KindOptions) (Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return kindProvider{c}, nil
-}
-
-// kindProvider adapts kind.Cluster, which reports progress as a plain
-// func(Step), to Provider.
-type kindProvider struct{ *kind.Cluster }
-
-func (p kindProvider) Create(ctx context.Context, progress Progress) error {
-	return p.Cluster.Create(ctx, progress)
-}
-
-func (p kindProvider) Delete(ctx context.Context, progress Progress) error {
-	return p.Cluster.Delete(ctx, progress)
+	return c, nil
 }

@@ -154,10 +154,7 @@ current-context: workshop
 func TestSelect(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
-	os.MkdirAll(bin, 0o755)
-	for _, b := range simBinaries {
-		os.WriteFile(filepath.Join(bin, b), []byte("#!/bin/sh\n"), 0o755)
-	}
+	fakeSimBinaries(t, bin)
 	base := Config{StateDir: filepath.Join(dir, "state"), CacheDir: filepath.Join(dir, "cache"), SimBinDir: bin}
 
 	c := base

@@ -6,7 +6,6 @@ package clusterctl
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/k8slab/k8slab/clusterctl/internal/problem"
 )
@@ -37,8 +36,9 @@ var ErrAlreadyRunning = problem.ErrAlreadyRunning
 var ErrNodeImagePull = problem.ErrNodeImagePull
 
 // Progress receives the steps of a long operation as they happen. It may be
-// nil.
-type Progress func(Step)
+// nil. An alias, so that the providers under internal/, which take a plain
+// func(Step), are Providers as they are.
+type Progress = func(Step)
 
 // StepState is where a step is.
 type StepState = problem.StepState
@@ -54,12 +54,10 @@ const (
 // progress display shows.
 type Step = problem.Step
 
-func (p Progress) run(name string, f func() error) error { return problem.Run(p, name, f) }
-
 // Problem is a failure explained for a learner: what happened, in plain
 // words, and what to do about it.
 type Problem = problem.Problem
 
 func problemf(err error, fix, format string, args ...any) *Problem {
-	return &Problem{Summary: fmt.Sprintf(format, args...), Fix: fix, Err: err}
+	return problem.Newf(err, fix, format, args...)
 }

@@ -1,577 +1,135 @@
 package clusterctl
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io/fs"
-	"net"
-	"os"
-	"os/exec"
+	"io"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
-	"syscall"
-	"text/template"
-	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/utils/clock"
-
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"github.com/k8slab/k8slab/clusterctl/internal/sim"
 )
 
 // SimKubeVersion is the Kubernetes version of the simulator binaries that
 // 'make sim' builds; the cache folder is named after it.
-const SimKubeVersion = "v1.37.2"
+const SimKubeVersion = sim.KubeVersion
 
-// simBinaries are what kwokctl's binary runtime runs.
-var simBinaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kwokctl"}
+// SimNodes is a simulated cluster's node layout: how many nodes (the
+// control plane, tainted as kind's is, and workers) and what each
+// reports. Zero values are the defaults: three nodes, each a kind node on
+// a modest laptop (kind nodes see the host's CPUs and memory).
+type SimNodes = sim.Nodes
 
-// sim is a simulated cluster: kwokctl runs a real etcd, kube-apiserver,
-// kube-controller-manager and kube-scheduler as local processes, and kwok
-// plays the kubelets of three fake nodes, so pods become Running and Ready
-// without containers.
-type sim struct {
-	name       string
-	kubeconfig string
-	// workDir is KWOK_WORKDIR: kwokctl keeps every cluster file there, not in
-	// ~/.kwok.
-	workDir string
-	// binDir holds the binaries; empty means kwokctl downloads official
-	// releases itself.
-	binDir  string
-	kwokctl string
-	instant bool
-	// course holds the image catalogue that decides which pulls succeed.
-	course fs.FS
-	// missing explains why the binaries cannot be found; it stops Create
-	// but not status, env or down, which need no binaries.
-	missing error
-	// supervisor is the command line of the supervisor process (see
-	// supervise.go); empty means no supervisor is started.
-	supervisor []string
-	// clock is the supervisor's: its back-off and liveness decisions are
-	// made from it, so that tests can step it.
-	clock clock.WithTicker
-	// nodes is the cluster's node layout: the one it was created with,
-	// once it exists.
-	nodes SimNodes
+// Defaults of SimNodes.
+const (
+	DefaultSimNodes  = sim.DefaultCount
+	DefaultSimCPU    = sim.DefaultCPU
+	DefaultSimMemory = sim.DefaultMemory
+	DefaultSimPods   = sim.DefaultPods
+)
+
+// HealthState sums up a cluster's components.
+type HealthState = sim.State
+
+const (
+	// HealthNotCreated: there is no such cluster.
+	HealthNotCreated = sim.HealthNotCreated
+	// HealthStopped: the cluster exists but none of its processes runs
+	// (after a reboot, say); 'cluster up' starts it with its data.
+	HealthStopped = sim.HealthStopped
+	// HealthDegraded: some component is down or does not answer.
+	HealthDegraded = sim.HealthDegraded
+	// HealthHealthy: every component runs and answers its health check.
+	HealthHealthy = sim.HealthHealthy
+)
+
+// ComponentHealth is one process of a simulated cluster.
+type ComponentHealth = sim.ComponentHealth
+
+// ClusterHealth is the health of every component of a cluster.
+type ClusterHealth = sim.Health
+
+// HealthReporter is implemented by providers that run a cluster's
+// components themselves (the simulator) and so can tell how each one is.
+type HealthReporter interface {
+	Health(ctx context.Context) (ClusterHealth, error)
 }
 
-// NewSim prepares a simulated cluster provider. Binaries are looked up in
-// c.SimBinDir, then the cache ($XDG_CACHE_HOME/k8slab/sim/<version>), and
-// kwokctl on PATH, which then downloads the official releases.
+// NewSim prepares a simulated cluster provider: kwokctl runs a real etcd,
+// kube-apiserver, kube-controller-manager and kube-scheduler as local
+// processes, and kwok plays the kubelets of fake nodes. Binaries are
+// looked up in c.SimBinDir, then the cache ($XDG_CACHE_HOME/k8slab/sim/
+// <version>), and kwokctl on PATH, which then downloads the official
+// releases. The provider lives in clusterctl/internal/sim; this is its
+// only front.
 func NewSim(c Config) (Provider, error) {
 	c.defaults()
-	if err := validName(c.Name); err != nil {
-		return nil, err
-	}
-	s := &sim{
-		name:       c.Name,
-		kubeconfig: c.KubeconfigFor(Sim),
-		workDir:    filepath.Join(c.StateDir, "sim"),
-		instant:    c.SimInstant,
-		course:     c.SimCourse,
-		supervisor: c.Supervisor,
-		clock:      clock.RealClock{},
-		nodes:      c.SimNodes,
-	}
-	if err := s.nodes.validate(); err != nil {
-		return nil, err
-	}
-	// A cluster keeps the layout it was made with: a repair after a
-	// reboot adds back the same nodes.
-	if saved, err := readSimNodes(s.nodesPath()); err == nil {
-		s.nodes = saved
-	}
-	for _, dir := range []string{c.SimBinDir, filepath.Join(c.CacheDir, "sim", SimKubeVersion)} {
-		if dir != "" && hasAll(dir, simBinaries) {
-			s.binDir, s.kwokctl = dir, filepath.Join(dir, "kwokctl")
-			return s, nil
-		}
-	}
-	if c.SimBinDir != "" {
-		s.missing = problemf(nil, "K8SLAB_SIM_BIN must hold "+strings.Join(simBinaries, ", ")+"; 'k8slab cluster up' in a terminal offers to build them there with Go, and 'make sim' builds them in a clone",
-			"K8SLAB_SIM_BIN=%s lacks the simulator's binaries", c.SimBinDir)
-		return s, nil
-	}
-	path, err := exec.LookPath("kwokctl")
+	s, err := sim.New(sim.Options{
+		Name:           c.Name,
+		KubeconfigPath: c.KubeconfigFor(Sim),
+		WorkDir:        filepath.Join(c.StateDir, "sim"),
+		BinDir:         c.SimBinDir,
+		CacheDir:       c.CacheDir,
+		Instant:        c.SimInstant,
+		Course:         c.SimCourse,
+		Supervisor:     c.Supervisor,
+		Nodes:          c.SimNodes,
+	})
 	if err != nil {
-		s.missing = problemf(err, "run 'k8slab cluster up' in a terminal: it offers to build them once with Go (needs only the Go module proxy); or run 'make sim' in a clone of k8slab, or install kwokctl (https://kwok.sigs.k8s.io) so it can download them",
-			"the simulated cluster needs kwokctl and the Kubernetes binaries, and neither is in %s nor on PATH", filepath.Join(c.CacheDir, "sim", SimKubeVersion))
-		return s, nil
+		return nil, err
 	}
-	s.kwokctl = path
 	return s, nil
 }
 
-func hasAll(dir string, names []string) bool {
-	for _, n := range names {
-		if st, err := os.Stat(filepath.Join(dir, n)); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
-			return false
-		}
+// ErrNotSimulated is returned by Supervise for a provider other than the
+// simulator: kind's kubelet restarts its own control plane.
+var ErrNotSimulated = errors.New("only simulated clusters are supervised")
+
+// Supervise watches the simulated cluster behind p until ctx ends or the
+// cluster is deleted, and restarts every component that exits, with
+// back-off. It returns at once, without error, when another supervisor is
+// already watching the cluster. 'k8slab cluster supervise' runs it in a
+// detached process; tests may run it in-process. Progress goes to log.
+func Supervise(ctx context.Context, p Provider, log io.Writer) error {
+	s, ok := p.(*sim.Cluster)
+	if !ok {
+		return ErrNotSimulated
 	}
-	return true
+	return s.Supervise(ctx, log)
 }
 
-func (s *sim) Name() string           { return Sim }
-func (s *sim) ClusterName() string    { return s.name }
-func (s *sim) KubeconfigPath() string { return s.kubeconfig }
-func (s *sim) clusterDir() string     { return filepath.Join(s.workDir, "clusters", s.name) }
-
-func (s *sim) Exists(context.Context) (bool, error) {
-	_, err := os.Stat(filepath.Join(s.clusterDir(), "kwok.yaml"))
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
+// RunSimKubelet runs the simulated cluster's controller (simkubelet:
+// CreateContainerConfigError, logs per image) until ctx ends. The
+// supervisor runs it; tests that start a cluster without a supervisor run
+// it themselves, or pods whose environment names a ConfigMap or Secret
+// never start.
+func RunSimKubelet(ctx context.Context, p Provider, log io.Writer) error {
+	s, ok := p.(*sim.Cluster)
+	if !ok {
+		return ErrNotSimulated
 	}
-	return err == nil, err
+	return s.RunKubelet(ctx, log)
 }
 
-// Node names follow kind's, so lessons and labs read the same on both.
-func (s *sim) nodeNames() []string {
-	names := []string{s.name + "-control-plane", s.name + "-worker"}
-	for i := 2; i < s.nodes.count(); i++ {
-		names = append(names, fmt.Sprintf("%s-worker%d", s.name, i))
+// Revive brings back a simulated cluster whose processes are gone (after
+// a reboot) or down with no supervisor to restart them, and makes sure its
+// supervisor runs; commands that need the cluster call it first. It does
+// nothing for other providers, for a cluster that does not exist, or for
+// one that a supervisor is already repairing.
+func Revive(ctx context.Context, p Provider) error {
+	s, ok := p.(*sim.Cluster)
+	if !ok {
+		return nil
 	}
-	return names
-}
-
-func (s *sim) Create(ctx context.Context, progress Progress) error {
-	if s.missing != nil {
-		return s.missing
-	}
-	exists, err := s.Exists(ctx)
-	if err != nil {
-		return err
-	}
-	if exists {
-		// Created before but stopped (after a reboot) or degraded (a
-		// component exited): start what is missing.
-		return s.repair(ctx, progress)
-	}
-
-	if err := os.MkdirAll(filepath.Dir(s.kubeconfig), 0o700); err != nil {
-		return err
-	}
-	var args []string
-	err = progress.run("Preparing the simulator configuration", func() error {
-		args, err = s.writeConfig()
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	err = progress.run("Starting etcd, kube-apiserver, controller-manager, scheduler and kwok", func() error {
-		return s.kwokctlRun(ctx, append(args, "create", "cluster", "--kubeconfig", s.kubeconfig, "--timeout", "1m")...)
-	})
-	if err == nil {
-		err = os.Chmod(s.kubeconfig, 0o600)
-	}
-	if err == nil {
-		err = s.waitReady(ctx, progress)
-	}
-	if err == nil {
-		// Nodes are Ready before the scheduler or controller-manager may
-		// answer; 'up' promises all of it.
-		err = s.waitHealthy(ctx, time.Minute)
-	}
-	if err == nil {
-		err = s.ensureSupervisor()
-	}
-	if err != nil {
-		// Never leave half a cluster running.
-		_ = s.Delete(context.WithoutCancel(ctx), nil)
-		return err
-	}
-	return nil
-}
-
-func (s *sim) waitReady(ctx context.Context, progress Progress) error {
-	cfg, err := RESTConfig(s.kubeconfig, "")
-	if err != nil {
-		return err
-	}
-	err = progress.run("Waiting for the API server", func() error {
-		// kwokctl returns success even when the API server never came up.
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		for {
-			if _, _, err := Probe(ctx, cfg); err == nil {
-				return nil
-			}
-			select {
-			case <-ctx.Done():
-				return problemf(ctx.Err(), "see the logs in "+filepath.Join(s.clusterDir(), "logs"),
-					"the simulated cluster's API server did not become ready")
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-	})
-	if err != nil {
-		return err
-	}
-	if err := progress.run("Adding nodes "+strings.Join(s.nodeNames(), ", "), func() error {
-		return s.createNodes(ctx)
-	}); err != nil {
-		return err
-	}
-	want := len(s.nodeNames())
-	return progress.run(fmt.Sprintf("Waiting for %d nodes to be Ready", want), func() error {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer cancel()
-		_, err := WaitForNodes(ctx, cfg, want)
-		return err
-	})
-}
-
-// kwokctlConfig is parsed when a simulated cluster is created, not at the
-// start of every command.
-var kwokctlConfig = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("kwokctl").Parse(kwokctlConfigText))
-})
-
-const kwokctlConfigText = `apiVersion: config.kwok.x-k8s.io/v1alpha1
-kind: KwokctlConfiguration
-options:
-  runtime: binary
-  # Loopback only: etcd serves without TLS.
-  bindAddress: 127.0.0.1
-  # Ports the operating system handed out: kwokctl's own choice counts down
-  # from 32765 and two clusters created at once pick the same ones.
-  kubeApiserverPort: {{ index .Ports 0 }}
-  etcdPort: {{ index .Ports 1 }}
-  etcdPeerPort: {{ index .Ports 2 }}
-  kubeControllerManagerPort: {{ index .Ports 3 }}
-  kubeSchedulerPort: {{ index .Ports 4 }}
-  kwokControllerPort: {{ index .Ports 5 }}
-{{- with .BinDir }}
-  etcdBinary: {{ . }}/etcd
-  kubeApiserverBinary: {{ . }}/kube-apiserver
-  kubeControllerManagerBinary: {{ . }}/kube-controller-manager
-  kubeSchedulerBinary: {{ . }}/kube-scheduler
-  kwokControllerBinary: {{ . }}/kwok
-{{- end }}
-  # kubectl logs reads what the simulator's controller lists per pod
-  # (clusterctl/internal/simkubelet).
-  enableCRDs: [Logs]
-componentsPatches:
-- name: kube-apiserver
-  extraArgs:
-  # The API server reaches a node's kubelet (logs, exec) at the node's
-  # first address of these types. kwok serves every fake node on loopback,
-  # which each node lists as InternalDNS: its Hostname (the node name, as
-  # on kind) resolves nowhere.
-  - key: kubelet-preferred-address-types
-    value: InternalDNS,Hostname,InternalIP,ExternalDNS,ExternalIP
-{{- if .NoDefaultRoute }}
-  # Without a default route kube-apiserver finds no address to advertise;
-  # the loopback address is accepted only with the endpoint reconciler off.
-  - key: advertise-address
-    value: 127.0.0.1
-  - key: endpoint-reconciler-type
-    value: none
-{{- end }}
-`
-
-// writeConfig writes kwokctl's configuration and returns the flags that
-// point kwokctl at it.
-func (s *sim) writeConfig() ([]string, error) {
-	dir := filepath.Join(s.workDir, "config")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	ports, err := freePorts(6)
-	if err != nil {
-		return nil, fmt.Errorf("finding free ports for the simulated cluster: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := kwokctlConfig().Execute(&buf, map[string]any{"BinDir": s.binDir, "NoDefaultRoute": !hasDefaultRoute(), "Ports": ports}); err != nil {
-		return nil, err
-	}
-	cfgPath := filepath.Join(dir, s.name+".yaml")
-	if err := os.WriteFile(cfgPath, buf.Bytes(), 0o600); err != nil {
-		return nil, err
-	}
-	if err := writeSimNodes(s.nodesPath(), s.nodes); err != nil {
-		return nil, err
-	}
-	args := []string{"--config", cfgPath}
-	stages, err := s.writeStages()
-	if err != nil {
-		return nil, err
-	}
-	args = append(args, stages...)
-	return args, nil
-}
-
-// freePorts asks the kernel for n distinct free loopback ports. They are
-// released before kwokctl binds them, but ephemeral ports are handed out in
-// a wide, rotating range, so a clash in that moment is very unlikely.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// hasDefaultRoute reads Linux's routing table; elsewhere it assumes one.
-func hasDefaultRoute() bool {
-	f, err := os.Open("/proc/net/route")
-	if err != nil {
-		return true
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) > 2 && fields[1] == "00000000" {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *sim) kwokctlRun(ctx context.Context, args ...string) error {
-	cmd := exec.CommandContext(ctx, s.kwokctl, append([]string{"--name", s.name}, args...)...)
-	cmd.Env = append(os.Environ(), "KWOK_WORKDIR="+s.workDir)
-	cmd.Dir = s.workDir
-	if err := os.MkdirAll(s.workDir, 0o700); err != nil {
-		return err
-	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("kwokctl %s: %w\n%s", strings.Join(args, " "), err, lastLines(out, 8))
-	}
-	return nil
-}
-
-func lastLines(b []byte, n int) string {
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-func (s *sim) createNodes(ctx context.Context) error {
-	cfg, err := RESTConfig(s.kubeconfig, "")
-	if err != nil {
-		return err
-	}
-	nodes, err := nodeClient(cfg)
-	if err != nil {
-		return err
-	}
-	for i, name := range s.nodeNames() {
-		obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(s.fakeNode(name, i == 0, i))
-		if err != nil {
-			return err
-		}
-		cctx, cancel := context.WithTimeout(ctx, APITimeout)
-		_, err = nodes.Create(cctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{})
-		cancel()
-		if err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("creating node %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-// fakeNode is a node for kwok to manage, labelled like a kind node. The
-// control plane carries kind's NoSchedule taint, so workloads land on the
-// workers, as in kind.
-func (s *sim) fakeNode(name string, controlPlane bool, index int) *corev1.Node {
-	capacity, allocatable := s.nodes.resources()
-	n := &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:        name,
-			Annotations: map[string]string{"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-			Labels: map[string]string{
-				"kubernetes.io/arch":     "amd64",
-				"kubernetes.io/os":       "linux",
-				"kubernetes.io/hostname": name,
-				"type":                   "kwok",
-			},
-		},
-		Status: corev1.NodeStatus{
-			Capacity:    capacity,
-			Allocatable: allocatable,
-			Addresses: []corev1.NodeAddress{
-				{Type: corev1.NodeInternalIP, Address: "172.18.0." + strconv.Itoa(2+index)},
-				{Type: corev1.NodeHostName, Address: name},
-				// Where kwok, this node's kubelet, answers (see kwokctlConfig).
-				{Type: corev1.NodeInternalDNS, Address: "localhost"},
-			},
-		},
-	}
-	if controlPlane {
-		n.Labels["node-role.kubernetes.io/control-plane"] = ""
-		n.Spec.Taints = []corev1.Taint{{Key: "node-role.kubernetes.io/control-plane", Effect: corev1.TaintEffectNoSchedule}}
-	}
-	return n
-}
-
-func (s *sim) Delete(ctx context.Context, progress Progress) error {
-	exists, err := s.Exists(ctx)
-	if err != nil || !exists {
-		return err
-	}
-	if s.missing != nil {
-		return s.missing
-	}
-	return progress.run("Stopping and deleting the simulated cluster", func() error {
-		// First the supervisor, or it restarts what kwokctl stops.
-		if err := s.stopSupervisor(); err != nil {
-			return err
-		}
-		pids := s.dropStalePIDFiles()
-		if err := s.kwokctlRun(ctx, "delete", "cluster", "--kubeconfig", s.kubeconfig); err != nil {
-			return err
-		}
-		// kwokctl sends SIGKILL and does not wait; wait so that a following
-		// 'up' does not race the old processes for their ports.
-		deadline := time.Now().Add(10 * time.Second)
-		for _, pid := range pids {
-			for processAlive(pid) && time.Now().Before(deadline) {
-				time.Sleep(50 * time.Millisecond)
-			}
-		}
-		if err := os.RemoveAll(s.clusterDir()); err != nil {
-			return err
-		}
-		if err := os.Remove(s.stagesPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		if err := os.Remove(s.nodesPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		if err := os.Remove(s.imagesPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		if err := os.RemoveAll(s.logsDir()); err != nil {
-			return err
-		}
-		return os.Remove(filepath.Join(s.workDir, "config", s.name+".yaml"))
-	})
-}
-
-// dropStalePIDFiles removes pid files whose process is not this cluster's
-// (after a reboot a recorded pid may belong to anything), because kwokctl
-// kills recorded pids without checking. It returns the live pids.
-func (s *sim) dropStalePIDFiles() []int {
-	files, _ := filepath.Glob(filepath.Join(s.clusterDir(), "pids", "*.pid"))
-	var live []int
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		pid, perr := strconv.Atoi(strings.TrimSpace(string(raw)))
-		if err != nil || perr != nil || !s.ownsProcess(pid) {
-			_ = os.Remove(f)
-			continue
-		}
-		live = append(live, pid)
-	}
-	return live
-}
-
-// ownsProcess reports whether pid runs a binary of this cluster: kwokctl
-// starts them from links in the cluster's bin folder with the cluster's
-// folder in their arguments.
-func (s *sim) ownsProcess(pid int) bool {
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil {
-		// No /proc (not Linux): trust kwokctl's own bookkeeping.
-		_, statErr := os.Stat("/proc/self")
-		return statErr != nil
-	}
-	return namesFolder(cmdline, s.clusterDir())
-}
-
-// namesFolder reports whether a NUL-separated command line has an
-// argument, or a flag's value (--data-dir=...), that is dir or a path in
-// it. A substring would not do: the folder of cluster k8slab is a prefix
-// of cluster k8slab-2's.
-func namesFolder(cmdline []byte, dir string) bool {
-	dir = filepath.Clean(dir)
-	in := func(p string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
-	for arg := range strings.SplitSeq(string(cmdline), "\x00") {
-		if in(arg) {
-			return true
-		}
-		if _, value, ok := strings.Cut(arg, "="); ok && strings.HasPrefix(arg, "-") && in(value) {
-			return true
-		}
-	}
-	return false
-}
-
-func processAlive(pid int) bool {
-	if err := syscall.Kill(pid, 0); err != nil {
-		return false
-	}
-	// A zombie is dead for our purposes: it holds no ports.
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) {
-		return stat[i+2] != 'Z'
-	}
-	return true
-}
-
-// validName checks a cluster name: it becomes part of node names and file
-// names, so it must be a DNS label.
-func validName(name string) error {
-	if len(name) == 0 || len(name) > 40 {
-		return fmt.Errorf("cluster name %q must be 1 to 40 characters", name)
-	}
-	for i, r := range name {
-		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' && i > 0 && i < len(name)-1
-		if !ok {
-			return fmt.Errorf("cluster name %q may use only lowercase letters, digits and inner dashes", name)
-		}
-	}
-	return nil
+	return s.Revive(ctx)
 }
 
 // DefaultCacheDir is $XDG_CACHE_HOME/k8slab, falling back to
 // ~/.cache/k8slab.
-func DefaultCacheDir() (string, error) {
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "k8slab"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("finding the cache folder: %w (set XDG_CACHE_HOME)", err)
-	}
-	return filepath.Join(home, ".cache", "k8slab"), nil
-}
+func DefaultCacheDir() (string, error) { return sim.DefaultCacheDir() }
 
 // SimBinDir is where the simulator's binaries are looked for first:
 // $K8SLAB_SIM_BIN, else the cache that 'make sim' fills.
-func SimBinDir() string {
-	if d := os.Getenv("K8SLAB_SIM_BIN"); d != "" {
-		return d
-	}
-	cache, err := DefaultCacheDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(cache, "sim", SimKubeVersion)
-}
+func SimBinDir() string { return sim.DefaultBinDir() }
 
 // HasSimBinaries reports whether dir holds every simulator binary.
-func HasSimBinaries(dir string) bool { return dir != "" && hasAll(dir, simBinaries) }
+func HasSimBinaries(dir string) bool { return sim.HasBinaries(dir) }

@@ -1,6 +1,7 @@
 package clusterctl
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -121,7 +123,7 @@ func TestSimClusterLifecycle(t *testing.T) {
 		t.Fatalf("down: %v", err)
 	}
 	for _, pid := range pids {
-		if processAlive(pid) {
+		if alive(pid) {
 			t.Errorf("process %d still running after down", pid)
 		}
 	}
@@ -135,6 +137,17 @@ func TestSimClusterLifecycle(t *testing.T) {
 	if len(left) > 0 {
 		t.Errorf("files left after down: %v", left)
 	}
+}
+
+// alive reports whether pid runs and is not a zombie (which holds no
+// ports).
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	i := bytes.LastIndexByte(stat, ')')
+	return err != nil || i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
 
 func simPIDs(t *testing.T, clusterDir string) []int {

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/k8slab/k8slab/clusterctl/internal/sim"
 )
 
 // fakeSimBinaries fills dir with executables named like the simulator's,
@@ -14,7 +16,7 @@ func fakeSimBinaries(t *testing.T, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range simBinaries {
+	for _, n := range sim.Binaries() {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte("#!/bin/sh\n"), 0o755); err != nil {
 			t.Fatal(err)
 		}

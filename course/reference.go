@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/k8slab/k8slab/internal/source"
 	"github.com/k8slab/k8slab/lessons"
@@ -48,6 +47,9 @@ type glossaryFile struct {
 	Terms         []glossaryEntry `yaml:"terms"`
 }
 
+func (f glossaryFile) header() source.Header    { return f.Header }
+func (f glossaryFile) entries() []glossaryEntry { return f.Terms }
+
 type glossaryEntry struct {
 	Term       string `yaml:"term"`
 	Definition string `yaml:"definition"`
@@ -57,36 +59,18 @@ type glossaryEntry struct {
 // loadGlossary runs after the lessons are loaded, since every 'see' must
 // name one of them.
 func (l *loader) loadGlossary(c *Course) {
-	file := GlossaryFile
-	data, ok := l.readOptional(file)
-	if !ok {
-		return
-	}
-	root, ps := source.Parse(data)
-	if ps != nil {
-		l.add(file, ps)
-		return
-	}
-	var gf glossaryFile
-	decoded := source.Decode(root, &gf).Merge(source.CheckHeader(root, gf.Header, "Glossary"))
-	var ps2 source.Problems
-	problem := func(line int, format string, args ...any) {
-		ps2 = append(ps2, source.Problem{Line: line, Message: fmt.Sprintf(format, args...)})
-	}
-	if len(source.Items(root, "terms")) == 0 {
-		problem(source.Line(root, "terms"), "the glossary lists no terms; add them under 'terms' (term, definition, see), or remove %s", file)
-	}
+	spec := listSpec{file: GlossaryFile, kind: "Glossary", key: "terms",
+		none: fmt.Sprintf("the glossary lists no terms; add them under 'terms' (term, definition, see), or remove %s", GlossaryFile)}
 	first := map[string]int{}
-	for i, e := range gf.Terms {
-		item := source.Item(root, "terms", i)
+	loadList[glossaryFile](l, c, spec, func(i int, e glossaryEntry, p *listEntry) {
 		term, def := strings.TrimSpace(e.Term), strings.TrimSpace(e.Definition)
 		ok := true
-		switch termLine := source.Line(item, "term"); {
+		switch termLine := p.line("term"); {
 		case term == "":
-			problem(termLine, "entry %d has no term; add 'term: NAME'", i+1)
+			p.problem(termLine, "entry %d has no term; add 'term: NAME'", i+1)
 			ok = false
 		case first[strings.ToLower(term)] != 0:
-			problem(termLine, "term %q is listed twice (also at line %d); keep one entry", term, first[strings.ToLower(term)])
+			p.problem(termLine, "term %q is listed twice (also at line %d); keep one entry", term, first[strings.ToLower(term)])
 			ok = false
 		default:
 			first[strings.ToLower(term)] = termLine
@@ -95,33 +79,22 @@ func (l *loader) loadGlossary(c *Course) {
 		if name == "" {
 			name = fmt.Sprintf("entry %d", i+1)
 		}
-		defLine := source.Line(item, "definition")
-		switch n := utf8.RuneCountInString(def); {
-		case def == "":
-			problem(defLine, "%q has no definition; add 'definition:' with one line saying what it is", name)
-			ok = false
-		case strings.Contains(def, "\n"):
-			problem(defLine, "the definition of %q spans several lines; a glossary definition is one line", name)
-			ok = false
-		case n > MaxDefinition:
-			problem(defLine, "the definition of %q has %d characters; keep it to %d", name, n, MaxDefinition)
+		q := fmt.Sprintf("%q", name)
+		if !p.oneLine("definition", def, "the definition of "+q,
+			q+" has no definition; add 'definition:' with one line saying what it is",
+			"the definition of "+q+" spans several lines; a glossary definition is one line") {
 			ok = false
 		}
 		t := &Term{Term: term, Definition: def}
-		if e.See != "" {
-			lesson, found := c.lessonByID[e.See]
-			if !found {
-				problem(source.Line(item, "see"), "%q names lesson %q, which is not a lesson of this course%s", name, e.See, suggestLesson(c, e.See))
-				ok = false
-			}
+		if lesson, found := p.see(e.See, q); found {
 			t.See = lesson
+		} else {
+			ok = false
 		}
 		if ok {
 			c.Glossary = append(c.Glossary, t)
 		}
-	}
-	// A field that failed to decode is not also reported as missing.
-	l.add(file, decoded.Merge(ps2))
+	})
 	// Shown sorted whatever the file's order, so a reader finds a term.
 	sort.SliceStable(c.Glossary, func(i, j int) bool {
 		return strings.ToLower(c.Glossary[i].Term) < strings.ToLower(c.Glossary[j].Term)

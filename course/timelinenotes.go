@@ -3,7 +3,6 @@ package course
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/k8slab/k8slab/internal/ident"
 	"github.com/k8slab/k8slab/internal/source"
@@ -50,6 +49,9 @@ type timelineFile struct {
 	Notes         []timelineEntry `yaml:"notes"`
 }
 
+func (f timelineFile) header() source.Header    { return f.Header }
+func (f timelineFile) entries() []timelineEntry { return f.Notes }
+
 type timelineEntry struct {
 	Step string `yaml:"step"`
 	Why  string `yaml:"why"`
@@ -60,68 +62,42 @@ type timelineEntry struct {
 // must name one of them. Which steps the timeline tells is its own
 // business: a test of the timeline holds the built-in notes to its kinds.
 func (l *loader) loadTimelineNotes(c *Course) {
-	file := TimelineFile
-	data, ok := l.readOptional(file)
-	if !ok {
-		return
-	}
-	root, ps := source.Parse(data)
-	if ps != nil {
-		l.add(file, ps)
-		return
-	}
-	var tf timelineFile
-	decoded := source.Decode(root, &tf).Merge(source.CheckHeader(root, tf.Header, "TimelineNotes"))
-	var ps2 source.Problems
-	problem := func(line int, format string, args ...any) {
-		ps2 = append(ps2, source.Problem{Line: line, Message: fmt.Sprintf(format, args...)})
-	}
-	if len(source.Items(root, "notes")) == 0 {
-		problem(source.Line(root, "notes"), "%s lists no notes; add them under 'notes' (step, why, see), or remove the file", file)
-	}
-	c.TimelineNotes = map[string]*TimelineNote{}
+	spec := listSpec{file: TimelineFile, kind: "TimelineNotes", key: "notes",
+		none: fmt.Sprintf("%s lists no notes; add them under 'notes' (step, why, see), or remove the file", TimelineFile)}
 	first := map[string]int{}
-	for i, e := range tf.Notes {
-		item := source.Item(root, "notes", i)
+	loadList[timelineFile](l, c, spec, func(i int, e timelineEntry, p *listEntry) {
+		if c.TimelineNotes == nil {
+			c.TimelineNotes = map[string]*TimelineNote{}
+		}
 		step, why := strings.TrimSpace(e.Step), strings.TrimSpace(e.Why)
 		ok := true
-		switch line := source.Line(item, "step"); {
+		switch line := p.line("step"); {
 		case step == "":
-			problem(line, "note %d has no step; add 'step: KIND' (a kind of timeline step, such as schedule)", i+1)
+			p.problem(line, "note %d has no step; add 'step: KIND' (a kind of timeline step, such as schedule)", i+1)
 			ok = false
 		case !ident.Valid(step):
-			problem(line, "step %q is not a kind of timeline step; kinds are lowercase words joined by dashes, such as schedule", step)
+			p.problem(line, "step %q is not a kind of timeline step; kinds are lowercase words joined by dashes, such as schedule", step)
 			ok = false
 		case first[step] != 0:
-			problem(line, "step %q has two notes (also at line %d); keep one", step, first[step])
+			p.problem(line, "step %q has two notes (also at line %d); keep one", step, first[step])
 			ok = false
 		default:
 			first[step] = line
 		}
-		line := source.Line(item, "why")
-		switch n := utf8.RuneCountInString(why); {
-		case why == "":
-			problem(line, "the note on %q has no why; add 'why:' with one sentence saying why that step happens", step)
-			ok = false
-		case strings.Contains(why, "\n"):
-			problem(line, "the note on %q spans several lines; a why is one line", step)
-			ok = false
-		case n > MaxDefinition:
-			problem(line, "the note on %q has %d characters; keep it to %d", step, n, MaxDefinition)
+		subject := fmt.Sprintf("the note on %q", step)
+		if !p.oneLine("why", why, subject,
+			subject+" has no why; add 'why:' with one sentence saying why that step happens",
+			subject+" spans several lines; a why is one line") {
 			ok = false
 		}
 		note := &TimelineNote{Step: step, Why: why}
-		if e.See != "" {
-			lesson, found := c.lessonByID[e.See]
-			if !found {
-				problem(source.Line(item, "see"), "the note on %q names lesson %q, which is not a lesson of this course%s", step, e.See, suggestLesson(c, e.See))
-				ok = false
-			}
+		if lesson, found := p.see(e.See, subject); found {
 			note.See = lesson
+		} else {
+			ok = false
 		}
 		if ok {
 			c.TimelineNotes[step] = note
 		}
-	}
-	l.add(file, decoded.Merge(ps2))
+	})
 }

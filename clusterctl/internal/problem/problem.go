@@ -6,6 +6,7 @@ package problem
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -43,6 +44,12 @@ func (p *Problem) Error() string {
 }
 
 func (p *Problem) Unwrap() error { return p.Err }
+
+// Newf is a Problem whose summary is formatted, with fix and the
+// underlying err (which may be nil).
+func Newf(err error, fix, format string, args ...any) *Problem {
+	return &Problem{Summary: fmt.Sprintf(format, args...), Fix: fix, Err: err}
+}
 
 // StepState is where a step is.
 type StepState int

@@ -5,8 +5,9 @@
 // one that stops answering its health checks is killed so that it
 // restarts. A supervisor holds an exclusive lock on its pid file for as
 // long as it runs, so there is one per cluster and a stale pid file is
-// never taken for a live supervisor. clusterctl's Supervise is its front;
-// the simulator provider is the Cluster it watches.
+// never taken for a live supervisor. It also starts the detached
+// supervisor process and stops it (Launch, Stop). The simulator provider
+// (clusterctl/internal/sim) is the Cluster it watches.
 package supervisor
 
 import (
@@ -433,4 +434,77 @@ func checkLiveness(ctx context.Context, s Cluster, now time.Time, comps []Compon
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 		delete(failures, c.Name)
 	}
+}
+
+// Launch starts the supervisor process argv in dir, detached, with its
+// output appended to logFile, unless a supervisor already holds pidFile;
+// it returns once the new one holds it.
+func Launch(argv []string, dir, pidFile, logFile string) error {
+	if PID(pidFile) != 0 {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(logFile), 0o700); err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Dir = dir
+	// Its own session: closing the terminal that ran 'cluster up' must not
+	// end it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting the cluster's supervisor: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.After(10 * time.Second)
+	for PID(pidFile) == 0 {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("the cluster's supervisor exited at once (%v); see %s", err, logFile)
+		case <-deadline:
+			return fmt.Errorf("the cluster's supervisor did not start; see %s", logFile)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// Stop ends the supervisor that holds pidFile, so that it does not
+// restart what 'cluster down' stops, and waits until it is gone.
+func Stop(pidFile string) error {
+	pid := PID(pidFile)
+	if pid == 0 {
+		return nil
+	}
+	for i := 0; pid < 0; i++ { // it is just starting; wait for its pid
+		if i == 250 {
+			return fmt.Errorf("the cluster's supervisor holds %s but wrote no pid there", pidFile)
+		}
+		time.Sleep(20 * time.Millisecond)
+		pid = PID(pidFile)
+	}
+	if pid == 0 {
+		return nil
+	}
+	if pid == os.Getpid() {
+		// Run runs in this process (a test): only its context can end it.
+		return errors.New("the cluster's supervisor runs in this process; cancel its context first")
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	for i := 0; PID(pidFile) != 0; i++ {
+		if i == 200 { // 10 s: it is stuck
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		if i == 300 {
+			return fmt.Errorf("the cluster's supervisor (pid %d) does not stop", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
 }

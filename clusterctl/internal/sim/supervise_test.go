@@ -1,4 +1,4 @@
-package clusterctl
+package sim
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 // that are links in its bin folder (so their command lines name the
 // cluster, like the real ones): "steady" runs until killed, "crashy" exits
 // at once.
-func fakeCluster(t *testing.T) *sim {
+func fakeCluster(t *testing.T) *Cluster {
 	t.Helper()
 	return fakeClusterWith(t, func(bin string) string {
 		return `- name: steady-one
@@ -35,17 +35,16 @@ func fakeCluster(t *testing.T) *sim {
 }
 
 // fakeClusterWith writes the components that components(bin) lists.
-func fakeClusterWith(t *testing.T, components func(bin string) string) *sim {
+func fakeClusterWith(t *testing.T, components func(bin string) string) *Cluster {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc")
 	}
 	state := t.TempDir()
-	p, err := NewSim(Config{Name: "fake", StateDir: state, CacheDir: state})
+	s, err := New(Options{Name: "fake", KubeconfigPath: filepath.Join(state, "kubeconfig"), WorkDir: filepath.Join(state, "sim"), CacheDir: state})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := p.(*sim)
 	bin := filepath.Join(s.clusterDir(), "bin")
 	if err := os.MkdirAll(bin, 0o700); err != nil {
 		t.Fatal(err)
@@ -88,7 +87,7 @@ components:
 // clock and a step function that moves it on by d and waits for the round
 // of decisions the supervisor makes at the new time: the test waits for
 // the supervisor's decision, never for a time.
-func steppedSupervisor(t *testing.T, s *sim, log *syncBuffer) (ctx context.Context, clk *clocktesting.FakeClock, step func(time.Duration), done <-chan error) {
+func steppedSupervisor(t *testing.T, s *Cluster, log *syncBuffer) (ctx context.Context, clk *clocktesting.FakeClock, step func(time.Duration), done <-chan error) {
 	t.Helper()
 	clk = clocktesting.NewFakeClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	s.clock = clk
@@ -100,7 +99,7 @@ func steppedSupervisor(t *testing.T, s *sim, log *syncBuffer) (ctx context.Conte
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		errc <- Supervise(ctx, s, log)
+		errc <- s.Supervise(ctx, log)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -159,7 +158,7 @@ func TestSuperviseRestartsWithBackoffAndStops(t *testing.T) {
 	steady := h.Components[0].PID
 
 	// A second supervisor leaves the cluster to the first.
-	if err := Supervise(ctx, s, log); err != nil {
+	if err := s.Supervise(ctx, log); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(log.String(), "another supervisor watches") {
@@ -213,7 +212,7 @@ func TestSuperviseRestartsWithBackoffAndStops(t *testing.T) {
 }
 
 func TestHealthSummary(t *testing.T) {
-	h := ClusterHealth{State: HealthDegraded, Components: []ComponentHealth{
+	h := Health{State: HealthDegraded, Components: []ComponentHealth{
 		{Name: "etcd", Running: true, Healthy: true},
 		{Name: "kube-apiserver", Running: true, Detail: "not ready"},
 		{Name: "kube-scheduler"},
@@ -361,7 +360,7 @@ func TestSupervisorIsNotPutOffByAProbe(t *testing.T) {
 			// given up).
 			go func() {
 				defer close(finished)
-				done <- Supervise(ctx, s, log)
+				done <- s.Supervise(ctx, log)
 			}()
 			select {
 			case <-met:

@@ -1,4 +1,4 @@
-package clusterctl
+package sim
 
 import (
 	"encoding/json"
@@ -10,11 +10,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
-// SimNodes is a simulated cluster's node layout: how many nodes (the
+// Nodes is a simulated cluster's node layout: how many nodes (the
 // control plane, tainted as kind's is, and workers) and what each
 // reports. Zero values are the defaults: three nodes, each a kind node on
 // a modest laptop (kind nodes see the host's CPUs and memory).
-type SimNodes struct {
+type Nodes struct {
 	// Count is every node, the control plane included; at least 2.
 	Count int `json:"count,omitempty"`
 	// CPU and Memory are each node's capacity ("16", "32Gi").
@@ -24,22 +24,22 @@ type SimNodes struct {
 	Pods int `json:"pods,omitempty"`
 }
 
-// Defaults of SimNodes.
+// Defaults of Nodes.
 const (
-	DefaultSimNodes  = 3
-	DefaultSimCPU    = "4"
-	DefaultSimMemory = "8Gi"
-	DefaultSimPods   = 110
+	DefaultCount  = 3
+	DefaultCPU    = "4"
+	DefaultMemory = "8Gi"
+	DefaultPods   = 110
 )
 
-func (n SimNodes) count() int {
+func (n Nodes) count() int {
 	if n.Count == 0 {
-		return DefaultSimNodes
+		return DefaultCount
 	}
 	return n.Count
 }
 
-func (n SimNodes) validate() error {
+func (n Nodes) validate() error {
 	if n.Count != 0 && n.Count < 2 {
 		return fmt.Errorf("--nodes %d: a simulated cluster has a control plane and at least one worker; give 2 or more", n.Count)
 	}
@@ -65,7 +65,7 @@ func (n SimNodes) validate() error {
 // back the kubelet's default hard eviction threshold
 // (memory.available<100Mi); kind turns the disk thresholds off, so
 // storage is all allocatable.
-func (n SimNodes) resources() (capacity, allocatable corev1.ResourceList) {
+func (n Nodes) resources() (capacity, allocatable corev1.ResourceList) {
 	or := func(v, def string) string {
 		if v == "" {
 			return def
@@ -74,11 +74,11 @@ func (n SimNodes) resources() (capacity, allocatable corev1.ResourceList) {
 	}
 	pods := n.Pods
 	if pods == 0 {
-		pods = DefaultSimPods
+		pods = DefaultPods
 	}
 	capacity = corev1.ResourceList{
-		corev1.ResourceCPU:              resource.MustParse(or(n.CPU, DefaultSimCPU)),
-		corev1.ResourceMemory:           resource.MustParse(or(n.Memory, DefaultSimMemory)),
+		corev1.ResourceCPU:              resource.MustParse(or(n.CPU, DefaultCPU)),
+		corev1.ResourceMemory:           resource.MustParse(or(n.Memory, DefaultMemory)),
 		corev1.ResourcePods:             *resource.NewQuantity(int64(pods), resource.DecimalSI),
 		corev1.ResourceEphemeralStorage: resource.MustParse("100Gi"),
 	}
@@ -89,12 +89,12 @@ func (n SimNodes) resources() (capacity, allocatable corev1.ResourceList) {
 	return capacity, allocatable
 }
 
-func (s *sim) nodesPath() string {
+func (s *Cluster) nodesPath() string {
 	return filepath.Join(s.workDir, "config", s.name+"-nodes.json")
 }
 
-func readSimNodes(path string) (SimNodes, error) {
-	var n SimNodes
+func readNodes(path string) (Nodes, error) {
+	var n Nodes
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return n, err
@@ -105,7 +105,7 @@ func readSimNodes(path string) (SimNodes, error) {
 	return n, n.validate()
 }
 
-func writeSimNodes(path string, n SimNodes) error {
+func writeNodes(path string, n Nodes) error {
 	data, err := json.Marshal(n)
 	if err != nil {
 		return err

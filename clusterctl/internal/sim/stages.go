@@ -1,4 +1,4 @@
-package clusterctl
+package sim
 
 import (
 	"fmt"
@@ -8,23 +8,24 @@ import (
 	"time"
 
 	"github.com/k8slab/k8slab/assets"
+	"github.com/k8slab/k8slab/clusterctl/internal/problem"
 	"github.com/k8slab/k8slab/clusterctl/kwok"
 	"github.com/k8slab/k8slab/images"
 )
 
-func (s *sim) stagesPath() string {
+func (s *Cluster) stagesPath() string {
 	return filepath.Join(s.workDir, "config", s.name+"-stages.yaml")
 }
 
 // imagesPath lists the image references the stages know, one a line, for
 // the cluster's controller (simkubelet), which must agree with them.
-func (s *sim) imagesPath() string {
+func (s *Cluster) imagesPath() string {
 	return filepath.Join(s.workDir, "config", s.name+"-images.txt")
 }
 
 // knownImages reads imagesPath into images.Normalize's form; a cluster
 // made before the file existed knows the built-in catalogue.
-func (s *sim) knownImages() func(string) bool {
+func (s *Cluster) knownImages() func(string) bool {
 	known := map[string]bool{}
 	raw, err := os.ReadFile(s.imagesPath())
 	if err != nil {
@@ -45,12 +46,12 @@ func (s *sim) knownImages() func(string) bool {
 // catalogue and returns the flags that hand them to kwokctl. kwokctl copies
 // them into the cluster's own configuration, so they hold for the cluster's
 // life: after a catalogue changes, the cluster must be created again.
-func (s *sim) writeStages() ([]string, error) {
+func (s *Cluster) writeStages() ([]string, error) {
 	var cat *images.Catalog
 	if s.course != nil {
 		var err error
 		if cat, err = images.Load(s.course); err != nil {
-			return nil, problemf(err, "run 'k8slab lint' on the course folder and fix "+images.File,
+			return nil, problem.Newf(err, "run 'k8slab lint' on the course folder and fix "+images.File,
 				"the course's image catalogue has problems, so the simulator cannot tell which images exist")
 		}
 	}
@@ -84,11 +85,11 @@ func (s *sim) writeStages() ([]string, error) {
 	return []string{"--config", s.stagesPath()}, nil
 }
 
-func (s *sim) logsDir() string { return filepath.Join(s.workDir, "config", s.name+"-logs") }
+func (s *Cluster) logsDir() string { return filepath.Join(s.workDir, "config", s.name+"-logs") }
 
 // logFiles names the files that hold what an image's command prints when
 // it runs and when it exits for want of a setting, written by writeLogs.
-func (s *sim) logFiles(ref string) (run, exit string) {
+func (s *Cluster) logFiles(ref string) (run, exit string) {
 	base := filepath.Join(s.logsDir(), strings.NewReplacer("/", "_", ":", "_").Replace(images.Normalize(ref)))
 	return base + ".log", base + ".exit.log"
 }
@@ -96,7 +97,7 @@ func (s *sim) logFiles(ref string) (run, exit string) {
 // writeLogs writes the catalogue's log lines for every image, in the CRI
 // log format kwok reads (the container runtime's, which the kubelet
 // serves): time, stream, "F" for a full line, the line.
-func (s *sim) writeLogs(refs []images.Ref) error {
+func (s *Cluster) writeLogs(refs []images.Ref) error {
 	if err := os.RemoveAll(s.logsDir()); err != nil {
 		return err
 	}

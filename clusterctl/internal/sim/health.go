@@ -1,13 +1,13 @@
-package clusterctl
+package sim
 
 // A simulated cluster is five ordinary processes (etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler, kwok) that kwokctl forks once and
 // then forgets: nothing restarts one that exits. On kind the kubelet restarts
 // control-plane static pods; here a supervisor does (internal/supervisor):
 // a detached 'k8slab cluster supervise' process that 'cluster up' starts and
-// 'cluster down' stops. This file is the simulator's side of it: reading
-// the components kwokctl recorded, telling how each one is, and repairing
-// a cluster that no supervisor watches.
+// 'cluster down' stops (supervise.go). This file reads the components
+// kwokctl recorded, tells how each one is, and repairs a cluster that no
+// supervisor watches.
 
 import (
 	"context"
@@ -25,24 +25,26 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/k8slab/k8slab/clusterctl/internal/kubeapi"
+	"github.com/k8slab/k8slab/clusterctl/internal/problem"
 	"github.com/k8slab/k8slab/clusterctl/internal/supervisor"
 
 	"sigs.k8s.io/yaml"
 )
 
-// HealthState sums up a cluster's components.
-type HealthState string
+// State sums up a cluster's components.
+type State string
 
 const (
 	// HealthNotCreated: there is no such cluster.
-	HealthNotCreated HealthState = "not created"
+	HealthNotCreated State = "not created"
 	// HealthStopped: the cluster exists but none of its processes runs
 	// (after a reboot, say); 'cluster up' starts it with its data.
-	HealthStopped HealthState = "stopped"
+	HealthStopped State = "stopped"
 	// HealthDegraded: some component is down or does not answer.
-	HealthDegraded HealthState = "degraded"
+	HealthDegraded State = "degraded"
 	// HealthHealthy: every component runs and answers its health check.
-	HealthHealthy HealthState = "healthy"
+	HealthHealthy State = "healthy"
 )
 
 // ComponentHealth is one process of a simulated cluster.
@@ -60,9 +62,9 @@ type ComponentHealth struct {
 	Detail string
 }
 
-// ClusterHealth is the health of every component of a cluster.
-type ClusterHealth struct {
-	State      HealthState
+// Health is the health of every component of a cluster.
+type Health struct {
+	State      State
 	Components []ComponentHealth
 	// Supervised is true when a supervisor is watching the cluster and
 	// will restart what is down.
@@ -70,7 +72,7 @@ type ClusterHealth struct {
 }
 
 // Sick lists the components that are down or not healthy.
-func (h ClusterHealth) Sick() []ComponentHealth {
+func (h Health) Sick() []ComponentHealth {
 	var sick []ComponentHealth
 	for _, c := range h.Components {
 		if !c.Healthy {
@@ -82,7 +84,7 @@ func (h ClusterHealth) Sick() []ComponentHealth {
 
 // Summary is one line for a learner, e.g. "degraded: kube-scheduler is
 // down, restarting".
-func (h ClusterHealth) Summary() string {
+func (h Health) Summary() string {
 	switch h.State {
 	case HealthNotCreated:
 		return "not created: run 'k8slab cluster up'"
@@ -114,18 +116,12 @@ func (h ClusterHealth) Summary() string {
 	return s + "; run 'k8slab cluster up' to repair it"
 }
 
-// HealthReporter is implemented by providers that run a cluster's
-// components themselves (the simulator) and so can tell how each one is.
-type HealthReporter interface {
-	Health(ctx context.Context) (ClusterHealth, error)
-}
-
 // component is one process of the cluster as kwokctl recorded it.
 type component = supervisor.Component
 
 // components reads the components kwokctl recorded in kwok.yaml, in the
 // order kwokctl starts them (etcd first).
-func (s *sim) components() ([]component, error) {
+func (s *Cluster) components() ([]component, error) {
 	raw, err := os.ReadFile(filepath.Join(s.clusterDir(), "kwok.yaml"))
 	if err != nil {
 		return nil, err
@@ -149,7 +145,7 @@ func (s *sim) components() ([]component, error) {
 }
 
 // pidOf returns the pid of the component's live process, or 0.
-func (s *sim) pidOf(c component) int {
+func (s *Cluster) pidOf(c component) int {
 	raw, err := os.ReadFile(c.PIDFile())
 	if err != nil {
 		return 0
@@ -163,7 +159,7 @@ func (s *sim) pidOf(c component) int {
 
 // startMissing starts every component that is not running, in kwokctl's
 // order, and returns the processes it started (not yet waited for).
-func (s *sim) startMissing(ctx context.Context) ([]*exec.Cmd, error) {
+func (s *Cluster) startMissing(ctx context.Context) ([]*exec.Cmd, error) {
 	comps, err := s.components()
 	if err != nil {
 		return nil, err
@@ -191,7 +187,7 @@ func (s *sim) startMissing(ctx context.Context) ([]*exec.Cmd, error) {
 // 'cluster up' that repairs: two starters could otherwise both see a
 // component missing and start it twice, and the second copy, which cannot
 // bind the ports, would overwrite the first one's pid file.
-func (s *sim) lockStart(ctx context.Context) (unlock func(), err error) {
+func (s *Cluster) lockStart(ctx context.Context) (unlock func(), err error) {
 	f, err := os.OpenFile(filepath.Join(s.clusterDir(), "k8slab-start.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
@@ -217,19 +213,19 @@ func (s *sim) lockStart(ctx context.Context) (unlock func(), err error) {
 // Health reports each component of the simulated cluster: whether its
 // process runs and whether it answers its health endpoint (the API
 // server's /readyz, etcd's /health, the others' /healthz).
-func (s *sim) Health(ctx context.Context) (ClusterHealth, error) {
+func (s *Cluster) Health(ctx context.Context) (Health, error) {
 	exists, err := s.Exists(ctx)
 	if err != nil {
-		return ClusterHealth{}, err
+		return Health{}, err
 	}
 	if !exists {
-		return ClusterHealth{State: HealthNotCreated}, nil
+		return Health{State: HealthNotCreated}, nil
 	}
 	comps, err := s.components()
 	if err != nil {
-		return ClusterHealth{}, err
+		return Health{}, err
 	}
-	h := ClusterHealth{Supervised: s.supervisorPID() != 0}
+	h := Health{Supervised: s.supervisorPID() != 0}
 	running := 0
 	for _, c := range comps {
 		ch := ComponentHealth{Name: c.Name, PID: s.pidOf(c)}
@@ -278,7 +274,7 @@ var loopbackClient = &http.Client{
 // probe asks c whether it is healthy. With live, it asks only whether it
 // is alive (the API server's /livez rather than /readyz), the question
 // whose repeated "no" justifies killing it.
-func (s *sim) probe(ctx context.Context, c component, live bool) error {
+func (s *Cluster) probe(ctx context.Context, c component, live bool) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	if c.Name == "kube-apiserver" {
@@ -286,12 +282,12 @@ func (s *sim) probe(ctx context.Context, c component, live bool) error {
 		if live {
 			path = "/livez"
 		}
-		cfg, err := RESTConfig(s.kubeconfig, "")
+		cfg, err := kubeapi.RESTConfig(s.kubeconfig, "")
 		if err != nil {
 			return err
 		}
 		cfg.Timeout = probeTimeout
-		if err := getOK(ctx, cfg, path); err != nil {
+		if err := kubeapi.GetOK(ctx, cfg, path); err != nil {
 			return errors.New("not ready")
 		}
 		return nil
@@ -322,8 +318,8 @@ func (s *sim) probe(ctx context.Context, c component, live bool) error {
 // repair brings an existing cluster back to health: it starts every
 // component that is not running (all of them after a reboot; etcd's data is
 // still there), waits for the API server and the nodes, and makes sure the
-// supervisor runs. A healthy cluster gets ErrAlreadyRunning.
-func (s *sim) repair(ctx context.Context, progress Progress) error {
+// supervisor runs. A healthy cluster gets problem.ErrAlreadyRunning.
+func (s *Cluster) repair(ctx context.Context, progress func(problem.Step)) error {
 	h, err := s.Health(ctx)
 	if err != nil {
 		return err
@@ -332,7 +328,7 @@ func (s *sim) repair(ctx context.Context, progress Progress) error {
 		if err := s.ensureSupervisor(); err != nil {
 			return err
 		}
-		return fmt.Errorf("simulated cluster %q: %w", s.name, ErrAlreadyRunning)
+		return fmt.Errorf("simulated cluster %q: %w", s.name, problem.ErrAlreadyRunning)
 	}
 	step := "Starting the stopped simulated cluster"
 	if h.State == HealthDegraded {
@@ -342,7 +338,7 @@ func (s *sim) repair(ctx context.Context, progress Progress) error {
 		}
 		step = "Repairing the simulated cluster (" + strings.Join(names, ", ") + ")"
 	}
-	if err := progress.run(step, func() error {
+	if err := problem.Run(progress, step, func() error {
 		s.dropStalePIDFiles()
 		cmds, err := s.startMissing(ctx)
 		for _, cmd := range cmds {
@@ -358,7 +354,7 @@ func (s *sim) repair(ctx context.Context, progress Progress) error {
 	if err := s.ensureSupervisor(); err != nil {
 		return err
 	}
-	return progress.run("Waiting for every component to be healthy", func() error {
+	return problem.Run(progress, "Waiting for every component to be healthy", func() error {
 		return s.waitHealthy(ctx, time.Minute)
 	})
 }
@@ -367,7 +363,7 @@ func (s *sim) repair(ctx context.Context, progress Progress) error {
 // controller manager and the scheduler exit some seconds after they lose
 // the API server, which may be after repair looked, so a component found
 // down while no supervisor runs is started again here.
-func (s *sim) waitHealthy(ctx context.Context, timeout time.Duration) error {
+func (s *Cluster) waitHealthy(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
@@ -384,23 +380,18 @@ func (s *sim) waitHealthy(ctx context.Context, timeout time.Duration) error {
 		}
 		select {
 		case <-ctx.Done():
-			return problemf(ctx.Err(), "see the logs in "+filepath.Join(s.clusterDir(), "logs"),
+			return problem.Newf(ctx.Err(), "see the logs in "+filepath.Join(s.clusterDir(), "logs"),
 				"the simulated cluster is still %s", h.Summary())
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
 }
 
-// Revive brings back a simulated cluster whose processes are gone (after
-// a reboot) or down with no supervisor to restart them, and makes sure its
-// supervisor runs; commands that need the cluster call it first. It does
-// nothing for other providers, for a cluster that does not exist, or for
-// one that a supervisor is already repairing.
-func Revive(ctx context.Context, p Provider) error {
-	s, ok := p.(*sim)
-	if !ok {
-		return nil
-	}
+// Revive brings the cluster back when its processes are gone (after a
+// reboot) or down with no supervisor to restart them, and makes sure its
+// supervisor runs. It does nothing for a cluster that does not exist, or
+// for one that a supervisor is already repairing.
+func (s *Cluster) Revive(ctx context.Context) error {
 	h, err := s.Health(ctx)
 	switch {
 	case err != nil || h.State == HealthNotCreated:
@@ -408,7 +399,7 @@ func Revive(ctx context.Context, p Provider) error {
 	case h.State == HealthHealthy, h.State == HealthDegraded && h.Supervised:
 		return s.ensureSupervisor()
 	}
-	if err := s.repair(ctx, nil); err != nil && !errors.Is(err, ErrAlreadyRunning) {
+	if err := s.repair(ctx, nil); err != nil && !errors.Is(err, problem.ErrAlreadyRunning) {
 		return err
 	}
 	return nil

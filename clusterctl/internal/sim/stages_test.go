@@ -1,4 +1,4 @@
-package clusterctl
+package sim
 
 import (
 	"os"
@@ -23,7 +23,7 @@ func TestSimStagesFollowTheCourse(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			state := t.TempDir()
-			s := &sim{name: "t", workDir: state, instant: true}
+			s := &Cluster{name: "t", workDir: state, instant: true}
 			if tc.course != nil {
 				s.course = tc.course
 			}

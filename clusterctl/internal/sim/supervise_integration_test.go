@@ -1,9 +1,10 @@
-package clusterctl
+package sim
 
 import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -11,10 +12,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/k8slab/k8slab/clusterctl/internal/kubeapi"
+	"github.com/k8slab/k8slab/clusterctl/internal/problem"
+	"github.com/k8slab/k8slab/internal/kube"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
+
+// simBinDir finds the simulator's binaries for tests (clustertest.BinDir
+// cannot be used here: it imports clusterctl, which imports this package).
+// In CI missing binaries fail the test instead of skipping it.
+func simBinDir(t testing.TB) string {
+	t.Helper()
+	dir := DefaultBinDir()
+	if !HasBinaries(dir) {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("simulator binaries missing in %s; .ci/run must run 'make sim' first", dir)
+		}
+		t.Skipf("simulator binaries not in %s; run 'make sim'", dir)
+	}
+	return dir
+}
 
 // syncBuffer is the supervisor's log, read by the test while it writes.
 type syncBuffer struct {
@@ -68,13 +87,13 @@ func (b *syncBuffer) waitForN(text string, n int) <-chan struct{} {
 
 // startSupervisor runs Supervise in-process until the returned stop is
 // called (or the test ends).
-func startSupervisor(t *testing.T, p Provider, log *syncBuffer) (stop func()) {
+func startSupervisor(t *testing.T, s *Cluster, log *syncBuffer) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := Supervise(ctx, p, log); err != nil {
+		if err := s.Supervise(ctx, log); err != nil {
 			t.Errorf("supervise: %v", err)
 		}
 	}()
@@ -94,10 +113,10 @@ const backWithin = 30 * time.Second
 // waitHealth polls the cluster's health until ok accepts it, for at most
 // bound, and returns how long it took. The bounds are promises, not speed
 // measurements.
-func waitHealth(t *testing.T, s *sim, bound time.Duration, what string, ok func(ClusterHealth) bool) time.Duration {
+func waitHealth(t *testing.T, s *Cluster, bound time.Duration, what string, ok func(Health) bool) time.Duration {
 	t.Helper()
 	start := time.Now()
-	var last ClusterHealth
+	var last Health
 	for time.Since(start) < bound {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		h, err := s.Health(ctx)
@@ -112,9 +131,9 @@ func waitHealth(t *testing.T, s *sim, bound time.Duration, what string, ok func(
 	return 0
 }
 
-func healthy(h ClusterHealth) bool { return h.State == HealthHealthy }
+func healthy(h Health) bool { return h.State == HealthHealthy }
 
-func pidsOf(h ClusterHealth) map[string]int {
+func pidsOf(h Health) map[string]int {
 	m := map[string]int{}
 	for _, c := range h.Components {
 		m[c.Name] = c.PID
@@ -133,22 +152,19 @@ func TestSimSupervisorHealsEveryFault(t *testing.T) {
 	}
 	bin := simBinDir(t)
 	state := t.TempDir()
-	cfg := Config{Provider: Sim, Name: "k8slab-heal", StateDir: state, CacheDir: t.TempDir(), SimBinDir: bin, SimInstant: true}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	p, err := NewSim(cfg)
+	s, err := New(Options{Name: "k8slab-heal", KubeconfigPath: filepath.Join(state, "kubeconfig"), WorkDir: filepath.Join(state, "sim"), CacheDir: t.TempDir(), BinDir: bin, Instant: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := p.(*sim)
-	records := NewRecords(state)
 	var seen []int // every component pid, to check none outlives down
-	t.Cleanup(func() { _ = Down(context.Background(), p, records, nil) })
-	if err := Up(ctx, p, records, nil); err != nil {
+	t.Cleanup(func() { _ = s.Delete(context.Background(), nil) })
+	if err := s.Create(ctx, nil); err != nil {
 		t.Fatalf("up: %v", err)
 	}
 	log := &syncBuffer{}
-	stop := startSupervisor(t, p, log)
+	stop := startSupervisor(t, s, log)
 	defer func() {
 		if t.Failed() {
 			t.Logf("supervisor log:\n%s", log.String())
@@ -167,20 +183,20 @@ func TestSimSupervisorHealsEveryFault(t *testing.T) {
 		}
 	}
 
-	restCfg, err := RESTConfig(p.KubeconfigPath(), "")
+	restCfg, err := kubeapi.RESTConfig(s.KubeconfigPath(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cs := kubernetes.NewForConfigOrDie(restCfg)
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "survivor"}, Data: map[string]string{"k": "v"}}
-	cctx, ccancel := context.WithTimeout(ctx, APITimeout)
+	cctx, ccancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	_, err = cs.CoreV1().ConfigMaps("default").Create(cctx, cm, metav1.CreateOptions{})
 	ccancel()
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	current := func() ClusterHealth {
+	current := func() Health {
 		h, err := s.Health(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -203,7 +219,7 @@ func TestSimSupervisorHealsEveryFault(t *testing.T) {
 		if err := syscall.Kill(before[name], syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		took := waitHealth(t, s, backWithin, name+" killed", func(h ClusterHealth) bool {
+		took := waitHealth(t, s, backWithin, name+" killed", func(h Health) bool {
 			now := pidsOf(h)
 			return healthy(h) && now[name] != 0 && now[name] != before[name]
 		})
@@ -225,7 +241,7 @@ func TestSimSupervisorHealsEveryFault(t *testing.T) {
 			_ = syscall.Kill(apiserver, syscall.SIGCONT)
 		}
 	}()
-	waitHealth(t, s, backWithin, "degraded while the API server is stopped", func(h ClusterHealth) bool {
+	waitHealth(t, s, backWithin, "degraded while the API server is stopped", func(h Health) bool {
 		return h.State == HealthDegraded && strings.Contains(h.Summary(), "kube-apiserver does not answer")
 	})
 	time.Sleep(20 * time.Second)
@@ -253,16 +269,16 @@ func TestSimSupervisorHealsEveryFault(t *testing.T) {
 	if err := syscall.Kill(pidsOf(h)["kube-scheduler"], syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitHealth(t, s, backWithin, "degraded with the scheduler down", func(h ClusterHealth) bool {
+	waitHealth(t, s, backWithin, "degraded with the scheduler down", func(h Health) bool {
 		return h.State == HealthDegraded && h.Summary() == "degraded: kube-scheduler is down; run 'k8slab cluster up' to repair it"
 	})
 	var steps []string
-	progress := func(st Step) {
-		if st.State == StepStarted {
+	progress := func(st problem.Step) {
+		if st.State == problem.StepStarted {
 			steps = append(steps, st.Name)
 		}
 	}
-	if err := Up(ctx, p, records, progress); err != nil {
+	if err := s.Create(ctx, progress); err != nil {
 		t.Fatalf("up on a degraded cluster: %v", err)
 	}
 	if len(steps) == 0 || steps[0] != "Repairing the simulated cluster (kube-scheduler)" {
@@ -276,15 +292,15 @@ func TestSimSupervisorHealsEveryFault(t *testing.T) {
 	for _, pid := range pidsOf(current()) {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	waitHealth(t, s, backWithin, "stopped after every process was killed", func(h ClusterHealth) bool {
+	waitHealth(t, s, backWithin, "stopped after every process was killed", func(h Health) bool {
 		return h.State == HealthStopped && h.Summary() == "stopped: run 'k8slab cluster up'"
 	})
 	start := time.Now()
-	if err := Up(ctx, p, records, nil); err != nil {
+	if err := s.Create(ctx, nil); err != nil {
 		t.Fatalf("up after a 'reboot': %v", err)
 	}
 	t.Logf("all processes killed: 'up' brought the cluster back in %v", time.Since(start).Round(10*time.Millisecond))
-	cctx, ccancel = context.WithTimeout(ctx, APITimeout)
+	cctx, ccancel = context.WithTimeout(ctx, kube.RequestTimeout)
 	got, err := cs.CoreV1().ConfigMaps("default").Get(cctx, "survivor", metav1.GetOptions{})
 	ccancel()
 	if err != nil || got.Data["k"] != "v" {
@@ -294,7 +310,7 @@ func TestSimSupervisorHealsEveryFault(t *testing.T) {
 		t.Fatalf("after up: %s", h.Summary())
 	}
 
-	if err := Down(ctx, p, records, nil); err != nil {
+	if err := s.Delete(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, pid := range seen {

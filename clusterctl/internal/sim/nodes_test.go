@@ -1,6 +1,7 @@
-package clusterctl
+package sim
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -11,13 +12,15 @@ import (
 // nodes). Before, the simulator always had three 4-CPU nodes.
 func TestSimNodesSizeTheCluster(t *testing.T) {
 	dir := t.TempDir()
-	cfg := Config{Name: "class", StateDir: dir, CacheDir: dir, SimBinDir: dir,
-		SimNodes: SimNodes{Count: 6, CPU: "16", Memory: "32Gi", Pods: 250}}
-	p, err := NewSim(cfg)
+	opts := func(name string) Options {
+		return Options{Name: name, KubeconfigPath: filepath.Join(dir, name+".kubeconfig"), WorkDir: filepath.Join(dir, "sim"), CacheDir: dir, BinDir: dir}
+	}
+	o := opts("class")
+	o.Nodes = Nodes{Count: 6, CPU: "16", Memory: "32Gi", Pods: 250}
+	s, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := p.(*sim)
 	names := s.nodeNames()
 	if len(names) != 6 || names[0] != "class-control-plane" || names[1] != "class-worker" || names[5] != "class-worker5" {
 		t.Errorf("nodes: %v", names)
@@ -36,30 +39,30 @@ func TestSimNodesSizeTheCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Later commands (a repair, 'cluster status') give no sizes.
-	again, err := NewSim(Config{Name: "class", StateDir: dir, CacheDir: dir, SimBinDir: dir})
+	again, err := New(opts("class"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(again.(*sim).nodeNames()); got != 6 {
+	if got := len(again.nodeNames()); got != 6 {
 		t.Errorf("the cluster forgot its layout: %d nodes", got)
 	}
-	def, _ := NewSim(Config{Name: "other", StateDir: dir, CacheDir: dir, SimBinDir: dir})
-	if got := def.(*sim).nodeNames(); len(got) != 3 || got[2] != "other-worker2" {
+	def, _ := New(opts("other"))
+	if got := def.nodeNames(); len(got) != 3 || got[2] != "other-worker2" {
 		t.Errorf("default nodes: %v", got)
 	}
 }
 
 func TestSimNodesRefuseBadSizes(t *testing.T) {
 	for _, tc := range []struct {
-		n    SimNodes
+		n    Nodes
 		want string
 	}{
-		{SimNodes{Count: 1}, "at least one worker"},
-		{SimNodes{CPU: "lots"}, "--node-cpu"},
-		{SimNodes{Memory: "-1Gi"}, "--node-memory"},
+		{Nodes{Count: 1}, "at least one worker"},
+		{Nodes{CPU: "lots"}, "--node-cpu"},
+		{Nodes{Memory: "-1Gi"}, "--node-memory"},
 	} {
 		dir := t.TempDir()
-		_, err := NewSim(Config{Name: "x", StateDir: dir, CacheDir: dir, SimNodes: tc.n})
+		_, err := New(Options{Name: "x", WorkDir: filepath.Join(dir, "sim"), CacheDir: dir, Nodes: tc.n})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: err = %v, want %q", tc.n, err, tc.want)
 		}

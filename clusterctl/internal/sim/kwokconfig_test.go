@@ -1,4 +1,4 @@
-package clusterctl
+package sim
 
 import (
 	"bytes"
