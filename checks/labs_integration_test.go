@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/k8slab/k8slab/labenv"
 	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/labverify"
+	"github.com/k8slab/k8slab/workshop"
 )
 
 // labCluster is one simulated cluster shared by the lab tests; every lab
@@ -155,8 +157,17 @@ func (p *phase) solve(t testing.TB, task *labfile.Task) {
 // at the start, every reference solution passes, a reset restores the
 // start, and every mistake fails with its promised message. Parts that
 // need what a simulated cluster lacks are skipped, and the test says so.
-// Around each lab it also checks that nothing outside the lab's
-// namespaces changed.
+//
+// Each lab is proven twice: plainly (subtest plain), and as a workshop
+// learner meets it (subtest workshop): in namespaces with the workshop's
+// Pod Security labels, quota, LimitRange and NetworkPolicy, reset with a
+// learner's reset, without the tasks a learner may not do. The two run
+// at once, in namespaces of their own on the one cluster: a proof mostly
+// waits for controllers (rollouts, back-offs, namespaces going), so the
+// second costs a little CPU, not its length again. A lab that changes
+// what both would see (node labels: its cluster-wide tasks) is proven one
+// way after the other. Around each lab the test checks that nothing
+// outside the lab's namespaces changed.
 func TestLabsOnSimulatedCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
@@ -172,22 +183,81 @@ func TestLabsOnSimulatedCluster(t *testing.T) {
 	lc := startLabCluster(t)
 	// The submissions are proved by cmd/k8slab's test of the README's CI
 	// recipe, which applies them as a teacher's CI does.
-	cfg := labverify.Config{Kubeconfig: lc.kubeconfig, Client: lc.client, Lacks: simLacks, SkipSubmission: true}
+	plain := labverify.Config{Kubeconfig: lc.kubeconfig, Client: lc.client, Lacks: simLacks, SkipSubmission: true}
+	fenced := workshopProof(lc)
 	for _, lab := range labs {
 		t.Run(lab.ID, func(t *testing.T) {
 			before := snapshotOutside(t, lc, lab)
-			rep := labverify.VerifyLab(context.Background(), cfg, lab)
-			for _, sk := range rep.Skipped {
-				t.Logf("skipped on the simulated cluster (kind only): %s", sk)
-			}
-			for _, f := range rep.Failures {
-				t.Errorf("%s", f)
-			}
-			if after := snapshotOutside(t, lc, lab); after != before {
-				t.Errorf("objects outside the lab namespaces changed:\nbefore: %s\nafter:  %s", before, after)
-			}
+			t.Cleanup(func() { // after both proofs
+				if after := snapshotOutside(t, lc, lab); after != before {
+					t.Errorf("objects outside the lab namespaces changed:\nbefore: %s\nafter:  %s", before, after)
+				}
+			})
+			together := !changesClusterWide(lab)
+			t.Run("plain", func(t *testing.T) {
+				if together {
+					t.Parallel()
+				}
+				proveLab(t, plain, lab, "")
+			})
+			t.Run("workshop", func(t *testing.T) {
+				if together {
+					t.Parallel()
+				}
+				proveLab(t, fenced, lab, fmt.Sprintf("Pod Security %s, ", workshop.PodSecurityLevel(lab)))
+			})
 		})
 	}
+}
+
+func proveLab(t *testing.T, cfg labverify.Config, lab *labfile.Lab, about string) {
+	rep := labverify.VerifyLab(context.Background(), cfg, lab)
+	for _, sk := range rep.Skipped {
+		t.Logf("skipped: %s", sk)
+	}
+	for _, f := range rep.Failures {
+		t.Errorf("%s", f)
+	}
+	t.Logf("%sproved in %s", about, rep.Duration.Round(time.Second))
+}
+
+// workshopProof proves labs as a workshop learner meets them. A learner
+// may not do cluster-wide tasks (the instructor shows them; the plain
+// proof proves them). The lab that asks for a nodePort gets 30100, not
+// the 30080 it has outside a workshop, so a lab that ignored the
+// learner's port fails (and the plain proof's 30080 stays free).
+func workshopProof(lc *labCluster) labverify.Config {
+	lacks := map[labfile.Feature]bool{labfile.ClusterWide: true}
+	for f := range simLacks {
+		lacks[f] = true
+	}
+	return labverify.Config{
+		Kubeconfig:     lc.kubeconfig,
+		Client:         lc.client,
+		Lacks:          lacks,
+		SkipSubmission: true,
+		Prepare: func(ctx context.Context, lab *labfile.Lab, ns string) error {
+			port := 0
+			if lab.UsesNodePort() {
+				port = 30100
+			}
+			return workshop.Fence(ctx, lc.client, "proof", "learner-01", lab, ns, port, nil)
+		},
+		Reset: workshop.ResetLab,
+	}
+}
+
+// changesClusterWide reports whether proving lab changes objects outside
+// its namespaces that another proof reads: its cluster-wide tasks label
+// nodes. (A setup's volume is named after its namespace, so two proofs'
+// volumes never meet.)
+func changesClusterWide(lab *labfile.Lab) bool {
+	for i := range lab.Tasks {
+		if slices.Contains(lab.Tasks[i].Features, labfile.ClusterWide) {
+			return true
+		}
+	}
+	return slices.Contains(lab.Features, labfile.ClusterWide)
 }
 
 // simLacks are the features a simulated cluster lacks: all of them.

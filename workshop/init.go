@@ -151,7 +151,15 @@ func Init(ctx context.Context, c Clients, p Plan, opts InitOptions) (*InitResult
 	if err := refuseForeign(ctx, c, p); err != nil {
 		return nil, err
 	}
-	w := &initializer{c: c, p: p, opts: opts, access: Analyse(p.Labs), ports: p.NodePorts()}
+	kept, taken, err := nodePortsHeld(ctx, c, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	ports, err := p.AllocateNodePorts(kept, taken)
+	if err != nil {
+		return nil, err
+	}
+	w := &initializer{c: c, p: p, opts: opts, access: Analyse(p.Labs), ports: ports}
 	if err := w.shared(ctx); err != nil {
 		return nil, err
 	}

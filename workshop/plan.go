@@ -121,8 +121,22 @@ const (
 // namespace: the k-th learner's, in the order of the class, for the labs
 // in the order of their ids. The same plan gives the same ports, and a
 // class grown at its end keeps everyone's; no two namespaces of the
-// workshop share one.
+// workshop share one. On a cluster, init allocates with AllocateNodePorts
+// instead, around the ports others hold.
 func (p Plan) NodePorts() map[string]int {
+	ports, _ := p.AllocateNodePorts(nil, nil)
+	return ports
+}
+
+// AllocateNodePorts is NodePorts on a cluster where some ports are
+// already given: kept are the ports this workshop's namespaces hold (a
+// re-init keeps them, as long as nobody else holds them too), taken the
+// ports anything else holds (another workshop's namespaces, any Service's
+// nodePort outside this workshop), keyed by port with who holds it. A
+// namespace keeps its port; the others get the lowest free ones, in the
+// order NodePorts uses, so on a cluster with nothing else the two agree.
+// It fails when the range runs out, saying how many ports were free.
+func (p Plan) AllocateNodePorts(kept map[string]int, taken map[int]string) (map[string]int, error) {
 	var labs []string
 	for _, lab := range p.Labs {
 		if lab.UsesNodePort() {
@@ -130,13 +144,66 @@ func (p Plan) NodePorts() map[string]int {
 		}
 	}
 	slices.Sort(labs)
-	ports := map[string]int{}
-	for i, learner := range p.Learners {
-		for j, lab := range labs {
-			ports[LabNamespace(p.Name, learner, lab)] = nodePortFirst + i*len(labs) + j
+	var order []string
+	for _, learner := range p.Learners {
+		for _, lab := range labs {
+			order = append(order, LabNamespace(p.Name, learner, lab))
 		}
 	}
-	return ports
+	ports := map[string]int{}
+	used := map[int]bool{}
+	for port := range taken {
+		used[port] = true
+	}
+	for _, ns := range order {
+		if port, ok := kept[ns]; ok && !used[port] && port >= nodePortFirst && port <= nodePortLast {
+			ports[ns] = port
+			used[port] = true
+		}
+	}
+	next := nodePortFirst
+	for _, ns := range order {
+		if _, ok := ports[ns]; ok {
+			continue
+		}
+		for next <= nodePortLast && used[next] {
+			next++
+		}
+		if next > nodePortLast {
+			free, others := 0, map[int]string{}
+			for port := nodePortFirst; port <= nodePortLast; port++ {
+				if h, ok := taken[port]; ok {
+					others[port] = h
+				} else {
+					free++
+				}
+			}
+			held := ""
+			if len(others) > 0 {
+				held = fmt.Sprintf(" (%d are held by %s)", len(others), holders(others))
+			}
+			return nil, fmt.Errorf("%d learners need %d nodePorts (one per learner and lab that asks for one), but only %d are free from %d to %d%s; split the class into workshops on separate clusters, or leave those labs out with --labs",
+				len(p.Learners), len(order), free, nodePortFirst, nodePortLast, held)
+		}
+		ports[ns] = next
+		used[next] = true
+	}
+	return ports, nil
+}
+
+// holders names who holds ports, each once, at most three.
+func holders(taken map[int]string) string {
+	var names []string
+	for _, h := range taken {
+		if !slices.Contains(names, h) {
+			names = append(names, h)
+		}
+	}
+	slices.Sort(names)
+	if len(names) > 3 {
+		names = append(names[:3], fmt.Sprintf("and %d more", len(names)-3))
+	}
+	return strings.Join(names, ", ")
 }
 
 // Validate reports a plan whose names Kubernetes would refuse.
@@ -150,8 +217,8 @@ func (p Plan) Validate() error {
 	if len(p.Labs) == 0 {
 		return fmt.Errorf("the course has no labs for a workshop")
 	}
-	if ports := p.NodePorts(); nodePortFirst+len(ports)-1 > nodePortLast {
-		return fmt.Errorf("%d learners need %d nodePorts (one per learner and lab that asks for one), but only %d are free from %d to %d; split the class into workshops on separate clusters, or leave those labs out with --labs", len(p.Learners), len(ports), nodePortLast-nodePortFirst+1, nodePortFirst, nodePortLast)
+	if _, err := p.AllocateNodePorts(nil, nil); err != nil {
+		return err
 	}
 	// Every namespace name must be one learner's: a home is
 	// <workshop>-<learner> and a lab <workshop>-<learner>-<lab>, so

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/xml"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -288,5 +289,54 @@ func TestNodePortsPerLearner(t *testing.T) {
 	err = Plan{Name: "ws", Learners: LearnerIDs(2700), Labs: labs}.Validate()
 	if err == nil || !strings.Contains(err.Error(), "2700 learners need 2700 nodePorts") {
 		t.Errorf("a class of 2700 is not refused for want of nodePorts: %v", err)
+	}
+}
+
+// A second workshop on the same cluster gets ports the first does not
+// hold (before, both handed out 30100 on: the second class's Services
+// were refused with "provided port is already allocated"); a re-init
+// keeps a workshop's own ports; a port something else took is given up;
+// a range that runs out says who holds it.
+func TestNodePortsAroundOthers(t *testing.T) {
+	builtIn, err := course.Load(assets.Course())
+	if err != nil {
+		t.Fatal(err)
+	}
+	labs := builtIn.AllLabs()
+	first := Plan{Name: "a", Learners: LearnerIDs(3), Labs: labs}.NodePorts()
+	taken := map[int]string{}
+	for _, port := range first {
+		taken[port] = "workshop a"
+	}
+	taken[30104] = "Service default/shop"
+	second, err := Plan{Name: "b", Learners: LearnerIDs(3), Labs: labs}.AllocateNodePorts(nil, taken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"b-learner-01-services": 30103, "b-learner-02-services": 30105, "b-learner-03-services": 30106}
+	if !maps.Equal(second, want) {
+		t.Errorf("second workshop's ports = %v, want %v (around a's 30100-30102 and a Service's 30104)", second, want)
+	}
+
+	// Re-init of b with a fourth learner: the three keep their ports,
+	// unless someone else took one meanwhile.
+	taken[30105] = "Service default/other"
+	again, err := Plan{Name: "b", Learners: LearnerIDs(4), Labs: labs}.AllocateNodePorts(second, taken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]int{"b-learner-01-services": 30103, "b-learner-02-services": 30107, "b-learner-03-services": 30106, "b-learner-04-services": 30108}
+	if !maps.Equal(again, want) {
+		t.Errorf("re-init's ports = %v, want %v", again, want)
+	}
+
+	full := map[int]string{}
+	for port := 30100; port <= 32767; port++ {
+		full[port] = "workshop a"
+	}
+	delete(full, 32000)
+	_, err = Plan{Name: "b", Learners: LearnerIDs(2), Labs: labs}.AllocateNodePorts(nil, full)
+	if err == nil || !strings.Contains(err.Error(), "only 1 are free") || !strings.Contains(err.Error(), "held by workshop a") {
+		t.Errorf("a full range is not refused, or the refusal does not say who holds it: %v", err)
 	}
 }
