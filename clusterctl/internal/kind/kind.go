@@ -186,6 +186,10 @@ failCgroupV1: false
 // Cluster is one kind cluster k8slab manages.
 type Cluster struct {
 	opts Options
+	// portFree is checkPortFree; a test of what Create does with a fake
+	// engine replaces it, so that a real cluster holding the port on the
+	// test's machine cannot decide the test.
+	portFree func(addr string, port int) error
 }
 
 func (k *Cluster) Name() string           { return "kind" }
@@ -245,7 +249,11 @@ func (k *Cluster) Create(ctx context.Context, progress func(problem.Step)) error
 	if exists {
 		return k.reuse(ctx, p)
 	}
-	if err := checkPortFree(kindListenAddress, NodePort); err != nil {
+	portFree := k.portFree
+	if portFree == nil {
+		portFree = checkPortFree
+	}
+	if err := portFree(kindListenAddress, NodePort); err != nil {
 		return err
 	}
 	if k.opts.Engine == engine.Podman {
