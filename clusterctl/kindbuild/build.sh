@@ -493,7 +493,12 @@ stage_workloads() {
     if [[ "${role}" != busybox ]]; then
       cp "${tmp}/bin/standin" "${r}/standin"
       settings="{\"Entrypoint\":[\"/standin\",\"${role}\"]}"
-      [[ "${role}" == stress ]] && settings='{"Entrypoint":["/standin","stress"],"Cmd":["--vm","1","--vm-bytes","256M","--vm-hang","1"]}'
+      # Labs run stress by name (`command: ["stress"]`, replacing the
+      # entrypoint), as it is on the real image's PATH.
+      if [[ "${role}" == stress ]]; then
+        settings='{"Entrypoint":["/standin","stress"],"Cmd":["--vm","1","--vm-bytes","256M","--vm-hang","1"]}'
+        mkdir -p "${r}/usr/local/bin"; ln -s /standin "${r}/usr/local/bin/stress"
+      fi
     fi
     oci_archive "${tmp}/archives/${role}.tar" "${names}" "${r}" "${settings}"
   done < <(awk '/^  - image:/{img=$3} /tags:/{t=1; buf=""} t{buf=buf $0; if ($0 ~ /\]/){t=0; sub(/.*\[/,"",buf); sub(/\].*/,"",buf); gsub(/[" ]/,"",buf); print img, buf}}' "${catalog}")
