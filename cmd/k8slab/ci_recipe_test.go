@@ -221,7 +221,13 @@ func TestREADMECIRecipeOnKind(t *testing.T) {
 		}
 		proved++
 		// One at a time: a kind cluster's nodes run every pod for real.
-		t.Run(lab.ID, func(t *testing.T) { proveSubmission(t, bin, kubeconfig, recipe, lab) })
+		// The cluster is not CI's fresh one: a run before may have left
+		// its last wrong submission (an immutable claim that apply cannot
+		// change), so the lab starts over first.
+		t.Run(lab.ID, func(t *testing.T) {
+			resetLab(t, bin, kubeconfig, lab.ID, false)
+			proveSubmission(t, bin, kubeconfig, recipe, lab)
+		})
 	}
 	if proved == 0 {
 		t.Fatalf("no lab with a submission to prove (K8SLAB_LABS=%q)", os.Getenv("K8SLAB_LABS"))
@@ -238,6 +244,30 @@ func manifestsLacking(lab *labfile.Lab, lacks []labfile.Feature) []labfile.Featu
 		}
 	}
 	return lacking
+}
+
+// resetLab runs k8slab lab reset for lab on the cluster of kubeconfig;
+// with says, a lab that was started says that it deletes and recreates
+// its namespace.
+func resetLab(t *testing.T, bin, kubeconfig, lab string, says bool) {
+	t.Helper()
+	reset := exec.Command(bin, "lab", "reset", lab, "--kubeconfig", kubeconfig)
+	reset.Env = append(os.Environ(), "XDG_STATE_HOME="+t.TempDir())
+	out, err := reset.CombinedOutput()
+	if err != nil {
+		t.Fatalf("lab reset: %v\n%s", err, out)
+	}
+	if !says {
+		return
+	}
+	// Deleting the namespace takes seconds: reset says what it does.
+	ns := "lab-" + lab
+	for _, want := range []string{"• Deleting namespace " + ns + " and what the lab made for it ...\n  ✓ Deleting namespace " + ns,
+		"• Creating namespace " + ns + " and applying the lab's setup ...\n  ✓ Creating"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("lab reset does not say %q:\n%s", want, out)
+		}
+	}
 }
 
 // proveSubmission runs the recipe for lab on the cluster of kubeconfig:
@@ -269,20 +299,7 @@ func proveSubmission(t *testing.T, bin, kubeconfig string, recipe []string, lab 
 	for _, w := range lab.Submission.Wrong {
 		// CI starts from a fresh cluster: reset the lab. A
 		// wrong submission never passes, so wait less.
-		reset := exec.Command(bin, "lab", "reset", lab.ID, "--kubeconfig", kubeconfig)
-		reset.Env = append(os.Environ(), "XDG_STATE_HOME="+t.TempDir())
-		out, err := reset.CombinedOutput()
-		if err != nil {
-			t.Fatalf("lab reset: %v\n%s", err, out)
-		}
-		// Deleting the namespace takes seconds: reset says what it does.
-		ns := "lab-" + lab.ID
-		for _, want := range []string{"• Deleting namespace " + ns + " and what the lab made for it ...\n  ✓ Deleting namespace " + ns,
-			"• Creating namespace " + ns + " and applying the lab's setup ...\n  ✓ Creating"} {
-			if !strings.Contains(string(out), want) {
-				t.Errorf("lab reset does not say %q:\n%s", want, out)
-			}
-		}
+		resetLab(t, bin, kubeconfig, lab.ID, true)
 		r := runRecipe(t, bin, kubeconfig, lab.ID, recipe, w.Files(lab.Submission), func(step string) string {
 			if strings.Contains(step, "k8slab check") && !strings.Contains(step, "--timeout 5m") {
 				t.Fatalf("the recipe's check no longer waits --timeout 5m, which a wrong submission would wait out in full: %s", step)
