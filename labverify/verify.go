@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,7 +158,7 @@ func VerifyLab(ctx context.Context, cfg Config, lab *labfile.Lab) LabReport {
 		return rep
 	}
 	v.dir = dir
-	if err := v.saveNodes(ctx); err != nil {
+	if err := v.saveNodes(ctx, lab); err != nil {
 		v.fail("", "", "start", err.Error())
 	} else {
 		v.prove(ctx)
@@ -464,8 +465,19 @@ func describe(r checks.TaskResult) string {
 }
 
 // saveNodes remembers node labels: nodes are the only cluster-wide objects
-// a lab may change, and every run must start from the same nodes.
-func (v *verifier) saveNodes(ctx context.Context) error {
+// a lab may change, and every run must start from the same nodes. Only a
+// lab with a cluster-wide task may change them: another one leaves them
+// alone, and so must its proof, or it would undo what someone else does
+// to the cluster meanwhile (on kind, a scheduling lab proved beside a
+// namespaced one lost its disk=ssd label, and its on-ssd task failed).
+func (v *verifier) saveNodes(ctx context.Context, lab *labfile.Lab) error {
+	clusterWide := slices.Contains(lab.Features, labfile.ClusterWide)
+	for i := range lab.Tasks {
+		clusterWide = clusterWide || slices.Contains(lab.Needs(&lab.Tasks[i]), labfile.ClusterWide)
+	}
+	if !clusterWide {
+		return nil
+	}
 	cctx, cancel := context.WithTimeout(ctx, kube.RequestTimeout)
 	defer cancel()
 	list, err := v.cfg.Client.Resource(kube.NodesGVR).List(cctx, metav1.ListOptions{})

@@ -2,6 +2,7 @@ package labverify_test
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,12 +10,15 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/clusterctl"
 	"github.com/k8slab/k8slab/clusterctl/clustertest"
 	"github.com/k8slab/k8slab/course"
+	"github.com/k8slab/k8slab/internal/kube"
 	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/labverify"
 )
@@ -52,6 +56,52 @@ func TestVerifyOnSimulatedCluster(t *testing.T) {
 		}
 		if len(rep.Skipped) == 0 {
 			t.Error("the kind-only lab was not reported as skipped")
+		}
+	})
+
+	// Someone else labels a node while a namespaced lab is proved (on
+	// kind: the scheduling lab proved beside it); the proof must not undo
+	// that. Before, every lab's proof put back the node labels it saw at
+	// its start, at each phase and at the end.
+	t.Run("a namespaced lab leaves node labels alone", func(t *testing.T) {
+		builtIn, err := course.Load(assets.Course())
+		if err != nil {
+			t.Fatal(err)
+		}
+		lab, ok := builtIn.Lab("kubectl-and-yaml")
+		if !ok {
+			t.Fatal("no kubectl-and-yaml lab")
+		}
+		nodes, err := cfg.Client.Resource(kube.NodesGVR).List(ctx, metav1.ListOptions{})
+		if err != nil || len(nodes.Items) == 0 {
+			t.Fatalf("listing nodes: %v", err)
+		}
+		node := nodes.Items[0].GetName()
+		label := func(value string) {
+			t.Helper()
+			patch := fmt.Sprintf(`{"metadata":{"labels":{"k8slab-test-other":%s}}}`, value)
+			if _, err := cfg.Client.Resource(kube.NodesGVR).Patch(ctx, node, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Cleanup(func() { label("null") })
+		other := cfg
+		phase := 0
+		other.Prepare = func(context.Context, *labfile.Lab, string) error {
+			phase++
+			label(fmt.Sprintf("%q", fmt.Sprint(phase)))
+			return nil
+		}
+		rep := labverify.VerifyLab(ctx, other, lab)
+		for _, f := range rep.Failures {
+			t.Errorf("%s", f)
+		}
+		n, err := cfg.Client.Resource(kube.NodesGVR).Get(ctx, node, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := n.GetLabels()["k8slab-test-other"], fmt.Sprint(phase); phase == 0 || got != want {
+			t.Errorf("after proving %s, node %s has k8slab-test-other=%q; want %q, as the last phase left it", lab.ID, node, got, want)
 		}
 	})
 

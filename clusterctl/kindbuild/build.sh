@@ -26,14 +26,21 @@
 #   workloads  stand-ins for the course's images (images.yaml), as OCI
 #            archives in OUTDIR/workloads for `kind load image-archive`
 #
-# Environment: GO (go), NICE ("nice -n 10"), GOFLAGS_EXTRA ("-p 1"),
+# Environment: GO (go), NICE ("nice -n 10"), GOFLAGS_EXTRA ("-p 1" on a
+# busy machine, else none: Go's default, a build step per core),
 # SIM_BIN, NODE_IMAGE (localhost/k8slab/kind-node:v1.37.2), PODMAN, FORCE=1.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 GO="${GO:-go}"
 NICE="${NICE:-nice -n 10}"
-GOFLAGS_EXTRA="${GOFLAGS_EXTRA:--p 1}"
+# -p 1 keeps these builds from crowding a machine that is busy already
+# (the load average at least its number of cores); an idle one gets all of
+# its cores, as the simulator's build does.
+if [[ -z "${GOFLAGS_EXTRA+set}" ]]; then
+  GOFLAGS_EXTRA="-p 1"
+  awk -v n="$(nproc)" '{ exit !($1 < n) }' /proc/loadavg 2>/dev/null && GOFLAGS_EXTRA=""
+fi
 out="${1:-${XDG_CACHE_HOME:-${HOME}/.cache}/k8slab/kind}"
 shift || true
 stages=("$@")
@@ -486,7 +493,12 @@ stage_workloads() {
     if [[ "${role}" != busybox ]]; then
       cp "${tmp}/bin/standin" "${r}/standin"
       settings="{\"Entrypoint\":[\"/standin\",\"${role}\"]}"
-      [[ "${role}" == stress ]] && settings='{"Entrypoint":["/standin","stress"],"Cmd":["--vm","1","--vm-bytes","256M","--vm-hang","1"]}'
+      # Labs run stress by name (`command: ["stress"]`, replacing the
+      # entrypoint), as it is on the real image's PATH.
+      if [[ "${role}" == stress ]]; then
+        settings='{"Entrypoint":["/standin","stress"],"Cmd":["--vm","1","--vm-bytes","256M","--vm-hang","1"]}'
+        mkdir -p "${r}/usr/local/bin"; ln -s /standin "${r}/usr/local/bin/stress"
+      fi
     fi
     oci_archive "${tmp}/archives/${role}.tar" "${names}" "${r}" "${settings}"
   done < <(awk '/^  - image:/{img=$3} /tags:/{t=1; buf=""} t{buf=buf $0; if ($0 ~ /\]/){t=0; sub(/.*\[/,"",buf); sub(/\].*/,"",buf); gsub(/[" ]/,"",buf); print img, buf}}' "${catalog}")

@@ -2,12 +2,14 @@
 # Prove k8slab's kind provider end to end on this machine, offline: build (or
 # reuse) the node image, create a cluster with `k8slab cluster up --provider
 # kind`, check that a second `up` reuses it, load the workload stand-ins with
-# kind's image loading, verify labs, delete the cluster and check that
-# nothing of it is left. Podman is installed from Debian's packages when no
-# engine runs. Everything k8slab writes goes to a temporary XDG_STATE_HOME.
+# kind's image loading, verify labs, run the README's CI recipe, delete the
+# cluster and check that nothing of it is left. Podman is installed from
+# Debian's packages when no engine runs. Everything k8slab writes goes to a
+# temporary XDG_STATE_HOME.
 #
 # Usage: test-kind.sh [LAB...]   (no LAB: every lab `k8slab lab verify` lists)
-# Environment: NODE_IMAGE, KEEP=1 (leave the cluster up), K8SLAB (a built binary).
+# Environment: NODE_IMAGE, KEEP=1 (leave the cluster up), K8SLAB (a built binary),
+# CI_RECIPE=0 (skip the README's CI recipe), CI_LABS (the labs it grades).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "${here}/../.." && pwd)"
@@ -109,6 +111,19 @@ for lab in "${labs[@]}"; do
     failed+=("${lab}"); log "lab ${lab} FAILED after $((SECONDS - s))s"
   fi
 done
+
+# The README's CI recipe (a teacher's assignment) for the labs the
+# simulator cannot grade from manifests (dynamic-provisioning), or for
+# CI_LABS="a b": a correct submission gets full marks, each wrong one less.
+if [[ "${CI_RECIPE:-1}" == 1 ]]; then
+  s=${SECONDS}
+  if (cd "${root}" && K8SLAB_KIND_KUBECONFIG="$("${bin}" cluster kubeconfig)" K8SLAB_LABS="${CI_LABS:-}" \
+    go test -count=1 -timeout 30m -run '^TestREADMECIRecipeOnKind$' -v ./cmd/k8slab); then
+    log "CI recipe on kind passed in $((SECONDS - s))s"
+  else
+    failed+=("ci-recipe"); log "CI recipe on kind FAILED after $((SECONDS - s))s"
+  fi
+fi
 
 if [[ "${KEEP:-0}" != 1 ]]; then
   trap - EXIT

@@ -10,6 +10,10 @@
 //	              and accept connections on :5432
 //	stress        take --vm-bytes of memory and hold it, as stress --vm-hang
 //
+// Run through a link named after a command the real image has on its PATH
+// (polinux/stress's stress, which a lab's `command: ["stress"]` runs), the
+// link's name is the image.
+//
 // busybox is Debian's busybox-static, not this program.
 package main
 
@@ -27,10 +31,11 @@ import (
 )
 
 func main() {
-	if len(os.Args) < 2 {
+	role, args, ok := roleOf(os.Args)
+	if !ok {
 		log.Fatal("usage: standin nginx|httpd|redis|postgres|stress [args]")
 	}
-	switch role, args := os.Args[1], os.Args[2:]; role {
+	switch role {
 	case "nginx":
 		serveHTTP("/usr/share/nginx/html", "<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head>\n<body><h1>Welcome to nginx!</h1></body></html>\n")
 	case "httpd":
@@ -44,6 +49,22 @@ func main() {
 	default:
 		log.Fatalf("standin: unknown image %q", role)
 	}
+}
+
+// roleOf is the image argv plays and its own arguments: the first argument
+// when run as standin, else the name it was run by (a link such as
+// /usr/local/bin/stress).
+func roleOf(argv []string) (role string, args []string, ok bool) {
+	if len(argv) == 0 {
+		return "", nil, false
+	}
+	if name := filepath.Base(argv[0]); name != "standin" {
+		return name, argv[1:], true
+	}
+	if len(argv) < 2 {
+		return "", nil, false
+	}
+	return argv[1], argv[2:], true
 }
 
 // serveHTTP serves root on :80, with body as its index.html when the image
