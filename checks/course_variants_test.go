@@ -49,30 +49,9 @@ var variantListKinds = map[schema.GroupVersionResource]string{
 // quantities canonical), and returns the named check's result.
 func checkOn(t *testing.T, labID, taskID, checkName string, docs ...string) checks.CheckResult {
 	t.Helper()
-	lab, err := course.LoadLab(assets.Course(), labID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var objs []runtime.Object
-	for _, doc := range docs {
-		js, err := yaml.YAMLToJSON([]byte(doc))
-		if err != nil {
-			t.Fatal(err)
-		}
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(js); err != nil {
-			t.Fatal(err)
-		}
-		u.SetNamespace(variantNS)
-		objs = append(objs, u)
-	}
-	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), variantListKinds, objs...)
-	res := checks.NewEngine(client).Evaluate(context.Background(), lab, checks.Options{Namespace: variantNS, Tasks: []string{taskID}})
-	if len(res.Tasks) != 1 {
-		t.Fatalf("lab %s has no task %s", labID, taskID)
-	}
+	task := taskOn(t, labID, taskID, docs...)
 	var names []string
-	for _, c := range res.Tasks[0].Checks {
+	for _, c := range task.Checks {
 		if c.Name == checkName {
 			return c
 		}
