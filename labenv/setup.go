@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -69,7 +70,39 @@ func ApplyClusterScopedSetup(ctx context.Context, client dynamic.Interface, lab 
 	return applySetup(ctx, client, lab, ns, false)
 }
 
+// clusterScoped remembers, by setup text, whether a setup makes a
+// cluster-scoped object. A workshop asks it of every lab for every learner;
+// decoding the same YAML again each time was most of init's own CPU.
+var clusterScoped sync.Map
+
+// HasClusterScopedSetup reports whether the lab's setup makes a
+// cluster-scoped object (a volume). A setup that does not decode, or
+// holds a kind k8slab does not know, counts as having one, so that the
+// caller goes on to applying it and says why it cannot.
+func HasClusterScopedSetup(lab *labfile.Lab) bool {
+	if strings.TrimSpace(lab.Setup) == "" {
+		return false
+	}
+	if has, ok := clusterScoped.Load(lab.Setup); ok {
+		return has.(bool)
+	}
+	objs, err := SetupObjects(lab, "")
+	has := err != nil
+	for _, o := range objs {
+		if k, err := kube.LookupKind(o.GetAPIVersion(), o.GetKind()); err != nil || !k.Namespaced {
+			has = true
+		}
+	}
+	clusterScoped.Store(lab.Setup, has)
+	return has
+}
+
 func applySetup(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string, withNamespaced bool) error {
+	if !withNamespaced && !HasClusterScopedSetup(lab) {
+		// Nothing to apply: no decoding, and no node or nodePort to
+		// look up on the cluster.
+		return nil
+	}
 	objs, err := SetupObjects(lab, ns)
 	if err != nil {
 		return err

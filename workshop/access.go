@@ -118,6 +118,9 @@ func (a Access) IsRestricted(lab, task string) bool {
 func OwnClusterObjects(workshop, learner string, labs []*labfile.Lab) []rbacv1.PolicyRule {
 	names := map[schema.GroupVersionResource][]string{}
 	for _, lab := range labs {
+		if !labenv.HasClusterScopedSetup(lab) {
+			continue
+		}
 		objs, err := labenv.SetupObjects(lab, LabNamespace(workshop, learner, lab.ID))
 		if err != nil {
 			continue

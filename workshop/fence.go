@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/k8slab/k8slab/internal/kube"
@@ -233,9 +234,23 @@ func nodePortAnnotation(port int) map[string]string {
 	return map[string]string{labenv.NodePortAnnotation: strconv.Itoa(port)}
 }
 
+// podSpecs remembers setupPodSpecs by setup text: init asks for every lab
+// of every learner (Pod Security level, quota, LimitRange), and decoding
+// the same YAML each time was most of init's own CPU.
+var podSpecs sync.Map
+
 // setupPodSpecs are the pod specs in the lab's setup: of its Pods and of
-// the templates of its workloads.
+// the templates of its workloads. Callers must not change them.
 func setupPodSpecs(lab *labfile.Lab) []corev1.PodSpec {
+	if specs, ok := podSpecs.Load(lab.Setup); ok {
+		return specs.([]corev1.PodSpec)
+	}
+	specs := decodePodSpecs(lab)
+	podSpecs.Store(lab.Setup, specs)
+	return specs
+}
+
+func decodePodSpecs(lab *labfile.Lab) []corev1.PodSpec {
 	objs, err := labenv.SetupObjects(lab, "")
 	if err != nil {
 		return nil
