@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -95,7 +96,7 @@ func (v *Validator) Compile(node *yaml.Node, what, src string, want *cel.Type, s
 		})
 		return
 	}
-	if fixedNodePortExpr.MatchString(src) {
+	if fixedNodePortExpr().MatchString(src) {
 		v.Add(node, "%s compares a nodePort with a number; %s", what, fixedNodePortHelp)
 	}
 	c, err := celexpr.Compile(src, want)
@@ -234,7 +235,7 @@ func (v *Validator) task(t *Task, node *yaml.Node) {
 	v.requires(t, node, name)
 }
 
-var submissionFileName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*\.ya?ml$`)
+var submissionFileName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*\.ya?ml$`) })
 
 // submission checks a lab's CI submission, if it has one: only where a
 // task is graded from manifests, its files named as a folder would hold
@@ -263,7 +264,7 @@ func (v *Validator) submission(lab *Lab, node *yaml.Node) {
 	for i, f := range s.Files {
 		fn := source.Item(node, "files", i)
 		switch {
-		case !submissionFileName.MatchString(f.File):
+		case !submissionFileName().MatchString(f.File):
 			v.Add(fn, "submission: file %q: name it like a file in a folder, lowercase, ending in .yaml", f.File)
 		case content[f.File] != "":
 			v.Add(fn, "submission: file %q is given twice", f.File)
@@ -392,7 +393,7 @@ func (v *Validator) step(st Step, node *yaml.Node, task string) {
 		v.Add(node, "%s: a step needs 'run' (a shell command) or 'apply' (manifests)", task)
 	case st.Apply != "":
 		v.manifests(source.Field(node, "apply"), st.Apply, "apply", false)
-	case !v.lazy && fixedNodePortFlags.MatchString(st.Run):
+	case !v.lazy && fixedNodePortFlags().MatchString(st.Run):
 		v.Add(source.Field(node, "run"), "%s: the command sets a nodePort as a number; %s", task, fixedNodePortHelp)
 	}
 }

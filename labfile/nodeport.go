@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/k8slab/k8slab/internal/celexpr"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -70,11 +71,11 @@ func (l *Lab) UsesNodePort() bool {
 
 // fixedNodePortFlags find a nodePort written as a number in a shell
 // command: kubectl's --node-port flag, or a JSON patch.
-var fixedNodePortFlags = regexp.MustCompile(`--node-port[= ]+\d|"nodePort"\s*:\s*\d`)
+var fixedNodePortFlags = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`--node-port[= ]+\d|"nodePort"\s*:\s*\d`) })
 
 // fixedNodePortExpr finds a CEL expression comparing a nodePort with a
 // number.
-var fixedNodePortExpr = regexp.MustCompile(`nodePort\s*(==|!=|in)\s*\[?\s*\d`)
+var fixedNodePortExpr = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`nodePort\s*(==|!=|in)\s*\[?\s*\d`) })
 
 // fixedNodePorts lists the Services in objs that give a port a nodePort as
 // a number.
