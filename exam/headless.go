@@ -131,8 +131,18 @@ func (h *Headless) Run(ctx context.Context, cfg *rest.Config) (int, error) {
 		go func() {
 			defer wg.Done()
 			defer cache.Close()
-			opts := checks.Options{Namespace: nsOf(lab), Tasks: h.Plan.TaskIDs(lab.ID), Cache: cache}
-			err := checks.NewEngine(client).Watch(ctx, lab, opts, func(r checks.LabResult) {
+			// A workshop gives each learner's namespace a nodePort of
+			// its own; graded against 30080, a right answer failed.
+			port, err := labenv.NodePort(ctx, client, lab, nsOf(lab))
+			if err != nil {
+				select {
+				case results <- graded{err: fmt.Errorf("grading lab %s: %w", lab.ID, err)}:
+				case <-ctx.Done():
+				}
+				return
+			}
+			opts := checks.Options{Namespace: nsOf(lab), NodePort: port, Tasks: h.Plan.TaskIDs(lab.ID), Cache: cache}
+			err = checks.NewEngine(client).Watch(ctx, lab, opts, func(r checks.LabResult) {
 				select {
 				case results <- graded{res: r}:
 				case <-ctx.Done():

@@ -250,7 +250,7 @@ func TestWorkshopExamOnSimulatedCluster(t *testing.T) {
 	if !ok || set.Seed != 7 || len(set.Tasks) != 2 || !set.Start.Equal(start.Truncate(time.Second)) {
 		t.Fatalf("the learner reads the exam as %+v (%v)", set, ok)
 	}
-	taken := exam.Plan{Seed: set.Seed, Labs: []*labfile.Lab{deployments}}
+	taken := exam.Plan{Seed: set.Seed, Workshop: name, Labs: []*labfile.Lab{deployments}}
 	for _, id := range set.Tasks {
 		taken.Items = append(taken.Items, exam.Item{Lab: deployments, Task: deployments.Task(id)})
 	}
@@ -285,6 +285,14 @@ func TestWorkshopExamOnSimulatedCluster(t *testing.T) {
 	}
 	if strings.Contains(report.String(), "afresh") {
 		t.Errorf("the learner's exam set the labs up again over their work:\n%s", report.String())
+	}
+	// Resumed on the instructor's clock: the time left, and the
+	// instructor's command to set it again ('k8slab exam --seed' is
+	// refused in a workshop).
+	for _, want := range []string{"left of 30m0s, until", "'k8slab workshop exam " + name + " --seed 7'"} {
+		if !strings.Contains(report.String(), want) {
+			t.Errorf("the learner's exam report says no %q:\n%s", want, report.String())
+		}
 	}
 	tb = await("learner A's exam finished", func(tb workshop.Table) bool { e := examOf(tb, a); return e != nil && e.Passed == 2 && e.Finished })
 
