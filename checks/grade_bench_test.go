@@ -94,6 +94,8 @@ func BenchmarkGradeLab(b *testing.B) {
 // is also split by direction: to fail (scaled to 4) follows the write
 // alone, so it is k8slab's own reaction; to pass (scaled to 5) waits for
 // five ready replicas, so it includes the controllers and the kubelet.
+// write-to-fail-throttled is the same flip through the follower grading
+// had before it coalesced (one read per 50 ms), beside it in one process.
 func BenchmarkWatchReaction(b *testing.B) {
 	lc := startLabCluster(b)
 	lab := deploymentsLab(b)
@@ -114,6 +116,15 @@ func BenchmarkWatchReaction(b *testing.B) {
 			results <- r
 		})
 	}()
+	// The follower main had before coalescing, on the same cache, timed
+	// from the same writes: a loaded machine slows both alike, so the
+	// ratio between them holds where the absolute numbers wander.
+	throttled := make(chan checks.LabResult, 16)
+	go func() {
+		_ = checks.NewEngine(lc.client).WatchThrottled(ctx, lab, checks.Options{Namespace: p.ns, Tasks: []string{"scale-up"}, Cache: cache}, func(r checks.LabResult) {
+			throttled <- r
+		})
+	}()
 	// The timeline's latest actions replace any not yet read: only the
 	// newest matters.
 	actions := make(chan []timeline.Action, 1)
@@ -126,7 +137,7 @@ func BenchmarkWatchReaction(b *testing.B) {
 			actions <- acts
 		})
 	}()
-	waitStatus := func(want checks.Status) error {
+	waitStatusOn := func(results <-chan checks.LabResult, want checks.Status) error {
 		deadline := time.After(60 * time.Second)
 		for {
 			select {
@@ -139,6 +150,7 @@ func BenchmarkWatchReaction(b *testing.B) {
 			}
 		}
 	}
+	waitStatus := func(want checks.Status) error { return waitStatusOn(results, want) }
 	// waitAction waits for a newest scale other than last that says the
 	// deployment's replicas became want, and returns it.
 	waitAction := func(last timeline.Action, want string) timeline.Action {
@@ -170,6 +182,9 @@ func BenchmarkWatchReaction(b *testing.B) {
 	if err := waitStatus(checks.Pass); err != nil {
 		b.Fatal(err)
 	}
+	if err := waitStatusOn(throttled, checks.Pass); err != nil {
+		b.Fatal(err)
+	}
 	// The timeline's first read is what was there before it looked; a
 	// write it should tell as the learner's comes after.
 	select {
@@ -177,7 +192,7 @@ func BenchmarkWatchReaction(b *testing.B) {
 	case <-time.After(60 * time.Second):
 		b.Fatal("the timeline never read the namespace")
 	}
-	var grade, shown, toFail, toPass []time.Duration
+	var grade, shown, toFail, toPass, throttledToFail, slower, rtt []time.Duration
 	var last timeline.Action
 	for i := 0; b.Loop(); i++ {
 		replicas, want := "4", checks.Fail
@@ -195,6 +210,9 @@ func BenchmarkWatchReaction(b *testing.B) {
 			metav1.PatchOptions{FieldManager: "kubectl-scale"}); err != nil {
 			b.Fatalf("scaling to %s: %v", replicas, err)
 		}
+		// The write's own round trip, which no follower can beat: on
+		// a loaded machine it is most of write-to-fail.
+		rtt = append(rtt, time.Since(start))
 		// Both wait on their own channel from the same start, so the
 		// second measured is not delayed by the first.
 		done := make(chan error, 1)
@@ -209,10 +227,27 @@ func BenchmarkWatchReaction(b *testing.B) {
 			}
 			done <- err
 		}()
+		throttledDone := make(chan error, 1)
+		go func() {
+			err := waitStatusOn(throttled, want)
+			if want == checks.Fail {
+				throttledToFail = append(throttledToFail, time.Since(start))
+			}
+			throttledDone <- err
+		}()
 		last = waitAction(last, replicas)
 		shown = append(shown, time.Since(start))
 		if err := <-done; err != nil {
 			b.Fatal(err)
+		}
+		if err := <-throttledDone; err != nil {
+			b.Fatal(err)
+		}
+		if want == checks.Fail {
+			// The same write, both followers: what the load adds to
+			// both cancels out.
+			n := len(toFail) - 1
+			slower = append(slower, throttledToFail[n]-toFail[n])
 		}
 	}
 	report := func(ds []time.Duration, unit string) {
@@ -228,6 +263,9 @@ func BenchmarkWatchReaction(b *testing.B) {
 	}
 	report(grade, "scale-to-flip")
 	report(toFail, "write-to-fail")
+	report(throttledToFail, "write-to-fail-throttled")
+	report(slower, "throttled-later-than-coalesced")
+	report(rtt, "write-round-trip")
 	report(toPass, "scale-to-ready-pass")
 	report(shown, "scale-to-timeline")
 }

@@ -4,20 +4,15 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"time"
 
 	"github.com/k8slab/k8slab/clustercache"
 	"github.com/k8slab/k8slab/labfile"
 )
 
-// debounce gathers bursts of changes (a rollout touches many objects at
-// once): at most one evaluation per debounce, though the first change
-// after a quiet spell is evaluated at once (clustercache.FollowPromptly).
-const debounce = 50 * time.Millisecond
-
 // Watch evaluates the lab, then again whenever an object its checks read
-// changes, and calls onResult with every result that differs from the last
-// one. It returns when ctx ends, or with an error when the objects cannot
+// changes (at once; the changes made while it evaluates are evaluated
+// once, right after: clustercache.FollowPromptly), and calls onResult
+// with every result that differs from the last one. It returns when ctx ends, or with an error when the objects cannot
 // be read at all. It reads through opts.Cache, which the caller makes
 // (clustercache.NewForConfig: the cache owns how it watches) and may
 // share with other views of the lab.
@@ -37,7 +32,7 @@ func (e *Engine) Watch(ctx context.Context, lab *labfile.Lab, opts Options, onRe
 		return err
 	}
 	var last *LabResult
-	err := c.FollowPromptly(ctx, needs(ns, tasks), debounce, func() error {
+	err := c.FollowPromptly(ctx, needs(ns, tasks), func() error {
 		res := e.Evaluate(ctx, lab, graded)
 		if last == nil || !sameOutcome(*last, res) {
 			last = &res

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
+	"k8s.io/client-go/rest"
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/checks/report"
@@ -214,5 +215,50 @@ func TestExports(t *testing.T) {
 	}
 	if _, err := ParseFormat("tap"); err == nil {
 		t.Error("tap accepted for an exam")
+	}
+}
+
+// A workshop's exam resumed (its clock began before this run) says the
+// time left, not the whole time, and says that the instructor, not the
+// learner, sets it again: 'k8slab exam --seed' is refused in a workshop.
+// Before, both lines said "30m0s" 18 minutes in, and the result ended
+// "Take the same exam again with --seed 7."
+func TestHeadlessResumedWorkshopExam(t *testing.T) {
+	now := time.Now()
+	var out strings.Builder
+	h := &Headless{Plan: Plan{Seed: 7, Workshop: "kubecon"}, Limit: 30 * time.Minute, Format: report.Text, Out: &out,
+		Prepared: true, Start: now.Add(-18 * time.Minute), Now: func() time.Time { return now }}
+	// No labs: nothing is graded, so the cluster is never reached.
+	if _, err := h.Run(t.Context(), &rest.Config{Host: "http://127.0.0.1:1"}); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range []string{
+		"Practice exam, seed 7: 0 tasks, 12m0s left of 30m0s.\n",
+		"The clock runs: 12m0s left of 30m0s, until ",
+		"Your instructor can set the class the same exam again with 'k8slab workshop exam kubecon --seed 7'.\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %q in:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "Take the same exam") {
+		t.Errorf("a workshop's learner is told to take the exam again with --seed:\n%s", text)
+	}
+}
+
+// A learner's own exam, from its start, says its whole time, and how to
+// take it again.
+func TestHeadlessOwnExamSaysItsWholeTime(t *testing.T) {
+	var out strings.Builder
+	h := &Headless{Plan: Plan{Seed: 7}, Limit: 30 * time.Minute, Format: report.Text, Out: &out}
+	if _, err := h.Run(t.Context(), &rest.Config{Host: "http://127.0.0.1:1"}); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range []string{"Practice exam, seed 7: 0 tasks, 30m0s.\n", "The clock runs: 30m0s, until ", "Take the same exam again with --seed 7.\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %q in:\n%s", want, text)
+		}
 	}
 }

@@ -121,6 +121,18 @@ func writeText(w io.Writer, r Result) error {
 			fmt.Fprintf(w, "  %s (k8slab lessons show %s)\n", l.Title, l.ID)
 		}
 	}
-	_, err := fmt.Fprintf(w, "Take the same exam again with --seed %d.\n", r.Seed)
+	again := r.Again()
+	_, err := fmt.Fprintf(w, "%s%s.\n", strings.ToUpper(again[:1]), again[1:])
 	return err
+}
+
+// Again says how to take the same exam again, as a clause ("take the
+// same exam again with --seed 42"). A workshop's learner cannot:
+// 'k8slab exam' refuses --seed in a workshop, where the instructor sets
+// the exam, so it names the instructor's command.
+func (r Result) Again() string {
+	if r.Workshop != "" {
+		return fmt.Sprintf("your instructor can set the class the same exam again with 'k8slab workshop exam %s --seed %d'", r.Workshop, r.Seed)
+	}
+	return fmt.Sprintf("take the same exam again with --seed %d", r.Seed)
 }

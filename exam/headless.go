@@ -93,7 +93,7 @@ func (h *Headless) Run(ctx context.Context, cfg *rest.Config) (int, error) {
 		nsOf = Namespace
 	}
 	if text {
-		fmt.Fprintf(h.Out, "Practice exam, seed %d: %d tasks, %s.\n", h.Plan.Seed, len(h.Plan.Items), h.Limit)
+		fmt.Fprintf(h.Out, "Practice exam, seed %d: %d tasks, %s.\n", h.Plan.Seed, len(h.Plan.Items), h.timeLeft(now()))
 		for i, it := range h.Plan.Items {
 			fmt.Fprintf(h.Out, "%2d. %s/%s: %s (%s, namespace %s)\n", i+1, it.Lab.ID, it.Task.ID, it.Task.Title, Points(it.Task.Points), nsOf(it.Lab))
 		}
@@ -116,7 +116,7 @@ func (h *Headless) Run(ctx context.Context, cfg *rest.Config) (int, error) {
 	s := NewSession(h.Plan, start, h.Limit)
 	s.Namespaces = nsOf
 	if text {
-		fmt.Fprintf(h.Out, "The clock runs: %s, until %s.\n", h.Limit, s.Deadline().Local().Format("15:04:05"))
+		fmt.Fprintf(h.Out, "The clock runs: %s, until %s.\n", h.timeLeft(now()), s.Deadline().Local().Format("15:04:05"))
 	}
 	ctx, cancel := context.WithDeadline(ctx, s.Deadline())
 	defer cancel()
@@ -131,8 +131,18 @@ func (h *Headless) Run(ctx context.Context, cfg *rest.Config) (int, error) {
 		go func() {
 			defer wg.Done()
 			defer cache.Close()
-			opts := checks.Options{Namespace: nsOf(lab), Tasks: h.Plan.TaskIDs(lab.ID), Cache: cache}
-			err := checks.NewEngine(client).Watch(ctx, lab, opts, func(r checks.LabResult) {
+			// A workshop gives each learner's namespace a nodePort of
+			// its own; graded against 30080, a right answer failed.
+			port, err := labenv.NodePort(ctx, client, lab, nsOf(lab))
+			if err != nil {
+				select {
+				case results <- graded{err: fmt.Errorf("grading lab %s: %w", lab.ID, err)}:
+				case <-ctx.Done():
+				}
+				return
+			}
+			opts := checks.Options{Namespace: nsOf(lab), NodePort: port, Tasks: h.Plan.TaskIDs(lab.ID), Cache: cache}
+			err = checks.NewEngine(client).Watch(ctx, lab, opts, func(r checks.LabResult) {
 				select {
 				case results <- graded{res: r}:
 				case <-ctx.Done():
@@ -177,4 +187,16 @@ func (h *Headless) Run(ctx context.Context, cfg *rest.Config) (int, error) {
 		return ExitNotGraded, err
 	}
 	return ExitStatus(r), nil
+}
+
+// timeLeft says how long the exam has at now: its whole time, or, when
+// its clock began before this run (a workshop's exam resumed), what is
+// left of it; printing the whole time then promised a learner minutes
+// they did not have.
+func (h *Headless) timeLeft(now time.Time) string {
+	if h.Start.IsZero() {
+		return h.Limit.String()
+	}
+	left := max(0, h.Start.Add(h.Limit).Sub(now)).Round(time.Second)
+	return fmt.Sprintf("%s left of %s", left, h.Limit)
 }

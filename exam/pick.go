@@ -24,8 +24,12 @@ func (it Item) Key() string { return it.Lab.ID + "/" + it.Task.ID }
 
 // Plan is a picked exam: its tasks in the order they are shown.
 type Plan struct {
-	Seed  int64
-	Items []Item
+	Seed int64
+	// Workshop names the workshop whose instructor set the exam
+	// ('k8slab workshop exam'), which only the instructor can set again;
+	// "" for an exam the learner picked.
+	Workshop string
+	Items    []Item
 	// Labs are the labs the tasks come from, in the order first shown.
 	Labs []*labfile.Lab
 }

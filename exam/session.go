@@ -154,7 +154,7 @@ const (
 // Result grades the session as it ends at end, for why (EndedFinished or
 // EndedTime). review gives the lessons behind a lab; nil gives none.
 func (s *Session) Result(end time.Time, why string, review func(*labfile.Lab) []Lesson) Result {
-	r := Result{Kind: ResultKind, Version: ResultVersion, ExamSummary: progress.ExamSummary{Seed: s.Plan.Seed, StartedAt: s.Start.UTC(), EndedAt: end.UTC(), Limit: s.Limit, Ended: why}}
+	r := Result{Kind: ResultKind, Version: ResultVersion, ExamSummary: progress.ExamSummary{Seed: s.Plan.Seed, Workshop: s.Plan.Workshop, StartedAt: s.Start.UTC(), EndedAt: end.UTC(), Limit: s.Limit, Ended: why}}
 	for _, l := range s.Plan.Labs {
 		r.Labs = append(r.Labs, l.ID)
 	}

@@ -34,7 +34,9 @@ type ExamRecord struct {
 // ExamSummary is what an exam was and how it went, the same in progress
 // and in the exam's export (exam.Result), whose JSON starts with it.
 type ExamSummary struct {
-	Seed      int64         `json:"seed"`
+	Seed int64 `json:"seed"`
+	// Workshop is the workshop that set the exam, if one did.
+	Workshop  string        `json:"workshop,omitempty"`
 	Labs      []string      `json:"labs"`
 	StartedAt time.Time     `json:"startedAt"`
 	EndedAt   time.Time     `json:"endedAt"`

@@ -99,7 +99,7 @@ func Follow(ctx context.Context, cache *clustercache.Cache, ns string, n int, on
 	defer stop()
 	j := NewJournal(n)
 	j.v = v
-	return cache.Follow(ctx, keys, 0, func() error {
+	return cache.FollowPromptly(ctx, keys, func() error {
 		seen := map[string]time.Time{}
 		for i, k := range keys {
 			if t := heard[i].Swap(0); t != 0 {

@@ -76,7 +76,7 @@ func (r *examResult) draw() string {
 			b.WriteString(wrap(3, l.Title+st.Muted.Render(" (k8slab lessons show "+l.ID+")")) + "\n")
 		}
 	}
-	b.WriteString("\n" + st.Muted.Render(wrap(1, fmt.Sprintf("Saved in your progress. Export it with 'k8slab exam --last --format junit' (or json, gradescope); take the same exam again with --seed %d.", res.Seed))))
+	b.WriteString("\n" + st.Muted.Render(wrap(1, "Saved in your progress. Export it with 'k8slab exam --last --format junit' (or json, gradescope); "+res.Again()+".")))
 	return b.String()
 }
 

@@ -35,6 +35,9 @@ type examLab struct {
 	streams *stream.Controller
 	ready   bool
 	err     error
+	// nodePort is the one its grading said the lab asks for (0: not
+	// graded yet): a workshop gives each learner's namespace its own.
+	nodePort int
 }
 
 // examScreen is the exam: the task list, the clock in the header, and the
@@ -234,7 +237,12 @@ func (s *examScreen) handleLab(l *examLab, msg tea.Msg) tea.Cmd {
 			l.err = errUnreachable
 		}
 		s.session.Record(msg.res, s.c.now())
-		return tag(l.lab.ID, c.Listen(stream.Watch))
+		listen := tag(l.lab.ID, c.Listen(stream.Watch))
+		if msg.res.NodePort != 0 && msg.res.NodePort != l.nodePort {
+			l.nodePort = msg.res.NodePort
+			return tea.Batch(listen, s.render())
+		}
+		return listen
 	case labWatchEndedMsg:
 		if !c.Done(stream.Watch, msg.id) {
 			return nil
@@ -372,13 +380,29 @@ func (s *examScreen) render() tea.Cmd {
 	it := s.item()
 	var md strings.Builder
 	fmt.Fprintf(&md, "## %s\n\n%s\n\n", it.Task.Title, strings.TrimSpace(it.Task.Goal))
-	fmt.Fprintf(&md, "Work in namespace `%s` (lab %s): press t for a shell there, or use `kubectl -n %s`.\n", exam.Namespace(it.Lab), it.Lab.ID, exam.Namespace(it.Lab))
+	ns := exam.Namespace(it.Lab)
+	if s.o.Namespace != nil {
+		ns = s.o.Namespace(it.Lab) // a workshop's: the learner's own
+	}
+	fmt.Fprintf(&md, "Work in namespace `%s` (lab %s): press t for a shell there, or use `kubectl -n %s`.\n", ns, it.Lab.ID, ns)
 	for i := 0; i < s.hints[s.cursor] && i < len(it.Task.Hints); i++ {
 		fmt.Fprintf(&md, "\n**Hint %d.** %s\n", i+1, strings.TrimSpace(it.Task.Hints[i]))
 	}
-	s.goalKey = renderKey{id: fmt.Sprintf("exam/%d/%d", s.cursor, s.hints[s.cursor]), width: max(20, min(s.width, 100)), style: s.c.styles.Markdown}
-	// An exam runs on the learner's own cluster: the course's nodePort.
-	k, renderer, text := s.goalKey, s.c.renderer, labfile.ExpandNodePort(md.String(), labfile.DefaultNodePort)
+	// The nodePort its grading reports; until then, on the learner's
+	// own cluster, the course's, and in a workshop none yet (each
+	// learner's namespace has its own).
+	port := s.labs[it.Lab.ID].nodePort
+	if port == 0 && s.o.Plan.Workshop == "" {
+		port = labfile.DefaultNodePort
+	}
+	text := md.String()
+	if port != 0 {
+		text = labfile.ExpandNodePort(text, port)
+	} else {
+		text = strings.ReplaceAll(text, labfile.NodePortPlaceholder, "(your nodePort, shown once the lab is graded)")
+	}
+	s.goalKey = renderKey{id: fmt.Sprintf("exam/%d/%d/%d", s.cursor, s.hints[s.cursor], port), width: max(20, min(s.width, 100)), style: s.c.styles.Markdown}
+	k, renderer := s.goalKey, s.c.renderer
 	return func() tea.Msg {
 		out, err := renderer.Render(text, k.style, k.width)
 		return lessonRenderedMsg{key: k, content: strings.Trim(out, "\n"), err: err}

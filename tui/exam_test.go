@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -242,4 +243,43 @@ func TestExamHelpKeepsEveryKey(t *testing.T) {
 	if err := tm.FinalModel(t, teatest.WithFinalTimeout(testLimit)).(examRecorder).Flush(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A workshop's exam screen names the learner's own exam namespace and,
+// once graded, their own nodePort. Before, it said exam-LAB (a namespace
+// the learner cannot reach) and 30080 (another learner's port, or none).
+func TestWorkshopExamScreenNamesTheLearnersNamespaceAndNodePort(t *testing.T) {
+	f := newFixture(t)
+	first, ok := f.course.Lab("first-lab")
+	if !ok {
+		t.Fatal("no first-lab")
+	}
+	lab := &labfile.Lab{ID: first.ID, Title: first.Title, Module: first.Module, Tasks: slices.Clone(first.Tasks)}
+	lab.Tasks[0].Goal += "\n\nExpose it on nodePort " + labfile.NodePortPlaceholder + "."
+	plan, err := exam.Pick([]*labfile.Lab{lab}, 2, 3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan.Workshop = "w"
+	labs := newFakeLabs()
+	clock := &examClock{tick: make(chan time.Time, 1)}
+	clock.now.Store(testNow)
+	app := NewExam(ExamOptions{Course: f.course, Store: f.store, Plan: plan, Limit: 30 * time.Minute, Labs: labs, Start: testNow,
+		Namespace: func(l *labfile.Lab) string { return "w-learner-01-exam-" + l.ID },
+		Now:       clock.Now, After: clock.After, NoColor: true})
+	last := &atomic.Value{}
+	last.Store("")
+	tm := &session{teatest.NewTestModel(t, examRecorder{app, last}, teatest.WithInitialTermSize(80, 24)), last}
+	waitUntil(t, tm, "the learner's namespace, no nodePort yet", func(s string) bool {
+		return strings.Contains(s, "w-learner-01-exam-first-lab") && strings.Contains(s, "your nodePort")
+	})
+	if s := tm.last.Load().(string); strings.Contains(s, "30080") || strings.Contains(s, "`exam-first-lab`") {
+		t.Errorf("a workshop's exam shows the course's namespace or nodePort:\n%s", s)
+	}
+	waitUntil(t, tm, "a watch", func(string) bool { return labs.active.Load() == 1 })
+	res := labResult(checks.Fail, checks.Fail)
+	res.NodePort = 30105
+	labs.results <- res
+	waitFor(t, tm, "nodePort 30105")
+	press(tm, "q")
 }

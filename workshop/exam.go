@@ -96,11 +96,6 @@ func StartExam(ctx context.Context, c Clients, p Plan, ex Exam) error {
 		if len(ex.Tasks[lab.ID]) == 0 {
 			continue
 		}
-		if lab.UsesNodePort() {
-			// Each namespace of a class needs a nodePort of its own,
-			// and init gives them to lab namespaces only.
-			return fmt.Errorf("lab %s asks for a nodePort, which a workshop exam cannot give each learner yet; leave it out of the exam", lab.ID)
-		}
 		labs = append(labs, lab)
 	}
 	if len(labs) == 0 {
@@ -113,9 +108,13 @@ func StartExam(ctx context.Context, c Clients, p Plan, ex Exam) error {
 			}
 		}
 	}
+	ports, err := examNodePorts(ctx, c, p, labs)
+	if err != nil {
+		return err
+	}
 	for _, learner := range p.Learners {
 		for _, lab := range labs {
-			if err := startExamLab(ctx, c, p.Name, learner, lab, ex); err != nil {
+			if err := startExamLab(ctx, c, p.Name, learner, lab, ex, ports[ExamNamespace(p.Name, learner, lab.ID)]); err != nil {
 				return fmt.Errorf("exam of %s, lab %s: %w", learner, lab.ID, err)
 			}
 		}
@@ -123,7 +122,36 @@ func StartExam(ctx context.Context, c Clients, p Plan, ex Exam) error {
 	return nil
 }
 
-func startExamLab(ctx context.Context, c Clients, workshop, learner string, lab *labfile.Lab, ex Exam) error {
+// examNodePorts gives each exam namespace whose lab asks for a nodePort
+// one of its own, as init gives each lab namespace: the learners of a
+// class share the cluster's nodes, so two Services cannot both hold one
+// port. The ports the class's practice namespaces hold stay theirs (the
+// exam leaves those namespaces as they are), and so do any others'.
+func examNodePorts(ctx context.Context, c Clients, p Plan, labs []*labfile.Lab) (map[string]int, error) {
+	var order []string
+	for _, learner := range p.Learners {
+		for _, lab := range labs {
+			if lab.UsesNodePort() {
+				order = append(order, ExamNamespace(p.Name, learner, lab.ID))
+			}
+		}
+	}
+	if len(order) == 0 {
+		return nil, nil
+	}
+	kept, taken, err := nodePortsHeld(ctx, c, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	for ns, port := range kept {
+		if !slices.Contains(order, ns) {
+			taken[port] = "namespace " + ns
+		}
+	}
+	return p.allocateNodePorts(order, kept, taken)
+}
+
+func startExamLab(ctx context.Context, c Clients, workshop, learner string, lab *labfile.Lab, ex Exam, nodePort int) error {
 	ns := ExamNamespace(workshop, learner, lab.ID)
 	labels := map[string]string{WorkshopLabel: workshop, LearnerLabel: learner, LabLabel: lab.ID, labenv.ManagedByLabel: labenv.ManagedByValue}
 	extra := map[string]string{ExamLabel: strconv.FormatInt(ex.Seed, 10)}
@@ -132,7 +160,7 @@ func startExamLab(ctx context.Context, c Clients, workshop, learner string, lab 
 		ExamStartAnnotation:    ex.Start.UTC().Format(time.RFC3339),
 		ExamDeadlineAnnotation: ex.Start.Add(ex.Limit).UTC().Format(time.RFC3339),
 	}
-	if err := fence(ctx, c.Dynamic, workshop, learner, lab, ns, 0, nil, extra, notes); err != nil {
+	if err := fence(ctx, c.Dynamic, workshop, learner, lab, ns, nodePort, nil, extra, notes); err != nil {
 		return err
 	}
 	subject := []rbacv1.Subject{{Kind: "ServiceAccount", Name: LearnerAccount, Namespace: HomeNamespace(workshop, learner)}}
@@ -162,6 +190,8 @@ type ExamSetting struct {
 	Seed                    int64
 	Tasks                   []string
 	Start, Deadline         time.Time
+	// NodePort is the nodePort the namespace gives its lab.
+	NodePort int
 }
 
 // ReadExam reads ns as an exam namespace; false when it is not one, or
@@ -173,7 +203,8 @@ func ReadExam(ns *unstructured.Unstructured) (ExamSetting, bool) {
 		return ExamSetting{}, false
 	}
 	e := ExamSetting{Learner: labels[LearnerLabel], Lab: labels[LabLabel], Namespace: ns.GetName()}
-	var err1, err2, err3 error
+	var err1, err2, err3, err4 error
+	e.NodePort, err4 = labenv.NamespaceNodePort(ns)
 	e.Seed, err1 = strconv.ParseInt(seed, 10, 64)
 	e.Start, err2 = time.Parse(time.RFC3339, notes[ExamStartAnnotation])
 	e.Deadline, err3 = time.Parse(time.RFC3339, notes[ExamDeadlineAnnotation])
@@ -182,7 +213,7 @@ func ReadExam(ns *unstructured.Unstructured) (ExamSetting, bool) {
 			e.Tasks = append(e.Tasks, t)
 		}
 	}
-	return e, err1 == nil && err2 == nil && err3 == nil && e.Learner != "" && e.Deadline.After(e.Start)
+	return e, err1 == nil && err2 == nil && err3 == nil && err4 == nil && e.Learner != "" && e.Deadline.After(e.Start)
 }
 
 // examCell is a learner's exam in one lab as last graded: the tasks
@@ -218,7 +249,7 @@ func (g *Grader) gradeExam(ctx context.Context, lab *labfile.Lab, e ExamSetting,
 	if len(tasks) == 0 || !g.now().Before(e.Deadline) {
 		return cell // results after the deadline are not taken
 	}
-	res := g.engine.EvaluateFrom(ctx, lab, checks.Options{Namespace: e.Namespace, Tasks: tasks}, snap)
+	res := g.engine.EvaluateFrom(ctx, lab, checks.Options{Namespace: e.Namespace, NodePort: e.NodePort, Tasks: tasks}, snap)
 	for _, t := range res.Tasks {
 		if t.Status == checks.Pass {
 			cell.passed[t.ID] = true

@@ -115,6 +115,10 @@ func TestWorkshopExamOnSimulatedCluster(t *testing.T) {
 	if _, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out, Force: true}); err != nil {
 		t.Fatal(err)
 	}
+	// The cluster is shared by every run of -count=20: a class left
+	// behind keeps its pods, and by the twentieth run the nodes had no
+	// room for the next one's.
+	t.Cleanup(func() { _, _ = workshop.Delete(context.Background(), admin, name) })
 	start := time.Now()
 	ex := workshop.Exam{Seed: 7, Tasks: map[string][]string{"deployments": {"create-deployment", "scale-up"}}, Start: start, Limit: 30 * time.Minute}
 	if err := workshop.StartExam(ctx, admin, plan, ex); err != nil {
@@ -250,7 +254,7 @@ func TestWorkshopExamOnSimulatedCluster(t *testing.T) {
 	if !ok || set.Seed != 7 || len(set.Tasks) != 2 || !set.Start.Equal(start.Truncate(time.Second)) {
 		t.Fatalf("the learner reads the exam as %+v (%v)", set, ok)
 	}
-	taken := exam.Plan{Seed: set.Seed, Labs: []*labfile.Lab{deployments}}
+	taken := exam.Plan{Seed: set.Seed, Workshop: name, Labs: []*labfile.Lab{deployments}}
 	for _, id := range set.Tasks {
 		taken.Items = append(taken.Items, exam.Item{Lab: deployments, Task: deployments.Task(id)})
 	}
@@ -285,6 +289,14 @@ func TestWorkshopExamOnSimulatedCluster(t *testing.T) {
 	}
 	if strings.Contains(report.String(), "afresh") {
 		t.Errorf("the learner's exam set the labs up again over their work:\n%s", report.String())
+	}
+	// Resumed on the instructor's clock: the time left, and the
+	// instructor's command to set it again ('k8slab exam --seed' is
+	// refused in a workshop).
+	for _, want := range []string{"left of 30m0s, until", "'k8slab workshop exam " + name + " --seed 7'"} {
+		if !strings.Contains(report.String(), want) {
+			t.Errorf("the learner's exam report says no %q:\n%s", want, report.String())
+		}
 	}
 	tb = await("learner A's exam finished", func(tb workshop.Table) bool { e := examOf(tb, a); return e != nil && e.Passed == 2 && e.Finished })
 

@@ -150,6 +150,13 @@ func (p Plan) AllocateNodePorts(kept map[string]int, taken map[int]string) (map[
 			order = append(order, LabNamespace(p.Name, learner, lab))
 		}
 	}
+	return p.allocateNodePorts(order, kept, taken)
+}
+
+// allocateNodePorts gives each namespace of order a nodePort, as
+// AllocateNodePorts says; a workshop exam gives its exam namespaces
+// theirs this way too.
+func (p Plan) allocateNodePorts(order []string, kept map[string]int, taken map[int]string) (map[string]int, error) {
 	ports := map[string]int{}
 	used := map[int]bool{}
 	for port := range taken {

@@ -278,7 +278,7 @@ func (g *globals) examTUI(cmd *cobra.Command, f *examFlags, loaded *course.Cours
 	_, err = p.Run()
 	err = errors.Join(err, app.Flush())
 	if r, ok := app.Result(); ok {
-		fmt.Fprintf(g.out, "Practice exam (seed %d): %d/%d. 'k8slab exam --last --format junit' exports it; '--seed %d' takes it again.\n", r.Seed, r.Score, r.MaxScore, r.Seed)
+		fmt.Fprintf(g.out, "Practice exam (seed %d): %d/%d. 'k8slab exam --last --format junit' exports it; %s.\n", r.Seed, r.Score, r.MaxScore, r.Again())
 	}
 	return err
 }

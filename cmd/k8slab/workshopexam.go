@@ -131,7 +131,7 @@ func (g *globals) learnerExam(ctx context.Context, t *target, m *workshop.Marker
 		if !ok {
 			continue
 		}
-		plan.Seed, start, limit = set.Seed, set.Start, set.Deadline.Sub(set.Start)
+		plan.Seed, plan.Workshop, start, limit = set.Seed, m.Workshop, set.Start, set.Deadline.Sub(set.Start)
 		for _, id := range set.Tasks {
 			if task := lab.Task(id); task != nil {
 				plan.Items = append(plan.Items, exam.Item{Lab: lab, Task: task})
