@@ -15,6 +15,7 @@ import (
 	"github.com/k8slab/k8slab/clusterview"
 	"github.com/k8slab/k8slab/exam"
 	"github.com/k8slab/k8slab/labfile"
+	"github.com/k8slab/k8slab/lessons"
 	"github.com/k8slab/k8slab/progress"
 	"github.com/k8slab/k8slab/tui/stream"
 )
@@ -497,9 +498,23 @@ func (s *examScreen) line() string {
 		return wrap(st.Muted, " Setting up "+strings.Join(starting, ", ")+" afresh…")
 	}
 	if s.o.TerminalCommand != "" {
-		return wrap(st.Muted, " Your own terminal: "+s.o.TerminalCommand)
+		return s.terminalLine()
 	}
 	return ""
+}
+
+// terminalLine shows the command for the learner's own terminal verbatim:
+// beside its label when it fits, else on lines of its own, broken only
+// between words with a shell continuation so that it still pastes whole
+// (a workshop learner's kubeconfig path makes it longer than 80 columns).
+func (s *examScreen) terminalLine() string {
+	st := s.c.styles
+	one := " Your own terminal: " + s.o.TerminalCommand
+	if lipgloss.Width(one) < s.width {
+		return st.Muted.Render(one)
+	}
+	lines := lessons.WrapCommand(s.o.TerminalCommand, max(20, s.width-4))
+	return st.Muted.Render(" Your own terminal:") + "\n   " + strings.Join(lines, "\n   ")
 }
 
 func (s *examScreen) View() string {

@@ -68,6 +68,11 @@ func (c *examClock) advance(d time.Duration) {
 
 func startExam(t *testing.T, f *fixture, labs *fakeLabs, allow ExamAllow) (*session, *examClock) {
 	t.Helper()
+	return startExamWith(t, f, labs, allow, `eval "$(k8slab cluster env)"`)
+}
+
+func startExamWith(t *testing.T, f *fixture, labs *fakeLabs, allow ExamAllow, terminalCommand string) (*session, *examClock) {
+	t.Helper()
 	lab, ok := f.course.Lab("first-lab")
 	if !ok {
 		t.Fatal("no first-lab")
@@ -79,11 +84,35 @@ func startExam(t *testing.T, f *fixture, labs *fakeLabs, allow ExamAllow) (*sess
 	clock := &examClock{tick: make(chan time.Time, 1)}
 	clock.now.Store(testNow)
 	app := NewExam(ExamOptions{Course: f.course, Store: f.store, Plan: plan, Limit: 30 * time.Minute, Allow: allow, Labs: labs,
-		TerminalCommand: `eval "$(k8slab cluster env)"`, Now: clock.Now, After: clock.After, NoColor: true})
+		TerminalCommand: terminalCommand, Now: clock.Now, After: clock.After, NoColor: true})
 	last := &atomic.Value{}
 	last.Store("")
 	tm := teatest.NewTestModel(t, examRecorder{app, last}, teatest.WithInitialTermSize(80, 24))
 	return &session{tm, last}, clock
+}
+
+// A workshop learner's command names their kubeconfig and is longer than
+// the line beside its label: it goes on a line of its own, whole, so that
+// it pastes (it was cut inside --kubeconfig at 80 columns).
+func TestExamTerminalCommandIsNeverBroken(t *testing.T) {
+	f := newFixture(t)
+	command := `eval "$(k8slab cluster env --kubeconfig=/home/sam/kc/learner-01.kubeconfig)"`
+	tm, _ := startExamWith(t, f, newFakeLabs(), ExamAllow{}, command)
+	waitUntil(t, tm, "the command on a line of its own", func(s string) bool {
+		return strings.Contains(s, "\n   "+command+"\n")
+	})
+	for _, line := range strings.Split(tm.last.Load().(string), "\n") {
+		if w := ansi.StringWidth(line); w > 80 {
+			t.Errorf("line of %d columns at 80: %q", w, line)
+		}
+	}
+	waitFor(t, tm, "⏱ 30:00 left")
+	press(tm, "F", "y")
+	waitFor(t, tm, "Score")
+	press(tm, "q")
+	if err := tm.FinalModel(t, teatest.WithFinalTimeout(testLimit)).(examRecorder).Flush(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // An exam sets its lab up afresh, starts the clock once it is ready,

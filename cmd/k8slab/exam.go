@@ -272,7 +272,7 @@ func (g *globals) examTUI(cmd *cobra.Command, f *examFlags, loaded *course.Cours
 		Labs: labs, Map: labs, NoColor: os.Getenv("NO_COLOR") != "", Context: cmd.Context(),
 		// The learner's own terminal reaches the cluster; each task names
 		// its namespace (t opens a shell already in it).
-		TerminalCommand: `eval "$(` + commandLine(cmd.Root(), "cluster", "env") + `)"`,
+		TerminalCommand: `eval "$(` + clusterEnvCommand(cmd) + `)"`,
 	})
 	p := tea.NewProgram(app, tea.WithContext(cmd.Context()))
 	_, err = p.Run()
@@ -299,4 +299,19 @@ func (g *globals) refuseDuringExam(what string, force bool) error {
 			m.Seed, m.Deadline.Local().Format("15:04"), what)
 	}
 	return nil
+}
+
+// clusterEnvCommand points a second terminal at the cluster this exam
+// grades on. The exam's own --kubeconfig and --context (a workshop learner
+// passes theirs) shadow the root's flags of the same name, so commandLine
+// does not see them and they are added here; without them a learner's
+// terminal would get the kubeconfig of a cluster k8slab made, not theirs.
+func clusterEnvCommand(cmd *cobra.Command) string {
+	line := commandLine(cmd.Root(), "cluster", "env")
+	for _, name := range []string{"kubeconfig", "context"} {
+		if f := cmd.LocalFlags().Lookup(name); f != nil && f.Changed {
+			line += " --" + name + "=" + shellQuote(f.Value.String())
+		}
+	}
+	return line
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"io"
 	"os/exec"
 	"strings"
 	"testing"
@@ -82,5 +83,24 @@ func TestExamEndToEndOnSimulatedCluster(t *testing.T) {
 	if code != 0 || xml.Unmarshal([]byte(junit), &doc) != nil || doc.Tests != 2 || doc.Failures != 1 ||
 		len(doc.Suites) != 1 || doc.Suites[0].Name != "deployments" || doc.Suites[0].Cases[1].Failure == nil {
 		t.Errorf("junit export (exit %d): %+v\n%s", code, doc, junit)
+	}
+}
+
+// A workshop learner starts the exam with their own kubeconfig; the command
+// the exam screen shows for a second terminal must point there too, not at
+// a cluster k8slab made (the exam's --kubeconfig shadows the root's).
+func TestExamTerminalCommandKeepsTheLearnersKubeconfig(t *testing.T) {
+	root := newRootCmd(strings.NewReader(""), io.Discard, io.Discard)
+	cmd, _, err := root.Find([]string{"exam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.ParseFlags([]string{"--kubeconfig", "/home/sam/my kc/learner-01.kubeconfig", "--context", "ws"}); err != nil {
+		t.Fatal(err)
+	}
+	got := clusterEnvCommand(cmd)
+	want := "k8slab cluster env --kubeconfig='/home/sam/my kc/learner-01.kubeconfig' --context=ws"
+	if got != want {
+		t.Errorf("clusterEnvCommand = %s\nwant %s", got, want)
 	}
 }
