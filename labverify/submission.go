@@ -59,7 +59,7 @@ func (v *verifier) submission(ctx context.Context) {
 	}
 
 	v.progress("the CI submission gets full marks")
-	if res, err := v.applySubmission(ctx, s.Files, ids, v.cfg.SolveTimeout, func(r checks.LabResult) bool {
+	if res, err := v.applySubmission(ctx, s.Files, ids, v.cfg.SolveTimeout, false, func(r checks.LabResult) bool {
 		return r.Passed() && r.Score == r.MaxScore
 	}); err != nil {
 		v.fail("", "", "submission", err.Error())
@@ -77,7 +77,7 @@ func (v *verifier) submission(ctx context.Context) {
 		// fails with the cluster caught up (no check settling); one that
 		// still settles at the deadline has lost them too, as CI's
 		// --until-done stops there.
-		res, err := v.applySubmission(ctx, w.Files(s), ids, v.cfg.MistakeTimeout, func(r checks.LabResult) bool {
+		res, err := v.applySubmission(ctx, w.Files(s), ids, v.cfg.MistakeTimeout, true, func(r checks.LabResult) bool {
 			t := taskOf(r, w.Fails)
 			return t != nil && t.Status != checks.Pass && !t.Settling
 		})
@@ -94,8 +94,12 @@ func (v *verifier) submission(ctx context.Context) {
 
 // applySubmission starts the lab in a fresh namespace, applies files there
 // as the CI recipe does, and grades tasks ids until done says so or
-// timeout passes; it returns the last grading.
-func (v *verifier) applySubmission(ctx context.Context, files []labfile.SubmissionFile, ids []string, timeout time.Duration, done func(checks.LabResult) bool) (checks.LabResult, error) {
+// timeout passes; it returns the last grading. With refusable, an object
+// the API server refuses (kubectl apply exits 1 having applied the rest,
+// as with a number where a ConfigMap wants a string) is the submission's
+// own mistake, not the proof's: the CI job's apply step fails, and what
+// was applied is graded still, as the recipe test grades it.
+func (v *verifier) applySubmission(ctx context.Context, files []labfile.SubmissionFile, ids []string, timeout time.Duration, refusable bool, done func(checks.LabResult) bool) (checks.LabResult, error) {
 	r, err := v.fresh(ctx)
 	if err != nil {
 		return checks.LabResult{}, err
@@ -112,7 +116,8 @@ func (v *verifier) applySubmission(ctx context.Context, files []labfile.Submissi
 	}
 	// The recipe's 'kubectl apply -n lab-LAB -f manifests/': client-side
 	// apply, which is what checks of how an object was written see.
-	if err := r.steps(ctx, []labfile.Step{{Run: "kubectl apply -f " + shellQuote(dir)}}); err != nil {
+	if err := r.steps(ctx, []labfile.Step{{Run: "kubectl apply -f " + shellQuote(dir)}}); err != nil &&
+		!(refusable && strings.Contains(err.Error(), "Error from server")) {
 		return checks.LabResult{}, fmt.Errorf("applying the submission: %w", err)
 	}
 	var last checks.LabResult

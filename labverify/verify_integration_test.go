@@ -255,6 +255,14 @@ func TestVerifyProvesTheSubmission(t *testing.T) {
 	for _, f := range rep.Failures {
 		t.Errorf("a correct submission and a wrong one that loses marks: %s", f)
 	}
+	// A number where a ConfigMap wants a string: the API server refuses
+	// the object and kubectl apply exits 1, which loses the marks (as in
+	// the kubectl-and-yaml lab's "Left 1.10 unquoted"; lab verify called
+	// it a broken proof before).
+	rep = labverify.VerifyLab(ctx, cfg, submissionLab(t, "color: 1.10"))
+	for _, f := range rep.Failures {
+		t.Errorf("a wrong submission the API server refuses: %s", f)
+	}
 	// "Wrong" only in its spelling: the checks rightly accept it, and
 	// lab verify says the wrong submission does not lose marks.
 	rep = labverify.VerifyLab(ctx, cfg, submissionLab(t, "color: 'blue'"))
