@@ -91,6 +91,43 @@ func sharedExamCluster(t *testing.T) string {
 	return examCluster.kube
 }
 
+// examClass is a class of two learners with one lab, initialised on the
+// shared exam cluster and deleted when the test ends.
+type examClass struct {
+	admin   workshop.Clients
+	plan    workshop.Plan
+	lab     *labfile.Lab
+	builtIn *course.Course
+	out     string // the learners' kubeconfigs
+	dir     string
+}
+
+func newExamClass(t *testing.T, prefix, labID string) examClass {
+	t.Helper()
+	adminKube := sharedExamCluster(t)
+	examCluster.runs++
+	c := examClass{dir: t.TempDir(), admin: clientsFor(t, adminKube)}
+	builtIn, err := course.Load(assets.Course())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.builtIn = builtIn
+	lab, ok := builtIn.Lab(labID)
+	if !ok {
+		t.Fatalf("no lab %s", labID)
+	}
+	c.lab, c.out = lab, filepath.Join(c.dir, "kubeconfigs")
+	c.plan = workshop.Plan{Name: fmt.Sprintf("%s%d", prefix, examCluster.runs), Learners: workshop.LearnerIDs(2), Labs: []*labfile.Lab{lab}}
+	if _, err := workshop.Init(context.Background(), c.admin, c.plan, workshop.InitOptions{OutDir: c.out, Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	// The cluster is shared by every run of -count=20: a class left
+	// behind keeps its pods, and by the twentieth run the nodes had no
+	// room for the next one's.
+	t.Cleanup(func() { _, _ = workshop.Delete(context.Background(), c.admin, c.plan.Name) })
+	return c
+}
+
 // An exam the instructor sets for a class: each learner takes it in exam
 // namespaces inside their own fence, and the class table shows how far
 // each has got (tasks passed of tasks asked, the clock) and no task.
@@ -98,27 +135,10 @@ func TestWorkshopExamOnSimulatedCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
-	adminKube := sharedExamCluster(t)
-	examCluster.runs++
-	name := fmt.Sprintf("wx%d", examCluster.runs)
-	dir := t.TempDir()
-	admin := clientsFor(t, adminKube)
+	c := newExamClass(t, "wx", "deployments")
+	admin, plan, deployments, out, dir, name := c.admin, c.plan, c.lab, c.out, c.dir, c.plan.Name
 	adminK := typed(t, admin)
-	builtIn, err := course.Load(assets.Course())
-	if err != nil {
-		t.Fatal(err)
-	}
-	deployments, _ := builtIn.Lab("deployments")
 	ctx := context.Background()
-	out := filepath.Join(dir, "kubeconfigs")
-	plan := workshop.Plan{Name: name, Learners: workshop.LearnerIDs(2), Labs: []*labfile.Lab{deployments}}
-	if _, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out, Force: true}); err != nil {
-		t.Fatal(err)
-	}
-	// The cluster is shared by every run of -count=20: a class left
-	// behind keeps its pods, and by the twentieth run the nodes had no
-	// room for the next one's.
-	t.Cleanup(func() { _, _ = workshop.Delete(context.Background(), admin, name) })
 	start := time.Now()
 	ex := workshop.Exam{Seed: 7, Tasks: map[string][]string{"deployments": {"create-deployment", "scale-up"}}, Start: start, Limit: 30 * time.Minute}
 	if err := workshop.StartExam(ctx, admin, plan, ex); err != nil {
@@ -167,7 +187,7 @@ func TestWorkshopExamOnSimulatedCluster(t *testing.T) {
 	}
 
 	// The class table, live, as 'workshop status' shows it.
-	g := workshop.NewGrader(admin, name, builtIn.AllLabs())
+	g := workshop.NewGrader(admin, name, c.builtIn.AllLabs())
 	tables := make(chan workshop.Table, 1)
 	gctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)

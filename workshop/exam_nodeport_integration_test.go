@@ -2,15 +2,12 @@ package workshop_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/k8slab/k8slab/assets"
 	"github.com/k8slab/k8slab/clusterctl"
-	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/exam"
 	"github.com/k8slab/k8slab/labenv"
 	"github.com/k8slab/k8slab/labfile"
@@ -27,29 +24,12 @@ func TestWorkshopExamGivesEachLearnerANodePort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
-	adminKube := sharedExamCluster(t)
-	examCluster.runs++
-	name := fmt.Sprintf("wxp%d", examCluster.runs)
-	dir := t.TempDir()
-	admin := clientsFor(t, adminKube)
-	builtIn, err := course.Load(assets.Course())
-	if err != nil {
-		t.Fatal(err)
-	}
-	services, _ := builtIn.Lab("services")
+	c := newExamClass(t, "wxp", "services")
+	admin, plan, services, out, dir, name := c.admin, c.plan, c.lab, c.out, c.dir, c.plan.Name
 	if !services.UsesNodePort() {
 		t.Fatal("the services lab asks for no nodePort of the learner's")
 	}
 	ctx := context.Background()
-	out := filepath.Join(dir, "kubeconfigs")
-	plan := workshop.Plan{Name: name, Learners: workshop.LearnerIDs(2), Labs: []*labfile.Lab{services}}
-	if _, err := workshop.Init(ctx, admin, plan, workshop.InitOptions{OutDir: out, Force: true}); err != nil {
-		t.Fatal(err)
-	}
-	// The cluster is shared by every run of -count=20: a class left
-	// behind keeps its pods, and by the twentieth run the nodes had no
-	// room for the next one's.
-	t.Cleanup(func() { _, _ = workshop.Delete(context.Background(), admin, name) })
 	tasks := []string{"expose-web", "nodeport"}
 	ex := workshop.Exam{Seed: 11, Tasks: map[string][]string{"services": tasks}, Start: time.Now(), Limit: 30 * time.Minute}
 	if err := workshop.StartExam(ctx, admin, plan, ex); err != nil {
@@ -118,7 +98,7 @@ func TestWorkshopExamGivesEachLearnerANodePort(t *testing.T) {
 		}
 	}()
 	go func() {
-		done <- workshop.NewGrader(admin, name, builtIn.AllLabs()).Run(gctx, 0, func(tb workshop.Table) {
+		done <- workshop.NewGrader(admin, name, c.builtIn.AllLabs()).Run(gctx, 0, func(tb workshop.Table) {
 			select {
 			case <-tables:
 			default:
