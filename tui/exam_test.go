@@ -310,5 +310,13 @@ func TestWorkshopExamScreenNamesTheLearnersNamespaceAndNodePort(t *testing.T) {
 	res.NodePort = 30105
 	labs.results <- res
 	waitFor(t, tm, "nodePort 30105")
+	// Ended as a learner ends it, so that its watch ends with it: left
+	// running, it failed the package's later leak checks
+	// (TestLabStreamsHaveIdentity, TestLabTimeline).
+	press(tm, "F", "y")
+	waitFor(t, tm, "Score")
 	press(tm, "q")
+	if err := tm.FinalModel(t, teatest.WithFinalTimeout(testLimit)).(examRecorder).Flush(); err != nil {
+		t.Fatal(err)
+	}
 }
