@@ -310,7 +310,15 @@ func (v *verifier) prove(ctx context.Context) {
 	if solved {
 		res := v.engine.Evaluate(ctx, lab, checks.Options{Namespace: r.ns, NodePort: r.port, Tasks: ids, Answers: answers})
 		if !res.Passed() || res.Score != res.MaxScore {
-			v.fail("", "", "lab", fmt.Sprintf("the whole lab does not pass after all solutions (score %d of %d)", res.Score, res.MaxScore))
+			// Which task and why: a bare score left a failure seen once in
+			// CI (deployments, 3 of 4) with nothing to go on.
+			var failed []string
+			for _, tr := range res.Tasks {
+				if tr.Status != checks.Pass {
+					failed = append(failed, tr.ID+" "+describe(tr))
+				}
+			}
+			v.fail("", "", "lab", fmt.Sprintf("the whole lab does not pass after all solutions (score %d of %d): %s", res.Score, res.MaxScore, strings.Join(failed, "; ")))
 		}
 	}
 
