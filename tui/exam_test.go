@@ -66,6 +66,19 @@ func (c *examClock) advance(d time.Duration) {
 	}
 }
 
+// finishExam ends the exam as a learner does (F, y), waits for the result
+// page to show result, then quits and waits for the program, so that its
+// watches end with it before the package's leak checks run.
+func finishExam(t *testing.T, tm *session, result string) {
+	t.Helper()
+	press(tm, "F", "y")
+	waitFor(t, tm, result)
+	press(tm, "q")
+	if err := tm.FinalModel(t, teatest.WithFinalTimeout(testLimit)).(examRecorder).Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func startExam(t *testing.T, f *fixture, labs *fakeLabs, allow ExamAllow) (*session, *examClock) {
 	t.Helper()
 	return startExamWith(t, f, labs, allow, `eval "$(k8slab cluster env)"`)
@@ -107,12 +120,7 @@ func TestExamTerminalCommandIsNeverBroken(t *testing.T) {
 		}
 	}
 	waitFor(t, tm, "⏱ 30:00 left")
-	press(tm, "F", "y")
-	waitFor(t, tm, "Score")
-	press(tm, "q")
-	if err := tm.FinalModel(t, teatest.WithFinalTimeout(testLimit)).(examRecorder).Flush(); err != nil {
-		t.Fatal(err)
-	}
+	finishExam(t, tm, "Score")
 }
 
 // An exam sets its lab up afresh, starts the clock once it is ready,
@@ -184,12 +192,7 @@ func TestExamLiveMarksAndFinishAsks(t *testing.T) {
 	waitFor(t, tm, "Finish the exam now?")
 	press(tm, "n")
 	waitUntil(t, tm, "the question gone", func(s string) bool { return !strings.Contains(s, "Finish the exam now?") })
-	press(tm, "F", "y")
-	waitFor(t, tm, "Score 1/2 · Finished after")
-	press(tm, "q")
-	if err := tm.FinalModel(t, teatest.WithFinalTimeout(testLimit)).(examRecorder).Flush(); err != nil {
-		t.Fatal(err)
-	}
+	finishExam(t, tm, "Score 1/2 · Finished after")
 }
 
 // During an exam, the lab screen of the course refuses the solution.
@@ -266,12 +269,7 @@ func TestExamHelpKeepsEveryKey(t *testing.T) {
 			}
 		}
 	}
-	press(tm, "F", "y")
-	waitFor(t, tm, "Score")
-	press(tm, "q")
-	if err := tm.FinalModel(t, teatest.WithFinalTimeout(testLimit)).(examRecorder).Flush(); err != nil {
-		t.Fatal(err)
-	}
+	finishExam(t, tm, "Score")
 }
 
 // A workshop's exam screen names the learner's own exam namespace and,
@@ -313,10 +311,5 @@ func TestWorkshopExamScreenNamesTheLearnersNamespaceAndNodePort(t *testing.T) {
 	// Ended as a learner ends it, so that its watch ends with it: left
 	// running, it failed the package's later leak checks
 	// (TestLabStreamsHaveIdentity, TestLabTimeline).
-	press(tm, "F", "y")
-	waitFor(t, tm, "Score")
-	press(tm, "q")
-	if err := tm.FinalModel(t, teatest.WithFinalTimeout(testLimit)).(examRecorder).Flush(); err != nil {
-		t.Fatal(err)
-	}
+	finishExam(t, tm, "Score")
 }
