@@ -80,8 +80,8 @@ func newSignal() (chan struct{}, func()) {
 }
 
 // coalesce calls read, then again after each signal on changed, until
-// ctx ends. changed holds one signal at most (newSignal), so the signals sent while a read runs are one read
-// after it. No change is left unread at the end of a burst: the cache
+// ctx ends. changed holds one signal at most (newSignal), so the signals
+// sent while a read runs are one read after it. No change is left unread at the end of a burst: the cache
 // signals after it holds the change, so a signal that comes after a read
 // began is read by the next one. gather, when set, runs between a signal
 // and its read and returns false when ctx ended. Nothing is read once
