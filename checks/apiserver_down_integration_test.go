@@ -9,6 +9,7 @@ import (
 
 	"github.com/k8slab/k8slab/checks"
 	"github.com/k8slab/k8slab/clusterctl"
+	"github.com/k8slab/k8slab/clusterctl/clustertest"
 	"github.com/k8slab/k8slab/labfile"
 )
 
@@ -70,7 +71,7 @@ func TestNoGradeWhileTheAPIServerIsDown(t *testing.T) {
 	// No supervisor runs in tests: 'cluster up' repairs the cluster, as
 	// the learner is told to.
 	records := clusterctl.NewRecords(lc.dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), clustertest.UpTimeout)
 	defer cancel()
 	if err := clusterctl.Up(ctx, lc.provider, records, nil); err != nil {
 		t.Fatalf("repairing the cluster: %v", err)

@@ -81,7 +81,7 @@ func sharedCluster(t *testing.T) string {
 			_ = clusterctl.Down(context.Background(), p, records, nil)
 			_ = os.RemoveAll(state)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), clustertest.UpTimeout)
 		defer cancel()
 		if err := clusterctl.Up(ctx, p, records, nil); err != nil {
 			shared.err = fmt.Errorf("starting a simulated cluster: %w", err)

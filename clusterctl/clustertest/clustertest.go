@@ -31,6 +31,12 @@ func BinDir(t testing.TB) string {
 	return dir
 }
 
+// UpTimeout turns a simulated cluster that never comes up into a failure.
+// It is generous on purpose: make test starts several clusters at once on
+// two cores, and three minutes ran out there while three other packages
+// ran theirs.
+const UpTimeout = 8 * time.Minute
+
 // Start creates a simulated cluster with instant pods, recorded in a fresh
 // state folder, and deletes it when the test ends.
 func Start(t testing.TB, name string) (p clusterctl.Provider, state string) {
@@ -43,7 +49,7 @@ func Start(t testing.TB, name string) (p clusterctl.Provider, state string) {
 	}
 	records := clusterctl.NewRecords(state)
 	t.Cleanup(func() { _ = clusterctl.Down(context.Background(), p, records, nil) })
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), UpTimeout)
 	defer cancel()
 	if err := clusterctl.Up(ctx, p, records, nil); err != nil {
 		t.Fatalf("starting a simulated cluster: %v", err)

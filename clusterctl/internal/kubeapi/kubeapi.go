@@ -158,7 +158,10 @@ func nodeOf(n corev1.Node) Node {
 // kube.NodeSettled) or ctx ends: right after Ready, the scheduler may still
 // refuse a node, and a lab set up then would find its pods Pending.
 func WaitForNodes(ctx context.Context, cfg *rest.Config, want int) ([]Node, error) {
-	var last error
+	// state is what the nodes said last, kept apart from a failed probe:
+	// when the wait runs out, a request cut off by the deadline says
+	// nothing about why the nodes were not ready.
+	var state, last error
 	var nodes []Node
 	err := wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		_, ns, err := Probe(ctx, cfg)
@@ -166,6 +169,7 @@ func WaitForNodes(ctx context.Context, cfg *rest.Config, want int) ([]Node, erro
 			last = err
 			return false, nil
 		}
+		last = nil
 		nodes = ns
 		ready, settled := 0, 0
 		for _, n := range ns {
@@ -176,14 +180,17 @@ func WaitForNodes(ctx context.Context, cfg *rest.Config, want int) ([]Node, erro
 				settled++
 			}
 		}
-		last = fmt.Errorf("%d of %d nodes ready", ready, want)
+		state = fmt.Errorf("%d of %d nodes ready", ready, want)
 		if ready >= want {
-			last = fmt.Errorf("%d of %d nodes ready, %d still tainted not-ready by the node lifecycle controller", ready, want, ready-settled)
+			state = fmt.Errorf("%d of %d nodes ready, %d still tainted not-ready by the node lifecycle controller", ready, want, ready-settled)
 		}
 		return settled >= want, nil
 	})
 	if err != nil {
-		return nodes, fmt.Errorf("waiting for %d ready nodes: %w (last: %v)", want, err, last)
+		if state == nil {
+			return nodes, fmt.Errorf("waiting for %d ready nodes: %w (the API server never listed them: %v)", want, err, last)
+		}
+		return nodes, fmt.Errorf("waiting for %d ready nodes: %w (last seen: %v)", want, err, state)
 	}
 	return nodes, nil
 }

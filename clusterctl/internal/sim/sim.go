@@ -228,6 +228,9 @@ func (s *Cluster) Create(ctx context.Context, progress func(problem.Step)) error
 	return nil
 }
 
+// nodesReadyTimeout bounds the wait for nodes when the caller set none.
+const nodesReadyTimeout = 5 * time.Minute
+
 func (s *Cluster) waitReady(ctx context.Context, progress func(problem.Step)) error {
 	cfg, err := kubeapi.RESTConfig(s.kubeconfig, "")
 	if err != nil {
@@ -259,8 +262,15 @@ func (s *Cluster) waitReady(ctx context.Context, progress func(problem.Step)) er
 	}
 	want := len(s.nodeNames())
 	return problem.Run(progress, fmt.Sprintf("Waiting for %d nodes to be Ready", want), func() error {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer cancel()
+		// A caller with a deadline of its own decides; otherwise nodes of
+		// a simulated cluster are ready in seconds on a quiet machine, and
+		// five minutes leaves room for a machine busy with other clusters
+		// (two minutes ran out in CI while other packages' tests ran theirs).
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, nodesReadyTimeout)
+			defer cancel()
+		}
 		_, err := kubeapi.WaitForNodes(ctx, cfg, want)
 		return err
 	})
