@@ -74,6 +74,8 @@ func (r recorder) View() tea.View {
 type session struct {
 	*teatest.TestModel
 	last *atomic.Value
+	// graded counts the lab results an exam has taken in; nil elsewhere.
+	graded *atomic.Int32
 }
 
 func (f *fixture) start(t *testing.T, w, h int, noColor bool) *session {
@@ -85,7 +87,7 @@ func (f *fixture) startApp(t *testing.T, app *App, w, h int) *session {
 	last := &atomic.Value{}
 	last.Store("")
 	tm := teatest.NewTestModel(t, recorder{app, last}, teatest.WithInitialTermSize(w, h))
-	return &session{tm, last}
+	return &session{TestModel: tm, last: last}
 }
 
 func waitFor(t *testing.T, tm *session, text string) {

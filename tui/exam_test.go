@@ -20,14 +20,28 @@ import (
 )
 
 // examRecorder keeps the text of the exam's last frame, as recorder does
-// for the course.
+// for the course, and counts the lab results the exam has taken in: the
+// screen hides grades, and a test must not end the exam before its
+// result has arrived (it raced the clock on a loaded machine).
 type examRecorder struct {
 	*ExamApp
-	last *atomic.Value
+	last   *atomic.Value
+	graded *atomic.Int32
+}
+
+func newExamRecorder(app *ExamApp, last *atomic.Value) examRecorder {
+	return examRecorder{app, last, &atomic.Int32{}}
 }
 
 func (r examRecorder) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := r.ExamApp.Update(msg)
+	if t, ok := msg.(examTagged); ok {
+		msg = t.msg
+	}
+	if _, ok := msg.(labResultMsg); ok {
+		r.graded.Add(1)
+		changed.notify()
+	}
 	return r, cmd
 }
 
@@ -100,8 +114,9 @@ func startExamWith(t *testing.T, f *fixture, labs *fakeLabs, allow ExamAllow, te
 		TerminalCommand: terminalCommand, Now: clock.Now, After: clock.After, NoColor: true})
 	last := &atomic.Value{}
 	last.Store("")
-	tm := teatest.NewTestModel(t, examRecorder{app, last}, teatest.WithInitialTermSize(80, 24))
-	return &session{tm, last}, clock
+	rec := newExamRecorder(app, last)
+	tm := teatest.NewTestModel(t, rec, teatest.WithInitialTermSize(80, 24))
+	return &session{TestModel: tm, last: last, graded: rec.graded}, clock
 }
 
 // A workshop learner's command names their kubeconfig and is longer than
@@ -140,6 +155,7 @@ func TestExamScreenAndResult(t *testing.T) {
 	}
 	waitUntil(t, tm, "a watch", func(string) bool { return labs.active.Load() == 1 })
 	labs.results <- labResult(checks.Pass, checks.Fail)
+	waitUntil(t, tm, "the result taken in", func(string) bool { return tm.graded.Load() == 1 })
 	press(tm, "j", "l")
 	waitFor(t, tm, "⚑ 2.")
 	clock.advance(61 * time.Second)
@@ -296,7 +312,8 @@ func TestWorkshopExamScreenNamesTheLearnersNamespaceAndNodePort(t *testing.T) {
 		Now:       clock.Now, After: clock.After, NoColor: true})
 	last := &atomic.Value{}
 	last.Store("")
-	tm := &session{teatest.NewTestModel(t, examRecorder{app, last}, teatest.WithInitialTermSize(80, 24)), last}
+	rec := newExamRecorder(app, last)
+	tm := &session{TestModel: teatest.NewTestModel(t, rec, teatest.WithInitialTermSize(80, 24)), last: last, graded: rec.graded}
 	waitUntil(t, tm, "the learner's namespace, no nodePort yet", func(s string) bool {
 		return strings.Contains(s, "w-learner-01-exam-first-lab") && strings.Contains(s, "your nodePort")
 	})
