@@ -355,6 +355,37 @@ func ClusterScopedKinds(lab *labfile.Lab) []string {
 	return out
 }
 
+// ClusterScopedSetupShared reports whether two namespaces' setups of the
+// lab would make the same cluster-scoped object: a volume not named after
+// its namespace, say. Then the lab can be set up in only one namespace at
+// a time; the built-in labs name theirs after the namespace.
+func ClusterScopedSetupShared(lab *labfile.Lab) bool {
+	names := func(ns string) map[string]bool {
+		objs, err := SetupObjects(lab, ns)
+		if err != nil {
+			return nil
+		}
+		out := map[string]bool{}
+		for _, o := range objs {
+			key := o.GetAPIVersion() + "/" + o.GetKind()
+			if k, ok := kube.KnownKind(key); ok && !k.Namespaced {
+				out[key+"/"+o.GetName()] = true
+			}
+		}
+		return out
+	}
+	a, b := names("k8slab-shared-a"), names("k8slab-shared-b")
+	if a == nil || b == nil {
+		return true // a setup that does not decode: one at a time, to be safe
+	}
+	for name := range a {
+		if b[name] {
+			return true
+		}
+	}
+	return false
+}
+
 // ClusterScopedResources are the API resources of ClusterScopedKinds.
 func ClusterScopedResources(lab *labfile.Lab) []schema.GroupVersionResource {
 	var out []schema.GroupVersionResource

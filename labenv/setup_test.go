@@ -55,6 +55,28 @@ func TestSetupObjectsReplacesThePlaceholderEverywhere(t *testing.T) {
 	}
 }
 
+// Mistakes of a lab are made at once, each in its namespace, only where
+// two namespaces' setups never make the same cluster-wide object.
+func TestClusterScopedSetupShared(t *testing.T) {
+	fixed := strings.Replace(pvSetup, "name: ${LAB_NAMESPACE}-data", "name: shared-data", 1)
+	if fixed == pvSetup {
+		t.Fatal("pvSetup changed; update this test")
+	}
+	for _, c := range []struct {
+		setup string
+		want  bool
+	}{
+		{pvSetup, false},
+		{fixed, true},
+		{"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", false},
+		{"", false},
+	} {
+		if got := ClusterScopedSetupShared(&labfile.Lab{ID: "l", Setup: c.setup}); got != c.want {
+			t.Errorf("ClusterScopedSetupShared = %v, want %v, for setup:\n%s", got, c.want, c.setup)
+		}
+	}
+}
+
 var pvGVR = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumes"}
 
 func pvClient(objs ...runtime.Object) *dynamicfake.FakeDynamicClient {

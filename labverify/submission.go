@@ -77,7 +77,7 @@ func (v *verifier) submission(ctx context.Context) {
 		// fails with the cluster caught up (no check settling); one that
 		// still settles at the deadline has lost them too, as CI's
 		// --until-done stops there.
-		res, err := v.applySubmission(ctx, w.Files(s), ids, v.cfg.MistakeTimeout, true, func(r checks.LabResult) bool {
+		res, err := v.applySubmission(ctx, w.Files(s), ids, v.cfg.SubmissionTimeout, true, func(r checks.LabResult) bool {
 			t := taskOf(r, w.Fails)
 			return t != nil && t.Status != checks.Pass && !t.Settling
 		})

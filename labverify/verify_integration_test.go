@@ -6,11 +6,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
@@ -19,6 +22,7 @@ import (
 	"github.com/k8slab/k8slab/clusterctl/clustertest"
 	"github.com/k8slab/k8slab/course"
 	"github.com/k8slab/k8slab/internal/kube"
+	"github.com/k8slab/k8slab/labenv"
 	"github.com/k8slab/k8slab/labfile"
 	"github.com/k8slab/k8slab/labverify"
 )
@@ -40,14 +44,7 @@ func TestVerifyOnSimulatedCluster(t *testing.T) {
 	// double CI's time. Here: a lab the cluster cannot show is skipped,
 	// not failed, and a broken solution is named.
 	t.Run("a kind-only lab is skipped, not failed", func(t *testing.T) {
-		builtIn, err := course.Load(assets.Course())
-		if err != nil {
-			t.Fatal(err)
-		}
-		lab, ok := builtIn.Lab("dynamic-provisioning")
-		if !ok {
-			t.Fatal("no dynamic-provisioning lab")
-		}
+		lab := builtInLab(t, "dynamic-provisioning")
 		sim := cfg
 		sim.Lacks = map[labfile.Feature]bool{labfile.Containers: true, labfile.Storage: true, labfile.NodePortFromHost: true}
 		rep := labverify.VerifyLab(ctx, sim, lab)
@@ -64,14 +61,7 @@ func TestVerifyOnSimulatedCluster(t *testing.T) {
 	// that. Before, every lab's proof put back the node labels it saw at
 	// its start, at each phase and at the end.
 	t.Run("a namespaced lab leaves node labels alone", func(t *testing.T) {
-		builtIn, err := course.Load(assets.Course())
-		if err != nil {
-			t.Fatal(err)
-		}
-		lab, ok := builtIn.Lab("kubectl-and-yaml")
-		if !ok {
-			t.Fatal("no kubectl-and-yaml lab")
-		}
+		lab := builtInLab(t, "kubectl-and-yaml")
 		nodes, err := cfg.Client.Resource(kube.NodesGVR).List(ctx, metav1.ListOptions{})
 		if err != nil || len(nodes.Items) == 0 {
 			t.Fatalf("listing nodes: %v", err)
@@ -102,6 +92,102 @@ func TestVerifyOnSimulatedCluster(t *testing.T) {
 		}
 		if got, want := n.GetLabels()["k8slab-test-other"], fmt.Sprint(phase); phase == 0 || got != want {
 			t.Errorf("after proving %s, node %s has k8slab-test-other=%q; want %q, as the last phase left it", lab.ID, node, got, want)
+		}
+	})
+
+	// Jobs makes a lab's mistakes at once: the namespaces of the first
+	// mistakes are prepared together (each Prepare waits for the others,
+	// so made one after the other the proof would stall and fail), and
+	// failures still come in the lab's order, whatever order they end in.
+	t.Run("mistakes are made at once and reported in order", func(t *testing.T) {
+		lab := builtInLab(t, "kubectl-and-yaml")
+		var want []string
+		for i := range lab.Tasks {
+			task := &lab.Tasks[i]
+			if task.Question != nil || len(task.Mistakes) == 0 {
+				continue
+			}
+			// The last mistake of each task promises a message no check
+			// gives: it must fail, named.
+			m := &task.Mistakes[len(task.Mistakes)-1]
+			m.Expect = "a message no check of this lab gives"
+			want = append(want, task.ID+"/"+m.Name)
+		}
+		if len(want) < 2 {
+			t.Fatalf("kubectl-and-yaml has mistakes in %d tasks; this test needs two", len(want))
+		}
+		const together = 3
+		var mu sync.Mutex
+		prepared := 0
+		all := make(chan struct{})
+		at := cfg
+		at.Jobs = together
+		at.MistakeTimeout = 15 * time.Second
+		at.Prepare = func(ctx context.Context, _ *labfile.Lab, ns string) error {
+			mu.Lock()
+			prepared++
+			// The first is the solutions' namespace, then the reset's
+			// is dropped; the mistakes' come after.
+			n := prepared
+			if n == together+1 {
+				close(all)
+			}
+			mu.Unlock()
+			if n > 1 && n <= together+1 {
+				select {
+				case <-all:
+				case <-time.After(2 * time.Minute):
+					return fmt.Errorf("namespace %d was prepared alone: mistakes are not made %d at a time", n, together)
+				}
+			}
+			_, err := cfg.Client.Resource(kube.NamespacesGVR).Create(ctx, &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns, "labels": map[string]any{labenv.ManagedByLabel: labenv.ManagedByValue, labenv.LabLabel: lab.ID}}}}, metav1.CreateOptions{})
+			return err
+		}
+		rep := labverify.VerifyLab(ctx, at, lab)
+		var got []string
+		for _, f := range rep.Failures {
+			if f.Phase != "mistake" || !strings.Contains(f.Message, "a message no check of this lab gives") {
+				t.Errorf("unexpected failure: %s", f)
+				continue
+			}
+			got = append(got, f.Task+"/"+f.Mistake)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("failures %q, want %q in the lab's order", got, want)
+		}
+	})
+
+	// A mistake that breaks a check outside its requirement is still
+	// named, though the proof now waits for such checks to clear before
+	// it judges (on a loaded machine a controller's Event came after the
+	// mistake's message, and a right mistake was reported as breaking
+	// more). Here "Skipped the manual scale" is said to break the other
+	// requirement of its task: the check it really breaks never clears.
+	t.Run("a mistake breaking another requirement is named", func(t *testing.T) {
+		lab := builtInLab(t, "declarative")
+		var kept []labfile.Task
+		for _, task := range lab.Tasks {
+			task.Mistakes = nil
+			if task.ID == "undo-drift" {
+				task.Mistakes = []labfile.Mistake{{Name: "Skipped the manual scale", Steps: []labfile.Step{{Run: "true"}},
+					Expect: "has not been scaled from 4 to 6", Breaks: "back-by-apply"}}
+				kept = append(kept, task)
+				break
+			}
+			kept = append(kept, task)
+		}
+		if kept[len(kept)-1].ID != "undo-drift" {
+			t.Fatal("the declarative lab has no task undo-drift; update this test")
+		}
+		lab.Tasks = kept
+		quick := cfg
+		quick.MistakeTimeout = 15 * time.Second
+		quick.SkipSubmission = true // its wrong submissions name the tasks cut off
+		rep := labverify.VerifyLab(ctx, quick, lab)
+		if len(rep.Failures) != 1 || rep.Failures[0].Phase != "mistake" ||
+			!strings.Contains(rep.Failures[0].Message, `breaks more than requirement "back-by-apply": check "web was scaled from 4 to 6 by hand" failed too`) {
+			t.Errorf("failures %+v; want one saying the mistake breaks more than back-by-apply", rep.Failures)
 		}
 	})
 
@@ -152,6 +238,20 @@ func TestVerifyOnSimulatedCluster(t *testing.T) {
 
 // copyCourse writes the built-in course to a folder, as an author's
 // would be.
+// builtInLab is the built-in course's lab id.
+func builtInLab(t *testing.T, id string) *labfile.Lab {
+	t.Helper()
+	builtIn, err := course.Load(assets.Course())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab, ok := builtIn.Lab(id)
+	if !ok {
+		t.Fatalf("the built-in course has no lab %s", id)
+	}
+	return lab
+}
+
 func copyCourse(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -248,7 +348,7 @@ func TestVerifyProvesTheSubmission(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := labverify.Config{Kubeconfig: p.KubeconfigPath(), Client: dynamic.NewForConfigOrDie(rc), MistakeTimeout: 20 * time.Second}
+	cfg := labverify.Config{Kubeconfig: p.KubeconfigPath(), Client: dynamic.NewForConfigOrDie(rc), SubmissionTimeout: 20 * time.Second}
 	ctx := context.Background()
 
 	rep := labverify.VerifyLab(ctx, cfg, submissionLab(t, "color: red"))

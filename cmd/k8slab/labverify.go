@@ -17,6 +17,7 @@ func newLabVerifyCmd(g *globals) *cobra.Command {
 		t      target
 		format string
 		force  bool
+		jobs   int
 	)
 	cmd := &cobra.Command{
 		Use:   "verify [LAB]",
@@ -28,16 +29,24 @@ the lab's CI submission, applied with kubectl apply -f, gets full marks where
 each wrong one loses the task it names. Each run uses a throwaway namespace
 that is deleted afterwards; node labels a lab changes are put back. On the
 simulator (known by its nodes) what it cannot show is skipped, with why.
-Without LAB, every lab of the course is proved.
+Without LAB, every lab of the course is proved. --jobs makes that many of a
+lab's mistakes at once, each in its own namespace: on a real cluster most of
+a proof is waiting for the kubelet, so a lab with many mistakes takes a
+fraction of the time (mistakes that change nodes or may hold a nodePort
+still go one at a time).
 
 Point --content at your course folder to prove labs you are writing.`,
 		Example: `  k8slab lab verify
-  k8slab lab verify deployments --content ./my-course`,
+  k8slab lab verify deployments --content ./my-course
+  k8slab lab verify rolling-updates --jobs 4`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			quietKlog()
 			if err := g.refuseDuringExam("lab verify", force); err != nil {
 				return err
+			}
+			if jobs < 1 {
+				return fmt.Errorf("--jobs %d: make at least one mistake at a time", jobs)
 			}
 			if format != "text" && format != "json" {
 				return fmt.Errorf("--format %q: use text or json", format)
@@ -68,7 +77,7 @@ Point --content at your course folder to prove labs you are writing.`,
 				return err
 			}
 			tg := g.resolve(&t)
-			cfg := labverify.Config{Kubeconfig: tg.Kubeconfig, Context: tg.Context, Client: client}
+			cfg := labverify.Config{Kubeconfig: tg.Kubeconfig, Context: tg.Context, Client: client, Jobs: jobs}
 			// Reached through a kubeconfig, the simulator is known by
 			// its nodes.
 			if tg.Simulated() || clusterctl.RunsOnSimulator(cmd.Context(), restCfg) {
@@ -114,6 +123,7 @@ Point --content at your course folder to prove labs you are writing.`,
 	t.flags(cmd)
 	namespaceUsage(cmd, "not used: lab verify makes throwaway namespaces of its own")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().IntVar(&jobs, "jobs", 1, "how many of a lab's mistakes to make at once, each in its own namespace")
 	cmd.Flags().BoolVar(&force, "force", false, "run even during a practice exam (it applies the reference solutions)")
 	return cmd
 }
