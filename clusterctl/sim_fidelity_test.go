@@ -56,7 +56,7 @@ func TestSimFidelity(t *testing.T) {
 	t.Run("UnknownTagBacksOffAndIsNeverReady", f.unknownTag)
 	t.Run("KnownImageBecomesReady", f.knownImage)
 	t.Run("ImageChangeRestartsContainer", f.imageChange)
-	t.Run("ProbeOnWrongPortStaysNotReady", f.wrongProbePort)
+	t.Run("ProbeOnWrongPortOrPathStaysNotReady", f.wrongProbePort)
 	t.Run("LivenessOnWrongPortRestarts", f.liveness)
 	t.Run("RolloutToUnknownTagStallsAndUndoRecovers", f.stalledRollout)
 	t.Run("OversizedCPURequestStaysPending", f.oversized)
@@ -214,6 +214,13 @@ func nginxPod(name, image string) *corev1.Pod {
 	}
 }
 
+// withVolume mounts a volume of the given source into pod's container.
+func withVolume(pod *corev1.Pod, name string, src corev1.VolumeSource, at string) {
+	pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: name, VolumeSource: src})
+	c := &pod.Spec.Containers[0]
+	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: at})
+}
+
 func (f *fixture) unknownTag(t *testing.T) {
 	const image = "nginx:1.27-doesnotexist"
 	start := time.Now()
@@ -302,22 +309,36 @@ func (f *fixture) imageChange(t *testing.T) {
 	f.waitEvent(t, "changed", "Normal Killing: Container web definition changed, will be restarted")
 }
 
+// wrongProbePort: a probe of a port nothing listens on, or an HTTP probe
+// of a path nginx's default server does not have (images.yaml, paths),
+// never passes. Before paths, the simulator counted any path on port 80
+// as ready where nginx answers /healthz with 404: three-tier's mistake
+// "Probed /healthz" waited on kind for a rollout that never finished.
+// A volume mounted in the document root (images.yaml, root) may serve
+// any path, so there the path is not judged; a volume elsewhere changes
+// nothing.
 func (f *fixture) wrongProbePort(t *testing.T) {
 	pods := map[string]*corev1.Probe{
+		"probe-path":    {ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(80)}}},
 		"probe-tcp":     {ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(8080)}}},
 		"probe-http":    {ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(8080)}}},
 		"probe-unnamed": {ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/", Port: intstr.FromString("web")}}},
 	}
+	// A volume beside the document root adds nothing to what is served.
+	pods["probe-path-beside"] = pods["probe-path"]
 	for name, probe := range pods {
 		pod := nginxPod(name, "nginx:1.27")
 		pod.Spec.Containers[0].ReadinessProbe = probe
+		if name == "probe-path-beside" {
+			withVolume(pod, "cache", corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, "/var/cache/nginx")
+		}
 		f.createPod(t, pod)
 	}
 	ips := map[string]string{}
 	for name := range pods {
 		pod := f.waitPod(t, name, 30*time.Second, func(p *corev1.Pod) string {
 			if ready(p) {
-				t.Fatalf("%s became Ready though its probe aims at a port nginx does not listen on", name)
+				t.Fatalf("%s became Ready though its probe aims at a port or path nginx does not serve", name)
 			}
 			if p.Status.Phase != corev1.PodRunning || len(p.Status.ContainerStatuses) != 1 || p.Status.ContainerStatuses[0].State.Running == nil {
 				return "container not running yet"
@@ -329,18 +350,37 @@ func (f *fixture) wrongProbePort(t *testing.T) {
 	f.waitEvent(t, "probe-tcp", "Warning Unhealthy: Readiness probe failed: dial tcp "+ips["probe-tcp"]+":8080: connect: connection refused")
 	f.waitEvent(t, "probe-http", `Warning Unhealthy: Readiness probe failed: Get "http://`+ips["probe-http"]+`:8080/healthz": dial tcp `)
 	f.waitEvent(t, "probe-unnamed", `Warning Unhealthy: Readiness probe errored and resulted in unknown state: port "web" not found`)
+	f.waitEvent(t, "probe-path", "Warning Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 404")
+	f.waitEvent(t, "probe-path-beside", "Warning Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 404")
 	// Nothing changes later: a probe that cannot pass never does. A pod
 	// created now, whose probe aims at the right port, going all the way to
 	// Ready is the simulator taking longer than any stage of the others.
-	good := nginxPod("probe-ok", "nginx:1.27")
-	good.Spec.Containers[0].ReadinessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/", Port: intstr.FromString("http")}}}
-	f.createPod(t, good)
-	f.waitPod(t, "probe-ok", 30*time.Second, func(p *corev1.Pod) string {
-		if !ready(p) {
-			return "a pod whose probe aims at the right port is not Ready"
+	// A served file, asked for with a query, passes too.
+	// So does a file a ConfigMap puts in the document root (images.yaml's
+	// root): the simulator cannot see what a volume holds, and a real
+	// nginx serves it.
+	ctx, cancel := context.WithTimeout(context.Background(), clusterctl.APITimeout)
+	defer cancel()
+	health := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "health"}, Data: map[string]string{"healthz": "ok\n"}}
+	if _, err := f.cs.CoreV1().ConfigMaps("default").Create(ctx, health, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for name, path := range map[string]string{"probe-ok": "/", "probe-ok-file": "/50x.html?from=probe", "probe-ok-mounted": "/healthz"} {
+		good := nginxPod(name, "nginx:1.27")
+		good.Spec.Containers[0].ReadinessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("http")}}}
+		if name == "probe-ok-mounted" {
+			withVolume(good, "health", corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "health"}}}, "/usr/share/nginx/html/")
 		}
-		return ""
-	})
+		f.createPod(t, good)
+	}
+	for _, name := range []string{"probe-ok", "probe-ok-file", "probe-ok-mounted"} {
+		f.waitPod(t, name, 30*time.Second, func(p *corev1.Pod) string {
+			if !ready(p) {
+				return "a pod whose probe aims at the right port and a served path is not Ready"
+			}
+			return ""
+		})
+	}
 	for name := range pods {
 		f.waitPod(t, name, time.Second, func(p *corev1.Pod) string {
 			if ready(p) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -38,6 +39,17 @@ type Image struct {
 	Tags []string `yaml:"tags"`
 	// Ports are the TCP ports the image's default command listens on.
 	Ports []int `yaml:"ports"`
+	// Paths, for an image whose default command is a web server, are the
+	// HTTP paths its default content answers with a success (200-399) on
+	// those ports: an HTTP probe of any other path gets 404 and fails, as
+	// on a real kubelet. Without Paths the simulator does not judge a
+	// probe's path.
+	Paths []string `yaml:"paths"`
+	// Root is the directory Paths are served from. A volume mounted
+	// there, or at a path under it, changes what is served (a ConfigMap
+	// that adds /healthz, say), and the simulator cannot see inside
+	// volumes: with such a mount it does not judge a probe's path.
+	Root string `yaml:"root"`
 	// Exits, when set, says the default command stops at once unless it
 	// is configured: the simulated kubelet then restarts it with back-off
 	// (CrashLoopBackOff), as a real one would.
@@ -154,6 +166,28 @@ func Parse(data []byte) (*Catalog, source.Problems) {
 			}
 			portSeen[port] = true
 		}
+		pathSeen := map[string]bool{}
+		for j, path := range img.Paths {
+			pn := source.Item(node, "paths", j)
+			switch {
+			case len(img.Ports) == 0:
+				ps.Add(pn, "image %q: paths are served on the image's ports, and it lists none", img.Image)
+			case !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?# "):
+				ps.Add(pn, "image %q: path %q must start with / and hold no query, fragment or space", img.Image, path)
+			case pathSeen[path]:
+				ps.Add(pn, "image %q: path %q is listed twice", img.Image, path)
+			}
+			pathSeen[path] = true
+		}
+		if img.Root != "" {
+			rn := source.Field(node, "root")
+			switch {
+			case len(img.Paths) == 0:
+				ps.Add(rn, "image %q: root is where paths are served from, and it lists none", img.Image)
+			case !strings.HasPrefix(img.Root, "/") || img.Root == "/" || path.Clean(img.Root) != img.Root:
+				ps.Add(rn, "image %q: root %q must be an absolute directory other than /, written without a trailing / or . and .. parts", img.Image, img.Root)
+			}
+		}
 		if e := img.Exits; e != nil {
 			en := source.Field(node, "exits")
 			if e.Code < 1 || e.Code > 255 {
@@ -254,7 +288,7 @@ func (c *Catalog) Refs() []Ref {
 	var out []Ref
 	for _, img := range c.Images {
 		for _, tag := range img.Tags {
-			out = append(out, Ref{Ref: normalizeRepo(img.Image) + ":" + tag, Ports: slices.Clone(img.Ports), Exits: img.Exits, Memory: img.Memory, Logs: img.Logs})
+			out = append(out, Ref{Ref: normalizeRepo(img.Image) + ":" + tag, Ports: slices.Clone(img.Ports), Paths: img.Paths, Root: img.Root, Exits: img.Exits, Memory: img.Memory, Logs: img.Logs})
 		}
 	}
 	slices.SortFunc(out, func(a, b Ref) int { return strings.Compare(a.Ref, b.Ref) })
@@ -265,6 +299,8 @@ func (c *Catalog) Refs() []Ref {
 type Ref struct {
 	Ref    string
 	Ports  []int
+	Paths  []string
+	Root   string
 	Exits  *Exit
 	Memory *Memory
 	Logs   []string

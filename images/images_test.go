@@ -29,6 +29,15 @@ func TestBuiltInCatalogue(t *testing.T) {
 	if ports, _ := cat.Lookup("nginx:1.27"); !slices.Equal(ports, []int{80}) {
 		t.Errorf("nginx:1.27 ports = %v, want [80]", ports)
 	}
+	// The web servers' default content: a readiness probe of /healthz
+	// fails on them (404), which labs' mistakes rely on.
+	for _, r := range cat.Refs() {
+		if strings.HasPrefix(r.Ref, "nginx:") || strings.HasPrefix(r.Ref, "httpd:") {
+			if !slices.Contains(r.Paths, "/") || slices.Contains(r.Paths, "/healthz") {
+				t.Errorf("%s serves %v, want / and not /healthz", r.Ref, r.Paths)
+			}
+		}
+	}
 	if _, ok := cat.Lookup("nginx:1.27-doesnotexist"); ok {
 		t.Error("the catalogue knows nginx:1.27-doesnotexist, which labs use as a tag that does not exist")
 	}
@@ -70,6 +79,22 @@ images:
   - image: redis
     tgas: ["7"]
   - tags: ["1"]
+  - image: httpd
+    tags: ["2.4"]
+    ports: [80]
+    paths: [/, healthz, "/a?b", /]
+  - image: busybox
+    tags: ["1.37"]
+    paths: [/]
+  - image: caddy
+    tags: ["2"]
+    ports: [80]
+    paths: [/]
+    root: /srv/
+  - image: traefik
+    tags: ["3"]
+    ports: [80]
+    root: /srv
 `
 	_, ps := images.Parse([]byte(data))
 	want := []string{
@@ -82,6 +107,12 @@ images:
 		`11: image "Nginx" is not a valid repository name`,
 		`14: unknown field "tgas" (did you mean "tags"?)`,
 		`15: an image entry needs 'image'`,
+		`19: image "httpd": path "healthz" must start with /`,
+		`19: image "httpd": path "/a?b" must start with /`,
+		`19: image "httpd": path "/" is listed twice`,
+		`22: image "busybox": paths are served on the image's ports, and it lists none`,
+		`27: image "caddy": root "/srv/" must be an absolute directory other than /`,
+		`31: image "traefik": root is where paths are served from, and it lists none`,
 	}
 	var got []string
 	for _, p := range ps {

@@ -194,12 +194,28 @@ func jqPrograms(refs []images.Ref) map[string]string {
 		known[r.Ref] = ports
 	}
 	knownJSON, _ := json.Marshal(known)
+	served := map[string][]string{}
+	for _, r := range refs {
+		if len(r.Paths) > 0 {
+			served[r.Ref] = r.Paths
+		}
+	}
+	servedJSON, _ := json.Marshal(served)
+	rootsJSON, _ := json.Marshal(roots(refs))
 	behaveJSON, _ := json.Marshal(behaviours(refs))
 	// norm is images.Normalize: Docker Hub prefixes go, no tag is latest.
 	defs := `def norm: sub("^(docker\\.io|index\\.docker\\.io|registry-1\\.docker\\.io)/"; "")` +
 		` | (if test("^library/[^/]+$") then .[8:] else . end)` +
 		` | (if test("@|:[^/]*$") then . else . + ":latest" end);` +
 		` def known: ` + string(knownJSON) + `;` +
+		` def served: ` + string(servedJSON) + `;` +
+		` def roots: ` + string(rootsJSON) + `;` +
+		// Does a volume mounted at the image's root or under it change
+		// what the server answers? Then its path is not judged.
+		` def shadowed($c): (roots[$c.image | norm] // null) as $root | $root != null` +
+		` and any(($c.volumeMounts // [])[]; (.mountPath | rtrimstr("/")) as $m | $m == $root or ($m | startswith($root + "/")));` +
+		// The path a kubelet requests: no query, and / for none.
+		` def pathOf: (. // "") | sub("[?#].*$"; "") | if . == "" then "/" else . end;` +
 		` def portOf($c): if type == "string" then (. as $n | [($c.ports // [])[] | select(.name == $n) | .containerPort] | first) else . end; ` +
 		` def behave: ` + string(behaveJSON) + `;` + crashJQ
 	statuses := `((.status.containerStatuses // []) + (.status.initContainerStatuses // []))[]`
@@ -229,16 +245,31 @@ const configHeldJQ = `def ref: . != null and .optional != true;` +
 	` and (((.status.containerStatuses // []) | length) == 0 or any(.status.containerStatuses[]; .state.waiting.reason == "CreateContainerConfigError"))`
 
 // failing is a jq query: does a container have one of the probes, aimed at
-// a port its image does not listen on? A named port the container does not
-// declare fails too, as the kubelet cannot resolve it.
+// a port its image does not listen on, or an HTTP probe of a path its
+// image does not serve (404)? A named port the container does not declare
+// fails too, as the kubelet cannot resolve it.
 func failing(probes string) string {
-	return `any((.spec.containers // [])[]; . as $c | (known[$c.image | norm] // []) as $open` +
-		` | any((` + probes + `) | select(. != null) | (.httpGet.port // .tcpSocket.port // .grpc.port) | select(. != null) | portOf($c);` +
-		` . as $p | any($open[]; . == $p) | not))`
+	return `any((.spec.containers // [])[]; . as $c | (known[$c.image | norm] // []) as $open | served[$c.image | norm] as $paths` +
+		` | any((` + probes + `) | select(. != null);` +
+		` ((.httpGet.port // .tcpSocket.port // .grpc.port) as $p0 | $p0 != null and (($p0 | portOf($c)) as $p | any($open[]; . == $p) | not))` +
+		` or (.httpGet != null and $paths != null and (shadowed($c) | not) and ((.httpGet.path | pathOf) as $x | any($paths[]; . == $x) | not))))`
+}
+
+// roots maps each web server's image:tag to the directory its paths are
+// served from.
+func roots(refs []images.Ref) map[string]string {
+	out := map[string]string{}
+	for _, r := range refs {
+		if r.Root != "" && len(r.Paths) > 0 {
+			out[r.Ref] = r.Root
+		}
+	}
+	return out
 }
 
 // knownSnippet is a kwok template fragment that defines $known (image:tag
-// to the ports, as text, it listens on) and $repos (the repositories).
+// to the ports, as text, it listens on), $served (image:tag to the HTTP
+// paths it answers, for the web servers) and $repos (the repositories).
 func knownSnippet(refs []images.Ref) string {
 	var b strings.Builder
 	b.WriteString(`{{ $known := dict`)
@@ -254,6 +285,24 @@ func knownSnippet(refs []images.Ref) string {
 		if !repos[repo] {
 			repos[repo] = true
 			repoList = append(repoList, repo)
+		}
+	}
+	b.WriteString(` }}{{ $served := dict`)
+	for _, r := range refs {
+		if len(r.Paths) == 0 {
+			continue
+		}
+		b.WriteString(" " + strconv.Quote(r.Ref) + " (list")
+		for _, p := range r.Paths {
+			b.WriteString(" " + strconv.Quote(p))
+		}
+		b.WriteString(")")
+	}
+	b.WriteString(` }}{{ $roots := dict`)
+	rootOf := roots(refs)
+	for _, r := range refs {
+		if root, ok := rootOf[r.Ref]; ok {
+			b.WriteString(" " + strconv.Quote(r.Ref) + " " + strconv.Quote(root))
 		}
 	}
 	b.WriteString(` }}{{ $repos := dict`)
@@ -282,15 +331,22 @@ const refSnippet = `{{ $img := .image }}{{ if not (regexMatch "@|:[^/]*$" $img) 
 // the probes named in $probeKinds and sets $ready (false when one fails)
 // and $started (false when the startup probe fails), and describes the first failing probe in $probeKind,
 // $probePort (a number as text, or "" when a named port is not declared),
-// $probeName and $probeHTTP (the probe's httpGet, if any).
-const probeSnippet = `{{ $ready := true }}{{ $started := true }}{{ $probeKind := "" }}{{ $probePort := "" }}{{ $probeName := "" }}{{ $probeHTTP := dict }}` +
+// $probeName, $probeHTTP (the probe's httpGet, if any) and $probeStatus
+// (the HTTP status of a path the image does not serve, "404", or "" when
+// nothing answers). It must say what failing says.
+const probeSnippet = `{{ $ready := true }}{{ $started := true }}{{ $probeKind := "" }}{{ $probePort := "" }}{{ $probeName := "" }}{{ $probeHTTP := dict }}{{ $probeStatus := "" }}` +
 	`{{ $open := list }}{{ if $isKnown }}{{ $open = get $known $ref }}{{ end }}{{ $c := . }}` +
+	`{{ $shadowed := false }}{{ with get $roots $ref }}{{ $root := . }}{{ range $c.volumeMounts }}{{ $m := trimSuffix "/" (toString .mountPath) }}` +
+	`{{ if or (eq $m $root) (hasPrefix (printf "%s/" $root) $m) }}{{ $shadowed = true }}{{ end }}{{ end }}{{ end }}` +
 	`{{ range $kind := $probeKinds }}{{ with get $c $kind }}{{ $probe := . }}` +
 	`{{ $port := "" }}{{ with .httpGet }}{{ $port = toString .port }}{{ end }}{{ with .tcpSocket }}{{ $port = toString .port }}{{ end }}{{ with .grpc }}{{ $port = toString .port }}{{ end }}` +
 	`{{ if $port }}{{ $name := "" }}` +
 	`{{ if not (regexMatch "^[0-9]+$" $port) }}{{ $name = $port }}{{ $port = "" }}{{ range $c.ports }}{{ if eq (toString .name) $name }}{{ $port = toString .containerPort }}{{ end }}{{ end }}{{ end }}` +
-	`{{ if not (has $port $open) }}{{ $ready = false }}{{ if eq $kind "startupProbe" }}{{ $started = false }}{{ end }}` +
-	`{{ if not $probeKind }}{{ $probeKind = $kind }}{{ $probePort = $port }}{{ $probeName = $name }}{{ with $probe.httpGet }}{{ $probeHTTP = . }}{{ end }}{{ end }}` +
+	`{{ $status := "" }}{{ $fails := not (has $port $open) }}` +
+	`{{ if and (not $fails) $probe.httpGet (hasKey $served $ref) (not $shadowed) }}{{ $path := regexReplaceAll "[?#].*$" (toString (default "" $probe.httpGet.path)) "" }}{{ if eq $path "" }}{{ $path = "/" }}{{ end }}` +
+	`{{ if not (has $path (get $served $ref)) }}{{ $fails = true }}{{ $status = "404" }}{{ end }}{{ end }}` +
+	`{{ if $fails }}{{ $ready = false }}{{ if eq $kind "startupProbe" }}{{ $started = false }}{{ end }}` +
+	`{{ if not $probeKind }}{{ $probeKind = $kind }}{{ $probePort = $port }}{{ $probeName = $name }}{{ $probeStatus = $status }}{{ with $probe.httpGet }}{{ $probeHTTP = . }}{{ end }}{{ end }}` +
 	`{{ end }}{{ end }}{{ end }}{{ end }}`
 
 // startStatus is the status a kubelet reports once it has tried to start a
@@ -541,6 +597,7 @@ PROBES
 {{ if not $probePort }}{{ $msg = printf "%s probe errored and resulted in unknown state: port %q not found" $kind $probeName }}
 {{ else }}{{ $addr := printf "%s:%s" $ip $probePort }}{{ $msg = printf "%s probe failed: dial tcp %s: connect: connection refused" $kind $addr }}
 {{ if $probeHTTP }}{{ $msg = printf "%s probe failed: Get \"%s://%s%s\": dial tcp %s: connect: connection refused" $kind (lower (toString (default "HTTP" $probeHTTP.scheme))) $addr (toString (default "/" $probeHTTP.path)) $addr }}{{ end }}
+{{ if $probeStatus }}{{ $msg = printf "%s probe failed: HTTP probe failed with statuscode: %s" $kind $probeStatus }}{{ end }}
 {{ end }}{{ end }}{{ end }}{{ end }}
 `, "Warning", "Unhealthy")
 
