@@ -264,15 +264,42 @@ ensure_busybox() {
   rm -rf "${d}"
 }
 
+# knp_patched DIR : a copy of kube-network-policies (the version
+# images/go.mod requires) in DIR/knp, with images/kindnetd/knpqueue/queue.go
+# added to its networkpolicy package and each of its nftables rules queueing
+# packets through k8slabQueue, which uses xtables' NFQUEUE target where the
+# kernel has no nftables queue expression (queue.go says why); and
+# DIR/go.mod, images/go.mod replacing the library with that copy, for `go
+# build -modfile` (an -overlay may not replace files of the module cache).
+# The library's ten `queue,` rule lines are counted, so a version of it that
+# queues otherwise fails here instead of enforcing nothing.
+knp_patched() {
+  local d="$1" mod pkg n
+  mod="$(cd "${here}/images" && "${GO}" list -m -f '{{.Dir}}' sigs.k8s.io/kube-network-policies)"
+  rm -rf "${d}"; mkdir -p "${d}/knp"
+  cp -r "${mod}/go.mod" "${mod}/pkg" "${d}/knp/"; chmod -R u+w "${d}/knp"
+  pkg="${d}/knp/pkg/networkpolicy"
+  sed -i 's/^\(\t*\)queue,$/\1k8slabQueue(queue),/' "${pkg}/controller.go"
+  n="$(grep -c 'k8slabQueue(queue),$' "${pkg}/controller.go" || true)"
+  [[ "${n}" == 10 ]] || { echo "kindbuild: kube-network-policies' controller.go has ${n} queue rules, not the 10 knp_patched knows: read it again" >&2; exit 1; }
+  cp "${here}/images/kindnetd/knpqueue/queue.go" "${pkg}/zz_k8slab_queue.go"
+  cp "${here}/images/go.sum" "${d}/go.sum"
+  { cat "${here}/images/go.mod"; echo "replace sigs.k8s.io/kube-network-policies => ${d}/knp"; } >"${d}/go.mod"
+}
+
 stage_images() {
   local kv inputs
   kv="$(cat "${out}/kube/version")"
-  inputs="kube=$(sed -n 's/^inputs=//p' "${out}/.stamp-kube" | sha256sum | cut -c1-16) images=$(cat "${here}/images/go.mod" "${here}/images/go.sum" "${here}"/images/*/main.go | sha256sum | cut -c1-16) lpp=${LOCAL_PATH_PROVISIONER_VERSION} busybox=${BUSYBOX_DEB} recipe=$(declare -f stage_images oci_archive copy_from_rootfs | sha256sum | cut -c1-16)"
+  # Every Go file of images/ counts, not only each command's main.go:
+  # kindnetd is several files and a patch of the library it runs.
+  inputs="kube=$(sed -n 's/^inputs=//p' "${out}/.stamp-kube" | sha256sum | cut -c1-16) images=$(cd "${here}/images" && find . -name '*.go' -o -name 'go.mod' -o -name 'go.sum' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16) lpp=${LOCAL_PATH_PROVISIONER_VERSION} busybox=${BUSYBOX_DEB} recipe=$(declare -f stage_images oci_archive copy_from_rootfs knp_patched | sha256sum | cut -c1-16)"
   if fresh images "${inputs}"; then log "images up to date"; return; fi
   local start=${SECONDS} tmp="${out}/images.tmp" bin="${out}/images.tmp/bin" r
   rm -rf "${tmp}"; mkdir -p "${bin}"
   log "building pause, kindnetd, coredns and local-path-provisioner ${LOCAL_PATH_PROVISIONER_VERSION}"
-  (cd "${here}/images" && CGO_ENABLED=0 ${NICE} "${GO}" build -trimpath -buildvcs=false ${GOFLAGS_EXTRA} -ldflags "-s -w" -o "${bin}/" ./pause ./kindnetd ./coredns)
+  (cd "${here}/images" && CGO_ENABLED=0 ${NICE} "${GO}" build -trimpath -buildvcs=false ${GOFLAGS_EXTRA} -ldflags "-s -w" -o "${bin}/" ./pause ./coredns)
+  knp_patched "${tmp}/knp"
+  (cd "${here}/images" && CGO_ENABLED=0 ${NICE} "${GO}" build -trimpath -buildvcs=false ${GOFLAGS_EXTRA} -ldflags "-s -w" -modfile "${tmp}/knp/go.mod" -o "${bin}/" ./kindnetd)
   CGO_ENABLED=0 goinstall "${bin}" "x@${LOCAL_PATH_PROVISIONER_VERSION}" github.com/rancher/local-path-provisioner
   ensure_busybox
   local bb="${out}/busybox/bin/busybox" img="${tmp}/archives"

@@ -9,13 +9,16 @@
 #
 # Usage: test-kind.sh [LAB...]   (no LAB: every lab `k8slab lab verify` lists)
 #        test-kind.sh --image      (stop once the node image runs privileged)
-# Environment: NODE_IMAGE, KEEP=1 (leave the cluster up), K8SLAB (a built binary),
+# Environment: NODE_IMAGE, KIND_CACHE (the image's stages, ~/.cache/k8slab/kind),
+# KEEP=1 (leave the cluster up), K8SLAB (a built binary),
 # CI_RECIPE=0 (skip the README's CI recipe), CI_LABS (the labs it grades),
-# JOBS (labs proved at once, 3).
+# WORKSHOP=0 (skip the workshop's fence on kind), JOBS (labs proved at
+# once, 3), MISTAKE_JOBS (each lab's mistakes made at once, 4: lab verify --jobs).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "${here}/../.." && pwd)"
 NODE_IMAGE="${NODE_IMAGE:-localhost/k8slab/kind-node:v1.37.2}"
+KIND_CACHE="${KIND_CACHE:-${HOME}/.cache/k8slab/kind}"
 KIND_VERSION=v0.33.0
 log() { echo "test-kind: $*"; }
 t0=${SECONDS}
@@ -50,7 +53,7 @@ fi
 [[ -d /lib/modules ]] || { log "creating the empty /lib/modules kind mounts"; mkdir -p /lib/modules; }
 
 s=${SECONDS}
-make -C "${root}" --no-print-directory kind-image KIND_NODE_IMAGE="${NODE_IMAGE}"
+make -C "${root}" --no-print-directory kind-image KIND_NODE_IMAGE="${NODE_IMAGE}" KIND_CACHE="${KIND_CACHE}"
 log "node image ready in $((SECONDS - s))s"
 
 # Every kind node is a privileged container that mounts file systems. A
@@ -80,9 +83,26 @@ export XDG_STATE_HOME="${state}"
 bin="${K8SLAB:-${state}/k8slab}"
 [[ -x "${bin}" ]] || (cd "${root}" && go build -o "${bin}" ./cmd/k8slab)
 kind=(go run "sigs.k8s.io/kind@${KIND_VERSION}")
+# cluster down, once more after thawing: on cgroup v1 a pod container
+# caught mid-start when its node stops can stay in the freezer (runc init
+# in state D, "refrigerator"), and the node container then never stops
+# (seen here: Podman's rm exits 125 and the node stays "Stopping"). The
+# frozen cgroups are the node's own, found under its container id.
+down() {
+  "${bin}" cluster down && return
+  local id d f
+  for id in $("${engine}" ps -a -q --no-trunc --filter label=io.x-k8s.kind.cluster=k8slab); do
+    while read -r d; do
+      while read -r f; do
+        [[ "$(cat "${f}")" == THAWED ]] || { log "thawing ${f%/freezer.state}"; echo THAWED >"${f}" || true; }
+      done < <(find "${d}" -name freezer.state 2>/dev/null)
+    done < <(find /sys/fs/cgroup/freezer -maxdepth 3 -type d -name "*${id}*" 2>/dev/null)
+  done
+  "${bin}" cluster down
+}
 cleanup() {
   [[ "${KEEP:-0}" == 1 ]] && { log "KEEP=1: cluster left up; XDG_STATE_HOME=${state}"; return; }
-  "${bin}" cluster down || true
+  down || true
 }
 trap cleanup EXIT
 
@@ -96,7 +116,7 @@ log "cluster up (reused) in $((SECONDS - s))s"
 "${bin}" cluster status
 
 s=${SECONDS}
-for a in "${HOME}/.cache/k8slab/kind/workloads"/*.tar; do
+for a in "${KIND_CACHE}/workloads"/*.tar; do
   (cd "${root}" && "${kind[@]}" load image-archive "${a}" --name k8slab)
 done
 log "workload stand-ins loaded in $((SECONDS - s))s"
@@ -113,7 +133,7 @@ s=${SECONDS}
 for node in $("${engine}" ps --filter label=io.x-k8s.kind.cluster=k8slab --format '{{.Names}}'); do
   "${engine}" cp "${state}/registry" "${node}:/usr/local/bin/k8slab-registry"
   "${engine}" exec "${node}" mkdir -p /kind/standins
-  for a in "${HOME}/.cache/k8slab/kind/workloads"/*.tar; do "${engine}" cp "${a}" "${node}:/kind/standins/"; done
+  for a in "${KIND_CACHE}/workloads"/*.tar; do "${engine}" cp "${a}" "${node}:/kind/standins/"; done
   "${engine}" exec "${node}" sh -c 'systemctl is-active -q k8slab-registry ||
     systemd-run -q --unit k8slab-registry /usr/local/bin/k8slab-registry 127.0.0.1:5000 /kind/standins
     printf "server = \"http://127.0.0.1:5000\"\n" >/etc/containerd/certs.d/docker.io/hosts.toml
@@ -148,7 +168,7 @@ prove() { # LAB: lab verify, its output shown whole when it ends
   local lab="$1" s=${SECONDS} out="${state}/verify-$1.out" ok=1
   # A kind cluster lacks nothing: a task lab verify skips here is a task
   # never proven.
-  "${bin}" lab verify "${lab}" >"${out}" 2>&1 && ! grep -q '^  skipped' "${out}" || ok=0
+  "${bin}" lab verify --jobs "${MISTAKE_JOBS:-4}" "${lab}" >"${out}" 2>&1 && ! grep -q '^  skipped' "${out}" || ok=0
   { cat "${out}"; if ((ok)); then log "lab ${lab} verified in $((SECONDS - s))s"; else log "lab ${lab} FAILED after $((SECONDS - s))s"; fi; } >"${out}.done"
   cat "${out}.done"
   ((ok)) || touch "${state}/failed-${lab}"
@@ -176,9 +196,28 @@ if [[ "${CI_RECIPE:-1}" == 1 ]]; then
   fi
 fi
 
+# A workshop on a real kubelet and pod network (TestWorkshopOnKind): an
+# instructor's `workshop init` of three learners; pods that reach the node
+# refused; a learner's pod reaching its own pod, Service and DNS and not
+# another learner's (kindnetd enforcing the fence's NetworkPolicy); a
+# nodePort another learner holds refused; two labs proven inside a fence;
+# then `workshop delete --wait`. WORKSHOP=0 skips it.
+if [[ "${WORKSHOP:-1}" == 1 ]]; then
+  s=${SECONDS}
+  ws=kindproof wsdir="${state}/kindproof-kubeconfigs"
+  if "${bin}" workshop init "${ws}" --learners 3 --labs pods,services --out "${wsdir}" &&
+    (cd "${root}" && K8SLAB_KIND_KUBECONFIG="$("${bin}" cluster kubeconfig)" K8SLAB_KIND_WORKSHOP="${ws}" K8SLAB_KIND_WORKSHOP_DIR="${wsdir}" \
+      go test -count=1 -timeout 15m -run '^TestWorkshopOnKind$' -v ./workshop) &&
+    "${bin}" workshop delete "${ws}" --wait; then
+    log "workshop on kind passed in $((SECONDS - s))s"
+  else
+    failed+=("workshop"); log "workshop on kind FAILED after $((SECONDS - s))s"
+  fi
+fi
+
 if [[ "${KEEP:-0}" != 1 ]]; then
   trap - EXIT
-  "${bin}" cluster down
+  down
   # kind labels node containers with the cluster, and Podman volumes with
   # "<node>=true".
   left="$(podman ps -a -q --filter label=io.x-k8s.kind.cluster=k8slab

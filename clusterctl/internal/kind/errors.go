@@ -27,6 +27,19 @@ func withOutput(err error) error {
 // printed in exec.RunError.Output; the explanation is in there. Errors
 // that are already Problems are returned as they are.
 func translate(err error, engineName string) error {
+	return translateOp(err, engineName, "")
+}
+
+// translateDelete is translate for kind's delete and list, named after the
+// cluster: the same engine and machine problems apply, but an unexplained
+// failure must not be called a failed create.
+func translateDelete(err error, engineName, cluster string) error {
+	return translateOp(err, engineName, cluster)
+}
+
+// translateOp explains err; deleting names the cluster being deleted or
+// listed ("" while creating).
+func translateOp(err error, engineName, deleting string) error {
 	if err == nil {
 		return nil
 	}
@@ -141,6 +154,14 @@ func translate(err error, engineName string) error {
 			Summary: "a worker node could not join the cluster" + kubeadmSaid(re),
 			Fix: fmt.Sprintf("this is most often too little memory for three nodes: give %s more memory (4 GB or more) or close other programs, "+
 				"then try again. %s", e.Display, engine.SimHint),
+			Err: verbose,
+		}
+	}
+	if deleting != "" {
+		return &problem.Problem{
+			Summary: fmt.Sprintf("kind could not delete or list cluster %q: %s", deleting, firstLine(err.Error())),
+			Fix: fmt.Sprintf("try again; if it fails the same way, `%s ps -a --filter label=io.x-k8s.kind.cluster=%s` lists the cluster's node containers "+
+				"and `%s rm -f` removes them (a container stuck in \"Stopping\" may need the engine restarted first)", e.Name, deleting, e.Name),
 			Err: verbose,
 		}
 	}

@@ -400,7 +400,7 @@ func (k *Cluster) Delete(ctx context.Context, progress func(problem.Step)) error
 	}
 	return problem.Run(progress, "Deleting kind cluster "+k.opts.Name, func() error {
 		if err := p.Delete(k.opts.Name, k.opts.KubeconfigPath); err != nil {
-			return translate(err, k.opts.Engine)
+			return translateDelete(err, k.opts.Engine, k.opts.Name)
 		}
 		return k.removeLeftovers(ctx)
 	})
@@ -424,7 +424,7 @@ func (k *Cluster) listed(ctx context.Context, p *cluster.Provider) (bool, error)
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return false, err
 		}
-		return false, translate(err, k.opts.Engine)
+		return false, translateDelete(err, k.opts.Engine, k.opts.Name)
 	}
 	return slices.Contains(names, k.opts.Name), nil
 }

@@ -361,6 +361,14 @@ func TestTranslateKindErrorOthers(t *testing.T) {
 	if !errors.Is(p, unknown) {
 		t.Error("the Problem does not wrap kind's error")
 	}
+	// A failed delete is not a failed create: it says what failed and how
+	// to remove the cluster's containers by hand.
+	p = mustProblem(t, translateDelete(unknown, engine.Podman, "k8slab"), nil)
+	assertContains(t, "Summary", p.Summary, `kind could not delete or list cluster "k8slab"`, "failed to frobnicate: boom")
+	assertContains(t, "Fix", p.Fix, "podman ps -a --filter label=io.x-k8s.kind.cluster=k8slab", "podman rm -f")
+	if strings.Contains(p.Summary, "create") {
+		t.Errorf("a failed delete is called a failed create: %s", p.Summary)
+	}
 }
 
 // recordSteps collects what a Progress is told.

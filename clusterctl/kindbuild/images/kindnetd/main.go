@@ -1,11 +1,12 @@
 // Command kindnetd is a stand-in for kind's kindnetd in the offline kind
 // node image: kind's own source (sigs.k8s.io/kind/images/kindnetd) is a
-// module the Go module proxy does not serve. It does the part of kindnetd
-// a cluster of kind nodes on one bridge needs: it writes the CNI
-// configuration kindnetd writes (ptp + host-local on this node's pod CIDR,
-// portmap) and keeps a route to every other node's pod CIDR through that
-// node's address. It does no masquerading (nothing may leave this machine)
-// and no network policy (the course's labs use none).
+// module the Go module proxy does not serve. It does what kindnetd does for
+// a cluster of kind nodes on one bridge: it writes the CNI configuration
+// kindnetd writes (ptp + host-local on this node's pod CIDR, portmap),
+// keeps a route to every other node's pod CIDR through that node's
+// address, and enforces NetworkPolicy with the library kindnetd runs for
+// it, sigs.k8s.io/kube-network-policies (netpol.go). It does no
+// masquerading: nothing may leave this machine.
 package main
 
 import (
@@ -43,6 +44,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("client: %v", err)
 	}
+	runNetworkPolicies(context.Background(), cs)
 	// A list every few seconds is what kindnetd did before it used
 	// informers; three nodes make it cheap.
 	for {

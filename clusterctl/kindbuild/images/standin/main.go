@@ -3,7 +3,8 @@
 // redis, postgres and polinux/stress cannot be pulled. Its first argument
 // names the image; it does what the labs rely on and nothing more:
 //
-//	nginx, httpd  answer HTTP on :80 from the image's document root
+//	nginx, httpd  answer HTTP on :80 from the image's document root: the
+//	              paths images.yaml lists for the image, 404 for others
 //	redis         answer RESP on :6379 (PING, and +OK to the rest)
 //	postgres      exit 1 with postgres's message unless a superuser password
 //	              (or trust) is set; otherwise keep PG_VERSION in PGDATA
@@ -24,6 +25,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -37,9 +39,9 @@ func main() {
 	}
 	switch role {
 	case "nginx":
-		serveHTTP("/usr/share/nginx/html", "<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head>\n<body><h1>Welcome to nginx!</h1></body></html>\n")
+		serveHTTP(":80", docRoot["nginx"], defaultContent["nginx"])
 	case "httpd":
-		serveHTTP("/usr/local/apache2/htdocs", "<html><body><h1>It works!</h1></body></html>\n")
+		serveHTTP(":80", docRoot["httpd"], defaultContent["httpd"])
 	case "redis":
 		serveRedis()
 	case "postgres":
@@ -67,18 +69,64 @@ func roleOf(argv []string) (role string, args []string, ok bool) {
 	return argv[1], argv[2:], true
 }
 
-// serveHTTP serves root on :80, with body as its index.html when the image
-// (or a volume mounted there) has none.
-func serveHTTP(root, body string) {
-	if _, err := os.Stat(filepath.Join(root, "index.html")); err != nil {
-		_ = os.MkdirAll(root, 0o755)
-		_ = os.WriteFile(filepath.Join(root, "index.html"), []byte(body), 0o644)
+// docRoot is where each web server's image keeps what it serves, as
+// images.yaml's root says (main_test.go holds the two to each other): a
+// volume a lab mounts there is served, as by the real image.
+var docRoot = map[string]string{
+	"nginx": "/usr/share/nginx/html",
+	"httpd": "/usr/local/apache2/htdocs",
+}
+
+// defaultContent is what each web server's image holds in its document
+// root, by file name: the paths images.yaml lists for it (/ is
+// index.html), and no other (main_test.go holds the two to each other).
+// A lab that probes /healthz gets 404 here, as from the real image.
+var defaultContent = map[string]map[string]string{
+	"nginx": {
+		"index.html": "<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head>\n<body><h1>Welcome to nginx!</h1></body></html>\n",
+		"50x.html":   "<!DOCTYPE html>\n<html><head><title>Error</title></head>\n<body><h1>An error occurred.</h1></body></html>\n",
+	},
+	"httpd": {
+		"index.html": "<html><body><h1>It works!</h1></body></html>\n",
+	},
+}
+
+// serveHTTP serves root's files on addr, writing the image's default
+// content where the image (or a volume mounted there) has none.
+func serveHTTP(addr, root string, content map[string]string) {
+	_ = os.MkdirAll(root, 0o755)
+	for name, body := range content {
+		if _, err := os.Stat(filepath.Join(root, name)); err != nil {
+			_ = os.WriteFile(filepath.Join(root, name), []byte(body), 0o644)
+		}
 	}
-	fs := http.FileServer(http.Dir(root))
-	log.Fatal(http.ListenAndServe(":80", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	log.Fatal(http.ListenAndServe(addr, fileHandler(root)))
+}
+
+// fileHandler answers a request for a regular file under root (/ is
+// index.html) with it and anything else with 404, as nginx's and httpd's
+// default servers do; unlike http.FileServer it neither lists
+// directories nor redirects /index.html to /.
+func fileHandler(root string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		log.Printf("%s %s %s", r.RemoteAddr, r.Method, r.URL.Path)
-		fs.ServeHTTP(w, r)
-	})))
+		name := path.Clean("/" + r.URL.Path)
+		if name == "/" {
+			name = "/index.html"
+		}
+		f, err := os.Open(filepath.Join(root, filepath.FromSlash(name)))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			http.NotFound(w, r)
+			return
+		}
+		http.ServeContent(w, r, name, st.ModTime(), f)
+	})
 }
 
 func serveRedis() {
