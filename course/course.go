@@ -42,6 +42,9 @@ type Course struct {
 	lessonByID map[string]*lessons.Lesson
 	quizzes    map[string]*quiz.Quiz
 	labs       map[string]*labfile.Lab
+	// deferred are the quizzes whose questions are read on first use
+	// (DeferQuizzes), by id.
+	deferred map[string]*deferredQuiz
 }
 
 // Module is one chapter of a course.
@@ -76,6 +79,9 @@ func (c *Course) ModuleOf(l *lessons.Lesson) *Module {
 // Quiz returns the quiz with the given id.
 func (c *Course) Quiz(id string) (*quiz.Quiz, bool) {
 	q, ok := c.quizzes[id]
+	if ok && c.deferred[id] != nil {
+		return c.deferred[id].questions(q)
+	}
 	return q, ok
 }
 
@@ -158,6 +164,8 @@ type loader struct {
 	fsys     fs.FS
 	problems source.Problems
 	parseLab func([]byte) (*labfile.Lab, source.Problems)
+	// deferQuizzes: see DeferQuizzes.
+	deferQuizzes bool
 	// labs are the course's lab files, read and parsed by a goroutine of
 	// their own while the rest of the course loads: they are most of the
 	// work of loading, and the lessons and quizzes do not need them.
@@ -405,6 +413,9 @@ func (l *loader) loadQuiz(c *Course, m *Module, dir string) {
 	if !ok {
 		return
 	}
+	if l.deferQuizzes && l.deferQuiz(c, m, data) {
+		return
+	}
 	q, ps := quiz.Parse(data)
 	if ps != nil {
 		l.add(file, ps)
@@ -543,7 +554,7 @@ func (c *Course) FindQuiz(arg string) (*quiz.Quiz, error) {
 		if m.Quiz == nil {
 			return nil, fmt.Errorf("module %d (%s) has no quiz; the quizzes are: %s", n, m.Title, quizList(c))
 		}
-		return m.Quiz, nil
+		return c.FindQuiz(m.Quiz.ID)
 	}
 	return nil, fmt.Errorf("no quiz %q; the quizzes are, by module number and id: %s", arg, quizList(c))
 }

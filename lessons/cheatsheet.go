@@ -48,7 +48,7 @@ func ParseCheatSheet(data []byte) (*CheatSheet, source.Problems) {
 	}
 	inFence := false
 	for i, line := range strings.Split(fm.body, "\n") {
-		if fenceRE().MatchString(line) {
+		if isFence(line) {
 			inFence = !inFence
 			continue
 		}

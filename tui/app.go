@@ -66,6 +66,7 @@ type App struct {
 
 	width, height int
 	help          help.Model
+	packed        packedHelp
 
 	home   *homeScreen
 	lesson *lessonScreen
@@ -215,6 +216,7 @@ func (a *App) update(msg tea.Msg) tea.Cmd {
 			a.isDark = msg.IsDark()
 			a.c.styles = NewStyles(a.isDark, a.noColor)
 			a.help.Styles = a.c.styles.Help
+			a.packed = packedHelp{}
 			a.gloss.restyle()
 			return tea.Batch(a.lesson.restyle(), a.cheat.restyle())
 		}

@@ -62,9 +62,15 @@ func Compile(src string, want *cel.Type) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	ast, iss := env.Compile(src)
-	if iss.Err() != nil {
-		return nil, errors.New(strings.ReplaceAll(iss.Err().Error(), "\n", " "))
+	if recordSource != nil {
+		recordSource(src)
+	}
+	ast := precompiled(src)
+	if ast == nil {
+		var iss *cel.Issues
+		if ast, iss = env.Compile(src); iss.Err() != nil {
+			return nil, errors.New(strings.ReplaceAll(iss.Err().Error(), "\n", " "))
+		}
 	}
 	if want != nil && ast.OutputType() != cel.DynType && !ast.OutputType().IsExactType(want) {
 		return nil, fmt.Errorf("expression yields %s, but must yield %s", ast.OutputType(), want)
