@@ -227,7 +227,10 @@ func proveLab(t *testing.T, cfg labverify.Config, lab *labfile.Lab, about string
 // the 30080 it has outside a workshop, so a lab that ignored the
 // learner's port fails (and the plain proof's 30080 stays free).
 func workshopProof(lc *labCluster) labverify.Config {
-	lacks := map[labfile.Feature]bool{labfile.ClusterWide: true}
+	lacks := map[labfile.Feature]bool{}
+	for _, f := range labfile.WorkshopLearnerLacks {
+		lacks[f] = true
+	}
 	for f := range simLacks {
 		lacks[f] = true
 	}

@@ -170,6 +170,12 @@ type LiveCheck interface {
 // no node ports on the host.
 var SimulatedClusterLacks = []Feature{Containers, Storage, NodePortFromHost}
 
+// WorkshopLearnerLacks are what a workshop learner cannot do, whatever the
+// cluster: their rights end at their own namespaces, and they are not on
+// the machine that runs the cluster, so a NodePort "from your machine" is
+// not theirs to reach.
+var WorkshopLearnerLacks = []Feature{ClusterWide, NodePortFromHost}
+
 // Describe says what the feature gives, for a learner.
 func (f Feature) Describe() string {
 	switch f {

@@ -7,6 +7,7 @@ package labsession
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"k8s.io/client-go/dynamic"
@@ -56,6 +57,10 @@ type Options struct {
 	// Reset replaces labenv.ResetLab, for learners who may not delete and
 	// recreate their namespaces.
 	Reset func(ctx context.Context, client dynamic.Interface, lab *labfile.Lab, ns string) error
+	// Lacks are what the learner cannot do whatever the cluster
+	// (labfile.WorkshopLearnerLacks for a workshop learner): answers to
+	// questions needing them are not graded.
+	Lacks []labfile.Feature
 }
 
 // New returns a service for the cluster resolve picks; stateDir is where
@@ -165,8 +170,12 @@ func (s *Service) Watch(ctx context.Context, lab *labfile.Lab, answers map[strin
 		return err
 	}
 	defer w.release()
+	lacks := s.opts.Lacks
 	if s.resolve().Simulated() {
-		answers = gradableAnswers(lab, answers, labfile.SimulatedClusterLacks)
+		lacks = append(slices.Clone(lacks), labfile.SimulatedClusterLacks...)
+	}
+	if len(lacks) > 0 {
+		answers = gradableAnswers(lab, answers, lacks)
 	}
 	port, err := labenv.NodePort(ctx, w.conn.client, lab, w.ns)
 	if err != nil {

@@ -41,7 +41,7 @@ func (v *verifier) submission(ctx context.Context) {
 		}
 	}
 	slices.Sort(lacks)
-	ids, left, err := runner.Select(v.lab, runner.OnlyManifests, lacks)
+	ids, left, err := runner.Select(v.lab, runner.OnlyManifests, lacks, false)
 	if err != nil {
 		v.fail("", "", "submission", err.Error())
 		return

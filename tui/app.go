@@ -166,7 +166,7 @@ func (a *App) syncKeys() {
 		a.c.lacks = append(a.c.lacks, labfile.SimulatedClusterLacks...)
 	}
 	if a.lab.d.workshop {
-		a.c.lacks = append(a.c.lacks, labfile.ClusterWide)
+		a.c.lacks = append(a.c.lacks, labfile.WorkshopLearnerLacks...)
 	}
 }
 

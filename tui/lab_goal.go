@@ -209,13 +209,18 @@ func (d *labData) taskNotes(t *labfile.Task) string {
 	if missing := d.missing(t.Features); missing != "" {
 		md.WriteString("\n**Note:** this task needs " + missing + ", which a simulated cluster cannot show; do it on a kind cluster.\n")
 	}
-	if d.workshop && slices.Contains(t.Features, labfile.ClusterWide) {
+	switch {
+	case !d.workshop:
+	case slices.Contains(t.Features, labfile.ClusterWide):
 		md.WriteString("\n**In this workshop:** this task changes the whole cluster, which your account may not do. Your instructor shows it; follow along, and it is not graded for you.\n")
+	case slices.Contains(t.Features, labfile.NodePortFromHost):
+		md.WriteString("\n**In this workshop:** this task reaches a NodePort from the machine that runs the cluster, which is not yours. Your instructor shows it; follow along, and it is not graded for you.\n")
 	}
 	return md.String()
 }
 
-// missing names the features in fs that a simulated cluster lacks.
+// missing names the features in fs that a simulated cluster lacks; for a
+// workshop learner, only those the workshop's note does not cover.
 func (d *labData) missing(fs []labfile.Feature) string {
 	if d.provider != "sim" {
 		return ""
@@ -228,7 +233,9 @@ func (d *labData) missing(fs []labfile.Feature) string {
 		case labfile.Storage:
 			out = append(out, "bound volumes")
 		case labfile.NodePortFromHost:
-			out = append(out, "a NodePort from your machine")
+			if !d.workshop {
+				out = append(out, "a NodePort from your machine")
+			}
 		}
 	}
 	return strings.Join(out, ", ")

@@ -351,6 +351,22 @@ func TestClusterWideTaskNoteOnlyInWorkshops(t *testing.T) {
 	}
 }
 
+// A workshop learner is not on the machine that runs the cluster: a task
+// reaching a NodePort from it says so, on kind and on the simulator alike,
+// once (not also the simulator's "do it on a kind cluster").
+func TestNodePortTaskNoteInWorkshops(t *testing.T) {
+	task := &labfile.Task{ID: "reach-nodeport", Features: []labfile.Feature{labfile.NodePortFromHost}}
+	for _, provider := range []string{"kind", "sim"} {
+		got := (&labData{provider: provider, workshop: true}).taskNotes(task)
+		if !strings.Contains(got, "In this workshop:** this task reaches a NodePort") || strings.Contains(got, "kind cluster") {
+			t.Errorf("workshop on %s: note = %q", provider, got)
+		}
+	}
+	if got := (&labData{provider: "kind"}).taskNotes(task); got != "" {
+		t.Errorf("outside a workshop, on kind, the task got a note: %q", got)
+	}
+}
+
 // The reset prompt says so when the setup made something outside the
 // namespace (a volume), which the learner might not think of as the lab's.
 func TestLabResetPromptNamesWhatIsOutsideTheNamespace(t *testing.T) {

@@ -62,6 +62,10 @@ func Analyse(labs []*labfile.Lab) Access {
 				a.Restricted = addRestricted(a.Restricted, Restricted{Lab: lab.ID, Task: task.ID,
 					Reason: "it changes cluster-wide objects (it declares cluster-wide), which a workshop learner may not; demonstrate it"})
 			}
+			if slices.Contains(lab.Needs(task), labfile.NodePortFromHost) {
+				a.Restricted = addRestricted(a.Restricted, Restricted{Lab: lab.ID, Task: task.ID,
+					Reason: "it reaches a NodePort from the machine that runs the cluster (it declares nodeport-from-host), where a workshop learner is not; demonstrate it"})
+			}
 			for _, n := range checks.Needs(lab, placeholder, []string{task.ID}) {
 				switch n.Namespace {
 				case placeholder:

@@ -270,11 +270,12 @@ const (
 // Select chooses the tasks of lab a run grades. only is what --tasks
 // gave: "" for every task, "manifests" or "live" for the tasks marked so,
 // or task ids separated by commas. lacks are the features the cluster
-// does not have (labfile.SimulatedClusterLacks on a simulated one): a task
-// that needs one is never graded there, since it could pass only by luck
-// or by typing the expected answer. Every task left out comes back in
-// left, with why.
-func Select(lab *labfile.Lab, only string, lacks []labfile.Feature) (ids []string, left []report.Skipped, err error) {
+// does not have (labfile.SimulatedClusterLacks on a simulated one) or the
+// learner cannot use (labfile.WorkshopLearnerLacks for a workshop
+// learner, who is one): a task that needs one is never graded, since it
+// could pass only by luck or by typing the expected answer. Every task
+// left out comes back in left, with why.
+func Select(lab *labfile.Lab, only string, lacks []labfile.Feature, learner bool) (ids []string, left []report.Skipped, err error) {
 	want := func(t *labfile.Task) (bool, string) { return true, "" }
 	switch only {
 	case "":
@@ -314,6 +315,9 @@ func Select(lab *labfile.Lab, only string, lacks []labfile.Feature) (ids []strin
 				needs = append(needs, f.Describe())
 			}
 			ok, why = false, "it needs "+strings.Join(needs, " and ")+", which a simulated cluster lacks: it is graded on a kind cluster only"
+			if learner && !slices.ContainsFunc(missing, func(f labfile.Feature) bool { return !slices.Contains(labfile.WorkshopLearnerLacks, f) }) {
+				why = "it needs " + strings.Join(needs, " and ") + ", which a workshop learner does not have: your instructor shows it, and it is not graded for you"
+			}
 		}
 		if ok {
 			ids = append(ids, t.ID)

@@ -162,33 +162,39 @@ func TestSelect(t *testing.T) {
 		}
 		return m
 	}
-	ids, left, err := Select(lab, "manifests", nil)
+	ids, left, err := Select(lab, "manifests", nil, false)
 	if err != nil || fmt.Sprint(ids) != "[made]" || len(left) != 2 || !strings.Contains(reasons(left)["deleted"], "needs actions on the live cluster (grading: live)") {
 		t.Errorf("manifests: %v %+v %v", ids, left, err)
 	}
-	ids, left, err = Select(lab, "live", nil)
+	ids, left, err = Select(lab, "live", nil, false)
 	if err != nil || fmt.Sprint(ids) != "[deleted reach]" || !strings.Contains(reasons(left)["made"], "grading: manifests") {
 		t.Errorf("live: %v %+v %v", ids, left, err)
 	}
 	// On a simulated cluster the NodePort question is never graded: typing
 	// the expected text there would pass it without reaching anything.
-	ids, left, err = Select(lab, "", labfile.SimulatedClusterLacks)
+	ids, left, err = Select(lab, "", labfile.SimulatedClusterLacks, false)
 	if err != nil || fmt.Sprint(ids) != "[made deleted]" || !strings.Contains(reasons(left)["reach"], "a NodePort reachable from your machine, which a simulated cluster lacks") {
 		t.Errorf("sim: %v %+v %v", ids, left, err)
 	}
-	ids, left, err = Select(lab, "", nil)
+	// A workshop learner is not on the machine that runs the cluster,
+	// whichever cluster it is.
+	ids, left, err = Select(lab, "", labfile.WorkshopLearnerLacks, true)
+	if err != nil || fmt.Sprint(ids) != "[made deleted]" || !strings.Contains(reasons(left)["reach"], "which a workshop learner does not have") {
+		t.Errorf("workshop: %v %+v %v", ids, left, err)
+	}
+	ids, left, err = Select(lab, "", nil, false)
 	if err != nil || len(ids) != 3 || len(left) != 0 {
 		t.Errorf("kind: %v %+v %v", ids, left, err)
 	}
-	ids, left, err = Select(lab, "made, reach", nil)
+	ids, left, err = Select(lab, "made, reach", nil, false)
 	if err != nil || fmt.Sprint(ids) != "[made reach]" || reasons(left)["deleted"] != "not among --tasks made, reach" {
 		t.Errorf("ids: %v %+v %v", ids, left, err)
 	}
-	if _, _, err := Select(lab, "made,nope", nil); err == nil || !strings.Contains(err.Error(), `no task "nope"`) {
+	if _, _, err := Select(lab, "made,nope", nil, false); err == nil || !strings.Contains(err.Error(), `no task "nope"`) {
 		t.Errorf("unknown id: %v", err)
 	}
 	unmarked, _ := labfile.ParseLab([]byte(oneCheckLab))
-	if _, _, err := Select(unmarked, "manifests", nil); err == nil || !strings.Contains(err.Error(), "--tasks roll") {
+	if _, _, err := Select(unmarked, "manifests", nil, false); err == nil || !strings.Contains(err.Error(), "--tasks roll") {
 		t.Errorf("unmarked lab: %v", err)
 	}
 }

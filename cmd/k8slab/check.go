@@ -155,11 +155,13 @@ SIGTERM) ends --watch and --until-done with the status of the last result.`,
 				}
 				only = args[1]
 			}
-			// A task needing what the cluster lacks is not graded there:
-			// on a simulated cluster typing the expected text would pass it.
-			lacks := g.simLacks(&f.target)
+			// A task needing what the cluster or the learner lacks is not
+			// graded: on a simulated cluster typing the expected text
+			// would pass it, and a workshop learner cannot do it.
+			learner := g.learner(&f.target) != nil
+			lacks := g.lacks(&f.target)
 			selectTasks := func(lacks []labfile.Feature) ([]string, error) {
-				ids, left, err := runner.Select(lab, only, lacks)
+				ids, left, err := runner.Select(lab, only, lacks, learner)
 				run.Options.Tasks, run.LeftOut = ids, left
 				if len(args) == 2 {
 					// One task asked for by name: the others are not news.
@@ -199,8 +201,8 @@ SIGTERM) ends --watch and --until-done with the status of the last result.`,
 			// Reached through a kubeconfig (a CI job's), the simulator is
 			// known by its nodes: say at once what it cannot grade,
 			// rather than failing it after the whole --timeout (#22).
-			if lacks == nil && clusterctl.RunsOnSimulator(ctx, cfg) {
-				if ids, _ = selectTasks(labfile.SimulatedClusterLacks); len(ids) == 0 {
+			if !g.resolve(&f.target).Simulated() && clusterctl.RunsOnSimulator(ctx, cfg) {
+				if ids, _ = selectTasks(append(lacks, labfile.SimulatedClusterLacks...)); len(ids) == 0 {
 					return exitWith(run.NothingToGrade())
 				}
 			}

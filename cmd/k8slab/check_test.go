@@ -490,3 +490,29 @@ func deploymentsTasks(t *testing.T) int {
 	}
 	return len(lab.Tasks)
 }
+
+// A workshop learner is not on the machine that runs the cluster: their
+// check leaves out the task that reaches a NodePort from it, with why,
+// on kind as on the simulator, before the cluster is asked anything.
+func TestLearnerCheckLeavesOutNodePortFromHost(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	err := os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts:
+- name: x
+  context:
+    cluster: c
+    user: u
+    extensions: [{name: k8slab.dev/workshop, extension: {workshop: ws, learner: ada}}]
+current-context: x
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := runCode(t, "--state-dir", stateDir(t), "--kubeconfig", kc, "check", "services", "reach-nodeport")
+	if code == 0 || strings.Contains(out, "cannot reach the cluster") || !strings.Contains(out, "which a workshop learner does not have") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}

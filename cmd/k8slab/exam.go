@@ -173,7 +173,7 @@ func (g *globals) examPlan(cmd *cobra.Command, f *examFlags, loaded *course.Cour
 		_, _ = rand.Read(b[:])
 		f.seed = int64(binary.BigEndian.Uint32(b[:]) % 1000000)
 	}
-	return exam.Pick(labs, f.tasks, f.seed, g.simLacks(&f.target))
+	return exam.Pick(labs, f.tasks, f.seed, g.lacks(&f.target))
 }
 
 func pickLabs(c *course.Course, ids string) ([]*labfile.Lab, error) {

@@ -35,6 +35,21 @@ func (g *globals) labNamespace(t *target, lab *labfile.Lab) string {
 	return lab.Namespace
 }
 
+// lacks is what the labs cannot ask of the learner on the cluster t
+// resolves to: what a simulated cluster cannot do, and what a workshop
+// learner cannot. It reads only local files: it needs no cluster.
+func (g *globals) lacks(t *target) []labfile.Feature {
+	out := g.simLacks(t)
+	if g.learner(t) != nil {
+		for _, f := range labfile.WorkshopLearnerLacks {
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
 // simLacks is what the cluster t resolves to cannot do because it is
 // k8slab's simulated one; nothing for any other cluster. It reads only
 // local files.

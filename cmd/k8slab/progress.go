@@ -102,13 +102,6 @@ func newProgressResetCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// clusterLacks is what the cluster the labs would use cannot do: a
-// simulated cluster's missing features, and cluster-wide changes for a
-// workshop learner. It reads only local files: progress needs no cluster.
-func (g *globals) clusterLacks() []labfile.Feature {
-	lacks := g.simLacks(&g.tui)
-	if g.learner(&g.tui) != nil {
-		lacks = append(lacks, labfile.ClusterWide)
-	}
-	return lacks
-}
+// clusterLacks is what the labs the TUI would open cannot ask (see lacks):
+// progress needs no cluster.
+func (g *globals) clusterLacks() []labfile.Feature { return g.lacks(&g.tui) }

@@ -253,6 +253,9 @@ func (g *globals) runTUI(cmd *cobra.Command) error {
 	sessionOpts := labsession.Options{Namespace: func(lab *labfile.Lab) string { return g.labNamespace(&t, lab) }}
 	learner := g.learner(&t) != nil
 	sessionOpts.Reset = workshop.ResetFor(learner)
+	if learner {
+		sessionOpts.Lacks = labfile.WorkshopLearnerLacks
+	}
 	labs := labsession.New(resolve, state, sessionOpts)
 	app := tui.New(tui.Options{
 		Course:  loaded,

@@ -61,9 +61,8 @@ remove the last with: kubectl delete namespace -l k8slab.dev/workshop=NAME,k8sla
 				_, _ = rand.Read(b[:])
 				seed = int64(binary.BigEndian.Uint32(b[:]) % 1000000)
 			}
-			// Learners have no cluster-wide rights: such tasks are not
-			// asked in a workshop.
-			lacks := append(g.simLacks(&t), labfile.ClusterWide)
+			// What a workshop learner cannot do is not asked.
+			lacks := append(g.simLacks(&t), labfile.WorkshopLearnerLacks...)
 			plan, err := exam.Pick(chosen, tasks, seed, lacks)
 			if err != nil {
 				return err
