@@ -105,8 +105,9 @@ sim:
 # An offline kind node image for testing on a machine with no registry
 # (issue #20), built from pinned sources into ~/.cache/k8slab/kind and
 # imported into Podman as $(KIND_NODE_IMAGE); each stage is cached, so a
-# second run is instant. Needs root (debootstrap, chroot), Podman, jq, and
-# the simulator's binaries (make sim) for the control plane. Real learners
+# second run is instant. Needs root (debootstrap, chroot; debootstrap,
+# Podman, jq and libseccomp-dev are installed from Debian's packages when
+# missing) and the simulator's binaries (make sim) for the control plane. Real learners
 # keep kind's published node image.
 # KIND_CACHE (the stages' folder) and KIND_NODE_IMAGE let a change to the
 # image be built and tried beside the cached one, which stays as it was.

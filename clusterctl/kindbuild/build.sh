@@ -580,6 +580,22 @@ stage_runc() {
   log "runc done in $((SECONDS - start))s"
 }
 
+# What the stages take from Debian (debootstrap for the rootfs, libseccomp's
+# static library for runc, Podman to import the image), installed when
+# missing, as a fresh machine has none of them. Root, as the build is.
+ensure_packages() {
+  local missing=()
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  command -v jq >/dev/null || missing+=(jq)
+  command -v pkg-config >/dev/null || missing+=(pkg-config)
+  pkg-config --exists libseccomp 2>/dev/null || missing+=(libseccomp-dev)
+  command -v podman >/dev/null || missing+=(podman runc)
+  ((${#missing[@]} > 0)) || return 0
+  log "installing ${missing[*]} from Debian's packages"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+ensure_packages
+
 for s in "${stages[@]}"; do
   case "${s}" in
   rootfs) stage_rootfs ;;
