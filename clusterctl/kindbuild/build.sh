@@ -596,6 +596,12 @@ ensure_packages() {
 }
 ensure_packages
 
+# The module knp_patched copies, downloaded up front: `go list -m` names a
+# module's folder only once it is in the module cache, and on a fresh
+# machine it is not (cp then failed on '/go.mod'). Kept out of the stages'
+# recipes, which it does not change.
+(cd "${here}/images" && "${GO}" mod download sigs.k8s.io/kube-network-policies)
+
 for s in "${stages[@]}"; do
   case "${s}" in
   rootfs) stage_rootfs ;;
